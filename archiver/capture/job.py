@@ -1,0 +1,207 @@
+"""A capture job: fetch every source and its requisites, and write each exchange to the WARC.
+
+One scheduling thread owns the frontier; a pool of workers performs exchanges. A worker
+fetches, compresses its request and response records and hands them to the writer, so the
+heavy work (network wait, gzip, SHA-256) runs in parallel and the scheduler stays light.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+
+from archiver.capture.cookies import JobCookies
+from archiver.capture.frontier import Frontier, Task
+from archiver.capture.http import HttpTransport
+from archiver.capture.network_errors import NetworkError
+from archiver.capture.requisites import RequisiteFinder
+from archiver.capture.results import CaptureResult, RecordRef, Resource, SourceOutcome
+from archiver.capture.transport import Exchange, Request, Transport
+from archiver.capture.urls import normalize_url, try_normalize
+from archiver.errors import CaptureError
+from archiver.settings import CaptureSettings
+from archiver.timestamps import utc_iso
+from archiver.warc.exchange_records import exchange_records
+from archiver.warc.writer import WarcWriter
+
+MAX_REQUISITE_DEPTH = 4
+Progress = Callable[[int, int, str], None]
+"""Called on the scheduling thread after each fetch: (done, known so far, url)."""
+
+
+@dataclass
+class _Fetched:
+    task: Task
+    resource: Resource
+    requisites: list[str]
+    error: NetworkError | None = None
+
+
+class CaptureJob:
+    def __init__(
+        self,
+        settings: CaptureSettings,
+        writer: WarcWriter,
+        *,
+        transport: Transport | None = None,
+        progress: Progress | None = None,
+    ) -> None:
+        self.settings = settings
+        self.writer = writer
+        self.transport = transport or HttpTransport(settings)
+        self.progress = progress
+        self.cookies = JobCookies()
+        self.frontier = Frontier(per_host=settings.per_host, concurrency=settings.concurrency)
+        self.resources: dict[str, Resource] = {}
+
+    def run(self, urls: Sequence[str]) -> CaptureResult:
+        started = utc_iso()
+        sources = [self._admit_source(url) for url in urls]
+        try:
+            self._drive()
+        finally:
+            self.transport.close()
+        finished = utc_iso()
+        resolved = [self._resolve(source) for source in sources]
+        return CaptureResult(resolved, list(self.resources.values()), started, finished)
+
+    # -- scheduling (one thread) ------------------------------------------------------------
+
+    def _admit_source(self, requested: str) -> SourceOutcome:
+        try:
+            url = normalize_url(requested)
+        except CaptureError as error:
+            return SourceOutcome(requested, None, "failed", reason=error.reason)
+        self._enqueue(Task(url, "source"))
+        return SourceOutcome(requested, url, "failed")
+
+    def _enqueue(self, task: Task) -> None:
+        if self.frontier.add(task):
+            self.resources[task.url] = Resource(task.url, task.role, found_on=task.found_on)
+
+    def _drive(self) -> None:
+        done_count = 0
+        with ThreadPoolExecutor(self.settings.concurrency,
+                                thread_name_prefix="archiver-fetch") as pool:
+            running: dict[Future[_Fetched], Task] = {}
+            try:
+                while self.frontier.has_work:
+                    for task in self.frontier.take_ready():
+                        running[pool.submit(self._fetch, task)] = task
+                    finished, _ = wait(running, timeout=self.frontier.seconds_to_next_retry(),
+                                       return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        task = running.pop(future)
+                        self.frontier.finished(task)
+                        self._settle(task, future.result())
+                        done_count += 1
+                        if self.progress:
+                            self.progress(done_count, len(self.resources), task.url)
+            except BaseException:
+                for future in running:
+                    future.cancel()
+                raise
+
+    def _settle(self, task: Task, fetched: _Fetched) -> None:
+        error = fetched.error
+        if error is not None and error.transient and task.attempt < self.settings.retries:
+            self.frontier.retry(task, self.settings.retry_backoff * (2 ** task.attempt))
+            return
+        self.resources[task.url] = fetched.resource
+        resource = fetched.resource
+        if resource.redirect_to and task.redirects < self.settings.max_redirects:
+            self._enqueue(Task(resource.redirect_to, task.role, found_on=task.found_on,
+                               depth=task.depth, redirects=task.redirects + 1))
+        if self.settings.requisites and task.depth < MAX_REQUISITE_DEPTH:
+            for url in fetched.requisites:
+                self._enqueue(Task(url, "requisite", found_on=task.url, depth=task.depth + 1))
+
+    # -- one exchange (worker threads) -------------------------------------------------------
+
+    def _fetch(self, task: Task) -> _Fetched:
+        resource = Resource(task.url, task.role, found_on=task.found_on, attempts=task.attempt + 1)
+        finder = RequisiteFinder()
+        headers = []
+        cookie = self.cookies.header_for(task.url)
+        if cookie:
+            headers.append(("Cookie", cookie))
+        if task.found_on:
+            headers.append(("Referer", task.found_on))
+        try:
+            exchange = self.transport.fetch(Request(task.url, headers),
+                                            finder.sink_for if self.settings.requisites else None)
+        except NetworkError as error:
+            resource.reason = error.reason
+            return _Fetched(task, resource, [], error)
+        except CaptureError as error:
+            resource.reason = error.reason
+            return _Fetched(task, resource, [])
+        try:
+            self.cookies.remember(task.url, exchange.headers)
+            self._record(exchange, resource)
+        finally:
+            exchange.close()
+        if finder.problem:
+            resource.notes.append(finder.problem)
+        return _Fetched(task, resource, finder.urls)
+
+    def _record(self, exchange: Exchange, resource: Resource) -> None:
+        prepared = exchange_records(exchange, gzip_level=self.settings.gzip_level)
+        try:
+            request_at, response_at = self.writer.write(prepared)
+        finally:
+            for record in prepared:
+                record.close()
+        resource.outcome = "failed" if exchange.failure else "captured"
+        resource.reason = exchange.failure
+        resource.status = exchange.status
+        resource.content_type = exchange.content_type
+        resource.captured_at = utc_iso(exchange.started_at)
+        resource.ip_address = exchange.ip_address
+        resource.payload_sha256 = exchange.payload_sha256
+        resource.payload_length = exchange.payload_length
+        resource.truncated = exchange.truncated
+        resource.record = RecordRef(response_at.warc_file, prepared[1].record_id,
+                                    response_at.offset, prepared[0].record_id,
+                                    request_at.offset)
+        if exchange.is_redirect:
+            location = exchange.header("Location") or ""
+            resource.redirect_to = try_normalize(location, exchange.url)
+            if resource.redirect_to is None:
+                resource.notes.append(f"redirect to an unusable location: {location!r}")
+
+    # -- summing up --------------------------------------------------------------------------
+
+    def _resolve(self, source: SourceOutcome) -> SourceOutcome:
+        """Follow a source's redirects through the resources to its final response."""
+        if source.url is None:
+            return source
+        chain = [source.url]
+        resource = self.resources[source.url]
+        while resource.outcome == "captured" and resource.redirect_to:
+            target = resource.redirect_to
+            if target in chain:
+                loop = " → ".join([*chain[chain.index(target):], target])
+                return _failed(source, chain, f"redirect loop: {loop}", resource)
+            if target not in self.resources or len(chain) > self.settings.max_redirects:
+                return _failed(source, chain, f"more than {self.settings.max_redirects} "
+                               "redirects", resource)
+            chain.append(target)
+            resource = self.resources[target]
+        source.outcome = resource.outcome
+        source.reason = resource.reason
+        source.final_url = resource.url
+        source.redirects = chain if len(chain) > 1 else []
+        source.resource = resource
+        return source
+
+
+def _failed(source: SourceOutcome, chain: list[str], reason: str,
+            resource: Resource) -> SourceOutcome:
+    source.outcome = "failed"
+    source.reason = reason
+    source.redirects = chain
+    source.final_url = chain[-1]
+    source.resource = resource
+    return source

@@ -1,0 +1,71 @@
+"""What a capture job found: one `Resource` per URL fetched, one `SourceOutcome` per URL asked
+for. Plain data, turned into manifest.json by the package module."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from archiver.capture.frontier import Role
+from archiver.capture.transport import Truncation
+
+Outcome = Literal["captured", "failed"]
+
+
+@dataclass
+class RecordRef:
+    """Where a response record is, and the digest it was written with."""
+
+    warc_file: str
+    record_id: str
+    offset: int
+    request_record_id: str
+    request_offset: int
+
+
+@dataclass
+class Resource:
+    url: str
+    role: Role
+    found_on: str | None = None
+    outcome: Outcome = "failed"
+    reason: str | None = None
+    status: int | None = None
+    content_type: str | None = None
+    captured_at: str | None = None
+    ip_address: str | None = None
+    record: RecordRef | None = None
+    payload_sha256: str | None = None
+    payload_length: int | None = None
+    truncated: Truncation | None = None
+    redirect_to: str | None = None
+    attempts: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SourceOutcome:
+    requested_url: str
+    url: str | None
+    outcome: Outcome
+    reason: str | None = None
+    final_url: str | None = None
+    redirects: list[str] = field(default_factory=list)
+    """Every URL the source went through, the requested one first, the final one last."""
+    resource: Resource | None = None
+
+    @property
+    def is_captured(self) -> bool:
+        return self.outcome == "captured"
+
+
+@dataclass
+class CaptureResult:
+    sources: list[SourceOutcome]
+    resources: list[Resource]
+    started_at: str
+    finished_at: str
+
+    @property
+    def failed(self) -> list[SourceOutcome]:
+        return [source for source in self.sources if not source.is_captured]

@@ -1,0 +1,80 @@
+"""URL parsing the way browsers do it (the WHATWG URL standard, via ada).
+
+A user pastes `https://Bücher.example/Über uns`; the browser requests
+`https://xn--bcher-kva.example/%C3%9Cber%20uns`. We request and record the same.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import ada_url
+
+from archiver.errors import CaptureError
+
+FETCHABLE_SCHEMES = ("http:", "https:")
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a connection goes: one pool of connections, one per-host limit."""
+
+    scheme: str
+    host: str
+    port: int
+
+    @property
+    def is_tls(self) -> bool:
+        return self.scheme == "https"
+
+    def __str__(self) -> str:
+        return f"{self.scheme}://{self.host}:{self.port}"
+
+
+def normalize_url(url: str, base: str | None = None) -> str:
+    """Resolve `url` against `base` and normalise it; raise CaptureError if it is not http(s).
+
+    >>> normalize_url("HTTP://Example.COM/a/../b c")
+    'http://example.com/b%20c'
+    >>> normalize_url("../x.css", "https://example.org/a/b/page.html")
+    'https://example.org/a/x.css'
+    """
+    text = url.strip()
+    try:
+        parsed = ada_url.URL(text, base) if base else ada_url.URL(text)
+    except ValueError:
+        raise CaptureError(url, "not a valid URL") from None
+    if parsed.protocol not in FETCHABLE_SCHEMES:
+        raise CaptureError(url, f"not an http(s) URL (scheme {parsed.protocol!r})")
+    if not parsed.hostname:
+        raise CaptureError(url, "the URL names no host")
+    parsed.hash = ""  # fragments never reach the server
+    return str(parsed.href)
+
+
+def try_normalize(url: str, base: str | None = None) -> str | None:
+    """`normalize_url`, or None for links we cannot fetch (mailto:, data:, broken ones)."""
+    try:
+        return normalize_url(url, base)
+    except CaptureError:
+        return None
+
+
+def origin_of(url: str) -> Origin:
+    parsed = ada_url.URL(url)
+    scheme = parsed.protocol.rstrip(":")
+    port = int(parsed.port) if parsed.port else (443 if scheme == "https" else 80)
+    host = parsed.hostname
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    return Origin(scheme, host, port)
+
+
+def request_target(url: str) -> str:
+    """The path and query, as sent on the request line."""
+    parsed = ada_url.URL(url)
+    return f"{parsed.pathname or '/'}{parsed.search}"
+
+
+def host_header(url: str) -> str:
+    return str(ada_url.URL(url).host)

@@ -1,0 +1,91 @@
+"""Every error archiver raises, split by who must act on it.
+
+    ArchiverError                 root: catch this to catch everything archiver raises
+    ├── ArchiverUsageError        the caller asked for something we cannot do (exit 2)
+    │   ├── OutputExistsError     the output path is already taken; evidence is never overwritten
+    │   ├── InputNotFoundError    a named input file or directory does not exist
+    │   └── NotEvidenceError      a path is neither a package nor a WARC
+    ├── EvidenceError             the evidence itself is wrong (exit 1)
+    │   └── VerificationFailed    verify found problems; carries every `Problem`
+    ├── CaptureError              a site or the network failed one fetch (recorded, not raised
+    │                             out of a job: it becomes a failed outcome with its reason)
+    └── EnvironmentFault          we could not run: I/O error, full disk, missing component (exit 3)
+
+Programmer misuse (calling the library wrongly) raises plain `RuntimeError`/`TypeError`.
+Message text lives in the classes, so the CLI prints `str(error)` and nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from archiver.verify.problems import Problem
+
+
+class ArchiverError(Exception):
+    """Root of every error archiver raises on purpose."""
+
+
+class ArchiverUsageError(ArchiverError):
+    """The caller asked for something that cannot be done as asked."""
+
+
+class OutputExistsError(ArchiverUsageError):
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"{path}: already exists; archiver never overwrites evidence, "
+                         "choose a new output path")
+        self.path = path
+
+
+class InputNotFoundError(ArchiverUsageError):
+    def __init__(self, path: Path, what: str = "file") -> None:
+        super().__init__(f"{path}: no such {what}")
+        self.path = path
+
+
+class NotEvidenceError(ArchiverUsageError):
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"{path}: not an evidence package or a WARC file ({reason})")
+        self.path = path
+
+
+class EvidenceError(ArchiverError):
+    """The evidence (a package or a WARC) is damaged or incomplete."""
+
+
+class VerificationFailed(EvidenceError):
+    def __init__(self, path: Path, problems: Sequence[Problem]) -> None:
+        count = len(problems)
+        super().__init__(f"{path}: {count} problem{'s' if count != 1 else ''} found")
+        self.path = path
+        self.problems = list(problems)
+
+
+class CaptureError(ArchiverError):
+    """One fetch failed: the site or the network did not deliver.
+
+    `reason` is a short plain phrase fit for a report ("connection refused").
+    """
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(f"{url}: {reason}")
+        self.url = url
+        self.reason = reason
+
+
+class EnvironmentFault(ArchiverError):
+    """archiver could not run: the disk, the file system or a component failed."""
+
+    def __init__(self, what: str, reason: str) -> None:
+        super().__init__(f"{what}: {reason}")
+        self.what = what
+        self.reason = reason
+
+    @classmethod
+    def from_os_error(cls, exc: OSError, what: str | Path | None = None) -> EnvironmentFault:
+        name = str(what) if what is not None else (exc.filename or "file system")
+        reason = exc.strerror or str(exc)
+        return cls(str(name), reason[:1].lower() + reason[1:])

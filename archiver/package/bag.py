@@ -1,0 +1,110 @@
+"""BagIt 1.0 (RFC 8493) tag files: writing them for a new package, parsing them to verify one.
+
+Writing is a few lines because every payload digest was computed while the payload was
+written; bagit-python would read every byte again (and moves files around to build a bag).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from archiver import __version__
+
+BAGIT_TXT = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
+PAYLOAD_MANIFEST = "manifest-sha256.txt"
+TAG_MANIFEST = "tagmanifest-sha256.txt"
+BAG_INFO = "bag-info.txt"
+BAGIT = "bagit.txt"
+MANIFEST_JSON = "manifest.json"
+
+
+@dataclass(frozen=True)
+class FileDigest:
+    """A file inside the bag, by its path from the bag root (always with forward slashes)."""
+
+    path: str
+    size: int
+    sha256: str
+
+
+def sha256_file(path: Path) -> FileDigest:
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(1024 * 1024):
+            digest.update(chunk)
+            size += len(chunk)
+    return FileDigest(path.name, size, digest.hexdigest())
+
+
+def manifest_lines(files: Iterable[FileDigest]) -> str:
+    return "".join(f"{entry.sha256}  {entry.path}\n"
+                   for entry in sorted(files, key=lambda e: e.path))
+
+
+def write_tag_file(root: Path, name: str, text: str) -> FileDigest:
+    data = text.encode("utf-8")
+    (root / name).write_bytes(data)
+    return FileDigest(name, len(data), hashlib.sha256(data).hexdigest())
+
+
+def write_bag(root: Path, payload: list[FileDigest], *, package_id: str,
+              manifest_json: bytes) -> None:
+    """Write every tag file of a bag whose payload (under data/) is already in place."""
+    total = sum(entry.size for entry in payload)
+    (root / MANIFEST_JSON).write_bytes(manifest_json)
+    tags = [
+        FileDigest(MANIFEST_JSON, len(manifest_json), hashlib.sha256(manifest_json).hexdigest()),
+        write_tag_file(root, BAGIT, BAGIT_TXT),
+        write_tag_file(root, BAG_INFO, bag_info(total, len(payload), package_id)),
+        write_tag_file(root, PAYLOAD_MANIFEST, manifest_lines(payload)),
+    ]
+    # The tag manifest goes last: until it exists, the directory is not a complete bag.
+    write_tag_file(root, TAG_MANIFEST, manifest_lines(tags))
+
+
+def bag_info(total_bytes: int, file_count: int, package_id: str) -> str:
+    return (
+        f"Bag-Software-Agent: archiver {__version__}\n"
+        f"Bagging-Date: {date.today().isoformat()}\n"
+        f"External-Identifier: {package_id}\n"
+        f"Payload-Oxum: {total_bytes}.{file_count}\n"
+    )
+
+
+def parse_manifest(text: str) -> tuple[dict[str, str], list[str]]:
+    """Entries {path: digest} of a manifest file, and the lines that could not be read."""
+    entries: dict[str, str] = {}
+    bad: list[str] = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        digest, sep, path = line.partition(" ")
+        path = path.lstrip(" \t")
+        if not sep or not path:
+            bad.append(line)
+            continue
+        entries[_decode_path(path)] = digest
+    return entries, bad
+
+
+def _decode_path(path: str) -> str:
+    # RFC 8493 §2.1.3: CR, LF and % in a file name are percent-encoded.
+    return path.replace("%0D", "\r").replace("%0A", "\n").replace("%25", "%")
+
+
+def parse_tag_fields(text: str) -> list[tuple[str, str]]:
+    """Label: value pairs of bagit.txt or bag-info.txt (continuation lines folded)."""
+    fields: list[tuple[str, str]] = []
+    for line in text.splitlines():
+        if line[:1] in (" ", "\t") and fields:
+            name, value = fields[-1]
+            fields[-1] = (name, f"{value} {line.strip()}")
+        elif ":" in line:
+            name, value = line.split(":", 1)
+            fields.append((name.strip(), value.strip()))
+    return fields

@@ -1,0 +1,94 @@
+"""archiver's own record of a package: manifest.json, valid against
+schemas/manifest.schema.json."""
+
+from __future__ import annotations
+
+import json
+import platform
+from dataclasses import asdict
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from archiver import __version__
+from archiver.capture.results import CaptureResult, RecordRef, Resource, SourceOutcome
+from archiver.package.bag import FileDigest
+from archiver.settings import CaptureSettings
+from archiver.timestamps import utc_iso
+
+FORMAT = "archiver-manifest/1"
+WARC_DIR = "data/warc"
+
+
+@cache
+def manifest_schema() -> dict[str, Any]:
+    text = resources.files("archiver").joinpath("schemas", "manifest.schema.json").read_text("utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+def environment(settings: CaptureSettings) -> dict[str, str]:
+    return {
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "user_agent": settings.user_agent,
+    }
+
+
+def _record(ref: RecordRef | None) -> dict[str, Any] | None:
+    if ref is None:
+        return None
+    record = asdict(ref)
+    record["warc_file"] = f"{WARC_DIR}/{ref.warc_file}"
+    return record
+
+
+def _resource(resource: Resource) -> dict[str, Any]:
+    entry = asdict(resource)
+    entry["record"] = _record(resource.record)
+    entry["derived"] = []
+    return entry
+
+
+def _source(source: SourceOutcome) -> dict[str, Any]:
+    final = source.resource
+    return {
+        "requested_url": source.requested_url,
+        "url": source.url,
+        "outcome": source.outcome,
+        "reason": source.reason,
+        "final_url": source.final_url,
+        "redirects": source.redirects,
+        "status": final.status if final else None,
+        "content_type": final.content_type if final else None,
+        "captured_at": final.captured_at if final else None,
+        "record": _record(final.record) if final else None,
+        "payload_sha256": final.payload_sha256 if final else None,
+    }
+
+
+def build_manifest(
+    *,
+    package_id: str,
+    settings: CaptureSettings,
+    result: CaptureResult,
+    files: list[FileDigest],
+) -> dict[str, Any]:
+    return {
+        "format": FORMAT,
+        "package_id": package_id,
+        "created": utc_iso(),
+        "tool": {"name": "archiver", "version": __version__},
+        "settings": settings.to_record(),
+        "environment": environment(settings),
+        "job": {"started": result.started_at, "finished": result.finished_at},
+        "sources": [_source(source) for source in result.sources],
+        "resources": [_resource(resource) for resource in result.resources],
+        "files": [asdict(entry) for entry in sorted(files, key=lambda e: e.path)],
+        "signatures": [],
+        "timestamps": [],
+    }
+
+
+def dump_manifest(manifest: dict[str, Any]) -> bytes:
+    return (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8")

@@ -1,0 +1,83 @@
+"""Capture settings: every limit is a setting with a safe default.
+
+They are recorded in each package's manifest.json and in every WARC's warcinfo record, so a
+reader knows how the evidence was gathered.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from archiver import __version__
+
+USER_AGENT = f"archiver/{__version__} (evidence capture; +https://pypi.org/project/archiver/)"
+
+KIB = 1024
+MIB = 1024 * KIB
+GIB = 1024 * MIB
+
+
+@dataclass(frozen=True)
+class CaptureSettings:
+    """How a capture job behaves. All durations are seconds, all sizes bytes."""
+
+    user_agent: str = USER_AGENT
+    requisites: bool = True
+    max_resource_bytes: int = 2 * GIB
+    """A response body larger than this is cut and its record marked WARC-Truncated: length."""
+    resource_timeout: float = 600.0
+    """A response still arriving after this is cut and marked WARC-Truncated: time."""
+    connect_timeout: float = 10.0
+    read_timeout: float = 30.0
+    max_redirects: int = 10
+    retries: int = 2
+    """Extra attempts after a transient network error (reset, refused, timeout before a reply)."""
+    retry_backoff: float = 0.5
+    """First wait before a retry; doubles each time."""
+    concurrency: int = 16
+    per_host: int = 6
+    verify_tls: bool = True
+    ca_file: Path | None = None
+    """Extra certificate authorities to trust (a PEM file), beside the system's."""
+    warc_max_bytes: int = 1 * GIB
+    """A WARC file rolls over to the next one past this size."""
+    gzip_level: int = 6
+
+    def __post_init__(self) -> None:
+        if self.per_host < 1 or self.concurrency < 1:
+            raise ValueError("concurrency and per_host must be at least 1")
+        if self.max_redirects < 0 or self.retries < 0:
+            raise ValueError("max_redirects and retries cannot be negative")
+        if not 0 <= self.gzip_level <= 9:
+            raise ValueError("gzip_level must be between 0 and 9")
+
+    def to_record(self) -> dict[str, Any]:
+        """The settings as plain JSON values, for manifest.json and warcinfo."""
+        record = dataclasses.asdict(self)
+        record["ca_file"] = str(self.ca_file) if self.ca_file else None
+        return record
+
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)?\s*$", re.IGNORECASE)
+_UNITS = {"": 1, "k": 1000, "m": 1000**2, "g": 1000**3, "t": 1000**4,
+          "ki": KIB, "mi": MIB, "gi": GIB, "ti": 1024 * GIB}
+
+
+def parse_size(text: str) -> int:
+    """Parse a human size such as "500MB", "2GiB" or "1024".
+
+    >>> parse_size("2GiB"), parse_size("500 MB"), parse_size("10k")
+    (2147483648, 500000000, 10000)
+    """
+    match = _SIZE.match(text)
+    if not match:
+        raise ValueError(f"not a size: {text!r} (try 500MB or 2GiB)")
+    number, unit = match.groups()
+    key = (unit or "").lower().rstrip("b")
+    if key not in _UNITS:
+        raise ValueError(f"unknown size unit in {text!r}")
+    return int(float(number) * _UNITS[key])

@@ -1,0 +1,95 @@
+"""WARC 1.1 record headers and gzip members.
+
+A record is built in one pass: its block was hashed while it arrived, so here we only frame it
+(headers, block, two CRLFs) and compress it into its own gzip member, which the writer then
+appends to a file in one piece.
+"""
+
+from __future__ import annotations
+
+import uuid
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from tempfile import SpooledTemporaryFile
+from typing import IO
+
+WARC_VERSION = "WARC/1.1"
+BLOCK_SIZE = 256 * 1024
+SPOOL_IN_MEMORY = 1024 * 1024
+"""Bodies up to this size stay in memory; larger ones spill to a temporary file."""
+
+HTTP_REQUEST_TYPE = "application/http;msgtype=request"
+HTTP_RESPONSE_TYPE = "application/http;msgtype=response"
+
+
+def new_record_id() -> str:
+    return f"<urn:uuid:{uuid.uuid4()}>"
+
+
+def sha256_label(hex_digest: str) -> str:
+    """Our digest spelling: `sha256:` and lowercase hex, which warcio and FastWARC accept."""
+    return f"sha256:{hex_digest}"
+
+
+def new_spool() -> SpooledTemporaryFile[bytes]:
+    return SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY, mode="w+b")
+
+
+def header_block(fields: Iterable[tuple[str, str | None]]) -> bytes:
+    """The record's header lines; fields whose value is None are left out."""
+    lines = [WARC_VERSION]
+    for name, value in fields:
+        if value is None:
+            continue
+        if "\r" in value or "\n" in value:
+            raise ValueError(f"WARC header {name} would contain a line break")
+        lines.append(f"{name}: {value}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8")
+
+
+@dataclass
+class PreparedRecord:
+    """One record compressed into a gzip member, ready to be appended to a WARC file."""
+
+    record_id: str
+    record_type: str
+    target_uri: str | None
+    member: IO[bytes]
+    member_length: int
+    block_length: int
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def close(self) -> None:
+        self.member.close()
+
+
+def prepare_record(
+    fields: list[tuple[str, str | None]],
+    block: IO[bytes] | bytes,
+    block_length: int,
+    *,
+    gzip_level: int,
+) -> PreparedRecord:
+    """Frame and compress one record. `fields` must hold WARC-Type and WARC-Record-ID."""
+    named = {name: value for name, value in fields}
+    record_id = named["WARC-Record-ID"]
+    record_type = named["WARC-Type"]
+    if record_id is None or record_type is None:
+        raise RuntimeError("a record needs WARC-Record-ID and WARC-Type")
+    headers = header_block([*fields, ("Content-Length", str(block_length))])
+    member = new_spool()
+    compressor = zlib.compressobj(gzip_level, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    member.write(compressor.compress(headers))
+    if isinstance(block, bytes):
+        member.write(compressor.compress(block))
+    else:
+        block.seek(0)
+        while chunk := block.read(BLOCK_SIZE):
+            member.write(compressor.compress(chunk))
+    member.write(compressor.compress(b"\r\n\r\n"))
+    member.write(compressor.flush())
+    length = member.tell()
+    member.seek(0)
+    return PreparedRecord(record_id, record_type, named.get("WARC-Target-URI"), member,
+                          length, block_length)
