@@ -6,7 +6,9 @@ stylesheets the way browsers tokenise them rather than with regular expressions.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 import tinycss2
 from lxml import etree
@@ -84,27 +86,32 @@ def inline_style_urls(style: str) -> list[str]:
     return list(_urls_in(tinycss2.parse_component_value_list(style)))
 
 
-def _urls_in(nodes: Iterable[object]) -> Iterator[str]:
+def _urls_in(nodes: Iterable[Any]) -> Iterator[str]:
+    # tinycss2 nodes are untyped; each has a `type` and, by kind, value/arguments/prelude.
     for node in nodes:
         kind = getattr(node, "type", None)
         if kind == "url":
-            yield str(node.value)  # type: ignore[attr-defined]
-        elif kind == "function" and node.lower_name == "url":  # type: ignore[attr-defined]
-            strings = [a for a in node.arguments if getattr(a, "type", None) == "string"]  # type: ignore[attr-defined]
+            yield str(node.value)
+        elif kind == "function" and node.lower_name == "url":
+            strings = [arg for arg in node.arguments if getattr(arg, "type", None) == "string"]
             if strings:
                 yield str(strings[0].value)
-        elif kind == "at-rule" and node.lower_at_keyword == "import":  # type: ignore[attr-defined]
-            prelude = [t for t in node.prelude if getattr(t, "type", None) in ("string", "url",
-                                                                               "function")]  # type: ignore[attr-defined]
-            if prelude and prelude[0].type == "string":
-                yield str(prelude[0].value)
-                continue
-            yield from _urls_in(prelude[:1])
+        elif kind == "at-rule" and node.lower_at_keyword == "import":
+            yield from _import_target(node.prelude)
             continue
-        for child_list in ("prelude", "content", "arguments"):
-            children = getattr(node, child_list, None)
-            if children:
-                yield from _urls_in(children)
+        for children in ("prelude", "content", "arguments"):
+            yield from _urls_in(getattr(node, children, None) or [])
+
+
+def _import_target(prelude: list[Any]) -> Iterator[str]:
+    """The stylesheet an @import loads: its first string, url() or url function."""
+    for token in prelude:
+        if token.type == "string":
+            yield str(token.value)
+            return
+        if token.type in ("url", "function"):
+            yield from _urls_in([token])
+            return
 
 
 class RequisiteFinder:
@@ -173,10 +180,8 @@ class _HtmlSink:
         if self.parser is None:
             self.feed(b"")
         if self.parser is not None:
-            try:
+            with contextlib.suppress(etree.LxmlError):
                 self.parser.close()
-            except etree.LxmlError:
-                pass
             self._drain()
         if self.decoder.failed or self.decoder.exceeded:
             self.finder.problem = self.decoder.failed or "page too large to look for requisites"

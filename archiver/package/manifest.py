@@ -22,7 +22,8 @@ WARC_DIR = "data/warc"
 
 @cache
 def manifest_schema() -> dict[str, Any]:
-    text = resources.files("archiver").joinpath("schemas", "manifest.schema.json").read_text("utf-8")
+    schema_file = resources.files("archiver").joinpath("schemas", "manifest.schema.json")
+    text = schema_file.read_text("utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
 
@@ -64,6 +65,7 @@ def _source(source: SourceOutcome) -> dict[str, Any]:
         "captured_at": final.captured_at if final else None,
         "record": _record(final.record) if final else None,
         "payload_sha256": final.payload_sha256 if final else None,
+        "truncated": final.truncated if final else None,
     }
 
 

@@ -64,6 +64,23 @@ class PreparedRecord:
         self.member.close()
 
 
+INCOMPRESSIBLE_SAMPLE = 64 * 1024
+INCOMPRESSIBLE_RATIO = 0.97
+
+
+def is_compressible(block: IO[bytes] | bytes, block_length: int) -> bool:
+    """Whether deflate is worth its time on a large block (JPEG, video, ZIP data are not:
+    deflating them runs at ~30 MB/s for nothing). Small blocks are always compressed."""
+    if block_length < 4 * INCOMPRESSIBLE_SAMPLE:
+        return True
+    if isinstance(block, bytes):
+        sample = block[INCOMPRESSIBLE_SAMPLE: 2 * INCOMPRESSIBLE_SAMPLE]
+    else:
+        block.seek(INCOMPRESSIBLE_SAMPLE)
+        sample = block.read(INCOMPRESSIBLE_SAMPLE)
+    return len(zlib.compress(sample, 1)) < INCOMPRESSIBLE_RATIO * len(sample)
+
+
 def prepare_record(
     fields: list[tuple[str, str | None]],
     block: IO[bytes] | bytes,
@@ -79,7 +96,8 @@ def prepare_record(
         raise RuntimeError("a record needs WARC-Record-ID and WARC-Type")
     headers = header_block([*fields, ("Content-Length", str(block_length))])
     member = new_spool()
-    compressor = zlib.compressobj(gzip_level, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    level = gzip_level if is_compressible(block, block_length) else 0
+    compressor = zlib.compressobj(level, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
     member.write(compressor.compress(headers))
     if isinstance(block, bytes):
         member.write(compressor.compress(block))

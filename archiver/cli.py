@@ -1,0 +1,305 @@
+"""The `archiver` command: each verb parses its options, calls one library function, renders
+the result (text, or --json from the same objects) and picks the exit code.
+
+Exit codes, the same for every verb:
+  0  all good
+  1  the work ran and found a problem in the evidence (a source failed, a check failed)
+  2  usage error (bad arguments, an input that is not what the verb takes)
+  3  could not run (I/O error, full disk, interrupted, missing component)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+from archiver import __version__
+from archiver.demo import default_output, run_demo
+from archiver.errors import (
+    ArchiverError,
+    ArchiverUsageError,
+    EnvironmentFault,
+    EvidenceError,
+    InputNotFoundError,
+)
+from archiver.package.build import PackageResult, create_package
+from archiver.settings import CaptureSettings, parse_size
+from archiver.terminal import human_size, progress_bar, table
+from archiver.verify import VerificationReport, check
+
+EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, EXIT_COULD_NOT_RUN = 0, 1, 2, 3
+TRUNCATION_WORDS = {"length": "over the size limit", "time": "over the time limit",
+                    "disconnect": "connection lost"}
+
+app = typer.Typer(
+    name="archiver",
+    help="Keep the evidence behind a story: capture cited sources into verifiable WARC "
+         "evidence packages.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def exit_code_for(error: BaseException) -> int:
+    """The one mapping from what went wrong to the documented exit code."""
+    if isinstance(error, ArchiverUsageError):
+        return EXIT_USAGE
+    if isinstance(error, EvidenceError):
+        return EXIT_PROBLEM
+    return EXIT_COULD_NOT_RUN
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    typer.echo(f"archiver: {message}", err=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def _reported_errors() -> Iterator[None]:
+    """Turn every error into one line on stderr and its exit code; never a traceback."""
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except KeyboardInterrupt:
+        _fail("interrupted; nothing was left half-written", EXIT_COULD_NOT_RUN)
+    except ArchiverError as error:
+        _fail(str(error), exit_code_for(error))
+    except OSError as error:
+        _fail(str(EnvironmentFault.from_os_error(error)), EXIT_COULD_NOT_RUN)
+    except Exception as error:  # a bug: say so plainly, show the trace only when asked
+        if os.environ.get("ARCHIVER_DEBUG"):
+            raise
+        _fail(f"internal error ({type(error).__name__}: {error}); "
+              "rerun with ARCHIVER_DEBUG=1 for details and please report it", EXIT_COULD_NOT_RUN)
+
+
+def _terminate_as_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def _emit_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def _size(text: str) -> int:
+    try:
+        return parse_size(text)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+
+
+def read_url_list(path: Path) -> list[str]:
+    """URLs of a list file: one a line; blank lines and # comments are skipped."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputNotFoundError(path) from None
+    except IsADirectoryError:
+        raise InputNotFoundError(path, "file (it is a directory)") from None
+    except UnicodeDecodeError:
+        raise ArchiverUsageError(f"{path}: not a text file of URLs (not UTF-8)") from None
+    lines = (line.split(" #", 1)[0].strip() for line in text.splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+@app.command()
+def capture(
+    output: Annotated[Path, typer.Option("-o", "--output", help="The new package directory "
+                                         "(must not exist).", show_default=False)],
+    urls: Annotated[list[str] | None, typer.Argument(help="URLs of the sources to capture.",
+                                                      show_default=False)] = None,
+    input_file: Annotated[Path | None, typer.Option("-i", "--input", help="A file of URLs, one "
+                                                    "a line; # starts a comment.")] = None,
+    requisites: Annotated[bool, typer.Option("--requisites/--no-requisites", help="Also capture "
+                                             "what pages need to render.")] = True,
+    max_size: Annotated[int, typer.Option("--max-size", parser=_size, metavar="SIZE",
+                                          help="Largest body kept per resource; longer ones "
+                                          "are cut and marked WARC-Truncated.")] = "2GiB",  # type: ignore[assignment]
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds allowed per resource.")]
+    = 600.0,
+    read_timeout: Annotated[float, typer.Option("--read-timeout", help="Seconds of silence "
+                                                "before a connection is given up.")] = 30.0,
+    retries: Annotated[int, typer.Option("--retries", min=0, help="Extra tries after a reset, "
+                                         "refusal or timeout.")] = 2,
+    per_host: Annotated[int, typer.Option("--per-host", min=1, help="Connections at once to "
+                                          "one host.")] = 6,
+    concurrency: Annotated[int, typer.Option("--concurrency", min=1, help="Connections at once "
+                                             "in all.")] = 16,
+    insecure: Annotated[bool, typer.Option("--insecure", help="Do not check TLS certificates "
+                                           "(recorded in the package).")] = False,
+    ca_file: Annotated[Path | None, typer.Option("--ca-file", help="Extra certificate "
+                                                 "authorities to trust (PEM).")] = None,
+    warc_size: Annotated[int, typer.Option("--warc-size", parser=_size, metavar="SIZE",
+                                           help="Start a new WARC file past this size.")]
+    = "1GiB",  # type: ignore[assignment]
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Capture sources into a new sealed evidence package.
+
+    Example:  archiver capture https://example.org/report.pdf -i sources.txt -o evidence/story1
+
+    Exit 0 when every source was captured, 1 when any failed (the package is still written,
+    with each failure and its reason).
+    """
+    with _reported_errors():
+        signal.signal(signal.SIGTERM, _terminate_as_interrupt)
+        wanted = list(urls or []) + (read_url_list(input_file) if input_file else [])
+        if not wanted:
+            _fail("no URLs to capture: give URLs or -i FILE", EXIT_USAGE)
+        if ca_file is not None and not ca_file.is_file():
+            raise InputNotFoundError(ca_file)
+        settings = CaptureSettings(
+            requisites=requisites, max_resource_bytes=max_size, resource_timeout=timeout,
+            read_timeout=read_timeout, retries=retries, per_host=per_host,
+            concurrency=concurrency, verify_tls=not insecure, ca_file=ca_file,
+            warc_max_bytes=warc_size,
+        )
+        with progress_bar("capturing") as progress:
+            result = create_package(wanted, output, settings=settings, progress=progress)
+        if as_json:
+            _emit_json(capture_summary(result))
+        else:
+            typer.echo(render_capture(result))
+        raise typer.Exit(EXIT_OK if result.is_complete else EXIT_PROBLEM)
+
+
+def capture_summary(result: PackageResult) -> dict[str, Any]:
+    manifest = result.manifest
+    return {
+        "package": str(result.path),
+        "package_id": result.package_id,
+        "complete": result.is_complete,
+        "sources": manifest["sources"],
+        "resources": len(manifest["resources"]),
+        "files": manifest["files"],
+    }
+
+
+def render_capture(result: PackageResult) -> str:
+    rows = []
+    for source in result.manifest["sources"]:
+        detail = source["reason"] or (source["content_type"] or "")
+        if source["truncated"]:
+            detail += f" (cut: {TRUNCATION_WORDS[source['truncated']]})"
+        if source["redirects"]:
+            detail = f"→ {source['final_url']} {detail}".rstrip()
+        rows.append([source["outcome"], str(source["status"] or "-"), source["requested_url"],
+                     detail])
+    captured = sum(1 for s in result.manifest["sources"] if s["outcome"] == "captured")
+    total_size = sum(entry.size for entry in result.files)
+    lines = [
+        table(rows, ["outcome", "status", "source", "detail"]),
+        "",
+        f"{captured} of {len(rows)} sources captured, "
+        f"{len(result.manifest['resources'])} resources in all, "
+        f"{len(result.files)} WARC file(s), {human_size(total_size)}.",
+        f"Package: {result.path}",
+        f"Check it any time with: archiver verify {result.path}",
+    ]
+    return "\n".join(lines)
+
+
+@app.command()
+def verify(
+    paths: Annotated[list[Path], typer.Argument(help="Packages or WARC files to check.",
+                                                show_default=False)],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the reports as JSON.")] = False,
+) -> None:
+    """Re-check packages or WARC files: every file digest, every record digest, the manifest.
+
+    Example:  archiver verify evidence/story1 other-tool-crawl.warc.gz
+
+    Exit 0 when everything is intact, 1 when anything is damaged or cannot be verified,
+    2 when a path is not a package or a WARC. Every path is checked before exiting.
+    """
+    with _reported_errors():
+        reports: list[VerificationReport] = []
+        worst = EXIT_OK
+        with progress_bar("verifying") as progress:
+            for index, path in enumerate(paths, 1):
+                try:
+                    report = check(path)
+                except ArchiverError as error:
+                    typer.echo(f"archiver: {error}", err=True)
+                    worst = max(worst, exit_code_for(error))
+                    continue
+                finally:
+                    if progress:
+                        progress(index, len(paths), str(path))
+                reports.append(report)
+                worst = max(worst, EXIT_OK if report.is_valid else EXIT_PROBLEM)
+        if as_json:
+            _emit_json([report.to_dict() for report in reports])
+        else:
+            for report in reports:
+                typer.echo(render_verification(report))
+        raise typer.Exit(worst)
+
+
+def render_verification(report: VerificationReport) -> str:
+    checked = (f"{report.files_checked} file(s), {report.records_checked} record(s), "
+               f"{human_size(report.bytes_read)} read")
+    if report.is_valid:
+        return f"{report.path}: intact ({report.kind}; {checked})"
+    lines = [f"{report.path}: DAMAGED ({report.kind}; {len(report.problems)} problem(s); "
+             f"{checked})"]
+    lines += [f"  - {problem}" for problem in report.problems]
+    return "\n".join(lines)
+
+
+@app.command()
+def demo(
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Where to write the "
+                                                "package (default: ./archiver-demo-<time>).")]
+    = None,
+) -> None:
+    """Run the whole workflow on the bundled sample story, offline, on 127.0.0.1.
+
+    Example:  archiver demo
+
+    Serves the sample story and its sources on 127.0.0.1, captures them into a new package,
+    verifies it and says where it is. Exit 0 when the package verifies.
+    """
+    with _reported_errors():
+        target = output or default_output()
+        with progress_bar("capturing the sample") as progress:
+            result = run_demo(target, progress=progress)
+        typer.echo(render_capture(result.package))
+        typer.echo("")
+        typer.echo(render_verification(result.verification))
+        raise typer.Exit(EXIT_OK if result.is_ok else EXIT_PROBLEM)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"archiver {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Show the version and exit.")] = False,
+) -> None:
+    """Keep the evidence behind a story."""
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="archiver")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,104 @@
+"""A static web server for the bundled sample story, on 127.0.0.1 only.
+
+`archiver demo` serves the sample with it, and the tests build their misbehaving server on
+it. Beside the files, a `_redirects` file in the served folder maps paths to redirects, one
+`/from /to STATUS` a line, so the sample can show a source that moved.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import TracebackType
+from urllib.parse import unquote, urlsplit
+
+REDIRECTS_FILE = "_redirects"
+
+
+def read_redirects(root: Path) -> dict[str, tuple[str, int]]:
+    table: dict[str, tuple[str, int]] = {}
+    path = root / REDIRECTS_FILE
+    if path.is_file():
+        for line in path.read_text("utf-8").splitlines():
+            parts = line.split("#", 1)[0].split()
+            if len(parts) >= 2:
+                table[parts[0]] = (parts[1], int(parts[2]) if len(parts) > 2 else 302)
+    return table
+
+
+class StaticHandler(BaseHTTPRequestHandler):
+    """Serves files under `server.root`; never anything outside it."""
+
+    protocol_version = "HTTP/1.1"
+    server: SampleServer
+
+    def log_message(self, format: str, *args: object) -> None:  # quiet: tests and demo
+        pass
+
+    def do_GET(self) -> None:
+        path = unquote(urlsplit(self.path).path)
+        redirect = self.server.redirects.get(path)
+        if redirect:
+            self.send_body(redirect[1], b"", "text/plain", [("Location", redirect[0])])
+            return
+        file = self.server.resolve(path)
+        if file is None:
+            self.send_not_found()
+            return
+        content_type = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+        if content_type.startswith("text/") or content_type.endswith(("javascript", "json")):
+            content_type += "; charset=utf-8"
+        self.send_body(200, file.read_bytes(), content_type)
+
+    def send_not_found(self) -> None:
+        page = self.server.resolve("/404.html")
+        body = page.read_bytes() if page else b"not found"
+        self.send_body(404, body, "text/html; charset=utf-8")
+
+    def send_body(self, status: int, body: bytes, content_type: str,
+                  extra: list[tuple[str, str]] | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in extra or []:
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+
+class SampleServer(ThreadingHTTPServer):
+    """Serve `root` on 127.0.0.1 (port 0: any free port) in a background thread."""
+
+    daemon_threads = True
+
+    def __init__(self, root: Path, port: int = 0,
+                 handler: type[StaticHandler] = StaticHandler) -> None:
+        super().__init__(("127.0.0.1", port), handler)
+        self.root = root.resolve()
+        self.redirects = read_redirects(self.root)
+        self._thread: threading.Thread | None = None
+
+    def url(self, path: str = "/") -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/{path.lstrip('/')}"
+
+    def resolve(self, path: str) -> Path | None:
+        candidate = (self.root / path.lstrip("/")).resolve()
+        if candidate.is_dir():
+            candidate = candidate / "index.html"
+        inside = candidate == self.root or self.root in candidate.parents
+        if not inside or not candidate.is_file() or candidate.name == REDIRECTS_FILE:
+            return None
+        return candidate
+
+    def __enter__(self) -> SampleServer:
+        self._thread = threading.Thread(target=self.serve_forever, name="sample-server",
+                                        daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self.shutdown()
+        self.server_close()
