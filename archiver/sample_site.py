@@ -15,6 +15,7 @@ from types import TracebackType
 from urllib.parse import unquote, urlsplit
 
 REDIRECTS_FILE = "_redirects"
+NOT_FOUND_PAGE = "/errors/404.html"
 
 
 def read_redirects(root: Path) -> dict[str, tuple[str, int]]:
@@ -53,7 +54,7 @@ class StaticHandler(BaseHTTPRequestHandler):
         self.send_body(200, file.read_bytes(), content_type)
 
     def send_not_found(self) -> None:
-        page = self.server.resolve("/404.html")
+        page = self.server.resolve(NOT_FOUND_PAGE)
         body = page.read_bytes() if page else b"not found"
         self.send_body(404, body, "text/html; charset=utf-8")
 
@@ -88,7 +89,7 @@ class SampleServer(ThreadingHTTPServer):
         if candidate.is_dir():
             candidate = candidate / "index.html"
         inside = candidate == self.root or self.root in candidate.parents
-        if not inside or not candidate.is_file() or candidate.name == REDIRECTS_FILE:
+        if not inside or not candidate.is_file() or candidate.name.startswith("_"):
             return None
         return candidate
 

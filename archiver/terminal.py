@@ -65,7 +65,9 @@ def table(rows: Sequence[Sequence[str]], headers: Sequence[str]) -> str:
 
 
 def human_size(size: int) -> str:
-    """>>> human_size(1536), human_size(12)
+    """A size for people.
+
+    >>> human_size(1536), human_size(12)
     ('1.5 KiB', '12 B')
     """
     value = float(size)

@@ -16,6 +16,7 @@ import contextlib
 import http.server
 import os
 import platform
+import random
 import shutil
 import socket
 import socketserver
@@ -28,6 +29,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_DIR = BENCH_DIR.parent
@@ -54,9 +56,14 @@ def make_temp_dir(prefix: str) -> Path:
     return Path(tempfile.mkdtemp(prefix=f"archiver-bench-{prefix}-"))
 
 
-def archiver_command(via: str = "auto") -> tuple[list[str], str]:
+def archiver_command(via: str = "auto", experiments: Sequence[str] = ()) -> tuple[list[str], str]:
     """How to run `archiver ...`: the installed CLI, or (until the CLI works) a small shim
-    that calls the library (capture only). Returns (argv prefix, description)."""
+    that calls the library (capture only). With experiments, the CLI runs in a Python process
+    that first applies them. Returns (argv prefix, description)."""
+    if experiments:
+        names = ",".join(experiments)
+        return ([sys.executable, str(Path(__file__).resolve()), "cli", "--experiment", names],
+                f"archiver CLI with experiments {names}")
     if via in ("auto", "cli"):
         exe = Path(sys.executable).with_name("archiver")
         cli = [str(exe)] if exe.exists() else [sys.executable, "-m", "archiver"]
@@ -79,6 +86,19 @@ def tool_version(argv: Sequence[str]) -> str:
     return text[0] if text else "unknown"
 
 
+def code_version() -> str:
+    """The commit archiver runs from, and whether archiver/ differs from it (read-only git)."""
+    try:
+        head = subprocess.run(["git", "-C", str(REPO_DIR), "rev-parse", "--short", "HEAD"],
+                              capture_output=True, text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(REPO_DIR), "status", "--porcelain", "--",
+                                "archiver"], capture_output=True, text=True,
+                               timeout=10).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+    return f"{head or 'unknown'}{' + uncommitted changes in archiver/' if dirty else ''}"
+
+
 def machine_info() -> dict[str, str]:
     cpu = "unknown"
     with contextlib.suppress(OSError):
@@ -96,7 +116,22 @@ def machine_info() -> dict[str, str]:
         "memory": mem,
         "os": platform.platform(),
         "python": platform.python_version(),
+        "code": code_version(),
+        "load": load_note(),
     }
+
+
+def load_note() -> str:
+    """The 1-minute load average, flagged when other work competes for the CPUs."""
+    try:
+        load = os.getloadavg()[0]
+    except OSError:
+        return "unknown"
+    busy = load > 0.5
+    if busy:
+        print(f"bench: warning: load average {load:.2f} before starting: other processes "
+              "compete for the CPU and the timings will be noisy", file=sys.stderr)
+    return f"{load:.2f}{' (busy machine)' if busy else ''}"
 
 
 # -- measuring a command --------------------------------------------------------------------
@@ -121,7 +156,7 @@ class Run:
 
 
 def measure(argv: Sequence[str], *, cwd: Path | None = None,
-            env: dict[str, str] | None = None) -> Run:
+            env: dict[str, str] | None = None, sampler: SocketSampler | None = None) -> Run:
     """Run argv to completion; wall time, peak RSS (KiB, from wait4) and CPU of that child.
 
     Output goes to temporary files, not pipes, so a chatty tool cannot stall on a full pipe
@@ -131,12 +166,17 @@ def measure(argv: Sequence[str], *, cwd: Path | None = None,
         start = time.perf_counter()
         proc = subprocess.Popen(list(argv), cwd=cwd, env=env, stdout=out, stderr=err,
                                 stdin=subprocess.DEVNULL)
+        if sampler is not None:
+            sampler.start(proc.pid)
         try:
             _, status, usage = os.wait4(proc.pid, 0)
         except BaseException:
             proc.kill()
             proc.wait()
             raise
+        finally:
+            if sampler is not None:
+                sampler.stop()
         seconds = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
@@ -258,6 +298,68 @@ class GeneratedSite:
             server.server_close()
 
 
+# -- generated content -------------------------------------------------------------------------
+
+MIB = 1024 * 1024
+
+
+class Corpus:
+    """Deterministic generated content: every body is a function of its path and the seed."""
+
+    def __init__(self, seed: int = 7) -> None:
+        rnd = random.Random(seed)
+        self.random_pool = rnd.randbytes(8 * MIB)
+        syllables = ["ka", "ri", "to", "ne", "sa", "mu", "lo", "pe", "di", "fa", "go", "hu",
+                     "ji", "be", "ze", "qu", "vi", "wo", "xa", "yu", "ch", "st", "tr", "an",
+                     "er", "in", "on", "el"]
+        vocab = ["".join(rnd.choice(syllables) for _ in range(rnd.randint(1, 4)))
+                 for _ in range(3000)]
+        weights = [1 / (i + 1) for i in range(len(vocab))]  # Zipf-like, as in prose
+        words = rnd.choices(vocab, weights, k=700_000)
+        sentences = (" ".join(words[i:i + 15]).capitalize() for i in range(0, len(words), 15))
+        self.text_pool = ("<p>" + ".</p>\n<p>".join(sentences) + ".</p>\n").encode()
+
+    @staticmethod
+    def _slices(pool: bytes, start: int, length: int) -> Iterator[bytes]:
+        start %= len(pool)
+        while length > 0:
+            chunk = pool[start:start + min(length, MIB)]
+            yield chunk
+            length -= len(chunk)
+            start = (start + len(chunk)) % len(pool)
+
+    def random_body(self, index: int, length: int) -> Resource:
+        start = index * 7919 * 64
+        return Resource("image/jpeg", length,
+                        lambda: self._slices(self.random_pool, start, length))
+
+    def html_body(self, index: int, length: int) -> Resource:
+        head = (f'<!doctype html><html><head><meta charset="utf-8"><title>Page {index}</title>'
+                f'</head><body><article><h1>Page {index}</h1>\n').encode()
+        tail = b"</article></body></html>\n"
+        middle = length - len(head) - len(tail)
+        start = index * 104729
+
+        def body() -> Iterator[bytes]:
+            yield head
+            yield from self._slices(self.text_pool, start, middle)
+            yield tail
+
+        return Resource("text/html; charset=utf-8", length, body)
+
+    def site(self, scale: float) -> GeneratedSite:
+        rnd = random.Random(11)
+        site = GeneratedSite()
+        for i in range(int(4000 * scale)):
+            site.resources[f"/page/{i}.html"] = self.html_body(i, rnd.randint(20_000, 120_000))
+            site.resources[f"/img/{i}.jpg"] = self.random_body(i, rnd.randint(10_000, 150_000))
+        for i in range(int(8 * scale)):
+            site.resources[f"/media/{i}.bin"] = self.random_body(100_000 + i, 16 * MIB)
+        for i in range(int(4 * scale)):
+            site.resources[f"/text/{i}.html"] = self.html_body(200_000 + i, 32 * MIB)
+        return site
+
+
 # -- reading WARCs ----------------------------------------------------------------------------
 
 def warc_files(root: Path) -> list[Path]:
@@ -311,10 +413,155 @@ def remove_tree(path: Path, keep: bool) -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
-# -- a stand-in for `archiver capture` while the CLI is not usable -----------------------------
+# -- counting connections ---------------------------------------------------------------------
+
+class SocketSampler:
+    """Samples how many sockets one process holds open (from /proc/PID/fd, every `interval`
+    seconds), and how many distinct sockets it opened. For a capture client that talks only to
+    the benchmark site, the peak is an upper bound on its connections at once. Linux only;
+    elsewhere it reports nothing. (Reading /proc/net/tcp instead costs ~10 ms of CPU per
+    sample on some kernels, enough to slow the run it measures.)"""
+
+    def __init__(self, interval: float = 0.005) -> None:
+        self.interval = interval
+        self.peak = 0
+        self.seen: set[str] = set()
+        self.samples = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self, pid: int) -> None:
+        fd_dir = Path(f"/proc/{pid}/fd")
+        if not fd_dir.parent.exists():
+            return
+        self._thread = threading.Thread(target=self._loop, args=(fd_dir,), daemon=True)
+        self._thread.start()
+
+    def _loop(self, fd_dir: Path) -> None:
+        while not self._stop.is_set():
+            now = set()
+            with contextlib.suppress(OSError):
+                for entry in os.scandir(fd_dir):
+                    with contextlib.suppress(OSError):
+                        target = os.readlink(entry.path)
+                        if target.startswith("socket:"):
+                            now.add(target)
+            self.samples += 1
+            self.peak = max(self.peak, len(now))
+            self.seen |= now
+            self._stop.wait(self.interval)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
+
+def handle_signals() -> None:
+    """SIGTERM, and SIGINT even when started in the background (where it is ignored), raise
+    KeyboardInterrupt, so the servers and work directories are cleaned up."""
+    import signal
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+    signal.signal(signal.SIGINT, interrupt)
+
+
+# -- experiments: candidate changes to archiver, applied from outside for measurement -------------
+# Nothing under archiver/ is edited; these patch classes at run time so that the effect of a
+# recommended change can be measured end to end before anyone writes it properly.
+
+class _QuickAckSocket(socket.socket):
+    __slots__ = ()
+
+    def recv(self, size: int, flags: int = 0) -> bytes:  # type: ignore[override]
+        data = super().recv(size, flags)
+        with contextlib.suppress(OSError):
+            self.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
+        return data
+
+
+def transport_modules() -> tuple[Any, Any]:
+    """(module with ConnectionPool, module with HttpTransport), across archiver's layouts."""
+    import importlib
+
+    try:
+        return (importlib.import_module("archiver.capture.connections"),
+                importlib.import_module("archiver.capture.http_transport"))
+    except ImportError:
+        http = importlib.import_module("archiver.capture.http")
+        return http, http
+
+
+def experiment_quickack() -> None:
+    """Sockets re-arm TCP_QUICKACK after every recv (Linux), so a server that writes its
+    headers and its body in two send() calls is not held up by our delayed ACK (Nagle on
+    the server side waits for that ACK before sending a short body: a 40 ms stall)."""
+    connections, _ = transport_modules()
+    original = connections.ConnectionPool.open
+
+    def open_(self, origin, url):  # type: ignore[no-untyped-def]
+        conn = original(self, origin, url)
+        if type(conn.sock) is socket.socket and hasattr(socket, "TCP_QUICKACK"):
+            conn.sock.__class__ = _QuickAckSocket
+            conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
+        return conn
+
+    connections.ConnectionPool.open = open_
+
+
+def experiment_split_slots(factor: int = 2) -> None:
+    """A per-host slot is held only while on the network: the frontier admits factor x
+    per_host tasks per host, and a per-origin semaphore of per_host around
+    HttpTransport.fetch keeps the connections in use per host at per_host. Compressing and
+    writing the records no longer keeps the next request of that host waiting."""
+    from archiver.capture import frontier
+    from archiver.capture.urls import origin_of
+
+    _, http = transport_modules()
+    semaphores: dict[object, threading.BoundedSemaphore] = {}
+    guard = threading.Lock()
+    original_fetch = http.HttpTransport.fetch
+    original_init = frontier.Frontier.__init__
+
+    def init(self, *, per_host, concurrency):  # type: ignore[no-untyped-def]
+        original_init(self, per_host=per_host * factor, concurrency=concurrency)
+
+    def fetch(self, request, sink_factory=None):  # type: ignore[no-untyped-def]
+        origin = origin_of(request.url)
+        with guard:
+            sem = semaphores.get(origin)
+            if sem is None:
+                sem = semaphores[origin] = threading.BoundedSemaphore(self.settings.per_host)
+        with sem:
+            return original_fetch(self, request, sink_factory)
+
+    frontier.Frontier.__init__ = init  # type: ignore[method-assign]
+    http.HttpTransport.fetch = fetch
+
+
+EXPERIMENTS: dict[str, Callable[[], None]] = {
+    "quickack": experiment_quickack,
+    "split-slots": experiment_split_slots,
+}
+
+
+def apply_experiments(names: Iterable[str]) -> None:
+    for name in names:
+        if name not in EXPERIMENTS:
+            known = ", ".join(EXPERIMENTS)
+            raise SystemExit(f"bench: unknown experiment {name!r} (known: {known})")
+        EXPERIMENTS[name]()
+
+
+# -- command-line entry points used by the scripts --------------------------------------------
+# `python bench/_common.py cli [--experiment A,B] ARGS...`: the archiver CLI with experiments.
+# `python bench/_common.py capture URL... [-i FILE] -o PKG [--max-size SIZE]`: capture through
+#     the library (a stand-in for when the CLI does not run).
 
 def _library_capture(argv: Sequence[str]) -> int:
-    """`capture URL... [-i FILE] -o PKG [--max-size SIZE]` through the library."""
     import argparse
 
     from archiver.package.build import create_package
@@ -335,7 +582,25 @@ def _library_capture(argv: Sequence[str]) -> int:
     return 0 if result.is_complete else 1
 
 
+def _cli_with_experiments(argv: list[str]) -> int:
+    if argv[:1] == ["--experiment"]:
+        apply_experiments(n for n in argv[1].split(",") if n)
+        argv = argv[2:]
+    from archiver.cli import main as cli_main
+
+    sys.argv = ["archiver", *argv]
+    try:
+        cli_main()
+    except SystemExit as done:
+        return int(done.code or 0) if not isinstance(done.code, str) else 1
+    return 0
+
+
 if __name__ == "__main__":
-    if sys.argv[1:2] != ["capture"]:
-        raise SystemExit("usage: _common.py capture URL... [-i FILE] -o PKG [--max-size SIZE]")
-    raise SystemExit(_library_capture(sys.argv[2:]))
+    mode, rest = (sys.argv[1] if len(sys.argv) > 1 else ""), sys.argv[2:]
+    if mode == "capture":
+        raise SystemExit(_library_capture(rest))
+    if mode == "cli":
+        raise SystemExit(_cli_with_experiments(rest))
+    raise SystemExit("usage: _common.py capture URL... [-i FILE] -o PKG | "
+                     "_common.py cli [--experiment A,B] ARGS...")

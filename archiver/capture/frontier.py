@@ -67,7 +67,8 @@ class Frontier:
             self._waiting[task.origin].appendleft(task)
         ready: list[Task] = []
         for origin, queue in self._waiting.items():
-            while queue and self._active[origin] < self.per_host and self.running < self.concurrency:
+            while (queue and self._active[origin] < self.per_host
+                   and self.running < self.concurrency):
                 ready.append(queue.popleft())
                 self._active[origin] += 1
                 self.running += 1

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 
 from archiver.capture.cookies import JobCookies
 from archiver.capture.frontier import Frontier, Task
-from archiver.capture.http import HttpTransport
+from archiver.capture.http_transport import HttpTransport
 from archiver.capture.network_errors import NetworkError
 from archiver.capture.requisites import RequisiteFinder
 from archiver.capture.results import CaptureResult, RecordRef, Resource, SourceOutcome
 from archiver.capture.transport import Exchange, Request, Transport
-from archiver.capture.urls import normalize_url, try_normalize
+from archiver.capture.urls import normalize_url, try_normalize, url_from_header
 from archiver.errors import CaptureError
 from archiver.settings import CaptureSettings
 from archiver.timestamps import utc_iso
@@ -54,6 +54,7 @@ class CaptureJob:
         self.cookies = JobCookies()
         self.frontier = Frontier(per_host=settings.per_host, concurrency=settings.concurrency)
         self.resources: dict[str, Resource] = {}
+        self._done = 0
 
     def run(self, urls: Sequence[str]) -> CaptureResult:
         started = utc_iso()
@@ -81,27 +82,27 @@ class CaptureJob:
             self.resources[task.url] = Resource(task.url, task.role, found_on=task.found_on)
 
     def _drive(self) -> None:
-        done_count = 0
-        with ThreadPoolExecutor(self.settings.concurrency,
-                                thread_name_prefix="archiver-fetch") as pool:
-            running: dict[Future[_Fetched], Task] = {}
-            try:
-                while self.frontier.has_work:
-                    for task in self.frontier.take_ready():
-                        running[pool.submit(self._fetch, task)] = task
-                    finished, _ = wait(running, timeout=self.frontier.seconds_to_next_retry(),
-                                       return_when=FIRST_COMPLETED)
-                    for future in finished:
-                        task = running.pop(future)
-                        self.frontier.finished(task)
-                        self._settle(task, future.result())
-                        done_count += 1
-                        if self.progress:
-                            self.progress(done_count, len(self.resources), task.url)
-            except BaseException:
-                for future in running:
-                    future.cancel()
-                raise
+        pool = ThreadPoolExecutor(self.settings.concurrency, thread_name_prefix="archiver-fetch")
+        running: dict[Future[_Fetched], Task] = {}
+        try:
+            while self.frontier.has_work:
+                for task in self.frontier.take_ready():
+                    running[pool.submit(self._fetch, task)] = task
+                finished, _ = wait(running, timeout=self.frontier.seconds_to_next_retry(),
+                                   return_when=FIRST_COMPLETED)
+                for future in finished:
+                    task = running.pop(future)
+                    self.frontier.finished(task)
+                    self._settle(task, future.result())
+                    self._done += 1
+                    if self.progress:
+                        self.progress(self._done, len(self.resources), task.url)
+        except BaseException:
+            # Interrupted or failed: break off in-flight fetches so the workers end now.
+            self.transport.close()
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def _settle(self, task: Task, fetched: _Fetched) -> None:
         error = fetched.error
@@ -166,7 +167,7 @@ class CaptureJob:
                                     response_at.offset, prepared[0].record_id,
                                     request_at.offset)
         if exchange.is_redirect:
-            location = exchange.header("Location") or ""
+            location = url_from_header(exchange.header("Location") or "")
             resource.redirect_to = try_normalize(location, exchange.url)
             if resource.redirect_to is None:
                 resource.notes.append(f"redirect to an unusable location: {location!r}")

@@ -1,8 +1,8 @@
 """The seam between a capture job and the network.
 
-A `Transport` performs one HTTP exchange and hands back everything that crossed the wire. Plain
-HTTP/1.1 over sockets is `archiver.capture.http.HttpTransport`; a browser-driven transport can
-sit beside it later without the job changing.
+A `Transport` performs one HTTP exchange and hands back everything that crossed the wire.
+Plain HTTP/1.1 over sockets is `archiver.capture.http_transport.HttpTransport`; a
+browser-driven transport can sit beside it later without the job changing.
 """
 
 from __future__ import annotations

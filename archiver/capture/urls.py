@@ -36,6 +36,8 @@ def normalize_url(url: str, base: str | None = None) -> str:
 
     >>> normalize_url("HTTP://Example.COM/a/../b c")
     'http://example.com/b%20c'
+    >>> normalize_url("https://Bücher.example/Über uns?q=café")
+    'https://xn--bcher-kva.example/%C3%9Cber%20uns?q=caf%C3%A9'
     >>> normalize_url("../x.css", "https://example.org/a/b/page.html")
     'https://example.org/a/x.css'
     """
@@ -58,6 +60,24 @@ def try_normalize(url: str, base: str | None = None) -> str | None:
         return normalize_url(url, base)
     except CaptureError:
         return None
+
+
+def url_from_header(value: str) -> str:
+    """A URL from a header (a Location) read the way browsers read it.
+
+    Header values reach us decoded as latin-1, so every byte survives; but a server that
+    sends a non-ASCII Location sends UTF-8, and browsers follow it as UTF-8. Bytes that are
+    not valid UTF-8 are left as latin-1.
+
+    >>> url_from_header("/stra\\xc3\\x9fe")
+    '/straße'
+    >>> url_from_header("/caf\\xe9")
+    '/café'
+    """
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return value  # text already, or bytes that are not UTF-8
 
 
 def origin_of(url: str) -> Origin:

@@ -1,0 +1,8 @@
+"""Verify an evidence package or a bare WARC: every byte, every record, every claim."""
+
+from __future__ import annotations
+
+from archiver.verify.api import check, is_valid, verify
+from archiver.verify.problems import Note, Problem, VerificationReport
+
+__all__ = ["Note", "Problem", "VerificationReport", "check", "is_valid", "verify"]

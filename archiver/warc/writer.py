@@ -98,6 +98,10 @@ class WarcWriter:
 
     def close(self) -> list[WrittenFile]:
         with self._lock:
+            if self._current is None and not self._written:
+                # A job whose every fetch failed still leaves a WARC with its warcinfo record:
+                # what was run, with which settings, where; and every package has a WARC.
+                self._open_next()
             if self._current is not None:
                 self._written.append(self._current.close())
                 self._current = None

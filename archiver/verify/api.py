@@ -1,0 +1,73 @@
+"""The verify API: `check` returns a report, `verify` raises on any problem, `is_valid` says
+yes or no. A package is a directory with bagit.txt; anything else must be a WARC file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from archiver._types import StrPath
+from archiver.errors import InputNotFoundError, NotEvidenceError, VerificationFailed
+from archiver.package.bag import BAGIT
+from archiver.verify.boundary import os_errors
+from archiver.verify.members import looks_like_warc
+from archiver.verify.package_check import check_package
+from archiver.verify.pipeline import ByteCounter, Progress
+from archiver.verify.problems import VerificationReport
+from archiver.verify.warc_check import check_warc_file, has_warc_name
+
+_SNIFF = 64 * 1024
+
+
+def check(path: StrPath, *, progress: Progress | None = None) -> VerificationReport:
+    """Check a package or a WARC file and report every problem found; never raises for
+    damaged evidence. `progress`, if given, is called as reading goes on with (bytes read
+    so far, bytes to read), on the caller's thread.
+
+    Raises InputNotFoundError (no such path), NotEvidenceError (neither a package nor a
+    WARC) and EnvironmentFault (the file system failed while reading).
+
+    >>> report = check("evidence/r1")                       # doctest: +SKIP
+    >>> report.is_valid, [str(problem) for problem in report.problems]  # doctest: +SKIP
+    """
+    target = Path(path)
+    with os_errors(target):
+        if not target.exists():
+            raise InputNotFoundError(target, "file or directory")
+        if target.is_dir():
+            if not (target / BAGIT).is_file():
+                raise NotEvidenceError(target, "a directory without bagit.txt")
+            return check_package(target, progress)
+        if not _is_warc(target):
+            raise NotEvidenceError(target, "neither a WARC file nor a package directory")
+        return _check_bare_warc(target, progress)
+
+
+def verify(path: StrPath, *, progress: Progress | None = None) -> VerificationReport:
+    """Like `check`, but raise VerificationFailed, carrying every problem, if any is found."""
+    report = check(path, progress=progress)
+    if not report.is_valid:
+        raise VerificationFailed(Path(path), report.problems)
+    return report
+
+
+def is_valid(path: StrPath) -> bool:
+    """True when `check` finds nothing wrong (usage and environment errors still raise)."""
+    return check(path).is_valid
+
+
+def _is_warc(path: Path) -> bool:
+    if has_warc_name(path.name):
+        return True
+    with path.open("rb") as handle:
+        return looks_like_warc(handle.read(_SNIFF))
+
+
+def _check_bare_warc(path: Path, progress: Progress | None) -> VerificationReport:
+    name = str(path)
+    result = check_warc_file(path, name, accept_dechunked=True,
+                             on_read=ByteCounter(path.stat().st_size, progress))
+    report = VerificationReport(name, "warc", files_checked=1,
+                                records_checked=result.records, bytes_read=result.bytes_read,
+                                unverifiable_records=result.unverifiable, notes=result.notes)
+    report.extend(result.problems)
+    return report

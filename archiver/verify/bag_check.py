@@ -1,0 +1,105 @@
+"""The cheap phases of checking a package: its tag files are there and well formed, and the
+files on disk are exactly the files its manifests list (and Payload-Oxum counts)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from archiver.package.bag import BAG_INFO, BAGIT, MANIFEST_JSON, PAYLOAD_MANIFEST, TAG_MANIFEST
+from archiver.verify.bag_files import Manifest, decode_tag_file, parse_fields, parse_manifest
+from archiver.verify.problems import Problem
+
+KNOWN_TAG_FILES = (BAGIT, BAG_INFO, PAYLOAD_MANIFEST, TAG_MANIFEST, MANIFEST_JSON)
+BAGIT_FIELDS = [("BagIt-Version", "1.0"), ("Tag-File-Character-Encoding", "UTF-8")]
+BAG_INFO_REQUIRED = ("Bag-Software-Agent", "Bagging-Date", "Payload-Oxum")
+
+
+@dataclass
+class Bag:
+    """What the cheap phases learned about a package, for the later ones."""
+
+    root: Path
+    sizes: dict[str, int]
+    tag_data: dict[str, bytes] = field(default_factory=dict)
+    payload: Manifest | None = None
+    tags: Manifest | None = None
+    bag_info: list[tuple[str, str]] = field(default_factory=list)
+    computed: dict[str, str] = field(default_factory=dict)
+    """SHA-256 of every file read so far, by path."""
+
+    def read_tag_files(self) -> int:
+        """Read the known tag files once: parsed from, and hashed from, the same bytes."""
+        total = 0
+        for name in KNOWN_TAG_FILES:
+            if name in self.sizes:
+                data = (self.root / name).read_bytes()
+                self.tag_data[name] = data
+                self.computed[name] = hashlib.sha256(data).hexdigest()
+                total += len(data)
+        return total
+
+
+def check_structure(bag: Bag) -> list[Problem]:
+    problems: list[Problem] = []
+    for name in KNOWN_TAG_FILES:
+        if name not in bag.tag_data:
+            problems.append(Problem("missing-file", name, f"the package has no {name}"))
+    text = {name: decode_tag_file(name, data, problems) for name, data in bag.tag_data.items()
+            if name != MANIFEST_JSON}
+    if BAGIT in text:
+        found = parse_fields(BAGIT, text[BAGIT], problems)
+        if found != BAGIT_FIELDS:
+            problems.append(Problem("bagit-txt-invalid", BAGIT, "bagit.txt does not declare "
+                                    "BagIt 1.0 in UTF-8", _fields(BAGIT_FIELDS), _fields(found)))
+    if BAG_INFO in text:
+        bag.bag_info = parse_fields(BAG_INFO, text[BAG_INFO], problems)
+        labels = {label for label, _ in bag.bag_info}
+        problems.extend(Problem("bag-info-invalid", BAG_INFO, f"bag-info.txt has no {label}")
+                        for label in BAG_INFO_REQUIRED if label not in labels)
+    if PAYLOAD_MANIFEST in text:
+        bag.payload = parse_manifest(PAYLOAD_MANIFEST, text[PAYLOAD_MANIFEST], problems)
+    if TAG_MANIFEST in text:
+        bag.tags = parse_manifest(TAG_MANIFEST, text[TAG_MANIFEST], problems)
+    return problems
+
+
+def _fields(fields: list[tuple[str, str]]) -> str:
+    return "; ".join(f"{label}: {value}" for label, value in fields) or "nothing"
+
+
+def check_completeness(bag: Bag) -> list[Problem]:
+    """Listed files that are missing, files that are not listed, and Payload-Oxum."""
+    problems: list[Problem] = []
+    on_disk = set(bag.sizes)
+    payload = {path for path in on_disk if path.startswith("data/")}
+    tags = on_disk - payload - {TAG_MANIFEST}
+    for manifest, present in ((bag.payload, payload), (bag.tags, tags)):
+        if manifest is None:
+            continue
+        problems.extend(
+            Problem("missing-file", path, f"{manifest.name} lists this file, but the package "
+                    "does not have it")
+            for path in sorted(set(manifest.entries) - present)
+            if path not in KNOWN_TAG_FILES)  # already reported by the structure check
+        problems.extend(
+            Problem("unlisted-file", path, f"this file is not listed in {manifest.name}")
+            for path in sorted(present - set(manifest.entries)))
+    problems.extend(_oxum_problems(bag, payload))
+    return problems
+
+
+def _oxum_problems(bag: Bag, payload: set[str]) -> list[Problem]:
+    declared = [value for label, value in bag.bag_info if label == "Payload-Oxum"]
+    if not declared:
+        return []  # reported by the structure check, if bag-info.txt is there at all
+    found = f"{sum(bag.sizes[path] for path in payload)}.{len(payload)}"
+    octets, dot, count = declared[0].partition(".")
+    if not (octets.isdigit() and dot and count.isdigit()):
+        return [Problem("bag-info-invalid", BAG_INFO, "Payload-Oxum should be "
+                        "<bytes>.<file count>", found=declared[0])]
+    if declared[0] != found:
+        return [Problem("oxum-mismatch", BAG_INFO, "Payload-Oxum (payload bytes.files) does "
+                        "not match the files under data/", declared[0], found)]
+    return []

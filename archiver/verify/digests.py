@@ -1,0 +1,108 @@
+"""WARC digest labels as tools write them: `algorithm:value`, the value in hex, base32 or
+base64, and the algorithm spelled several ways (`sha1`, `SHA-1`, `sha256`, `sha-256`).
+
+>>> claim = parse_digest("sha1:3I42H3S6NNFQ2MSVX7XZKYAYSCX5QBYJ")
+>>> claim.algorithm, claim.encoding, claim.render(bytes(20))
+('sha1', 'base32', 'sha1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA')
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import string
+from dataclasses import dataclass
+from typing import Literal
+
+Encoding = Literal["hex", "base32", "base64"]
+
+_ALGORITHMS = {
+    "md5": "md5",
+    "sha1": "sha1",
+    "sha224": "sha224",
+    "sha256": "sha256",
+    "sha384": "sha384",
+    "sha512": "sha512",
+    "sha3224": "sha3_224",
+    "sha3256": "sha3_256",
+    "sha3384": "sha3_384",
+    "sha3512": "sha3_512",
+    "blake2b": "blake2b",
+    "blake2s": "blake2s",
+}
+_HEX = frozenset(string.hexdigits)
+
+
+@dataclass(frozen=True)
+class DigestClaim:
+    """A digest a record claims, decoded: what to hash with and the bytes to expect."""
+
+    label: str
+    algorithm: str
+    value: bytes
+    encoding: Encoding
+
+    def new_hash(self) -> hashlib._Hash:
+        return hashlib.new(self.algorithm)
+
+    def matches(self, computed: bytes) -> bool:
+        return computed == self.value
+
+    def render(self, computed: bytes) -> str:
+        """`computed` spelled the way this claim is, so that the two can be compared by eye."""
+        prefix = self.label.split(":", 1)[0]
+        if self.encoding == "hex":
+            value = computed.hex()
+            if self.label[len(prefix) + 1:].isupper():
+                value = value.upper()
+        elif self.encoding == "base32":
+            value = base64.b32encode(computed).decode("ascii")
+            if "=" not in self.label:
+                value = value.rstrip("=")
+        else:
+            value = base64.b64encode(computed).decode("ascii")
+        return f"{prefix}:{value}"
+
+
+def algorithm_name(name: str) -> str | None:
+    """hashlib's name for a WARC digest algorithm name, or None if we do not know it."""
+    return _ALGORITHMS.get(name.strip().lower().replace("-", "").replace("_", ""))
+
+
+def parse_digest(label: str) -> DigestClaim:
+    """Decode a WARC-Block-Digest or WARC-Payload-Digest value; ValueError says why not."""
+    name, sep, value = label.strip().partition(":")
+    if not sep or not value:
+        raise ValueError(f"{label!r} is not of the form algorithm:value")
+    algorithm = algorithm_name(name)
+    if algorithm is None:
+        raise ValueError(f"unknown digest algorithm {name!r}")
+    size = hashlib.new(algorithm).digest_size
+    decoded = _decode(value.strip(), size)
+    if decoded is None:
+        raise ValueError(f"{value!r} is not a {name} digest in hex, base32 or base64")
+    return DigestClaim(label.strip(), algorithm, decoded[0], decoded[1])
+
+
+def _decode(value: str, size: int) -> tuple[bytes, Encoding] | None:
+    if len(value) == 2 * size and set(value) <= _HEX:
+        return bytes.fromhex(value), "hex"
+    encodings: tuple[Encoding, ...] = ("base32", "base64")
+    for encoding in encodings:
+        try:
+            raw = _from_base(value, encoding)
+        except (binascii.Error, ValueError):
+            continue
+        if len(raw) == size:
+            return raw, encoding
+    return None
+
+
+def _from_base(value: str, encoding: str) -> bytes:
+    stripped = value.rstrip("=")
+    if encoding == "base32":
+        padded = stripped.upper() + "=" * (-len(stripped) % 8)
+        return base64.b32decode(padded)
+    padded = stripped + "=" * (-len(stripped) % 4)
+    return base64.b64decode(padded.replace("-", "+").replace("_", "/"), validate=True)

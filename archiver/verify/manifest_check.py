@@ -1,0 +1,210 @@
+"""manifest.json: it parses, it is valid against schemas/manifest.schema.json, its `files`
+agree with the bag, and every record it points at is in its WARC with the digest it records.
+
+Every problem found here is about a claim manifest.json makes, so each is reported against
+manifest.json, naming the entry (`sources[2]`) that makes it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from archiver.package.bag import MANIFEST_JSON
+from archiver.package.manifest import manifest_schema
+from archiver.verify.problems import Problem
+from archiver.verify.record_check import RecordInfo
+
+
+@dataclass(frozen=True)
+class RecordClaim:
+    """manifest.json says: record `record_id`, a `record_type`, is at `offset` in `warc_file`."""
+
+    where: str
+    warc_file: str
+    record_id: str
+    offset: int
+    record_type: str
+    payload_sha256: str | None
+
+
+@dataclass(frozen=True)
+class FileClaim:
+    path: str
+    size: int | None
+    sha256: str | None
+
+
+@cache
+def _validator() -> Any:
+    # Imported here: jsonschema takes a tenth of a second to import, and with jsonschema-rs
+    # installed it is only needed to word the errors of a manifest that is not valid.
+    from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
+
+    return Draft202012Validator(manifest_schema())
+
+
+@cache
+def _fast_validator() -> Any:
+    """jsonschema-rs, when installed: it says valid or not some 40 times faster than
+    jsonschema, which matters for a manifest of thousands of resources."""
+    try:
+        fast = importlib.import_module("jsonschema_rs")
+    except ImportError:
+        return None
+    return fast.validator_for(manifest_schema())
+
+
+def load_manifest(data: bytes, problems: list[Problem]) -> dict[str, Any] | None:
+    """The parsed document, or None (with the reason among `problems`)."""
+    try:
+        document = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        problems.append(Problem("manifest-json-invalid", MANIFEST_JSON,
+                                f"byte {exc.start} is not valid UTF-8"))
+        return None
+    except json.JSONDecodeError as exc:
+        problems.append(Problem("manifest-json-invalid", MANIFEST_JSON,
+                                f"not valid JSON: {exc.msg} at line {exc.lineno} column "
+                                f"{exc.colno}"))
+        return None
+    if not isinstance(document, dict):
+        problems.append(Problem("manifest-json-invalid", MANIFEST_JSON,
+                                "the document is not a JSON object"))
+        return None
+    return document
+
+
+def schema_problems(document: dict[str, Any]) -> list[Problem]:
+    fast = _fast_validator()
+    if fast is not None and fast.is_valid(document):
+        return []
+    # jsonschema words every error, so the report reads the same whichever validator ran.
+    errors = sorted(_validator().iter_errors(document), key=lambda error: error.json_path)
+    return [Problem("manifest-schema", MANIFEST_JSON,
+                    f"{error.json_path} is not valid against the manifest schema: "
+                    f"{_shorten(error.message)}")
+            for error in errors]
+
+
+def _shorten(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def file_claims(document: dict[str, Any]) -> dict[str, FileClaim]:
+    claims: dict[str, FileClaim] = {}
+    for entry in _list(document.get("files")):
+        path = entry.get("path")
+        if isinstance(path, str):
+            size, sha256 = entry.get("size"), entry.get("sha256")
+            claims[path] = FileClaim(path, size if _is_int(size) else None,
+                                     sha256 if isinstance(sha256, str) else None)
+    return claims
+
+
+def derived_problems(document: dict[str, Any], files: dict[str, FileClaim]) -> list[Problem]:
+    """Every derived file a resource names is one of the package's files."""
+    problems = []
+    for index, item in enumerate(_list(document.get("resources"))):
+        for derived in _list(item.get("derived")):
+            path = derived.get("path")
+            if isinstance(path, str) and path not in files:
+                problems.append(Problem("manifest-derived-missing", MANIFEST_JSON,
+                                        f"resources[{index}] names the derived file {path}, "
+                                        "which files does not list"))
+    return problems
+
+
+def record_claims(document: dict[str, Any]) -> list[RecordClaim]:
+    """Every record reference in sources and resources, each distinct claim once."""
+    claims: dict[tuple[object, ...], RecordClaim] = {}
+    for section in ("sources", "resources"):
+        for index, item in enumerate(_list(document.get(section))):
+            record = item.get("record")
+            if not isinstance(record, dict):
+                continue
+            where = f"{section}[{index}]"
+            payload = item.get("payload_sha256")
+            found = [_claim(where, record, "record_id", "offset", "response",
+                            payload if isinstance(payload, str) else None),
+                     _claim(where, record, "request_record_id", "request_offset", "request",
+                            None)]
+            for claim in found:
+                if claim is not None:
+                    key = (claim.warc_file, claim.record_id, claim.offset, claim.record_type,
+                           claim.payload_sha256)
+                    claims.setdefault(key, claim)
+    return list(claims.values())
+
+
+def _claim(where: str, record: dict[str, Any], id_key: str, offset_key: str,
+           record_type: str, payload: str | None) -> RecordClaim | None:
+    warc_file, record_id, offset = record.get("warc_file"), record.get(id_key), record.get(
+        offset_key)
+    if not (isinstance(warc_file, str) and isinstance(record_id, str)
+            and isinstance(offset, int) and not isinstance(offset, bool)):
+        return None  # the schema check has said what is wrong
+    return RecordClaim(where, warc_file, record_id, offset, record_type, payload)
+
+
+def _list(value: object) -> list[dict[str, Any]]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def reference_problems(claims: list[RecordClaim], found: dict[str, dict[str, RecordInfo]],
+                       unreadable: set[str], damaged: dict[str, set[int]]) -> list[Problem]:
+    """Check each claim against the records found in its WARC.
+
+    `found` maps a WARC path to the records read there. Claims on WARCs in `unreadable`
+    (missing from the package) or at an offset in `damaged` (a broken gzip member) are not
+    judged: that damage is already reported, naming the file and offset.
+    """
+    problems: list[Problem] = []
+    unknown: dict[str, list[RecordClaim]] = {}
+    for claim in claims:
+        if claim.warc_file in unreadable or claim.offset in damaged.get(claim.warc_file, ()):
+            continue
+        if claim.warc_file not in found:
+            unknown.setdefault(claim.warc_file, []).append(claim)
+            continue
+        problem = _judge(claim, found[claim.warc_file].get(claim.record_id))
+        if problem is not None:
+            problems.append(problem)
+    for warc_file, pointing in unknown.items():
+        # One line for the file, not one for each of its records.
+        problems.append(Problem("manifest-record-missing", MANIFEST_JSON,
+                                f"{len(pointing)} record references (the first in "
+                                f"{pointing[0].where}) point at {warc_file}, which is not a "
+                                "WARC file of this package"))
+    return problems
+
+
+def _judge(claim: RecordClaim, info: RecordInfo | None) -> Problem | None:
+    def problem(code: str, message: str, expected: object = None,
+                found: object = None) -> Problem:
+        return Problem(code, MANIFEST_JSON, f"{claim.where}: {message}",
+                       None if expected is None else str(expected),
+                       None if found is None else str(found), claim.record_id, claim.offset)
+
+    if info is None:
+        return problem("manifest-record-missing", f"its {claim.record_type} record is not in "
+                       f"{claim.warc_file}")
+    if info.offset != claim.offset:
+        return problem("manifest-record-offset", f"its {claim.record_type} record is at another "
+                       f"offset in {claim.warc_file}", claim.offset, info.offset)
+    if info.record_type != claim.record_type:
+        return problem("manifest-record-type", f"the record it names in {claim.warc_file} is "
+                       f"not a {claim.record_type} record", claim.record_type, info.record_type)
+    if (claim.payload_sha256 is not None and info.intact
+            and info.payload_sha256 != claim.payload_sha256):
+        return problem("manifest-payload-mismatch", "payload_sha256 is not the SHA-256 of the "
+                       f"record's payload in {claim.warc_file}", claim.payload_sha256,
+                       info.payload_sha256)
+    return None

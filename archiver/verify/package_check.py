@@ -1,0 +1,167 @@
+"""Check an evidence package, cheap phases first: structure, completeness, manifest.json;
+then fixity (every file read once, every WARC record checked in the same pass); then every
+record manifest.json points at."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from archiver.package.bag import MANIFEST_JSON, PAYLOAD_MANIFEST, TAG_MANIFEST
+from archiver.verify.bag_check import Bag, check_completeness, check_structure
+from archiver.verify.bag_files import Manifest, walk
+from archiver.verify.manifest_check import (
+    FileClaim,
+    RecordClaim,
+    derived_problems,
+    file_claims,
+    load_manifest,
+    record_claims,
+    reference_problems,
+    schema_problems,
+)
+from archiver.verify.pipeline import ByteCounter, Progress
+from archiver.verify.problems import Problem, VerificationReport
+from archiver.verify.record_check import MEMBER_DAMAGE, RecordInfo
+from archiver.verify.warc_check import check_warc_file, has_warc_name
+
+READ_BLOCK = 1024 * 1024
+
+
+class PackageCheck:
+    """One verification of the package at `root`; `run()` returns the report."""
+
+    def __init__(self, root: Path, progress: Progress | None = None) -> None:
+        self.bag = Bag(root, walk(root))
+        self.report = VerificationReport(str(root), "package")
+        self.read = ByteCounter(0, progress)
+        self.files: dict[str, FileClaim] = {}
+        self.claims: list[RecordClaim] = []
+        self.found: dict[str, dict[str, RecordInfo]] = {}
+        self.damaged: dict[str, set[int]] = {}
+        self.manifest_parsed = False
+
+    def run(self) -> VerificationReport:
+        self.read.total = sum(self.bag.sizes.values())  # at most; unlisted files are not read
+        self.read(self.bag.read_tag_files())
+        self.report.files_checked += len(self.bag.tag_data)
+        self.report.extend(check_structure(self.bag))
+        self.report.extend(check_completeness(self.bag))
+        self._check_manifest_json()
+        self._check_fixity()
+        self.report.bytes_read = self.read.done
+        self._check_listing()
+        missing = {path for path in self._listed_payload() if path not in self.bag.sizes}
+        self.report.extend(reference_problems(self.claims, self.found, missing, self.damaged))
+        return self.report
+
+    def _check_manifest_json(self) -> None:
+        data = self.bag.tag_data.get(MANIFEST_JSON)
+        if data is None:
+            return
+        problems: list[Problem] = []
+        document: dict[str, Any] | None = load_manifest(data, problems)
+        if document is not None:
+            self.manifest_parsed = True
+            problems.extend(schema_problems(document))
+            self.files = file_claims(document)
+            problems.extend(derived_problems(document, self.files))
+            self.claims = record_claims(document)
+        self.report.extend(problems)
+
+    def _listed_payload(self) -> dict[str, str]:
+        return self.bag.payload.entries if self.bag.payload is not None else {}
+
+    def _check_fixity(self) -> None:
+        tags = self.bag.tags
+        for path in sorted(tags.entries if tags is not None else ()):
+            if path in self.bag.sizes and path not in self.bag.computed:
+                self.bag.computed[path] = self._hash(path)
+            if tags is not None and path in self.bag.computed and path not in tags.unusable:
+                self._judge_tag_file(path, tags.entries[path])
+        wanted: defaultdict[str, set[str]] = defaultdict(set)
+        for claim in self.claims:
+            wanted[claim.warc_file].add(claim.record_id)
+        payload = self.bag.payload
+        for path in sorted(payload.entries if payload is not None else ()):
+            if payload is None or path not in self.bag.sizes:
+                continue  # reported as missing
+            if has_warc_name(path) and path.startswith("data/warc/"):
+                self._check_warc(path, frozenset(wanted.get(path, ())))
+            else:
+                self.bag.computed[path] = self._hash(path)
+            self._judge_payload_file(path, payload)
+
+    def _hash(self, path: str) -> str:
+        digest = hashlib.sha256()
+        with (self.bag.root / path).open("rb", buffering=0) as handle:
+            while block := handle.read(READ_BLOCK):
+                digest.update(block)
+                self.read(len(block))
+        self.report.files_checked += 1
+        return digest.hexdigest()
+
+    def _check_warc(self, path: str, wanted: frozenset[str]) -> None:
+        # Our own WARCs always digest the payload as stored: no de-chunked second chance.
+        result = check_warc_file(self.bag.root / path, path, wanted=wanted,
+                                 accept_dechunked=False, hash_file=True, on_read=self.read)
+        self.report.files_checked += 1
+        self.report.records_checked += result.records
+        self.report.unverifiable_records += result.unverifiable
+        self.report.extend(result.problems)
+        self.report.notes.extend(result.notes)
+        self.found[path] = result.found
+        self.damaged[path] = {problem.offset for problem in result.problems
+                              if problem.code in MEMBER_DAMAGE and problem.offset is not None}
+        if result.sha256 is not None:
+            self.bag.computed[path] = result.sha256
+
+    def _judge_tag_file(self, path: str, listed: str) -> None:
+        actual = self.bag.computed[path]
+        if actual != listed:
+            self.report.add(Problem("file-digest-mismatch", path, "the file does not match "
+                                    f"its SHA-256 in {TAG_MANIFEST}", listed, actual))
+
+    def _judge_payload_file(self, path: str, payload: Manifest) -> None:
+        listed = payload.entries[path]
+        actual = self.bag.computed[path]
+        claim = self.files.get(path)
+        if path in payload.unusable:
+            listed = claim.sha256 if claim is not None and claim.sha256 else actual
+        if actual != listed:
+            self.report.add(self._mismatch(path, listed, actual, claim))
+        elif claim is not None and claim.sha256 != actual:
+            self.report.add(Problem("manifest-files-mismatch", MANIFEST_JSON,
+                                    f"files lists {path} with a SHA-256 it does not have",
+                                    actual, claim.sha256))
+        elif claim is not None and claim.size != self.bag.sizes[path]:
+            self.report.add(Problem("manifest-files-mismatch", MANIFEST_JSON,
+                                    f"files lists {path} with a size it does not have",
+                                    str(self.bag.sizes[path]), str(claim.size)))
+
+    @staticmethod
+    def _mismatch(path: str, listed: str, actual: str, claim: FileClaim | None) -> Problem:
+        if claim is not None and claim.sha256 == actual:
+            return Problem("file-digest-mismatch", path, f"the file does not match its SHA-256 "
+                           f"in {PAYLOAD_MANIFEST}, but does match manifest.json: the line in "
+                           f"{PAYLOAD_MANIFEST} is what changed", listed, actual)
+        return Problem("file-digest-mismatch", path, "the file does not match its SHA-256 in "
+                       f"{PAYLOAD_MANIFEST}", listed, actual)
+
+    def _check_listing(self) -> None:
+        """manifest.json's `files` and the bag's payload manifest list the same files."""
+        if self.bag.payload is None or not self.manifest_parsed:
+            return
+        listed = set(self._listed_payload())
+        for path in sorted(set(self.files) - listed):
+            self.report.add(Problem("manifest-files-mismatch", MANIFEST_JSON, f"files lists "
+                                    f"{path}, which {PAYLOAD_MANIFEST} does not"))
+        for path in sorted(listed - set(self.files)):
+            self.report.add(Problem("manifest-files-mismatch", MANIFEST_JSON,
+                                    f"files does not list {path}"))
+
+
+def check_package(root: Path, progress: Progress | None = None) -> VerificationReport:
+    return PackageCheck(root, progress).run()

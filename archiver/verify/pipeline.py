@@ -1,0 +1,132 @@
+"""Read a WARC once, in two threads: one reads and inflates, the other frames and hashes.
+
+zlib (or ISA-L) and hashlib release the GIL on large buffers, so on two cores the inflating
+and the hashing overlap. A bounded queue of batches between them keeps memory flat: the
+reader waits when the hasher falls behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import queue
+import threading
+from collections.abc import Callable
+from typing import BinaryIO
+
+from archiver.verify.members import Inflater
+from archiver.warc.reader import DATA, END_OF_FILE, PIECE, PLAIN_DATA, Event, RecordParser
+
+READ_BLOCK = 1024 * 1024
+BATCH_BYTES = 4 * PIECE
+QUEUE_BATCHES = 6
+
+_Batch = tuple[list[bytes], list[Event]]
+
+Progress = Callable[[int, int], None]
+"""Called as reading goes on with (bytes read so far, bytes to read in all)."""
+
+
+class ByteCounter:
+    """Counts the bytes a verification reads, and tells a `Progress` callback, if any."""
+
+    def __init__(self, total: int, progress: Progress | None = None) -> None:
+        self.done = 0
+        self.total = total
+        self._progress = progress
+
+    def __call__(self, count: int) -> None:
+        self.done += count
+        if self._progress is not None:
+            self._progress(self.done, self.total)
+
+
+class _Batcher:
+    """Collects the inflater's events and hands them on in batches of a few MiB."""
+
+    def __init__(self, out: queue.Queue[_Batch | BaseException], stop: threading.Event) -> None:
+        self._out = out
+        self._stop = stop
+        self._raw: list[bytes] = []
+        self._events: list[Event] = []
+        self._size = 0
+
+    def emit(self, event: Event) -> None:
+        self._events.append(event)
+        if event[0] in (DATA, PLAIN_DATA):
+            self._size += len(event[2])
+            if self._size >= BATCH_BYTES:
+                self.flush()
+
+    def add_raw(self, block: bytes) -> None:
+        self._raw.append(block)
+
+    def flush(self) -> None:
+        if self._raw or self._events:
+            put(self._out, (self._raw, self._events), self._stop)
+            self._raw, self._events, self._size = [], [], 0
+
+
+def put(out: queue.Queue[_Batch | BaseException], item: _Batch | BaseException,
+        stop: threading.Event) -> None:
+    """Put, unless the consumer has stopped listening (then drop: nobody will read it)."""
+    while not stop.is_set():
+        try:
+            out.put(item, timeout=0.1)
+            return
+        except queue.Full:
+            continue
+
+
+def _produce(handle: BinaryIO, batcher: _Batcher, inflater: Inflater,
+             stop: threading.Event) -> None:
+    while not stop.is_set():
+        block = handle.read(READ_BLOCK)
+        if not block:
+            break
+        batcher.add_raw(block)
+        inflater.feed(block)
+        batcher.flush()
+    inflater.finish()
+    batcher.flush()
+
+
+def read_warc(handle: BinaryIO, parser: RecordParser, *, expect_gzip: bool,
+              file_hash: hashlib._Hash | None = None,
+              on_read: Callable[[int], object] | None = None) -> int:
+    """Feed every record in `handle` to `parser`; hash the raw file too. Bytes read back.
+
+    `on_read` hears of each block read, on the caller's thread. An OSError while reading
+    is raised here, in the caller's thread too.
+    """
+    out: queue.Queue[_Batch | BaseException] = queue.Queue(QUEUE_BATCHES)
+    stop = threading.Event()
+    batcher = _Batcher(out, stop)
+    inflater = Inflater(batcher.emit, expect_gzip=expect_gzip)
+
+    def run() -> None:
+        try:
+            _produce(handle, batcher, inflater, stop)
+        except BaseException as exc:  # handed to the caller's thread, which raises it
+            put(out, exc, stop)
+
+    reader = threading.Thread(target=run, name="warc-reader", daemon=True)
+    reader.start()
+    total = 0
+    try:
+        while True:
+            item = out.get()
+            if isinstance(item, BaseException):
+                raise item
+            raw, events = item
+            for block in raw:
+                total += len(block)
+                if file_hash is not None:
+                    file_hash.update(block)
+                if on_read is not None:
+                    on_read(len(block))
+            parser.handle(events)
+            if events and events[-1][0] == END_OF_FILE:
+                return total
+    finally:
+        stop.set()
+        reader.join()

@@ -1,0 +1,106 @@
+"""The `RecordSink` of a verification: checks every record and turns what it finds into
+`Problem`s, each damaged record reported once.
+
+A flipped bit inside a gzip member usually shows twice: the record's digest fails, then the
+member's CRC does. Problems are therefore held until the member that holds them ends: if it
+ends well they stand; if it breaks, the record's own problems stand (they are the precise
+ones) and the broken member is reported only when no record problem already explains it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from archiver.verify.problems import Note, Problem
+from archiver.verify.record_digests import RecordDigests
+from archiver.warc.reader import Damage, RecordHeader
+
+MEMBER_DAMAGE = frozenset({"gzip-member-corrupt", "truncated-gzip", "not-gzip"})
+
+
+@dataclass(frozen=True)
+class RecordInfo:
+    """A record that manifest.json points at, as found in its WARC."""
+
+    offset: int
+    record_type: str
+    payload_sha256: str | None
+    intact: bool
+
+
+class RecordChecker:
+    """Checks the records a `RecordParser` hands it; remembers the ones in `wanted`."""
+
+    def __init__(self, path: str, *, wanted: frozenset[str] = frozenset(),
+                 accept_dechunked: bool = True) -> None:
+        self.path = path
+        self.problems: list[Problem] = []
+        self.notes: list[Note] = []
+        self.found: dict[str, RecordInfo] = {}
+        self.records = 0
+        self.unverifiable = 0
+        self._wanted = wanted
+        self._accept_dechunked = accept_dechunked
+        self._current: RecordDigests | None = None
+        self._pending: list[Problem] = []
+        self._member_first: RecordHeader | None = None
+        self._member_found: list[str] = []
+
+    def record_start(self, header: RecordHeader) -> None:
+        self.records += 1
+        self._member_first = self._member_first or header
+        self._current = RecordDigests(header, self.path,
+                                      want_sha256=header.record_id in self._wanted,
+                                      accept_dechunked=self._accept_dechunked)
+
+    def record_data(self, data: memoryview) -> None:
+        if self._current is not None:
+            self._current.update(data)
+
+    def record_end(self) -> None:
+        current, self._current = self._current, None
+        if current is None:
+            return
+        outcome = current.finish()
+        self._pending.extend(outcome.problems)
+        self.notes.extend(outcome.notes)
+        self.unverifiable += outcome.unverifiable
+        record_id = current.header.record_id
+        if record_id in self._wanted and record_id is not None:
+            self.found[record_id] = RecordInfo(current.header.offset, current.header.record_type,
+                                               outcome.payload_sha256,
+                                               intact=not outcome.problems)
+            self._member_found.append(record_id)
+
+    def member_end(self) -> None:
+        self.problems.extend(self._pending)
+        self._next_member()
+
+    def damage(self, damage: Damage, *, in_record: bool) -> None:
+        current, self._current = self._current, None
+        broken = current.header if in_record and current is not None else None
+        if damage.code not in MEMBER_DAMAGE:
+            self.problems.append(self._problem(damage, broken))
+            return
+        for record_id in self._member_found:
+            self.found[record_id] = replace(self.found[record_id], intact=False)
+        if broken is not None and broken.record_id in self._wanted and broken.record_id:
+            self.found[broken.record_id] = RecordInfo(broken.offset, broken.record_type,
+                                                      None, intact=False)
+        if self._pending and broken is None:
+            self.problems.extend(replace(problem, message=f"{problem.message}; its gzip member "
+                                         "is damaged too") for problem in self._pending)
+        else:
+            self.problems.extend(self._pending)
+            self.problems.append(self._problem(damage, broken or self._member_first))
+        self._next_member()
+
+    def _next_member(self) -> None:
+        self._pending = []
+        self._member_first = None
+        self._member_found = []
+
+    def _problem(self, damage: Damage, record: RecordHeader | None) -> Problem:
+        return Problem(damage.code, self.path, damage.message,
+                       record_id=record.record_id if record is not None else None,
+                       offset=damage.offset)

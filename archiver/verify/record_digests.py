@@ -1,0 +1,184 @@
+"""Check one WARC record's block and payload digests while its block streams by.
+
+The payload is the block after its HTTP header block for `application/http` records, and
+the whole block otherwise; where a payload and a block are the same bytes hashed with the
+same algorithm, they are hashed once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from archiver.verify.dechunk import Dechunker
+from archiver.verify.digests import DigestClaim, parse_digest
+from archiver.verify.problems import Note, Problem
+from archiver.warc.reader import RecordHeader
+
+_KEEP_HEAD = 64 * 1024
+_SCAN = 4096
+
+
+class HttpHead:
+    """Finds where an HTTP header block ends, as warcio does: at the first line holding
+    nothing but white space (the status line itself, if it is blank)."""
+
+    def __init__(self) -> None:
+        self.done = False
+        self.kept = bytearray()
+        self._blank = True
+
+    def feed(self, data: memoryview) -> memoryview:
+        """Consume header bytes; return the rest of `data` (the start of the payload)."""
+        index, size = 0, len(data)
+        while index < size and not self.done:
+            window = bytes(data[index:index + _SCAN])
+            newline = window.find(b"\n")
+            line = window if newline < 0 else window[:newline + 1]
+            if len(self.kept) < _KEEP_HEAD:
+                self.kept += line
+            self._blank = self._blank and not line.strip()
+            index += len(line)
+            if newline >= 0:
+                self.done = self._blank
+                self._blank = True
+        return data[index:]
+
+    @property
+    def is_chunked(self) -> bool:
+        for line in bytes(self.kept).split(b"\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"transfer-encoding" and b"chunked" in value.lower():
+                return True
+        return False
+
+
+@dataclass
+class RecordOutcome:
+    """What checking one record found; `payload_sha256` is set when it was asked for."""
+
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+    payload_sha256: str | None = None
+    unverifiable: bool = False
+
+
+class RecordDigests:
+    """Hashes one record's block (and payload) as it streams by, then judges its digests."""
+
+    def __init__(self, header: RecordHeader, path: str, *, want_sha256: bool,
+                 accept_dechunked: bool) -> None:
+        self.header = header
+        self._path = path
+        self._outcome = RecordOutcome()
+        self._block_claim = self._claim("WARC-Block-Digest")
+        payload_claim = self._claim("WARC-Payload-Digest")
+        self._had_payload_claim = payload_claim is not None
+        self._payload_claim = payload_claim if self._payload_checkable() else None
+        self._http = (header.get("Content-Type") or "").lower().startswith("application/http")
+        self._block = self._block_claim.new_hash() if self._block_claim else None
+        self._payload = self._payload_hashes(want_sha256)
+        self._head = HttpHead() if self._http and self._payload else None
+        self._accept_dechunked = accept_dechunked and self._http
+        self._dechunker: Dechunker | None = None
+
+    def update(self, data: memoryview) -> None:
+        if self._block is not None:
+            self._block.update(data)
+        if not self._payload:
+            return
+        if self._head is not None and not self._head.done:
+            data = self._head.feed(data)
+            if self._head.done:
+                self._start_payload()
+            if not data:
+                return
+        for digest in self._payload.values():
+            digest.update(data)
+        if self._dechunker is not None:
+            self._dechunker.feed(data)
+
+    def finish(self) -> RecordOutcome:
+        outcome = self._outcome
+        payload = {name: digest.digest() for name, digest in self._payload.items()}
+        if self._block is not None and self._block_claim is not None:
+            computed = self._block.digest()
+            if not self._http:
+                payload.setdefault(self._block_claim.algorithm, computed)
+            if not self._block_claim.matches(computed):
+                outcome.problems.append(self._mismatch(
+                    "record-block-digest-mismatch",
+                    "the record's block does not match its WARC-Block-Digest",
+                    self._block_claim, computed))
+        if self._payload_claim is not None:
+            self._judge_payload(self._payload_claim, payload[self._payload_claim.algorithm])
+        if "sha256" in payload:
+            outcome.payload_sha256 = payload["sha256"].hex()
+        if self._block_claim is None and self._payload_claim is None:
+            self._unverifiable()
+        return outcome
+
+    def _claim(self, name: str) -> DigestClaim | None:
+        label = self.header.get(name)
+        if label is None:
+            return None
+        try:
+            return parse_digest(label)
+        except ValueError as exc:
+            self._outcome.problems.append(self._problem(
+                "record-digest-invalid", f"its {name} cannot be used: {exc}", found=label))
+            return None
+
+    def _payload_checkable(self) -> bool:
+        # A revisit's payload digest is the original's, stored elsewhere; a segment's is the
+        # digest of the whole payload, which no single record holds.
+        segmented = self.header.get("WARC-Segment-Number") is not None
+        return self.header.record_type not in ("revisit", "continuation") and not segmented
+
+    def _payload_hashes(self, want_sha256: bool) -> dict[str, hashlib._Hash]:
+        names = set()
+        if self._payload_claim is not None:
+            names.add(self._payload_claim.algorithm)
+        if want_sha256:
+            names.add("sha256")
+        if not self._http and self._block_claim is not None:
+            names.discard(self._block_claim.algorithm)  # the block hash serves
+        return {name: hashlib.new(name) for name in sorted(names)}
+
+    def _start_payload(self) -> None:
+        if self._accept_dechunked and self._payload_claim and self._head and self._head.is_chunked:
+            self._dechunker = Dechunker(self._payload_claim.new_hash())
+
+    def _judge_payload(self, claim: DigestClaim, computed: bytes) -> None:
+        if claim.matches(computed):
+            return
+        dechunker = self._dechunker
+        if dechunker is not None and dechunker.ok and claim.matches(dechunker.digest.digest()):
+            self._outcome.notes.append(Note(
+                "payload-digest-dechunked", self._path,
+                "WARC-Payload-Digest matches the de-chunked entity, not the chunked bytes "
+                "as stored", self.header.record_id, self.header.offset))
+            return
+        self._outcome.problems.append(self._mismatch(
+            "record-payload-digest-mismatch",
+            "the record's payload does not match its WARC-Payload-Digest", claim, computed))
+
+    def _unverifiable(self) -> None:
+        self._outcome.unverifiable = True
+        if any(problem.code == "record-digest-invalid" for problem in self._outcome.problems):
+            return  # already reported, with the reason
+        if self._had_payload_claim:
+            reason = (f"this {self.header.record_type} record has only a payload digest, of a "
+                      "payload it does not hold, so its content cannot be checked")
+        else:
+            reason = "the record has no digest, so its content cannot be checked"
+        self._outcome.problems.append(self._problem("record-unverifiable", reason))
+
+    def _mismatch(self, code: str, message: str, claim: DigestClaim,
+                  computed: bytes) -> Problem:
+        return self._problem(code, message, expected=claim.label, found=claim.render(computed))
+
+    def _problem(self, code: str, message: str, *, expected: str | None = None,
+                 found: str | None = None) -> Problem:
+        return Problem(code, self._path, message, expected, found, self.header.record_id,
+                       self.header.offset)

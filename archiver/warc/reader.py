@@ -1,0 +1,235 @@
+"""Read any WARC file's records fast and in fixed memory, for verification.
+
+A `RecordParser` frames records in a stream of `Event`s (inflated data, gzip member ends,
+damage; archiver.verify.members makes them from a file's bytes) and hands each record's
+header and block bytes to a `RecordSink`, which does the hashing. Nothing here holds a whole
+record. Events are plain tuples so that a verifier can make them in one thread and parse
+them in another, with batches in between.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeAlias
+
+PIECE = 1024 * 1024
+"""The most inflated bytes in one DATA event: a gzip bomb still arrives in small pieces."""
+MAX_HEADER = 1024 * 1024
+
+DATA, PLAIN_DATA, MEMBER_END, DAMAGE, END_OF_FILE = range(5)
+
+
+@dataclass(frozen=True)
+class Damage:
+    """Bytes that cannot be read as WARC records: a broken or truncated member, a bad header."""
+
+    code: str
+    offset: int
+    message: str
+
+
+Event: TypeAlias = tuple[int, int, Any]
+"""(DATA, member offset, inflated bytes), (MEMBER_END, member offset, None), (DAMAGE, offset,
+Damage), (END_OF_FILE, file size, None); for an uncompressed file (PLAIN_DATA, file offset of
+the first byte, bytes)."""
+
+
+@dataclass
+class RecordHeader:
+    """A record's WARC header: its fields (first value of each name) and where it starts."""
+
+    offset: int
+    version: str
+    fields: dict[str, str] = field(default_factory=dict)
+    content_length: int = 0
+
+    def get(self, name: str) -> str | None:
+        return self.fields.get(name.lower())
+
+    @property
+    def record_id(self) -> str | None:
+        return self.get("WARC-Record-ID")
+
+    @property
+    def record_type(self) -> str:
+        return (self.get("WARC-Type") or "").lower()
+
+
+def parse_header(block: bytes, offset: int) -> RecordHeader:
+    """Parse a WARC header block (up to and including its blank line); ValueError if bad."""
+    lines = block.decode("utf-8", "replace").split("\n")
+    version = lines[0].strip()
+    if not version.startswith("WARC/"):
+        raise ValueError(f"a record should start with a WARC version line, not {version[:40]!r}")
+    header = RecordHeader(offset, version)
+    name = ""
+    for line in lines[1:]:
+        if line[:1] in (" ", "\t") and name:
+            header.fields[name] += " " + line.strip()
+        elif ":" in line:
+            raw, value = line.split(":", 1)
+            name = raw.strip().lower()
+            header.fields.setdefault(name, value.strip())
+    length = header.get("Content-Length")
+    if length is None or not length.isdigit():
+        raise ValueError(f"the record has no valid Content-Length (found {length!r})")
+    header.content_length = int(length)
+    return header
+
+
+def _header_end(data: bytes | bytearray, start: int, stop: int) -> int:
+    """Index just past the blank line that ends a WARC header, or -1."""
+    crlf = data.find(b"\r\n\r\n", start, stop)
+    bare = data.find(b"\n\n", start, crlf + 2 if crlf >= 0 else stop)
+    if bare >= 0:
+        return bare + 2
+    return crlf + 4 if crlf >= 0 else -1
+
+
+class RecordSink(Protocol):
+    """What `RecordParser` drives; a verifier hashes blocks here."""
+
+    def record_start(self, header: RecordHeader) -> None: ...
+
+    def record_data(self, data: memoryview) -> None: ...
+
+    def record_end(self) -> None: ...
+
+    def member_end(self) -> None: ...
+
+    def damage(self, damage: Damage, *, in_record: bool) -> None: ...
+
+
+_HEADER, _BLOCK, _SKIP = range(3)
+
+
+class RecordParser:
+    """Frames WARC records in the events of an `Inflater` and drives a `RecordSink`.
+
+    After a bad header it skips to the next line that starts with `WARC/` (or the next gzip
+    member), so one bad record never hides the rest.
+    """
+
+    def __init__(self, sink: RecordSink) -> None:
+        self._sink = sink
+        self._state = _HEADER
+        self._head = bytearray()
+        self._head_offset = 0
+        self._remaining = 0
+        self._record_offset = 0
+        self._gzip = False
+
+    def handle(self, events: list[Event]) -> None:
+        for kind, offset, value in events:
+            if kind in (DATA, PLAIN_DATA):
+                self._gzip = kind == DATA
+                self._data(offset, value)
+            elif kind == MEMBER_END:
+                self._member_end()
+            elif kind == DAMAGE:
+                self._damage(value)
+            else:
+                self._end_of_file()
+
+    def _data(self, offset: int, data: bytes) -> None:
+        view = memoryview(data)
+        index, size = 0, len(data)
+        while index < size:
+            if self._state == _BLOCK:
+                take = min(size - index, self._remaining)
+                self._sink.record_data(view[index:index + take])
+                index += take
+                self._remaining -= take
+                if not self._remaining:
+                    self._end_record()
+            elif self._state == _HEADER:
+                index = self._header(data, offset, index)
+            else:
+                index = self._skip(data, offset, index)
+
+    def _header(self, data: bytes, offset: int, index: int) -> int:
+        if not self._head:
+            # The CRLF CRLF that closes the previous record, or a stray blank line.
+            while index < len(data) and data[index] in b"\r\n":
+                index += 1
+            if index == len(data):
+                return index
+            self._head_offset = offset if self._gzip else offset + index
+            end = _header_end(data, index, index + MAX_HEADER)
+            if end >= 0:
+                self._start_record(data[index:end])
+                return end
+        before = len(self._head)
+        self._head += data[index:index + MAX_HEADER]
+        end = _header_end(self._head, max(0, before - 3), len(self._head))
+        if end < 0:
+            if len(self._head) > MAX_HEADER:
+                self._bad_header("the record header does not end within 1 MiB")
+            return index + len(self._head) - before
+        head = bytes(self._head[:end])
+        self._head.clear()
+        self._start_record(head)
+        return index + end - before
+
+    def _start_record(self, head: bytes) -> None:
+        try:
+            header = parse_header(head, self._head_offset)
+        except ValueError as exc:
+            self._bad_header(str(exc))
+            return
+        self._record_offset = header.offset
+        self._sink.record_start(header)
+        self._state, self._remaining = _BLOCK, header.content_length
+        if not self._remaining:
+            self._end_record()
+
+    def _end_record(self) -> None:
+        self._state = _HEADER
+        self._sink.record_end()
+        if not self._gzip:
+            self._sink.member_end()
+
+    def _bad_header(self, message: str) -> None:
+        self._head.clear()
+        self._sink.damage(Damage("record-header-invalid", self._head_offset, message),
+                          in_record=False)
+        self._state = _SKIP
+
+    def _skip(self, data: bytes, offset: int, index: int) -> int:
+        # The head buffer carries the previous piece's last bytes: the marker may straddle.
+        carry = bytes(self._head)
+        end = min(len(data), index + PIECE)
+        window = carry + data[index:end]
+        found = window.find(b"\nWARC/")
+        if found < 0:
+            self._head[:] = window[-5:]
+            return end
+        start = index + found + 1 - len(carry)
+        self._head[:] = window[found + 1:len(carry)]  # the part of the marker already seen
+        self._head_offset = offset if self._gzip else offset + start
+        self._state = _HEADER
+        return max(index, start)
+
+    def _member_end(self) -> None:
+        if self._state == _SKIP:
+            self._head.clear()
+            self._state = _HEADER
+        self._sink.member_end()
+
+    def _damage(self, damage: Damage) -> None:
+        in_record = self._state == _BLOCK or (self._state == _HEADER and bool(self._head))
+        self._head.clear()
+        self._state = _HEADER
+        self._sink.damage(damage, in_record=in_record)
+
+    def _end_of_file(self) -> None:
+        if self._state == _BLOCK:
+            self._state = _HEADER
+            self._sink.damage(Damage("truncated-record", self._record_offset,
+                                     f"the file ends inside the record, {self._remaining} "
+                                     "bytes before the end its Content-Length gives"),
+                              in_record=True)
+        elif self._state == _HEADER and self._head.strip():
+            self._head.clear()
+            self._sink.damage(Damage("truncated-record", self._head_offset,
+                                     "the file ends inside a record header"), in_record=False)

@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+"""Verify benchmark: archiver verify against fastwarc check and warcio check on one WARC.
+
+Builds once (cached under bench/work/, or --work DIR) an evidence package holding a WARC of at
+least 500 MB: a threaded server on 127.0.0.1 serves generated resources, streamed (HTML-like
+text pages that compress about 3.5x, random-byte "images", a few large random and text
+files), and `archiver capture -i urls.txt -o PKG --max-size 2GiB` captures them. Then, in
+each round (rotating the order, with the WARC in the page cache), it times
+
+    archiver verify PKG            (bag, manifest.json and every record digest)
+    archiver verify WARC           (the same WARC, bare)
+    fastwarc check -p WARC         (block and payload digests)
+    warcio check WARC
+
+and prints wall time, CPU time, peak RSS and exit code of each, the medians, and the ratios
+peer time / archiver time.
+
+    python bench/verify_bench.py [--rounds 3] [--work DIR] [--json results.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import (
+    WORK_DIR,
+    Run,
+    archiver_command,
+    handle_signals,
+    human_bytes,
+    machine_info,
+    measure,
+    median,
+    table,
+    tool_version,
+    warc_files,
+    warm_cache,
+)
+
+MIB = 1024 * 1024
+CORPUS_VERSION = 1
+MIN_WARC_BYTES = 500 * 1000 * 1000
+
+
+def build_package(cli: list[str], work: Path, scale: float) -> Path:
+    """The cached package, built on first use. Returns its path."""
+    key = f"verify-corpus-v{CORPUS_VERSION}-scale{scale:g}"
+    base = work / key
+    pkg = base / "pkg"
+    done = base / "built.json"
+    if done.is_file() and pkg.is_dir():
+        print(f"using cached package {pkg}")
+        return pkg
+    base.mkdir(parents=True, exist_ok=True)
+    for leftover in (pkg, done):
+        if leftover.exists():
+            raise SystemExit(f"bench: {leftover} is left from an unfinished build; remove {base}")
+    site = Corpus().site(scale)
+    raw = sum(r.length for r in site.resources.values())
+    print(f"building the corpus: {len(site.resources)} resources, {human_bytes(raw)} of bodies")
+    with site.running() as root:
+        urls = base / "urls.txt"
+        urls.write_text("".join(f"{root}{path}\n" for path in site.resources))
+        run = measure([*cli, "capture", "-i", str(urls), "-o", str(pkg), "--max-size", "2GiB"])
+    if run.returncode != 0:
+        raise SystemExit(f"bench: archiver capture exited {run.returncode}:\n{run.tail()}")
+    warcs = warc_files(pkg / "data" / "warc")
+    size = sum(w.stat().st_size for w in warcs)
+    print(f"captured in {run.seconds:.1f} s (peak RSS {run.peak_mb:.0f} MB): "
+          f"{len(warcs)} WARC file(s), {human_bytes(size)}")
+    done.write_text(json.dumps({"scale": scale, "capture_seconds": run.seconds,
+                                "capture_peak_rss_mb": run.peak_mb, "warc_bytes": size,
+                                "resources": len(site.resources)}, indent=2) + "\n")
+    return pkg
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--work", type=Path, default=WORK_DIR,
+                    help="where the corpus package is built and cached (default bench/work)")
+    ap.add_argument("--scale", type=float, default=1.0,
+                    help="corpus size factor (1.0 gives a WARC of about 560 MB)")
+    ap.add_argument("--via", choices=["auto", "cli", "library"], default="auto")
+    ap.add_argument("--only", default="", help="comma-separated subset of the tools to time "
+                    "(archiver-pkg, archiver-warc, fastwarc, warcio)")
+    ap.add_argument("--json", type=Path, help="also write the results to this JSON file")
+    args = ap.parse_args()
+    handle_signals()
+
+    cli, how = archiver_command(args.via)
+    info = machine_info()
+    info["archiver"] = how
+    bindir = Path(sys.executable).parent
+    fastwarc = str(bindir / "fastwarc")
+    warcio = str(bindir / "warcio")
+    info["fastwarc"] = tool_version([sys.executable, "-c",
+                                     "import importlib.metadata as m;print(m.version('fastwarc'))"])
+    info["warcio"] = tool_version([sys.executable, "-c",
+                                   "import importlib.metadata as m;print(m.version('warcio'))"])
+    print("machine: " + ", ".join(f"{k} {v}" for k, v in info.items()))
+
+    pkg = build_package(cli, args.work.resolve(), args.scale)
+    warcs = warc_files(pkg / "data" / "warc")
+    if len(warcs) != 1:
+        raise SystemExit(f"bench: expected one WARC in {pkg}, found {len(warcs)}")
+    warc = warcs[0]
+    size = warc.stat().st_size
+    if size < MIN_WARC_BYTES:
+        print(f"bench: warning: the WARC is only {human_bytes(size)} (< 500 MB); "
+              "raise --scale", file=sys.stderr)
+    print(f"WARC: {warc} ({human_bytes(size)})\n")
+
+    commands = {
+        "archiver-pkg": [*cli, "verify", str(pkg)],
+        "archiver-warc": [*cli, "verify", str(warc)],
+        "fastwarc": [fastwarc, "check", "-p", str(warc)],
+        "warcio": [warcio, "check", str(warc)],
+    }
+    if args.only:
+        commands = {k: v for k, v in commands.items() if k in args.only.split(",")}
+    names = list(commands)
+    results: dict[str, list[Run]] = {name: [] for name in names}
+    for i in range(args.rounds):
+        warm_cache([warc])
+        order = names[i % len(names):] + names[:i % len(names)]
+        for name in order:
+            run = measure(commands[name])
+            results[name].append(run)
+            flag = "" if run.returncode == 0 else f"  EXIT {run.returncode}: {run.tail(400)!r}"
+            print(f"round {i + 1}: {name:14s} {run.seconds:7.2f} s  cpu "
+                  f"{run.user_s + run.sys_s:6.1f} s  peak RSS {run.peak_mb:6.0f} MB{flag}")
+            time.sleep(0.2)
+
+    summary = {name: {"seconds": median([r.seconds for r in runs]),
+                      "cpu_s": median([r.user_s + r.sys_s for r in runs]),
+                      "peak_rss_mb": max(r.peak_mb for r in runs),
+                      "exit_codes": sorted({r.returncode for r in runs}),
+                      "command": " ".join(commands[name])}
+               for name, runs in results.items()}
+    rows = []
+    for name in names:
+        s = summary[name]
+        row = [name, f"{s['seconds']:.2f}", f"{s['cpu_s']:.1f}", f"{s['peak_rss_mb']:.0f}",
+               f"{size / 1e6 / s['seconds']:.0f}", ",".join(map(str, s["exit_codes"]))]
+        for ours in ("archiver-pkg", "archiver-warc"):
+            if ours in summary:
+                row.append(f"{s['seconds'] / summary[ours]['seconds']:.2f}x")
+        rows.append(row)
+    headers = ["tool", "wall s", "cpu s", "peak RSS MB", "MB/s", "exit"]
+    headers += [f"time / {ours}" for ours in ("archiver-pkg", "archiver-warc") if ours in summary]
+    print(f"\nmedians of {args.rounds} round(s), WARC {human_bytes(size)}:")
+    print(table(rows, headers))
+    if args.json:
+        args.json.write_text(json.dumps({"machine": info, "warc_bytes": size,
+                                         "rounds": args.rounds, "summary": summary},
+                                        indent=2) + "\n")
+    return 0 if all(0 in s["exit_codes"] and len(s["exit_codes"]) == 1
+                    for s in summary.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
