@@ -3,7 +3,8 @@
 
 A threaded server on 127.0.0.1 (in this process) serves one response of --size bytes
 (default 1 GiB), generated while it is sent (a 16 MiB random pool repeated; never held
-whole in memory), and
+whole in memory; --kind html serves one huge text/html page instead, which archiver also
+parses for requisites), and
 
     archiver capture URL -o PKG --max-size 2GiB
 
@@ -12,7 +13,8 @@ checks that the response was kept whole (not truncated, full payload length). It
 `archiver verify PKG` on that package and reports its peak RSS too (verify must stream).
 The package goes to a temporary directory, removed afterwards (--keep keeps it).
 
-    python bench/memory_bench.py [--size 1GiB] [--limit-mb 150] [--json results.json]
+    python bench/memory_bench.py [--size 1GiB] [--kind binary|html] [--limit-mb 150]
+                                 [--json results.json]
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (
+    Corpus,
     GeneratedSite,
     Resource,
     archiver_command,
@@ -62,6 +65,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--size", default="1GiB", help="response size (default 1GiB)")
     ap.add_argument("--limit-mb", type=float, default=150.0)
+    ap.add_argument("--kind", choices=["binary", "html"], default="binary",
+                    help="binary: random bytes (application/octet-stream); html: one huge "
+                    "text/html page, which archiver also parses for requisites")
     ap.add_argument("--via", choices=["auto", "cli", "library"], default="auto")
     ap.add_argument("--no-verify", action="store_true", help="skip archiver verify")
     ap.add_argument("--keep", action="store_true")
@@ -75,9 +81,10 @@ def main() -> int:
     info["archiver"] = how
     print("machine: " + ", ".join(f"{k} {v}" for k, v in info.items()))
 
-    site = GeneratedSite({"/one-big-response.bin": streamed_body(size)})
+    body = streamed_body(size) if args.kind == "binary" else Corpus().html_body(0, size)
+    site = GeneratedSite({"/one-big-response.bin": body})
     work = make_temp_dir("memory")
-    results: dict[str, object] = {"size": size, "limit_mb": args.limit_mb}
+    results: dict[str, object] = {"size": size, "kind": args.kind, "limit_mb": args.limit_mb}
     try:
         pkg = work / "pkg"
         with site.running() as root:

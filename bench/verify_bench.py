@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (
     WORK_DIR,
+    Corpus,
     Run,
     archiver_command,
     handle_signals,
@@ -43,7 +44,6 @@ from _common import (
     warm_cache,
 )
 
-MIB = 1024 * 1024
 CORPUS_VERSION = 1
 MIN_WARC_BYTES = 500 * 1000 * 1000
 

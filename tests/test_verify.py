@@ -33,6 +33,7 @@ from archiver.errors import (
 )
 from archiver.verify import Problem, VerificationReport, check, is_valid, verify
 from archiver.verify.boundary import os_errors
+from archiver.verify.digests import parse_digest
 from tests.server import DEAD_LINK_PATH, REPORT_PATH, SiteServer
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "warc"
@@ -193,6 +194,12 @@ def test_an_extra_file_is_named(package: Path) -> None:
     assert "oxum-mismatch" in codes(report)
 
 
+def test_a_package_without_bagit_txt_is_damaged_not_unknown(package: Path) -> None:
+    (package / "bagit.txt").unlink()
+    assert [(p.code, p.path) for p in check(package).problems] == [
+        ("missing-file", "bagit.txt")]
+
+
 def test_a_wrong_payload_oxum_is_named(package: Path) -> None:
     info = package / "bag-info.txt"
     text = info.read_text("utf-8")
@@ -339,7 +346,18 @@ def test_an_os_error_while_reading_is_an_environment_fault(tmp_path: Path) -> No
     link.symlink_to("/proc/self/mem")
     with pytest.raises(EnvironmentFault) as raised:
         check(link)
-    assert "unreadable.warc" in str(raised.value) or "/proc/self/mem" in str(raised.value)
+    assert "unreadable.warc" in str(raised.value)
+
+
+def test_an_os_error_inside_a_package_names_the_file(package: Path) -> None:
+    if not Path("/proc/self/mem").exists():
+        pytest.skip("needs /proc")
+    warc = warcs(package)[0]
+    warc.unlink()
+    warc.symlink_to("/proc/self/mem")
+    with pytest.raises(EnvironmentFault) as raised:
+        check(package)
+    assert warc.name in str(raised.value)
 
 
 def test_the_boundary_maps_every_os_error() -> None:
@@ -407,3 +425,23 @@ def test_the_public_names_are_exact() -> None:
     assert sorted(module.__all__) == ["Note", "Problem", "VerificationReport", "check",
                                       "is_valid", "verify"]
     assert all(hasattr(module, name) for name in module.__all__)
+
+
+@pytest.mark.parametrize(("label", "algorithm", "encoding"), [
+    ("sha1:3I42H3S6NNFQ2MSVX7XZKYAYSCX5QBYJ", "sha1", "base32"),
+    ("sha256:" + hashlib.sha256(b"").hexdigest(), "sha256", "hex"),
+    ("SHA-256:" + hashlib.sha256(b"").hexdigest().upper(), "sha256", "hex"),
+    ("md5:1B2M2Y8AsgTpgAmY7PhCfg==", "md5", "base64"),
+    ("sha512:" + hashlib.sha512(b"").hexdigest(), "sha512", "hex"),
+])
+def test_digest_labels_as_tools_write_them(label: str, algorithm: str, encoding: str) -> None:
+    claim = parse_digest(label)
+    assert (claim.algorithm, claim.encoding) == (algorithm, encoding)
+    assert claim.render(claim.value) == label
+
+
+@pytest.mark.parametrize("label", ["sha256", "sha256:", "crc32:00000000", "sha1:not-a-digest",
+                                   "sha256:" + "0" * 63])
+def test_digest_labels_that_cannot_be_used(label: str) -> None:
+    with pytest.raises(ValueError):
+        parse_digest(label)

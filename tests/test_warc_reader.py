@@ -17,6 +17,7 @@ from archiver.warc.reader import (
     DAMAGE,
     DATA,
     END_OF_FILE,
+    MAX_HEADER,
     MEMBER_END,
     PIECE,
     PLAIN_DATA,
@@ -165,6 +166,18 @@ def test_a_bad_header_is_skipped_to_the_next_record() -> None:
         "<urn:uuid:00000000-0000-4000-8000-000000000004>",
         "<urn:uuid:00000000-0000-4000-8000-000000000005>",
     ]
+
+
+def test_a_header_that_never_ends_is_damage_not_a_hang() -> None:
+    record = b"WARC/1.1\r\nContent-Length: 0\r\n\r\n"
+    endless = b"WARC/1.1\r\nX-Junk: " + b"j" * (MAX_HEADER + 10) + b"\r\n"
+    no_length = b"WARC/1.1\r\nX-Junk: j\r\n\r\n"
+    for block in (1000, 1 << 20):
+        for junk in (endless, no_length):
+            data = record + junk + record
+            seen = parse(data, block, expect_gzip=False)
+            assert [code for code, _, _ in seen.damages] == ["record-header-invalid"]
+            assert [offset for _, offset, _ in seen.records] == [0, len(record + junk)]
 
 
 def test_a_gzip_bomb_arrives_in_small_pieces() -> None:

@@ -1,5 +1,5 @@
 """The verify API: `check` returns a report, `verify` raises on any problem, `is_valid` says
-yes or no. A package is a directory with bagit.txt; anything else must be a WARC file."""
+yes or no. A package is a directory with BagIt tag files; anything else must be a WARC."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 from archiver._types import StrPath
 from archiver.errors import InputNotFoundError, NotEvidenceError, VerificationFailed
-from archiver.package.bag import BAGIT
+from archiver.verify.bag_check import KNOWN_TAG_FILES
 from archiver.verify.boundary import os_errors
 from archiver.verify.members import looks_like_warc
 from archiver.verify.package_check import check_package
@@ -34,7 +34,8 @@ def check(path: StrPath, *, progress: Progress | None = None) -> VerificationRep
         if not target.exists():
             raise InputNotFoundError(target, "file or directory")
         if target.is_dir():
-            if not (target / BAGIT).is_file():
+            # Any tag file makes it a package: one that lost bagit.txt is damaged evidence.
+            if not any((target / name).is_file() for name in KNOWN_TAG_FILES):
                 raise NotEvidenceError(target, "a directory without bagit.txt")
             return check_package(target, progress)
         if not _is_warc(target):

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from archiver.package.bag import BAG_INFO, BAGIT, MANIFEST_JSON, PAYLOAD_MANIFEST, TAG_MANIFEST
 from archiver.verify.bag_files import Manifest, decode_tag_file, parse_fields, parse_manifest
+from archiver.verify.boundary import os_errors
 from archiver.verify.problems import Problem
 
 KNOWN_TAG_FILES = (BAGIT, BAG_INFO, PAYLOAD_MANIFEST, TAG_MANIFEST, MANIFEST_JSON)
@@ -34,7 +35,8 @@ class Bag:
         total = 0
         for name in KNOWN_TAG_FILES:
             if name in self.sizes:
-                data = (self.root / name).read_bytes()
+                with os_errors(self.root / name):
+                    data = (self.root / name).read_bytes()
                 self.tag_data[name] = data
                 self.computed[name] = hashlib.sha256(data).hexdigest()
                 total += len(data)

@@ -75,9 +75,10 @@ def _starts_record(candidate: bytes, *, complete: bool) -> bool | None:
     """Whether a gzip magic found while resyncing opens a member that holds a WARC record.
 
     Three bytes of magic turn up by chance every 16 MiB of compressed data, so a candidate
-    must inflate to `WARC/`. None means too few bytes to tell yet.
+    must inflate to `WARC/`. None means too few bytes to tell yet. Plain zlib: it stops at
+    the fifth byte, where ISA-L inflates ahead and could fail on damage further on.
     """
-    probe = _zlib.decompressobj(GZIP_WBITS)
+    probe = zlib.decompressobj(GZIP_WBITS)
     try:
         head: bytes = probe.decompress(candidate, 5)
     except _INFLATE_ERRORS:
@@ -222,7 +223,6 @@ class Inflater:
         self._member = None
         self._resyncing = True
         return self._recent.since(self._member_offset + 1)[1]
-
 
     def _salvage(self) -> None:
         """Hand on what the broken member still inflates to before its damage, in small steps.

@@ -12,6 +12,7 @@ from typing import Any
 from archiver.package.bag import MANIFEST_JSON, PAYLOAD_MANIFEST, TAG_MANIFEST
 from archiver.verify.bag_check import Bag, check_completeness, check_structure
 from archiver.verify.bag_files import Manifest, walk
+from archiver.verify.boundary import os_errors
 from archiver.verify.manifest_check import (
     FileClaim,
     RecordClaim,
@@ -96,7 +97,8 @@ class PackageCheck:
 
     def _hash(self, path: str) -> str:
         digest = hashlib.sha256()
-        with (self.bag.root / path).open("rb", buffering=0) as handle:
+        file = self.bag.root / path
+        with os_errors(file), file.open("rb", buffering=0) as handle:
             while block := handle.read(READ_BLOCK):
                 digest.update(block)
                 self.read(len(block))
@@ -105,8 +107,9 @@ class PackageCheck:
 
     def _check_warc(self, path: str, wanted: frozenset[str]) -> None:
         # Our own WARCs always digest the payload as stored: no de-chunked second chance.
-        result = check_warc_file(self.bag.root / path, path, wanted=wanted,
-                                 accept_dechunked=False, hash_file=True, on_read=self.read)
+        with os_errors(self.bag.root / path):
+            result = check_warc_file(self.bag.root / path, path, wanted=wanted,
+                                     accept_dechunked=False, hash_file=True, on_read=self.read)
         self.report.files_checked += 1
         self.report.records_checked += result.records
         self.report.unverifiable_records += result.unverifiable
@@ -146,7 +149,7 @@ class PackageCheck:
         if claim is not None and claim.sha256 == actual:
             return Problem("file-digest-mismatch", path, f"the file does not match its SHA-256 "
                            f"in {PAYLOAD_MANIFEST}, but does match manifest.json: the line in "
-                           f"{PAYLOAD_MANIFEST} is what changed", listed, actual)
+                           f"{PAYLOAD_MANIFEST} is likely what changed", listed, actual)
         return Problem("file-digest-mismatch", path, "the file does not match its SHA-256 in "
                        f"{PAYLOAD_MANIFEST}", listed, actual)
 

@@ -1,8 +1,10 @@
 """Read a WARC once, in two threads: one reads and inflates, the other frames and hashes.
 
 zlib (or ISA-L) and hashlib release the GIL on large buffers, so on two cores the inflating
-and the hashing overlap. A bounded queue of batches between them keeps memory flat: the
-reader waits when the hasher falls behind.
+and the hashing overlap. The file's own SHA-256 is taken on the hashing side: measured on a
+524 MB WARC, inflating costs about as much as the file, block and payload hashes together.
+A bounded queue of batches between the two keeps memory flat: the reader waits when the
+hasher falls behind.
 """
 
 from __future__ import annotations

@@ -33,16 +33,24 @@ class HttpHead:
         index, size = 0, len(data)
         while index < size and not self.done:
             window = bytes(data[index:index + _SCAN])
-            newline = window.find(b"\n")
-            line = window if newline < 0 else window[:newline + 1]
+            index += self._lines(window)
+        return data[index:]
+
+    def _lines(self, window: bytes) -> int:
+        """Read the lines in `window` up to the end of the header; return the bytes used."""
+        position = 0
+        while position < len(window) and not self.done:
+            newline = window.find(b"\n", position)
+            end = len(window) if newline < 0 else newline + 1
+            line = window[position:end]
             if len(self.kept) < _KEEP_HEAD:
                 self.kept += line
             self._blank = self._blank and not line.strip()
-            index += len(line)
+            position = end
             if newline >= 0:
                 self.done = self._blank
                 self._blank = True
-        return data[index:]
+        return position
 
     @property
     def is_chunked(self) -> bool:

@@ -160,12 +160,15 @@ class RecordParser:
                 self._start_record(data[index:end])
                 return end
         before = len(self._head)
-        self._head += data[index:index + MAX_HEADER]
-        end = _header_end(self._head, max(0, before - 3), len(self._head))
+        taken = data[index:index + MAX_HEADER]
+        self._head += taken
+        end = _header_end(self._head, max(0, before - 3), MAX_HEADER)
         if end < 0:
-            if len(self._head) > MAX_HEADER:
-                self._bad_header("the record header does not end within 1 MiB")
-            return index + len(self._head) - before
+            if len(self._head) >= MAX_HEADER:
+                self._bad_header("the record header does not end within 1 MiB",
+                                 at_line_start=False)
+                return index  # look for the next record in these bytes too
+            return index + len(taken)
         head = bytes(self._head[:end])
         self._head.clear()
         self._start_record(head)
@@ -175,7 +178,7 @@ class RecordParser:
         try:
             header = parse_header(head, self._head_offset)
         except ValueError as exc:
-            self._bad_header(str(exc))
+            self._bad_header(str(exc), at_line_start=True)
             return
         self._record_offset = header.offset
         self._sink.record_start(header)
@@ -189,10 +192,12 @@ class RecordParser:
         if not self._gzip:
             self._sink.member_end()
 
-    def _bad_header(self, message: str) -> None:
-        self._head.clear()
+    def _bad_header(self, message: str, *, at_line_start: bool) -> None:
         self._sink.damage(Damage("record-header-invalid", self._head_offset, message),
                           in_record=False)
+        # The skip looks for a line starting WARC/: after a header's blank line, the very
+        # next byte starts one.
+        self._head[:] = b"\n" if at_line_start else b""
         self._state = _SKIP
 
     def _skip(self, data: bytes, offset: int, index: int) -> int:
