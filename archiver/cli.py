@@ -13,16 +13,15 @@ from __future__ import annotations
 import json
 import os
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
 from archiver import __version__
-from archiver.demo import default_output, run_demo
 from archiver.errors import (
     ArchiverError,
     ArchiverUsageError,
@@ -30,10 +29,13 @@ from archiver.errors import (
     EvidenceError,
     InputNotFoundError,
 )
-from archiver.package.build import PackageResult, create_package
-from archiver.settings import CaptureSettings, parse_size
+from archiver.settings import parse_size
 from archiver.terminal import human_size, progress_bar, table
-from archiver.verify import VerificationReport, check
+
+if TYPE_CHECKING:
+    from archiver.capture.job import Progress
+    from archiver.package.build import PackageResult
+    from archiver.verification import VerificationReport
 
 EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, EXIT_COULD_NOT_RUN = 0, 1, 2, 3
 TRUNCATION_WORDS = {"length": "over the size limit", "time": "over the time limit",
@@ -153,6 +155,9 @@ def capture(
     Exit 0 when every source was captured, 1 when any failed (the package is still written,
     with each failure and its reason).
     """
+    from archiver.package.build import create_package
+    from archiver.settings import CaptureSettings
+
     with _reported_errors():
         signal.signal(signal.SIGTERM, _terminate_as_interrupt)
         wanted = list(urls or []) + (read_url_list(input_file) if input_file else [])
@@ -224,20 +229,19 @@ def verify(
     Exit 0 when everything is intact, 1 when anything is damaged or cannot be verified,
     2 when a path is not a package or a WARC. Every path is checked before exiting.
     """
+    from archiver.verification import check
+
     with _reported_errors():
         reports: list[VerificationReport] = []
         worst = EXIT_OK
         with progress_bar("verifying") as progress:
-            for index, path in enumerate(paths, 1):
+            for path in paths:
                 try:
-                    report = check(path)
+                    report = check(path, progress=_bytes_progress(progress, path))
                 except ArchiverError as error:
                     typer.echo(f"archiver: {error}", err=True)
                     worst = max(worst, exit_code_for(error))
                     continue
-                finally:
-                    if progress:
-                        progress(index, len(paths), str(path))
                 reports.append(report)
                 worst = max(worst, EXIT_OK if report.is_valid else EXIT_PROBLEM)
         if as_json:
@@ -248,14 +252,24 @@ def verify(
         raise typer.Exit(worst)
 
 
+def _bytes_progress(progress: Progress | None, path: Path) -> Callable[[int, int], None] | None:
+    if progress is None:
+        return None
+    return lambda done, total: progress(done, total, str(path))
+
+
 def render_verification(report: VerificationReport) -> str:
     checked = (f"{report.files_checked} file(s), {report.records_checked} record(s), "
                f"{human_size(report.bytes_read)} read")
     if report.is_valid:
-        return f"{report.path}: intact ({report.kind}; {checked})"
-    lines = [f"{report.path}: DAMAGED ({report.kind}; {len(report.problems)} problem(s); "
-             f"{checked})"]
-    lines += [f"  - {problem}" for problem in report.problems]
+        lines = [f"{report.path}: intact ({report.kind}; {checked})"]
+    else:
+        only_unverifiable = all(p.code == "record-unverifiable" for p in report.problems)
+        verdict = "CANNOT BE VERIFIED" if only_unverifiable else "DAMAGED"
+        lines = [f"{report.path}: {verdict} ({report.kind}; {len(report.problems)} "
+                 f"problem(s); {checked})"]
+        lines += [f"  - {problem}" for problem in report.problems]
+    lines += [f"  note: {note}" for note in report.notes]
     return "\n".join(lines)
 
 
@@ -272,7 +286,10 @@ def demo(
     Serves the sample story and its sources on 127.0.0.1, captures them into a new package,
     verifies it and says where it is. Exit 0 when the package verifies.
     """
+    from archiver.demo import default_output, run_demo
+
     with _reported_errors():
+        signal.signal(signal.SIGTERM, _terminate_as_interrupt)
         target = output or default_output()
         with progress_bar("capturing the sample") as progress:
             result = run_demo(target, progress=progress)

@@ -15,7 +15,7 @@ from archiver.package.build import PackageResult, create_package
 from archiver.sample_site import SampleServer
 from archiver.settings import CaptureSettings
 from archiver.timestamps import utc_iso
-from archiver.verify import VerificationReport, check
+from archiver.verification import VerificationReport, check
 
 SOURCES_FILE = "_sources.txt"
 """In the sample's root: the story's path first, then the paths of the sources it cites."""

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from archiver.verify.problems import Problem
+    from archiver.verification.problems import Problem
 
 
 class ArchiverError(Exception):

@@ -9,8 +9,10 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
-from archiver.capture.job import Progress
+if TYPE_CHECKING:
+    from archiver.capture.job import Progress
 
 
 class _Bar:

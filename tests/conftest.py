@@ -34,7 +34,7 @@ from fastwarc.warc import ArchiveIterator as FastArchiveIterator
 from fastwarc.warc import WarcRecordType
 
 from archiver.package.build import PackageResult, create_package
-from archiver.package.manifest import manifest_schema
+from archiver.schema_files import manifest_schema
 from archiver.settings import CaptureSettings
 from tests.server import SAMPLE_PATHS, SiteServer
 from tests.server import tls_site as start_tls_site

@@ -66,7 +66,7 @@ def test_existing_output_is_refused_untouched(site: SiteServer, sample_package: 
     copy = tmp_path / "pkg"
     shutil.copytree(sample_package, copy)
     before = sorted((p.name, p.stat().st_mtime_ns) for p in copy.rglob("*"))
-    code, stdout, stderr = run("capture", site.url(REPORT_PATH), "-o", str(copy))
+    code, _, stderr = run("capture", site.url(REPORT_PATH), "-o", str(copy))
     assert code == 2
     assert stderr.count("\n") == 1 and "already exists" in stderr and str(copy) in stderr
     assert sorted((p.name, p.stat().st_mtime_ns) for p in copy.rglob("*")) == before

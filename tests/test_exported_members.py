@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-import types
-
 import archiver
-
-NOT_API = {"annotations"}  # from `from __future__ import annotations`
 
 
 def test_all_names_exist() -> None:
     for name in archiver.__all__:
-        assert hasattr(archiver, name), name
+        assert getattr(archiver, name) is not None, name
 
 
 def test_all_is_exact() -> None:
-    public = {name for name, value in vars(archiver).items()
-              if not name.startswith("_") and not isinstance(value, types.ModuleType)}
-    assert public - NOT_API == set(archiver.__all__) - {"__version__"}
+    assert set(archiver.__all__) == set(archiver._HOMES) | {"__version__"}
+
+
+def test_unknown_names_raise_attribute_error() -> None:
+    try:
+        archiver.no_such_name  # type: ignore[attr-defined]  # noqa: B018
+    except AttributeError as error:
+        assert "no_such_name" in str(error)
+    else:
+        raise AssertionError("an unknown name must raise AttributeError")

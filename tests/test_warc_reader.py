@@ -1,4 +1,4 @@
-"""archiver.warc.reader and archiver.verify.members: gzip members and records found wherever
+"""archiver.warc.reader and archiver.warc.members: gzip members and records found wherever
 the block boundaries fall, broken members skipped to the next good one, memory bounded
 whatever the record size."""
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from archiver.verify.members import Inflater, looks_like_warc
+from archiver.warc.members import Inflater, looks_like_warc
 from archiver.warc.reader import (
     DAMAGE,
     DATA,

@@ -74,37 +74,3 @@ def bag_info(total_bytes: int, file_count: int, package_id: str) -> str:
         f"External-Identifier: {package_id}\n"
         f"Payload-Oxum: {total_bytes}.{file_count}\n"
     )
-
-
-def parse_manifest(text: str) -> tuple[dict[str, str], list[str]]:
-    """Entries {path: digest} of a manifest file, and the lines that could not be read."""
-    entries: dict[str, str] = {}
-    bad: list[str] = []
-    for line in text.splitlines():
-        if not line.strip():
-            continue
-        digest, sep, path = line.partition(" ")
-        path = path.lstrip(" \t")
-        if not sep or not path:
-            bad.append(line)
-            continue
-        entries[_decode_path(path)] = digest
-    return entries, bad
-
-
-def _decode_path(path: str) -> str:
-    # RFC 8493 §2.1.3: CR, LF and % in a file name are percent-encoded.
-    return path.replace("%0D", "\r").replace("%0A", "\n").replace("%25", "%")
-
-
-def parse_tag_fields(text: str) -> list[tuple[str, str]]:
-    """Label: value pairs of bagit.txt or bag-info.txt (continuation lines folded)."""
-    fields: list[tuple[str, str]] = []
-    for line in text.splitlines():
-        if line[:1] in (" ", "\t") and fields:
-            name, value = fields[-1]
-            fields[-1] = (name, f"{value} {line.strip()}")
-        elif ":" in line:
-            name, value = line.split(":", 1)
-            fields.append((name.strip(), value.strip()))
-    return fields

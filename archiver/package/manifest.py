@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 import platform
 from dataclasses import asdict
-from functools import cache
-from importlib import resources
 from typing import Any
 
 from archiver import __version__
@@ -18,14 +16,6 @@ from archiver.timestamps import utc_iso
 
 FORMAT = "archiver-manifest/1"
 WARC_DIR = "data/warc"
-
-
-@cache
-def manifest_schema() -> dict[str, Any]:
-    schema_file = resources.files("archiver").joinpath("schemas", "manifest.schema.json")
-    text = schema_file.read_text("utf-8")
-    schema: dict[str, Any] = json.loads(text)
-    return schema
 
 
 def environment(settings: CaptureSettings) -> dict[str, str]:

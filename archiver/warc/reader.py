@@ -1,7 +1,7 @@
 """Read any WARC file's records fast and in fixed memory, for verification.
 
 A `RecordParser` frames records in a stream of `Event`s (inflated data, gzip member ends,
-damage; archiver.verify.members makes them from a file's bytes) and hands each record's
+damage; archiver.warc.members makes them from a file's bytes) and hands each record's
 header and block bytes to a `RecordSink`, which does the hashing. Nothing here holds a whole
 record. Events are plain tuples so that a verifier can make them in one thread and parse
 them in another, with batches in between.

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from archiver.package.bag import MANIFEST_JSON, PAYLOAD_MANIFEST, TAG_MANIFEST
-from archiver.verify.bag_check import Bag, check_completeness, check_structure
-from archiver.verify.bag_files import Manifest, walk
-from archiver.verify.boundary import os_errors
-from archiver.verify.manifest_check import (
+from archiver.verification.bag_check import Bag, check_completeness, check_structure
+from archiver.verification.bag_files import Manifest, walk
+from archiver.verification.boundary import os_errors
+from archiver.verification.manifest_check import (
     FileClaim,
     RecordClaim,
     derived_problems,
@@ -23,10 +23,10 @@ from archiver.verify.manifest_check import (
     reference_problems,
     schema_problems,
 )
-from archiver.verify.pipeline import ByteCounter, Progress
-from archiver.verify.problems import Problem, VerificationReport
-from archiver.verify.record_check import MEMBER_DAMAGE, RecordInfo
-from archiver.verify.warc_check import check_warc_file, has_warc_name
+from archiver.verification.pipeline import ByteCounter, Progress
+from archiver.verification.problems import Problem, VerificationReport
+from archiver.verification.record_check import MEMBER_DAMAGE, RecordInfo
+from archiver.verification.warc_check import check_warc_file, has_warc_name
 
 READ_BLOCK = 1024 * 1024
 

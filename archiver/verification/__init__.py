@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from archiver.verify.api import check, is_valid, verify
-from archiver.verify.problems import Note, Problem, VerificationReport
+from archiver.verification.api import check, is_valid, verify
+from archiver.verification.problems import Note, Problem, VerificationReport
 
 __all__ = ["Note", "Problem", "VerificationReport", "check", "is_valid", "verify"]

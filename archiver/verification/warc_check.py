@@ -8,9 +8,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from archiver.verify.pipeline import read_warc
-from archiver.verify.problems import Note, Problem
-from archiver.verify.record_check import RecordChecker, RecordInfo
+from archiver.verification.pipeline import read_warc
+from archiver.verification.problems import Note, Problem
+from archiver.verification.record_check import RecordChecker, RecordInfo
 from archiver.warc.reader import RecordParser
 
 WARC_SUFFIXES = (".warc", ".warc.gz")

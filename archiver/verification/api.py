@@ -7,13 +7,13 @@ from pathlib import Path
 
 from archiver._types import StrPath
 from archiver.errors import InputNotFoundError, NotEvidenceError, VerificationFailed
-from archiver.verify.bag_check import KNOWN_TAG_FILES
-from archiver.verify.boundary import os_errors
-from archiver.verify.members import looks_like_warc
-from archiver.verify.package_check import check_package
-from archiver.verify.pipeline import ByteCounter, Progress
-from archiver.verify.problems import VerificationReport
-from archiver.verify.warc_check import check_warc_file, has_warc_name
+from archiver.verification.bag_check import KNOWN_TAG_FILES
+from archiver.verification.boundary import os_errors
+from archiver.verification.package_check import check_package
+from archiver.verification.pipeline import ByteCounter, Progress
+from archiver.verification.problems import VerificationReport
+from archiver.verification.warc_check import check_warc_file, has_warc_name
+from archiver.warc.members import looks_like_warc
 
 _SNIFF = 64 * 1024
 
@@ -39,7 +39,7 @@ def check(path: StrPath, *, progress: Progress | None = None) -> VerificationRep
                 raise NotEvidenceError(target, "a directory without bagit.txt")
             return check_package(target, progress)
         if not _is_warc(target):
-            raise NotEvidenceError(target, "neither a WARC file nor a package directory")
+            raise NotEvidenceError(target, "it does not begin with a WARC record, plain or gzipped")
         return _check_bare_warc(target, progress)
 
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from archiver.verify.problems import Note, Problem
-from archiver.verify.record_digests import RecordDigests
+from archiver.verification.problems import Note, Problem
+from archiver.verification.record_digests import RecordDigests
 from archiver.warc.reader import Damage, RecordHeader
 
 MEMBER_DAMAGE = frozenset({"gzip-member-corrupt", "truncated-gzip", "not-gzip"})

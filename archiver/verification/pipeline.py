@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable
 from typing import BinaryIO
 
-from archiver.verify.members import Inflater
+from archiver.warc.members import Inflater
 from archiver.warc.reader import DATA, END_OF_FILE, PIECE, PLAIN_DATA, Event, RecordParser
 
 READ_BLOCK = 1024 * 1024

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from archiver.package.bag import PAYLOAD_MANIFEST, TAG_MANIFEST
-from archiver.verify.problems import Problem
+from archiver.verification.problems import Problem
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _SEPARATOR = re.compile(r"[ \t]+")

@@ -10,9 +10,9 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from archiver.verify.dechunk import Dechunker
-from archiver.verify.digests import DigestClaim, parse_digest
-from archiver.verify.problems import Note, Problem
+from archiver.verification.dechunk import Dechunker
+from archiver.verification.digests import DigestClaim, parse_digest
+from archiver.verification.problems import Note, Problem
 from archiver.warc.reader import RecordHeader
 
 _KEEP_HEAD = 64 * 1024
