@@ -133,6 +133,8 @@ def capture(
     = 600.0,
     read_timeout: Annotated[float, typer.Option("--read-timeout", help="Seconds of silence "
                                                 "before a connection is given up.")] = 30.0,
+    connect_timeout: Annotated[float, typer.Option("--connect-timeout", help="Seconds to wait "
+                                                   "for a connection.")] = 10.0,
     retries: Annotated[int, typer.Option("--retries", min=0, help="Extra tries after a reset, "
                                          "refusal or timeout.")] = 2,
     per_host: Annotated[int, typer.Option("--per-host", min=1, help="Connections at once to "
@@ -167,9 +169,9 @@ def capture(
             raise InputNotFoundError(ca_file)
         settings = CaptureSettings(
             requisites=requisites, max_resource_bytes=max_size, resource_timeout=timeout,
-            read_timeout=read_timeout, retries=retries, per_host=per_host,
-            concurrency=concurrency, verify_tls=not insecure, ca_file=ca_file,
-            warc_max_bytes=warc_size,
+            read_timeout=read_timeout, connect_timeout=connect_timeout, retries=retries,
+            per_host=per_host, concurrency=concurrency, verify_tls=not insecure,
+            ca_file=ca_file, warc_max_bytes=warc_size,
         )
         with progress_bar("capturing") as progress:
             result = create_package(wanted, output, settings=settings, progress=progress)

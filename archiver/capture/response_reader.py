@@ -138,6 +138,7 @@ class ResponseReader:
     def _receive(self, wait: float) -> bytes:
         self.connection.sock.settimeout(wait)
         with network_errors(self.url, self._stage):
+            self.connection.ack_quickly()
             return self.connection.sock.recv(RECEIVE_SIZE)
 
     @property
