@@ -13,8 +13,11 @@ checks that the response was kept whole (not truncated, full payload length). It
 `archiver verify PKG` on that package and reports its peak RSS too (verify must stream).
 The package goes to a temporary directory, removed afterwards (--keep keeps it).
 
-    python bench/memory_bench.py [--size 1GiB] [--kind binary|html] [--limit-mb 150]
-                                 [--json results.json]
+    python bench/memory_bench.py [--size 1GiB] [--kind binary|html] [--count 1]
+                                 [--limit-mb 150] [--json results.json]
+
+--count N serves N such responses (of --size each) and captures them in one job, to see how
+memory grows with several big responses in flight at once.
 """
 
 from __future__ import annotations
@@ -65,10 +68,14 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--size", default="1GiB", help="response size (default 1GiB)")
     ap.add_argument("--limit-mb", type=float, default=150.0)
+    ap.add_argument("--count", type=int, default=1,
+                    help="serve and capture this many such responses in one job (default 1)")
     ap.add_argument("--kind", choices=["binary", "html"], default="binary",
                     help="binary: random bytes (application/octet-stream); html: one huge "
                     "text/html page, which archiver also parses for requisites")
     ap.add_argument("--via", choices=["auto", "cli", "library"], default="auto")
+    ap.add_argument("--experiment", default="",
+                    help="comma-separated candidate changes applied at run time (see _common)")
     ap.add_argument("--no-verify", action="store_true", help="skip archiver verify")
     ap.add_argument("--keep", action="store_true")
     ap.add_argument("--json", type=Path)
@@ -76,24 +83,28 @@ def main() -> int:
     handle_signals()
     size = parse_size(args.size)
 
-    cli, how = archiver_command(args.via)
+    cli, how = archiver_command(args.via, [e for e in args.experiment.split(",") if e])
     info = machine_info()
     info["archiver"] = how
     print("machine: " + ", ".join(f"{k} {v}" for k, v in info.items()))
 
-    body = streamed_body(size) if args.kind == "binary" else Corpus().html_body(0, size)
-    site = GeneratedSite({"/one-big-response.bin": body})
+    corpus = Corpus() if args.kind == "html" else None
+    site = GeneratedSite({
+        f"/big-{i}": (corpus.html_body(i, size) if corpus else streamed_body(size))
+        for i in range(args.count)})
     work = make_temp_dir("memory")
-    results: dict[str, object] = {"size": size, "kind": args.kind, "limit_mb": args.limit_mb}
+    results: dict[str, object] = {"size": size, "count": args.count, "kind": args.kind,
+                                  "limit_mb": args.limit_mb}
     try:
         pkg = work / "pkg"
         with site.running() as root:
-            url = f"{root}/one-big-response.bin"
-            run = measure([*cli, "capture", url, "-o", str(pkg), "--max-size", "2GiB"])
-        kept = check_package(pkg, size)
+            urls = [f"{root}/big-{i}" for i in range(args.count)]
+            run = measure([*cli, "capture", *urls, "-o", str(pkg), "--max-size", "2GiB"])
+        kept = check_package(pkg, size, args.count)
         results["capture"] = {"seconds": run.seconds, "cpu_s": run.user_s + run.sys_s,
                               "peak_rss_mb": run.peak_mb, "exit": run.returncode, **kept}
-        print(f"capture of {size} bytes ({size / 2**30:.2f} GiB): {run.seconds:.1f} s, cpu "
+        print(f"capture of {args.count} x {size} bytes ({size / 2**30:.2f} GiB, {args.kind}): "
+              f"{run.seconds:.1f} s, cpu "
               f"{run.user_s + run.sys_s:.1f} s, peak RSS {run.peak_mb:.0f} MB, "
               f"exit {run.returncode}; {kept}")
         if run.returncode != 0:
@@ -119,18 +130,20 @@ def main() -> int:
     return 0 if ok else 1
 
 
-def check_package(pkg: Path, size: int) -> dict[str, object]:
-    """Whether the response record holds the whole body: from manifest.json and the WARC."""
+def check_package(pkg: Path, size: int, count: int) -> dict[str, object]:
+    """Whether every response record holds its whole body: from manifest.json and the WARC."""
     if not pkg.is_dir():
         return {"whole": False, "why": "no package"}
     manifest = json.loads((pkg / "manifest.json").read_text())
     resources = manifest.get("resources", [])
-    entry = resources[0] if resources else {}
     warc_bytes = sum(p.stat().st_size for p in warc_files(pkg / "data" / "warc"))
-    whole = (entry.get("payload_length") == size and not entry.get("truncated")
-             and entry.get("outcome") == "captured")
-    return {"whole": whole, "payload_length": entry.get("payload_length"),
-            "truncated": entry.get("truncated"), "warc_bytes": warc_bytes}
+    whole = len(resources) == count and all(
+        entry.get("payload_length") == size and not entry.get("truncated")
+        and entry.get("outcome") == "captured" for entry in resources)
+    return {"whole": whole, "payload_lengths": sorted({e.get("payload_length")
+                                                        for e in resources}),
+            "truncated": sorted({str(e.get("truncated")) for e in resources}),
+            "warc_bytes": warc_bytes}
 
 
 if __name__ == "__main__":

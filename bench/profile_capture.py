@@ -29,6 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (
+    experiment_isal_gzip,
     experiment_quickack,
     experiment_split_slots,
     handle_signals,
@@ -54,6 +55,8 @@ def main() -> int:
     ap.add_argument("--split-slots", type=int, default=0, metavar="FACTOR",
                     help="experiment: frontier admits FACTOR x per_host tasks, a semaphore "
                     "keeps per_host connections in use")
+    ap.add_argument("--isal-gzip", action="store_true",
+                    help="experiment: gzip members with ISA-L level 2 (see _common)")
     ap.add_argument("--no-profile", action="store_true", help="only the stage timings")
     ap.add_argument("--per-host", type=int, default=None)
     ap.add_argument("--concurrency", type=int, default=None)
@@ -72,6 +75,8 @@ def main() -> int:
         experiment_quickack()
     if args.split_slots:
         experiment_split_slots(args.split_slots)
+    if args.isal_gzip:
+        experiment_isal_gzip()
     timer = time.thread_time if args.timer == "cpu" else time.perf_counter
     profiles: list[cProfile.Profile] = []
     local = threading.local()
@@ -174,7 +179,8 @@ def main() -> int:
     job_wall = wall
     print(f"capture: {wall:.2f} s wall, {cpu:.2f} s CPU (this process), "
           f"{len(result.capture.resources)} resources, complete={result.is_complete}, "
-          f"quickack={args.quickack}, settings per_host={settings.per_host} "
+          f"experiments: quickack={args.quickack} split_slots={args.split_slots} "
+          f"isal_gzip={args.isal_gzip}; settings per_host={settings.per_host} "
           f"concurrency={settings.concurrency} gzip={settings.gzip_level}")
     for name, vals in phases.items():
         print(f"  phase {name}: {sum(vals):.2f} s")

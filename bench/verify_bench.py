@@ -33,6 +33,7 @@ from _common import (
     Corpus,
     Run,
     archiver_command,
+    code_version,
     handle_signals,
     human_bytes,
     machine_info,
@@ -55,7 +56,9 @@ def build_package(cli: list[str], work: Path, scale: float) -> Path:
     pkg = base / "pkg"
     done = base / "built.json"
     if done.is_file() and pkg.is_dir():
-        print(f"using cached package {pkg}")
+        built = json.loads(done.read_text())
+        print(f"using cached package {pkg} (built by archiver at "
+              f"{built.get('code', 'an unrecorded commit')}; remove {base} to rebuild)")
         return pkg
     base.mkdir(parents=True, exist_ok=True)
     for leftover in (pkg, done):
@@ -74,7 +77,8 @@ def build_package(cli: list[str], work: Path, scale: float) -> Path:
     size = sum(w.stat().st_size for w in warcs)
     print(f"captured in {run.seconds:.1f} s (peak RSS {run.peak_mb:.0f} MB): "
           f"{len(warcs)} WARC file(s), {human_bytes(size)}")
-    done.write_text(json.dumps({"scale": scale, "capture_seconds": run.seconds,
+    done.write_text(json.dumps({"scale": scale, "code": code_version(),
+                                "capture_seconds": run.seconds,
                                 "capture_peak_rss_mb": run.peak_mb, "warc_bytes": size,
                                 "resources": len(site.resources)}, indent=2) + "\n")
     return pkg

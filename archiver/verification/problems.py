@@ -13,6 +13,16 @@ from typing import Any, Literal
 ReportKind = Literal["package", "warc"]
 
 
+def _where(path: str, record_id: str | None, offset: int | None) -> str:
+    """`file record <id> at offset N`, with the parts that are known."""
+    where = path
+    if record_id is not None:
+        where += f" record {record_id}"
+    if offset is not None:
+        where += f" at offset {offset}"
+    return where
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with the evidence, located as precisely as it can be.
@@ -31,12 +41,7 @@ class Problem:
     offset: int | None = None
 
     def __str__(self) -> str:
-        where = self.path
-        if self.record_id is not None:
-            where += f" record {self.record_id}"
-        if self.offset is not None:
-            where += f" at offset {self.offset}"
-        line = f"{where}: {self.message}"
+        line = f"{_where(self.path, self.record_id, self.offset)}: {self.message}"
         said = [f"{word} {value}" for word, value in (("expected", self.expected),
                                                        ("found", self.found)) if value is not None]
         if said:
@@ -58,12 +63,7 @@ class Note:
     offset: int | None = None
 
     def __str__(self) -> str:
-        where = self.path
-        if self.record_id is not None:
-            where += f" record {self.record_id}"
-        if self.offset is not None:
-            where += f" at offset {self.offset}"
-        return f"{where}: {self.message}"
+        return f"{_where(self.path, self.record_id, self.offset)}: {self.message}"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
