@@ -13,6 +13,7 @@ import binascii
 import hashlib
 import string
 from dataclasses import dataclass
+from functools import cache
 from typing import Literal
 
 Encoding = Literal["hex", "base32", "base64"]
@@ -70,6 +71,11 @@ def algorithm_name(name: str) -> str | None:
     return _ALGORITHMS.get(name.strip().lower().replace("-", "").replace("_", ""))
 
 
+@cache
+def _digest_size(algorithm: str) -> int:
+    return hashlib.new(algorithm).digest_size
+
+
 def parse_digest(label: str) -> DigestClaim:
     """Decode a WARC-Block-Digest or WARC-Payload-Digest value; ValueError says why not."""
     name, sep, value = label.strip().partition(":")
@@ -78,7 +84,7 @@ def parse_digest(label: str) -> DigestClaim:
     algorithm = algorithm_name(name)
     if algorithm is None:
         raise ValueError(f"unknown digest algorithm {name!r}")
-    size = hashlib.new(algorithm).digest_size
+    size = _digest_size(algorithm)
     decoded = _decode(value.strip(), size)
     if decoded is None:
         raise ValueError(f"{value!r} is not a {name} digest in hex, base32 or base64")

@@ -8,6 +8,7 @@ same algorithm, they are hashed once.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 
 from archiver.verification.dechunk import Dechunker
@@ -17,6 +18,7 @@ from archiver.warc.reader import RecordHeader
 
 _KEEP_HEAD = 64 * 1024
 _SCAN = 4096
+_BLANK_LINE = re.compile(rb"\n[ \t\r\x0b\x0c]*\n")
 
 
 class HttpHead:
@@ -26,34 +28,33 @@ class HttpHead:
     def __init__(self) -> None:
         self.done = False
         self.kept = bytearray()
-        self._blank = True
+        # Bytes from the last newline on, while they are all white space: a blank line may
+        # straddle two pieces. It starts as a newline so a blank status line also ends it.
+        self._tail = b"\n"
 
     def feed(self, data: memoryview) -> memoryview:
         """Consume header bytes; return the rest of `data` (the start of the payload)."""
         index, size = 0, len(data)
         while index < size and not self.done:
-            window = bytes(data[index:index + _SCAN])
-            index += self._lines(window)
+            index += self._scan(bytes(data[index:index + _SCAN]))
         return data[index:]
 
-    def _lines(self, window: bytes) -> int:
-        """Read the lines in `window` up to the end of the header; return the bytes used."""
-        position = 0
-        while position < len(window) and not self.done:
-            newline = window.find(b"\n", position)
-            end = len(window) if newline < 0 else newline + 1
-            line = window[position:end]
-            if len(self.kept) < _KEEP_HEAD:
-                self.kept += line
-            self._blank = self._blank and not line.strip()
-            position = end
-            if newline >= 0:
-                self.done = self._blank
-                self._blank = True
-        return position
+    def _scan(self, window: bytes) -> int:
+        """Look for the blank line in `window`; return how many of its bytes are header."""
+        joined = self._tail + window
+        found = _BLANK_LINE.search(joined)
+        used = found.end() - len(self._tail) if found else len(window)
+        self.done = found is not None
+        if len(self.kept) < _KEEP_HEAD:
+            self.kept += window[:used]
+        last = joined.rfind(b"\n")
+        self._tail = joined[last:] if last >= 0 and not joined[last:].strip() else b""
+        return used
 
     @property
     def is_chunked(self) -> bool:
+        if b"chunked" not in self.kept.lower():
+            return False
         for line in bytes(self.kept).split(b"\n")[1:]:
             name, _, value = line.partition(b":")
             if name.strip().lower() == b"transfer-encoding" and b"chunked" in value.lower():
