@@ -18,7 +18,9 @@ from archiver.capture.decoding import StreamDecoder, charset_of, sniff_html_char
 from archiver.capture.transport import BodySink
 from archiver.capture.urls import try_normalize
 
-MAX_DECODED_HTML = 64 * 1024 * 1024
+MAX_DECODED_HTML = 8 * 1024 * 1024
+"""libxml2's push parser keeps what it is fed, so each page in flight costs about this
+much memory; a page's requisites are in its first few MiB."""
 MAX_CSS_BYTES = 8 * 1024 * 1024
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 CSS_TYPES = ("text/css",)
