@@ -45,15 +45,16 @@ class CaptureSettings:
     """Extra certificate authorities to trust (a PEM file), beside the system's."""
     warc_max_bytes: int = 1 * GIB
     """A WARC file rolls over to the next one past this size."""
-    gzip_level: int = 6
+    gzip_level: int = 2
+    """ISA-L deflate level of the WARC's gzip members: 0 (fastest) to 3 (smallest)."""
 
     def __post_init__(self) -> None:
         if self.per_host < 1 or self.concurrency < 1:
             raise ValueError("concurrency and per_host must be at least 1")
         if self.max_redirects < 0 or self.retries < 0:
             raise ValueError("max_redirects and retries cannot be negative")
-        if not 0 <= self.gzip_level <= 9:
-            raise ValueError("gzip_level must be between 0 and 9")
+        if not 0 <= self.gzip_level <= 3:
+            raise ValueError("gzip_level must be between 0 and 3 (ISA-L levels)")
 
     def to_record(self) -> dict[str, Any]:
         """The settings as plain JSON values, for manifest.json and warcinfo."""

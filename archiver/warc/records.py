@@ -12,12 +12,16 @@ import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from tempfile import SpooledTemporaryFile
-from typing import IO
+from typing import IO, Any
+
+from isal import isal_zlib
 
 WARC_VERSION = "WARC/1.1"
 BLOCK_SIZE = 256 * 1024
 SPOOL_IN_MEMORY = 1024 * 1024
 """Bodies up to this size stay in memory; larger ones spill to a temporary file."""
+
+GZIP_WBITS = 16 + zlib.MAX_WBITS
 
 HTTP_REQUEST_TYPE = "application/http;msgtype=request"
 HTTP_RESPONSE_TYPE = "application/http;msgtype=response"
@@ -81,6 +85,15 @@ def is_compressible(block: IO[bytes] | bytes, block_length: int) -> bool:
     return len(zlib.compress(sample, 1)) < INCOMPRESSIBLE_RATIO * len(sample)
 
 
+def _compressor(level: int | None) -> Any:
+    """A gzip compressor: ISA-L at `level` (it deflates text ~20 times faster than zlib at
+    level 6, for ~15% larger output), or zlib's stored blocks (None) for data that will not
+    shrink. Both write standard gzip members."""
+    if level is None:
+        return zlib.compressobj(0, zlib.DEFLATED, GZIP_WBITS)
+    return isal_zlib.compressobj(level, isal_zlib.DEFLATED, GZIP_WBITS)
+
+
 def prepare_record(
     fields: list[tuple[str, str | None]],
     block: IO[bytes] | bytes,
@@ -96,8 +109,7 @@ def prepare_record(
         raise RuntimeError("a record needs WARC-Record-ID and WARC-Type")
     headers = header_block([*fields, ("Content-Length", str(block_length))])
     member = new_spool()
-    level = gzip_level if is_compressible(block, block_length) else 0
-    compressor = zlib.compressobj(level, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    compressor = _compressor(gzip_level if is_compressible(block, block_length) else None)
     member.write(compressor.compress(headers))
     if isinstance(block, bytes):
         member.write(compressor.compress(block))
