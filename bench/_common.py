@@ -33,7 +33,7 @@ from typing import Any
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_DIR = BENCH_DIR.parent
-WORK_DIR = BENCH_DIR / "work"  # git-ignored
+WORK_DIR = BENCH_DIR / "cache"  # git-ignored
 LOOPBACK = "127.0.0.1"
 
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Verify benchmark: archiver verify against fastwarc check and warcio check on one WARC.
 
-Builds once (cached under bench/work/, or --work DIR) an evidence package holding a WARC of at
+Builds once (cached under bench/cache/, or --work DIR) an evidence package holding a WARC of at
 least 500 MB: a threaded server on 127.0.0.1 serves generated resources, streamed (HTML-like
 text pages that compress about 3.5x, random-byte "images", a few large random and text
 files), and `archiver capture -i urls.txt -o PKG --max-size 2GiB` captures them. Then, in
@@ -88,7 +88,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--work", type=Path, default=WORK_DIR,
-                    help="where the corpus package is built and cached (default bench/work)")
+                    help="where the corpus package is built and cached (default bench/cache)")
     ap.add_argument("--scale", type=float, default=1.0,
                     help="corpus size factor (1.0 gives a WARC of about 560 MB)")
     ap.add_argument("--via", choices=["auto", "cli", "library"], default="auto")
