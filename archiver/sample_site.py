@@ -7,7 +7,6 @@ it. Beside the files, a `_redirects` file in the served folder maps paths to red
 
 from __future__ import annotations
 
-import mimetypes
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -16,6 +15,30 @@ from urllib.parse import unquote, urlsplit
 
 REDIRECTS_FILE = "_redirects"
 NOT_FOUND_PAGE = "/errors/404.html"
+
+# A fixed table, not `mimetypes`: that reads /etc/mime.types, so types would vary by machine.
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8", ".svg": "image/svg+xml", ".png": "image/png",
+    ".jpg": "image/jpeg", ".pdf": "application/pdf", ".ttf": "font/ttf",
+    ".webm": "video/webm", ".mp4": "video/mp4", ".wav": "audio/wav",
+    ".vtt": "text/vtt; charset=utf-8",
+}
+
+
+def content_type_for(file: Path) -> str:
+    return CONTENT_TYPES.get(file.suffix.lower(), "application/octet-stream")
+
+
+def resolve_file(root: Path, url_path: str) -> Path | None:
+    """The file under `root` a URL path names (a folder's index.html); None for anything
+    missing, outside `root`, or private to the server (names starting with `_`)."""
+    candidate = (root / unquote(url_path).lstrip("/")).resolve()
+    if candidate.is_dir():
+        candidate = candidate / "index.html"
+    if not candidate.is_relative_to(root.resolve()) or not candidate.is_file():
+        return None
+    return None if candidate.name.startswith("_") else candidate
 
 
 def read_redirects(root: Path) -> dict[str, tuple[str, int]]:
@@ -39,22 +62,19 @@ class StaticHandler(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self) -> None:
-        path = unquote(urlsplit(self.path).path)
-        redirect = self.server.redirects.get(path)
+        path = urlsplit(self.path).path
+        redirect = self.server.redirects.get(unquote(path))
         if redirect:
             self.send_body(redirect[1], b"", "text/plain", [("Location", redirect[0])])
             return
-        file = self.server.resolve(path)
+        file = resolve_file(self.server.root, path)
         if file is None:
             self.send_not_found()
             return
-        content_type = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
-        if content_type.startswith("text/") or content_type.endswith(("javascript", "json")):
-            content_type += "; charset=utf-8"
-        self.send_body(200, file.read_bytes(), content_type)
+        self.send_body(200, file.read_bytes(), content_type_for(file))
 
     def send_not_found(self) -> None:
-        page = self.server.resolve(NOT_FOUND_PAGE)
+        page = resolve_file(self.server.root, NOT_FOUND_PAGE)
         body = page.read_bytes() if page else b"not found"
         self.send_body(404, body, "text/html; charset=utf-8")
 
@@ -83,15 +103,6 @@ class SampleServer(ThreadingHTTPServer):
 
     def url(self, path: str = "/") -> str:
         return f"http://127.0.0.1:{self.server_address[1]}/{path.lstrip('/')}"
-
-    def resolve(self, path: str) -> Path | None:
-        candidate = (self.root / path.lstrip("/")).resolve()
-        if candidate.is_dir():
-            candidate = candidate / "index.html"
-        inside = candidate == self.root or self.root in candidate.parents
-        if not inside or not candidate.is_file() or candidate.name.startswith("_"):
-            return None
-        return candidate
 
     def __enter__(self) -> SampleServer:
         self._thread = threading.Thread(target=self.serve_forever, name="sample-server",

@@ -62,6 +62,8 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
+from archiver.sample_site import CONTENT_TYPES, NOT_FOUND_PAGE, content_type_for, resolve_file
+
 SITE_ROOT = Path(__file__).resolve().parent.parent / "fixtures" / "site"
 HOST = "127.0.0.1"
 SERVER_NAME = "archiver-test-site/1"
@@ -83,13 +85,6 @@ EARLY_CLOSE_DECLARED_BYTES, EARLY_CLOSE_SENT_BYTES = 10_000, 1_000
 STALL_SENT_BYTES = 3_000
 COOKIE_NAME, COOKIE_VALUE = "ledger_reader", "granted"
 
-CONTENT_TYPES = {
-    ".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8", ".svg": "image/svg+xml", ".png": "image/png",
-    ".jpg": "image/jpeg", ".pdf": "application/pdf", ".ttf": "font/ttf",
-    ".webm": "video/webm", ".mp4": "video/mp4", ".wav": "audio/wav",
-    ".vtt": "text/vtt; charset=utf-8",
-}
 HTML = CONTENT_TYPES[".html"]
 
 # Pages the encoding routes serve: each loads an image, so a test can see requisites found
@@ -297,15 +292,14 @@ class SiteHandler(BaseHTTPRequestHandler):
     # -- the routes ---------------------------------------------------------------------------
 
     def serve_file(self) -> None:
-        path = _file_for(self.server.root, urlsplit(self.path).path)
+        path = resolve_file(self.server.root, urlsplit(self.path).path)
         if path is None:
             self.not_found()
             return
-        content_type = CONTENT_TYPES.get(path.suffix, "application/octet-stream")
-        self.respond(200, path.read_bytes(), content_type)
+        self.respond(200, path.read_bytes(), content_type_for(path))
 
     def not_found(self) -> None:
-        self.respond(404, (self.server.root / "errors" / "404.html").read_bytes())
+        self.respond(404, (self.server.root / NOT_FOUND_PAGE.lstrip("/")).read_bytes())
 
     def redirect_chain(self) -> None:
         hops = {"": (301, "/redirect/chain/2"), "/2": (302, "3"),
@@ -491,16 +485,6 @@ def _route_for(path: str) -> tuple[Route, str]:
         if path == prefix or path.startswith(prefix + "/"):
             return ROUTES[prefix], path[len(prefix):]
     return SiteHandler.serve_file, path
-
-
-def _file_for(root: Path, path: str) -> Path | None:
-    relative = unquote(path).lstrip("/")
-    candidate = (root / relative).resolve()
-    if candidate.is_dir():
-        candidate = candidate / "index.html"
-    if not candidate.is_relative_to(root.resolve()) or not candidate.is_file():
-        return None
-    return candidate
 
 
 class SiteServer:

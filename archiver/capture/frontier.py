@@ -55,9 +55,6 @@ class Frontier:
         task.not_before = time.monotonic() + delay
         self._later.append(task)
 
-    def is_seen(self, url: str) -> bool:
-        return url in self._seen
-
     def take_ready(self) -> list[Task]:
         """Tasks that may start now, within the global and per-origin limits."""
         now = time.monotonic()

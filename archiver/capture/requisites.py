@@ -13,7 +13,7 @@ from typing import Any
 import tinycss2
 from lxml import etree
 
-from archiver._types import HeaderList
+from archiver._types import HeaderList, header_value
 from archiver.capture.decoding import StreamDecoder, charset_of, sniff_html_charset
 from archiver.capture.transport import BodySink
 from archiver.capture.urls import try_normalize
@@ -127,9 +127,9 @@ class RequisiteFinder:
     def sink_for(self, url: str, status: int, headers: HeaderList) -> BodySink | None:
         if 300 <= status < 400 or status < 200:
             return None
-        content_type = _header(headers, "content-type")
+        content_type = header_value(headers, "content-type")
         media_type = (content_type or "").split(";")[0].strip().lower()
-        encoding = _header(headers, "content-encoding")
+        encoding = header_value(headers, "content-encoding")
         if media_type in HTML_TYPES:
             return _HtmlSink(self, url, charset_of(content_type), encoding)
         if media_type in CSS_TYPES:
@@ -141,13 +141,6 @@ class RequisiteFinder:
         if resolved and resolved not in self._seen:
             self._seen.add(resolved)
             self.urls.append(resolved)
-
-
-def _header(headers: HeaderList, name: str) -> str | None:
-    for key, value in headers:
-        if key.lower() == name:
-            return value
-    return None
 
 
 class _HtmlSink:

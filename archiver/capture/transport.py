@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, Literal, Protocol
 
-from archiver._types import HeaderList
+from archiver._types import HeaderList, header_value
 
 Truncation = Literal["length", "time", "disconnect"]
 
@@ -63,11 +63,7 @@ class Exchange:
     """Set when the body was cut by the network (reset, stall): the partial response is kept."""
 
     def header(self, name: str) -> str | None:
-        lowered = name.lower()
-        for key, value in self.headers:
-            if key.lower() == lowered:
-                return value
-        return None
+        return header_value(self.headers, name)
 
     @property
     def content_type(self) -> str | None:

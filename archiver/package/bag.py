@@ -31,16 +31,6 @@ class FileDigest:
     sha256: str
 
 
-def sha256_file(path: Path) -> FileDigest:
-    digest = hashlib.sha256()
-    size = 0
-    with path.open("rb") as handle:
-        while chunk := handle.read(1024 * 1024):
-            digest.update(chunk)
-            size += len(chunk)
-    return FileDigest(path.name, size, digest.hexdigest())
-
-
 def manifest_lines(files: Iterable[FileDigest]) -> str:
     return "".join(f"{entry.sha256}  {entry.path}\n"
                    for entry in sorted(files, key=lambda e: e.path))

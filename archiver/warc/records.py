@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 import zlib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from tempfile import SpooledTemporaryFile
 from typing import IO, Any
 
@@ -58,11 +58,9 @@ class PreparedRecord:
 
     record_id: str
     record_type: str
-    target_uri: str | None
     member: IO[bytes]
     member_length: int
     block_length: int
-    extra: dict[str, str] = field(default_factory=dict)
 
     def close(self) -> None:
         self.member.close()
@@ -121,5 +119,4 @@ def prepare_record(
     member.write(compressor.flush())
     length = member.tell()
     member.seek(0)
-    return PreparedRecord(record_id, record_type, named.get("WARC-Target-URI"), member,
-                          length, block_length)
+    return PreparedRecord(record_id, record_type, member, length, block_length)
