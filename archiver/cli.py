@@ -28,12 +28,14 @@ from archiver.errors import (
     EnvironmentFault,
     EvidenceError,
     InputNotFoundError,
+    VerificationFailed,
 )
 from archiver.settings import parse_size
 from archiver.terminal import human_size, progress_bar, table
 
 if TYPE_CHECKING:
     from archiver.capture.job import Progress
+    from archiver.extract.document import Extraction
     from archiver.package.build import PackageResult
     from archiver.verification import VerificationReport
 
@@ -148,6 +150,9 @@ def capture(
     warc_size: Annotated[int, typer.Option("--warc-size", parser=_size, metavar="SIZE",
                                            help="Start a new WARC file past this size.")]
     = "1GiB",  # type: ignore[assignment]
+    extract: Annotated[bool, typer.Option("--extract/--no-extract", help="Also extract the "
+                                          "text and metadata of every page and PDF into the "
+                                          "package.")] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Capture sources into a new sealed evidence package.
@@ -158,7 +163,7 @@ def capture(
     with each failure and its reason).
     """
     from archiver.package.build import create_package
-    from archiver.settings import CaptureSettings
+    from archiver.settings import CaptureSettings, ExtractionSettings
 
     with _reported_errors():
         signal.signal(signal.SIGTERM, _terminate_as_interrupt)
@@ -172,6 +177,7 @@ def capture(
             read_timeout=read_timeout, connect_timeout=connect_timeout, retries=retries,
             per_host=per_host, concurrency=concurrency, verify_tls=not insecure,
             ca_file=ca_file, warc_max_bytes=warc_size,
+            extraction=ExtractionSettings() if extract else None,
         )
         with progress_bar("capturing") as progress:
             result = create_package(wanted, output, settings=settings, progress=progress)
@@ -215,6 +221,113 @@ def render_capture(result: PackageResult) -> str:
         f"Package: {result.path}",
         f"Check it any time with: archiver verify {result.path}",
     ]
+    return "\n".join(lines)
+
+
+@app.command()
+def story(
+    story_input: Annotated[str, typer.Argument(metavar="STORY", help="The story's URL, or a "
+                                               "local draft (HTML, Markdown or text file).",
+                                               show_default=False)],
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="The new package "
+                                                "directory (must not exist).",
+                                                show_default=False)] = None,
+    citations_from: Annotated[Path | None, typer.Option("--citations-from", help="Capture the "
+                                                        "URLs of this file (one a line) as the "
+                                                        "citations, instead of the story's "
+                                                        "links.")] = None,
+    include: Annotated[list[str] | None, typer.Option("--include", metavar="REGEX",
+                                                      help="Keep only citations whose URL "
+                                                      "matches (repeatable).")] = None,
+    exclude: Annotated[list[str] | None, typer.Option("--exclude", metavar="REGEX",
+                                                      help="Leave out citations whose URL "
+                                                      "matches (repeatable).")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only list what would be "
+                                          "captured, and why each link was kept or left "
+                                          "out.")] = False,
+    requisites: Annotated[bool, typer.Option("--requisites/--no-requisites", help="Also capture "
+                                             "what pages need to render.")] = True,
+    insecure: Annotated[bool, typer.Option("--insecure", help="Do not check TLS certificates "
+                                           "(recorded in the package).")] = False,
+    ca_file: Annotated[Path | None, typer.Option("--ca-file", help="Extra certificate "
+                                                 "authorities to trust (PEM).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the chain as JSON.")] = False,
+) -> None:
+    """Capture a story and every source it cites, as one evidence chain with a report.
+
+    Example:  archiver story https://news.example.org/2025/water-meters -o evidence/meters
+
+    The citations are the links of the story's main text (not its menus, footers, share bars
+    or related-story boxes). The package holds the chain in manifest.json and a report in
+    data/report.html. Exit 0 when every citation was captured (a 404 is captured: it is
+    evidence), 1 when any failed or the story itself could not be captured.
+    """
+    import re
+    import tempfile
+
+    from archiver.settings import CaptureSettings
+    from archiver.story.build import StoryOptions, create_story_package, plan_story
+
+    with _reported_errors():
+        signal.signal(signal.SIGTERM, _terminate_as_interrupt)
+        if output is None and not dry_run:
+            _fail("give the new package's path with -o PKG (or use --dry-run)", EXIT_USAGE)
+        for pattern in [*(include or []), *(exclude or [])]:
+            try:
+                re.compile(pattern)
+            except re.error as error:
+                _fail(f"--include/--exclude {pattern!r}: not a regular expression ({error})",
+                      EXIT_USAGE)
+        options = StoryOptions(
+            citations_from=read_url_list(citations_from) if citations_from else None,
+            include=include or [], exclude=exclude or [])
+        if ca_file is not None and not ca_file.is_file():
+            raise InputNotFoundError(ca_file)
+        settings = CaptureSettings(requisites=requisites, verify_tls=not insecure,
+                                   ca_file=ca_file)
+        if dry_run:
+            with tempfile.TemporaryDirectory(prefix="archiver-dry-run-") as scratch:
+                plan = plan_story(story_input, settings=settings, options=options,
+                                  scratch=Path(scratch) / "story")
+            typer.echo(json.dumps(plan.to_dict(), indent=2, ensure_ascii=False) if as_json
+                       else render_plan(plan.to_dict()))
+            raise typer.Exit(EXIT_OK)
+        assert output is not None
+        with progress_bar("capturing the story") as progress:
+            result = create_story_package(story_input, output, settings=settings,
+                                          options=options, progress=progress)
+        if as_json:
+            _emit_json({"package": str(result.path), "package_id": result.package_id,
+                        "complete": result.is_complete, "report": str(result.report_path),
+                        "story": result.story})
+        else:
+            typer.echo(render_story(result.story, result.path))
+        raise typer.Exit(EXIT_OK if result.is_complete else EXIT_PROBLEM)
+
+
+def render_plan(plan: dict[str, Any]) -> str:
+    rows = [[str(c["order"]), c["url"], c["text"][:50]] for c in plan["citations"]]
+    lines = [f"Story: {plan['title'] or plan['story']}", "",
+             table(rows, ["#", "would capture", "anchor text"]) if rows else "no citations",
+             "", f"{len(plan['sources'])} source(s) from {len(rows)} citation(s)."]
+    if plan["dropped"]:
+        lines += ["", "Left out:"]
+        lines += [f"  {d['url'] or d['href']}: {d['reason']}" for d in plan["dropped"]]
+    return "\n".join(lines)
+
+
+def render_story(chain: dict[str, Any], path: Path) -> str:
+    rows = []
+    for source in chain["sources"]:
+        rows.append([",".join(map(str, source["cited"])), source["outcome"],
+                     str(source["status"] or "-"), source["url"], (source["title"] or "")[:50]])
+    lines = [f"Story: {chain['title'] or chain['url'] or chain['file']}", "",
+             table(rows, ["cited", "outcome", "status", "source", "title"]) if rows
+             else "The story cites no sources.", ""]
+    for source in chain["sources"]:
+        lines += [f"warning: {source['url']}: {warning}" for warning in source["warnings"]]
+    lines += [f"Package: {path}", f"Report: {path / 'data' / 'report.html'}",
+              f"Check it any time with: archiver verify {path}"]
     return "\n".join(lines)
 
 
@@ -276,6 +389,165 @@ def render_verification(report: VerificationReport) -> str:
 
 
 @app.command()
+def extract(
+    paths: Annotated[list[Path], typer.Argument(help="Packages, WARC files (from any tool), "
+                                                "or HTML and PDF files.", show_default=False)],
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Also write one .json "
+                                                "and one .txt per document into this new "
+                                                "directory.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print every extraction as JSON "
+                                          "(schemas/extraction.schema.json).")] = False,
+    text: Annotated[bool, typer.Option("--text", help="Print the extracted text of each "
+                                       "document.")] = False,
+) -> None:
+    """Extract the text and metadata of pages and PDF reports.
+
+    Example:  archiver extract evidence/story1 --text
+
+    Reads packages (never changing them), WARCs made by any tool, and loose HTML or PDF
+    files. Exit 0 when every document was read, 1 when any could not be (each reason is
+    printed), 2 when a path is none of these.
+    """
+    from archiver.extract.api import extract as extract_from
+    from archiver.extract.files import ExtractionWriter
+
+    with _reported_errors():
+        signal.signal(signal.SIGTERM, _terminate_as_interrupt)
+        writer = ExtractionWriter(output) if output is not None else None
+        summaries: list[dict[str, Any]] = []
+        worst = EXIT_OK
+        if as_json:
+            typer.echo("[")
+        with progress_bar("extracting") as progress:
+            for path in paths:
+                try:
+                    run = extract_from(path)
+                except ArchiverError as error:
+                    typer.echo(f"archiver: {error}", err=True)
+                    worst = max(worst, exit_code_for(error))
+                    continue
+                for extraction in run:
+                    if writer is not None:
+                        writer.write(extraction)
+                    if as_json:
+                        typer.echo(("," if summaries else "") + extraction.to_json().decode())
+                    elif text:
+                        typer.echo(render_text(extraction))
+                    summaries.append(extraction.summary())
+                    if progress is not None:
+                        progress(len(summaries), 0, extraction.source.url or str(path))
+                    if extraction.outcome == "failed":
+                        worst = max(worst, EXIT_PROBLEM)
+                for problem in run.problems:
+                    typer.echo(f"archiver: {problem}", err=True)
+                    worst = max(worst, EXIT_PROBLEM)
+        if as_json:
+            typer.echo("]")
+        elif not text:
+            typer.echo(render_extractions(summaries, output))
+        raise typer.Exit(worst)
+
+
+def render_text(extraction: Extraction) -> str:
+    source = extraction.source.url or extraction.source.file or "?"
+    return f"==> {source} <==\n{extraction.text}\n"
+
+
+def render_extractions(summaries: list[dict[str, Any]], output: Path | None) -> str:
+    rows = []
+    for item in summaries:
+        size = f"{item['pages']} pages" if item["pages"] is not None else f"{item['words']} words"
+        rows.append([item["outcome"], item["kind"], size, item["url"] or item["file"],
+                     (item["title"] or "")[:60]])
+    lines = [table(rows, ["outcome", "kind", "size", "source", "title"]) if rows
+             else "no HTML page or PDF found"]
+    for item in summaries:
+        for problem in item["problems"]:
+            lines.append(f"  {item['url'] or item['file']}: {problem}")
+    if output is not None:
+        lines.append(f"Written to {output}")
+    return "\n".join(lines)
+
+
+@app.command()
+def export(
+    package: Annotated[Path, typer.Argument(help="The package to export.", show_default=False)],
+    wacz: Annotated[Path | None, typer.Option("--wacz", help="Write a WACZ file (for "
+                                              "ReplayWeb.page, pywb) here; must not exist.",
+                                              show_default=False)] = None,
+    zip_file: Annotated[Path | None, typer.Option("--zip", help="Write the bag as one zip "
+                                                  "file (for mail or upload) here; must not "
+                                                  "exist.", show_default=False)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Export a package as a WACZ file or as one zip file, after verifying it.
+
+    Example:  archiver export evidence/story1 --wacz story1.wacz
+
+    The WACZ holds the WARCs, a CDXJ index, the sources as pages, manifest.json and the
+    extracted text; `archiver verify story1.wacz` checks it. The zip unpacks to the bag
+    itself. Exit 0 when written, 1 when the package is damaged (nothing is written),
+    2 when an output exists or the path is not a package.
+    """
+    from archiver.transfer import ExportResult, export_wacz, export_zip
+
+    with _reported_errors():
+        signal.signal(signal.SIGTERM, _terminate_as_interrupt)
+        if wacz is None and zip_file is None:
+            _fail("nothing to export to: give --wacz OUT.wacz or --zip OUT.zip", EXIT_USAGE)
+        results: list[ExportResult] = []
+        with progress_bar("exporting") as progress:
+            try:
+                if wacz is not None:
+                    results.append(export_wacz(package, wacz, progress=progress))
+                if zip_file is not None:
+                    results.append(export_zip(package, zip_file, progress=progress))
+            except VerificationFailed as error:
+                for problem in error.problems:
+                    typer.echo(f"  - {problem}", err=True)
+                _fail(f"{error}; not exported", EXIT_PROBLEM)
+        if as_json:
+            _emit_json([result.to_dict() for result in results])
+        else:
+            for result in results:
+                typer.echo(f"{result.path}: {result.kind.upper()} of {result.package}, "
+                           f"{len(result.files)} files, {human_size(result.size)}"
+                           + (f", {result.pages} pages, {result.records_indexed} captures "
+                              "indexed" if result.kind == "wacz" else ""))
+        raise typer.Exit(EXIT_OK)
+
+
+@app.command()
+def replay(
+    path: Annotated[Path, typer.Argument(help="A package, a WARC file or a WACZ.",
+                                         show_default=False)],
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port on 127.0.0.1 "
+                                      "(0: any free port).")] = 0,
+) -> None:
+    """Serve captured pages and reports on 127.0.0.1, as they were captured.
+
+    Example:  archiver replay evidence/story1 --port 8080
+
+    Prints the address of an index of every captured page and report. Nothing is ever
+    fetched from the live web: what was not captured shows as "Not archived" (HTTP 404).
+    Runs until Ctrl-C (exit 0). Needs pywb, installed apart (`pipx install pywb`): exit 3
+    without it.
+    """
+    from archiver.replay import start_replay
+
+    with _reported_errors():
+        signal.signal(signal.SIGTERM, _terminate_as_interrupt)
+        with start_replay(path, port=port) as server:
+            typer.echo(f"Replaying {path}: {len(server.entries)} page(s) and report(s).")
+            typer.echo(f"Open {server.url}  (Ctrl-C to stop)")
+            try:
+                code = server.wait()
+            except KeyboardInterrupt:
+                raise typer.Exit(EXIT_OK) from None
+        _fail(f"the replay engine stopped on its own (exit {code})", EXIT_COULD_NOT_RUN)
+
+
+@app.command()
 def demo(
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Where to write the "
                                                 "package (default: ./archiver-demo-<time>).")]
@@ -285,8 +557,9 @@ def demo(
 
     Example:  archiver demo
 
-    Serves the sample story and its sources on 127.0.0.1, captures them into a new package,
-    verifies it and says where it is. Exit 0 when the package verifies.
+    Serves the sample story and its sources on 127.0.0.1, runs the story workflow on it (the
+    story, every source it cites, text extraction, the report), verifies the package and says
+    where the report is. Exit 0 when the package verifies.
     """
     from archiver.demo import default_output, run_demo
 
@@ -295,7 +568,7 @@ def demo(
         target = output or default_output()
         with progress_bar("capturing the sample") as progress:
             result = run_demo(target, progress=progress)
-        typer.echo(render_capture(result.package))
+        typer.echo(render_story(result.story.story, result.story.path))
         typer.echo("")
         typer.echo(render_verification(result.verification))
         raise typer.Exit(EXIT_OK if result.is_ok else EXIT_PROBLEM)

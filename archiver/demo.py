@@ -1,7 +1,8 @@
 """`archiver demo`: the whole workflow on the bundled sample story, offline.
 
-Serves the sample (fixtures/site, shipped as archiver/sample) on 127.0.0.1, captures the
-story and the sources it cites into a new package, and verifies that package.
+Serves the sample (fixtures/site, shipped as archiver/sample) on 127.0.0.1, runs the story
+workflow on it (the story, the sources its main text cites, extraction, the report) into a
+new package, and verifies that package.
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ from importlib import resources
 from pathlib import Path
 
 from archiver.capture.job import Progress
-from archiver.package.build import PackageResult, create_package
 from archiver.sample_site import SampleServer
 from archiver.settings import CaptureSettings
+from archiver.story.build import StoryResult, create_story_package
 from archiver.timestamps import utc_iso
 from archiver.verification import VerificationReport, check
 
@@ -23,12 +24,12 @@ SOURCES_FILE = "_sources.txt"
 
 @dataclass
 class DemoResult:
-    package: PackageResult
+    story: StoryResult
     verification: VerificationReport
 
     @property
     def is_ok(self) -> bool:
-        return self.verification.is_valid and self.package.is_complete
+        return self.verification.is_valid and self.story.is_complete
 
 
 def sample_root() -> Path:
@@ -46,9 +47,10 @@ def sample_paths(root: Path) -> list[str]:
 
 
 def run_demo(output: Path, *, progress: Progress | None = None) -> DemoResult:
-    """Capture the sample story and its sources into `output`, then verify the package."""
+    """Run the story workflow on the sample story into `output`, then verify the package."""
     root = sample_root()
     with SampleServer(root) as server:
-        urls = [server.url(path) for path in sample_paths(root)]
-        package = create_package(urls, output, settings=CaptureSettings(), progress=progress)
-    return DemoResult(package, check(output))
+        story = server.url(sample_paths(root)[0])
+        result = create_story_package(story, output, settings=CaptureSettings(),
+                                      progress=progress)
+    return DemoResult(result, check(output))

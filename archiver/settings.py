@@ -22,6 +22,26 @@ GIB = 1024 * MIB
 
 
 @dataclass(frozen=True)
+class ExtractionSettings:
+    """Limits on reading documents for their text: every one keeps a hostile file harmless."""
+
+    max_decoded_bytes: int = 512 * MIB
+    """A body whose Content-Encoding expands past this is cut there (a decompression bomb)."""
+    max_html_bytes: int = 64 * MIB
+    """Only this much of a page is read for its text and metadata."""
+    max_pdf_pages: int = 5000
+    """Pages of a PDF read for text; the rest are counted and noted, not read."""
+    workers: int | None = None
+    """Processes extracting while a capture goes on (None: one per CPU; 0: none, inline)."""
+
+    def __post_init__(self) -> None:
+        if min(self.max_decoded_bytes, self.max_html_bytes, self.max_pdf_pages) < 1:
+            raise ValueError("extraction limits must be positive")
+        if self.workers is not None and self.workers < 0:
+            raise ValueError("extraction workers cannot be negative")
+
+
+@dataclass(frozen=True)
 class CaptureSettings:
     """How a capture job behaves. All durations are seconds, all sizes bytes."""
 
@@ -47,6 +67,8 @@ class CaptureSettings:
     """A WARC file rolls over to the next one past this size."""
     gzip_level: int = 2
     """ISA-L deflate level of the WARC's gzip members: 0 (fastest) to 3 (smallest)."""
+    extraction: ExtractionSettings | None = dataclasses.field(default_factory=ExtractionSettings)
+    """Text and metadata of every captured page and PDF go into the package; None: skip."""
 
     def __post_init__(self) -> None:
         if self.per_host < 1 or self.concurrency < 1:

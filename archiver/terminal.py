@@ -24,14 +24,17 @@ class _Bar:
 
     def update(self, done: int, total: int, current: str) -> None:
         now = time.monotonic()
-        if now - self._last < 0.1 and done < total:
+        if now - self._last < 0.1 and (done < total or not total):
             return
         self._last = now
         width = 28
-        filled = int(width * done / total) if total else 0
         tail = current if len(current) <= 50 else "…" + current[-49:]
-        sys.stderr.write(f"\r\x1b[2K{self.label} [{'#' * filled}{'.' * (width - filled)}] "
-                         f"{done}/{total} {tail}")
+        if total:  # 0: how many is not known in advance
+            filled = int(width * done / total)
+            counts = f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total}"
+        else:
+            counts = f"{done} so far"
+        sys.stderr.write(f"\r\x1b[2K{self.label} {counts} {tail}")
         sys.stderr.flush()
 
     def finish(self) -> None:

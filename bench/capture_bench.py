@@ -4,8 +4,13 @@
 Starts ../shared/bench/site.py (200 pages, 20 PDF reports, 20 ms latency by default) on a free
 127.0.0.1 port, writes its urls.txt, then for each round captures that URL list with
 
-    archiver capture -i urls.txt -o PKG                 (default settings: <= 6 connections/host)
+    archiver capture -i urls.txt -o PKG --no-extract    (default settings: <= 6 connections/host)
     wget -q --page-requisites --input-file urls.txt --warc-file=peer -e robots=off
+    archiver capture -i urls.txt -o PKG                 ("archiver+extract": as a user runs it,
+                                                         extracting every page and PDF too)
+
+wget extracts nothing, so the like-for-like ratio is against `--no-extract`; the third run
+shows what extraction (in worker processes, beside the capture) adds.
 
 (alternating which goes first) and prints the wall time, CPU time and peak RSS of each, the
 ratio wget time / archiver time, the medians, and whether both WARCs hold response records for
@@ -49,8 +54,10 @@ from _common import (
 WGET = shutil.which("wget") or "/usr/bin/wget"
 
 
-def run_archiver(cli: list[str], urls: Path, out: Path, sampler: SocketSampler) -> Run:
-    return measure([*cli, "capture", "-i", str(urls), "-o", str(out)], sampler=sampler)
+def run_archiver(cli: list[str], urls: Path, out: Path, sampler: SocketSampler, *,
+                 extract: bool) -> Run:
+    flags = [] if extract else ["--no-extract"]
+    return measure([*cli, "capture", "-i", str(urls), "-o", str(out), *flags], sampler=sampler)
 
 
 def run_wget(urls: Path, workdir: Path, sampler: SocketSampler) -> Run:
@@ -79,8 +86,9 @@ def main() -> int:
     ap.add_argument("--pages", type=int, default=200)
     ap.add_argument("--pdfs", type=int, default=20)
     ap.add_argument("--latency-ms", type=float, default=20)
-    ap.add_argument("--tools", default="archiver,wget",
-                    help="comma-separated subset of archiver,wget (default both)")
+    ap.add_argument("--tools", default="archiver,wget,archiver+extract",
+                    help="comma-separated subset of archiver,wget,archiver+extract (default "
+                    "all)")
     ap.add_argument("--via", choices=["auto", "cli", "library"], default="auto",
                     help="run archiver through its CLI (default when it works) or the library")
     ap.add_argument("--experiment", default="",
@@ -115,8 +123,9 @@ def main() -> int:
                 conns: dict[str, SocketSampler] = {}
                 for tool in order:
                     conns[tool] = SocketSampler()
-                    if tool == "archiver":
-                        runs[tool] = run_archiver(cli, urls, rdir / "pkg", conns[tool])
+                    if tool in ("archiver", "archiver+extract"):
+                        runs[tool] = run_archiver(cli, urls, rdir / _out(tool), conns[tool],
+                                                  extract=tool == "archiver+extract")
                     elif tool == "wget":
                         runs[tool] = run_wget(urls, rdir / "wget", conns[tool])
                     else:
@@ -125,7 +134,7 @@ def main() -> int:
                 row: dict[str, object] = {"round": i}
                 uris: dict[str, list[str]] = {}
                 for tool, run in runs.items():
-                    out = rdir / ("pkg" if tool == "archiver" else "wget")
+                    out = rdir / _out(tool)
                     files = warc_files(out)
                     row[tool] = {"seconds": run.seconds, "peak_rss_mb": run.peak_mb,
                                  "cpu_s": run.user_s + run.sys_s, "exit": run.returncode,
@@ -136,9 +145,11 @@ def main() -> int:
                         print(f"round {i}: {tool} exited {run.returncode}:\n{run.tail()}\n")
                     uris[tool] = response_uris(files)
                     row[tool]["responses"] = len(uris[tool])  # type: ignore[index]
-                if len(uris) == 2:
+                if "archiver" in uris and "wget" in uris:
                     row["urls"] = compare(uris["archiver"], uris["wget"])
                     row["ratio"] = runs["wget"].seconds / runs["archiver"].seconds
+                if "archiver+extract" in runs and "wget" in runs:
+                    row["ratio_extract"] = runs["wget"].seconds / runs["archiver+extract"].seconds
                 rounds.append(row)
                 print_round(row)
                 remove_tree(rdir, args.keep)
@@ -155,9 +166,13 @@ def main() -> int:
     return 0 if ok else 1
 
 
+def _out(tool: str) -> str:
+    return {"archiver": "pkg", "archiver+extract": "pkg-extract"}.get(tool, "wget")
+
+
 def print_round(row: dict[str, object]) -> None:
     parts = [f"round {row['round']}:"]
-    for tool in ("archiver", "wget"):
+    for tool in ("archiver", "wget", "archiver+extract"):
         if tool in row:
             r = row[tool]
             parts.append(f"{tool} {r['seconds']:.2f} s (cpu {r['cpu_s']:.1f} s, peak "  # type: ignore[index]
@@ -165,6 +180,8 @@ def print_round(row: dict[str, object]) -> None:
                          f"<= {r['peak_sockets']} sockets open at once)")  # type: ignore[index]
     if "ratio" in row:
         parts.append(f"ratio wget/archiver {row['ratio']:.2f}x")
+    if "ratio_extract" in row:
+        parts.append(f"wget/archiver+extract {row['ratio_extract']:.2f}x")
     print("  ".join(parts))
     urls = row.get("urls")
     if isinstance(urls, dict):
@@ -196,6 +213,9 @@ def summarize(rounds: list[dict[str, object]], tools: list[str]) -> dict[str, ob
         out["ratio_min"] = min(ratios)  # type: ignore[type-var]
         out["ratio_max"] = max(ratios)  # type: ignore[type-var]
         out["same_urls_every_round"] = all(r["urls"]["same"] for r in rounds)  # type: ignore[index]
+    with_extract = [r["ratio_extract"] for r in rounds if "ratio_extract" in r]
+    if with_extract:
+        out["ratio_extract_median"] = median(with_extract)  # type: ignore[arg-type]
     return out
 
 
@@ -215,6 +235,9 @@ def render_summary(summary: dict[str, object], tools: list[str]) -> str:
                  f"(min {summary['ratio_min']:.2f}, max {summary['ratio_max']:.2f}); "
                  f"same URL set every round: "
                  f"{'yes' if summary['same_urls_every_round'] else 'NO'}")
+    if "ratio_extract_median" in summary:
+        text += (f"\nratio wget time / archiver+extract time (extracting every page and PDF "
+                 f"too): median {summary['ratio_extract_median']:.2f}x")
     return text
 
 

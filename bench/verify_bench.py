@@ -12,8 +12,14 @@ each round (rotating the order, with the WARC in the page cache), it times
     fastwarc check -p WARC         (block and payload digests)
     warcio check WARC
 
-and prints wall time, CPU time, peak RSS and exit code of each, the medians, and the ratios
-peer time / archiver time.
+and prints wall time, CPU time (the process's and its reaped children's), peak memory and
+exit code of each, the medians, and the ratios peer time / archiver time.
+
+Peak memory is that of the whole process tree (archiver verify checks a large WARC in
+several processes): the peak of the sum of PSS over the tool's process and all its
+descendants, sampled every 50 ms from /proc/PID/smaps_rollup (`TreeMemorySampler`; PSS
+counts a page shared by forked processes once in all). The kernel's peak RSS of the largest
+single process (wait4) is printed beside it.
 
     python bench/verify_bench.py [--rounds 3] [--work DIR] [--json results.json]
 """
@@ -25,6 +31,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -32,10 +39,12 @@ from _common import (
     WORK_DIR,
     Corpus,
     Run,
+    TreeMemorySampler,
     archiver_command,
     code_version,
     handle_signals,
     human_bytes,
+    load_note,
     machine_info,
     measure,
     median,
@@ -135,15 +144,19 @@ def main() -> int:
         warm_cache([warc])
         order = names[i % len(names):] + names[:i % len(names)]
         for name in order:
-            run = measure(commands[name])
+            run = measure(commands[name], memory=TreeMemorySampler())
             results[name].append(run)
             flag = "" if run.returncode == 0 else f"  EXIT {run.returncode}: {run.tail(400)!r}"
             print(f"round {i + 1}: {name:14s} {run.seconds:7.2f} s  cpu "
-                  f"{run.user_s + run.sys_s:6.1f} s  peak RSS {run.peak_mb:6.0f} MB{flag}")
+                  f"{run.user_s + run.sys_s:6.1f} s  peak memory {run.peak_tree_mb:6.0f} MB "
+                  f"(largest process {run.peak_mb:4.0f} MB){flag}")
             time.sleep(0.2)
 
-    summary = {name: {"seconds": median([r.seconds for r in runs]),
+    summary: dict[str, dict[str, Any]] = {name: {"seconds": median([r.seconds for r in runs]),
                       "cpu_s": median([r.user_s + r.sys_s for r in runs]),
+                      "peak_tree_pss_mb": max(r.peak_tree_mb for r in runs),
+                      "peak_tree_rss_mb": max((r.peak_tree_rss_kib or 0) * 1024 / 1e6
+                                              for r in runs),
                       "peak_rss_mb": max(r.peak_mb for r in runs),
                       "exit_codes": sorted({r.returncode for r in runs}),
                       "command": " ".join(commands[name])}
@@ -151,15 +164,18 @@ def main() -> int:
     rows = []
     for name in names:
         s = summary[name]
-        row = [name, f"{s['seconds']:.2f}", f"{s['cpu_s']:.1f}", f"{s['peak_rss_mb']:.0f}",
-               f"{size / 1e6 / s['seconds']:.0f}", ",".join(map(str, s["exit_codes"]))]
+        row = [name, f"{s['seconds']:.2f}", f"{s['cpu_s']:.1f}", f"{s['peak_tree_pss_mb']:.0f}",
+               f"{s['peak_rss_mb']:.0f}", f"{size / 1e6 / s['seconds']:.0f}",
+               ",".join(map(str, s["exit_codes"]))]
         for ours in ("archiver-pkg", "archiver-warc"):
             if ours in summary:
                 row.append(f"{s['seconds'] / summary[ours]['seconds']:.2f}x")
         rows.append(row)
-    headers = ["tool", "wall s", "cpu s", "peak RSS MB", "MB/s", "exit"]
+    headers = ["tool", "wall s", "cpu s", "peak MB (PSS, all processes)",
+               "peak RSS MB (largest process)", "MB/s", "exit"]
     headers += [f"time / {ours}" for ours in ("archiver-pkg", "archiver-warc") if ours in summary]
-    print(f"\nmedians of {args.rounds} round(s), WARC {human_bytes(size)}:")
+    print(f"\nmedians of {args.rounds} round(s), WARC {human_bytes(size)}, load average "
+          f"{info['load']} at the start and {load_note()} at the end:")
     print(table(rows, headers))
     if args.json:
         args.json.write_text(json.dumps({"machine": info, "warc_bytes": size,

@@ -51,20 +51,28 @@ import struct
 import tempfile
 import threading
 import traceback
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from email.utils import formatdate
+from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
+import brotli
+
 from archiver.sample_site import CONTENT_TYPES, NOT_FOUND_PAGE, content_type_for, resolve_file
 
 SITE_ROOT = Path(__file__).resolve().parent.parent / "fixtures" / "site"
+DOCUMENTS_ROOT = SITE_ROOT.parent / "documents"
+STORIES_ROOT = SITE_ROOT.parent / "stories"
+BOMB_BYTES = 48 * 1024 * 1024
+"""What /encoding/bomb inflates to (from about 47 KB on the wire)."""
 HOST = "127.0.0.1"
 SERVER_NAME = "archiver-test-site/1"
 
@@ -111,6 +119,12 @@ def big_body() -> bytes:
     """The body of /fault/big: a counting pattern, so any cut shows where it was made."""
     line = b"".join(b"%07d\n" % n for n in range(BIG_BODY_BYTES // 8 + 1))
     return line[:BIG_BODY_BYTES]
+
+
+@cache
+def bomb_body() -> bytes:
+    head = b"<!doctype html><html><head><title>Bomb</title></head><body><p>"
+    return gzip.compress(head + b" " * (BOMB_BYTES - len(head)), compresslevel=9, mtime=0)
 
 
 def encoded_page(title: str) -> bytes:
@@ -355,6 +369,42 @@ class SiteHandler(BaseHTTPRequestHandler):
         self.chunked(gzip.compress(encoded_page("Gzip and chunked"), mtime=0),
                      [("Content-Encoding", "gzip")])
 
+    def encoding_deflate(self) -> None:
+        body = zlib.compress(encoded_page("Deflate"))
+        self.respond(200, body, HTML, [("Content-Encoding", "deflate")])
+
+    def encoding_raw_deflate(self) -> None:
+        packer = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)
+        body = packer.compress(encoded_page("Raw deflate")) + packer.flush()
+        self.respond(200, body, HTML, [("Content-Encoding", "deflate")])
+
+    def encoding_br(self) -> None:
+        body = brotli.compress(encoded_page("Brotli"))
+        self.respond(200, body, HTML, [("Content-Encoding", "br")])
+
+    def encoding_bomb(self) -> None:
+        """A page of a few KB on the wire that inflates to BOMB_BYTES."""
+        self.respond(200, bomb_body(), HTML, [("Content-Encoding", "gzip")])
+
+    def encoding_document(self) -> None:
+        """A file of fixtures/documents (?file=folder/name) served as ?type= says."""
+        query = self.query
+        path = resolve_file(DOCUMENTS_ROOT, "/" + query.get("file", ""))
+        if path is None:
+            self.not_found()
+            return
+        self.respond(200, path.read_bytes(), query.get("type", "application/octet-stream"))
+
+    def story_page(self) -> None:
+        """A story of fixtures/stories; `127.0.0.1:PORT` in it becomes this server's address."""
+        path = resolve_file(STORIES_ROOT, self.rest)
+        if path is None:
+            self.not_found()
+            return
+        body = path.read_bytes().replace(b"127.0.0.1:PORT", self.server.base_url.split("//")[1]
+                                         .encode())
+        self.respond(200, body, content_type_for(path))
+
     def encoding_until_close(self) -> None:
         self.send(self.head(200, [("Content-Type", HTML), ("Connection", "close")]))
         self.send(encoded_page("Until close"))
@@ -462,6 +512,12 @@ ROUTES: dict[str, Route] = {
     "/encoding/gzip": SiteHandler.encoding_gzip,
     "/encoding/gzip-chunked": SiteHandler.encoding_gzip_chunked,
     "/encoding/until-close": SiteHandler.encoding_until_close,
+    "/encoding/deflate": SiteHandler.encoding_deflate,
+    "/encoding/raw-deflate": SiteHandler.encoding_raw_deflate,
+    "/encoding/br": SiteHandler.encoding_br,
+    "/encoding/bomb": SiteHandler.encoding_bomb,
+    "/encoding/document": SiteHandler.encoding_document,
+    "/stories": SiteHandler.story_page,
     "/fault/reset": SiteHandler.fault_reset,
     "/fault/reset-before-reply": SiteHandler.fault_reset_before_reply,
     "/fault/flaky": SiteHandler.fault_flaky,

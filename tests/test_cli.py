@@ -124,8 +124,14 @@ def test_demo_runs_offline_and_exits_0(tmp_path: Path) -> None:
     out = tmp_path / "demo"
     code, stdout, stderr = run("demo", "-o", str(out))
     assert code == 0, stdout + stderr
-    assert "5 of 5 sources captured" in stdout
+    assert f"Report: {out / 'data' / 'report.html'}" in stdout
     assert f"{out}: intact" in stdout
+    manifest = json.loads((out / "manifest.json").read_bytes())
+    outcomes = [source["outcome"] for source in manifest["story"]["sources"]]
+    # The sample cites a PDF twice, leaked memos, a think-tank brief, a page behind a
+    # redirect and a page that is gone.
+    assert len(manifest["story"]["citations"]) == 7
+    assert sorted(outcomes) == ["captured"] * 4 + ["gone", "redirected"]
     assert_standard_tools_accept(out)
 
 

@@ -12,7 +12,9 @@ from typing import Literal
 
 from archiver.capture.urls import Origin, origin_of
 
-Role = Literal["source", "requisite"]
+Role = Literal["source", "story", "citation", "requisite"]
+"""Why a URL is fetched: asked for (a source; in story mode the story or a source it cites),
+or needed by a page to render (a requisite)."""
 
 
 @dataclass

@@ -12,7 +12,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 from archiver.capture.cookies import JobCookies
-from archiver.capture.frontier import Frontier, Task
+from archiver.capture.frontier import Frontier, Role, Task
 from archiver.capture.http_transport import HttpTransport
 from archiver.capture.network_errors import NetworkError
 from archiver.capture.requisites import RequisiteFinder
@@ -46,8 +46,12 @@ class CaptureJob:
         *,
         transport: Transport | None = None,
         progress: Progress | None = None,
+        on_captured: Callable[[Resource], object] | None = None,
     ) -> None:
         self.settings = settings
+        self.on_captured = on_captured
+        """Told of each resource as soon as its records are written (on the scheduling
+        thread), so extraction can start while the capture goes on."""
         self.writer = writer
         self.transport = transport or HttpTransport(settings)
         self.progress = progress
@@ -56,25 +60,37 @@ class CaptureJob:
         self.resources: dict[str, Resource] = {}
         self._done = 0
 
-    def run(self, urls: Sequence[str]) -> CaptureResult:
-        started = utc_iso()
-        sources = [self._admit_source(url) for url in urls]
+    def run(self, urls: Sequence[str], role: Role = "source") -> CaptureResult:
+        """Capture `urls` (and what they need), then close the connections."""
         try:
-            self._drive()
+            return self.capture(urls, role)
         finally:
-            self.transport.close()
+            self.close()
+
+    def capture(self, urls: Sequence[str], role: Role = "source") -> CaptureResult:
+        """Capture `urls`; may be called again (a story, then its citations): what was
+        fetched before is not fetched again, and every result lists all resources so far."""
+        started = utc_iso()
+        sources = [self._admit_source(url, role) for url in urls]
+        self._drive()
         finished = utc_iso()
         resolved = [self._resolve(source) for source in sources]
         return CaptureResult(resolved, list(self.resources.values()), started, finished)
 
+    def close(self) -> None:
+        self.transport.close()
+
     # -- scheduling (one thread) ------------------------------------------------------------
 
-    def _admit_source(self, requested: str) -> SourceOutcome:
+    def _admit_source(self, requested: str, role: Role) -> SourceOutcome:
         try:
             url = normalize_url(requested)
         except CaptureError as error:
             return SourceOutcome(requested, None, "failed", reason=error.reason)
-        self._enqueue(Task(url, "source"))
+        known = self.resources.get(url)
+        if known is not None and known.role == "requisite":
+            known.role = role  # asked for by name now: a requisite no longer
+        self._enqueue(Task(url, role))
         return SourceOutcome(requested, url, "failed")
 
     def _enqueue(self, task: Task) -> None:
@@ -111,6 +127,8 @@ class CaptureJob:
             return
         self.resources[task.url] = fetched.resource
         resource = fetched.resource
+        if self.on_captured is not None and resource.outcome == "captured":
+            self.on_captured(resource)
         if resource.redirect_to and task.redirects < self.settings.max_redirects:
             self._enqueue(Task(resource.redirect_to, task.role, found_on=task.found_on,
                                depth=task.depth, redirects=task.redirects + 1))

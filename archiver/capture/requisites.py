@@ -14,9 +14,9 @@ import tinycss2
 from lxml import etree
 
 from archiver._types import HeaderList, header_value
-from archiver.capture.decoding import StreamDecoder, charset_of, sniff_html_charset
 from archiver.capture.transport import BodySink
 from archiver.capture.urls import try_normalize
+from archiver.decoding import StreamDecoder, charset_of, sniff_html_charset
 
 MAX_DECODED_HTML = 8 * 1024 * 1024
 """libxml2's push parser keeps what it is fed, so each page in flight costs about this

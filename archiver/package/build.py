@@ -21,11 +21,15 @@ from archiver import __version__
 from archiver.capture.job import CaptureJob, Progress
 from archiver.capture.results import CaptureResult
 from archiver.errors import EnvironmentFault, OutputExistsError
+from archiver.extract.document import Extraction
+from archiver.extract.files import write_new
 from archiver.package.bag import FileDigest, write_bag
+from archiver.package.derived import DerivedFiles, extract_into_package
+from archiver.package.extraction_pool import ExtractionPool
 from archiver.package.manifest import WARC_DIR, build_manifest, dump_manifest, environment
 from archiver.settings import CaptureSettings
 from archiver.timestamps import utc_iso
-from archiver.warc.writer import WarcWriter, warcinfo_factory
+from archiver.warc.writer import WarcWriter, WrittenFile, warcinfo_factory
 
 
 @dataclass
@@ -44,6 +48,79 @@ class PackageResult:
         return not self.capture.failed
 
 
+class PackageBuild:
+    """A package taking shape in its hidden staging directory: WARCs first, then what is
+    derived from them, then manifest.json and the bag's tag files, then the rename."""
+
+    def __init__(self, staging: Path, output: Path, settings: CaptureSettings) -> None:
+        self.staging = staging
+        self.output = output
+        self.settings = settings
+        self.package_id = f"urn:uuid:{uuid.uuid4()}"
+        warc_dir = staging / WARC_DIR
+        warc_dir.mkdir(parents=True)
+        self.writer = WarcWriter(warc_dir, prefix=_warc_prefix(self.package_id),
+                                 max_bytes=settings.warc_max_bytes,
+                                 make_warcinfo=warcinfo_factory(
+                                     _warcinfo(settings, self.package_id),
+                                     gzip_level=settings.gzip_level))
+        self.extra_files: list[FileDigest] = []
+        self._written: list[WrittenFile] | None = None
+        self.pool = (ExtractionPool(warc_dir, self.writer, settings.extraction,
+                                    settings.extraction.workers)
+                     if settings.extraction is not None else None)
+
+    def capture_job(self, progress: Progress | None = None) -> CaptureJob:
+        """A capture job writing into this package, its documents extracted as they come."""
+        return CaptureJob(self.settings, self.writer, progress=progress,
+                          on_captured=self.pool.offer if self.pool is not None else None)
+
+    def extract(self, result: CaptureResult, progress: Progress | None = None,
+                done: dict[str, Extraction] | None = None) -> DerivedFiles:
+        """Extract every page and PDF of `result` (unless extraction is off)."""
+        if self.settings.extraction is None:
+            return DerivedFiles()
+        return extract_into_package(self.staging, self.writer, result, self.settings.extraction,
+                                    gzip_level=self.settings.gzip_level, progress=progress,
+                                    done=done, pool=self.pool)
+
+    def add_file(self, relative: str, data: bytes) -> FileDigest:
+        """A payload file of our own making (a report), never overwriting."""
+        path = self.staging / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        entry = FileDigest(relative, len(data), write_new(path, data))
+        self.extra_files.append(entry)
+        return entry
+
+    def close_warcs(self) -> list[FileDigest]:
+        if self._written is None:
+            self._written = self.writer.close()
+        return [FileDigest(f"{WARC_DIR}/{w.path.name}", w.size, w.sha256)
+                for w in self._written]
+
+    def seal(self, manifest: dict[str, Any], files: list[FileDigest]) -> None:
+        write_bag(self.staging, files, package_id=self.package_id,
+                  manifest_json=dump_manifest(manifest))
+        _seal(self.staging, self.output)
+
+
+@contextmanager
+def building(output: Path, settings: CaptureSettings) -> Iterator[PackageBuild]:
+    """A new package for `output`; removed unless it was sealed into place."""
+    output = Path(output)
+    _refuse_existing(output)
+    with _staging(output) as staging:
+        build = PackageBuild(staging, output, settings)
+        finished = False
+        try:
+            yield build
+            finished = True
+        finally:
+            if build.pool is not None:
+                build.pool.close(wait=finished)
+            build.close_warcs()
+
+
 def create_package(
     urls: Sequence[str],
     output: Path,
@@ -58,26 +135,14 @@ def create_package(
     EnvironmentFault if the package cannot be written.
     """
     settings = settings or CaptureSettings()
-    output = Path(output)
-    _refuse_existing(output)
-    package_id = f"urn:uuid:{uuid.uuid4()}"
-    with _staging(output) as staging:
-        warc_dir = staging / WARC_DIR
-        warc_dir.mkdir(parents=True)
-        writer = WarcWriter(warc_dir, prefix=_warc_prefix(package_id),
-                            max_bytes=settings.warc_max_bytes,
-                            make_warcinfo=warcinfo_factory(_warcinfo(settings, package_id),
-                                                           gzip_level=settings.gzip_level))
-        try:
-            result = CaptureJob(settings, writer, progress=progress).run(urls)
-        finally:
-            written = writer.close()
-        files = [FileDigest(f"{WARC_DIR}/{w.path.name}", w.size, w.sha256) for w in written]
-        manifest = build_manifest(package_id=package_id, settings=settings, result=result,
-                                  files=files)
-        write_bag(staging, files, package_id=package_id, manifest_json=dump_manifest(manifest))
-        _seal(staging, output)
-    return PackageResult(output, package_id, result, files, manifest)
+    with building(output, settings) as build:
+        result = build.capture_job(progress).run(urls)
+        derived = build.extract(result, progress)
+        files = build.close_warcs() + derived.files
+        manifest = build_manifest(package_id=build.package_id, settings=settings,
+                                  result=result, files=files, derived=derived.by_resource)
+        build.seal(manifest, files)
+    return PackageResult(Path(output), build.package_id, result, files, manifest)
 
 
 def _refuse_existing(output: Path) -> None:

@@ -34,10 +34,10 @@ def _record(ref: RecordRef | None) -> dict[str, Any] | None:
     return record
 
 
-def _resource(resource: Resource) -> dict[str, Any]:
+def _resource(resource: Resource, derived: list[dict[str, Any]]) -> dict[str, Any]:
     entry = asdict(resource)
     entry["record"] = _record(resource.record)
-    entry["derived"] = []
+    entry["derived"] = derived
     return entry
 
 
@@ -65,7 +65,10 @@ def build_manifest(
     settings: CaptureSettings,
     result: CaptureResult,
     files: list[FileDigest],
+    derived: dict[int, list[dict[str, Any]]] | None = None,
 ) -> dict[str, Any]:
+    """manifest.json; `derived` lists, per resource index, the files made from it."""
+    derived = derived or {}
     return {
         "format": FORMAT,
         "package_id": package_id,
@@ -75,7 +78,8 @@ def build_manifest(
         "environment": environment(settings),
         "job": {"started": result.started_at, "finished": result.finished_at},
         "sources": [_source(source) for source in result.sources],
-        "resources": [_resource(resource) for resource in result.resources],
+        "resources": [_resource(resource, derived.get(index, []))
+                      for index, resource in enumerate(result.resources)],
         "files": [asdict(entry) for entry in sorted(files, key=lambda e: e.path)],
         "signatures": [],
         "timestamps": [],

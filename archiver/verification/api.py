@@ -19,7 +19,7 @@ _SNIFF = 64 * 1024
 
 
 def check(path: StrPath, *, progress: Progress | None = None) -> VerificationReport:
-    """Check a package or a WARC file and report every problem found; never raises for
+    """Check a package, a WARC or a WACZ file and report every problem found; never raises for
     damaged evidence. `progress`, if given, is called as reading goes on with (bytes read
     so far, bytes to read), on the caller's thread.
 
@@ -38,6 +38,10 @@ def check(path: StrPath, *, progress: Progress | None = None) -> VerificationRep
             if not any((target / name).is_file() for name in KNOWN_TAG_FILES):
                 raise NotEvidenceError(target, "a directory without bagit.txt")
             return check_package(target, progress)
+        if target.suffix.lower() == ".wacz":
+            from archiver.transfer.wacz_check import check_wacz  # transfer builds on this
+
+            return check_wacz(target, progress)
         if not _is_warc(target):
             raise NotEvidenceError(target, "it does not begin with a WARC record, plain or gzipped")
         return _check_bare_warc(target, progress)

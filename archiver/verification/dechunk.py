@@ -25,6 +25,11 @@ class Dechunker:
     def ok(self) -> bool:
         return self._state == _DONE
 
+    @property
+    def is_broken(self) -> bool:
+        """The framing is not chunked after all (or is damaged): nothing more comes out."""
+        return self._state == _BROKEN
+
     def feed(self, data: memoryview) -> None:
         index, size = 0, len(data)
         while index < size and self._state in (_SIZE, _DATA, _DATA_END):

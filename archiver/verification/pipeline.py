@@ -18,7 +18,9 @@ from typing import BinaryIO
 from archiver.warc.members import Inflater
 from archiver.warc.reader import DATA, END_OF_FILE, PIECE, PLAIN_DATA, Event, RecordParser
 
-READ_BLOCK = 1024 * 1024
+READ_BLOCK = 128 * 1024
+"""Small enough that a block's inflated bytes are still in the CPU's cache when they are
+hashed: with 1 MiB blocks (3.5 MiB inflated for text) checking took a quarter more CPU."""
 BATCH_BYTES = 4 * PIECE
 QUEUE_BATCHES = 6
 
@@ -132,3 +134,32 @@ def read_warc(handle: BinaryIO, parser: RecordParser, *, expect_gzip: bool,
     finally:
         stop.set()
         reader.join()
+
+
+def read_part(handle: BinaryIO, parser: RecordParser, *, start: int = 0,
+              checkpoints: tuple[int, ...] = (),
+              on_read: Callable[[int], object] | None = None) -> int:
+    """Feed the records of a gzipped WARC from offset `start` on to `parser`, in this thread
+    (parts of a file run in processes of their own, one per core). Bytes read back.
+
+    Blocks are read on the same READ_BLOCK grid as `read_warc`'s, so the inflater sees a part's
+    bytes cut where it would see them in a whole-file read. Reading stops at the first of
+    the `checkpoints` where the parser can stop (see `RecordParser`), counting bytes up to
+    it; else it goes on to the end of the file.
+    """
+    inflater = Inflater(lambda event: parser.handle([event]), expect_gzip=True, start=start,
+                        is_gzip=True, checkpoints=checkpoints)
+    handle.seek(start)
+    size = READ_BLOCK - start % READ_BLOCK
+    total = 0
+    while parser.stopped_at is None:
+        block = handle.read(size)
+        if not block:
+            inflater.finish()
+            break
+        size = READ_BLOCK
+        total += len(block)
+        if on_read is not None:
+            on_read(len(block))
+        inflater.feed(block)
+    return total if parser.stopped_at is None else parser.stopped_at - start

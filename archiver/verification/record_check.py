@@ -9,6 +9,7 @@ ones) and the broken member is reported only when no record problem already expl
 
 from __future__ import annotations
 
+from collections.abc import Container
 from dataclasses import dataclass, replace
 
 from archiver.verification.problems import Note, Problem
@@ -28,10 +29,21 @@ class RecordInfo:
     intact: bool
 
 
+class _EveryRecord(Container[str]):
+    def __contains__(self, record_id: object) -> bool:
+        return True
+
+
+EVERY_RECORD: Container[str] = _EveryRecord()
+"""`wanted` for a check that starts before it knows which records will be asked about: it
+remembers them all (and the SHA-256 of every payload, at no cost for a WARC whose payload
+digests are SHA-256 already); keep the ones wanted afterwards."""
+
+
 class RecordChecker:
     """Checks the records a `RecordParser` hands it; remembers the ones in `wanted`."""
 
-    def __init__(self, path: str, *, wanted: frozenset[str] = frozenset(),
+    def __init__(self, path: str, *, wanted: Container[str] = frozenset(),
                  accept_dechunked: bool = True) -> None:
         self.path = path
         self.problems: list[Problem] = []

@@ -1,51 +1,119 @@
 """Check one WARC file in a single pass: the file's SHA-256 (for a package), and every
-record's block and payload digests."""
+record's block and payload digests.
+
+A large gzipped WARC is checked in parts, in other processes (see split_check); anything
+else in this one, its reading and inflating overlapped with its hashing (see pipeline).
+"""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Container
+from dataclasses import replace
 from pathlib import Path
 
 from archiver.verification.pipeline import read_warc
-from archiver.verification.problems import Note, Problem
-from archiver.verification.record_check import RecordChecker, RecordInfo
+from archiver.verification.problems import Problem
+from archiver.verification.record_check import EVERY_RECORD, RecordChecker
+from archiver.verification.split_check import PartsCheck, find_cuts, part_count, processes
+from archiver.verification.warc_parts import PartSpec, WarcResult
+from archiver.verification.workers import can_fork
+from archiver.warc.members import GZIP_MAGIC
 from archiver.warc.reader import RecordParser
 
+__all__ = ["WARC_SUFFIXES", "WarcCheck", "WarcResult", "check_warc_file", "has_warc_name"]
+
 WARC_SUFFIXES = (".warc", ".warc.gz")
-
-
-@dataclass
-class WarcResult:
-    problems: list[Problem] = field(default_factory=list)
-    notes: list[Note] = field(default_factory=list)
-    found: dict[str, RecordInfo] = field(default_factory=dict)
-    records: int = 0
-    unverifiable: int = 0
-    bytes_read: int = 0
-    sha256: str | None = None
+SPLIT_MIN_BYTES = 64 * 1024 * 1024
+"""Smaller files are checked in this process: more would not pay for themselves."""
 
 
 def has_warc_name(path: str) -> bool:
     return path.lower().endswith(WARC_SUFFIXES)
 
 
+class WarcCheck:
+    """The check of the WARC at `path` (named `name` in problems), started now: a large
+    gzipped one is being checked in other processes while this one does other work; any
+    other is checked when `result` is called. `close` (or leaving the `with` block) stops
+    the other processes, if `result` was not called.
+
+    `wanted` record ids are remembered (where and what they are) for manifest.json's
+    claims; None when not known yet: then `result` is told them. `hash_file` also takes
+    the file's SHA-256. Files of `split_min_bytes` (default SPLIT_MIN_BYTES) and more may
+    be checked in parts. Raises OSError.
+    """
+
+    def __init__(self, path: Path, name: str, *, wanted: Container[str] | None = frozenset(),
+                 accept_dechunked: bool = True, hash_file: bool = False,
+                 on_read: Callable[[int], object] | None = None,
+                 split_min_bytes: int | None = None) -> None:
+        self._spec = PartSpec(path, name, EVERY_RECORD if wanted is None else wanted,
+                              accept_dechunked)
+        self._hash_file = hash_file
+        self._on_read = on_read
+        cuts = _cuts(path, SPLIT_MIN_BYTES if split_min_bytes is None else split_min_bytes)
+        self._parts = (PartsCheck(self._spec, cuts, hash_file=hash_file, on_read=on_read)
+                       if cuts else None)
+
+    def __enter__(self) -> WarcCheck:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def result(self, wanted: Container[str] | None = None) -> WarcResult:
+        """What the check found; `wanted` if the check was started without it."""
+        if self._parts is not None:
+            result = self._parts.finish()
+        else:  # not started yet: it can ask for just the records wanted
+            spec = self._spec if wanted is None else replace(self._spec, wanted=wanted)
+            result = _check_here(spec, hash_file=self._hash_file, on_read=self._on_read)
+        if wanted is not None:
+            result.keep_found(wanted)
+        if not result.records and not result.problems:
+            result.problems.append(Problem("warc-empty", self._spec.name,
+                                           "the file holds no WARC record"))
+        return result
+
+    def close(self) -> None:
+        if self._parts is not None:
+            self._parts.close()
+
+
 def check_warc_file(path: Path, name: str, *, wanted: frozenset[str] = frozenset(),
                     accept_dechunked: bool = True, hash_file: bool = False,
-                    on_read: Callable[[int], object] | None = None) -> WarcResult:
-    """Check the WARC at `path`, naming it `name` in problems.
+                    on_read: Callable[[int], object] | None = None,
+                    split_min_bytes: int | None = None) -> WarcResult:
+    """`WarcCheck`, start to finish. Raises OSError."""
+    with WarcCheck(path, name, wanted=wanted, accept_dechunked=accept_dechunked,
+                   hash_file=hash_file, on_read=on_read,
+                   split_min_bytes=split_min_bytes) as check:
+        return check.result()
 
-    `wanted` record ids are remembered (where and what they are) for manifest.json's claims;
-    `hash_file` also takes the file's SHA-256 from the same read. Raises OSError.
-    """
-    checker = RecordChecker(name, wanted=wanted, accept_dechunked=accept_dechunked)
-    file_hash = hashlib.sha256() if hash_file else None
+
+def _cuts(path: Path, min_bytes: int) -> list[int]:
+    """Where to cut the file into parts for other processes; none to check it in this one."""
+    if not can_fork() or processes() < 2:
+        return []
     with path.open("rb", buffering=0) as handle:
+        size = handle.seek(0, 2)
+        if size < max(min_bytes, 1):
+            return []
+        handle.seek(0)
+        if handle.read(len(GZIP_MAGIC)) != GZIP_MAGIC:
+            return []  # not gzip (or damaged from its first byte): one reader decides
+    return find_cuts(path, size, part_count(size))
+
+
+def _check_here(spec: PartSpec, *, hash_file: bool,
+                on_read: Callable[[int], object] | None) -> WarcResult:
+    checker = RecordChecker(spec.name, wanted=spec.wanted,
+                            accept_dechunked=spec.accept_dechunked)
+    file_hash = hashlib.sha256() if hash_file else None
+    with spec.path.open("rb", buffering=0) as handle:
         total = read_warc(handle, RecordParser(checker), file_hash=file_hash,
-                          expect_gzip=name.lower().endswith(".gz"), on_read=on_read)
-    if not checker.records and not checker.problems:
-        checker.problems.append(Problem("warc-empty", name, "the file holds no WARC record"))
-    return WarcResult(checker.problems, checker.notes, checker.found, checker.records,
-                      checker.unverifiable, total,
-                      file_hash.hexdigest() if file_hash is not None else None)
+                          expect_gzip=spec.name.lower().endswith(".gz"), on_read=on_read)
+    result = WarcResult.of(checker, total)
+    result.sha256 = file_hash.hexdigest() if file_hash is not None else None
+    return result

@@ -7,6 +7,7 @@ rest; an uncompressed WARC passes through as it is.
 
 from __future__ import annotations
 
+import os
 import zlib
 from collections import deque
 from collections.abc import Callable
@@ -15,6 +16,7 @@ from typing import Any, cast
 from isal import isal_zlib as _zlib
 
 from archiver.warc.reader import (
+    CHECKPOINT,
     DAMAGE,
     DATA,
     END_OF_FILE,
@@ -36,6 +38,7 @@ LOOKBACK = 8 * 1024 * 1024
 """Raw bytes kept to rescan after a broken member (whose true end is unknown)."""
 PROBE = 64 * 1024
 SALVAGE_STEP = 4096
+SCAN_WINDOW = 1024 * 1024
 
 
 class _Lookback:
@@ -87,19 +90,49 @@ def looks_like_warc(head: bytes) -> bool:
     return head.lstrip(b"\r\n").startswith(b"WARC/")
 
 
+def find_record_member(fd: int, start: int, limit: int) -> int | None:
+    """The offset of the first gzip magic at or after `start` (and before `start + limit`)
+    that opens a member inflating to `WARC/`, read with os.pread from `fd`; None if none.
+
+    Only a guess at a member boundary: the same bytes can sit inside a record (a captured
+    .warc.gz), so whoever splits a file here must confirm that reading from the start really
+    ends a member at this offset (see `Inflater`'s checkpoint).
+    """
+    position = start
+    while position < start + limit:
+        window = os.pread(fd, SCAN_WINDOW + PROBE, position)
+        found = window.find(GZIP_MAGIC)
+        while 0 <= found < SCAN_WINDOW:
+            if _starts_record(window[found:found + PROBE], complete=True):
+                return position + found
+            found = window.find(GZIP_MAGIC, found + 1)
+        if len(window) <= SCAN_WINDOW:
+            return None  # the end of the file
+        position += SCAN_WINDOW
+    return None
+
+
 class Inflater:
     """Splits a WARC file's bytes into inflated data events (see `Event`).
 
     Compression is decided by the first bytes: a gzip magic means gzip members, `WARC/` means
     an uncompressed file, and anything else is taken as gzip when `expect_gzip` (the name says
     .gz: then it is reported as not gzip) and as an uncompressed file otherwise.
+
+    To read part of a file: `start` is the offset of the first byte fed, and `is_gzip` says
+    what the file's first bytes said. For each of the `checkpoints` (ascending offsets) it
+    emits a CHECKPOINT event as soon as it knows: true when a gzip member ends exactly there
+    (the next member starts there, as it would for an Inflater fed from there on with
+    nothing left to finish), false when the offset is passed in any other way.
     """
 
-    def __init__(self, emit: Callable[[Event], object], *, expect_gzip: bool) -> None:
-        self.is_gzip: bool | None = None
+    def __init__(self, emit: Callable[[Event], object], *, expect_gzip: bool, start: int = 0,
+                 is_gzip: bool | None = None, checkpoints: tuple[int, ...] = ()) -> None:
+        self.is_gzip = is_gzip
         self._emit = emit
         self._expect_gzip = expect_gzip
-        self._fed = 0
+        self._fed = start
+        self._checkpoints = deque(checkpoints)
         self._member: Any = None
         self._member_offset = 0
         self._member_out = 0
@@ -119,10 +152,14 @@ class Inflater:
         if not self.is_gzip:
             self._emit((PLAIN_DATA, self._fed, block))
             self._fed += len(block)
-            return
-        self._recent.add(self._fed, block)
-        self._fed += len(block)
-        self._inflate(self._tail + block if self._tail else block, final=False)
+        else:
+            self._recent.add(self._fed, block)
+            self._fed += len(block)
+            self._inflate(self._tail + block if self._tail else block, final=False)
+        if self._checkpoints and self._checkpoints[0] <= self._fed:
+            # Every byte fed has been worked through (bar a partial magic in the tail, which
+            # no member holds): a member ending at these checkpoints would have ended by now.
+            self._pass_checkpoints(self._fed + 1)
 
     def finish(self) -> None:
         """Say what is wrong with the end of the file, then END_OF_FILE."""
@@ -136,7 +173,15 @@ class Inflater:
                 self._emit(_damage("truncated-gzip", self._member_offset,
                                    "the file ends inside this gzip member"))
                 self._member = None
+        if self._checkpoints:
+            self._pass_checkpoints(self._checkpoints[-1] + 1)
         self._emit((END_OF_FILE, self._fed, None))
+
+    def _pass_checkpoints(self, before: int, *, clean_at: int = -1) -> None:
+        """Tell of every checkpoint before `before`: clean if at `clean_at`."""
+        while self._checkpoints and self._checkpoints[0] < before:
+            offset = self._checkpoints.popleft()
+            self._emit((CHECKPOINT, offset, offset == clean_at))
 
     def _decide(self, first: bytes) -> None:
         if first.startswith(GZIP_MAGIC):
@@ -169,6 +214,9 @@ class Inflater:
                 self._emit((MEMBER_END, self._member_offset, None))
                 self._member = None
                 more = bool(data)
+                if self._checkpoints:
+                    end = self._fed - len(data)
+                    self._pass_checkpoints(end + 1, clean_at=end)
             else:
                 data = self._member.unconsumed_tail
                 # A full piece may leave inflated bytes inside zlib: call again to get them.

@@ -9,6 +9,7 @@ them in another, with batches in between.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeAlias
 
@@ -16,7 +17,7 @@ PIECE = 1024 * 1024
 """The most inflated bytes in one DATA event: a gzip bomb still arrives in small pieces."""
 MAX_HEADER = 1024 * 1024
 
-DATA, PLAIN_DATA, MEMBER_END, DAMAGE, END_OF_FILE = range(5)
+DATA, PLAIN_DATA, MEMBER_END, DAMAGE, END_OF_FILE, CHECKPOINT = range(6)
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ class Damage:
 Event: TypeAlias = tuple[int, int, Any]
 """(DATA, member offset, inflated bytes), (MEMBER_END, member offset, None), (DAMAGE, offset,
 Damage), (END_OF_FILE, file size, None); for an uncompressed file (PLAIN_DATA, file offset of
-the first byte, bytes)."""
+the first byte, bytes); (CHECKPOINT, offset, whether a member ends there) when asked for."""
 
 
 @dataclass
@@ -108,9 +109,17 @@ class RecordParser:
 
     After a bad header it skips to the next line that starts with `WARC/` (or the next gzip
     member), so one bad record never hides the rest.
+
+    A CHECKPOINT event is clean when a member ended there and no record or header was open
+    across it: a parser started afresh at that offset would see the rest of the file exactly
+    as this one would. `on_checkpoint` hears of each; at the first clean one this parser
+    stops (`stopped_at`), ignoring every later event: the rest is someone else's.
     """
 
-    def __init__(self, sink: RecordSink) -> None:
+    def __init__(self, sink: RecordSink,
+                 on_checkpoint: Callable[[int, bool], object] | None = None) -> None:
+        self.stopped_at: int | None = None
+        self._on_checkpoint = on_checkpoint
         self._sink = sink
         self._state = _HEADER
         self._head = bytearray()
@@ -121,6 +130,8 @@ class RecordParser:
 
     def handle(self, events: list[Event]) -> None:
         for kind, offset, value in events:
+            if self.stopped_at is not None:
+                return
             if kind in (DATA, PLAIN_DATA):
                 self._gzip = kind == DATA
                 self._data(offset, value)
@@ -128,8 +139,17 @@ class RecordParser:
                 self._member_end()
             elif kind == DAMAGE:
                 self._damage(value)
+            elif kind == CHECKPOINT:
+                self._checkpoint(offset, value)
             else:
                 self._end_of_file()
+
+    def _checkpoint(self, offset: int, member_ends: bool) -> None:
+        clean = member_ends and self._state == _HEADER and not self._head
+        if self._on_checkpoint is not None:
+            self._on_checkpoint(offset, clean)
+        if clean:
+            self.stopped_at = offset
 
     def _data(self, offset: int, data: bytes) -> None:
         view = memoryview(data)

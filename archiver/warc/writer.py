@@ -96,6 +96,12 @@ class WarcWriter:
             current = self._file_for(total)
             return [current.append(record) for record in records]
 
+    def flush(self) -> None:
+        """Push what is written to the file system, so readers of the file see every record."""
+        with self._lock:
+            if self._current is not None:
+                self._current.handle.flush()
+
     def close(self) -> list[WrittenFile]:
         with self._lock:
             if self._current is None and not self._written:

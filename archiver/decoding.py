@@ -1,0 +1,219 @@
+"""Turn a body as received into text: undo Content-Encoding with a cap, then pick its charset.
+
+A decompression bomb (a few KB that inflate to gigabytes) stops at the cap; the caller sees
+`exceeded` and records it. The evidence itself always keeps the encoded bytes as received:
+everything here works on copies, for reading.
+
+Charsets follow what browsers do (the WHATWG Encoding standard), because a page must read the
+way its readers saw it: a byte-order mark first, then the HTTP header, then a <meta> or XML
+declaration in the first bytes, and only then a guess from the bytes themselves.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+import zlib
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import brotli
+
+_META_CHARSET = re.compile(
+    rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)"""
+    rb"""|<\?xml[^>]+encoding\s*=\s*["']([a-zA-Z0-9_.:-]+)""",
+    re.IGNORECASE,
+)
+SNIFF_BYTES = 4096
+"""How far into a page a <meta charset> is looked for (browsers look at the first 1024)."""
+
+DETECT_BYTES = 256 * 1024
+"""How much of an undeclared page the charset detector reads."""
+
+# Labels whose bytes browsers decode differently from Python's codec of the same name: a page
+# that says iso-8859-1 and uses curly quotes (bytes 0x91-0x94) means windows-1252.
+_BROWSER_CHARSETS = {
+    "iso-8859-1": "cp1252", "iso8859-1": "cp1252", "latin1": "cp1252", "latin-1": "cp1252",
+    "l1": "cp1252", "ascii": "cp1252", "us-ascii": "cp1252", "iso-8859-9": "cp1254",
+    "latin5": "cp1254", "iso-8859-11": "cp874", "tis-620": "cp874", "gb2312": "gb18030",
+    "gbk": "gb18030", "x-gbk": "gb18030", "euc-kr": "cp949", "shift_jis": "cp932",
+    "shift-jis": "cp932", "sjis": "cp932", "windows-31j": "cp932", "x-sjis": "cp932",
+    "utf8": "utf-8", "unicode-1-1-utf-8": "utf-8",
+}
+
+CharsetSource = Literal["bom", "header", "meta", "detected", "default"]
+Encoding = Literal["identity", "gzip", "deflate", "br"]
+
+
+class StreamDecoder:
+    """Decodes gzip, deflate (zlib or raw), br or identity bodies, never past `max_output`."""
+
+    def __init__(self, content_encoding: str | None, max_output: int) -> None:
+        encoding = (content_encoding or "identity").strip().lower()
+        if encoding == "x-gzip":
+            encoding = "gzip"
+        self.encoding = encoding
+        self.max_output = max_output
+        self.produced = 0
+        self.exceeded = False
+        self.failed: str | None = None
+        self._inflater: Any = None
+        self._raw_tried = False
+        if encoding in ("gzip", "deflate"):
+            # 47: accept a gzip or zlib header; raw deflate is tried if that fails.
+            self._inflater = zlib.decompressobj(47)
+        elif encoding == "br":
+            self._inflater = brotli.Decompressor()
+        elif encoding != "identity":
+            self.failed = f"content encoding {encoding!r} is not supported"
+
+    @property
+    def is_done(self) -> bool:
+        """Nothing more will come out: the cap was hit or the data could not be decoded."""
+        return self.exceeded or self.failed is not None
+
+    def decode(self, data: bytes) -> bytes:
+        if self.is_done:
+            return b""
+        if self._inflater is None:
+            return self._cap(data)
+        room = self.max_output - self.produced
+        try:
+            if self.encoding == "br":
+                return self._cap(self._inflater.process(data, output_buffer_limit=room + 1))
+            return self._cap(self._inflate(data, room + 1))
+        except (zlib.error, brotli.error) as exc:
+            if self.produced == 0 and self.encoding == "deflate" and not self._raw_tried:
+                # Some servers send raw deflate where the standard says zlib-wrapped.
+                self._raw_tried = True
+                self._inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+                return self.decode(data)
+            self.failed = f"the {self.encoding} body could not be decoded ({exc})"
+            return b""
+
+    def _inflate(self, data: bytes, limit: int) -> bytes:
+        out = self._inflater.decompress(data, limit)
+        # A gzip body may be several members back to back (some servers stream it so).
+        while (self.encoding == "gzip" and self._inflater.eof and self._inflater.unused_data
+               and len(out) < limit):
+            rest = self._inflater.unused_data
+            self._inflater = zlib.decompressobj(47)
+            out += self._inflater.decompress(rest, limit - len(out))
+        return bytes(out)
+
+    def _cap(self, data: bytes) -> bytes:
+        room = self.max_output - self.produced
+        if len(data) > room:
+            self.exceeded = True
+            data = data[:room]
+        self.produced += len(data)
+        return data
+
+
+def charset_of(content_type: str | None) -> str | None:
+    """The charset parameter of a Content-Type header.
+
+    >>> charset_of('text/html; Charset="ISO-8859-1"')
+    'iso-8859-1'
+    """
+    if not content_type:
+        return None
+    for part in content_type.split(";")[1:]:
+        name, _, value = part.partition("=")
+        if name.strip().lower() == "charset":
+            return value.strip().strip("\"'").lower() or None
+    return None
+
+
+def sniff_html_charset(head: bytes) -> str | None:
+    """The charset a page declares in its first bytes (BOM, meta tag or XML declaration)."""
+    bom = _bom_charset(head)
+    if bom:
+        return bom
+    found = _META_CHARSET.search(head[:SNIFF_BYTES])
+    if not found:
+        return None
+    return (found.group(1) or found.group(2)).decode("ascii").lower()
+
+
+def python_codec(label: str | None) -> str | None:
+    """The Python codec that decodes `label` the way browsers do, or None if unknown.
+
+    >>> python_codec("ISO-8859-1"), python_codec("utf8"), python_codec("klingon")
+    ('cp1252', 'utf-8', None)
+    """
+    if not label:
+        return None
+    label = label.strip().lower()
+    try:
+        name = codecs.lookup(_BROWSER_CHARSETS.get(label, label)).name
+    except LookupError:
+        return None
+    # Python's own spellings of the same labels (a detector answers in these).
+    return _BROWSER_CHARSETS.get(name.replace("iso8859", "iso-8859"), name)
+
+
+@dataclass(frozen=True)
+class DecodedText:
+    text: str
+    charset: str
+    """The Python codec used."""
+    source: CharsetSource
+    """Where the charset came from: byte-order mark, HTTP header, meta tag, detection, default."""
+    declared: str | None = None
+    """A declared charset that could not be used (unknown label), if any."""
+
+
+def decode_html(data: bytes, content_type: str | None = None) -> DecodedText:
+    """Decode a page's bytes as a browser would.
+
+    >>> decode_html('café'.encode('cp1252'), 'text/html; charset=iso-8859-1').text
+    'café'
+    >>> decode_html(b'<meta charset="utf-8"><p>caf\\xc3\\xa9').source
+    'meta'
+    """
+    bom = _bom_charset(data)
+    if bom is not None:
+        size = 3 if bom == "utf-8" else 2
+        return DecodedText(data[size:].decode(bom, errors="replace"), bom, "bom")
+    unknown: str | None = None
+    for label, source in ((charset_of(content_type), "header"),
+                          (sniff_html_charset(data), "meta")):
+        codec = python_codec(label)
+        if codec is not None:
+            if source == "meta" and codec.startswith("utf-16"):
+                codec = "utf-8"  # a meta tag read as ASCII cannot truly be UTF-16
+            return DecodedText(data.decode(codec, errors="replace"), codec,
+                               "header" if source == "header" else "meta", unknown)
+        unknown = unknown or label
+    codec, how = detect_charset(data)
+    return DecodedText(data.decode(codec, errors="replace"), codec, how, unknown)
+
+
+def detect_charset(data: bytes) -> tuple[str, CharsetSource]:
+    """Guess the charset of undeclared text: UTF-8 if the bytes are valid UTF-8, else what
+    charset-normalizer finds most likely, else windows-1252 (the browsers' default)."""
+    sample = data[:DETECT_BYTES]
+    try:
+        sample.decode("utf-8")
+        return "utf-8", "detected"
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(sample) - 3 and len(data) > len(sample):
+            return "utf-8", "detected"  # only a character cut by the sample's end
+    from charset_normalizer import from_bytes  # imported late: it is slow to import
+
+    best = from_bytes(sample).best()
+    codec = python_codec(best.encoding) if best is not None else None
+    if codec is not None:
+        return codec, "detected"
+    return "cp1252", "default"
+
+
+def _bom_charset(data: bytes) -> str | None:
+    if data.startswith(codecs.BOM_UTF8):
+        return "utf-8"
+    if data.startswith(codecs.BOM_UTF16_LE):
+        return "utf-16-le"
+    if data.startswith(codecs.BOM_UTF16_BE):
+        return "utf-16-be"
+    return None

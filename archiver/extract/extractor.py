@@ -1,0 +1,191 @@
+"""Extract one document: a captured record's body, or a loose HTML or PDF file.
+
+Each problem becomes a plain note in the result, never an exception: a bad page must not stop
+the job. Bodies stream: a page is read up to a cap, a PDF is spooled to a temporary file.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from archiver.decoding import decode_html
+from archiver.extract.document import PAGE_BREAK, Decoding, Extraction
+from archiver.extract.kinds import (
+    SNIFF_BYTES,
+    DocumentKind,
+    kind_from_path,
+    kind_from_type,
+    needs_sniffing,
+    sniff_kind,
+)
+from archiver.extract.payload import BodyReader, CapturedDocument, spooled_to_disk
+from archiver.settings import MIB, ExtractionSettings
+
+TRUNCATION_NOTES = {
+    "length": "the capture was cut at the size limit, so the text is of the part captured",
+    "time": "the capture was cut at the time limit, so the text is of the part captured",
+    "disconnect": "the connection was lost during the capture, so the text is of the part "
+                  "captured",
+}
+
+
+def extract_captured(document: CapturedDocument, raw: IO[bytes],
+                     settings: ExtractionSettings | None = None) -> Extraction | None:
+    """The text and metadata of a captured body, or None when it is not a page or a PDF."""
+    settings = settings or ExtractionSettings()
+    declared = kind_from_type(document.content_type)
+    if declared is None and not needs_sniffing(document.content_type):
+        return None
+    cap = settings.max_decoded_bytes if declared != "html" else settings.max_html_bytes
+    reader = BodyReader(raw, document, cap)
+    blocks = reader.blocks()
+    head = _head(blocks)
+    kind = declared or sniff_kind(head)
+    if kind is None:
+        return None
+    result = Extraction(document, kind, decoding=Decoding(document.content_encoding,
+                                                           document.chunked))
+    body = itertools.chain([head], blocks)
+    if kind == "html":
+        _extract_html_body(result, b"".join(body), document)
+    else:
+        with spooled_to_disk(body, ".pdf") as path:
+            _extract_pdf_file(result, path, settings)
+    result.decoding.bytes_read = reader.produced
+    _note_reading(result, reader, kind, cap)
+    return result
+
+
+def extract_file(path: Path, settings: ExtractionSettings | None = None) -> Extraction | None:
+    """The text and metadata of a loose HTML or PDF file, or None when it is neither.
+
+    Raises OSError when the file cannot be read.
+    """
+    settings = settings or ExtractionSettings()
+    with path.open("rb") as handle:
+        head = handle.read(SNIFF_BYTES)
+        kind = kind_from_path(path, head)
+        if kind is None:
+            return None
+        content_type = "text/html" if kind == "html" else "application/pdf"
+        document = CapturedDocument(url=None, content_type=content_type, file=str(path))
+        result = Extraction(document, kind)
+        if kind == "pdf":
+            _extract_pdf_file(result, path, settings)
+            result.decoding.bytes_read = path.stat().st_size
+            return result
+        data = head + handle.read(settings.max_html_bytes - len(head) + 1)
+    if len(data) > settings.max_html_bytes:
+        data = data[:settings.max_html_bytes]
+        result.decoding.cut = True
+        result.problems.append(_html_cut_note(settings.max_html_bytes))
+    result.decoding.bytes_read = len(data)
+    _extract_html_body(result, data, document)
+    return result
+
+
+def read_page(document: CapturedDocument, raw: IO[bytes],
+              settings: ExtractionSettings | None = None) -> str:
+    """A page's markup, decoded as a browser would (up to the size limit)."""
+    settings = settings or ExtractionSettings()
+    reader = BodyReader(raw, document, settings.max_html_bytes)
+    return decode_html(reader.read_all(), document.content_type).text
+
+
+def extract_html_bytes(data: bytes, document: CapturedDocument) -> Extraction:
+    """The text and metadata of a page already in memory (a story draft made into HTML)."""
+    result = Extraction(document, "html")
+    result.decoding.bytes_read = len(data)
+    _extract_html_body(result, data, document)
+    return result
+
+
+def _head(blocks: Iterator[bytes]) -> bytes:
+    """At least the first SNIFF_BYTES of the body (less if it is shorter)."""
+    pieces: list[bytes] = []
+    size = 0
+    for block in blocks:
+        pieces.append(block)
+        size += len(block)
+        if size >= SNIFF_BYTES:
+            break
+    return b"".join(pieces)
+
+
+def _extract_html_body(result: Extraction, data: bytes, document: CapturedDocument) -> None:
+    from archiver.extract.html import extract_html  # imported when needed: it loads a lot
+
+    decoded = decode_html(data, document.content_type)
+    result.decoding.charset = decoded.charset
+    result.decoding.charset_source = decoded.source
+    if decoded.declared:
+        result.problems.append(f"the declared charset {decoded.declared!r} is unknown; "
+                               f"the text was read as {decoded.charset}")
+    page = extract_html(decoded.text, document.url)
+    details: dict[str, Any] = page.to_dict()
+    result.text = page.text
+    result.metadata = {name: details.pop(name, None) for name in
+                       ("title", "authors", "published", "modified", "language",
+                        "description", "site_name", "canonical_url")}
+    result.metadata["authors"] = result.metadata["authors"] or []
+    details.pop("text", None)
+    result.problems.extend(details.pop("problems", []))
+    result.details = details
+
+
+def _extract_pdf_file(result: Extraction, path: Path, settings: ExtractionSettings) -> None:
+    from archiver.extract.pdf import extract_pdf  # imported when needed
+
+    report = extract_pdf(path, max_pages=settings.max_pdf_pages)
+    details: dict[str, Any] = report.to_dict()
+    result.text = PAGE_BREAK.join(page.text for page in report.pages)
+    info = report.info
+    result.metadata = {
+        "title": report.title,
+        "authors": [report.author] if report.author else [],
+        "published": info.get("created"),
+        "modified": info.get("modified"),
+        "language": _first(report.xmp.get("dc:language")),
+        "description": info.get("subject") or _first(report.xmp.get("dc:description")),
+        "site_name": None,
+        "canonical_url": None,
+    }
+    result.problems.extend(details.pop("problems", []))
+    details.pop("text", None)
+    for name in ("title", "author"):
+        details.pop(name, None)
+    result.details = details
+
+
+def _first(value: object) -> str | None:
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if isinstance(value, dict):  # XMP language alternatives: {"x-default": "…"}
+        value = next(iter(value.values()), None)
+    return value if isinstance(value, str) else None
+
+
+def _note_reading(result: Extraction, reader: BodyReader, kind: DocumentKind, cap: int) -> None:
+    source = result.source
+    if reader.failed:
+        result.problems.append(reader.failed)
+    if reader.exceeded:
+        result.decoding.cut = True
+        if kind == "html":
+            result.problems.append(_html_cut_note(cap))
+        else:
+            result.problems.append(f"the body expands past {cap // MIB} MiB when decoded "
+                                   "(a decompression bomb?); it was read only that far")
+    if reader.chunking_broken:
+        result.problems.append("the chunked body is damaged or cut short; the text is of "
+                               "what could be read")
+    if source.truncated:
+        result.problems.append(TRUNCATION_NOTES.get(
+            source.truncated, f"the capture was cut short ({source.truncated})"))
+
+
+def _html_cut_note(cap: int) -> str:
+    return f"the page is larger than {cap // MIB} MiB; only its first {cap // MIB} MiB were read"

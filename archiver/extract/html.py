@@ -1,0 +1,87 @@
+"""Main text and metadata of an HTML page.
+
+    extract_html(html, url) -> HtmlExtraction
+
+The input is an already decoded document (charset and Content-Encoding are handled by the
+caller). Nothing here raises on bad input: what could not be done is said in `problems`.
+The work is bounded (see html_parse.MAX_MARKUP_CHARS), so a 50 MB page takes seconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from archiver.extract.html_jsonld import main_object, text_value
+from archiver.extract.html_links import HtmlLink, base_url, build_links
+from archiver.extract.html_metadata import PageMetadata, extract_metadata
+from archiver.extract.html_parse import parse_html
+from archiver.extract.html_text import MainText, extract_main_text
+
+__all__ = ["HtmlExtraction", "HtmlLink", "extract_html"]
+
+
+@dataclass
+class HtmlExtraction:
+    """What was extracted from one HTML page."""
+
+    text: str = ""
+    title: str | None = None
+    authors: list[str] = field(default_factory=list)
+    published: str | None = None
+    modified: str | None = None
+    canonical_url: str | None = None
+    language: str | None = None
+    description: str | None = None
+    site_name: str | None = None
+    opengraph: dict[str, str | list[str]] = field(default_factory=dict)
+    twitter: dict[str, str | list[str]] = field(default_factory=dict)
+    json_ld: list[dict[str, Any]] = field(default_factory=list)
+    links: list[HtmlLink] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready values (links as dicts, lists copied)."""
+        return {
+            "text": self.text, "title": self.title, "authors": list(self.authors),
+            "published": self.published, "modified": self.modified,
+            "canonical_url": self.canonical_url, "language": self.language,
+            "description": self.description, "site_name": self.site_name,
+            "opengraph": dict(self.opengraph), "twitter": dict(self.twitter),
+            "json_ld": list(self.json_ld), "links": [link.to_dict() for link in self.links],
+            "problems": list(self.problems),
+        }
+
+
+def _combine(meta: PageMetadata, main: MainText, links: list[HtmlLink],
+             problems: list[str]) -> HtmlExtraction:
+    return HtmlExtraction(
+        text=main.text, title=meta.title, authors=meta.authors, published=meta.published,
+        modified=meta.modified, canonical_url=meta.canonical_url, language=meta.language,
+        description=meta.description, site_name=meta.site_name, opengraph=meta.opengraph,
+        twitter=meta.twitter, json_ld=meta.json_ld, links=links,
+        problems=[*problems, *meta.problems, *main.problems],
+    )
+
+
+def extract_html(html: str, url: str | None = None) -> HtmlExtraction:
+    """Main text, metadata and main-text links of a decoded HTML page. Never raises."""
+    if not isinstance(html, str):
+        return HtmlExtraction(problems=["input is not text (decode it first)"])
+    try:
+        return _extract(html, url)
+    except Exception as exc:  # a bug or a library's surprise must not lose the capture
+        return HtmlExtraction(problems=[f"extraction failed ({type(exc).__name__}: {exc})"])
+
+
+def _extract(html: str, url: str | None) -> HtmlExtraction:
+    page = parse_html(html)
+    if page.tree is None:
+        return HtmlExtraction(problems=[*page.problems, "no main text found"])
+    base = base_url(page.tree, url)
+    meta = extract_metadata(page.tree, url, base)
+    article = main_object(meta.json_ld)
+    article_body = text_value(article.get("articleBody")) if article else None
+    main = extract_main_text(page.tree, article_body, meta.title)
+    links = build_links(main.text, main.spans, base, url)
+    return _combine(meta, main, links, page.problems)

@@ -1,0 +1,111 @@
+"""The main text of a page: trafilatura finds it, html_blocks renders it, html_trim trims it.
+
+trafilatura runs in fast mode (its own extractor only): its second-opinion extractors
+(readability, justext) cost a third more time and, on every page, scored lower on the
+development set. They are worth their time only where the fast result is clearly too little:
+when it covers a small share of the page's visible text, the full cascade runs once more and
+its result is taken if it is clearly longer.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import lxml.etree
+import lxml.html
+import trafilatura
+from trafilatura.settings import use_config
+
+from archiver.extract.html_blocks import LinkSpan, MainText, collect_blocks, join_blocks
+from archiver.extract.html_chunks import merge_split_bodies
+from archiver.extract.html_trim import drop_leading_title, drop_link_lists, drop_trailing_teasers
+
+__all__ = ["LinkSpan", "MainText", "extract_main_text", "render"]
+
+# Library code does not print: without a handler of their own, these loggers' warnings
+# would reach stderr through logging's last-resort handler. Records still propagate.
+for _name in ("trafilatura", "htmldate", "courlan", "readability", "justext"):
+    logging.getLogger(_name).addHandler(logging.NullHandler())
+
+_CONFIG = use_config()
+# parse_html already capped the input; trafilatura's own limits must not cut it again.
+_CONFIG.set("DEFAULT", "MAX_FILE_SIZE", "100000000")
+_CONFIG.set("DEFAULT", "EXTRACTION_TIMEOUT", "0")
+
+# When the page's own JSON-LD articleBody is this much longer than what was found, the
+# extractor missed most of the article (typically text rendered by script).
+ARTICLE_BODY_RATIO = 2.0
+MIN_ARTICLE_BODY_CHARS = 400
+# The fast result is suspect when it holds less than this share of the page's visible text
+# (an article is rarely under a tenth of its page; a listing or script-built page often is).
+SECOND_OPINION_PAGE_SHARE = 0.1
+# ... and the second opinion replaces it only when this much longer (trafilatura's own
+# acceptance ratio for its recall retry).
+SECOND_OPINION_RATIO = 1.5
+
+
+def _trafilatura_body(tree: lxml.html.HtmlElement, fast: bool = True) -> Any | None:
+    document = trafilatura.bare_extraction(
+        tree, url=None, fast=fast, include_comments=False, include_links=True,
+        include_tables=True, include_images=False, include_formatting=False,
+        with_metadata=False, config=_CONFIG,
+    )
+    return getattr(document, "body", None) if document is not None else None
+
+
+def render(body: Any, title: str | None = None) -> MainText:
+    """The article text of trafilatura's body tree, trimmed of a repeated headline, of boxes
+    of links and of a trailing run of teasers."""
+    blocks = drop_leading_title(collect_blocks(body), title)
+    return join_blocks(drop_trailing_teasers(drop_link_lists(blocks)))
+
+
+def visible_chars(tree: lxml.html.HtmlElement) -> int:
+    """Characters of the page's text, whitespace collapsed (scripts and styles are gone)."""
+    body = tree.find("body")
+    return len(" ".join((body if body is not None else tree).text_content().split()))
+
+
+def _extract(tree: lxml.html.HtmlElement, title: str | None, fast: bool,
+             problems: list[str]) -> MainText:
+    try:
+        body = _trafilatura_body(tree, fast)
+    except Exception as exc:  # a third-party failure becomes a note
+        problems.append(f"the main-text extractor failed ({type(exc).__name__}: {exc})")
+        return MainText("")
+    return render(body, title) if body is not None else MainText("")
+
+
+def _with_second_opinion(tree: lxml.html.HtmlElement, main: MainText, title: str | None,
+                         problems: list[str]) -> MainText:
+    """The full cascade's result, if the fast one covers little of the page and the full one
+    finds clearly more."""
+    if len(main.text) >= SECOND_OPINION_PAGE_SHARE * visible_chars(tree):
+        return main
+    other = _extract(tree, title, False, problems)
+    return other if len(other.text) > SECOND_OPINION_RATIO * len(main.text) else main
+
+
+def extract_main_text(tree: lxml.html.HtmlElement, article_body: str | None,
+                      title: str | None = None) -> MainText:
+    """The main text of a parsed page, with its links; problems say what went wrong."""
+    problems: list[str] = []
+    # Metadata has been read by now: scripts and styles only cost trafilatura a deep copy
+    # and its cleaning passes, so they go first, at C speed.
+    lxml.etree.strip_elements(tree, "script", "style", "template", with_tail=False)
+    merge_split_bodies(tree)
+    main = _extract(tree, title, True, problems)
+    main = _with_second_opinion(tree, main, title, problems)
+    main.problems.extend(problems)
+    body_text = " ".join((article_body or "").split())
+    if (len(body_text) >= MIN_ARTICLE_BODY_CHARS
+            and len(body_text) > ARTICLE_BODY_RATIO * len(main.text)):
+        main = MainText(body_text, [], [
+            *problems,
+            "the page's markup held little of the article; the main text is the JSON-LD "
+            "articleBody (no links are available from it)",
+        ])
+    if not main.text:
+        main.problems.append("no main text found")
+    return main

@@ -1,0 +1,115 @@
+"""Trimming boilerplate blocks that slipped past the main-text extractor.
+
+Every rule here reads general signals of the rendered blocks only (how much of a block is link
+text, whether it reads as a sentence, where it sits), never a site's markup or wording.
+"""
+
+from __future__ import annotations
+
+import re
+
+from archiver.extract.html_blocks import LINE_BLOCKS, Block, LinkSpan
+
+_WORDS = re.compile(r"\w+")
+_SENTENCE_ENDS = frozenset(".!?…:;\"'”’)»")
+# A trailing run of teasers is cut when it holds at least this many linked headlines.
+_MIN_TEASER_LINKS = 2
+# A headline of a teaser list is at least this much link text.
+_LINKED_SHARE = 0.5
+# A teaser's one-paragraph summary (a standfirst under a linked headline) is shorter than this.
+_MAX_SUMMARY_CHARS = 320
+# A paragraph that is this much link text, in two or more links, is a box of links
+# ("more on this", "don't miss"), not prose: prose links a few words of a sentence.
+_LINK_LIST_SHARE = 0.75
+_MIN_LIST_LINKS = 2
+# The label of such a box ("Don't miss", "Related") is a short line that is not a sentence.
+_MAX_LABEL_CHARS = 40
+
+
+def _links(block: Block) -> list[LinkSpan]:
+    # An <a> without href (an anchor or index term wrapping prose) links nowhere.
+    return [span for span in block.spans if span.href]
+
+
+def link_share(block: Block) -> float:
+    """The share of the block's characters that are text of links that go somewhere."""
+    linked = sum(span.end - span.start for span in _links(block))
+    return linked / max(1, len(block.text.strip()))
+
+
+def _is_sentence(text: str) -> bool:
+    return text[-1:] in _SENTENCE_ENDS
+
+
+def teaser_like(block: Block) -> bool:
+    """A block of a "more stories" list: mostly a link, or a short line that is not a
+    sentence (a headline or its one-line summary)."""
+    text = block.text.strip()
+    return link_share(block) >= _LINKED_SHARE or (len(text) < 160 and not _is_sentence(text))
+
+
+def _linked_headline(block: Block) -> bool:
+    return link_share(block) >= _LINKED_SHARE
+
+
+def _summary_under_headline(blocks: list[Block], index: int) -> bool:
+    """An unlinked short paragraph right under a linked headline: a teaser's standfirst."""
+    block = blocks[index]
+    return (index > 0 and not _links(block) and len(block.text.strip()) < _MAX_SUMMARY_CHARS
+            and _linked_headline(blocks[index - 1]))
+
+
+def _teaser_run_start(blocks: list[Block]) -> int:
+    start = len(blocks)
+    while start > 1 and (teaser_like(blocks[start - 1])
+                         or _summary_under_headline(blocks, start - 1)):
+        start -= 1
+    return start
+
+
+def drop_trailing_teasers(blocks: list[Block]) -> list[Block]:
+    """Cut a run of teaser blocks at the end of the text (related stories, "most read"
+    lists that slipped past the extractor), when it holds at least two linked headlines.
+    A teaser may carry a one-paragraph summary under its headline. The cut starts at the
+    first linked headline, or at the label line right above it: short unlinked lines before
+    that (the items of the article's own list, say) stay."""
+    start = _teaser_run_start(blocks)
+    first = next((i for i in range(start, len(blocks)) if _linked_headline(blocks[i])), None)
+    if first is None:
+        return blocks
+    cut = first - 1 if first > start and blocks[first - 1].kind not in LINE_BLOCKS else first
+    linked = sum(1 for block in blocks[cut:] if _linked_headline(block))
+    return blocks[:cut] if linked >= _MIN_TEASER_LINKS and cut > 0 else blocks
+
+
+def _link_list(block: Block) -> bool:
+    """A paragraph made of links (a box of links inside the article), not a list item: an
+    item of a real list is judged with its list, not alone."""
+    return (block.kind not in LINE_BLOCKS and len(_links(block)) >= _MIN_LIST_LINKS
+            and link_share(block) >= _LINK_LIST_SHARE)
+
+
+def _label(block: Block) -> bool:
+    text = block.text.strip()
+    return not _links(block) and len(text) <= _MAX_LABEL_CHARS and not _is_sentence(text)
+
+
+def drop_link_lists(blocks: list[Block]) -> list[Block]:
+    """Drop paragraphs that are boxes of links, with the short label line right above one."""
+    dropped = [_link_list(block) for block in blocks]
+    for index in range(1, len(blocks)):
+        if dropped[index] and _label(blocks[index - 1]):
+            dropped[index - 1] = True
+    kept = [block for block, drop in zip(blocks, dropped, strict=True) if not drop]
+    return kept if kept else blocks
+
+
+def drop_leading_title(blocks: list[Block], title: str | None) -> list[Block]:
+    """The headline is the title field; repeated as the first line it is not article text."""
+    if blocks and title and _words(blocks[0].text) == _words(title):
+        return blocks[1:]
+    return blocks
+
+
+def _words(text: str) -> list[str]:
+    return _WORDS.findall(text.casefold())

@@ -1,0 +1,148 @@
+"""Extraction during a capture: every captured page and PDF is read back from the record just
+written, and its text and metadata go into the package twice over: as files under
+data/extract/ (listed in manifest.json with the record each came from) and as `conversion`
+and `metadata` records in the WARC, so a WARC-only reader has them too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from warcio.exceptions import ArchiveLoadFailed
+
+from archiver.capture.results import CaptureResult, Resource
+from archiver.extract.document import Extraction
+from archiver.extract.extractor import extract_captured
+from archiver.extract.files import slug, write_new
+from archiver.extract.kinds import kind_from_type, needs_sniffing
+from archiver.extract.payload import open_record
+from archiver.package.bag import FileDigest
+from archiver.package.extraction_pool import ExtractionPool
+from archiver.settings import ExtractionSettings
+from archiver.timestamps import utc_iso
+from archiver.warc.derived_records import derived_record
+from archiver.warc.writer import RecordLocation, WarcWriter
+
+EXTRACT_DIR = "data/extract"
+WARC_DIR = "data/warc"
+
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass
+class DerivedFiles:
+    """What extraction added to a package: files, and per resource (by index) what was made
+    from it."""
+
+    files: list[FileDigest] = field(default_factory=list)
+    by_resource: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    extractions: dict[int, dict[str, Any]] = field(default_factory=dict)
+    """Per resource: the extraction's summary (title, outcome, problems…)."""
+
+
+def is_extractable(resource: Resource) -> bool:
+    """A captured response that may be a page or a PDF (redirect bodies are not)."""
+    if resource.outcome != "captured" or resource.record is None:
+        return False
+    if resource.status is not None and 300 <= resource.status < 400:
+        return False
+    return kind_from_type(resource.content_type) is not None or needs_sniffing(
+        resource.content_type)
+
+
+def extract_into_package(staging: Path, writer: WarcWriter, result: CaptureResult,
+                         settings: ExtractionSettings, *, gzip_level: int,
+                         progress: Progress | None = None,
+                         done: dict[str, Extraction] | None = None,
+                         pool: ExtractionPool | None = None) -> DerivedFiles:
+    """Extract every captured page and PDF of `result` into the package being built.
+
+    `done` holds extractions already made, by URL (a story read for its citations), so
+    they are stored rather than made again; `pool` holds those extracted in the background
+    while the capture went on."""
+    done = done or {}
+    derived = DerivedFiles()
+    wanted = [(index, resource) for index, resource in enumerate(result.resources)
+              if is_extractable(resource)]
+    if not wanted:
+        return derived
+    writer.flush()
+    (staging / EXTRACT_DIR).mkdir(parents=True, exist_ok=True)
+    for count, (index, resource) in enumerate(wanted, start=1):
+        extraction = done.get(resource.url) or _collect(staging, resource, settings, pool)
+        if extraction is not None:
+            _store(staging, writer, index, resource, extraction, derived, gzip_level)
+        if progress is not None:
+            progress(count, len(wanted), f"extracting {resource.url}")
+    return derived
+
+
+def _collect(staging: Path, resource: Resource, settings: ExtractionSettings,
+             pool: ExtractionPool | None) -> Extraction | None:
+    if pool is not None:
+        taken, extraction, failure = pool.result_for(resource)
+        if failure is not None:
+            resource.notes.append(f"text could not be extracted: {failure}")
+        if taken:
+            return extraction
+    return extract_resource(staging, resource, settings)
+
+
+def extract_resource(staging: Path, resource: Resource, settings: ExtractionSettings
+                     ) -> Extraction | None:
+    """Read a resource's record back from the package being built and extract it."""
+    ref = resource.record
+    assert ref is not None
+    warc = staging / WARC_DIR / ref.warc_file
+    try:
+        with open_record(warc, f"{WARC_DIR}/{ref.warc_file}", ref.offset) as (document, raw):
+            return extract_captured(document, raw, settings)
+    except (ArchiveLoadFailed, EOFError, ValueError) as exc:
+        # Our own record, just written: unreadable means a bug, but never lose the capture.
+        resource.notes.append(f"text could not be extracted: {exc}")
+        return None
+
+
+def _store(staging: Path, writer: WarcWriter, index: int, resource: Resource,
+           extraction: Extraction, derived: DerivedFiles, gzip_level: int) -> None:
+    stem = f"{EXTRACT_DIR}/{index + 1:05d}-{slug(resource.url)}"
+    ref = resource.record
+    assert ref is not None
+    text = extraction.text_bytes
+    created = utc_iso()
+    records = [
+        derived_record("text", text, refers_to=ref.record_id, source_url=resource.url,
+                       source_date=resource.captured_at, created=created,
+                       gzip_level=gzip_level),
+        derived_record("metadata", extraction.to_json(with_text=False),
+                       refers_to=ref.record_id, source_url=resource.url,
+                       source_date=resource.captured_at, created=created,
+                       gzip_level=gzip_level),
+    ]
+    try:
+        text_at, metadata_at = writer.write(records)
+    finally:
+        for record in records:
+            record.close()
+    json_file = _write_new(staging, f"{stem}.json", extraction.to_json())
+    text_file = _write_new(staging, f"{stem}.txt", text)
+    derived.files += [json_file, text_file]
+    derived.by_resource[index] = [
+        _entry(json_file, "extraction", metadata_at, records[1].record_id),
+        _entry(text_file, "text", text_at, records[0].record_id),
+    ]
+    derived.extractions[index] = extraction.summary()
+
+
+def _entry(file: FileDigest, kind: str, where: RecordLocation, record_id: str
+           ) -> dict[str, Any]:
+    return {"path": file.path, "kind": kind, "sha256": file.sha256,
+            "record": {"warc_file": f"{WARC_DIR}/{where.warc_file}", "record_id": record_id,
+                       "offset": where.offset}}
+
+
+def _write_new(root: Path, relative: str, data: bytes) -> FileDigest:
+    return FileDigest(relative, len(data), write_new(root / relative, data))

@@ -1,0 +1,103 @@
+"""Extraction while the capture goes on, in worker processes.
+
+A capture waits on the network most of the time and extraction is CPU work, so pages and PDFs
+are handed to a pool of processes as soon as their records are written; the package step then
+only collects the results. Small jobs never start the pool (starting it costs more than a few
+inline extractions): it starts once `POOL_AFTER` documents are waiting.
+
+Workers start from a clean server process (`forkserver`), never by forking the capture's own
+threads, and ignore Ctrl-C: the parent decides when the work stops.
+"""
+
+from __future__ import annotations
+
+import importlib
+import multiprocessing
+import os
+import signal
+import threading
+from concurrent.futures import Future, ProcessPoolExecutor
+from pathlib import Path
+
+from archiver.capture.results import Resource
+from archiver.extract.document import Extraction
+from archiver.extract.extractor import extract_captured
+from archiver.extract.payload import open_record
+from archiver.settings import ExtractionSettings
+from archiver.warc.writer import WarcWriter
+
+POOL_AFTER = 8
+"""Documents waiting before the pool is worth starting."""
+
+
+def _start_worker() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Load the extractors now, while the capture still waits on the network.
+    for module in ("archiver.extract.html", "archiver.extract.pdf"):
+        importlib.import_module(module)
+
+
+def extract_record(warc: str, name: str, offset: int,
+                   settings: ExtractionSettings) -> Extraction | None:
+    """One record's extraction (in a worker process, or inline)."""
+    with open_record(Path(warc), name, offset) as (document, raw):
+        return extract_captured(document, raw, settings)
+
+
+class ExtractionPool:
+    """Takes captured resources as they come; `result_for` gives each one's extraction."""
+
+    def __init__(self, warc_dir: Path, writer: WarcWriter, settings: ExtractionSettings,
+                 workers: int | None = None) -> None:
+        self.warc_dir = warc_dir
+        self.writer = writer
+        self.settings = settings
+        self.workers = workers if workers is not None else (os.cpu_count() or 1)
+        self._waiting: list[Resource] = []
+        self._futures: dict[str, Future[Extraction | None]] = {}
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def offer(self, resource: Resource) -> None:
+        """A resource was just captured: extract it in the background if it is a document."""
+        from archiver.package.derived import is_extractable
+
+        if self.workers < 1 or not is_extractable(resource):
+            return
+        with self._lock:
+            self._waiting.append(resource)
+            if self._pool is None and len(self._waiting) < POOL_AFTER:
+                return
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(
+                    self.workers, mp_context=multiprocessing.get_context("forkserver"),
+                    initializer=_start_worker)
+            self.writer.flush()  # the workers read the records from the file
+            for waiting in self._waiting:
+                self._submit(waiting)
+            self._waiting.clear()
+
+    def _submit(self, resource: Resource) -> None:
+        ref = resource.record
+        assert ref is not None and self._pool is not None
+        if resource.url in self._futures:
+            return
+        self._futures[resource.url] = self._pool.submit(
+            extract_record, str(self.warc_dir / ref.warc_file), f"data/warc/{ref.warc_file}",
+            ref.offset, self.settings)
+
+    def result_for(self, resource: Resource) -> tuple[bool, Extraction | None, str | None]:
+        """(whether the pool took it, its extraction, why it failed if it did)."""
+        future = self._futures.get(resource.url)
+        if future is None:
+            return False, None, None
+        try:
+            return True, future.result(), None
+        except Exception as exc:  # a worker died or a bug: the capture itself stands
+            return True, None, f"{type(exc).__name__}: {exc}"
+
+    def close(self, *, wait: bool = True) -> None:
+        """Stop the workers; `wait=False` (interrupted) drops what is still queued at once."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=wait, cancel_futures=True)
+            self._pool = None

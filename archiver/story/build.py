@@ -1,0 +1,343 @@
+"""`archiver story`: capture a story, find its citations, capture every cited source, extract
+everything, and seal one package holding the chain and a report of it.
+
+One capture job serves both phases (the story, then its citations), so connections are reused
+and nothing is fetched twice. The story must be an HTML page (or a local draft): without it
+there is nothing to chain, so that ends the run before any package is written.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from archiver.capture.job import CaptureJob, Progress
+from archiver.capture.results import CaptureResult, Resource, SourceOutcome
+from archiver.errors import EvidenceError
+from archiver.extract.document import Extraction
+from archiver.extract.extractor import extract_html_bytes, read_page
+from archiver.extract.payload import CapturedDocument, RecordPointer, open_record
+from archiver.package.build import PackageBuild, building
+from archiver.package.derived import EXTRACT_DIR, DerivedFiles, extract_resource
+from archiver.package.manifest import WARC_DIR, build_manifest
+from archiver.settings import CaptureSettings, ExtractionSettings
+from archiver.story.chain import CitedSource, chain_citations, describe_source, lead
+from archiver.story.citations import (
+    DroppedLink,
+    Selection,
+    UrlFilter,
+    citations_from_list,
+    link_target,
+    select_citations,
+)
+from archiver.story.drafts import Draft, read_draft
+from archiver.story.page_links import page_links
+from archiver.story.report import render_report
+from archiver.timestamps import utc_iso
+from archiver.warc.records import new_record_id, prepare_record, sha256_label
+
+REPORT_HTML = "data/report.html"
+REPORT_MD = "data/report.md"
+
+
+class StoryError(EvidenceError):
+    """The story itself could not be captured, or is not a page: nothing to chain (exit 1)."""
+
+
+@dataclass
+class StoryOptions:
+    """How citations are chosen."""
+
+    citations_from: list[str] | None = None
+    """The user's own list of cited URLs, instead of the story's links."""
+    include: Sequence[str] = ()
+    exclude: Sequence[str] = ()
+
+
+@dataclass
+class StoryPage:
+    """The story as read: its extraction, and where its record is."""
+
+    url: str | None
+    draft: Draft | None
+    extraction: Extraction
+    resource: Resource | None = None
+    record: dict[str, Any] | None = None
+    payload_sha256: str | None = None
+    captured_at: str | None = None
+    source: SourceOutcome | None = None
+    html: str = ""
+    """The page's markup, decoded: for the list of links left out, and why."""
+
+
+@dataclass
+class StoryResult:
+    """A sealed story package: the chain, and where the report is."""
+
+    path: Path
+    package_id: str
+    story: dict[str, Any]
+    manifest: dict[str, Any]
+    capture: CaptureResult
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def is_complete(self) -> bool:
+        """True when every cited source was captured (a 404 is captured: it is evidence)."""
+        return all(source["outcome"] != "failed" for source in self.story["sources"])
+
+    @property
+    def report_path(self) -> Path:
+        return self.path / REPORT_HTML
+
+
+@dataclass
+class StoryPlan:
+    """What `--dry-run` shows: what would be captured, and why each link was kept or not."""
+
+    story: str
+    title: str | None
+    selection: Selection
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"story": self.story, "title": self.title,
+                "citations": [c.to_dict() for c in self.selection.citations],
+                "sources": self.selection.sources,
+                "dropped": [d.to_dict() for d in self.selection.dropped]}
+
+
+def is_url(story: str) -> bool:
+    return story.strip().lower().startswith(("http://", "https://"))
+
+
+def create_story_package(story: str, output: Path, *, settings: CaptureSettings | None = None,
+                         options: StoryOptions | None = None,
+                         progress: Progress | None = None) -> StoryResult:
+    """Capture `story` (a URL or a local draft) and every source it cites into a new package.
+
+    Raises StoryError when the story cannot be captured or is not a page (no package is
+    written), OutputExistsError when `output` exists, EnvironmentFault when it cannot be
+    written. A cited source that fails is recorded, never raised.
+    """
+    settings = settings or CaptureSettings()
+    options = options or StoryOptions()
+    draft = None if is_url(story) else read_draft(Path(story))
+    with building(output, settings) as build:
+        job = build.capture_job(progress)
+        try:
+            page = _capture_story(build, job, story, draft)
+            selection = _select(page, options)
+            explain_left_out(page, selection)
+            result = job.capture(selection.sources, role="citation")
+        finally:
+            job.close()
+        return _seal_story(build, page, selection, result, settings, progress)
+
+
+def plan_story(story: str, *, settings: CaptureSettings | None = None,
+               options: StoryOptions | None = None, scratch: Path) -> StoryPlan:
+    """The citations `create_story_package` would capture, and every link left out, with why.
+
+    Only the story itself is fetched, into `scratch` (a folder that must not exist; nothing is
+    left there)."""
+    settings = settings or CaptureSettings()
+    options = options or StoryOptions()
+    draft = None if is_url(story) else read_draft(Path(story))
+    quick = dataclasses.replace(settings, requisites=False)
+    with building(scratch, quick) as build:
+        job = CaptureJob(quick, build.writer)
+        try:
+            page = _capture_story(build, job, story, draft)
+        finally:
+            job.close()
+        selection = _select(page, options)
+        explain_left_out(page, selection)
+    return StoryPlan(story, page.extraction.title, selection)
+
+
+def _capture_story(build: PackageBuild, job: CaptureJob, story: str,
+                   draft: Draft | None) -> StoryPage:
+    if draft is not None:
+        return _store_draft(build, draft)
+    outcome = job.capture([story], role="story").sources[0]
+    resource = outcome.resource
+    if not outcome.is_captured or resource is None or resource.record is None:
+        raise StoryError(f"{story}: the story could not be captured ({outcome.reason}); "
+                         "there is nothing to chain")
+    if resource.status is not None and resource.status >= 400:
+        raise StoryError(f"{story}: the server answered {resource.status}; there is no story "
+                         "to chain")
+    limits = build.settings.extraction or ExtractionSettings()
+    build.writer.flush()
+    extraction = extract_resource(build.staging, resource, limits)
+    if extraction is None or extraction.kind != "html":
+        kind = resource.content_type or "no content type"
+        raise StoryError(f"{story}: not an HTML page ({kind}); a story must be a web page or "
+                         "a local draft")
+    page = StoryPage(outcome.final_url or story, None, extraction, resource,
+                     payload_sha256=resource.payload_sha256, captured_at=resource.captured_at,
+                     source=outcome)
+    ref = resource.record
+    page.record = {"warc_file": f"{WARC_DIR}/{ref.warc_file}", "record_id": ref.record_id,
+                   "offset": ref.offset}
+    with open_record(build.staging / WARC_DIR / ref.warc_file, ref.warc_file,
+                     ref.offset) as (document, raw):
+        page.html = read_page(document, raw, limits)
+    return page
+
+
+def _store_draft(build: PackageBuild, draft: Draft) -> StoryPage:
+    """The draft, exactly as read, as a WARC `resource` record; and its extraction."""
+    digest = sha256_label(draft.sha256)
+    created = utc_iso()
+    record = prepare_record([("WARC-Type", "resource"), ("WARC-Record-ID", new_record_id()),
+                             ("WARC-Date", created), ("WARC-Target-URI", draft.target_uri),
+                             ("Content-Type", draft.content_type),
+                             ("WARC-Block-Digest", digest), ("WARC-Payload-Digest", digest)],
+                            draft.data, len(draft.data), gzip_level=build.settings.gzip_level)
+    try:
+        (where,) = build.writer.write([record])
+    finally:
+        record.close()
+    pointer = RecordPointer(f"{WARC_DIR}/{where.warc_file}", record.record_id, where.offset)
+    document = CapturedDocument(url=None, content_type=draft.content_type, file=draft.path.name,
+                                captured_at=created, payload_sha256=draft.sha256,
+                                record=pointer)
+    extraction = extract_html_bytes(draft.as_html(), document)
+    return StoryPage(None, draft, extraction, record=pointer.to_dict(),
+                     payload_sha256=draft.sha256, captured_at=created,
+                     html=draft.as_html().decode("utf-8", errors="replace"))
+
+
+def _select(page: StoryPage, options: StoryOptions) -> Selection:
+    url_filter = UrlFilter(options.include, options.exclude)
+    if options.citations_from is not None:
+        return citations_from_list(options.citations_from, url_filter)
+    links = page.extraction.details.get("links") or []
+    return select_citations(links, page.url, url_filter)
+
+
+def explain_left_out(page: StoryPage, selection: Selection) -> None:
+    """Add the page's other links to `dropped`, each with the part of the page it is in."""
+    seen = {citation.href for citation in selection.citations}
+    seen |= {link.href for link in selection.dropped}
+    for link in page_links(page.html, page.url):
+        if link.href in seen:
+            continue
+        seen.add(link.href)
+        _, reason = link_target(link.href, link.url or link.href, page.url)
+        if reason is None:
+            reason = ("not in the --citations-from list" if selection.from_list
+                      else f"outside the main text ({link.area})")
+        selection.dropped.append(DroppedLink(link.href, link.url, link.text, reason))
+
+
+def _seal_story(build: PackageBuild, page: StoryPage, selection: Selection,
+                result: CaptureResult, settings: CaptureSettings,
+                progress: Progress | None) -> StoryResult:
+    done = {page.resource.url: page.extraction} if page.resource is not None else {}
+    derived = build.extract(result, progress, done=done)
+    story_files = _store_draft_extraction(build, page) if page.draft is not None else []
+    cited = _cited_sources(result, derived, build)
+    story = _story_section(page, selection, cited, derived, result, story_files)
+    sources = ([page.source] if page.source is not None else []) + result.sources
+    combined = CaptureResult(sources, result.resources, result.started_at, result.finished_at)
+    warcs = build.close_warcs()
+    report_html, report_md = render_report(story, package_id=build.package_id, warcs=warcs,
+                                           output=build.output)
+    reports = [build.add_file(REPORT_HTML, report_html), build.add_file(REPORT_MD, report_md)]
+    story["report"] = {"html": REPORT_HTML, "markdown": REPORT_MD}
+    files = warcs + derived.files + story_files + reports
+    manifest = build_manifest(package_id=build.package_id, settings=settings,
+                              result=combined, files=files, derived=derived.by_resource)
+    manifest["story"] = story
+    build.seal(manifest, files)
+    return StoryResult(build.output, build.package_id, story, manifest, combined)
+
+
+def _store_draft_extraction(build: PackageBuild, page: StoryPage) -> list[Any]:
+    assert page.draft is not None
+    stem = f"{EXTRACT_DIR}/00000-draft-{page.draft.sha256[:12]}"
+    return [build.add_file(f"{stem}.json", page.extraction.to_json()),
+            build.add_file(f"{stem}.txt", page.extraction.text_bytes)]
+
+
+def _cited_sources(result: CaptureResult, derived: DerivedFiles,
+                   build: PackageBuild) -> dict[str, CitedSource]:
+    index_of = {id(resource): index for index, resource in enumerate(result.resources)}
+    cited: dict[str, CitedSource] = {}
+    for source in result.sources:
+        resource = source.resource
+        index = index_of.get(id(resource)) if resource is not None else None
+        extraction_path = None
+        for item in derived.by_resource.get(index, []) if index is not None else []:
+            if item["kind"] == "extraction":
+                extraction_path = item["path"]
+        extraction = _load_extraction(build, extraction_path)
+        record = None
+        if resource is not None and resource.record is not None:
+            record = {"warc_file": f"{WARC_DIR}/{resource.record.warc_file}",
+                      "record_id": resource.record.record_id,
+                      "offset": resource.record.offset}
+        key = source.url or source.requested_url
+        cited[key] = describe_source(source, extraction, extraction_path, record)
+    return cited
+
+
+def _load_extraction(build: PackageBuild, path: str | None) -> Extraction | None:
+    """The extraction stored at `path`, as an Extraction again (title, text, details)."""
+    if path is None:
+        return None
+    import json
+
+    data = json.loads((build.staging / path).read_bytes())
+    document = CapturedDocument(url=data["source"]["url"],
+                                content_type=data["source"]["content_type"])
+    extraction = Extraction(document, data["kind"], text=data.get("text") or "",
+                            metadata={"title": data.get("title"),
+                                      "published": data.get("published"),
+                                      "authors": data.get("authors") or []},
+                            details=data.get(data["kind"]) or {},
+                            problems=list(data.get("problems") or []))
+    return extraction
+
+
+def _story_section(page: StoryPage, selection: Selection, cited: dict[str, CitedSource],
+                   derived: DerivedFiles, result: CaptureResult,
+                   story_files: list[Any]) -> dict[str, Any]:
+    sources = {url: cited[url] for url in selection.sources if url in cited}
+    citations = chain_citations(selection, sources)
+    extraction = page.extraction
+    story_extraction = story_files[0].path if story_files else _extraction_path(page, derived,
+                                                                                 result)
+    return {
+        "kind": "draft" if page.draft is not None else "url",
+        "url": page.url,
+        "file": page.draft.path.name if page.draft is not None else None,
+        "title": extraction.title,
+        "published": extraction.metadata.get("published"),
+        "authors": extraction.metadata.get("authors") or [],
+        "lead": lead(extraction.text),
+        "captured_at": page.captured_at,
+        "record": page.record,
+        "payload_sha256": page.payload_sha256,
+        "extraction": story_extraction,
+        "citations_from": "list" if selection.from_list else "story",
+        "citations": citations,
+        "sources": [source.to_dict() for source in sources.values()],
+        "dropped": [link.to_dict() for link in selection.dropped],
+        "report": None,
+    }
+
+
+def _extraction_path(page: StoryPage, derived: DerivedFiles,
+                     result: CaptureResult) -> str | None:
+    for index, resource in enumerate(result.resources):
+        if page.resource is not None and resource.url == page.resource.url:
+            for item in derived.by_resource.get(index, []):
+                if item["kind"] == "extraction":
+                    return str(item["path"])
+    return None

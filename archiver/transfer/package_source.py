@@ -1,0 +1,86 @@
+"""The package an export reads: verified first (a damaged package is never exported), then
+its files listed with the SHA-256 the verification vouched for, so that the export can
+check each file again as it streams into the zip."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from archiver.errors import (
+    EvidenceError,
+    InputNotFoundError,
+    NotEvidenceError,
+    VerificationFailed,
+)
+from archiver.package.bag import MANIFEST_JSON, TAG_MANIFEST
+from archiver.transfer.layout import TAG_FILES
+from archiver.transfer.results import ExportedFile
+from archiver.verification import check
+
+Progress = Callable[[int, int, str], None]
+"""Called as an export goes on with (bytes done, bytes in all, what is being done)."""
+
+
+@dataclass
+class SourcePackage:
+    root: Path
+    manifest: dict[str, Any]
+    expected: dict[str, str]
+    """SHA-256 of every file, by its path in the package (the tag manifest: none)."""
+
+    @property
+    def tag_files(self) -> list[str]:
+        return [name for name in TAG_FILES if (self.root / name).is_file()]
+
+    @property
+    def payload_files(self) -> list[str]:
+        return sorted(path for path in self.expected if path.startswith("data/"))
+
+    @property
+    def total_size(self) -> int:
+        paths = self.tag_files + self.payload_files
+        return sum((self.root / path).stat().st_size for path in paths)
+
+    def confirm(self, path: str, written: ExportedFile) -> None:
+        """The bytes exported are the bytes verified; else the package changed meanwhile."""
+        wanted = self.expected.get(path)
+        if wanted is not None and wanted != written.sha256:
+            raise EvidenceError(f"{self.root / path}: changed while it was being exported "
+                                f"(SHA-256 expected {wanted}, found {written.sha256}); "
+                                "nothing was written")
+
+
+def verified_package(package: Path, progress: Progress | None = None) -> SourcePackage:
+    """The package at `package`, after a full verification.
+
+    Raises InputNotFoundError, NotEvidenceError (not a package directory) and
+    VerificationFailed (with every problem) for a damaged package.
+    """
+    if not package.exists():
+        raise InputNotFoundError(package, "package directory")
+    if not package.is_dir():
+        raise NotEvidenceError(package, "export takes a package directory")
+    def verifying(done: int, total: int) -> None:
+        if progress is not None:
+            progress(done, total, f"verifying {package}")
+
+    report = check(package, progress=verifying)
+    if not report.is_valid:
+        raise VerificationFailed(package, report.problems)
+    manifest: dict[str, Any] = json.loads((package / MANIFEST_JSON).read_bytes())
+    expected = {entry["path"]: entry["sha256"] for entry in manifest["files"]}
+    expected.update(_tag_digests(package))
+    return SourcePackage(package, manifest, expected)
+
+
+def _tag_digests(package: Path) -> dict[str, str]:
+    digests = {}
+    for line in (package / TAG_MANIFEST).read_text("utf-8").splitlines():
+        digest, _, path = line.partition(" ")
+        if path.strip():
+            digests[path.strip()] = digest
+    return digests

@@ -1,0 +1,43 @@
+"""What an export made: the output file and every file inside it, with its digest."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+ExportKind = Literal["wacz", "zip"]
+
+
+@dataclass(frozen=True)
+class ExportedFile:
+    """One file inside the export: its path there, its size and SHA-256 (hex)."""
+
+    path: str
+    size: int
+    sha256: str
+
+
+@dataclass
+class ExportResult:
+    """An export written in place: `path` (the .wacz or .zip), made from `package`."""
+
+    path: Path
+    kind: ExportKind
+    package: Path
+    size: int
+    files: list[ExportedFile] = field(default_factory=list)
+    records_indexed: int = 0
+    pages: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": str(self.path),
+            "kind": self.kind,
+            "package": str(self.package),
+            "size": self.size,
+            "records_indexed": self.records_indexed,
+            "pages": self.pages,
+            "files": [{"path": f.path, "size": f.size, "sha256": f.sha256}
+                      for f in self.files],
+        }

@@ -1,0 +1,78 @@
+"""What checking a WARC file, or a part of one, finds; and how the findings of two parts add
+up to those of the whole file."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Container
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from archiver.verification.pipeline import read_part
+from archiver.verification.problems import Note, Problem
+from archiver.verification.record_check import RecordChecker, RecordInfo
+from archiver.warc.reader import RecordParser
+
+
+@dataclass
+class WarcResult:
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+    found: dict[str, RecordInfo] = field(default_factory=dict)
+    records: int = 0
+    unverifiable: int = 0
+    bytes_read: int = 0
+    sha256: str | None = None
+
+    @classmethod
+    def of(cls, checker: RecordChecker, bytes_read: int) -> WarcResult:
+        return cls(checker.problems, checker.notes, checker.found, checker.records,
+                   checker.unverifiable, bytes_read)
+
+    def add(self, later: WarcResult) -> None:
+        """Add what the part of the file right after this one found, as if one reader had
+        read both (a record found in both parts is, in the end, where the later part saw it)."""
+        self.problems.extend(later.problems)
+        self.notes.extend(later.notes)
+        self.found.update(later.found)
+        self.records += later.records
+        self.unverifiable += later.unverifiable
+        self.bytes_read += later.bytes_read
+
+    def keep_found(self, wanted: Container[str]) -> None:
+        """Forget the records found that are not `wanted` (after checking for EVERY_RECORD)."""
+        self.found = {record_id: info for record_id, info in self.found.items()
+                      if record_id in wanted}
+
+
+@dataclass(frozen=True)
+class PartSpec:
+    """Which part of which gzipped WARC to check, and how: from `start` to the first of the
+    `checkpoints` where the file can be cut (see `RecordParser`), else to its end."""
+
+    path: Path
+    name: str
+    wanted: Container[str]
+    accept_dechunked: bool
+    start: int = 0
+    checkpoints: tuple[int, ...] = ()
+
+
+@dataclass
+class PartResult:
+    """What a part found, and where it stopped: a checkpoint, or None for the file's end."""
+
+    found: WarcResult
+    end: int | None
+
+
+def check_part(spec: PartSpec, *, on_checkpoint: Callable[[int, bool], object] | None = None,
+               on_read: Callable[[int], object] | None = None) -> PartResult:
+    """Check the part `spec` names; `on_checkpoint` hears whether each checkpoint passed is
+    one where the file can be cut. Raises OSError."""
+    checker = RecordChecker(spec.name, wanted=spec.wanted,
+                            accept_dechunked=spec.accept_dechunked)
+    parser = RecordParser(checker, on_checkpoint)
+    with spec.path.open("rb", buffering=0) as handle:
+        read = read_part(handle, parser, start=spec.start, checkpoints=spec.checkpoints,
+                         on_read=on_read)
+    return PartResult(WarcResult.of(checker, read), parser.stopped_at)

@@ -1,0 +1,43 @@
+"""The records that carry an extraction inside the WARC: the text as a `conversion` record and
+the metadata as a `metadata` record, each pointing at its source with WARC-Refers-To.
+
+Both get a target URI of their own (`urn:archiver:text:…`, `urn:archiver:metadata:…`) rather
+than the source's URL, so replay tools that index every record by its target URI (pywb does)
+never mistake extracted text for a capture of the page.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from archiver.warc.records import PreparedRecord, new_record_id, prepare_record, sha256_label
+
+TEXT_TYPE = "text/plain; charset=utf-8"
+METADATA_TYPE = "application/json"
+
+
+def derived_record(kind: str, body: bytes, *, refers_to: str, source_url: str | None,
+                   source_date: str | None, created: str, gzip_level: int) -> PreparedRecord:
+    """A `conversion` (kind "text") or `metadata` (kind "metadata") record about the record
+    `refers_to`."""
+    record_type, content_type = (("conversion", TEXT_TYPE) if kind == "text"
+                                 else ("metadata", METADATA_TYPE))
+    digest = sha256_label(hashlib.sha256(body).hexdigest())
+    source_uuid = refers_to.strip("<>").rsplit(":", 1)[-1]
+    return prepare_record(
+        [
+            ("WARC-Type", record_type),
+            ("WARC-Record-ID", new_record_id()),
+            ("WARC-Date", created),
+            ("WARC-Target-URI", f"urn:archiver:{kind}:{source_uuid}"),
+            ("WARC-Refers-To", refers_to),
+            ("WARC-Refers-To-Target-URI", source_url),
+            ("WARC-Refers-To-Date", source_date),
+            ("Content-Type", content_type),
+            ("WARC-Block-Digest", digest),
+            ("WARC-Payload-Digest", digest),
+        ],
+        body,
+        len(body),
+        gzip_level=gzip_level,
+    )

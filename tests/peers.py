@@ -1,0 +1,102 @@
+"""Peer tools the tests use as judges and that cannot live in archiver's own environment, set
+up on first use under .cache/peers/ (git-ignored) so the README's one test line is enough:
+
+- pywb, in a virtual environment of its own (it would replace Google's brotli with brotlipy
+  and pin shared packages; see docs/decisions.md), for `archiver replay`;
+- ReplayWeb.page's files from the npm registry, for the end-to-end test in Chromium.
+
+Each is set up once per machine (about 40 s for pywb); a failure (no network, no npm) leaves
+the tests that need it skipped, with the reason.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = ROOT / ".cache" / "peers"
+PYWB_VERSION = "2.10.0"
+RWP_PACKAGE = "replaywebpage@2.4.6"
+PYWB_VARIABLE = "ARCHIVER_PYWB_PYTHON"
+RWP_VARIABLE = "ARCHIVER_RWP_DIR"
+
+
+@contextmanager
+def _locked(name: str) -> Iterator[None]:
+    """One test process sets a peer up at a time (pytest-xdist, or two runs at once)."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with (CACHE / f"{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def _run(command: list[str], cwd: Path | None = None) -> str | None:
+    """None when it worked, else the last line it printed."""
+    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=600,
+                          check=False)
+    if done.returncode == 0:
+        return None
+    lines = (done.stderr or done.stdout).strip().splitlines()
+    return lines[-1] if lines else f"exit {done.returncode}"
+
+
+def pywb_python() -> tuple[Path | None, str]:
+    """The Python of a virtual environment with pywb, and how it was found or why not."""
+    given = os.environ.get(PYWB_VARIABLE)
+    if given:
+        return Path(given), f"{PYWB_VARIABLE}={given}"
+    venv = CACHE / f"pywb-{PYWB_VERSION}"
+    python = venv / "bin" / "python"
+    with _locked("pywb"):
+        if (venv / "ready").is_file():
+            return python, f"cached in {venv}"
+        shutil.rmtree(venv, ignore_errors=True)
+        problem = (_run([sys.executable, "-m", "venv", str(venv)])
+                   or _run([str(python), "-m", "pip", "install", "-q",
+                            f"pywb=={PYWB_VERSION}"]))
+        if problem:
+            return None, f"could not install pywb {PYWB_VERSION}: {problem}"
+        (venv / "ready").write_text(PYWB_VERSION)
+    return python, f"installed in {venv}"
+
+
+def replaywebpage_dir() -> tuple[Path | None, str]:
+    """A folder with ReplayWeb.page's ui.js and sw.js, and how it was found or why not."""
+    given = os.environ.get(RWP_VARIABLE)
+    if given:
+        return Path(given), f"{RWP_VARIABLE}={given}"
+    folder = CACHE / "replaywebpage"
+    with _locked("replaywebpage"):
+        if (folder / "package" / "ui.js").is_file():
+            return folder / "package", f"cached in {folder}"
+        npm = shutil.which("npm")
+        if npm is None:
+            return None, "npm is not installed"
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        problem = _run([npm, "pack", "--silent", RWP_PACKAGE], cwd=folder)
+        packs = sorted(folder.glob("replaywebpage-*.tgz"))
+        if problem or not packs:
+            return None, f"npm pack {RWP_PACKAGE} failed: {problem}"
+        with tarfile.open(packs[0]) as archive:
+            archive.extractall(folder, filter="data")
+    return folder / "package", f"unpacked in {folder}"
+
+
+def provide() -> dict[str, str]:
+    """Set the variables archiver and the tests read; what was done, for the report header."""
+    notes = {}
+    for variable, find in ((PYWB_VARIABLE, pywb_python), (RWP_VARIABLE, replaywebpage_dir)):
+        found, how = find()
+        if found is not None:
+            os.environ[variable] = str(found)
+        notes[variable] = how
+    return notes

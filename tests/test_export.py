@@ -1,0 +1,425 @@
+"""archiver.transfer: WACZ and zip exports that tools written by others accept (`wacz
+validate`, `wacz create`'s own index, `warcio check`, bagit-python), `archiver verify` on a
+WACZ, and archives from elsewhere treated as hostile: refused, and nothing written outside
+the target.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import stat
+import struct
+import subprocess
+import sys
+import uuid
+import warnings
+import zipfile
+import zlib
+from pathlib import Path
+from typing import Any
+
+import bagit
+import pytest
+from typer.testing import CliRunner
+
+from archiver.cli import app
+from archiver.errors import EvidenceError, NotEvidenceError, OutputExistsError
+from archiver.transfer import check_wacz, export_wacz, export_zip, unpack_archive
+from archiver.transfer.surt import surt
+from tests.conftest import assert_standard_tools_accept, warcio_check
+
+WACZ_TOOL = Path(sys.executable).parent / "wacz"
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def wacz_validate(path: Path) -> str:
+    """`wacz validate -f` (py-wacz); it exits 1 and prints "Validation failed" on failure."""
+    if not WACZ_TOOL.exists():
+        pytest.skip("py-wacz (the [test] extra) provides `wacz validate`")
+    done = subprocess.run([str(WACZ_TOOL), "validate", "-f", str(path)], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Validation succeeded" in done.stdout, done.stdout
+    return done.stdout
+
+
+def tree(root: Path) -> list[str]:
+    return sorted(str(path.relative_to(root)) for path in root.rglob("*"))
+
+
+@pytest.fixture(scope="module")
+def wacz_file(sample_package: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("wacz") / "sample.wacz"
+    export_wacz(sample_package, out)
+    return out
+
+
+def read_members(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def rewrite(source: Path, target: Path, changes: dict[str, bytes | None]) -> Path:
+    """A copy of the zip `source` with entries replaced (or, for None, left out)."""
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w") as new:
+        for info in old.infolist():
+            if info.filename in changes:
+                data = changes[info.filename]
+                if data is not None:
+                    new.writestr(info, data)
+            else:
+                new.writestr(info, old.read(info))
+    return target
+
+
+def reseal(datapackage: dict[str, Any]) -> dict[str, bytes | None]:
+    """datapackage.json and a datapackage-digest.json that vouches for it."""
+    data = json.dumps(datapackage).encode()
+    digest = {"path": "datapackage.json", "hash": "sha256:" + hashlib.sha256(data).hexdigest()}
+    return {"datapackage.json": data, "datapackage-digest.json": json.dumps(digest).encode()}
+
+
+# -- the WACZ export ------------------------------------------------------------------------------
+
+
+def test_wacz_export_passes_wacz_validate(wacz_file: Path) -> None:
+    wacz_validate(wacz_file)
+
+
+def test_wacz_warcs_are_stored_and_pass_warcio_check(wacz_file: Path, tmp_path: Path) -> None:
+    with zipfile.ZipFile(wacz_file) as archive:
+        warcs = [info for info in archive.infolist() if info.filename.startswith("archive/")]
+        assert warcs
+        for info in warcs:
+            assert info.compress_type == zipfile.ZIP_STORED, info.filename
+            unpacked = tmp_path / Path(info.filename).name
+            unpacked.write_bytes(archive.read(info))
+            code, report = warcio_check(unpacked)
+            assert code == 0, report
+            assert report.count("digest pass") == report.count(" offset "), report
+
+
+def test_wacz_lists_every_file_with_its_digest(wacz_file: Path, sample_package: Path) -> None:
+    members = read_members(wacz_file)
+    datapackage = json.loads(members["datapackage.json"])
+    assert datapackage["profile"] == "data-package" and datapackage["wacz_version"] == "1.1.1"
+    listed = {r["path"]: r for r in datapackage["resources"]}
+    assert set(listed) == set(members) - {"datapackage.json", "datapackage-digest.json"}
+    for path, resource in listed.items():
+        assert resource["hash"] == "sha256:" + hashlib.sha256(members[path]).hexdigest()
+        assert resource["bytes"] == len(members[path])
+    digest = json.loads(members["datapackage-digest.json"])
+    assert digest["hash"] == "sha256:" + hashlib.sha256(members["datapackage.json"]).hexdigest()
+    # archiver's own record travels inside, byte for byte
+    assert members["archiver/manifest.json"] == (sample_package / "manifest.json").read_bytes()
+    extracts = sorted((sample_package / "data" / "extract").iterdir())
+    assert extracts
+    for extract in extracts:
+        assert members[f"extract/{extract.name}"] == extract.read_bytes()
+        assert listed[f"extract/{extract.name}"]["archiver_path"] == f"data/extract/{extract.name}"
+
+
+def test_wacz_pages_are_the_captured_sources(wacz_file: Path, sample_package: Path) -> None:
+    lines = read_members(wacz_file)["pages/pages.jsonl"].decode().splitlines()
+    header, pages = json.loads(lines[0]), [json.loads(line) for line in lines[1:]]
+    assert header["format"] == "json-pages-1.0"
+    manifest = json.loads((sample_package / "manifest.json").read_bytes())
+    captured = [s["url"] for s in manifest["sources"] if s["outcome"] == "captured"]
+    assert [page["url"] for page in pages] == list(dict.fromkeys(captured))
+    assert all(page["ts"].endswith("Z") and page["id"] for page in pages)
+    story = pages[0]
+    assert story["title"].startswith("Harrow Point")  # from data/extract/*.json
+
+
+def test_wacz_index_agrees_with_py_wacz(wacz_file: Path, tmp_path: Path) -> None:
+    """Our CDXJ lines carry the same keys, offsets and lengths as `wacz create` writes for
+    the same WARC (py-wacz also indexes archiver's urn: metadata records; we do not)."""
+    if not WACZ_TOOL.exists():
+        pytest.skip("py-wacz (the [test] extra) provides `wacz create`")
+    members = read_members(wacz_file)
+    ours = members["indexes/index.cdx"].decode().splitlines()
+    assert ours == sorted(ours)
+    warcs = [name for name in members if name.startswith("archive/")]
+    for name in warcs:
+        (tmp_path / Path(name).name).write_bytes(members[name])
+    reference = tmp_path / "reference.wacz"
+    subprocess.run([str(WACZ_TOOL), "create", "-o", str(reference),
+                    *[str(tmp_path / Path(name).name) for name in warcs]],
+                   check=True, capture_output=True, timeout=120)
+    with zipfile.ZipFile(reference) as archive:
+        theirs = zlib.decompress(archive.read("indexes/index.cdx.gz"), 31).decode().splitlines()
+
+    def fields(line: str) -> tuple[str, str, str, str, str, str | None]:
+        key, stamp, data = line.split(" ", 2)
+        record = json.loads(data)
+        return (key, stamp, record["offset"], record["length"], record["filename"],
+                record.get("status"))
+
+    assert {fields(line) for line in ours} == {
+        fields(line) for line in theirs if not line.startswith("urn:")}
+    assert not any("urn:archiver" in line for line in ours)
+
+
+@pytest.mark.parametrize("url", [
+    "https://www.Example.org:443/A/b/?z=1&a=2#top", "http://127.0.0.1:8080/",
+    "http://example.com/a%20b/c%2fd?x=%41&y", "https://www2.example.com/x/?b=&a",
+    "http://user:pw@example.com:80/p", "http://example.com/caf%C3%A9", "http://[::1]:8000/x",
+    "http://EXAMPLE.com./x", "http://example.com/%7Euser/", "https://example.com/a+b?q=a+b&r=%2B",
+])
+def test_surt_keys_are_pywbs(url: str) -> None:
+    reference = pytest.importorskip("surt", reason="surt comes with py-wacz (the [test] extra)")
+    assert surt(url) == reference.surt(url)
+
+
+def test_archiver_verify_accepts_an_intact_wacz(wacz_file: Path) -> None:
+    report = check_wacz(wacz_file)
+    assert report.is_valid, [str(p) for p in report.problems]
+    assert report.records_checked > 10 and report.kind == "wacz"
+    code, stdout, _ = run("verify", str(wacz_file))
+    assert code == 0 and "intact (wacz;" in stdout
+
+
+def test_verify_names_a_damaged_warc_inside_a_wacz(wacz_file: Path, tmp_path: Path) -> None:
+    members = read_members(wacz_file)
+    name = next(name for name in members if name.startswith("archive/"))
+    damaged = bytearray(members[name])
+    damaged[len(damaged) // 2] ^= 0x01
+    copy = rewrite(wacz_file, tmp_path / "damaged.wacz", {name: bytes(damaged)})
+    code, stdout, _ = run("verify", str(copy))
+    assert code == 1 and "DAMAGED" in stdout
+    report = check_wacz(copy)
+    codes = {problem.code for problem in report.problems}
+    assert "file-digest-mismatch" in codes
+    assert all(problem.path in (name, "archiver/manifest.json") for problem in report.problems)
+    mismatch = next(p for p in report.problems if p.code == "file-digest-mismatch")
+    assert mismatch.expected and mismatch.found and mismatch.expected != mismatch.found
+
+
+def test_verify_checks_the_archiver_manifest_inside(wacz_file: Path, tmp_path: Path) -> None:
+    members = read_members(wacz_file)
+    manifest = json.loads(members["archiver/manifest.json"])
+    manifest["sources"][0]["record"]["offset"] += 1
+    changed = json.dumps(manifest, indent=2).encode()
+    datapackage = json.loads(members["datapackage.json"])
+    for resource in datapackage["resources"]:
+        if resource["path"] == "archiver/manifest.json":
+            resource["hash"] = "sha256:" + hashlib.sha256(changed).hexdigest()
+            resource["bytes"] = len(changed)
+    copy = rewrite(wacz_file, tmp_path / "claims.wacz",
+                   {"archiver/manifest.json": changed, **reseal(datapackage)})
+    report = check_wacz(copy)
+    assert [(p.code, p.path) for p in report.problems] == [
+        ("manifest-record-offset", "archiver/manifest.json")], report.problems
+
+
+def test_verify_catches_a_datapackage_changed_behind_its_digest(wacz_file: Path,
+                                                                tmp_path: Path) -> None:
+    members = read_members(wacz_file)
+    datapackage = json.loads(members["datapackage.json"])
+    datapackage["title"] = "edited"
+    copy = rewrite(wacz_file, tmp_path / "edited.wacz",
+                   {"datapackage.json": json.dumps(datapackage).encode()})
+    report = check_wacz(copy)
+    assert [p.code for p in report.problems] == ["file-digest-mismatch"]
+    assert report.problems[0].path == "datapackage.json"
+
+
+# -- the zip export -------------------------------------------------------------------------------
+
+
+def test_zip_export_unzips_to_a_bag_that_standard_tools_accept(sample_package: Path,
+                                                               tmp_path: Path) -> None:
+    out = tmp_path / "mail" / "evidence.zip"
+    result = export_zip(sample_package, out)
+    assert result.path == out and out.is_file()
+    with zipfile.ZipFile(out) as archive:
+        for info in archive.infolist():
+            assert info.filename.startswith(f"{sample_package.name}/")
+            if info.filename.endswith(".warc.gz"):
+                assert info.compress_type == zipfile.ZIP_STORED
+        archive.extractall(tmp_path / "unzipped")
+    bag = tmp_path / "unzipped" / sample_package.name
+    bagit.Bag(str(bag)).validate()
+    assert_standard_tools_accept(bag)
+    code, stdout, _ = run("verify", str(bag))
+    assert code == 0, stdout
+    assert unpack_archive(out, tmp_path / "imported") == tmp_path / "imported" / bag.name
+
+
+def test_cli_export_writes_both_and_reports_json(sample_package: Path, tmp_path: Path) -> None:
+    code, stdout, stderr = run("export", str(sample_package), "--wacz", str(tmp_path / "a.wacz"),
+                               "--zip", str(tmp_path / "a.zip"), "--json")
+    assert code == 0, stderr
+    results = json.loads(stdout)
+    assert [r["kind"] for r in results] == ["wacz", "zip"]
+    assert results[0]["pages"] >= 1 and results[0]["records_indexed"] >= 1
+    assert tree(tmp_path) == ["a.wacz", "a.zip"]  # no partial file left beside them
+
+
+def test_export_refuses_an_existing_output(sample_package: Path, tmp_path: Path) -> None:
+    out = tmp_path / "taken.wacz"
+    out.write_bytes(b"keep me")
+    code, _, stderr = run("export", str(sample_package), "--wacz", str(out))
+    assert code == 2 and "already exists" in stderr and stderr.count("\n") == 1
+    assert out.read_bytes() == b"keep me"
+    with pytest.raises(OutputExistsError):
+        export_zip(sample_package, out)
+
+
+def test_export_refuses_a_damaged_package(sample_package: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "pkg"
+    shutil.copytree(sample_package, copy)
+    warc = next((copy / "data" / "warc").iterdir())
+    data = bytearray(warc.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    warc.write_bytes(bytes(data))
+    code, stdout, stderr = run("export", str(copy), "--wacz", str(tmp_path / "out.wacz"))
+    assert code == 1 and stdout == ""
+    assert "not exported" in stderr and warc.name in stderr
+    assert tree(tmp_path) == sorted(["pkg", *(f"pkg/{p}" for p in tree(copy))])
+
+
+def test_a_failed_export_leaves_nothing(sample_package: Path, tmp_path: Path) -> None:
+    def interrupt(done: int, total: int, what: str) -> None:
+        if what.startswith("data/"):
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        export_wacz(sample_package, tmp_path / "out.wacz", progress=interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        export_zip(sample_package, tmp_path / "out.zip", progress=interrupt)
+    assert tree(tmp_path) == []
+
+
+def test_export_takes_a_package_directory(wacz_file: Path, tmp_path: Path) -> None:
+    code, _, stderr = run("export", str(wacz_file), "--zip", str(tmp_path / "x.zip"))
+    assert code == 2 and "package directory" in stderr
+    code, _, stderr = run("export", str(tmp_path))
+    assert code == 2 and "--wacz" in stderr
+
+
+# -- archives from elsewhere ----------------------------------------------------------------------
+
+
+def hostile_zip(path: Path, entries: list[tuple[zipfile.ZipInfo | str, bytes]]) -> Path:
+    with warnings.catch_warnings(), zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        warnings.simplefilter("ignore")  # zipfile warns of the duplicate names we want
+        for info, data in entries:
+            archive.writestr(info, data)
+    return path
+
+
+def symlink_entry(name: str) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name)
+    info.external_attr = (stat.S_IFLNK | 0o777) << 16
+    return info
+
+
+def with_datapackage(entries: list[tuple[zipfile.ZipInfo | str, bytes]]
+                     ) -> list[tuple[zipfile.ZipInfo | str, bytes]]:
+    """The entries plus a datapackage.json listing them, so only their own fault remains."""
+    resources = [{"name": "x", "path": info if isinstance(info, str) else info.filename,
+                  "hash": "sha256:" + hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+                 for info, data in entries]
+    document = {"profile": "data-package", "wacz_version": "1.1.1", "resources": resources}
+    return [*entries, ("datapackage.json", json.dumps(document).encode())]
+
+
+def declare_size(path: Path, name: str, size: int) -> None:
+    """Make the entry `name` declare `size` bytes, in its local and central headers alike."""
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo(name)
+    struct.pack_into("<I", data, info.header_offset + 22, size)
+    position = data.find(b"PK\x01\x02")
+    while position >= 0:
+        name_length = struct.unpack_from("<H", data, position + 28)[0]
+        if data[position + 46:position + 46 + name_length] == name.encode():
+            struct.pack_into("<I", data, position + 24, size)
+        position = data.find(b"PK\x01\x02", position + 4)
+    path.write_bytes(bytes(data))
+
+
+ESCAPE = f"archiver-test-escape-{uuid.uuid4().hex[:8]}"
+
+HOSTILE: dict[str, tuple[str, list[tuple[zipfile.ZipInfo | str, bytes]]]] = {
+    "absolute": ("zip-entry-unsafe-path", [(f"/tmp/{ESCAPE}", b"owned")]),
+    "dot-dot": ("zip-entry-unsafe-path", [(f"pages/../../{ESCAPE}", b"owned")]),
+    "backslash": ("zip-entry-unsafe-path", [(f"..\\{ESCAPE}", b"owned")]),
+    "symlink": ("zip-entry-link", [(symlink_entry("archive/link"), b"/etc/passwd")]),
+    "duplicate": ("zip-entry-duplicate", [("pages/pages.jsonl", b"{}"),
+                                          ("pages/pages.jsonl", b"[]")]),
+    "case-duplicate": ("zip-entry-duplicate", [("pages/a.jsonl", b"{}"),
+                                               ("pages/A.jsonl", b"[]")]),
+    "ratio-bomb": ("zip-bomb", [("archive/zeros.warc", bytes(8 * 1024 * 1024))]),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(HOSTILE))
+def test_hostile_archives_are_refused(kind: str, tmp_path: Path) -> None:
+    code, entries = HOSTILE[kind]
+    source = hostile_zip(tmp_path / f"{kind}.wacz", with_datapackage(entries))
+    before = tree(tmp_path)
+    with pytest.raises(EvidenceError) as refused:
+        unpack_archive(source, tmp_path / "target")
+    message = str(refused.value)
+    assert "\n" not in message and message.startswith(f"{source}: refused: ")
+    assert f"[{code}]" in message
+    assert tree(tmp_path) == before  # not even the target or a staging directory
+    assert not Path("/tmp", ESCAPE).exists() and not (tmp_path.parent / ESCAPE).exists()
+    exit_code, stdout, _ = run("verify", str(source))
+    assert exit_code == 1 and f"[{code}]" in stdout
+
+
+def test_an_entry_that_inflates_past_its_declared_size_is_refused(tmp_path: Path) -> None:
+    source = hostile_zip(tmp_path / "bomb.wacz",
+                         with_datapackage([("archive/big.warc", b"W" * 5_000_000)]))
+    declare_size(source, "archive/big.warc", 1000)
+    with pytest.raises(EvidenceError) as refused:
+        unpack_archive(source, tmp_path / "target")
+    assert "[zip-entry-corrupt]" in str(refused.value) and "declares" in str(refused.value)
+    assert tree(tmp_path) == ["bomb.wacz"]
+    code, stdout, _ = run("verify", str(source))
+    assert code == 1 and "archive/big.warc" in stdout
+
+
+def test_a_wacz_with_a_wrong_digest_is_refused(wacz_file: Path, tmp_path: Path) -> None:
+    members = read_members(wacz_file)
+    datapackage = json.loads(members["datapackage.json"])
+    pages = next(r for r in datapackage["resources"] if r["path"] == "pages/pages.jsonl")
+    pages["hash"] = "sha256:" + "0" * 64
+    source = rewrite(wacz_file, tmp_path / "wrong.wacz", reseal(datapackage))
+    with pytest.raises(EvidenceError) as refused:
+        unpack_archive(source, tmp_path / "target")
+    assert "pages/pages.jsonl" in str(refused.value)
+    assert "[file-digest-mismatch]" in str(refused.value)
+    assert tree(tmp_path) == ["wrong.wacz"]
+    code, stdout, _ = run("verify", str(source))
+    assert code == 1 and "pages/pages.jsonl" in stdout and "0000000000" in stdout
+
+
+def test_a_wacz_without_datapackage_is_not_a_wacz(wacz_file: Path, tmp_path: Path) -> None:
+    source = rewrite(wacz_file, tmp_path / "bare.wacz", {"datapackage.json": None})
+    code, _, stderr = run("verify", str(source))
+    assert code == 2 and "without datapackage.json" in stderr and stderr.count("\n") == 1
+    with pytest.raises(NotEvidenceError):
+        unpack_archive(source, tmp_path / "target")
+    garbage = tmp_path / "garbage.wacz"
+    garbage.write_bytes(b"not a zip at all")
+    code, _, stderr = run("verify", str(garbage))
+    assert code == 2 and "not a zip" in stderr
+    assert tree(tmp_path) == ["bare.wacz", "garbage.wacz"]
+
+
+def test_unpack_serves_a_wacz_whole(wacz_file: Path, tmp_path: Path) -> None:
+    root = unpack_archive(wacz_file, tmp_path / "served")
+    assert root == tmp_path / "served"
+    assert (root / "datapackage.json").is_file() and (root / "indexes" / "index.cdx").is_file()
+    with pytest.raises(OutputExistsError):
+        unpack_archive(wacz_file, root)
