@@ -31,9 +31,11 @@ from archiver.errors import ArchiverError, EnvironmentFault, NotEvidenceError
 from archiver.package.build import create_package
 from archiver.replay import ReplayEngineMissing, ReplayServer, start_replay
 from archiver.replay.catalogue import Entry
-from archiver.replay.collection import unpack_wacz
+from archiver.replay.collection import open_collection
 from archiver.replay.engine import PYTHON_VARIABLE, find_pywb_python
 from archiver.replay.index_page import render_index
+from archiver.transfer import export_wacz
+from archiver.transfer.unpack import ArchiveRefused
 from tests.conftest import Captured, fast_settings
 from tests.server import (
     DEAD_LINK_PATH,
@@ -215,9 +217,7 @@ def test_a_bare_warc_and_a_wacz_replay_too(stopped_origin: Replayed, tmp_path: P
     (warc,) = sorted((package / "data" / "warc").glob("*.warc.gz"))
     if kind == "wacz":
         source = tmp_path / "story.wacz"
-        with zipfile.ZipFile(source, "w") as archive:
-            archive.write(warc, f"archive/{warc.name}")
-            archive.writestr("datapackage.json", "{}")
+        export_wacz(package, source)
     else:
         source = warc
     report = stopped_origin.origin.url(REPORT_PATH)
@@ -281,9 +281,9 @@ def test_wacz_members_are_never_used_as_paths(tmp_path: Path) -> None:
         archive.writestr("/abs/archive/x.warc", b"bad")
         archive.writestr("archive/sub/deeper.warc", b"bad")
         archive.writestr("archive/.hidden.warc", b"bad")
-    target = unpack_wacz(source, tmp_path / "out")
-    assert sorted(p.name for p in target.iterdir()) == ["good.warc.gz"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["hostile.wacz", "out"]
+    with pytest.raises(ArchiveRefused):
+        open_collection(source, tmp_path / "out")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hostile.wacz"]
 
 
 def test_what_is_not_evidence_is_a_usage_error(tmp_path: Path) -> None:

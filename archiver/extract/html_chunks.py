@@ -8,17 +8,22 @@ chunks of one article are found, their content is moved into the first before ex
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 
 import lxml.etree
 import lxml.html
 
-# Containers named as article bodies (the usual class names and schema.org's itemprop).
-_BODY_XPATH = lxml.etree.XPath(
-    "//*[self::div or self::section or self::article]"
-    "[@itemprop='articleBody' or re:test(@class,"
-    " '(^|[\\s_-])(article|entry|post|story)(-|_|__)?(body|content|text)([\\s_-]|$)', 'i')]",
-    namespaces={"re": "http://exslt.org/regular-expressions"},
+# Containers named as article bodies (the usual class names and schema.org's itemprop). The
+# XPath only preselects (plain substring tests run at C speed on every element); _BODY_CLASS
+# decides.
+_CANDIDATES = lxml.etree.XPath(
+    "//*[self::div or self::section or self::article][@itemprop='articleBody'"
+    " or contains(@class, 'ody') or contains(@class, 'ontent') or contains(@class, 'ext')]"
+)
+_BODY_CLASS = re.compile(
+    r"(?:^|[\s_-])(?:article|entry|post|story)(?:-|_|__)?(?:body|content|text)(?:[\s_-]|$)",
+    re.IGNORECASE,
 )
 # A chunk is a run of real paragraphs, not a caption or a teaser.
 MIN_CHUNK_CHARS = 200
@@ -40,13 +45,17 @@ def _close_together(chunks: list[lxml.html.HtmlElement]) -> bool:
     return all(first.intersection(_ancestors(chunk)) for chunk in chunks[1:])
 
 
+def _is_body(elem: lxml.html.HtmlElement) -> bool:
+    return elem.get("itemprop") == "articleBody" or bool(_BODY_CLASS.search(elem.get("class", "")))
+
+
 def _chunk_groups(tree: lxml.html.HtmlElement) -> list[list[lxml.html.HtmlElement]]:
     groups: dict[tuple[str, str, str], list[lxml.html.HtmlElement]] = defaultdict(list)
-    found = _BODY_XPATH(tree)
-    members = set(found) if isinstance(found, list) else set()
-    for elem in found if isinstance(found, list) else []:
-        if not isinstance(elem, lxml.html.HtmlElement):
-            continue
+    found = _CANDIDATES(tree)
+    bodies = [elem for elem in (found if isinstance(found, list) else [])
+              if isinstance(elem, lxml.html.HtmlElement) and _is_body(elem)]
+    members = set(bodies)
+    for elem in bodies:
         if any(ancestor in members for ancestor in elem.iterancestors()):
             continue  # nested in another candidate: moves with it
         key = (str(elem.tag), elem.get("class") or "", elem.get("itemprop") or "")

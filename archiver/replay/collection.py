@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
-import zipfile
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Literal
 
 from archiver.errors import EnvironmentFault, InputNotFoundError, NotEvidenceError
+from archiver.transfer.unpack import unpack_archive
 from archiver.warc.members import looks_like_warc
 
 InputKind = Literal["package", "warc", "wacz"]
@@ -37,7 +36,7 @@ def open_collection(path: Path, scratch: Path) -> Collection:
         return _package(path)
     head = _head(path)
     if head.startswith(ZIP_MAGIC):
-        return _wacz(path, unpack_wacz(path, scratch))
+        return _wacz(path, unpack_archive(path, scratch))
     if path.name.lower().endswith(WARC_SUFFIXES) or looks_like_warc(head):
         resolved = path.resolve()
         return Collection("warc", path, (resolved,), resolved.parent)
@@ -55,10 +54,12 @@ def _package(path: Path) -> Collection:
 
 
 def _wacz(path: Path, unpacked: Path) -> Collection:
-    warcs = _warcs_in(unpacked)
+    """The WACZ was unpacked with every check an archive from elsewhere needs (paths, links,
+    sizes, every digest of its datapackage.json): see archiver.transfer.unpack."""
+    warcs = _warcs_in(unpacked / "archive")
     if not warcs:
         raise NotEvidenceError(path, "a zip file with no WARC under archive/")
-    return Collection("wacz", path, warcs, unpacked)
+    return Collection("wacz", path, warcs, unpacked / "archive")
 
 
 def _warcs_in(directory: Path) -> tuple[Path, ...]:
@@ -74,35 +75,3 @@ def _head(path: Path) -> bytes:
             return handle.read(SNIFF_BYTES)
     except OSError as error:
         raise EnvironmentFault.from_os_error(error, path) from error
-
-
-def unpack_wacz(src: Path, target: Path) -> Path:
-    """Copy the WARCs of the WACZ `src` (its archive/*.warc[.gz]) into the new directory
-    `target` and return it. Read-only on `src`.
-
-    The archive may come from anyone, so a member's name is never used as a path: only WARCs
-    directly under archive/ with a plain file name are taken, each once. (A stand-in for
-    archiver.transfer's general `unpack_archive`, which can replace it.)
-    """
-    target.mkdir()
-    try:
-        with zipfile.ZipFile(src) as archive:
-            for info in archive.infolist():
-                name = _safe_warc_name(info)
-                if name is None or (target / name).exists():
-                    continue
-                with archive.open(info) as member, (target / name).open("xb") as out:
-                    shutil.copyfileobj(member, out, 1024 * 1024)
-    except zipfile.BadZipFile as error:
-        raise NotEvidenceError(src, f"not a readable WACZ: {error}") from error
-    return target
-
-
-def _safe_warc_name(info: zipfile.ZipInfo) -> str | None:
-    parts = PurePosixPath(info.filename).parts
-    if info.is_dir() or len(parts) != 2 or parts[0] != "archive":
-        return None
-    name = parts[1]
-    if name.startswith(".") or "\\" in name or not name.lower().endswith(WARC_SUFFIXES):
-        return None
-    return name

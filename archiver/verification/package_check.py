@@ -1,6 +1,10 @@
 """Check an evidence package, cheap phases first: structure, completeness, manifest.json;
 then fixity (every file read once, every WARC record checked in the same pass); then every
-record manifest.json points at."""
+record manifest.json points at.
+
+The first WARC's check starts before manifest.json is read: a large WARC is checked in
+other processes, which work while this one reads and judges manifest.json (they remember
+every record, and keep those manifest.json points at once it has been read)."""
 
 from __future__ import annotations
 
@@ -26,7 +30,7 @@ from archiver.verification.manifest_check import (
 from archiver.verification.pipeline import ByteCounter, Progress
 from archiver.verification.problems import Problem, VerificationReport
 from archiver.verification.record_check import MEMBER_DAMAGE, RecordInfo
-from archiver.verification.warc_check import check_warc_file, has_warc_name
+from archiver.verification.warc_check import WarcCheck, has_warc_name
 
 READ_BLOCK = 1024 * 1024
 
@@ -50,8 +54,13 @@ class PackageCheck:
         self.report.files_checked += len(self.bag.tag_data)
         self.report.extend(check_structure(self.bag))
         self.report.extend(check_completeness(self.bag))
-        self._check_manifest_json()
-        self._check_fixity()
+        early = self._start_first_warc()
+        try:
+            self._check_manifest_json()
+            self._check_fixity(early)
+        finally:
+            if early is not None:
+                early.close()
         self.report.bytes_read = self.read.done
         self._check_listing()
         missing = {path for path in self._listed_payload() if path not in self.bag.sizes}
@@ -75,7 +84,25 @@ class PackageCheck:
     def _listed_payload(self) -> dict[str, str]:
         return self.bag.payload.entries if self.bag.payload is not None else {}
 
-    def _check_fixity(self) -> None:
+    def _is_warc(self, path: str) -> bool:
+        return (has_warc_name(path) and path.startswith("data/warc/")
+                and self.bag.payload is not None and path in self.bag.payload.entries
+                and path in self.bag.sizes)
+
+    def _start_first_warc(self) -> WarcCheck | None:
+        payload = self.bag.payload
+        for path in sorted(payload.entries if payload is not None else ()):
+            if self._is_warc(path):
+                with os_errors(self.bag.root / path):
+                    return self._warc_check(path, None)
+        return None
+
+    def _warc_check(self, path: str, wanted: frozenset[str] | None) -> WarcCheck:
+        # Our own WARCs always digest the payload as stored: no de-chunked second chance.
+        return WarcCheck(self.bag.root / path, path, wanted=wanted, accept_dechunked=False,
+                         hash_file=True, on_read=self.read)
+
+    def _check_fixity(self, early: WarcCheck | None) -> None:
         tags = self.bag.tags
         for path in sorted(tags.entries if tags is not None else ()):
             if path in self.bag.sizes and path not in self.bag.computed:
@@ -89,8 +116,8 @@ class PackageCheck:
         for path in sorted(payload.entries if payload is not None else ()):
             if payload is None or path not in self.bag.sizes:
                 continue  # reported as missing
-            if has_warc_name(path) and path.startswith("data/warc/"):
-                self._check_warc(path, frozenset(wanted.get(path, ())))
+            if self._is_warc(path):
+                self._check_warc(path, frozenset(wanted.get(path, ())), early)
             else:
                 self.bag.computed[path] = self._hash(path)
             self._judge_payload_file(path, payload)
@@ -105,11 +132,14 @@ class PackageCheck:
         self.report.files_checked += 1
         return digest.hexdigest()
 
-    def _check_warc(self, path: str, wanted: frozenset[str]) -> None:
-        # Our own WARCs always digest the payload as stored: no de-chunked second chance.
-        with os_errors(self.bag.root / path):
-            result = check_warc_file(self.bag.root / path, path, wanted=wanted,
-                                     accept_dechunked=False, hash_file=True, on_read=self.read)
+    def _check_warc(self, path: str, wanted: frozenset[str], early: WarcCheck | None) -> None:
+        file = self.bag.root / path
+        with os_errors(file):
+            if early is not None and early.path == file:
+                result = early.result(wanted)
+            else:
+                with self._warc_check(path, wanted) as check:
+                    result = check.result()
         self.report.files_checked += 1
         self.report.records_checked += result.records
         self.report.unverifiable_records += result.unverifiable

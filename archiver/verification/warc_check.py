@@ -48,6 +48,7 @@ class WarcCheck:
                  accept_dechunked: bool = True, hash_file: bool = False,
                  on_read: Callable[[int], object] | None = None,
                  split_min_bytes: int | None = None) -> None:
+        self.path = path
         self._spec = PartSpec(path, name, EVERY_RECORD if wanted is None else wanted,
                               accept_dechunked)
         self._hash_file = hash_file
