@@ -2,7 +2,10 @@
 
     import archiver
     result = archiver.create_package(["https://example.org/report.pdf"], Path("evidence/r1"))
+    story = archiver.create_story_package("https://example.org/story", Path("evidence/s1"))
     report = archiver.check(Path("evidence/r1"))
+    for page in archiver.extract(Path("evidence/s1")):
+        print(page.source.url, page.title)
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from archiver.capture.results import CaptureResult, Resource, SourceOutcome
     from archiver.errors import (
+        ArchiveRefused,
         ArchiverError,
         ArchiverUsageError,
         CaptureError,
@@ -24,8 +28,14 @@ if TYPE_CHECKING:
         OutputExistsError,
         VerificationFailed,
     )
+    from archiver.extract.api import ExtractionRun, extract
+    from archiver.extract.document import Extraction
     from archiver.package.build import PackageResult, create_package
-    from archiver.settings import CaptureSettings
+    from archiver.replay import ReplayServer, start_replay
+    from archiver.settings import CaptureSettings, ExtractionSettings
+    from archiver.story.build import StoryOptions, StoryResult, create_story_package
+    from archiver.transfer import ExportResult, export_wacz, export_zip
+    from archiver.transfer.unpack import unpack_archive
     from archiver.verification import Problem, VerificationReport, check, is_valid, verify
 
 # Names load on first use (PEP 562), so `archiver --help` or `archiver verify` do not pay for
@@ -37,6 +47,19 @@ _HOMES = {
     "PackageResult": "archiver.package.build",
     "create_package": "archiver.package.build",
     "CaptureSettings": "archiver.settings",
+    "ExtractionSettings": "archiver.settings",
+    "Extraction": "archiver.extract.document",
+    "ExtractionRun": "archiver.extract.api",
+    "extract": "archiver.extract.api",
+    "StoryOptions": "archiver.story.build",
+    "StoryResult": "archiver.story.build",
+    "create_story_package": "archiver.story.build",
+    "ExportResult": "archiver.transfer",
+    "export_wacz": "archiver.transfer",
+    "export_zip": "archiver.transfer",
+    "unpack_archive": "archiver.transfer.unpack",
+    "ReplayServer": "archiver.replay",
+    "start_replay": "archiver.replay",
     "Problem": "archiver.verification",
     "VerificationReport": "archiver.verification",
     "check": "archiver.verification",
@@ -44,8 +67,9 @@ _HOMES = {
     "verify": "archiver.verification",
 }
 _HOMES.update(dict.fromkeys(
-    ["ArchiverError", "ArchiverUsageError", "CaptureError", "EnvironmentFault", "EvidenceError",
-     "InputNotFoundError", "NotEvidenceError", "OutputExistsError", "VerificationFailed"],
+    ["ArchiveRefused", "ArchiverError", "ArchiverUsageError", "CaptureError", "EnvironmentFault",
+     "EvidenceError", "InputNotFoundError", "NotEvidenceError", "OutputExistsError",
+     "VerificationFailed"],
     "archiver.errors"))
 
 
@@ -61,6 +85,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "ArchiveRefused",
     "ArchiverError",
     "ArchiverUsageError",
     "CaptureError",
@@ -68,18 +93,31 @@ __all__ = [
     "CaptureSettings",
     "EnvironmentFault",
     "EvidenceError",
+    "ExportResult",
+    "Extraction",
+    "ExtractionRun",
+    "ExtractionSettings",
     "InputNotFoundError",
     "NotEvidenceError",
     "OutputExistsError",
     "PackageResult",
     "Problem",
+    "ReplayServer",
     "Resource",
     "SourceOutcome",
+    "StoryOptions",
+    "StoryResult",
     "VerificationFailed",
     "VerificationReport",
     "__version__",
     "check",
     "create_package",
+    "create_story_package",
+    "export_wacz",
+    "export_zip",
+    "extract",
     "is_valid",
+    "start_replay",
+    "unpack_archive",
     "verify",
 ]

@@ -30,19 +30,23 @@ from archiver.errors import (
     InputNotFoundError,
     VerificationFailed,
 )
+from archiver.rendering import (
+    capture_summary,
+    render_capture,
+    render_extractions,
+    render_plan,
+    render_story,
+    render_text,
+    render_verification,
+)
 from archiver.settings import parse_size
-from archiver.terminal import human_size, progress_bar, table
+from archiver.terminal import human_size, progress_bar
 
 if TYPE_CHECKING:
     from archiver.capture.job import Progress
-    from archiver.extract.document import Extraction
-    from archiver.package.build import PackageResult
     from archiver.verification import VerificationReport
 
 EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, EXIT_COULD_NOT_RUN = 0, 1, 2, 3
-TRUNCATION_WORDS = {"length": "over the size limit", "time": "over the time limit",
-                    "disconnect": "connection lost"}
-
 app = typer.Typer(
     name="archiver",
     help="Keep the evidence behind a story: capture cited sources into verifiable WARC "
@@ -188,42 +192,6 @@ def capture(
         raise typer.Exit(EXIT_OK if result.is_complete else EXIT_PROBLEM)
 
 
-def capture_summary(result: PackageResult) -> dict[str, Any]:
-    manifest = result.manifest
-    return {
-        "package": str(result.path),
-        "package_id": result.package_id,
-        "complete": result.is_complete,
-        "sources": manifest["sources"],
-        "resources": len(manifest["resources"]),
-        "files": manifest["files"],
-    }
-
-
-def render_capture(result: PackageResult) -> str:
-    rows = []
-    for source in result.manifest["sources"]:
-        detail = source["reason"] or (source["content_type"] or "")
-        if source["truncated"]:
-            detail += f" (cut: {TRUNCATION_WORDS[source['truncated']]})"
-        if source["redirects"]:
-            detail = f"→ {source['final_url']} {detail}".rstrip()
-        rows.append([source["outcome"], str(source["status"] or "-"), source["requested_url"],
-                     detail])
-    captured = sum(1 for s in result.manifest["sources"] if s["outcome"] == "captured")
-    total_size = sum(entry.size for entry in result.files)
-    lines = [
-        table(rows, ["outcome", "status", "source", "detail"]),
-        "",
-        f"{captured} of {len(rows)} sources captured, "
-        f"{len(result.manifest['resources'])} resources in all, "
-        f"{len(result.files)} WARC file(s), {human_size(total_size)}.",
-        f"Package: {result.path}",
-        f"Check it any time with: archiver verify {result.path}",
-    ]
-    return "\n".join(lines)
-
-
 @app.command()
 def story(
     story_input: Annotated[str, typer.Argument(metavar="STORY", help="The story's URL, or a "
@@ -305,32 +273,6 @@ def story(
         raise typer.Exit(EXIT_OK if result.is_complete else EXIT_PROBLEM)
 
 
-def render_plan(plan: dict[str, Any]) -> str:
-    rows = [[str(c["order"]), c["url"], c["text"][:50]] for c in plan["citations"]]
-    lines = [f"Story: {plan['title'] or plan['story']}", "",
-             table(rows, ["#", "would capture", "anchor text"]) if rows else "no citations",
-             "", f"{len(plan['sources'])} source(s) from {len(rows)} citation(s)."]
-    if plan["dropped"]:
-        lines += ["", "Left out:"]
-        lines += [f"  {d['url'] or d['href']}: {d['reason']}" for d in plan["dropped"]]
-    return "\n".join(lines)
-
-
-def render_story(chain: dict[str, Any], path: Path) -> str:
-    rows = []
-    for source in chain["sources"]:
-        rows.append([",".join(map(str, source["cited"])), source["outcome"],
-                     str(source["status"] or "-"), source["url"], (source["title"] or "")[:50]])
-    lines = [f"Story: {chain['title'] or chain['url'] or chain['file']}", "",
-             table(rows, ["cited", "outcome", "status", "source", "title"]) if rows
-             else "The story cites no sources.", ""]
-    for source in chain["sources"]:
-        lines += [f"warning: {source['url']}: {warning}" for warning in source["warnings"]]
-    lines += [f"Package: {path}", f"Report: {path / 'data' / 'report.html'}",
-              f"Check it any time with: archiver verify {path}"]
-    return "\n".join(lines)
-
-
 @app.command()
 def verify(
     paths: Annotated[list[Path], typer.Argument(help="Packages or WARC files to check.",
@@ -371,21 +313,6 @@ def _bytes_progress(progress: Progress | None, path: Path) -> Callable[[int, int
     if progress is None:
         return None
     return lambda done, total: progress(done, total, str(path))
-
-
-def render_verification(report: VerificationReport) -> str:
-    checked = (f"{report.files_checked} file(s), {report.records_checked} record(s), "
-               f"{human_size(report.bytes_read)} read")
-    if report.is_valid:
-        lines = [f"{report.path}: intact ({report.kind}; {checked})"]
-    else:
-        only_unverifiable = all(p.code == "record-unverifiable" for p in report.problems)
-        verdict = "CANNOT BE VERIFIED" if only_unverifiable else "DAMAGED"
-        lines = [f"{report.path}: {verdict} ({report.kind}; {len(report.problems)} "
-                 f"problem(s); {checked})"]
-        lines += [f"  - {problem}" for problem in report.problems]
-    lines += [f"  note: {note}" for note in report.notes]
-    return "\n".join(lines)
 
 
 @app.command()
@@ -446,27 +373,6 @@ def extract(
         elif not text:
             typer.echo(render_extractions(summaries, output))
         raise typer.Exit(worst)
-
-
-def render_text(extraction: Extraction) -> str:
-    source = extraction.source.url or extraction.source.file or "?"
-    return f"==> {source} <==\n{extraction.text}\n"
-
-
-def render_extractions(summaries: list[dict[str, Any]], output: Path | None) -> str:
-    rows = []
-    for item in summaries:
-        size = f"{item['pages']} pages" if item["pages"] is not None else f"{item['words']} words"
-        rows.append([item["outcome"], item["kind"], size, item["url"] or item["file"],
-                     (item["title"] or "")[:60]])
-    lines = [table(rows, ["outcome", "kind", "size", "source", "title"]) if rows
-             else "no HTML page or PDF found"]
-    for item in summaries:
-        for problem in item["problems"]:
-            lines.append(f"  {item['url'] or item['file']}: {problem}")
-    if output is not None:
-        lines.append(f"Written to {output}")
-    return "\n".join(lines)
 
 
 @app.command()

@@ -7,6 +7,8 @@
     │   └── NotEvidenceError      a path is neither a package nor a WARC
     ├── EvidenceError             the evidence itself is wrong (exit 1)
     │   └── VerificationFailed    verify found problems; carries every `Problem`
+    │       └── ArchiveRefused    a zip or WACZ from elsewhere is unsafe or wrong; nothing
+    │                             of it was written
     ├── CaptureError              a site or the network failed one fetch (recorded, not raised
     │                             out of a job: it becomes a failed outcome with its reason)
     └── EnvironmentFault          we could not run: I/O error, full disk, missing component (exit 3)
@@ -62,6 +64,15 @@ class VerificationFailed(EvidenceError):
         super().__init__(f"{path}: {count} problem{'s' if count != 1 else ''} found")
         self.path = path
         self.problems = list(problems)
+
+
+class ArchiveRefused(VerificationFailed):
+    """An archive from elsewhere was refused; the message names the first reason."""
+
+    def __init__(self, path: Path, problems: Sequence[Problem]) -> None:
+        super().__init__(path, problems)
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        self.args = (f"{path}: refused: {problems[0]}{more}",)
 
 
 class CaptureError(ArchiverError):

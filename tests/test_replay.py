@@ -27,7 +27,7 @@ import pytest
 from typer.testing import CliRunner
 
 from archiver.cli import app
-from archiver.errors import ArchiverError, EnvironmentFault, NotEvidenceError
+from archiver.errors import ArchiveRefused, ArchiverError, EnvironmentFault, NotEvidenceError
 from archiver.package.build import create_package
 from archiver.replay import ReplayEngineMissing, ReplayServer, start_replay
 from archiver.replay.catalogue import Entry
@@ -35,7 +35,6 @@ from archiver.replay.collection import open_collection
 from archiver.replay.engine import PYTHON_VARIABLE, find_pywb_python
 from archiver.replay.index_page import render_index
 from archiver.transfer import export_wacz
-from archiver.transfer.unpack import ArchiveRefused
 from tests.conftest import Captured, fast_settings
 from tests.server import (
     DEAD_LINK_PATH,

@@ -20,10 +20,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from archiver.errors import (
+    ArchiveRefused,
     EnvironmentFault,
     InputNotFoundError,
     NotEvidenceError,
-    VerificationFailed,
 )
 from archiver.package.bag import BAGIT
 from archiver.transfer.hashing import HashingReader
@@ -37,15 +37,6 @@ BLOCK = 1024 * 1024
 MAX_DATAPACKAGE = 256 * 1024 * 1024
 _OPEN_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
 _ZIP_ERRORS = (zipfile.BadZipFile, EOFError, NotImplementedError, RuntimeError, ValueError)
-
-
-class ArchiveRefused(VerificationFailed):
-    """An archive from elsewhere was refused; the message names the first reason."""
-
-    def __init__(self, path: Path, problems: list[Problem]) -> None:
-        super().__init__(path, problems)
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        self.args = (f"{path}: refused: {problems[0]}{more}",)
 
 
 def unpack_archive(src: Path, target: Path) -> Path:

@@ -28,10 +28,7 @@ from archiver.verification.warc_parts import PartResult, PartSpec, WarcResult, c
 from archiver.verification.workers import Channel, Failed, Worker, WorkerGroup
 from archiver.warc.members import find_record_member
 
-PART_BYTES = 40 * 1024 * 1024
-"""About how much of the file one part holds: parts of a few seconds' work at most, so the
-processes finish close together, whatever each part costs to check."""
-MAX_PARTS = 16
+MIN_PART_BYTES = 16 * 1024 * 1024
 HASH_BLOCK = 1024 * 1024
 POLL_SECONDS = 0.05
 
@@ -52,21 +49,33 @@ def processes() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def find_cuts(path: Path, size: int, parts: int) -> list[int]:
-    """Ascending offsets to cut the file at, one near each 1/`parts` of it (fewer where
-    none is found). Raises OSError."""
+def cut_targets(size: int, at_once: int) -> list[int]:
+    """Where parts should start (but the first) for `at_once` processes: each part a
+    quarter (for two processes) of what is left, down to MIN_PART_BYTES. Large parts
+    first, while this process is busy with other work and cannot start new ones; small
+    parts last, so that the processes finish close together, whatever a part costs."""
+    targets: list[int] = []
+    position = 0
+    while True:
+        position += max(MIN_PART_BYTES, (size - position) // (2 * at_once))
+        if size - position < MIN_PART_BYTES:
+            return targets
+        targets.append(position)
+
+
+def find_cuts(path: Path, size: int, targets: list[int]) -> list[int]:
+    """Ascending offsets to cut the file at: the first gzip member of a WARC record at or
+    after each of the ascending `targets`, before the next (fewer where none is found).
+    Raises OSError."""
     cuts: list[int] = []
+    ends = [*targets[1:], size]
     with path.open("rb", buffering=0) as handle:
-        for index in range(1, parts):
-            start = max(size * index // parts, cuts[-1] + 1 if cuts else 1)
-            cut = find_record_member(handle.fileno(), start, max(1, size // parts))
+        for target, end in zip(targets, ends, strict=True):
+            start = max(target, cuts[-1] + 1 if cuts else 1)
+            cut = find_record_member(handle.fileno(), start, end - start)
             if cut is not None and cut < size:
                 cuts.append(cut)
     return cuts
-
-
-def part_count(size: int) -> int:
-    return max(2, min(MAX_PARTS, size // PART_BYTES))
 
 
 class PartsCheck:

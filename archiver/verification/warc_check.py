@@ -15,7 +15,7 @@ from pathlib import Path
 from archiver.verification.pipeline import read_warc
 from archiver.verification.problems import Problem
 from archiver.verification.record_check import EVERY_RECORD, RecordChecker
-from archiver.verification.split_check import PartsCheck, find_cuts, part_count, processes
+from archiver.verification.split_check import PartsCheck, cut_targets, find_cuts, processes
 from archiver.verification.warc_parts import PartSpec, WarcResult
 from archiver.verification.workers import can_fork
 from archiver.warc.members import GZIP_MAGIC
@@ -95,7 +95,8 @@ def check_warc_file(path: Path, name: str, *, wanted: frozenset[str] = frozenset
 
 def _cuts(path: Path, min_bytes: int) -> list[int]:
     """Where to cut the file into parts for other processes; none to check it in this one."""
-    if not can_fork() or processes() < 2:
+    at_once = processes() if can_fork() else 1
+    if at_once < 2:
         return []
     with path.open("rb", buffering=0) as handle:
         size = handle.seek(0, 2)
@@ -104,7 +105,7 @@ def _cuts(path: Path, min_bytes: int) -> list[int]:
         handle.seek(0)
         if handle.read(len(GZIP_MAGIC)) != GZIP_MAGIC:
             return []  # not gzip (or damaged from its first byte): one reader decides
-    return find_cuts(path, size, part_count(size))
+    return find_cuts(path, size, cut_targets(size, at_once))
 
 
 def _check_here(spec: PartSpec, *, hash_file: bool,
