@@ -59,6 +59,15 @@ app = typer.Typer(
 )
 
 
+# Options that more than one verb takes, spelled once.
+RequisitesOption = Annotated[bool, typer.Option("--requisites/--no-requisites",
+                                                help="Also capture what pages need to render.")]
+InsecureOption = Annotated[bool, typer.Option("--insecure", help="Do not check TLS "
+                                              "certificates (recorded in the package).")]
+CaFileOption = Annotated[Path | None, typer.Option("--ca-file", help="Extra certificate "
+                                                   "authorities to trust (PEM).")]
+
+
 def exit_code_for(error: BaseException) -> int:
     """The one mapping from what went wrong to the documented exit code."""
     if isinstance(error, ArchiverUsageError):
@@ -130,8 +139,7 @@ def capture(
                                                       show_default=False)] = None,
     input_file: Annotated[Path | None, typer.Option("-i", "--input", help="A file of URLs, one "
                                                     "a line; # starts a comment.")] = None,
-    requisites: Annotated[bool, typer.Option("--requisites/--no-requisites", help="Also capture "
-                                             "what pages need to render.")] = True,
+    requisites: RequisitesOption = True,
     max_size: Annotated[int, typer.Option("--max-size", parser=_size, metavar="SIZE",
                                           help="Largest body kept per resource; longer ones "
                                           "are cut and marked WARC-Truncated.")] = "2GiB",  # type: ignore[assignment]
@@ -147,10 +155,8 @@ def capture(
                                           "one host.")] = 6,
     concurrency: Annotated[int, typer.Option("--concurrency", min=1, help="Connections at once "
                                              "in all.")] = 16,
-    insecure: Annotated[bool, typer.Option("--insecure", help="Do not check TLS certificates "
-                                           "(recorded in the package).")] = False,
-    ca_file: Annotated[Path | None, typer.Option("--ca-file", help="Extra certificate "
-                                                 "authorities to trust (PEM).")] = None,
+    insecure: InsecureOption = False,
+    ca_file: CaFileOption = None,
     warc_size: Annotated[int, typer.Option("--warc-size", parser=_size, metavar="SIZE",
                                            help="Start a new WARC file past this size.")]
     = "1GiB",  # type: ignore[assignment]
@@ -213,12 +219,9 @@ def story(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only list what would be "
                                           "captured, and why each link was kept or left "
                                           "out.")] = False,
-    requisites: Annotated[bool, typer.Option("--requisites/--no-requisites", help="Also capture "
-                                             "what pages need to render.")] = True,
-    insecure: Annotated[bool, typer.Option("--insecure", help="Do not check TLS certificates "
-                                           "(recorded in the package).")] = False,
-    ca_file: Annotated[Path | None, typer.Option("--ca-file", help="Extra certificate "
-                                                 "authorities to trust (PEM).")] = None,
+    requisites: RequisitesOption = True,
+    insecure: InsecureOption = False,
+    ca_file: CaFileOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the chain as JSON.")] = False,
 ) -> None:
     """Capture a story and every source it cites, as one evidence chain with a report.

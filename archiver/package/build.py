@@ -9,7 +9,6 @@ from __future__ import annotations
 import errno
 import json
 import os
-import shutil
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -20,7 +19,7 @@ from typing import Any
 from archiver import __version__
 from archiver.capture.job import CaptureJob, Progress
 from archiver.capture.results import CaptureResult
-from archiver.errors import EnvironmentFault, OutputExistsError
+from archiver.errors import OutputExistsError
 from archiver.extract.document import Extraction
 from archiver.extract.files import write_new
 from archiver.package.bag import FileDigest, write_bag
@@ -28,6 +27,7 @@ from archiver.package.derived import DerivedFiles, extract_into_package
 from archiver.package.extraction_pool import ExtractionPool
 from archiver.package.manifest import WARC_DIR, build_manifest, dump_manifest, environment
 from archiver.settings import CaptureSettings
+from archiver.staging import staging_beside
 from archiver.timestamps import utc_iso
 from archiver.warc.writer import WarcWriter, WrittenFile, warcinfo_factory
 
@@ -109,7 +109,7 @@ def building(output: Path, settings: CaptureSettings) -> Iterator[PackageBuild]:
     """A new package for `output`; removed unless it was sealed into place."""
     output = Path(output)
     _refuse_existing(output)
-    with _staging(output) as staging:
+    with staging_beside(output) as staging:
         build = PackageBuild(staging, output, settings)
         finished = False
         try:
@@ -148,24 +148,6 @@ def create_package(
 def _refuse_existing(output: Path) -> None:
     if output.exists() or output.is_symlink():
         raise OutputExistsError(output)
-
-
-@contextmanager
-def _staging(output: Path) -> Iterator[Path]:
-    """A hidden directory beside `output`, removed unless it was renamed into place."""
-    staging = output.parent / f".{output.name}.partial-{uuid.uuid4().hex[:8]}"
-    try:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        staging.mkdir()
-    except OSError as exc:
-        raise EnvironmentFault.from_os_error(exc, output) from exc
-    try:
-        yield staging
-    except OSError as exc:
-        raise EnvironmentFault.from_os_error(exc, output) from exc
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
 
 
 def _seal(staging: Path, output: Path) -> None:

@@ -13,10 +13,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import uuid
 import zipfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from archiver.errors import (
@@ -26,6 +23,7 @@ from archiver.errors import (
     NotEvidenceError,
 )
 from archiver.package.bag import BAGIT
+from archiver.staging import staging_beside
 from archiver.transfer.hashing import HashingReader
 from archiver.transfer.layout import DATAPACKAGE, DATAPACKAGE_DIGEST
 from archiver.transfer.output import refuse_existing
@@ -63,7 +61,7 @@ def unpack_archive(src: Path, target: Path) -> Path:
         _refuse(src, entry_problems(infos))
         resources = _wacz_resources(src, archive, infos)
         _check_space(src, infos, target.parent)
-        with _staging(target) as staging:
+        with staging_beside(target) as staging:
             for info in infos:
                 _write(src, archive, info, staging, resources)
             root = _root(staging, infos, is_wacz=resources is not None)
@@ -119,23 +117,6 @@ def _check_space(src: Path, infos: list[zipfile.ZipInfo], where: Path) -> None:
     if needed > free:
         raise EnvironmentFault(str(src), f"it unpacks to {needed} bytes, more than the {free} "
                                f"free in {where}")
-
-
-@contextmanager
-def _staging(target: Path) -> Iterator[Path]:
-    staging = target.parent / f".{target.name}.partial-{uuid.uuid4().hex[:8]}"
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staging.mkdir()
-    except OSError as exc:
-        raise EnvironmentFault.from_os_error(exc, target) from exc
-    try:
-        yield staging
-    except OSError as exc:
-        raise EnvironmentFault.from_os_error(exc, target) from exc
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
 
 
 def _write(src: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo, staging: Path,
