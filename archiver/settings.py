@@ -27,8 +27,9 @@ class ExtractionSettings:
 
     max_decoded_bytes: int = 512 * MIB
     """A body whose Content-Encoding expands past this is cut there (a decompression bomb)."""
-    max_html_bytes: int = 64 * MIB
-    """Only this much of a page is read for its text and metadata."""
+    max_html_bytes: int = 16 * MIB
+    """Only this much of a page is read for its text and metadata (the main-text extractor
+    keeps at most 2 MB of markup anyway, once scripts and styles are gone)."""
     max_pdf_pages: int = 5000
     """Pages of a PDF read for text; the rest are counted and noted, not read."""
     workers: int | None = None

@@ -9,10 +9,14 @@ import json
 import time
 from pathlib import Path
 
+import lxml.html
 import pytest
 
 from archiver.extract.html import HtmlExtraction, extract_html
+from archiver.extract.html_blocks import Block, LinkSpan, MainText
 from archiver.extract.html_parse import MAX_ELEMENTS, MAX_MARKUP_CHARS
+from archiver.extract.html_text import extract_main_text, with_second_opinion
+from archiver.extract.html_trim import drop_link_lists, drop_trailing_teasers
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "documents" / "html"
 STORY_URL = "https://news.example.org/2024/05/14/tidal-mill-vote?ref=home"
@@ -100,6 +104,66 @@ def test_to_dict_is_json_ready(story: HtmlExtraction) -> None:
     assert set(data) >= {"text", "title", "authors", "published", "modified", "canonical_url",
                          "language", "description", "site_name", "opengraph", "twitter",
                          "json_ld", "links", "problems"}
+
+
+def test_split_body_is_joined_and_link_boxes_and_teasers_are_cut() -> None:
+    page = extract_html(load("split_article.html"), "https://courier.example.com/news/logbooks")
+    # the body comes in two chunks of the same class with an advert between them
+    assert "photographing the 74 volumes" in page.text
+    assert "The earliest volume dates from 1871" in page.text
+    assert "typed transcriptions" in page.text
+    assert "Advertisement" not in page.text
+    # the article's own short list stays; the box of links and its label go
+    assert "every day:\n\nWind direction\nBarometer reading\nVessels sighted" in page.text
+    for junk in ("Don't miss", "Harbour dredging", "Ferry fares", "seal pups"):
+        assert junk not in page.text, junk
+    # the trailing teasers (linked headlines with one-line summaries) go, label and all
+    for junk in ("More from the coast", "Pier repairs", "Contractors handed", "Beach clean"):
+        assert junk not in page.text, junk
+    assert [link.text for link in page.links] == ["Nell Arkwright"]
+    assert page.problems == []
+
+
+def _block(text: str, *links: tuple[int, int, str], kind: str = "p") -> Block:
+    return Block(kind, text, [LinkSpan(start, end, href) for start, end, href in links])
+
+
+def test_link_boxes_are_judged_by_link_text_that_goes_somewhere() -> None:
+    prose = _block("See the report and the minutes of the meeting.",
+                   (8, 18, "/report"), (27, 38, "/minutes"))
+    # an <a> without href (an index term wrapping a sentence) is not a link
+    anchored = _block("A notification meant for a human, pushed to a queue or a pager.",
+                      (0, 60, ""), (60, 62, "#note-1"))
+    items = [_block("First tool", (0, 10, "/a"), kind="item"),
+             _block("Second tool", (0, 11, "/b"), kind="item")]
+    box = _block("Ferries late again\nPier reopens", (0, 18, "/f"), (19, 31, "/p"))
+    blocks = [prose, anchored, *items, _block("Read more"), box, _block("The end.")]
+    assert drop_link_lists(blocks) == [prose, anchored, *items, blocks[-1]]
+
+
+def test_trailing_teasers_stop_at_the_articles_own_list() -> None:
+    article = [_block("The article ends with a list of what was found."),
+               _block("Wind direction", kind="item"), _block("Vessels sighted", kind="item")]
+    teasers = [_block("Pier repairs finish early", (0, 25, "/pier"), kind="head"),
+               _block("Contractors handed the pier back early."),
+               _block("Lifeboat crew honoured", (0, 22, "/lifeboat"), kind="head")]
+    assert drop_trailing_teasers(article + teasers) == article
+    # one linked headline alone is not a teaser list
+    assert drop_trailing_teasers(article + teasers[:2]) == article + teasers[:2]
+
+
+def test_a_page_whose_text_the_extractor_misses_gets_the_baseline() -> None:
+    paragraphs = "".join(f"<div><p>Item {i}: the parish notice board lists the opening hours"
+                         " of the library, the surgery and the recycling centre.</p></div>"
+                         for i in range(40))
+    tree = lxml.html.document_fromstring(f"<html><body>{paragraphs}</body></html>")
+    problems: list[str] = []
+    main = with_second_opinion(tree, MainText("Item 0."), None, problems)
+    assert "Item 39: the parish notice board" in main.text
+    assert any("kept little of the page" in problem for problem in problems)
+    # an article that covers its page keeps the extractor's result
+    assert extract_main_text(lxml.html.document_fromstring(
+        f"<html><body><article>{paragraphs}</article></body></html>"), None).problems == []
 
 
 def test_meta_tags_byline_and_time_without_json_ld() -> None:

@@ -236,10 +236,14 @@ def test_a_record_across_the_middle(tmp_path: Path) -> None:
                                   "truncated-record.warc.gz", "trailing-garbage.warc.gz",
                                   "bad-block-digest.warc.gz", "whole-file-gzip.warc.gz",
                                   "empty.warc.gz", "not-gzip-garbage.warc.gz"])
-def test_fixtures_checked_in_parts(name: str) -> None:
+def test_fixtures_checked_in_parts(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     path = Path(__file__).resolve().parent.parent / "fixtures" / "warc" / name
     expected = check_warc_file(path, name, split_min_bytes=NEVER)
+    split = spy_on_parts(monkeypatch)
     assert check_warc_file(path, name, split_min_bytes=0) == expected
+    # One member (or none), or no gzip at all: nowhere to cut.
+    whole = ("empty.warc.gz", "whole-file-gzip.warc.gz", "not-gzip-garbage.warc.gz")
+    assert bool(split) == (name not in whole)
     data = path.read_bytes()
     for cut in range(1, len(data), max(1, len(data) // 12)):
         assert in_parts(path, frozenset(), [cut]) == expected, cut
@@ -248,15 +252,29 @@ def test_fixtures_checked_in_parts(name: str) -> None:
 # -- packages, progress and the file's digest --------------------------------------------------
 
 
+def spy_on_parts(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The number of cuts of each file checked in parts, from now on."""
+    made: list[int] = []
+    real = warc_check.PartsCheck
+
+    def spy(spec: PartSpec, cuts: list[int], **kwargs: object) -> object:
+        made.append(len(cuts))
+        return real(spec, cuts, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(warc_check, "PartsCheck", spy)
+    return made
+
+
 def test_a_package_checked_in_parts(sample_package: Path, tmp_path: Path,
                                     monkeypatch: pytest.MonkeyPatch) -> None:
     package = tmp_path / "package"
     shutil.copytree(sample_package, package)
     expected = check(package).to_dict()
     monkeypatch.setattr(warc_check, "SPLIT_MIN_BYTES", 0)
+    split = spy_on_parts(monkeypatch)
     seen: list[tuple[int, int]] = []
     report = check(package, progress=lambda done, total: seen.append((done, total)))
-    assert report.to_dict() == expected
+    assert split and report.to_dict() == expected
     assert seen[-1] == (report.bytes_read, report.bytes_read)
     assert [done for done, _ in seen] == sorted(done for done, _ in seen)
     # Damage in the WARC reads the same too, the file's own digest included.

@@ -176,6 +176,9 @@ def _note_reading(result: Extraction, reader: BodyReader, kind: DocumentKind, ca
         result.decoding.cut = True
         if kind == "html":
             result.problems.append(_html_cut_note(cap))
+        elif (source.content_encoding or "identity").lower() == "identity":
+            result.problems.append(f"the document is larger than {cap // MIB} MiB; only its "
+                                   f"first {cap // MIB} MiB were read")
         else:
             result.problems.append(f"the body expands past {cap // MIB} MiB when decoded "
                                    "(a decompression bomb?); it was read only that far")

@@ -1,10 +1,10 @@
 """The main text of a page: trafilatura finds it, html_blocks renders it, html_trim trims it.
 
 trafilatura runs in fast mode (its own extractor only): its second-opinion extractors
-(readability, justext) cost a third more time and, on every page, scored lower on the
-development set. They are worth their time only where the fast result is clearly too little:
-when it covers a small share of the page's visible text, the full cascade runs once more and
-its result is taken if it is clearly longer.
+(readability, justext) cost a third more time and scored lower on the development set. Where
+the fast result is clearly too little (a small share of the page's visible text: a listing page,
+or a layout the extractor did not recognise), trafilatura's baseline (the page's paragraphs,
+cheap) is the second opinion, taken if it is clearly longer.
 """
 
 from __future__ import annotations
@@ -37,17 +37,17 @@ _CONFIG.set("DEFAULT", "EXTRACTION_TIMEOUT", "0")
 # extractor missed most of the article (typically text rendered by script).
 ARTICLE_BODY_RATIO = 2.0
 MIN_ARTICLE_BODY_CHARS = 400
-# The fast result is suspect when it holds less than this share of the page's visible text
-# (an article is rarely under a tenth of its page; a listing or script-built page often is).
-SECOND_OPINION_PAGE_SHARE = 0.1
+# The fast result is suspect when it holds less than this share of the page's visible text:
+# an article is rarely under a twentieth of its page.
+SECOND_OPINION_PAGE_SHARE = 0.05
 # ... and the second opinion replaces it only when this much longer (trafilatura's own
 # acceptance ratio for its recall retry).
 SECOND_OPINION_RATIO = 1.5
 
 
-def _trafilatura_body(tree: lxml.html.HtmlElement, fast: bool = True) -> Any | None:
+def _trafilatura_body(tree: lxml.html.HtmlElement) -> Any | None:
     document = trafilatura.bare_extraction(
-        tree, url=None, fast=fast, include_comments=False, include_links=True,
+        tree, url=None, fast=True, include_comments=False, include_links=True,
         include_tables=True, include_images=False, include_formatting=False,
         with_metadata=False, config=_CONFIG,
     )
@@ -61,30 +61,42 @@ def render(body: Any, title: str | None = None) -> MainText:
     return join_blocks(drop_trailing_teasers(drop_link_lists(blocks)))
 
 
+_VISIBLE_CHARS = lxml.etree.XPath("string-length(normalize-space(.))")
+
+
 def visible_chars(tree: lxml.html.HtmlElement) -> int:
     """Characters of the page's text, whitespace collapsed (scripts and styles are gone)."""
     body = tree.find("body")
-    return len(" ".join((body if body is not None else tree).text_content().split()))
+    length = _VISIBLE_CHARS(body if body is not None else tree)
+    return int(length) if isinstance(length, float) else 0
 
 
-def _extract(tree: lxml.html.HtmlElement, title: str | None, fast: bool,
-             problems: list[str]) -> MainText:
+def _extract(tree: lxml.html.HtmlElement, title: str | None, problems: list[str]) -> MainText:
     try:
-        body = _trafilatura_body(tree, fast)
+        body = _trafilatura_body(tree)
     except Exception as exc:  # a third-party failure becomes a note
         problems.append(f"the main-text extractor failed ({type(exc).__name__}: {exc})")
         return MainText("")
     return render(body, title) if body is not None else MainText("")
 
 
-def _with_second_opinion(tree: lxml.html.HtmlElement, main: MainText, title: str | None,
+def with_second_opinion(tree: lxml.html.HtmlElement, main: MainText, title: str | None,
                          problems: list[str]) -> MainText:
-    """The full cascade's result, if the fast one covers little of the page and the full one
-    finds clearly more."""
+    """trafilatura's baseline (the page's paragraphs), if the extractor kept little of the
+    page and the baseline finds clearly more."""
     if len(main.text) >= SECOND_OPINION_PAGE_SHARE * visible_chars(tree):
         return main
-    other = _extract(tree, title, False, problems)
-    return other if len(other.text) > SECOND_OPINION_RATIO * len(main.text) else main
+    try:
+        body, _, _ = trafilatura.baseline(tree)  # works on a copy
+    except Exception as exc:  # a third-party failure becomes a note
+        problems.append(f"the fallback extractor failed ({type(exc).__name__}: {exc})")
+        return main
+    other = render(body, title)
+    if len(other.text) <= SECOND_OPINION_RATIO * len(main.text):
+        return main
+    problems.append("the main-text extractor kept little of the page; the main text is the "
+                    "page's paragraphs (their links are not kept)")
+    return other
 
 
 def extract_main_text(tree: lxml.html.HtmlElement, article_body: str | None,
@@ -95,8 +107,8 @@ def extract_main_text(tree: lxml.html.HtmlElement, article_body: str | None,
     # and its cleaning passes, so they go first, at C speed.
     lxml.etree.strip_elements(tree, "script", "style", "template", with_tail=False)
     merge_split_bodies(tree)
-    main = _extract(tree, title, True, problems)
-    main = _with_second_opinion(tree, main, title, problems)
+    main = _extract(tree, title, problems)
+    main = with_second_opinion(tree, main, title, problems)
     main.problems.extend(problems)
     body_text = " ".join((article_body or "").split())
     if (len(body_text) >= MIN_ARTICLE_BODY_CHARS

@@ -11,9 +11,9 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import string
+from contextlib import suppress
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Literal
 
 Encoding = Literal["hex", "base32", "base64"]
@@ -32,7 +32,6 @@ _ALGORITHMS = {
     "blake2b": "blake2b",
     "blake2s": "blake2s",
 }
-_HEX = frozenset(string.hexdigits)
 
 
 @dataclass(frozen=True)
@@ -66,6 +65,7 @@ class DigestClaim:
         return f"{prefix}:{value}"
 
 
+@lru_cache(maxsize=64)  # every record names one or two, nearly always the same ones
 def algorithm_name(name: str) -> str | None:
     """hashlib's name for a WARC digest algorithm name, or None if we do not know it."""
     return _ALGORITHMS.get(name.strip().lower().replace("-", "").replace("_", ""))
@@ -92,8 +92,13 @@ def parse_digest(label: str) -> DigestClaim:
 
 
 def _decode(value: str, size: int) -> tuple[bytes, Encoding] | None:
-    if len(value) == 2 * size and set(value) <= _HEX:
-        return bytes.fromhex(value), "hex"
+    if len(value) == 2 * size:
+        # fromhex also takes spaces between pairs: then fewer bytes come out, and the value
+        # is not hex digits alone.
+        with suppress(ValueError):
+            raw = bytes.fromhex(value)
+            if len(raw) == size:
+                return raw, "hex"
     encodings: tuple[Encoding, ...] = ("base32", "base64")
     for encoding in encodings:
         try:

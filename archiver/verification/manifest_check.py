@@ -115,36 +115,33 @@ def derived_problems(document: dict[str, Any], files: dict[str, FileClaim]) -> l
     return problems
 
 
+_REFERENCES = (("record_id", "offset", "response"),
+               ("request_record_id", "request_offset", "request"))
+
+
 def record_claims(document: dict[str, Any]) -> list[RecordClaim]:
-    """Every record reference in sources and resources, each distinct claim once."""
-    claims: dict[tuple[object, ...], RecordClaim] = {}
+    """Every record reference in sources and resources, each distinct claim once (where
+    first made)."""
+    claims: dict[tuple[Any, ...], RecordClaim] = {}
     for section in ("sources", "resources"):
         for index, item in enumerate(_list(document.get(section))):
             record = item.get("record")
             if not isinstance(record, dict):
                 continue
-            where = f"{section}[{index}]"
             payload = item.get("payload_sha256")
-            found = [_claim(where, record, "record_id", "offset", "response",
-                            payload if isinstance(payload, str) else None),
-                     _claim(where, record, "request_record_id", "request_offset", "request",
-                            None)]
-            for claim in found:
-                if claim is not None:
-                    key = (claim.warc_file, claim.record_id, claim.offset, claim.record_type,
-                           claim.payload_sha256)
-                    claims.setdefault(key, claim)
+            warc_file = record.get("warc_file")
+            for id_key, offset_key, record_type in _REFERENCES:
+                record_id, offset = record.get(id_key), record.get(offset_key)
+                if not (isinstance(warc_file, str) and isinstance(record_id, str)
+                        and isinstance(offset, int) and not isinstance(offset, bool)):
+                    continue  # the schema check has said what is wrong
+                response = record_type == "response"
+                claimed = payload if response and isinstance(payload, str) else None
+                key = (warc_file, record_id, offset, record_type, claimed)
+                if key not in claims:  # the same claim is often made twice (source, resource)
+                    claims[key] = RecordClaim(f"{section}[{index}]", warc_file, record_id,
+                                              offset, record_type, claimed)
     return list(claims.values())
-
-
-def _claim(where: str, record: dict[str, Any], id_key: str, offset_key: str,
-           record_type: str, payload: str | None) -> RecordClaim | None:
-    warc_file, record_id, offset = record.get("warc_file"), record.get(id_key), record.get(
-        offset_key)
-    if not (isinstance(warc_file, str) and isinstance(record_id, str)
-            and isinstance(offset, int) and not isinstance(offset, bool)):
-        return None  # the schema check has said what is wrong
-    return RecordClaim(where, warc_file, record_id, offset, record_type, payload)
 
 
 def _list(value: object) -> list[dict[str, Any]]:

@@ -49,16 +49,17 @@ def processes() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def cut_targets(size: int, at_once: int) -> list[int]:
+def cut_targets(size: int, at_once: int, smallest: int = MIN_PART_BYTES) -> list[int]:
     """Where parts should start (but the first) for `at_once` processes: each part a
-    quarter (for two processes) of what is left, down to MIN_PART_BYTES. Large parts
-    first, while this process is busy with other work and cannot start new ones; small
-    parts last, so that the processes finish close together, whatever a part costs."""
+    quarter (for two processes) of what is left, down to `smallest`. Large parts first,
+    while this process is busy with other work and cannot start new ones; small parts
+    last, so that the processes finish close together, whatever a part costs."""
     targets: list[int] = []
     position = 0
+    smallest = max(1, smallest)
     while True:
-        position += max(MIN_PART_BYTES, (size - position) // (2 * at_once))
-        if size - position < MIN_PART_BYTES:
+        position += max(smallest, (size - position) // (2 * at_once))
+        if size - position < smallest:
             return targets
         targets.append(position)
 
@@ -70,7 +71,7 @@ def find_cuts(path: Path, size: int, targets: list[int]) -> list[int]:
     cuts: list[int] = []
     ends = [*targets[1:], size]
     with path.open("rb", buffering=0) as handle:
-        for target, end in zip(targets, ends, strict=True):
+        for target, end in zip(targets, ends[:len(targets)], strict=True):
             start = max(target, cuts[-1] + 1 if cuts else 1)
             cut = find_record_member(handle.fileno(), start, end - start)
             if cut is not None and cut < size:

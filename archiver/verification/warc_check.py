@@ -15,7 +15,13 @@ from pathlib import Path
 from archiver.verification.pipeline import read_warc
 from archiver.verification.problems import Problem
 from archiver.verification.record_check import EVERY_RECORD, RecordChecker
-from archiver.verification.split_check import PartsCheck, cut_targets, find_cuts, processes
+from archiver.verification.split_check import (
+    MIN_PART_BYTES,
+    PartsCheck,
+    cut_targets,
+    find_cuts,
+    processes,
+)
 from archiver.verification.warc_parts import PartSpec, WarcResult
 from archiver.verification.workers import can_fork
 from archiver.warc.members import GZIP_MAGIC
@@ -105,7 +111,10 @@ def _cuts(path: Path, min_bytes: int) -> list[int]:
         handle.seek(0)
         if handle.read(len(GZIP_MAGIC)) != GZIP_MAGIC:
             return []  # not gzip (or damaged from its first byte): one reader decides
-    return find_cuts(path, size, cut_targets(size, at_once))
+    # Parts of at least a quarter of the smallest file cut (down to 1/16 of the file, so a
+    # test can cut small files as a large one is cut).
+    smallest = min(MIN_PART_BYTES, max(min_bytes // 4, size // 16))
+    return find_cuts(path, size, cut_targets(size, at_once, smallest))
 
 
 def _check_here(spec: PartSpec, *, hash_file: bool,
