@@ -278,16 +278,16 @@ def story(
 
 @app.command()
 def verify(
-    paths: Annotated[list[Path], typer.Argument(help="Packages or WARC files to check.",
+    paths: Annotated[list[Path], typer.Argument(help="Packages, WARC files or WACZ files to check.",
                                                 show_default=False)],
     as_json: Annotated[bool, typer.Option("--json", help="Print the reports as JSON.")] = False,
 ) -> None:
-    """Re-check packages or WARC files: every file digest, every record digest, the manifest.
+    """Re-check packages, WARCs or WACZs: every file digest, every record digest, the manifest.
 
-    Example:  archiver verify evidence/story1 other-tool-crawl.warc.gz
+    Example:  archiver verify evidence/story1 other-tool-crawl.warc.gz story1.wacz
 
     Exit 0 when everything is intact, 1 when anything is damaged or cannot be verified,
-    2 when a path is not a package or a WARC. Every path is checked before exiting.
+    2 when a path is not a package, a WARC or a WACZ. Every path is checked before exiting.
     """
     from archiver.verification import check
 
