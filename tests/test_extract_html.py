@@ -136,9 +136,14 @@ def test_link_boxes_are_judged_by_link_text_that_goes_somewhere() -> None:
                       (0, 60, ""), (60, 62, "#note-1"))
     items = [_block("First tool", (0, 10, "/a"), kind="item"),
              _block("Second tool", (0, 11, "/b"), kind="item")]
-    box = _block("Ferries late again\nPier reopens", (0, 18, "/f"), (19, 31, "/p"))
-    blocks = [prose, anchored, *items, _block("Read more"), box, _block("The end.")]
-    assert drop_link_lists(blocks) == [prose, anchored, *items, blocks[-1]]
+    box = _block("Ferries late again\nPier reopens", (0, 18, "/f"),
+                 (19, 31, "https://www.courier.example.com/p"))
+    # links to other sites: more likely the story's sources, which must stay
+    sources = _block("Audit report\nCouncil minutes", (0, 12, "https://audit.example.gov/r"),
+                     (13, 28, "https://council.example.gov/m"))
+    blocks = [prose, anchored, *items, _block("Read more"), box, _block("Sources"), sources]
+    kept = drop_link_lists(blocks, "https://courier.example.com/news/logbooks")
+    assert kept == [prose, anchored, *items, blocks[-2], sources]
 
 
 def test_trailing_teasers_stop_at_the_articles_own_list() -> None:

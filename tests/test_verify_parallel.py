@@ -253,7 +253,9 @@ def test_fixtures_checked_in_parts(name: str, monkeypatch: pytest.MonkeyPatch) -
 
 
 def spy_on_parts(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """The number of cuts of each file checked in parts, from now on."""
+    """The number of cuts of each file checked in parts, from now on (two processes at a
+    time, however many cores this machine has)."""
+    monkeypatch.setattr(warc_check, "processes", lambda: 2)
     made: list[int] = []
     real = warc_check.PartsCheck
 
@@ -386,7 +388,8 @@ def processes_in_group(group: int) -> list[int]:
     return found
 
 
-@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+@pytest.mark.skipif(not Path("/proc/self/stat").exists() or split_check.processes() < 2,
+                    reason="needs /proc and two cores")
 @pytest.mark.parametrize(("how", "signum", "code"), [
     ("plain", signal.SIGINT, 3),
     ("sigterm-as-interrupt", signal.SIGTERM, 3),
@@ -406,7 +409,7 @@ def test_an_interrupted_verify_leaves_no_process(tmp_path: Path, how: str, signu
         deadline = time.monotonic() + 30
         while len(processes_in_group(proc.pid)) < 3 and time.monotonic() < deadline:
             time.sleep(0.02)
-        assert len(processes_in_group(proc.pid)) == 3  # the parent and two parts
+        assert len(processes_in_group(proc.pid)) >= 3  # the parent and its parts
         proc.send_signal(signum)
         _, stderr = proc.communicate(timeout=30)
         assert proc.returncode == code or (signum, proc.returncode) == (signal.SIGTERM, 3), stderr

@@ -82,6 +82,6 @@ def _extract(html: str, url: str | None) -> HtmlExtraction:
     meta = extract_metadata(page.tree, url, base)
     article = main_object(meta.json_ld)
     article_body = text_value(article.get("articleBody")) if article else None
-    main = extract_main_text(page.tree, article_body, meta.title)
+    main = extract_main_text(page.tree, article_body, meta.title, base)
     links = build_links(main.text, main.spans, base, url)
     return _combine(meta, main, links, page.problems)

@@ -11,7 +11,7 @@ import datetime as dt
 import email.utils
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import lxml.html
@@ -138,6 +138,13 @@ def _meta_values(meta: dict[str, list[str]], names: Iterable[str]) -> Iterable[s
         yield from meta.get(name, ())
 
 
+def _in_turn(*sources: Callable[[], Iterable[str | None]]) -> Iterator[str | None]:
+    """The values of each source in order, a source read only if the ones before it held no
+    date (the tree-wide searches cost about a millisecond each on a big page)."""
+    for source in sources:
+        yield from source()
+
+
 def _microdata(tree: lxml.html.HtmlElement, prop: str) -> list[str]:
     found: list[str] = []
     for elem in tree.xpath(f'//*[@itemprop="{prop}"]')[:5]:
@@ -148,13 +155,13 @@ def _microdata(tree: lxml.html.HtmlElement, prop: str) -> list[str]:
 def published_date(tree: lxml.html.HtmlElement, article: dict[str, Any] | None,
                    meta: dict[str, list[str]], url: str | None) -> str | None:
     """The first publication date the page states, else htmldate's best original date."""
-    structured = _first([
-        text_value(article.get("datePublished")) if article else None,
-        text_value(article.get("dateCreated")) if article else None,
-        *_meta_values(meta, PUBLISHED_META),
-        *_microdata(tree, "datePublished"),
-        *(t.get("datetime") for t in tree.xpath("//time[@pubdate]")[:3]),
-    ])
+    structured = _first(_in_turn(
+        lambda: (text_value(article.get("datePublished")) if article else None,
+                 text_value(article.get("dateCreated")) if article else None),
+        lambda: _meta_values(meta, PUBLISHED_META),
+        lambda: _microdata(tree, "datePublished"),
+        lambda: (t.get("datetime") for t in tree.xpath("//time[@pubdate]")[:3]),
+    ))
     if structured is None:
         return _htmldate(tree, url, original=True)
     if structured.endswith("+00:00"):
@@ -177,11 +184,11 @@ def _local_day(utc_value: str, page_day: str | None) -> str:
 def modified_date(tree: lxml.html.HtmlElement, article: dict[str, Any] | None,
                   meta: dict[str, list[str]]) -> str | None:
     """The last modification date the page states explicitly (no guessing)."""
-    return _first([
-        text_value(article.get("dateModified")) if article else None,
-        *_meta_values(meta, MODIFIED_META),
-        *_microdata(tree, "dateModified"),
-    ])
+    return _first(_in_turn(
+        lambda: (text_value(article.get("dateModified")) if article else None,),
+        lambda: _meta_values(meta, MODIFIED_META),
+        lambda: _microdata(tree, "dateModified"),
+    ))
 
 
 def _htmldate(tree: lxml.html.HtmlElement, url: str | None, original: bool) -> str | None:

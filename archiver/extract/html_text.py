@@ -1,10 +1,12 @@
 """The main text of a page: trafilatura finds it, html_blocks renders it, html_trim trims it.
 
 trafilatura runs in fast mode (its own extractor only): its second-opinion extractors
-(readability, justext) cost a third more time and scored lower on the development set. Where
-the fast result is clearly too little (a small share of the page's visible text: a listing page,
-or a layout the extractor did not recognise), trafilatura's baseline (the page's paragraphs,
-cheap) is the second opinion, taken if it is clearly longer.
+(readability, justext) cost more time and scored lower on the development set. Before it runs,
+an article body split into several same-class containers is joined (html_chunks), since
+trafilatura takes only the first. Where the fast result is clearly too little (a small share of
+the page's visible text: a listing page, or a layout the extractor did not recognise),
+trafilatura's baseline (the page's paragraphs, cheap) is the second opinion, taken if it is
+clearly longer.
 """
 
 from __future__ import annotations
@@ -37,9 +39,11 @@ _CONFIG.set("DEFAULT", "EXTRACTION_TIMEOUT", "0")
 # extractor missed most of the article (typically text rendered by script).
 ARTICLE_BODY_RATIO = 2.0
 MIN_ARTICLE_BODY_CHARS = 400
-# The fast result is suspect when it holds less than this share of the page's visible text:
-# an article is rarely under a twentieth of its page.
+# The fast result is suspect when it holds less than this share of the page's visible text
+# (an article is rarely under a twentieth of its page) and is shorter than this (a result this
+# long is an article, whatever surrounds it: trafilatura's own bound for its recall retry).
 SECOND_OPINION_PAGE_SHARE = 0.05
+SECOND_OPINION_MAX_CHARS = 3000
 # ... and the second opinion replaces it only when this much longer (trafilatura's own
 # acceptance ratio for its recall retry).
 SECOND_OPINION_RATIO = 1.5
@@ -54,11 +58,11 @@ def _trafilatura_body(tree: lxml.html.HtmlElement) -> Any | None:
     return getattr(document, "body", None) if document is not None else None
 
 
-def render(body: Any, title: str | None = None) -> MainText:
+def render(body: Any, title: str | None = None, page_url: str | None = None) -> MainText:
     """The article text of trafilatura's body tree, trimmed of a repeated headline, of boxes
-    of links and of a trailing run of teasers."""
+    of links to the page's own site and of a trailing run of teasers."""
     blocks = drop_leading_title(collect_blocks(body), title)
-    return join_blocks(drop_trailing_teasers(drop_link_lists(blocks)))
+    return join_blocks(drop_trailing_teasers(drop_link_lists(blocks, page_url)))
 
 
 _VISIBLE_CHARS = lxml.etree.XPath("string-length(normalize-space(.))")
@@ -71,20 +75,22 @@ def visible_chars(tree: lxml.html.HtmlElement) -> int:
     return int(length) if isinstance(length, float) else 0
 
 
-def _extract(tree: lxml.html.HtmlElement, title: str | None, problems: list[str]) -> MainText:
+def _extract(tree: lxml.html.HtmlElement, title: str | None, page_url: str | None,
+             problems: list[str]) -> MainText:
     try:
         body = _trafilatura_body(tree)
     except Exception as exc:  # a third-party failure becomes a note
         problems.append(f"the main-text extractor failed ({type(exc).__name__}: {exc})")
         return MainText("")
-    return render(body, title) if body is not None else MainText("")
+    return render(body, title, page_url) if body is not None else MainText("")
 
 
 def with_second_opinion(tree: lxml.html.HtmlElement, main: MainText, title: str | None,
                          problems: list[str]) -> MainText:
     """trafilatura's baseline (the page's paragraphs), if the extractor kept little of the
     page and the baseline finds clearly more."""
-    if len(main.text) >= SECOND_OPINION_PAGE_SHARE * visible_chars(tree):
+    if (len(main.text) >= SECOND_OPINION_MAX_CHARS
+            or len(main.text) >= SECOND_OPINION_PAGE_SHARE * visible_chars(tree)):
         return main
     try:
         body, _, _ = trafilatura.baseline(tree)  # works on a copy
@@ -100,14 +106,15 @@ def with_second_opinion(tree: lxml.html.HtmlElement, main: MainText, title: str 
 
 
 def extract_main_text(tree: lxml.html.HtmlElement, article_body: str | None,
-                      title: str | None = None) -> MainText:
-    """The main text of a parsed page, with its links; problems say what went wrong."""
+                      title: str | None = None, page_url: str | None = None) -> MainText:
+    """The main text of a parsed page, with its links; problems say what went wrong.
+    page_url (the base relative links resolve against) tells the page's own site."""
     problems: list[str] = []
     # Metadata has been read by now: scripts and styles only cost trafilatura a deep copy
     # and its cleaning passes, so they go first, at C speed.
     lxml.etree.strip_elements(tree, "script", "style", "template", with_tail=False)
     merge_split_bodies(tree)
-    main = _extract(tree, title, problems)
+    main = _extract(tree, title, page_url, problems)
     main = with_second_opinion(tree, main, title, problems)
     main.problems.extend(problems)
     body_text = " ".join((article_body or "").split())

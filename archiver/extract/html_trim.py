@@ -7,6 +7,7 @@ text, whether it reads as a sentence, where it sits), never a site's markup or w
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 from archiver.extract.html_blocks import LINE_BLOCKS, Block, LinkSpan
 
@@ -19,7 +20,9 @@ _LINKED_SHARE = 0.5
 # A teaser's one-paragraph summary (a standfirst under a linked headline) is shorter than this.
 _MAX_SUMMARY_CHARS = 320
 # A paragraph that is this much link text, in two or more links, is a box of links
-# ("more on this", "don't miss"), not prose: prose links a few words of a sentence.
+# ("more on this", "don't miss"), not prose: prose links a few words of a sentence. Only boxes
+# whose links all stay on the page's own site are cut: a paragraph of links to other sites is
+# more likely a list of sources, which a story's citations must keep.
 _LINK_LIST_SHARE = 0.75
 _MIN_LIST_LINKS = 2
 # The label of such a box ("Don't miss", "Related") is a short line that is not a sentence.
@@ -82,11 +85,27 @@ def drop_trailing_teasers(blocks: list[Block]) -> list[Block]:
     return blocks[:cut] if linked >= _MIN_TEASER_LINKS and cut > 0 else blocks
 
 
-def _link_list(block: Block) -> bool:
-    """A paragraph made of links (a box of links inside the article), not a list item: an
-    item of a real list is judged with its list, not alone."""
-    return (block.kind not in LINE_BLOCKS and len(_links(block)) >= _MIN_LIST_LINKS
-            and link_share(block) >= _LINK_LIST_SHARE)
+def _host(url: str) -> str:
+    try:
+        host = urlsplit(url.strip()).hostname or ""
+    except ValueError:  # a malformed URL (bad port, bad IPv6) is nobody's site
+        return "?"
+    return host.removeprefix("www.")
+
+
+def _on_site(href: str, site: str) -> bool:
+    """A relative link, or one to the page's own host (www. aside)."""
+    host = _host(href)
+    return not host or host == site
+
+
+def _link_list(block: Block, site: str) -> bool:
+    """A paragraph made of links to the page's own site (a box of links inside the article),
+    not a list item: an item of a real list is judged with its list, not alone."""
+    links = _links(block)
+    return (block.kind not in LINE_BLOCKS and len(links) >= _MIN_LIST_LINKS
+            and link_share(block) >= _LINK_LIST_SHARE
+            and all(_on_site(span.href, site) for span in links))
 
 
 def _label(block: Block) -> bool:
@@ -94,9 +113,11 @@ def _label(block: Block) -> bool:
     return not _links(block) and len(text) <= _MAX_LABEL_CHARS and not _is_sentence(text)
 
 
-def drop_link_lists(blocks: list[Block]) -> list[Block]:
-    """Drop paragraphs that are boxes of links, with the short label line right above one."""
-    dropped = [_link_list(block) for block in blocks]
+def drop_link_lists(blocks: list[Block], page_url: str | None = None) -> list[Block]:
+    """Drop paragraphs that are boxes of links to the page's own site, with the short label
+    line right above one. Without a page URL only relative links count as on the site."""
+    site = _host(page_url) if page_url else ""
+    dropped = [_link_list(block, site) for block in blocks]
     for index in range(1, len(blocks)):
         if dropped[index] and _label(blocks[index - 1]):
             dropped[index - 1] = True
