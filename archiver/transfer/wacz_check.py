@@ -99,7 +99,7 @@ class WaczCheck:
         self._check_listing()
         manifest = self._archiver_manifest()
         claims = record_claims(manifest) if manifest is not None else []
-        mapped = [replace(claim, warc_file=self._in_wacz(claim.warc_file)) for claim in claims]
+        mapped = [claim._replace(warc_file=self._in_wacz(claim.warc_file)) for claim in claims]
         found, damaged = self._check_fixity(mapped)
         if manifest is not None:
             missing = {claim.warc_file for claim in mapped if claim.warc_file not in self.files}

@@ -68,6 +68,11 @@ class DigestClaim:
 @lru_cache(maxsize=64)  # every record names one or two, nearly always the same ones
 def algorithm_name(name: str) -> str | None:
     """hashlib's name for a WARC digest algorithm name, or None if we do not know it."""
+    return _algorithm_name(name)
+
+
+@cache
+def _algorithm_name(name: str) -> str | None:
     return _ALGORITHMS.get(name.strip().lower().replace("-", "").replace("_", ""))
 
 

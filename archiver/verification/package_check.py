@@ -50,12 +50,12 @@ class PackageCheck:
 
     def run(self) -> VerificationReport:
         self.read.total = sum(self.bag.sizes.values())  # at most; unlisted files are not read
-        self.read(self.bag.read_tag_files())
-        self.report.files_checked += len(self.bag.tag_data)
-        self.report.extend(check_structure(self.bag))
-        self.report.extend(check_completeness(self.bag))
-        early = self._start_first_warc()
+        early = self._start_first_warc()  # first: the other processes start working at once
         try:
+            self.read(self.bag.read_tag_files())
+            self.report.files_checked += len(self.bag.tag_data)
+            self.report.extend(check_structure(self.bag))
+            self.report.extend(check_completeness(self.bag))
             self._check_manifest_json()
             self._check_fixity(early)
         finally:
@@ -90,9 +90,10 @@ class PackageCheck:
                 and path in self.bag.sizes)
 
     def _start_first_warc(self) -> WarcCheck | None:
-        payload = self.bag.payload
-        for path in sorted(payload.entries if payload is not None else ()):
-            if self._is_warc(path):
+        """Start checking the first WARC on disk, before the bag's own files are read (if the
+        payload manifest turns out not to list it, the check is dropped)."""
+        for path in sorted(self.bag.sizes):
+            if path.startswith("data/warc/") and has_warc_name(path):
                 with os_errors(self.bag.root / path):
                     return self._warc_check(path, None)
         return None

@@ -10,7 +10,8 @@ ones) and the broken member is reported only when no record problem already expl
 from __future__ import annotations
 
 from collections.abc import Container
-from dataclasses import dataclass, replace
+from dataclasses import replace
+from typing import NamedTuple
 
 from archiver.verification.problems import Note, Problem
 from archiver.verification.record_digests import RecordDigests
@@ -19,9 +20,9 @@ from archiver.warc.reader import Damage, RecordHeader
 MEMBER_DAMAGE = frozenset({"gzip-member-corrupt", "truncated-gzip", "not-gzip"})
 
 
-@dataclass(frozen=True)
-class RecordInfo:
-    """A record that manifest.json points at, as found in its WARC."""
+class RecordInfo(NamedTuple):
+    """A record that manifest.json points at, as found in its WARC. (A named tuple: one is
+    made, and sent between processes, for each of tens of thousands of records.)"""
 
     offset: int
     record_type: str
@@ -95,7 +96,7 @@ class RecordChecker:
             self.problems.append(self._problem(damage, broken))
             return
         for record_id in self._member_found:
-            self.found[record_id] = replace(self.found[record_id], intact=False)
+            self.found[record_id] = self.found[record_id]._replace(intact=False)
         if broken is not None and broken.record_id in self._wanted and broken.record_id:
             self.found[broken.record_id] = RecordInfo(broken.offset, broken.record_type,
                                                       None, intact=False)
