@@ -103,8 +103,8 @@ def test_no_extract_leaves_only_the_capture(site: SiteServer,
 
 
 @pytest.mark.parametrize(("name", "content_type", "expected"), [
-    ("western-cp1252-undeclared.html", "text/html", ("cp1252", "detected", "Noël Ferrière")),
-    ("western-latin1-labelled.html", "text/html; charset=ISO-8859-1",
+    ("western-cp1252.html", "text/html", ("cp1252", "detected", "Noël Ferrière")),
+    ("western-cp1252.html", "text/html; charset=ISO-8859-1",
      ("cp1252", "header", "“inacceptable”")),
     ("russian-koi8r-meta.html", "text/html", ("koi8-r", "meta", "Управляющая компания")),
     ("japanese-shift-jis-meta.html", "text/html", ("cp932", "meta", "水道局")),
@@ -210,7 +210,7 @@ def test_extract_from_a_warc_that_wget_writes(site: SiteServer, tmp_path: Path) 
 
 def test_extract_loose_files(tmp_path: Path) -> None:
     fixtures = Path(__file__).resolve().parent.parent / "fixtures"
-    page = fixtures / "documents" / ENCODINGS / "western-cp1252-undeclared.html"
+    page = fixtures / "documents" / ENCODINGS / "western-cp1252.html"
     report = fixtures / "site" / REPORT_PATH.lstrip("/")
     result = runner.invoke(app, ["extract", str(page), str(report), "--json"])
     assert result.exit_code == 0, result.output

@@ -9,7 +9,8 @@ The work is bounded (see html_parse.MAX_MARKUP_CHARS), so a 50 MB page takes sec
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import copy
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from archiver.extract.html_jsonld import main_object, text_value
@@ -22,46 +23,28 @@ __all__ = ["HtmlExtraction", "HtmlLink", "extract_html"]
 
 
 @dataclass
-class HtmlExtraction:
-    """What was extracted from one HTML page."""
+class HtmlExtraction(PageMetadata):
+    """What was extracted from one HTML page: what it says about itself (PageMetadata), its
+    main text, and the links of that text."""
 
     text: str = ""
-    title: str | None = None
-    authors: list[str] = field(default_factory=list)
-    published: str | None = None
-    modified: str | None = None
-    canonical_url: str | None = None
-    language: str | None = None
-    description: str | None = None
-    site_name: str | None = None
-    opengraph: dict[str, str | list[str]] = field(default_factory=dict)
-    twitter: dict[str, str | list[str]] = field(default_factory=dict)
-    json_ld: list[dict[str, Any]] = field(default_factory=list)
     links: list[HtmlLink] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready values (links as dicts, lists copied)."""
-        return {
-            "text": self.text, "title": self.title, "authors": list(self.authors),
-            "published": self.published, "modified": self.modified,
-            "canonical_url": self.canonical_url, "language": self.language,
-            "description": self.description, "site_name": self.site_name,
-            "opengraph": dict(self.opengraph), "twitter": dict(self.twitter),
-            "json_ld": list(self.json_ld), "links": [link.to_dict() for link in self.links],
-            "problems": list(self.problems),
-        }
+        """JSON-ready values (links as dicts, containers copied)."""
+        values = {name: copy.copy(getattr(self, name)) for name in _FIELDS}
+        values["links"] = [link.to_dict() for link in self.links]
+        return values
+
+
+_FIELDS = [item.name for item in fields(HtmlExtraction)]
 
 
 def _combine(meta: PageMetadata, main: MainText, links: list[HtmlLink],
              problems: list[str]) -> HtmlExtraction:
-    return HtmlExtraction(
-        text=main.text, title=meta.title, authors=meta.authors, published=meta.published,
-        modified=meta.modified, canonical_url=meta.canonical_url, language=meta.language,
-        description=meta.description, site_name=meta.site_name, opengraph=meta.opengraph,
-        twitter=meta.twitter, json_ld=meta.json_ld, links=links,
-        problems=[*problems, *meta.problems, *main.problems],
-    )
+    found = {item.name: getattr(meta, item.name) for item in fields(PageMetadata)}
+    found["problems"] = [*problems, *meta.problems, *main.problems]
+    return HtmlExtraction(**found, text=main.text, links=links)
 
 
 def extract_html(html: str, url: str | None = None) -> HtmlExtraction:
