@@ -39,8 +39,6 @@ class DerivedFiles:
 
     files: list[FileDigest] = field(default_factory=list)
     by_resource: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
-    extractions: dict[int, dict[str, Any]] = field(default_factory=dict)
-    """Per resource: the extraction's summary (title, outcome, problems…)."""
 
 
 def is_extractable(resource: Resource) -> bool:
@@ -134,7 +132,6 @@ def _store(staging: Path, writer: WarcWriter, index: int, resource: Resource,
         _entry(json_file, "extraction", metadata_at, records[1].record_id),
         _entry(text_file, "text", text_at, records[0].record_id),
     ]
-    derived.extractions[index] = extraction.summary()
 
 
 def _entry(file: FileDigest, kind: str, where: RecordLocation, record_id: str

@@ -9,6 +9,7 @@ there is nothing to chain, so that ends the run before any package is written.
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -291,8 +292,6 @@ def _load_extraction(build: PackageBuild, path: str | None) -> Extraction | None
     """The extraction stored at `path`, as an Extraction again (title, text, details)."""
     if path is None:
         return None
-    import json
-
     data = json.loads((build.staging / path).read_bytes())
     document = CapturedDocument(url=data["source"]["url"],
                                 content_type=data["source"]["content_type"])
