@@ -347,3 +347,19 @@ def test_a_redirect_to_another_site_is_a_warning() -> None:
                          resource=Resource("https://www.news.example/a/", "citation",
                                            outcome="captured", status=200))
     assert describe_source(same, None, None, None).warnings == []
+
+
+def test_verify_checks_the_records_the_chain_names(site: SiteServer, tmp_path: Path) -> None:
+    from tests.test_verify import edit_manifest
+
+    story_package(site, tmp_path, site.url("/stories/clean-article.html"))
+    package = tmp_path / "package"
+
+    def swap(manifest: dict[str, Any]) -> None:
+        sources = manifest["story"]["sources"]
+        sources[0]["payload_sha256"] = sources[1]["payload_sha256"]
+
+    edit_manifest(package, swap)
+    report = check(package)
+    assert [problem.code for problem in report.problems] == ["manifest-payload-mismatch"]
+    assert "story.sources[0]" in str(report.problems[0])

@@ -269,8 +269,21 @@ def test_derived_files_must_be_in_the_package(package: Path) -> None:
 
     edit_manifest(package, derive)
     report = check(package)
-    assert codes(report) == ["manifest-derived-missing"]
-    assert "data/extract/gone.txt" in str(report.problems[0])
+    assert sorted(codes(report)) == ["manifest-derived-missing", "manifest-record-missing"]
+    assert any("data/extract/gone.txt" in str(problem) for problem in report.problems)
+
+
+def test_the_records_derived_files_name_are_checked(package: Path) -> None:
+    def shift(manifest: dict[str, object]) -> None:
+        resources = manifest["resources"]
+        assert isinstance(resources, list)
+        derived = next(item["derived"] for item in resources if item["derived"])
+        derived[0]["record"]["offset"] += 1
+
+    edit_manifest(package, shift)
+    report = check(package)
+    assert codes(report) == ["manifest-record-offset"]
+    assert ".derived[0]" in str(report.problems[0])
 
 
 def test_manifest_json_files_must_agree_with_the_bag(package: Path) -> None:

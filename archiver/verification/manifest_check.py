@@ -153,7 +153,54 @@ def record_claims(document: dict[str, Any]) -> list[RecordClaim]:
                 if key not in claims:  # the same claim is often made twice (source, resource)
                     claims[key] = RecordClaim(where, warc_file, record_id, offset, record_type,
                                               claimed)
+    for claim in _derived_claims(document) + _story_claims(document):
+        claims.setdefault(claim[1:], claim)
     return list(claims.values())
+
+
+_DERIVED_RECORD_TYPES = {"text": "conversion", "extraction": "metadata"}
+
+
+def _derived_claims(document: dict[str, Any]) -> list[RecordClaim]:
+    """The conversion and metadata records each derived file names."""
+    found = []
+    for index, item in enumerate(_list(document.get("resources"))):
+        for number, derived in enumerate(_list(item.get("derived"))):
+            kind = str(derived.get("kind"))
+            # A text file's bytes are its conversion record's; the metadata record holds the
+            # extraction without its text, so only where it is can be checked.
+            claim = _pointer_claim(f"resources[{index}].derived[{number}]",
+                                   derived.get("record"), _DERIVED_RECORD_TYPES.get(kind),
+                                   derived.get("sha256") if kind == "text" else None)
+            if claim is not None:
+                found.append(claim)
+    return found
+
+
+def _story_claims(document: dict[str, Any]) -> list[RecordClaim]:
+    """The records story mode's chain names: the story's own (a response, or a draft's
+    resource record) and each cited source's response."""
+    story = document.get("story")
+    if not isinstance(story, dict):
+        return []
+    kind = "resource" if story.get("kind") == "draft" else "response"
+    found = [_pointer_claim("story", story.get("record"), kind, story.get("payload_sha256"))]
+    for index, source in enumerate(_list(story.get("sources"))):
+        found.append(_pointer_claim(f"story.sources[{index}]", source.get("record"),
+                                    "response", source.get("payload_sha256")))
+    return [claim for claim in found if claim is not None]
+
+
+def _pointer_claim(where: str, record: object, record_type: str | None,
+                   sha256: object) -> RecordClaim | None:
+    if not isinstance(record, dict) or record_type is None:
+        return None
+    warc_file, record_id, offset = (record.get("warc_file"), record.get("record_id"),
+                                    record.get("offset"))
+    if type(warc_file) is not str or type(record_id) is not str or type(offset) is not int:
+        return None  # the schema check has said what is wrong
+    return RecordClaim(where, warc_file, record_id, offset, record_type,
+                       sha256 if type(sha256) is str else None)
 
 
 def _list(value: object) -> list[dict[str, Any]]:
