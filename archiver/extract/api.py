@@ -60,7 +60,7 @@ class ExtractionRun:
                 if found is not None:
                     yield found
         except (ArchiveLoadFailed, EOFError, OSError, ValueError) as exc:
-            self.problems.append(f"{name}: reading stopped early ({_reason(exc)}); the "
+            self.problems.append(f"{name}: reading stopped early: {_reason(exc)}; the "
                                  "documents before that point were extracted")
 
     def _package(self) -> Iterator[Extraction]:
@@ -151,6 +151,11 @@ def input_kind(path: Path) -> InputKind:
 
 
 def _reason(exc: BaseException) -> str:
+    """One printable line: warcio quotes the bytes it could not read, which may be binary."""
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror.lower()
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if isinstance(exc, ArchiveLoadFailed):
+        return "what follows is not a WARC record (damaged, or cut short: archiver verify " \
+               "says where)"
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return "".join(char if char.isprintable() else "?" for char in text)[:200]
