@@ -292,6 +292,7 @@ def verify(
     from archiver.verification import check
 
     with _reported_errors():
+        signal.signal(signal.SIGTERM, _terminate_as_interrupt)
         reports: list[VerificationReport] = []
         worst = EXIT_OK
         with progress_bar("verifying") as progress:
