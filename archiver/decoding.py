@@ -1,4 +1,5 @@
-"""Turn a body as received into text: undo Content-Encoding with a cap, then pick its charset.
+"""Turn a body as received into text: undo chunked transfer coding and Content-Encoding (with a
+cap), then pick its charset.
 
 A decompression bomb (a few KB that inflate to gigabytes) stops at the cap; the caller sees
 `exceeded` and records it. The evidence itself always keeps the encoded bytes as received:
@@ -14,6 +15,7 @@ from __future__ import annotations
 import codecs
 import re
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -217,3 +219,68 @@ def _bom_charset(data: bytes) -> str | None:
     if data.startswith(codecs.BOM_UTF16_BE):
         return "utf-16-be"
     return None
+
+
+# -- chunked transfer coding ---------------------------------------------------------------
+
+_MAX_CHUNK_LINE = 1024
+_SIZE, _DATA, _DATA_END, _DONE, _BROKEN = range(5)
+
+
+class Dechunker:
+    """Undoes HTTP chunked transfer coding as a body streams by, handing the entity inside to
+    `sink` piece by piece; `ok` once the last chunk is seen, `is_broken` when the framing is
+    not chunked after all (or is damaged)."""
+
+    def __init__(self, sink: Callable[[memoryview], object]) -> None:
+        self._sink = sink
+        self._state = _SIZE
+        self._remaining = 0
+        self._line = bytearray()
+
+    @property
+    def ok(self) -> bool:
+        return self._state == _DONE
+
+    @property
+    def is_broken(self) -> bool:
+        """The framing is not chunked after all (or is damaged): nothing more comes out."""
+        return self._state == _BROKEN
+
+    def feed(self, data: memoryview) -> None:
+        index, size = 0, len(data)
+        while index < size and self._state in (_SIZE, _DATA, _DATA_END):
+            if self._state == _DATA:
+                take = min(size - index, self._remaining)
+                self._sink(data[index:index + take])
+                index += take
+                self._remaining -= take
+                if not self._remaining:
+                    self._state = _DATA_END
+            else:
+                index = self._read_line(data, index)
+
+    def _read_line(self, data: memoryview, index: int) -> int:
+        window = bytes(data[index:index + _MAX_CHUNK_LINE])
+        newline = window.find(b"\n")
+        if newline < 0:
+            self._line += window
+            if len(self._line) > _MAX_CHUNK_LINE:
+                self._state = _BROKEN
+            return index + len(window)
+        self._line += window[:newline]
+        line = bytes(self._line).strip()
+        self._line.clear()
+        self._end_of_line(line)
+        return index + newline + 1
+
+    def _end_of_line(self, line: bytes) -> None:
+        if self._state == _DATA_END:
+            self._state = _SIZE if not line else _BROKEN
+            return
+        try:
+            self._remaining = int(line.split(b";", 1)[0], 16)
+        except ValueError:
+            self._state = _BROKEN
+            return
+        self._state = _DATA if self._remaining else _DONE

@@ -13,13 +13,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import IO, Any
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
-from archiver.decoding import StreamDecoder
-from archiver.verification.dechunk import Dechunker
+from archiver.decoding import Dechunker, StreamDecoder
 
 READ_BLOCK = 64 * 1024
 DOCUMENT_RECORD_TYPES = ("response", "resource")
@@ -66,8 +65,7 @@ class BodyReader:
         self._raw = raw
         self._decoder = StreamDecoder(document.content_encoding, max_output)
         self._pending: list[bytes] = []
-        self._dechunker = Dechunker(cast(Any, _Collector(self._pending))) \
-            if document.chunked else None
+        self._dechunker = Dechunker(self._collect) if document.chunked else None
         self._finished = False
         self._started = False
 
@@ -104,6 +102,9 @@ class BodyReader:
     def read_all(self) -> bytes:
         return b"".join(self.blocks())
 
+    def _collect(self, piece: memoryview) -> None:
+        self._pending.append(bytes(piece))
+
     def _dechunked(self, data: bytes) -> list[bytes]:
         if self._dechunker is None:
             return [data]
@@ -118,16 +119,6 @@ class BodyReader:
         pieces = list(self._pending)
         self._pending.clear()
         return pieces
-
-
-class _Collector:
-    """Stands where the de-chunker expects a hash: it keeps the entity's pieces instead."""
-
-    def __init__(self, pieces: list[bytes]) -> None:
-        self._pieces = pieces
-
-    def update(self, data: memoryview | bytes) -> None:
-        self._pieces.append(bytes(data))
 
 
 def iter_documents(warc: Path, name: str) -> Iterator[tuple[CapturedDocument, IO[bytes]]]:

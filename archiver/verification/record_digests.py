@@ -11,7 +11,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 
-from archiver.verification.dechunk import Dechunker
+from archiver.decoding import Dechunker
 from archiver.verification.digests import DigestClaim, parse_digest
 from archiver.verification.problems import Note, Problem
 from archiver.warc.reader import RecordHeader
@@ -90,6 +90,9 @@ class RecordDigests:
         self._head = HttpHead() if self._http and self._payload else None
         self._accept_dechunked = accept_dechunked and self._http
         self._dechunker: Dechunker | None = None
+        self._dechunked: hashlib._Hash | None = None
+        """Some tools (Heritrix, for one) digest the de-chunked entity rather than the
+        payload as stored: for a foreign WARC, either is accepted."""
 
     def update(self, data: memoryview) -> None:
         if self._block is not None:
@@ -156,13 +159,15 @@ class RecordDigests:
 
     def _start_payload(self) -> None:
         if self._accept_dechunked and self._payload_claim and self._head and self._head.is_chunked:
-            self._dechunker = Dechunker(self._payload_claim.new_hash())
+            self._dechunked = self._payload_claim.new_hash()
+            self._dechunker = Dechunker(self._dechunked.update)
 
     def _judge_payload(self, claim: DigestClaim, computed: bytes) -> None:
         if claim.matches(computed):
             return
         dechunker = self._dechunker
-        if dechunker is not None and dechunker.ok and claim.matches(dechunker.digest.digest()):
+        if (dechunker is not None and dechunker.ok and self._dechunked is not None
+                and claim.matches(self._dechunked.digest())):
             self._outcome.notes.append(Note(
                 "payload-digest-dechunked", self._path,
                 "WARC-Payload-Digest matches the de-chunked entity, not the chunked bytes "
