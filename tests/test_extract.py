@@ -9,6 +9,7 @@ import hashlib
 import json
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -259,7 +260,10 @@ def test_extraction_in_worker_processes_matches_inline(site: SiteServer, tmp_pat
 
     urls = [site.url(f"/delay/{n}?ms=1") for n in range(POOL_AFTER + 4)]
     urls += [site.url(STORY_PATH), site.url(REPORT_PATH)]
+    waiting = Path(tempfile.gettempdir())
+    before = set(waiting.glob("archiver-pool-*"))
     pooled = capture(urls, extraction=ExtractionSettings(workers=2))
+    assert set(waiting.glob("archiver-pool-*")) == before  # results wait on disk, then go
     inline = capture(urls, extraction=ExtractionSettings(workers=0))
     for url in urls:
         a, b = extraction_for(pooled, url), extraction_for(inline, url)

@@ -6,7 +6,9 @@ only collects the results. Small jobs never start the pool (starting it costs mo
 inline extractions): it starts once `POOL_AFTER` documents are waiting.
 
 Workers start from a clean server process (`forkserver`), never by forking the capture's own
-threads, and ignore Ctrl-C: the parent decides when the work stops.
+threads, and ignore Ctrl-C: the parent decides when the work stops. Each result waits on disk
+(a pickle in a private temporary folder) until the package step takes it, so memory stays
+flat however many documents a job holds.
 """
 
 from __future__ import annotations
@@ -14,7 +16,10 @@ from __future__ import annotations
 import importlib
 import multiprocessing
 import os
+import pickle
+import shutil
 import signal
+import tempfile
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
@@ -44,6 +49,17 @@ def extract_record(warc: str, name: str, offset: int,
         return extract_captured(document, raw, settings)
 
 
+def extract_record_to(out: str, warc: str, name: str, offset: int,
+                      settings: ExtractionSettings) -> bool:
+    """In a worker: extract one record and leave the result in the file `out`; whether there
+    was one (False: not a page or a PDF after all)."""
+    extraction = extract_record(warc, name, offset, settings)
+    if extraction is None:
+        return False
+    Path(out).write_bytes(pickle.dumps(extraction, protocol=pickle.HIGHEST_PROTOCOL))
+    return True
+
+
 class ExtractionPool:
     """Takes captured resources as they come; `result_for` gives each one's extraction."""
 
@@ -54,7 +70,8 @@ class ExtractionPool:
         self.settings = settings
         self.workers = workers if workers is not None else (os.cpu_count() or 1)
         self._waiting: list[Resource] = []
-        self._futures: dict[str, Future[Extraction | None]] = {}
+        self._futures: dict[str, tuple[Future[bool], Path]] = {}
+        self._scratch: Path | None = None
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
 
@@ -69,6 +86,7 @@ class ExtractionPool:
             if self._pool is None and len(self._waiting) < POOL_AFTER:
                 return
             if self._pool is None:
+                self._scratch = Path(tempfile.mkdtemp(prefix="archiver-pool-"))
                 self._pool = ProcessPoolExecutor(
                     self.workers, mp_context=multiprocessing.get_context("forkserver"),
                     initializer=_start_worker)
@@ -79,20 +97,27 @@ class ExtractionPool:
 
     def _submit(self, resource: Resource) -> None:
         ref = resource.record
-        assert ref is not None and self._pool is not None
+        assert ref is not None and self._pool is not None and self._scratch is not None
         if resource.url in self._futures:
             return
-        self._futures[resource.url] = self._pool.submit(
-            extract_record, str(self.warc_dir / ref.warc_file), f"data/warc/{ref.warc_file}",
-            ref.offset, self.settings)
+        out = self._scratch / f"{len(self._futures)}.pickle"
+        future = self._pool.submit(extract_record_to, str(out),
+                                   str(self.warc_dir / ref.warc_file),
+                                   f"data/warc/{ref.warc_file}", ref.offset, self.settings)
+        self._futures[resource.url] = (future, out)
 
     def result_for(self, resource: Resource) -> tuple[bool, Extraction | None, str | None]:
         """(whether the pool took it, its extraction, why it failed if it did)."""
-        future = self._futures.get(resource.url)
-        if future is None:
+        taken = self._futures.pop(resource.url, None)
+        if taken is None:
             return False, None, None
+        future, out = taken
         try:
-            return True, future.result(), None
+            if not future.result():
+                return True, None, None
+            extraction: Extraction = pickle.loads(out.read_bytes())
+            out.unlink()
+            return True, extraction, None
         except Exception as exc:  # a worker died or a bug: the capture itself stands
             return True, None, f"{type(exc).__name__}: {exc}"
 
@@ -101,3 +126,6 @@ class ExtractionPool:
         if self._pool is not None:
             self._pool.shutdown(wait=wait, cancel_futures=True)
             self._pool = None
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
