@@ -104,6 +104,11 @@ class SampleServer(ThreadingHTTPServer):
     def url(self, path: str = "/") -> str:
         return f"http://127.0.0.1:{self.server_address[1]}/{path.lstrip('/')}"
 
+    def handle_error(self, request: object, client_address: object) -> None:
+        """Stay quiet: the only client is archiver itself, and when it goes away mid-reply
+        (Ctrl-C during `archiver demo`) that is no news for the user's terminal. The
+        socketserver default prints a traceback for each such request."""
+
     def __enter__(self) -> SampleServer:
         self._thread = threading.Thread(target=self.serve_forever, name="sample-server",
                                         daemon=True)
