@@ -16,18 +16,15 @@ from typing import Any, Literal
 from warcio.exceptions import ArchiveLoadFailed
 
 from archiver._types import StrPath
-from archiver.errors import ArchiverUsageError, InputNotFoundError
+from archiver.errors import ArchiverUsageError
+from archiver.evidence_kind import sniff_evidence
 from archiver.extract.document import Extraction
 from archiver.extract.extractor import extract_captured, extract_file
 from archiver.extract.kinds import kind_from_path
 from archiver.extract.payload import iter_documents, open_record
 from archiver.settings import ExtractionSettings
-from archiver.verification.bag_check import KNOWN_TAG_FILES
-from archiver.verification.warc_check import has_warc_name
-from archiver.warc.members import looks_like_warc
 
 InputKind = Literal["package", "warc", "file"]
-_SNIFF = 64 * 1024
 SKIPPED_STATUSES = range(300, 400)
 """Redirects: their bodies are the server's boilerplate, not the document."""
 
@@ -128,23 +125,13 @@ def extract(path: StrPath, settings: ExtractionSettings | None = None) -> Extrac
 
 
 def input_kind(path: Path) -> InputKind:
-    if not path.exists():
-        raise InputNotFoundError(path, "file or directory")
-    if path.is_dir():
-        if any((path / name).is_file() for name in KNOWN_TAG_FILES):
-            return "package"
-        raise ArchiverUsageError(f"{path}: a directory, but not an evidence package "
-                                 "(no bagit.txt)")
-    if has_warc_name(path.name):
-        return "warc"
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(_SNIFF)
-    except OSError as exc:
-        raise ArchiverUsageError(f"{path}: cannot be read ({_reason(exc)})") from exc
-    if looks_like_warc(head):
-        return "warc"
-    if kind_from_path(path, head) is None:
+    sniffed = sniff_evidence(path)
+    if sniffed.kind == "wacz":
+        raise ArchiverUsageError(f"{path}: a WACZ; extract from the package it was exported "
+                                 "from, or from the WARCs under archive/ once unpacked")
+    if sniffed.kind != "other":
+        return sniffed.kind
+    if kind_from_path(path, sniffed.head) is None:
         raise ArchiverUsageError(f"{path}: not an evidence package, a WARC, an HTML page or a "
                                  "PDF file")
     return "file"

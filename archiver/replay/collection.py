@@ -6,14 +6,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from archiver.errors import EnvironmentFault, InputNotFoundError, NotEvidenceError
+from archiver.errors import NotEvidenceError
+from archiver.evidence_kind import WARC_SUFFIXES, sniff_evidence
 from archiver.transfer.unpack import unpack_archive
-from archiver.warc.members import looks_like_warc
 
 InputKind = Literal["package", "warc", "wacz"]
-WARC_SUFFIXES = (".warc", ".warc.gz")
-ZIP_MAGIC = b"PK\x03\x04"
-SNIFF_BYTES = 4096
 
 
 @dataclass(frozen=True)
@@ -30,14 +27,12 @@ class Collection:
 def open_collection(path: Path, scratch: Path) -> Collection:
     """The collection at `path`; a WACZ's WARCs are copied out into `scratch` (a new,
     private directory), never read from where an untrusted archive says."""
-    if not path.exists():
-        raise InputNotFoundError(path, "file or directory")
-    if path.is_dir():
+    kind = sniff_evidence(path).kind
+    if kind == "package":
         return _package(path)
-    head = _head(path)
-    if head.startswith(ZIP_MAGIC):
+    if kind == "wacz":
         return _wacz(path, unpack_archive(path, scratch))
-    if path.name.lower().endswith(WARC_SUFFIXES) or looks_like_warc(head):
+    if kind == "warc":
         resolved = path.resolve()
         return Collection("warc", path, (resolved,), resolved.parent)
     raise NotEvidenceError(path, "not a package, a WARC or a WACZ")
@@ -67,11 +62,3 @@ def _warcs_in(directory: Path) -> tuple[Path, ...]:
         return ()
     return tuple(sorted(p for p in directory.iterdir()
                         if p.is_file() and p.name.lower().endswith(WARC_SUFFIXES)))
-
-
-def _head(path: Path) -> bytes:
-    try:
-        with path.open("rb") as handle:
-            return handle.read(SNIFF_BYTES)
-    except OSError as error:
-        raise EnvironmentFault.from_os_error(error, path) from error

@@ -1,21 +1,18 @@
 """The verify API: `check` returns a report, `verify` raises on any problem, `is_valid` says
-yes or no. A package is a directory with BagIt tag files; anything else must be a WARC."""
+yes or no. What a path is (package, WARC, WACZ) is decided in archiver/evidence_kind.py."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from archiver._types import StrPath
-from archiver.errors import InputNotFoundError, NotEvidenceError, VerificationFailed
-from archiver.verification.bag_check import KNOWN_TAG_FILES
+from archiver.errors import NotEvidenceError, VerificationFailed
+from archiver.evidence_kind import sniff_evidence
 from archiver.verification.boundary import os_errors
 from archiver.verification.package_check import check_package
 from archiver.verification.pipeline import ByteCounter, Progress
 from archiver.verification.problems import VerificationReport
-from archiver.verification.warc_check import check_warc_file, has_warc_name
-from archiver.warc.members import looks_like_warc
-
-_SNIFF = 64 * 1024
+from archiver.verification.warc_check import check_warc_file
 
 
 def check(path: StrPath, *, progress: Progress | None = None) -> VerificationReport:
@@ -31,18 +28,14 @@ def check(path: StrPath, *, progress: Progress | None = None) -> VerificationRep
     """
     target = Path(path)
     with os_errors(target):
-        if not target.exists():
-            raise InputNotFoundError(target, "file or directory")
-        if target.is_dir():
-            # Any tag file makes it a package: one that lost bagit.txt is damaged evidence.
-            if not any((target / name).is_file() for name in KNOWN_TAG_FILES):
-                raise NotEvidenceError(target, "a directory without bagit.txt")
+        kind = sniff_evidence(target).kind
+        if kind == "package":
             return check_package(target, progress)
-        if target.suffix.lower() == ".wacz":
+        if kind == "wacz":
             from archiver.transfer.wacz_check import check_wacz  # transfer builds on this
 
             return check_wacz(target, progress)
-        if not _is_warc(target):
+        if kind == "other":
             raise NotEvidenceError(target, "it does not begin with a WARC record, plain or gzipped")
         return _check_bare_warc(target, progress)
 
@@ -58,13 +51,6 @@ def verify(path: StrPath, *, progress: Progress | None = None) -> VerificationRe
 def is_valid(path: StrPath) -> bool:
     """True when `check` finds nothing wrong (usage and environment errors still raise)."""
     return check(path).is_valid
-
-
-def _is_warc(path: Path) -> bool:
-    if has_warc_name(path.name):
-        return True
-    with path.open("rb") as handle:
-        return looks_like_warc(handle.read(_SNIFF))
 
 
 def _check_bare_warc(path: Path, progress: Progress | None) -> VerificationReport:

@@ -7,12 +7,12 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from archiver.evidence_kind import KNOWN_TAG_FILES
 from archiver.package.bag import BAG_INFO, BAGIT, MANIFEST_JSON, PAYLOAD_MANIFEST, TAG_MANIFEST
 from archiver.verification.bag_files import Manifest, decode_tag_file, parse_fields, parse_manifest
 from archiver.verification.boundary import os_errors
 from archiver.verification.problems import Problem
 
-KNOWN_TAG_FILES = (BAGIT, BAG_INFO, PAYLOAD_MANIFEST, TAG_MANIFEST, MANIFEST_JSON)
 BAGIT_FIELDS = [("BagIt-Version", "1.0"), ("Tag-File-Character-Encoding", "UTF-8")]
 BAG_INFO_REQUIRED = ("Bag-Software-Agent", "Bagging-Date", "Payload-Oxum")
 

@@ -12,6 +12,7 @@ from collections.abc import Callable, Container
 from dataclasses import replace
 from pathlib import Path
 
+from archiver.evidence_kind import WARC_SUFFIXES, has_warc_name
 from archiver.verification.pipeline import read_warc
 from archiver.verification.problems import Problem
 from archiver.verification.record_check import EVERY_RECORD, RecordChecker
@@ -29,13 +30,8 @@ from archiver.warc.reader import RecordParser
 
 __all__ = ["WARC_SUFFIXES", "WarcCheck", "WarcResult", "check_warc_file", "has_warc_name"]
 
-WARC_SUFFIXES = (".warc", ".warc.gz")
 SPLIT_MIN_BYTES = 64 * 1024 * 1024
 """Smaller files are checked in this process: more would not pay for themselves."""
-
-
-def has_warc_name(path: str) -> bool:
-    return path.lower().endswith(WARC_SUFFIXES)
 
 
 class WarcCheck:
