@@ -152,6 +152,8 @@ def describe_record(record: Any, name: str, offset: int) -> CapturedDocument:
     headers = record.rec_headers
     http = record.http_headers
     digest = headers.get_header("WARC-Payload-Digest") or ""
+    if http is None and not digest:  # not HTTP: the block is the payload
+        digest = headers.get_header("WARC-Block-Digest") or ""
     if http is not None and record.rec_type == "response":
         status = _status(http.get_statuscode())
         content_type = http.get_header("Content-Type")

@@ -24,6 +24,7 @@ from archiver.package.extraction_pool import ExtractionPool
 from archiver.settings import ExtractionSettings
 from archiver.timestamps import utc_iso
 from archiver.warc.derived_records import derived_record
+from archiver.warc.records import PreparedRecord
 from archiver.warc.writer import RecordLocation, WarcWriter
 
 EXTRACT_DIR = "data/extract"
@@ -106,32 +107,36 @@ def extract_resource(staging: Path, resource: Resource, settings: ExtractionSett
 
 def _store(staging: Path, writer: WarcWriter, index: int, resource: Resource,
            extraction: Extraction, derived: DerivedFiles, gzip_level: int) -> None:
+    """The extraction as files and records. No text, no text file and no conversion record:
+    an empty record says nothing the metadata does not, and warcio cannot check the digest
+    of an empty block (it never reads one)."""
     stem = f"{EXTRACT_DIR}/{index + 1:05d}-{slug(resource.url)}"
     ref = resource.record
     assert ref is not None
     text = extraction.text_bytes
     created = utc_iso()
-    records = [
-        derived_record("text", text, refers_to=ref.record_id, source_url=resource.url,
-                       source_date=resource.captured_at, created=created,
-                       gzip_level=gzip_level),
-        derived_record("metadata", extraction.to_json(with_text=False),
-                       refers_to=ref.record_id, source_url=resource.url,
-                       source_date=resource.captured_at, created=created,
-                       gzip_level=gzip_level),
-    ]
+
+    def make(kind: str, body: bytes) -> PreparedRecord:
+        return derived_record(kind, body, refers_to=ref.record_id, source_url=resource.url,
+                              source_date=resource.captured_at, created=created,
+                              gzip_level=gzip_level)
+
+    records = [make("metadata", extraction.to_json(with_text=False))]
+    if text:
+        records.append(make("text", text))
     try:
-        text_at, metadata_at = writer.write(records)
+        locations = writer.write(records)
     finally:
         for record in records:
             record.close()
     json_file = _write_new(staging, f"{stem}.json", extraction.to_json())
-    text_file = _write_new(staging, f"{stem}.txt", text)
-    derived.files += [json_file, text_file]
-    derived.by_resource[index] = [
-        _entry(json_file, "extraction", metadata_at, records[1].record_id),
-        _entry(text_file, "text", text_at, records[0].record_id),
-    ]
+    entries = [_entry(json_file, "extraction", locations[0], records[0].record_id)]
+    derived.files.append(json_file)
+    if text:
+        text_file = _write_new(staging, f"{stem}.txt", text)
+        entries.append(_entry(text_file, "text", locations[1], records[1].record_id))
+        derived.files.append(text_file)
+    derived.by_resource[index] = entries
 
 
 def _entry(file: FileDigest, kind: str, where: RecordLocation, record_id: str

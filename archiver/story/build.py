@@ -197,7 +197,7 @@ def _store_draft(build: PackageBuild, draft: Draft) -> StoryPage:
     record = prepare_record([("WARC-Type", "resource"), ("WARC-Record-ID", new_record_id()),
                              ("WARC-Date", created), ("WARC-Target-URI", draft.target_uri),
                              ("Content-Type", draft.content_type),
-                             ("WARC-Block-Digest", digest), ("WARC-Payload-Digest", digest)],
+                             ("WARC-Block-Digest", digest)],  # the block is the payload
                             draft.data, len(draft.data), gzip_level=build.settings.gzip_level)
     try:
         (where,) = build.writer.write([record])

@@ -92,8 +92,11 @@ class CdxjIndexer:
             mime = "warc/revisit"
         elif header.record_type == "resource":
             status, mime = "200", _mime(header.get("Content-Type"))
+        digest = header.get("WARC-Payload-Digest")
+        if digest is None and not _is_http(header):  # the block is the payload
+            digest = header.get("WARC-Block-Digest")
         fields = {"url": capture.url, "mime": mime or "unk", "status": status,
-                  "digest": header.get("WARC-Payload-Digest"), "length": str(length),
+                  "digest": digest, "length": str(length),
                   "offset": str(header.offset), "filename": self.filename}
         data = {name: value for name, value in fields.items() if value is not None}
         key = surt(capture.url)

@@ -4,6 +4,10 @@ the metadata as a `metadata` record, each pointing at its source with WARC-Refer
 Both get a target URI of their own (`urn:archiver:text:…`, `urn:archiver:metadata:…`) rather
 than the source's URL, so replay tools that index every record by its target URI (pywb does)
 never mistake extracted text for a capture of the page.
+
+Like every record we write that is not HTTP, they carry a block digest only: the block is
+the payload, and `fastwarc check --verify-payloads` rejects a WARC-Payload-Digest on any
+record it does not read as HTTP (docs/decisions.md).
 """
 
 from __future__ import annotations
@@ -35,7 +39,6 @@ def derived_record(kind: str, body: bytes, *, refers_to: str, source_url: str | 
             ("WARC-Refers-To-Date", source_date),
             ("Content-Type", content_type),
             ("WARC-Block-Digest", digest),
-            ("WARC-Payload-Digest", digest),
         ],
         body,
         len(body),
