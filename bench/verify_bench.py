@@ -54,7 +54,7 @@ from _common import (
     warm_cache,
 )
 
-CORPUS_VERSION = 1
+CORPUS_VERSION = 2
 MIN_WARC_BYTES = 500 * 1000 * 1000
 
 

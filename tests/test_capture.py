@@ -9,7 +9,10 @@ from __future__ import annotations
 import doctest
 import gzip
 import hashlib
+import io
 import json
+import random
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,6 +22,7 @@ from warcio.archiveiterator import ArchiveIterator
 import archiver.capture.urls
 from archiver import __version__
 from archiver.capture.urls import normalize_url
+from archiver.warc.records import new_record_id, prepare_record
 from tests.conftest import Captured, read_record
 from tests.server import (
     BASE_HREF_PAGE_PATH,
@@ -632,3 +636,31 @@ def test_warc_files_roll_over_at_the_size_limit(site: SiteServer, capture: Captu
         assert captured.response(resource["url"]).headers["WARC-Target-URI"] == resource["url"]
         assert captured.request(resource["url"]).headers["WARC-Record-ID"] == (
             ref["request_record_id"])
+
+
+def _first_deflate_block_type(member: bytes) -> int:
+    """BTYPE of a gzip member's first deflate block: 0 stored, 1 fixed, 2 dynamic Huffman.
+    (Our members have the plain ten-byte gzip header.)"""
+    assert member[:3] == b"\x1f\x8b\x08" and member[3] == 0, "a plain gzip header"
+    return (member[10] >> 1) & 3
+
+
+@pytest.mark.parametrize("size", [3_000, 40_000, 150_000, 700_000])
+def test_incompressible_blocks_are_stored_and_the_rest_deflated(size: int) -> None:
+    """Random bytes (as JPEG or video data are) go into stored deflate blocks, which every
+    reader inflates at memory speed; ISA-L would code them as Huffman literals, which
+    inflate ~20 times slower. Text is deflated."""
+    random_body = random.Random(size).randbytes(size)
+    text_body = b" ".join(b"evidence %d holds" % n for n in range(size // 16))[:size]
+    for body, stored in ((random_body, True), (text_body, False)):
+        block = b"HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\n\r\n" + body
+        fields: list[tuple[str, str | None]] = [("WARC-Type", "resource"),
+                                                ("WARC-Record-ID", new_record_id())]
+        for source in (block, io.BytesIO(block)):
+            record = prepare_record(fields, source, len(block), gzip_level=2)
+            member = record.member.read()
+            record.close()
+            assert (_first_deflate_block_type(member) == 0) is stored
+            assert (len(member) < 0.8 * len(block)) is not stored
+            inflated = zlib.decompress(member, 31)
+            assert inflated.endswith(block + b"\r\n\r\n")

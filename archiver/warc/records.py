@@ -68,19 +68,30 @@ class PreparedRecord:
 
 INCOMPRESSIBLE_SAMPLE = 64 * 1024
 INCOMPRESSIBLE_RATIO = 0.97
+SMALLEST_SAMPLED = 2 * 1024
+"""Blocks smaller than this are compressed without a test: whatever they cost is small."""
 
 
 def is_compressible(block: IO[bytes] | bytes, block_length: int) -> bool:
-    """Whether deflate is worth its time on a large block (JPEG, video, ZIP data are not:
-    deflating them runs at ~30 MB/s for nothing). Small blocks are always compressed."""
-    if block_length < 4 * INCOMPRESSIBLE_SAMPLE:
+    """Whether deflate is worth it for a block (JPEG, video, ZIP data are not).
+
+    It matters twice over. Deflating such data takes time for nothing, and ISA-L then writes
+    Huffman-coded blocks that inflate at ~190 MB/s, where zlib's stored blocks inflate at
+    GB/s: every later read (verify, replay, extract) of a capture full of images paid for it.
+    The sample is taken past the block's first bytes (an HTTP header block compresses
+    whatever follows it)."""
+    if block_length < SMALLEST_SAMPLED:
         return True
+    size = min(INCOMPRESSIBLE_SAMPLE, block_length // 2)
+    start = INCOMPRESSIBLE_SAMPLE if block_length >= 2 * INCOMPRESSIBLE_SAMPLE + size else \
+        block_length - size
     if isinstance(block, bytes):
-        sample = block[INCOMPRESSIBLE_SAMPLE: 2 * INCOMPRESSIBLE_SAMPLE]
+        sample = block[start:start + size]
     else:
-        block.seek(INCOMPRESSIBLE_SAMPLE)
-        sample = block.read(INCOMPRESSIBLE_SAMPLE)
-    return len(zlib.compress(sample, 1)) < INCOMPRESSIBLE_RATIO * len(sample)
+        block.seek(start)
+        sample = block.read(size)
+    # ISA-L level 1 tells as well as zlib does, ~20 times faster on data that will not shrink.
+    return len(isal_zlib.compress(sample, 1)) < INCOMPRESSIBLE_RATIO * len(sample)
 
 
 def _compressor(level: int | None) -> Any:
