@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -110,6 +111,13 @@ class PartsCheck:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
+    def poll(self) -> None:
+        """Start the next parts if processes have finished theirs. For a caller busy with
+        other work: call it often (it costs nothing between POLL_SECONDS), or processes
+        sit idle until `finish`."""
+        if time.monotonic() - self._schedule.last_step >= POLL_SECONDS:
+            self._schedule.step(0)
+
     def finish(self) -> WarcResult:
         """Raises OSError (as one reader would), and EnvironmentFault when a process ends
         without a word (killed, out of memory)."""
@@ -176,6 +184,7 @@ class _Schedule:
         self._next = 0  # the next part to start
         self._chain: list[_Part] = []
         self._head: _Part | None = self._parts[0]  # the chain's last part; None when done
+        self.last_step = 0.0
 
     def finish(self) -> WarcResult:
         while self._head is not None:
@@ -191,6 +200,7 @@ class _Schedule:
     def step(self, timeout: float) -> None:
         """Start what can start, take in what the parts said (waiting up to `timeout` for
         it), extend the chain, and report progress."""
+        self.last_step = time.monotonic()
         self._start_parts()
         self._group.poll(timeout)
         for part in self._parts:

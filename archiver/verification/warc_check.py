@@ -65,6 +65,11 @@ class WarcCheck:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
+    def poll(self) -> None:
+        """Keep a check in parts going while the caller does other work (see PartsCheck)."""
+        if self._parts is not None:
+            self._parts.poll()
+
     def result(self, wanted: Container[str] | None = None) -> WarcResult:
         """What the check found; `wanted` if the check was started without it."""
         if self._parts is not None:

@@ -15,6 +15,7 @@ it inherited runs twice.
 
 from __future__ import annotations
 
+import fcntl
 import gc
 import mmap
 import os
@@ -31,6 +32,7 @@ from typing import Any
 _LENGTH = struct.Struct("<Q")
 _COUNTER = struct.Struct("<q")
 _READ = 1024 * 1024
+_PIPE_BYTES = 1024 * 1024
 _PR_SET_PDEATHSIG = 1
 
 
@@ -73,12 +75,18 @@ class Worker:
     _buffer: bytearray = field(default_factory=bytearray)
 
     def _receive(self) -> None:
-        """Read what the pipe holds; at its end the child has finished."""
-        data = os.read(self.fd, _READ)
-        if not data:
-            self.finished = True
-            return
-        self._buffer += data
+        """Read all the pipe holds (it is non-blocking); at its end the child has finished.
+        All of it: a result of a few MiB passes a 64 KiB pipe in many reads, and a child
+        cannot finish, nor its process start the next part, before the last one."""
+        while True:
+            try:
+                data = os.read(self.fd, _READ)
+            except BlockingIOError:
+                break
+            if not data:
+                self.finished = True
+                break
+            self._buffer += data
         while len(self._buffer) >= _LENGTH.size:
             (size,) = _LENGTH.unpack_from(self._buffer)
             if len(self._buffer) < _LENGTH.size + size:
@@ -108,6 +116,8 @@ class WorkerGroup:
         message. Everything `task` needs must already be in memory: the child gets a copy."""
         slot = len(self.workers)
         read_end, write_end = os.pipe()
+        os.set_blocking(read_end, False)
+        _widen(write_end)
         parent = os.getpid()
         # A child's garbage collections then pass over all the parent holds (a parsed
         # manifest.json, say): they would write to every page of it, and so copy it.
@@ -160,6 +170,14 @@ class WorkerGroup:
         if self._unfreeze:  # only if the caller had not frozen anything itself
             self._unfreeze = False
             gc.unfreeze()
+
+
+def _widen(fd: int) -> None:
+    """Let a pipe hold a whole result (Linux; elsewhere, and past the system's limit, the
+    pipe keeps its size and the result takes more reads)."""
+    if hasattr(fcntl, "F_SETPIPE_SZ"):
+        with suppress(OSError):
+            fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
 
 
 def _run_child(task: Callable[[Channel], object], channel: Channel) -> None:
