@@ -41,7 +41,7 @@ class PackageCheck:
     """One verification of the package at `root`; `run()` returns the report."""
 
     def __init__(self, root: Path, progress: Progress | None = None) -> None:
-        self.bag = Bag(root, walk(root))
+        self.bag = Bag(root, {})  # its files are listed in `run`
         self.report = VerificationReport(str(root), "package")
         self.read = ByteCounter(0, progress)
         self.files: dict[str, FileClaim] = {}
@@ -52,9 +52,10 @@ class PackageCheck:
         self._early: WarcCheck | None = None
 
     def run(self) -> VerificationReport:
-        self.read.total = sum(self.bag.sizes.values())  # at most; unlisted files are not read
         early = self._early = self._start_first_warc()  # first: the others start at once
         try:
+            self.bag.sizes = walk(self.bag.root)
+            self.read.total = sum(self.bag.sizes.values())  # at most: unlisted files are not read
             self.read(self.bag.read_tag_files())
             self.report.files_checked += len(self.bag.tag_data)
             self.report.extend(check_structure(self.bag))
@@ -97,13 +98,20 @@ class PackageCheck:
                 and path in self.bag.sizes)
 
     def _start_first_warc(self) -> WarcCheck | None:
-        """Start checking the first WARC on disk, before the bag's own files are read (if the
-        payload manifest turns out not to list it, the check is dropped)."""
-        for path in sorted(self.bag.sizes):
-            if path.startswith("data/warc/") and has_warc_name(path):
-                with os_errors(self.bag.root / path):
-                    return self._warc_check(path, None)
-        return None
+        """Start checking the first WARC in data/warc/ before anything else, even listing the
+        package's files (if the payload manifest turns out not to list it, the check is
+        dropped; any other WARC is checked when its turn comes)."""
+        folder = self.bag.root / "data" / "warc"
+        try:
+            with os.scandir(folder) as entries:
+                names = sorted(entry.name for entry in entries if has_warc_name(entry.name)
+                               and entry.is_file(follow_symlinks=False))
+        except OSError:
+            return None  # no such folder: the listing reports what is missing
+        if not names:
+            return None
+        with os_errors(folder / names[0]):
+            return self._warc_check(f"data/warc/{names[0]}", None)
 
     def _warc_check(self, path: str, wanted: frozenset[str] | None) -> WarcCheck:
         # Our own WARCs always digest the payload as stored: no de-chunked second chance.

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from archiver.decoding import Dechunker
-from archiver.verification.digests import DigestClaim, parse_digest
+from archiver.verification.digests import DigestClaim, new_hash, parse_digest
 from archiver.verification.problems import Note, Problem
 from archiver.warc.reader import RecordHeader
 
@@ -80,11 +80,12 @@ class RecordDigests:
         self.header = header
         self._path = path
         self._outcome = RecordOutcome()
-        self._block_claim = self._claim("WARC-Block-Digest")
-        payload_claim = self._claim("WARC-Payload-Digest")
+        fields = header.fields  # (keys are lowercase)
+        self._block_claim = self._claim("WARC-Block-Digest", fields.get("warc-block-digest"))
+        payload_claim = self._claim("WARC-Payload-Digest", fields.get("warc-payload-digest"))
         self._had_payload_claim = payload_claim is not None
         self._payload_claim = payload_claim if self._payload_checkable() else None
-        self._http = (header.get("Content-Type") or "").lower().startswith("application/http")
+        self._http = (fields.get("content-type") or "").lower().startswith("application/http")
         self._block = self._block_claim.new_hash() if self._block_claim else None
         self._payload = self._payload_hashes(want_sha256)
         self._head = HttpHead() if self._http and self._payload else None
@@ -130,8 +131,7 @@ class RecordDigests:
             self._unverifiable()
         return outcome
 
-    def _claim(self, name: str) -> DigestClaim | None:
-        label = self.header.get(name)
+    def _claim(self, name: str, label: str | None) -> DigestClaim | None:
         if label is None:
             return None
         try:
@@ -155,7 +155,7 @@ class RecordDigests:
             names.add("sha256")
         if not self._http and self._block_claim is not None:
             names.discard(self._block_claim.algorithm)  # the block hash serves
-        return {name: hashlib.new(name) for name in sorted(names)}
+        return {name: new_hash(name) for name in sorted(names)}
 
     def _start_payload(self) -> None:
         if self._accept_dechunked and self._payload_claim and self._head and self._head.is_chunked:
