@@ -58,9 +58,9 @@ CORPUS_VERSION = 2
 MIN_WARC_BYTES = 500 * 1000 * 1000
 
 
-def build_package(cli: list[str], work: Path, scale: float) -> Path:
+def build_package(cli: list[str], work: Path, scale: float, *, extract: bool = True) -> Path:
     """The cached package, built on first use. Returns its path."""
-    key = f"verify-corpus-v{CORPUS_VERSION}-scale{scale:g}"
+    key = f"verify-corpus-v{CORPUS_VERSION}-scale{scale:g}" + ("" if extract else "-no-extract")
     base = work / key
     pkg = base / "pkg"
     done = base / "built.json"
@@ -79,7 +79,8 @@ def build_package(cli: list[str], work: Path, scale: float) -> Path:
     with site.running() as root:
         urls = base / "urls.txt"
         urls.write_text("".join(f"{root}{path}\n" for path in site.resources))
-        run = measure([*cli, "capture", "-i", str(urls), "-o", str(pkg), "--max-size", "2GiB"])
+        run = measure([*cli, "capture", "-i", str(urls), "-o", str(pkg), "--max-size", "2GiB",
+                       *([] if extract else ["--no-extract"])])
     if run.returncode != 0:
         raise SystemExit(f"bench: archiver capture exited {run.returncode}:\n{run.tail()}")
     warcs = warc_files(pkg / "data" / "warc")
@@ -100,6 +101,9 @@ def main() -> int:
                     help="where the corpus package is built and cached (default bench/cache)")
     ap.add_argument("--scale", type=float, default=1.0,
                     help="corpus size factor (1.0 gives a WARC of about 560 MB)")
+    ap.add_argument("--no-extract", action="store_true",
+                    help="build (and time) the corpus captured with --no-extract: the package "
+                         "then holds the WARC and no extraction files")
     ap.add_argument("--via", choices=["auto", "cli", "library"], default="auto")
     ap.add_argument("--only", default="", help="comma-separated subset of the tools to time "
                     "(archiver-pkg, archiver-warc, fastwarc, warcio)")
@@ -119,7 +123,7 @@ def main() -> int:
                                    "import importlib.metadata as m;print(m.version('warcio'))"])
     print("machine: " + ", ".join(f"{k} {v}" for k, v in info.items()))
 
-    pkg = build_package(cli, args.work.resolve(), args.scale)
+    pkg = build_package(cli, args.work.resolve(), args.scale, extract=not args.no_extract)
     warcs = warc_files(pkg / "data" / "warc")
     if len(warcs) != 1:
         raise SystemExit(f"bench: expected one WARC in {pkg}, found {len(warcs)}")

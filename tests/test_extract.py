@@ -35,11 +35,18 @@ def document_url(site: SiteServer, name: str, content_type: str) -> str:
 
 
 def extraction_for(captured: Captured, url: str) -> dict[str, Any]:
+    """The package's extraction JSON for `url`, with the text of the .txt beside it put in
+    (the package keeps the text in the .txt only, as the WARC does in its own record)."""
     derived = captured.resource(url)["derived"]
     files = [item["path"] for item in derived if item["kind"] == "extraction"]
     assert len(files) == 1, derived
     document: dict[str, Any] = json.loads((captured.path / files[0]).read_bytes())
     jsonschema.validate(document, load_schema("extraction"))
+    assert document["text"] is None
+    texts = [item["path"] for item in derived if item["kind"] == "text"]
+    text = (captured.path / texts[0]).read_bytes() if texts else b""
+    assert hashlib.sha256(text).hexdigest() == document["text_sha256"]
+    document["text"] = text.decode("utf-8")
     return document
 
 
@@ -88,6 +95,7 @@ def test_extraction_records_sit_beside_their_source(site: SiteServer,
         # Never a capture of the page's own URL: replay must not serve the text as the page.
         assert record.headers["WARC-Target-URI"].startswith("urn:archiver:")
     assert text_record.block == (captured.path / by_kind["text"]["path"]).read_bytes()
+    assert meta_record.block == (captured.path / by_kind["extraction"]["path"]).read_bytes()
     metadata = json.loads(meta_record.block)
     jsonschema.validate(metadata, load_schema("extraction"))
     assert metadata["text"] is None and metadata["title"]

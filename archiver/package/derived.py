@@ -121,7 +121,8 @@ def _store(staging: Path, writer: WarcWriter, index: int, resource: Resource,
                               source_date=resource.captured_at, created=created,
                               gzip_level=gzip_level)
 
-    records = [make("metadata", extraction.to_json(with_text=False))]
+    metadata = extraction.to_json(with_text=False)  # the .json file too: the text is in .txt
+    records = [make("metadata", metadata)]
     if text:
         records.append(make("text", text))
     try:
@@ -129,7 +130,7 @@ def _store(staging: Path, writer: WarcWriter, index: int, resource: Resource,
     finally:
         for record in records:
             record.close()
-    json_file = _write_new(staging, f"{stem}.json", extraction.to_json())
+    json_file = _write_new(staging, f"{stem}.json", metadata)
     entries = [_entry(json_file, "extraction", locations[0], records[0].record_id)]
     derived.files.append(json_file)
     if text:

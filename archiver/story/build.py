@@ -262,7 +262,7 @@ def _seal_story(build: PackageBuild, page: StoryPage, selection: Selection,
 def _store_draft_extraction(build: PackageBuild, page: StoryPage) -> list[Any]:
     assert page.draft is not None
     stem = f"{EXTRACT_DIR}/00000-draft-{page.draft.sha256[:12]}"
-    return [build.add_file(f"{stem}.json", page.extraction.to_json()),
+    return [build.add_file(f"{stem}.json", page.extraction.to_json(with_text=False)),
             build.add_file(f"{stem}.txt", page.extraction.text_bytes)]
 
 
@@ -273,11 +273,10 @@ def _cited_sources(result: CaptureResult, derived: DerivedFiles,
     for source in result.sources:
         resource = source.resource
         index = index_of.get(id(resource)) if resource is not None else None
-        extraction_path = None
-        for item in derived.by_resource.get(index, []) if index is not None else []:
-            if item["kind"] == "extraction":
-                extraction_path = item["path"]
-        extraction = _load_extraction(build, extraction_path)
+        paths = {item["kind"]: item["path"]
+                 for item in (derived.by_resource.get(index, []) if index is not None else [])}
+        extraction_path = paths.get("extraction")
+        extraction = _load_extraction(build, extraction_path, paths.get("text"))
         record = None
         if resource is not None and resource.record is not None:
             record = {"warc_file": f"{WARC_DIR}/{resource.record.warc_file}",
@@ -288,14 +287,17 @@ def _cited_sources(result: CaptureResult, derived: DerivedFiles,
     return cited
 
 
-def _load_extraction(build: PackageBuild, path: str | None) -> Extraction | None:
-    """The extraction stored at `path`, as an Extraction again (title, text, details)."""
+def _load_extraction(build: PackageBuild, path: str | None,
+                     text_path: str | None) -> Extraction | None:
+    """The extraction stored at `path` (its text at `text_path`: the JSON leaves it out), as
+    an Extraction again (title, text, details)."""
     if path is None:
         return None
     data = json.loads((build.staging / path).read_bytes())
+    text = (build.staging / text_path).read_text("utf-8") if text_path else ""
     document = CapturedDocument(url=data["source"]["url"],
                                 content_type=data["source"]["content_type"])
-    extraction = Extraction(document, data["kind"], text=data.get("text") or "",
+    extraction = Extraction(document, data["kind"], text=text,
                             metadata={"title": data.get("title"),
                                       "published": data.get("published"),
                                       "authors": data.get("authors") or []},

@@ -29,7 +29,7 @@ from archiver.verification.warc_parts import PartResult, PartSpec, WarcResult, c
 from archiver.verification.workers import Channel, Failed, Worker, WorkerGroup
 from archiver.warc.members import find_record_member
 
-MIN_PART_BYTES = 16 * 1024 * 1024
+MIN_PART_BYTES = 8 * 1024 * 1024
 HASH_BLOCK = 1024 * 1024
 POLL_SECONDS = 0.05
 
