@@ -220,6 +220,22 @@ def test_a_gzip_member_inside_a_record_is_no_place_to_cut(tmp_path: Path) -> Non
     assert check_warc_file(path, path.name, split_min_bytes=0) == expected
 
 
+def test_a_cut_is_looked_for_only_so_far(tmp_path: Path) -> None:
+    """A target inside a large record (a video) is given up after `reach` bytes rather than
+    scanned to the record's end while every process waits; the next target still cuts."""
+    small = [gz(record(number, b"t" * 500)) for number in range(6)]
+    large = gz(record(100, random.Random(1).randbytes(300_000)), level=0)
+    parts = [*small[:3], large, *small[3:]]
+    data = b"".join(parts)
+    path = tmp_path / "video.warc.gz"
+    path.write_bytes(data)
+    starts = offsets(parts)
+    inside, after = starts[3] + 1000, starts[4]
+    assert find_cuts(path, len(data), [inside], reach=len(data)) == [after]
+    assert find_cuts(path, len(data), [inside], reach=100_000) == []
+    assert find_cuts(path, len(data), [inside, after - 10], reach=100_000) == [after]
+
+
 def test_a_record_across_the_middle(tmp_path: Path) -> None:
     parts = [*members_of(6), gz(record(99, os.urandom(300000)), level=0), *members_of(2, 4)]
     data = b"".join(parts)

@@ -31,6 +31,10 @@ from archiver.warc.members import find_record_member
 
 MIN_PART_BYTES = 8 * 1024 * 1024
 HASH_BLOCK = 1024 * 1024
+CUT_REACH = 8 * 1024 * 1024
+"""How far past a target to look for a record's member. A target inside a large record
+(a 16 MiB video) would otherwise scan all the rest of it, while every process waits to
+start: that target is dropped, and the part before it runs on to the next cut."""
 POLL_SECONDS = 0.05
 
 
@@ -65,16 +69,16 @@ def cut_targets(size: int, at_once: int, smallest: int = MIN_PART_BYTES) -> list
         targets.append(position)
 
 
-def find_cuts(path: Path, size: int, targets: list[int]) -> list[int]:
+def find_cuts(path: Path, size: int, targets: list[int], reach: int = CUT_REACH) -> list[int]:
     """Ascending offsets to cut the file at: the first gzip member of a WARC record at or
-    after each of the ascending `targets`, before the next (fewer where none is found).
-    Raises OSError."""
+    after each of the ascending `targets`, within `reach` bytes and before the next target
+    (fewer where none is found). Raises OSError."""
     cuts: list[int] = []
     ends = [*targets[1:], size]
     with path.open("rb", buffering=0) as handle:
         for target, end in zip(targets, ends[:len(targets)], strict=True):
             start = max(target, cuts[-1] + 1 if cuts else 1)
-            cut = find_record_member(handle.fileno(), start, end - start)
+            cut = find_record_member(handle.fileno(), start, min(end - start, reach))
             if cut is not None and cut < size:
                 cuts.append(cut)
     return cuts

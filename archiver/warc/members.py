@@ -102,7 +102,8 @@ def find_record_member(fd: int, start: int, limit: int) -> int | None:
     while position < start + limit:
         window = os.pread(fd, SCAN_WINDOW + PROBE, position)
         found = window.find(GZIP_MAGIC)
-        while 0 <= found < SCAN_WINDOW:
+        usable = min(SCAN_WINDOW, start + limit - position)
+        while 0 <= found < usable:
             if _starts_record(window[found:found + PROBE], complete=True):
                 return position + found
             found = window.find(GZIP_MAGIC, found + 1)
