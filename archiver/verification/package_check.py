@@ -72,7 +72,9 @@ class PackageCheck:
         return self.report
 
     def _check_manifest_json(self) -> None:
-        data = self.bag.tag_data.get(MANIFEST_JSON)
+        # Taken out of the bag's tag data (hashed and counted already): a large package's
+        # manifest.json is tens of MB, and nothing after this needs its bytes.
+        data = self.bag.tag_data.pop(MANIFEST_JSON, None)
         if data is None:
             return
         problems: list[Problem] = []

@@ -107,6 +107,7 @@ class WorkerGroup:
 
     def __init__(self, slots: int) -> None:
         self.workers: list[Worker] = []
+        self._exiting: list[int] = []
         self._counters = mmap.mmap(-1, max(1, slots) * _COUNTER.size)
         self._die_with_parent = _death_signal()
         self._unfreeze = gc.get_freeze_count() == 0
@@ -149,11 +150,15 @@ class WorkerGroup:
                 worker._receive()
 
     def stop(self, worker: Worker) -> None:
-        """Kill a child whose work is no longer wanted, and reap it."""
+        """Kill a child whose work is no longer wanted (or let one that has finished go), and
+        reap it when it is gone. A child that has said its last word may still be exiting:
+        tearing down the memory it shares with this process takes tens of milliseconds, so
+        it is reaped later (`close`) rather than waited for while a core sits idle."""
         if not worker.finished:
             _kill(worker.pid)
             worker.finished = True
-        _reap(worker.pid)
+        if not _reaped(worker.pid):
+            self._exiting.append(worker.pid)
         os.close(worker.fd)
         worker.fd = -1
 
@@ -166,6 +171,8 @@ class WorkerGroup:
                 worker.finished = True
         for worker in live:
             self.stop(worker)
+        while self._exiting:
+            _reap(self._exiting.pop())
         self._counters.close()
         if self._unfreeze:  # only if the caller had not frozen anything itself
             self._unfreeze = False
@@ -225,6 +232,17 @@ def _death_signal() -> Callable[[], None]:
 def _kill(pid: int) -> None:
     with suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
+
+
+def _reaped(pid: int) -> bool:
+    """Reap `pid` if it has exited; False if it is still running (or exiting)."""
+    try:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    except InterruptedError:
+        return False
+    return done != 0
 
 
 def _reap(pid: int) -> None:
