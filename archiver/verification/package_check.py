@@ -14,11 +14,10 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from archiver.errors import EnvironmentFault
 from archiver.package.bag import MANIFEST_JSON, PAYLOAD_MANIFEST, TAG_MANIFEST
 from archiver.verification.bag_check import Bag, check_completeness, check_structure
 from archiver.verification.bag_files import Manifest, walk
-from archiver.verification.boundary import os_errors
+from archiver.verification.boundary import environment_fault, os_errors
 from archiver.verification.manifest_check import (
     FileClaim,
     RecordClaim,
@@ -155,7 +154,7 @@ class PackageCheck:
             finally:
                 os.close(fd)
         except OSError as exc:
-            raise EnvironmentFault.from_os_error(exc, exc.filename or name) from exc
+            raise environment_fault(exc, name) from exc
         self.report.files_checked += 1
         return digest.hexdigest()
 

@@ -78,8 +78,8 @@ def is_compressible(block: IO[bytes] | bytes, block_length: int) -> bool:
     It matters twice over. Deflating such data takes time for nothing, and ISA-L then writes
     Huffman-coded blocks that inflate at ~190 MB/s, where zlib's stored blocks inflate at
     GB/s: every later read (verify, replay, extract) of a capture full of images paid for it.
-    The sample is taken past the block's first bytes (an HTTP header block compresses
-    whatever follows it)."""
+    The sample is taken past the block's start, where an HTTP header block would make any
+    body look compressible."""
     if block_length < SMALLEST_SAMPLED:
         return True
     size = min(INCOMPRESSIBLE_SAMPLE, block_length // 2)
