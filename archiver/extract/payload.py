@@ -19,6 +19,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
 from archiver.decoding import Dechunker, StreamDecoder
+from archiver.warc.records import payload_digest
 
 READ_BLOCK = 64 * 1024
 DOCUMENT_RECORD_TYPES = ("response", "resource")
@@ -151,9 +152,7 @@ def open_record(warc: Path, name: str, offset: int) -> Iterator[
 def describe_record(record: Any, name: str, offset: int) -> CapturedDocument:
     headers = record.rec_headers
     http = record.http_headers
-    digest = headers.get_header("WARC-Payload-Digest") or ""
-    if http is None and not digest:  # not HTTP: the block is the payload
-        digest = headers.get_header("WARC-Block-Digest") or ""
+    digest = payload_digest(headers.get_header, http=http is not None) or ""
     if http is not None and record.rec_type == "response":
         status = _status(http.get_statuscode())
         content_type = http.get_header("Content-Type")

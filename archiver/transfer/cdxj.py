@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from archiver.transfer.surt import surt
 from archiver.warc.reader import Damage, RecordHeader
+from archiver.warc.records import payload_digest
 
 INDEXED_TYPES = frozenset({"response", "resource", "revisit"})
 _HEAD_LIMIT = 64 * 1024
@@ -92,11 +93,9 @@ class CdxjIndexer:
             mime = "warc/revisit"
         elif header.record_type == "resource":
             status, mime = "200", _mime(header.get("Content-Type"))
-        digest = header.get("WARC-Payload-Digest")
-        if digest is None and not _is_http(header):  # the block is the payload
-            digest = header.get("WARC-Block-Digest")
         fields = {"url": capture.url, "mime": mime or "unk", "status": status,
-                  "digest": digest, "length": str(length),
+                  "digest": payload_digest(header.get, http=_is_http(header)),
+                  "length": str(length),
                   "offset": str(header.offset), "filename": self.filename}
         data = {name: value for name, value in fields.items() if value is not None}
         key = surt(capture.url)

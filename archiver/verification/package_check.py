@@ -51,7 +51,7 @@ class PackageCheck:
         self._early: WarcCheck | None = None
 
     def run(self) -> VerificationReport:
-        early = self._early = self._start_first_warc()  # first: the others start at once
+        self._early = self._start_first_warc()  # first: the others start at once
         try:
             self.bag.sizes = walk(self.bag.root)
             self.read.total = sum(self.bag.sizes.values())  # at most: unlisted files are not read
@@ -60,10 +60,10 @@ class PackageCheck:
             self.report.extend(check_structure(self.bag))
             self.report.extend(check_completeness(self.bag))
             self._check_manifest_json()
-            self._check_fixity(early)
+            self._check_fixity()
         finally:
-            if early is not None:
-                early.close()
+            if self._early is not None:
+                self._early.close()
         self.report.bytes_read = self.read.done
         self._check_listing()
         missing = {path for path in self._listed_payload() if path not in self.bag.sizes}
@@ -119,7 +119,7 @@ class PackageCheck:
         return WarcCheck(self.bag.root / path, path, wanted=wanted, accept_dechunked=False,
                          hash_file=True, on_read=self.read)
 
-    def _check_fixity(self, early: WarcCheck | None) -> None:
+    def _check_fixity(self) -> None:
         tags = self.bag.tags
         for path in sorted(tags.entries if tags is not None else ()):
             if path in self.bag.sizes and path not in self.bag.computed:
@@ -134,7 +134,7 @@ class PackageCheck:
             if payload is None or path not in self.bag.sizes:
                 continue  # reported as missing
             if self._is_warc(path):
-                self._check_warc(path, frozenset(wanted.get(path, ())), early)
+                self._check_warc(path, frozenset(wanted.get(path, ())))
             else:
                 self.bag.computed[path] = self._hash(path)
             self._judge_payload_file(path, payload)
@@ -162,11 +162,11 @@ class PackageCheck:
         if self._early is not None:
             self._early.poll()
 
-    def _check_warc(self, path: str, wanted: frozenset[str], early: WarcCheck | None) -> None:
+    def _check_warc(self, path: str, wanted: frozenset[str]) -> None:
         file = self.bag.root / path
         with os_errors(file):
-            if early is not None and early.path == file:
-                result = early.result(wanted)
+            if self._early is not None and self._early.path == file:
+                result = self._early.result(wanted)
             else:
                 with self._warc_check(path, wanted) as check:
                     result = check.result()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from tempfile import SpooledTemporaryFile
 from typing import IO, Any
@@ -34,6 +34,14 @@ def new_record_id() -> str:
 def sha256_label(hex_digest: str) -> str:
     """Our digest spelling: `sha256:` and lowercase hex, which warcio and FastWARC accept."""
     return f"sha256:{hex_digest}"
+
+
+def payload_digest(get: Callable[[str], str | None], *, http: bool) -> str | None:
+    """A record's WARC-Payload-Digest, read with `get`. A record that is not HTTP has its block
+    as its payload, and archiver gives such records the block digest only (fastwarc rejects
+    a payload digest on them: docs/decisions.md), so for them the block digest serves."""
+    digest = get("WARC-Payload-Digest")
+    return get("WARC-Block-Digest") if digest is None and not http else digest
 
 
 def new_spool() -> SpooledTemporaryFile[bytes]:
@@ -83,8 +91,7 @@ def is_compressible(block: IO[bytes] | bytes, block_length: int) -> bool:
     if block_length < SMALLEST_SAMPLED:
         return True
     size = min(INCOMPRESSIBLE_SAMPLE, block_length // 2)
-    start = INCOMPRESSIBLE_SAMPLE if block_length >= 2 * INCOMPRESSIBLE_SAMPLE + size else \
-        block_length - size
+    start = min(INCOMPRESSIBLE_SAMPLE, block_length - size)
     if isinstance(block, bytes):
         sample = block[start:start + size]
     else:
