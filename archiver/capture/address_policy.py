@@ -25,10 +25,12 @@ is judged by the IPv4 address, where its packets end up.
 from __future__ import annotations
 
 import ipaddress
+import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from archiver.capture.network_errors import network_errors
 from archiver.errors import CaptureError
 
 if TYPE_CHECKING:
@@ -36,6 +38,8 @@ if TYPE_CHECKING:
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+AddressInfo = tuple[socket.AddressFamily, socket.SocketKind, int, str, tuple[Any, ...]]
+"""One entry of socket.getaddrinfo's answer: family, type, protocol, name, socket address."""
 
 ADVICE = "archiver does not fetch private addresses unless --allow-private is given"
 
@@ -86,6 +90,15 @@ class AddressPolicy:
     def from_settings(cls, settings: CaptureSettings) -> AddressPolicy:
         return cls(settings.allow_private,
                    tuple(ipaddress.ip_network(net) for net in settings.allowed_networks))
+
+    def resolve(self, url: str, host: str, port: int) -> list[AddressInfo]:
+        """Look `host` up once; the answers that may be connected to, in their order.
+        Raise AddressRefused when none may, NetworkError when the lookup fails."""
+        self.check_name(url, host)
+        with network_errors(url, "connecting"):
+            found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        allowed = set(self.permitted(url, host, [str(entry[4][0]) for entry in found]))
+        return [entry for entry in found if str(entry[4][0]) in allowed]
 
     def check_name(self, url: str, host: str) -> None:
         """Refuse a name that can only mean this machine or a metadata service, before any

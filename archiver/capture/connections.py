@@ -9,11 +9,10 @@ import ssl
 import threading
 import weakref
 from collections import defaultdict
-from typing import Any
 
 import h11
 
-from archiver.capture.address_policy import AddressPolicy
+from archiver.capture.address_policy import AddressInfo, AddressPolicy
 from archiver.capture.network_errors import NetworkError, network_errors
 from archiver.capture.urls import Origin
 from archiver.settings import CaptureSettings
@@ -96,16 +95,11 @@ class ConnectionPool:
         """A new connection, never a pooled one, to an address the policy allows."""
         if self._closed:
             raise NetworkError(url, "the capture was stopped", transient=False)
-        self._policy.check_name(url, origin.host)
-        with network_errors(url, "connecting"):
-            found = socket.getaddrinfo(origin.host, origin.port, type=socket.SOCK_STREAM)
         # Connect to the very addresses judged, never to the name again: a DNS server
         # that answers differently the second time (rebinding) gains nothing.
-        allowed = set(self._policy.permitted(url, origin.host,
-                                             [str(entry[4][0]) for entry in found]))
+        candidates = self._policy.resolve(url, origin.host, origin.port)
         with network_errors(url, "connecting"):
-            sock = connect_first([entry for entry in found if str(entry[4][0]) in allowed],
-                                 timeout=self.settings.connect_timeout)
+            sock = connect_first(candidates, timeout=self.settings.connect_timeout)
             try:
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 if origin.is_tls:
@@ -118,10 +112,6 @@ class ConnectionPool:
         with self._lock:
             self._open.add(connection)
         return connection
-
-
-AddressInfo = tuple[socket.AddressFamily, socket.SocketKind, int, str, tuple[Any, ...]]
-"""One entry of socket.getaddrinfo's answer."""
 
 
 def connect_first(candidates: list[AddressInfo], *, timeout: float) -> socket.socket:
