@@ -66,6 +66,10 @@ InsecureOption = Annotated[bool, typer.Option("--insecure", help="Do not check T
                                               "certificates (recorded in the package).")]
 CaFileOption = Annotated[Path | None, typer.Option("--ca-file", help="Extra certificate "
                                                    "authorities to trust (PEM).")]
+AllowPrivateOption = Annotated[bool, typer.Option("--allow-private", help="Also fetch from "
+                                                  "private, loopback, link-local and reserved "
+                                                  "addresses (refused by default; recorded in "
+                                                  "the package).")]
 
 
 def exit_code_for(error: BaseException) -> int:
@@ -157,6 +161,7 @@ def capture(
                                              "in all.")] = 16,
     insecure: InsecureOption = False,
     ca_file: CaFileOption = None,
+    allow_private: AllowPrivateOption = False,
     warc_size: Annotated[int, typer.Option("--warc-size", parser=_size, metavar="SIZE",
                                            help="Start a new WARC file past this size.")]
     = "1GiB",  # type: ignore[assignment]
@@ -170,7 +175,8 @@ def capture(
     Example:  archiver capture https://example.org/report.pdf -i sources.txt -o evidence/story1
 
     Exit 0 when every source was captured, 1 when any failed (the package is still written,
-    with each failure and its reason).
+    with each failure and its reason). Private, loopback, link-local and reserved addresses
+    (localhost, 10.0.0.0/8, 169.254.169.254...) are refused unless --allow-private is given.
     """
     from archiver.package.build import create_package
     from archiver.settings import CaptureSettings, ExtractionSettings
@@ -186,7 +192,7 @@ def capture(
             requisites=requisites, max_resource_bytes=max_size, resource_timeout=timeout,
             read_timeout=read_timeout, connect_timeout=connect_timeout, retries=retries,
             per_host=per_host, concurrency=concurrency, verify_tls=not insecure,
-            ca_file=ca_file, warc_max_bytes=warc_size,
+            ca_file=ca_file, allow_private=allow_private, warc_max_bytes=warc_size,
             extraction=ExtractionSettings() if extract else None,
         )
         with progress_bar("capturing") as progress:
@@ -222,6 +228,7 @@ def story(
     requisites: RequisitesOption = True,
     insecure: InsecureOption = False,
     ca_file: CaFileOption = None,
+    allow_private: AllowPrivateOption = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the chain as JSON.")] = False,
 ) -> None:
     """Capture a story and every source it cites, as one evidence chain with a report.
@@ -231,7 +238,9 @@ def story(
     The citations are the links of the story's main text (not its menus, footers, share bars
     or related-story boxes). The package holds the chain in manifest.json and a report in
     data/report.html. Exit 0 when every citation was captured (a 404 is captured: it is
-    evidence), 1 when any failed or the story itself could not be captured.
+    evidence), 1 when any failed or the story itself could not be captured. Links to private,
+    loopback, link-local and reserved addresses are refused (failed citations, with the
+    reason) unless --allow-private is given.
     """
     import re
     import tempfile
@@ -255,7 +264,7 @@ def story(
         if ca_file is not None and not ca_file.is_file():
             raise InputNotFoundError(ca_file)
         settings = CaptureSettings(requisites=requisites, verify_tls=not insecure,
-                                   ca_file=ca_file)
+                                   ca_file=ca_file, allow_private=allow_private)
         if dry_run:
             with tempfile.TemporaryDirectory(prefix="archiver-dry-run-") as scratch:
                 plan = plan_story(story_input, settings=settings, options=options,

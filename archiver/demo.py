@@ -51,6 +51,8 @@ def run_demo(output: Path, *, progress: Progress | None = None) -> DemoResult:
     root = sample_root()
     with SampleServer(root) as server:
         story = server.url(sample_paths(root)[0])
-        result = create_story_package(story, output, settings=CaptureSettings(),
+        # The sample is served on 127.0.0.1, which a capture refuses by default.
+        result = create_story_package(story, output,
+                                      settings=CaptureSettings(allow_private=True),
                                       progress=progress)
     return DemoResult(result, check(output))

@@ -7,6 +7,7 @@ reader knows how the evidence was gathered.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,6 +65,14 @@ class CaptureSettings:
     verify_tls: bool = True
     ca_file: Path | None = None
     """Extra certificate authorities to trust (a PEM file), beside the system's."""
+    allow_private: bool = False
+    """Also connect to private, loopback, link-local and reserved addresses (and names such as
+    localhost and metadata.google.internal). Off by default: the links a story cites are chosen
+    by others, and on a server they could reach the cloud metadata service or the local
+    network (see archiver/capture/address_policy.py)."""
+    allowed_networks: tuple[str, ...] = ()
+    """Networks (such as "127.0.0.1/32") connected to even though they are not global, while
+    every other private address stays refused."""
     warc_max_bytes: int = 1 * GIB
     """A WARC file rolls over to the next one past this size."""
     gzip_level: int = 2
@@ -78,12 +87,22 @@ class CaptureSettings:
             raise ValueError("max_redirects and retries cannot be negative")
         if not 0 <= self.gzip_level <= 3:
             raise ValueError("gzip_level must be between 0 and 3 (ISA-L levels)")
+        object.__setattr__(self, "allowed_networks",  # one spelling, in the record
+                           tuple(_network(text) for text in self.allowed_networks))
 
     def to_record(self) -> dict[str, Any]:
         """The settings as plain JSON values, for manifest.json and warcinfo."""
         record = dataclasses.asdict(self)
         record["ca_file"] = str(self.ca_file) if self.ca_file else None
+        record["allowed_networks"] = list(self.allowed_networks)
         return record
+
+
+def _network(text: str) -> str:
+    try:
+        return str(ipaddress.ip_network(text))
+    except ValueError as error:
+        raise ValueError(f"allowed_networks: {error}") from None
 
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)?\s*$", re.IGNORECASE)

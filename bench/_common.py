@@ -710,12 +710,14 @@ def _library_capture(argv: Sequence[str]) -> int:
     parser.add_argument("-i", "--input", type=Path)
     parser.add_argument("-o", "--output", type=Path, required=True)
     parser.add_argument("--max-size", default="2GiB")
+    parser.add_argument("--allow-private", action="store_true")
     args = parser.parse_args(argv)
     urls = list(args.urls)
     if args.input:
         urls += [line.strip() for line in args.input.read_text().splitlines()
                  if line.strip() and not line.startswith("#")]
-    settings = CaptureSettings(max_resource_bytes=parse_size(args.max_size))
+    settings = CaptureSettings(max_resource_bytes=parse_size(args.max_size),
+                               allow_private=args.allow_private)
     result = create_package(urls, args.output, settings=settings)
     return 0 if result.is_complete else 1
 

@@ -57,7 +57,8 @@ WGET = shutil.which("wget") or "/usr/bin/wget"
 def run_archiver(cli: list[str], urls: Path, out: Path, sampler: SocketSampler, *,
                  extract: bool) -> Run:
     flags = [] if extract else ["--no-extract"]
-    return measure([*cli, "capture", "-i", str(urls), "-o", str(out), *flags], sampler=sampler)
+    return measure([*cli, "capture", "-i", str(urls), "-o", str(out), "--allow-private", *flags],
+                   sampler=sampler)
 
 
 def run_wget(urls: Path, workdir: Path, sampler: SocketSampler) -> Run:

@@ -99,7 +99,8 @@ def main() -> int:
         pkg = work / "pkg"
         with site.running() as root:
             urls = [f"{root}/big-{i}" for i in range(args.count)]
-            run = measure([*cli, "capture", *urls, "-o", str(pkg), "--max-size", "2GiB"])
+            run = measure([*cli, "capture", *urls, "-o", str(pkg), "--max-size", "2GiB",
+                           "--allow-private"])
         kept = check_package(pkg, size, args.count)
         results["capture"] = {"seconds": run.seconds, "cpu_s": run.user_s + run.sys_s,
                               "peak_rss_mb": run.peak_mb, "exit": run.returncode, **kept}

@@ -25,6 +25,7 @@ import threading
 import time
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -148,7 +149,7 @@ def main() -> int:
     for name in ("build_manifest", "dump_manifest", "write_bag"):
         setattr(build_mod, name, phase(name, getattr(build_mod, name)))
 
-    settings_kw = {}
+    settings_kw: dict[str, Any] = {"allow_private": True}  # the bench site is on 127.0.0.1
     if args.per_host:
         settings_kw["per_host"] = args.per_host
     if args.concurrency:

@@ -81,6 +81,7 @@ def build_package(cli: list[str], work: Path, scale: float, *, extract: bool = T
         urls = base / "urls.txt"
         urls.write_text("".join(f"{root}{path}\n" for path in site.resources))
         run = measure([*cli, "capture", "-i", str(urls), "-o", str(pkg), "--max-size", "2GiB",
+                       "--allow-private",
                        *([] if extract else ["--no-extract"])])
     if run.returncode != 0:
         raise SystemExit(f"bench: archiver capture exited {run.returncode}:\n{run.tail()}")

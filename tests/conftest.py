@@ -48,8 +48,10 @@ TEST_SETTINGS: dict[str, Any] = {
     "read_timeout": 5.0,
     "resource_timeout": 20.0,
     "gzip_level": 1,
+    "allow_private": True,
 }
-"""Defaults for tests: the same behaviour as a user's, with short waits."""
+"""Defaults for tests: the same behaviour as a user's, with short waits, and 127.0.0.1 (the
+test site) allowed. tests/test_address_policy.py tests the default policy."""
 
 
 def fast_settings(**overrides: Any) -> CaptureSettings:

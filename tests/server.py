@@ -19,6 +19,9 @@ Routes besides the files (a target that is neither a route nor a file gets the 4
     /redirect/many/N       302 -> /redirect/many/N-1 ... /redirect/many/0 is a 200 page
     /redirect/utf8         302 with a Location of raw UTF-8 bytes (/intl/straße/über uns), as
                            many servers send it; browsers read it as UTF-8
+    /redirect/to?url=U     302 -> U, wherever it is (a cited site sending its visitors to a
+                           private address)
+    /embeds?src=U&src=V    a page whose images are at U, V... (requisites anywhere)
     /status/CODE           that status with a small HTML page (500, 503, 410...)
     /encoding/chunked      an HTML page in several chunks (Transfer-Encoding: chunked)
     /encoding/gzip         an HTML page with Content-Encoding: gzip
@@ -58,6 +61,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from email.utils import formatdate
 from functools import cache
+from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
@@ -345,6 +349,15 @@ class SiteHandler(BaseHTTPRequestHandler):
         raw_utf8 = "/intl/straße/über uns".encode().decode("latin-1")  # written as latin-1
         self.respond(302, b"", HTML, [("Location", raw_utf8)])
 
+    def redirect_to(self) -> None:
+        self.redirect(302, self.query["url"])
+
+    def embeds(self) -> None:
+        sources = parse_qs(urlsplit(self.path).query).get("src", [])
+        images = "".join(f'<img src="{escape(src)}" alt="">' for src in sources)
+        body = f"<!doctype html>\n<title>Embeds</title><h1>Embeds</h1>{images}\n"
+        self.respond(200, body.encode("utf-8"))
+
     def status(self) -> None:
         code = int(self.rest.strip("/"))
         self.page(code, f"{code} {self.responses.get(code, ('Status',))[0]}")
@@ -507,6 +520,8 @@ ROUTES: dict[str, Route] = {
     "/redirect/self": SiteHandler.redirect_self,
     "/redirect/many": SiteHandler.redirect_many,
     "/redirect/utf8": SiteHandler.redirect_utf8,
+    "/redirect/to": SiteHandler.redirect_to,
+    "/embeds": SiteHandler.embeds,
     "/status": SiteHandler.status,
     "/encoding/chunked": SiteHandler.encoding_chunked,
     "/encoding/gzip": SiteHandler.encoding_gzip,

@@ -14,6 +14,8 @@ from tests.conftest import assert_standard_tools_accept
 from tests.server import DEAD_LINK_PATH, MOVED_PAGE_PATH, REPORT_PATH, STORY_PATH, SiteServer
 
 FAST = ["--retries", "0", "--read-timeout", "5", "--timeout", "20"]
+TEST_SITE = ["--allow-private"]
+"""The test site is on 127.0.0.1, which a capture refuses unless told otherwise."""
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -25,7 +27,7 @@ def test_capture_writes_a_package_that_standard_tools_accept(site: SiteServer,
                                                              tmp_path: Path) -> None:
     out = tmp_path / "pkg"
     code, stdout, stderr = run("capture", site.url(STORY_PATH), site.url(REPORT_PATH),
-                               "-o", str(out), *FAST)
+                               "-o", str(out), *FAST, *TEST_SITE)
     assert code == 0, stderr
     assert "2 of 2 sources captured" in stdout
     assert f"archiver verify {out}" in stdout
@@ -38,7 +40,7 @@ def test_capture_reads_a_url_list_with_comments(site: SiteServer, tmp_path: Path
     listing.write_text(f"# the report\n{site.url(REPORT_PATH)}  # cited twice\n\n"
                        f"{site.url(MOVED_PAGE_PATH)}\n", encoding="utf-8")
     code, stdout, _ = run("capture", "-i", str(listing), "-o", str(tmp_path / "pkg"), "--json",
-                          *FAST)
+                          *FAST, *TEST_SITE)
     assert code == 0
     summary = json.loads(stdout)
     assert [s["requested_url"] for s in summary["sources"]] == [site.url(REPORT_PATH),
@@ -51,7 +53,7 @@ def test_capture_reads_a_url_list_with_comments(site: SiteServer, tmp_path: Path
 def test_a_failed_source_is_recorded_and_exits_1(site: SiteServer, tmp_path: Path) -> None:
     out = tmp_path / "pkg"
     code, stdout, _ = run("capture", site.url(DEAD_LINK_PATH), "http://127.0.0.1:9/",
-                          "not a url", "-o", str(out), *FAST)
+                          "not a url", "-o", str(out), *FAST, *TEST_SITE)
     assert code == 1
     assert "connection refused" in stdout
     assert "not a valid URL" in stdout
@@ -87,7 +89,8 @@ def test_usage_errors_exit_2_with_one_clear_line(tmp_path: Path) -> None:
 def test_unwritable_output_exits_3(site: SiteServer, tmp_path: Path) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory")
-    code, _, stderr = run("capture", site.url(REPORT_PATH), "-o", str(blocker / "pkg"))
+    code, _, stderr = run("capture", site.url(REPORT_PATH), "-o", str(blocker / "pkg"),
+                          *TEST_SITE)
     assert code == 3
     assert stderr.startswith("archiver: ") and stderr.count("\n") == 1
     assert "Traceback" not in stderr

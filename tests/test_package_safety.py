@@ -28,7 +28,8 @@ def start_capture(site: SiteServer, out: Path, *paths: str,
             resource.setrlimit(resource.RLIMIT_FSIZE, (limit_file_size, limit_file_size))
 
     urls = [site.url(path) for path in paths]
-    return subprocess.Popen([*ARCHIVER, "capture", *urls, "-o", str(out), "--retries", "0"],
+    return subprocess.Popen([*ARCHIVER, "capture", *urls, "-o", str(out), "--retries", "0",
+                             "--allow-private"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             preexec_fn=limit)
 
@@ -82,6 +83,7 @@ def test_inputs_are_never_modified(site: SiteServer, tmp_path: Path) -> None:
     listing = tmp_path / "urls.txt"
     listing.write_text(site.url("/reports/harrow-point-meter-audit-2024.pdf") + "\n")
     before = (listing.read_bytes(), listing.stat().st_mtime_ns)
-    subprocess.run([*ARCHIVER, "capture", "-i", str(listing), "-o", str(tmp_path / "pkg")],
+    subprocess.run([*ARCHIVER, "capture", "-i", str(listing), "-o", str(tmp_path / "pkg"),
+                    "--allow-private"],
                    check=True, capture_output=True, env={**os.environ})
     assert (listing.read_bytes(), listing.stat().st_mtime_ns) == before

@@ -127,7 +127,7 @@ def test_dead_and_looping_citations_are_recorded_and_the_rest_go_on(
         site: SiteServer, tmp_path: Path) -> None:
     output = tmp_path / "package"
     result = runner.invoke(app, ["story", site.url("/stories/dead-and-looping.html"),
-                                 "-o", str(output)])
+                                 "-o", str(output), "--allow-private"])
     assert result.exit_code == 1, result.output
     manifest = json.loads((output / "manifest.json").read_bytes())
     assert chain(manifest, site) == [
@@ -236,7 +236,7 @@ def test_dry_run_lists_what_would_be_captured_and_writes_nothing(
         site: SiteServer, tmp_path: Path) -> None:
     site.reset_counts()
     result = runner.invoke(app, ["story", site.url("/stories/busy-portal-article.html"),
-                                 "--dry-run", "--json"])
+                                 "--dry-run", "--json", "--allow-private"])
     assert result.exit_code == 0, result.output
     plan = json.loads(result.stdout)
     assert plan["sources"] == [site.url(REPORT_PATH), site.url(MINUTES)]
@@ -245,7 +245,7 @@ def test_dry_run_lists_what_would_be_captured_and_writes_nothing(
     assert site.hits(REPORT_PATH) == 0 and site.hits(MINUTES) == 0
     assert list(tmp_path.iterdir()) == []
     text = runner.invoke(app, ["story", site.url("/stories/busy-portal-article.html"),
-                               "--dry-run", "--include", "minutes"])
+                               "--dry-run", "--include", "minutes", "--allow-private"])
     assert "matches no --include pattern" in text.stdout
 
 
@@ -260,7 +260,8 @@ def test_a_story_that_cannot_be_chained_ends_with_exit_1(site: SiteServer, tmp_p
     with pytest.raises(StoryError, match=reason):
         create_story_package(site.url(path), output, settings=fast_settings())
     assert not output.exists() and list(tmp_path.iterdir()) == []
-    result = runner.invoke(app, ["story", site.url(path), "-o", str(output)])
+    result = runner.invoke(app, ["story", site.url(path), "-o", str(output),
+                                 "--allow-private"])
     assert result.exit_code == 1
     assert reason in result.stderr and "Traceback" not in result.output
 

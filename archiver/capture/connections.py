@@ -12,6 +12,7 @@ from collections import defaultdict
 
 import h11
 
+from archiver.capture.address_policy import AddressInfo, AddressPolicy
 from archiver.capture.network_errors import NetworkError, network_errors
 from archiver.capture.urls import Origin
 from archiver.settings import CaptureSettings
@@ -64,6 +65,7 @@ class ConnectionPool:
         self._lock = threading.Lock()
         self._closed = False
         self._tls = tls_context(settings)
+        self._policy = AddressPolicy.from_settings(settings)
 
     def take(self, origin: Origin, url: str) -> Connection:
         with self._lock:
@@ -90,12 +92,14 @@ class ConnectionPool:
             self._idle.clear()
 
     def open(self, origin: Origin, url: str) -> Connection:
-        """A new connection, never a pooled one."""
+        """A new connection, never a pooled one, to an address the policy allows."""
         if self._closed:
             raise NetworkError(url, "the capture was stopped", transient=False)
+        # Connect to the very addresses judged, never to the name again: a DNS server
+        # that answers differently the second time (rebinding) gains nothing.
+        candidates = self._policy.resolve(url, origin.host, origin.port)
         with network_errors(url, "connecting"):
-            sock = socket.create_connection((origin.host, origin.port),
-                                            timeout=self.settings.connect_timeout)
+            sock = connect_first(candidates, timeout=self.settings.connect_timeout)
             try:
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 if origin.is_tls:
@@ -108,6 +112,27 @@ class ConnectionPool:
         with self._lock:
             self._open.add(connection)
         return connection
+
+
+def connect_first(candidates: list[AddressInfo], *, timeout: float) -> socket.socket:
+    """A socket connected to the first candidate that answers (as socket.create_connection
+    does, but to addresses already resolved and judged); the first error if none does."""
+    errors: list[OSError] = []
+    for family, kind, protocol, _, address in candidates:
+        sock = socket.socket(family, kind, protocol)
+        try:
+            sock.settimeout(timeout)
+            sock.connect(address)
+            return sock
+        except OSError as error:
+            sock.close()
+            errors.append(error)
+        except BaseException:
+            sock.close()
+            raise
+    if errors:
+        raise errors[0]
+    raise OSError("the host name resolved to no address")
 
 
 def tls_context(settings: CaptureSettings) -> ssl.SSLContext:
