@@ -74,7 +74,7 @@ def wait_for_warc(out: Path, process: subprocess.Popen[str], size: int) -> Path:
     """The WARC a run is writing, once it holds more than `size` bytes."""
     deadline = time.monotonic() + 20
     while True:
-        found = [warc for warc in out.parent.glob(f".{out.name}.partial-*/*/data/warc/*.warc.gz")
+        found = [warc for warc in out.parent.glob(f".{out.name}.partial-*/**/data/warc/*.warc.gz")
                  if warc.stat().st_size > size]
         if found:
             return found[0]
@@ -193,7 +193,7 @@ def assert_placed_whole_or_not_at_all(out: Path, hidden: Path, *, sealed: str) -
         left = {path.name for path in hidden.iterdir()}  # an export's zip is linked into place
         assert "archiver-run.lock" in left and left <= {"archiver-run.lock", out.name}
     else:
-        work = hidden / out.name
+        work = hidden / out.name if (hidden / out.name).exists() else hidden
         assert (work / sealed).is_file()  # finished, but never moved into place
         verify = verify_cli(work)
         assert verify.returncode == 1 and "INCOMPLETE" in verify.stdout, verify.stdout
