@@ -30,6 +30,8 @@ from archiver.staging import staging_beside
 
 ARCHIVER = [sys.executable, "-m", "archiver"]
 NOBODY = 65534
+UNREACHABLE = ["http://127.0.0.1:9/", "--retries", "0"]
+"""A capture that fails at once (nothing listens on the discard port): a run, for its sweep."""
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -158,7 +160,7 @@ def test_a_lock_of_another_user_is_left_alone_with_a_note(holders: list[Holder],
                                                           tmp_path: Path) -> None:
     dead = dead_run(holders, "package", tmp_path / "pkg")
     os.chown(dead.hidden / LOCK_NAME, NOBODY, NOBODY)
-    code, _, stderr = run("capture", "-o", str(tmp_path / "next"), "http://127.0.0.1:9/")
+    code, _, stderr = run("capture", "-o", str(tmp_path / "next"), *UNREACHABLE)
     assert code == 1
     assert [line for line in stderr.splitlines() if dead.hidden.name in line] == [
         f"archiver: left {dead.hidden} alone: its lock belongs to another user"]
@@ -240,3 +242,45 @@ def test_a_failed_run_clears_a_tree_deeper_than_the_recursion_limit(
         os.close(fd)
         raise OSError(errno.EIO, "the disk failed")
     assert list(tmp_path.iterdir()) == []
+
+
+LEFTOVERS = Path(__file__).resolve().parent.parent / "fixtures" / "leftovers"
+
+
+def test_a_leftover_warc_is_incomplete_though_every_record_is_intact(tmp_path: Path) -> None:
+    [warc] = (LEFTOVERS / ".story.partial-0123abcd").glob("story/data/warc/*.warc.gz")
+    code, stdout, _ = run("verify", str(warc))
+    assert code == 1 and "INCOMPLETE" in stdout and "intact" not in stdout
+    assert ("left by a run that did not finish (pid 4242 on fixture-host.example, started "
+            "2026-11-30T09:15:02.123456Z)") in stdout
+    shutil.copyfile(warc, tmp_path / warc.name)  # the same bytes, out of the partial
+    code, stdout, _ = run("verify", str(tmp_path / warc.name))
+    assert code == 0 and "intact" in stdout
+
+
+def test_hostile_lock_files_never_hang_the_sweep_or_verify(tmp_path: Path) -> None:
+    """Lock files that are a FIFO, links (to /dev/zero, to a good lock elsewhere), a directory,
+    or 10 MB long: nothing waits on them, nothing is removed for them."""
+    good = tmp_path / "elsewhere.lock"
+    shutil.copyfile(LEFTOVERS / "locks" / "valid.lock", good)
+    makers = {
+        "fifo": os.mkfifo,
+        "zero": lambda lock: lock.symlink_to("/dev/zero"),
+        "link": lambda lock: lock.symlink_to(good),
+        "dir": lambda lock: lock.mkdir(),
+        "long": lambda lock: lock.write_bytes(b"archiver run lock\n" + b"x" * 10_000_000),
+    }
+    parent = tmp_path / "runs"
+    for number, (kind, make) in enumerate(makers.items()):
+        hidden = parent / f".{kind}.partial-0000000{number}"
+        (hidden / kind).mkdir(parents=True)
+        make(hidden / LOCK_NAME)
+    done = subprocess.run([*ARCHIVER, "capture", "-o", str(parent / "next"), *UNREACHABLE],
+                          capture_output=True, text=True, timeout=120)
+    notes = [line for line in done.stderr.splitlines() if ".partial-" in line]
+    assert notes == [f"archiver: left {parent}/.long.partial-00000004 alone: its lock file is "
+                     "not archiver's"], done.stderr
+    assert len(list(parent.glob(".*.partial-*/*"))) == 2 * len(makers)
+    verify = subprocess.run([*ARCHIVER, "verify", *map(str, sorted(parent.glob(".*")))],
+                            capture_output=True, text=True, timeout=120)
+    assert verify.returncode == 1 and verify.stdout.count("INCOMPLETE") == len(makers)
