@@ -16,30 +16,20 @@ from __future__ import annotations
 
 import errno
 import os
-import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from archiver.partial_paths import is_partial_name, partial_dir_of
 from archiver.run_lock import LockFile, RunInfo, this_host
 from archiver.terminal import human_size
 from archiver.tree_removal import remove_tree
 
-PARTIAL_NAME = re.compile(r"\..+\.partial-[0-9a-f]{8}", re.DOTALL)
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
 RunState = Literal["running", "ended", "unknown"]
 LeftoverOutcome = Literal["removed", "left", "failed"]
-
-
-def is_partial_name(name: str) -> bool:
-    """True for the name of a hidden work directory (or, from older versions, file).
-
-    >>> is_partial_name(".pkg.partial-0a1b2c3d"), is_partial_name("pkg")
-    (True, False)
-    """
-    return PARTIAL_NAME.fullmatch(name) is not None
 
 
 @dataclass(frozen=True)
@@ -59,16 +49,10 @@ class PartialRun:
 
 
 def partial_run_of(path: Path) -> PartialRun | None:
-    """The partial directory that `path` is or lies in, or None for finished work.
-
-    Looks at the names along the path as given and as resolved (a link to partial work is
-    still partial work); reads the lock, if any, without ever waiting on it.
-    """
-    for candidate in (path.absolute(), path.resolve()):
-        for place in (candidate, *candidate.parents):
-            if is_partial_name(place.name):
-                return _read_partial(place)
-    return None
+    """The partial directory that `path` is or lies in, or None for finished work; reads
+    its lock, if any, without ever waiting on it."""
+    place = partial_dir_of(path)
+    return _read_partial(place) if place is not None else None
 
 
 def _read_partial(place: Path) -> PartialRun:

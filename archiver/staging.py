@@ -12,25 +12,16 @@ same folder removes (see leftovers.py).
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from archiver.errors import EnvironmentFault
+from archiver.partial_paths import partial_name
 from archiver.run_lock import RunLock
 from archiver.tree_removal import remove_tree
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-
-
-def partial_name(target: Path) -> str:
-    """The hidden directory's name for `target`.
-
-    >>> partial_name(Path("evidence/pkg")).startswith(".pkg.partial-")
-    True
-    """
-    return f".{target.name}.partial-{uuid.uuid4().hex[:8]}"
 
 
 @contextmanager

@@ -8,7 +8,7 @@ from pathlib import Path
 from archiver._types import StrPath
 from archiver.errors import NotEvidenceError, VerificationFailed
 from archiver.evidence_kind import sniff_evidence
-from archiver.leftovers import PartialRun, partial_run_of
+from archiver.partial_paths import partial_dir_of
 from archiver.verification.boundary import os_errors
 from archiver.verification.package_check import check_package
 from archiver.verification.pipeline import ByteCounter, Progress
@@ -30,9 +30,8 @@ def check(path: StrPath, *, progress: Progress | None = None) -> VerificationRep
     """
     target = Path(path)
     with os_errors(target):
-        partial = partial_run_of(target)
-        if partial is not None and target.exists():
-            return _partial_report(target, partial)
+        if partial_dir_of(target) is not None and target.exists():
+            return _partial_report(target)
         kind = sniff_evidence(target).kind
         if kind == "package":
             return check_package(target, progress)
@@ -58,9 +57,13 @@ def is_valid(path: StrPath) -> bool:
     return check(path).is_valid
 
 
-def _partial_report(target: Path, partial: PartialRun) -> VerificationReport:
+def _partial_report(target: Path) -> VerificationReport:
     """What lies in a run's hidden work directory is not evidence, whatever it holds: no
     digest in it can say that the run wrote everything it meant to."""
+    from archiver.leftovers import partial_run_of  # reads the run's lock
+
+    partial = partial_run_of(target)
+    assert partial is not None
     report = VerificationReport(str(target), "package" if target.is_dir() else "warc")
     report.add(Problem("incomplete", str(partial.path), partial.describe()))
     return report
