@@ -105,6 +105,8 @@ def remove_stale_partials(parent: Path) -> list[Leftover]:
             names = sorted(entry.name for entry in entries if is_partial_name(entry.name))
         found = (_sweep_one(parent_fd, parent, name) for name in names)
         return [leftover for leftover in found if leftover is not None]
+    except OSError:
+        return []
     finally:
         os.close(parent_fd)
 
@@ -116,24 +118,35 @@ def _sweep_one(parent_fd: int, parent: Path, name: str) -> Leftover | None:
     except OSError:
         return None  # not a directory (a link, a file of an older version) or gone already
     try:
+        return _sweep_open(parent_fd, path, fd)
+    except OSError as exc:
+        return Leftover(path, "left", f"it cannot be examined ({_why(exc)})")
+    finally:
+        os.close(fd)
+
+
+def _sweep_open(parent_fd: int, path: Path, fd: int) -> Leftover | None:
+    try:
         lock = LockFile.open(fd)
     except OSError as exc:
-        os.close(fd)
         return Leftover(path, "left", f"its lock file cannot be read ({_why(exc)})")
     if lock is None:
-        os.close(fd)
         return None  # no lock of ours: not certainly ours (or a run just starting)
     with lock:
         verdict = _judge(lock, os.fstat(fd))
         if verdict is not None:
-            os.close(fd)
             return None if verdict == "" else Leftover(path, "left", verdict)
-        return _remove(parent_fd, path, fd, lock.info)
+        try:  # the lock is held while the directory goes: no other sweep takes it meanwhile
+            freed = remove_tree(parent_fd, path.name, fd)
+        except OSError as exc:
+            return Leftover(path, "failed", _why(exc))
+        return Leftover(path, "removed", f"left by a run that did not finish ({lock.info})",
+                        freed)
 
 
 def _judge(lock: LockFile, directory: os.stat_result) -> str | None:
     """None when the partial may go; "" to pass over it in silence (a live run); else why it
-    is left alone. Takes the lock when it may go, and keeps it while it is removed."""
+    is left alone. Takes the lock when it may go."""
     me = os.geteuid()
     if lock.owner != me or directory.st_uid != me or not stat.S_ISDIR(directory.st_mode):
         return "its lock belongs to another user"
@@ -145,15 +158,6 @@ def _judge(lock: LockFile, directory: os.stat_result) -> str | None:
     if not lock.try_lock():
         return ""
     return None
-
-
-def _remove(parent_fd: int, path: Path, fd: int, run: RunInfo | None) -> Leftover:
-    reason = f"left by a run that did not finish ({run})"
-    try:
-        freed = remove_tree(parent_fd, path.name, fd)
-    except OSError as exc:
-        return Leftover(path, "failed", _why(exc))
-    return Leftover(path, "removed", reason, freed)
 
 
 def _why(exc: OSError) -> str:

@@ -64,7 +64,11 @@ def _remove_quietly(hidden: Path) -> None:
     except OSError:
         return
     try:
-        remove_tree(parent_fd, hidden.name, os.open(hidden.name, _DIR_FLAGS, dir_fd=parent_fd))
+        top_fd = os.open(hidden.name, _DIR_FLAGS, dir_fd=parent_fd)
+        try:
+            remove_tree(parent_fd, hidden.name, top_fd)
+        finally:
+            os.close(top_fd)
     except OSError:
         pass  # what cannot be removed now is a leftover: the next run's sweep deals with it
     finally:

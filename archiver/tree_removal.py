@@ -37,11 +37,11 @@ def disk_usage(status: os.stat_result) -> int:
 
 
 def remove_tree(parent_fd: int, name: str, top_fd: int) -> int:
-    """Remove the directory `name` in `parent_fd`, already open as `top_fd` (which this
-    closes), and everything in it; return the bytes freed. Raises OSError (TreeMoved when the
+    """Remove the directory `name` in `parent_fd`, already open as `top_fd` (the caller's to
+    close), and everything in it; return the bytes freed. Raises OSError (TreeMoved when the
     tree changed shape under us); what was removed until then stays removed."""
     freed = 0
-    fd = top_fd
+    fd = os.dup(top_fd)
     parents: list[_Level] = []
     try:
         pending = _empty_files(fd)
