@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     )
     from archiver.extract.api import ExtractionRun, extract
     from archiver.extract.document import Extraction
+    from archiver.leftovers import Leftover, remove_stale_partials
     from archiver.package.build import PackageResult, create_package
     from archiver.replay import ReplayServer, start_replay
     from archiver.settings import CaptureSettings, ExtractionSettings
@@ -58,6 +59,8 @@ _HOMES = {
     "export_wacz": "archiver.transfer",
     "export_zip": "archiver.transfer",
     "unpack_archive": "archiver.transfer.unpack",
+    "Leftover": "archiver.leftovers",
+    "remove_stale_partials": "archiver.leftovers",
     "ReplayServer": "archiver.replay",
     "start_replay": "archiver.replay",
     "Problem": "archiver.verification",
@@ -98,6 +101,7 @@ __all__ = [
     "ExtractionRun",
     "ExtractionSettings",
     "InputNotFoundError",
+    "Leftover",
     "NotEvidenceError",
     "OutputExistsError",
     "PackageResult",
@@ -117,6 +121,7 @@ __all__ = [
     "export_zip",
     "extract",
     "is_valid",
+    "remove_stale_partials",
     "start_replay",
     "unpack_archive",
     "verify",

@@ -121,6 +121,14 @@ def _size(text: str) -> int:
         raise typer.BadParameter(str(error)) from None
 
 
+def _sweep_beside(output: Path) -> None:
+    """Clear away what killed runs left beside `output`, saying so in one line each."""
+    from archiver.leftovers import remove_stale_partials
+
+    for leftover in remove_stale_partials(output.parent):
+        typer.echo(f"archiver: {leftover}", err=True)
+
+
 def read_url_list(path: Path) -> list[str]:
     """URLs of a list file: one a line; blank lines and # comments are skipped."""
     try:
@@ -195,6 +203,7 @@ def capture(
             ca_file=ca_file, allow_private=allow_private, warc_max_bytes=warc_size,
             extraction=ExtractionSettings() if extract else None,
         )
+        _sweep_beside(output)
         with progress_bar("capturing") as progress:
             result = create_package(wanted, output, settings=settings, progress=progress)
         if as_json:
@@ -273,6 +282,7 @@ def story(
                        else render_plan(plan.to_dict()))
             raise typer.Exit(EXIT_OK)
         assert output is not None
+        _sweep_beside(output)
         with progress_bar("capturing the story") as progress:
             result = create_story_package(story_input, output, settings=settings,
                                           options=options, progress=progress)
@@ -415,6 +425,9 @@ def export(
         if wacz is None and zip_file is None:
             _fail("nothing to export to: give --wacz OUT.wacz or --zip OUT.zip", EXIT_USAGE)
         results: list[ExportResult] = []
+        for out in (wacz, zip_file):
+            if out is not None:
+                _sweep_beside(out)
         with progress_bar("exporting") as progress:
             try:
                 if wacz is not None:
@@ -485,6 +498,7 @@ def demo(
     with _reported_errors():
         signal.signal(signal.SIGTERM, _terminate_as_interrupt)
         target = output or default_output()
+        _sweep_beside(target)
         with progress_bar("capturing the sample") as progress:
             result = run_demo(target, progress=progress)
         typer.echo(render_story(result.story.story, result.story.path))

@@ -86,8 +86,9 @@ def render_verification(report: VerificationReport) -> str:
     if report.is_valid:
         lines = [f"{report.path}: intact ({report.kind}; {checked})"]
     else:
-        only_unverifiable = all(p.code == "record-unverifiable" for p in report.problems)
-        verdict = "CANNOT BE VERIFIED" if only_unverifiable else "DAMAGED"
+        codes = {problem.code for problem in report.problems}
+        verdict = {frozenset({"record-unverifiable"}): "CANNOT BE VERIFIED",
+                   frozenset({"incomplete"}): "INCOMPLETE"}.get(frozenset(codes), "DAMAGED")
         lines = [f"{report.path}: {verdict} ({report.kind}; {len(report.problems)} "
                  f"problem(s); {checked})"]
         lines += [f"  - {problem}" for problem in report.problems]

@@ -1,5 +1,6 @@
-"""Write an export: a zip built under a hidden name beside the output, moved into place
-whole, and never over an existing file; every entry streamed and hashed as it is written."""
+"""Write an export: a zip built in a hidden directory beside the output (see staging.py),
+moved into place whole, and never over an existing file; every entry streamed and hashed as
+it is written."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import hashlib
 import os
 import stat
 import time
-import uuid
 import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from archiver.errors import EnvironmentFault, OutputExistsError
+from archiver.staging import partial_beside
 from archiver.transfer.results import ExportedFile
 
 BLOCK = 1024 * 1024
@@ -82,10 +83,8 @@ def refuse_existing(path: Path) -> None:
 def zip_output(out: Path) -> Iterator[ZipWriter]:
     """A `ZipWriter` whose zip appears at `out` only when the block completes."""
     refuse_existing(out)
-    temp = out.parent / f".{out.name}.partial-{uuid.uuid4().hex[:8]}"
-    try:
+    with partial_beside(out) as temp:
         try:
-            out.parent.mkdir(parents=True, exist_ok=True)
             handle = temp.open("xb")
         except OSError as exc:
             raise EnvironmentFault.from_os_error(exc, out) from exc
@@ -95,10 +94,6 @@ def zip_output(out: Path) -> Iterator[ZipWriter]:
             handle.flush()
             os.fsync(handle.fileno())
         _place(temp, out)
-    except OSError as exc:
-        raise EnvironmentFault.from_os_error(exc, out) from exc
-    finally:
-        temp.unlink(missing_ok=True)
 
 
 def _place(temp: Path, out: Path) -> None:

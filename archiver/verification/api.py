@@ -8,17 +8,19 @@ from pathlib import Path
 from archiver._types import StrPath
 from archiver.errors import NotEvidenceError, VerificationFailed
 from archiver.evidence_kind import sniff_evidence
+from archiver.partial_paths import partial_dir_of
 from archiver.verification.boundary import os_errors
 from archiver.verification.package_check import check_package
 from archiver.verification.pipeline import ByteCounter, Progress
-from archiver.verification.problems import VerificationReport
+from archiver.verification.problems import Problem, VerificationReport
 from archiver.verification.warc_check import check_warc_file
 
 
 def check(path: StrPath, *, progress: Progress | None = None) -> VerificationReport:
     """Check a package, a WARC or a WACZ file and report every problem found; never raises for
-    damaged evidence. `progress`, if given, is called as reading goes on with (bytes read
-    so far, bytes to read), on the caller's thread.
+    damaged evidence. Whatever lies in the hidden work directory of a run that has not
+    finished is reported as one problem, `incomplete`. `progress`, if given, is called as
+    reading goes on with (bytes read so far, bytes to read), on the caller's thread.
 
     Raises InputNotFoundError (no such path), NotEvidenceError (neither a package nor a
     WARC) and EnvironmentFault (the file system failed while reading).
@@ -28,6 +30,8 @@ def check(path: StrPath, *, progress: Progress | None = None) -> VerificationRep
     """
     target = Path(path)
     with os_errors(target):
+        if partial_dir_of(target) is not None and target.exists():
+            return _partial_report(target)
         kind = sniff_evidence(target).kind
         if kind == "package":
             return check_package(target, progress)
@@ -51,6 +55,18 @@ def verify(path: StrPath, *, progress: Progress | None = None) -> VerificationRe
 def is_valid(path: StrPath) -> bool:
     """True when `check` finds nothing wrong (usage and environment errors still raise)."""
     return check(path).is_valid
+
+
+def _partial_report(target: Path) -> VerificationReport:
+    """What lies in a run's hidden work directory is not evidence, whatever it holds: no
+    digest in it can say that the run wrote everything it meant to."""
+    from archiver.leftovers import partial_run_of  # reads the run's lock
+
+    partial = partial_run_of(target)
+    assert partial is not None
+    report = VerificationReport(str(target), "package" if target.is_dir() else "warc")
+    report.add(Problem("incomplete", str(partial.path), partial.describe()))
+    return report
 
 
 def _check_bare_warc(path: Path, progress: Progress | None) -> VerificationReport:
