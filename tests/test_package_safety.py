@@ -172,7 +172,8 @@ def test_a_kill_while_moving_into_place_never_leaves_a_complete_looking_output(
     verifies as incomplete (a sealed bag that was never moved into place too), and the next
     run clears it away."""
     out = tmp_path / "pkg"
-    killed_while_placing(out, when, "capture", site.url("/fault/big"), "-o", str(out))
+    killed_while_placing(out, when, "capture", site.url("/fault/big"), "-o", str(out),
+                         "--allow-private")
     [hidden] = tmp_path.glob(".pkg.partial-*")
     assert_placed_whole_or_not_at_all(out, hidden, sealed="tagmanifest-sha256.txt")
     wacz = tmp_path / "pkg.wacz"  # a run into the same folder: it clears the capture's
