@@ -1,10 +1,11 @@
-"""Read any WARC file's records fast and in fixed memory, for verification.
+"""Read any WARC file's records fast and in fixed memory, for verification and extraction.
 
 A `RecordParser` frames records in a stream of `Event`s (inflated data, gzip member ends,
 damage; archiver.warc.members makes them from a file's bytes) and hands each record's
 header and block bytes to a `RecordSink`, which does the hashing. Nothing here holds a whole
 record. Events are plain tuples so that a verifier can make them in one thread and parse
-them in another, with batches in between.
+them in another, with batches in between. Asked to, it also frames the records of an ARC
+file (the format before WARC: one header line per record, see archiver.warc.arc).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Protocol, TypeAlias
+
+from archiver.warc.arc import arc_header_fields
 
 PIECE = 1024 * 1024
 """The most inflated bytes in one DATA event: a gzip bomb still arrives in small pieces."""
@@ -86,6 +89,13 @@ def parse_header(block: bytes, offset: int) -> RecordHeader:
     return header
 
 
+def parse_arc_header(line: bytes, offset: int) -> RecordHeader:
+    """Parse an ARC record's header line as the WARC header it stands for; ValueError if bad."""
+    header = RecordHeader(offset, "ARC", arc_header_fields(line))
+    header.content_length = int(header.fields["content-length"])
+    return header
+
+
 def _read_folded_fields(text: str, fields: dict[str, str]) -> None:
     """Fields where a line may continue the one before it (starting with a space or tab)."""
     name = ""
@@ -128,7 +138,9 @@ class RecordParser:
     """Frames WARC records in the events of an `Inflater` and drives a `RecordSink`.
 
     After a bad header it skips to the next line that starts with `WARC/` (or the next gzip
-    member), so one bad record never hides the rest.
+    member), so one bad record never hides the rest. With `accept_arc`, a file whose first
+    header is not a WARC one is read as an ARC file; `skipping` starts it as if after a bad
+    header (to look for records inside bytes another reading took as one record's block).
 
     A CHECKPOINT event is clean when a member ended there and no record or header was open
     across it: a parser started afresh at that offset would see the rest of the file exactly
@@ -137,8 +149,15 @@ class RecordParser:
     """
 
     def __init__(self, sink: RecordSink,
-                 on_checkpoint: Callable[[int, bool], object] | None = None) -> None:
+                 on_checkpoint: Callable[[int, bool], object] | None = None, *,
+                 accept_arc: bool = False, skipping: bool = False) -> None:
         self.stopped_at: int | None = None
+        # An ARC file is known by its first record; then a header is one line, and after a
+        # bad one each following line is tried, quietly, until one is a header again.
+        self._accept_arc = accept_arc
+        self.arc_file: bool | None = None if accept_arc else False
+        """Whether the file is an ARC file: None until its first header says."""
+        self._quiet = False
         self._on_checkpoint = on_checkpoint
         self._sink = sink
         self._state = _HEADER
@@ -147,6 +166,8 @@ class RecordParser:
         self._remaining = 0
         self._record_offset = 0
         self._gzip = False
+        if skipping:  # started inside a record: look for the next one, saying nothing
+            self._state, self._quiet = _SKIP, True
 
     def handle(self, events: list[Event]) -> None:
         for kind, offset, value in events:
@@ -195,14 +216,14 @@ class RecordParser:
             if index == len(data):
                 return index
             self._head_offset = offset if self._gzip else offset + index
-            end = _header_end(data, index, index + MAX_HEADER)
+            end = self._head_end(data, index, index, index + MAX_HEADER)
             if end >= 0:
                 self._start_record(data[index:end])
                 return end
         before = len(self._head)
         taken = data[index:index + MAX_HEADER]
         self._head += taken
-        end = _header_end(self._head, max(0, before - 3), MAX_HEADER)
+        end = self._head_end(self._head, 0, max(0, before - 3), MAX_HEADER)
         if end < 0:
             if len(self._head) >= MAX_HEADER:
                 self._bad_header("the record header does not end within 1 MiB",
@@ -214,12 +235,32 @@ class RecordParser:
         self._start_record(head)
         return index + end - before
 
+    def _is_arc(self, first: bytes | bytearray) -> bool:
+        """Whether the header starting with `first` is an ARC header line (deciding, at the
+        file's first header, whether the file is an ARC file)."""
+        if self.arc_file is None:
+            if b"WARC/".startswith(first[:5]) and len(first) < 5:
+                return False  # too few bytes to tell yet
+            self.arc_file = not first.startswith(b"WARC/")
+        return self.arc_file and not first.startswith(b"WARC/")
+
+    def _head_end(self, data: bytes | bytearray, start: int, search_from: int, stop: int) -> int:
+        """Index just past the end of the header starting at `start`, or -1."""
+        if self._accept_arc and self._is_arc(data[start:start + 5]):
+            newline = data.find(b"\n", search_from, stop)
+            return newline + 1 if newline >= 0 else -1
+        return _header_end(data, search_from, stop)
+
     def _start_record(self, head: bytes) -> None:
         try:
-            header = parse_header(head, self._head_offset)
+            if self._accept_arc and self._is_arc(head[:5]):
+                header = parse_arc_header(head, self._head_offset)
+            else:
+                header = parse_header(head, self._head_offset)
         except ValueError as exc:
             self._bad_header(str(exc), at_line_start=True)
             return
+        self._quiet = False
         self._record_offset = header.offset
         self._sink.record_start(header)
         self._state, self._remaining = _BLOCK, header.content_length
@@ -233,8 +274,9 @@ class RecordParser:
             self._sink.member_end()
 
     def _bad_header(self, message: str, *, at_line_start: bool) -> None:
-        self._sink.damage(Damage("record-header-invalid", self._head_offset, message),
-                          in_record=False)
+        if not self._quiet:
+            self._sink.damage(Damage("record-header-invalid", self._head_offset, message),
+                              in_record=False)
         # The skip looks for a line starting WARC/: after a header's blank line, the very
         # next byte starts one.
         self._head[:] = b"\n" if at_line_start else b""
@@ -245,7 +287,7 @@ class RecordParser:
         carry = bytes(self._head)
         end = min(len(data), index + PIECE)
         window = carry + data[index:end]
-        found = window.find(b"\nWARC/")
+        found = window.find(b"\n" if self.arc_file else b"\nWARC/")
         if found < 0:
             self._head[:] = window[-5:]
             return end
@@ -253,12 +295,14 @@ class RecordParser:
         self._head[:] = window[found + 1:len(carry)]  # the part of the marker already seen
         self._head_offset = offset if self._gzip else offset + start
         self._state = _HEADER
+        self._quiet = bool(self.arc_file)  # any line may be tried: only a header counts
         return max(index, start)
 
     def _member_end(self) -> None:
         if self._state == _SKIP:
             self._head.clear()
             self._state = _HEADER
+            self._quiet = bool(self.arc_file)
         self._sink.member_end()
 
     def _damage(self, damage: Damage) -> None:
@@ -274,7 +318,7 @@ class RecordParser:
                                      f"the file ends inside the record, {self._remaining} "
                                      "bytes before the end its Content-Length gives"),
                               in_record=True)
-        elif self._state == _HEADER and self._head.strip():
+        elif self._state == _HEADER and self._head.strip() and not self._quiet:
             self._head.clear()
             self._sink.damage(Damage("truncated-record", self._head_offset,
                                      "the file ends inside a record header"), in_record=False)
