@@ -323,6 +323,7 @@ def _bom_charset(data: bytes) -> str | None:
 # -- chunked transfer coding ---------------------------------------------------------------
 
 _MAX_CHUNK_LINE = 1024
+_CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,16}")
 _SIZE, _DATA, _DATA_END, _DONE, _BROKEN = range(5)
 
 
@@ -377,9 +378,9 @@ class Dechunker:
         if self._state == _DATA_END:
             self._state = _SIZE if not line else _BROKEN
             return
-        try:
-            self._remaining = int(line.split(b";", 1)[0], 16)
-        except ValueError:
+        size = line.split(b";", 1)[0].strip()
+        if not _CHUNK_SIZE.fullmatch(size):  # int() would take "-1", "+5", "0x5" and "5_0"
             self._state = _BROKEN
             return
+        self._remaining = int(size, 16)
         self._state = _DATA if self._remaining else _DONE

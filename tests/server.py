@@ -73,6 +73,9 @@ DOCUMENTS_ROOT = SITE_ROOT.parent / "documents"
 STORIES_ROOT = SITE_ROOT.parent / "stories"
 BOMB_BYTES = 48 * 1024 * 1024
 """What /encoding/bomb inflates to (from about 47 KB on the wire)."""
+HOSTILE_TITLE = "Evil \x1b[2J\x07\r\u202eeulav \u009b31m \x1b]0;pwned\x07 title"
+"""The title of /hostile/title: it would clear the screen, ring the bell, rewrite the line,
+turn the text around, colour it and set the window title, if printed raw."""
 BR_BOMB_BYTES = 4 << 30
 """What /encoding/br-bomb inflates to (from under 1 MB of brotli on the wire)."""
 HOST = "127.0.0.1"
@@ -393,6 +396,11 @@ class SiteHandler(BaseHTTPRequestHandler):
         body = brotli.compress(encoded_page("Brotli"))
         self.respond(200, body, HTML, [("Content-Encoding", "br")])
 
+    def hostile_title(self) -> None:
+        title = HOSTILE_TITLE.replace("&", "&amp;").replace("<", "&lt;")
+        self.respond(200, f"<!doctype html><html><head><meta charset=\"utf-8\"><title>{title}"
+                     f"</title></head><body><p>{title}</p></body></html>\n".encode(), HTML)
+
     def encoding_br_bomb(self) -> None:
         # A type that says nothing, so readers sniff (and may decode) the body to learn it.
         self.respond(200, br_bomb_body(), "application/octet-stream",
@@ -533,6 +541,7 @@ ROUTES: dict[str, Route] = {
     "/encoding/br": SiteHandler.encoding_br,
     "/encoding/bomb": SiteHandler.encoding_bomb,
     "/encoding/br-bomb": SiteHandler.encoding_br_bomb,
+    "/hostile/title": SiteHandler.hostile_title,
     "/encoding/document": SiteHandler.encoding_document,
     "/stories": SiteHandler.story_page,
     "/fault/reset": SiteHandler.fault_reset,

@@ -174,12 +174,11 @@ def peak_rss_mib(stderr: str) -> float:
     return int(stderr.rsplit("peak-rss-kib ", 1)[1].split()[0]) / 1024
 
 
-@pytest.mark.parametrize("content_type", [b"application/octet-stream", b"text/html"])
-def test_a_brotli_bomb_in_a_warc_keeps_memory_flat(tmp_path: Path, content_type: bytes) -> None:
+def test_a_brotli_bomb_in_a_warc_keeps_memory_flat(tmp_path: Path) -> None:
     # 4 GiB of br in under a megabyte. The generic type is sniffed, so up to the 512 MiB cap
     # for documents may be decoded: one decoding step used to hand all of it out at once.
     assert BR_BOMB_BYTES == 4 << 30
-    warc = bomb_warc(tmp_path / "bomb.warc.gz", content_type)
+    warc = bomb_warc(tmp_path / "bomb.warc.gz", b"application/octet-stream")
     result = subprocess.run([sys.executable, "-c", PEAK_RSS_SCRIPT, "extract", str(warc),
                              "--json"], capture_output=True, text=True, cwd=ROOT,
                             timeout=HOSTILE_RUN_SECONDS, check=False)
