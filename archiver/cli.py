@@ -330,8 +330,9 @@ def _bytes_progress(progress: Progress | None, path: Path) -> Callable[[int, int
 
 @app.command()
 def extract(
-    paths: Annotated[list[Path], typer.Argument(help="Packages, WARC files (from any tool), "
-                                                "or HTML and PDF files.", show_default=False)],
+    paths: Annotated[list[Path], typer.Argument(help="Packages, WARC or ARC files (from any "
+                                                "tool), or HTML and PDF files.",
+                                                show_default=False)],
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Also write one .json "
                                                 "and one .txt per document into this new "
                                                 "directory.")] = None,
@@ -344,9 +345,10 @@ def extract(
 
     Example:  archiver extract evidence/story1 --text
 
-    Reads packages (never changing them), WARCs made by any tool, and loose HTML or PDF
-    files. Exit 0 when every document was read, 1 when any could not be (each reason is
-    printed), 2 when a path is none of these.
+    Reads packages (never changing them), WARC and ARC files made by any tool, and loose
+    HTML or PDF files. Exit 0 when every document was read, 1 when any could not be or a
+    file is damaged (each reason is printed, with the record and offset), 2 when a path is
+    none of these.
     """
     from archiver.extract.api import extract as extract_from
     from archiver.extract.files import ExtractionWriter
