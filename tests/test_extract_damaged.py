@@ -9,6 +9,7 @@ import json
 import shutil
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 from types import ModuleType
 
@@ -73,6 +74,31 @@ def test_framing_damage_is_named_and_the_rest_extracted(name: str, code: str, of
     # verify reads the same file its own way, and names the same damage the same way.
     _, verified, _ = run("verify", str(FIXTURES / name))
     assert problem_lines(stderr, name) == problem_lines(verified, name)
+
+
+def test_a_package_whose_warc_was_cut_names_the_cut_record(sample_package: Path,
+                                                           tmp_path: Path) -> None:
+    package = tmp_path / "cut"
+    shutil.copytree(sample_package, package)
+    manifest = json.loads((package / "manifest.json").read_bytes())
+    pages = [r for r in manifest["resources"]
+             if r["content_type"].startswith("text/html") and r["status"] == 200]
+    cut = max(pages, key=lambda r: r["record"]["offset"])["record"]
+    warc = package / cut["warc_file"]
+    after = sorted(r["record"]["offset"] for r in manifest["resources"]
+                   if r["record"] and r["record"]["offset"] > cut["offset"])
+    data = warc.read_bytes()
+    member = zlib.decompressobj(31)
+    member.decompress(data[cut["offset"]:])
+    ends = len(data) - len(member.unused_data)
+    warc.write_bytes(data[:ends - 40])  # the page's own member, cut in its body
+    exit_code, stdout, stderr = run("extract", str(package), "--json")
+    assert exit_code == 1
+    assert f"at offset {cut['offset']}: the file ends inside this gzip member " \
+           "[truncated-gzip]" in stderr
+    for offset in after:
+        assert f"at offset {offset}: cannot be read (the file ends before this offset" in stderr
+    assert len(json.loads(stdout)) >= 2  # the story and the report, before the cut
 
 
 def test_a_cut_record_is_not_reported_complete() -> None:
@@ -145,6 +171,20 @@ def test_a_header_that_never_ends_is_named_in_linear_time(tmp_path: Path) -> Non
     assert result.returncode == 1, result.stderr
     assert "the record header does not end within 1 MiB [record-header-invalid]" in result.stderr
     assert extracted_urls(result.stdout) == [PAGE, PAGE]
+
+
+def test_an_http_header_that_never_ends_is_named(tmp_path: Path) -> None:
+    block = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nX-Endless: " + b"y" * (2 << 20)
+    fields = [("WARC-Type", "response"), ("WARC-Record-ID", record_id(9)),
+              ("WARC-Date", "2024-05-01T12:00:00Z"), ("WARC-Target-URI", PAGE + "?endless"),
+              ("Content-Type", "application/http;msgtype=response")]
+    warc = tmp_path / "endless-http-header.warc.gz"
+    warc.write_bytes(gzipped([warcinfo(1), record(fields, block), *exchange(2)]))
+    exit_code, stdout, stderr = run("extract", str(warc), "--json")
+    assert exit_code == 1
+    assert (f"record {record_id(9)} at offset 264: its HTTP header does not end within 1024 KiB;"
+            " it was skipped") in stderr
+    assert extracted_urls(stdout) == [PAGE]
 
 
 def bomb_warc(path: Path, content_type: bytes) -> Path:

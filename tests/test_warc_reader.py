@@ -239,7 +239,7 @@ def test_arc_records_are_framed_like_warc_records(block: int) -> None:
     for name in ("intact.arc", "intact.arc.gz"):
         seen = parse_arc((FIXTURES / name).read_bytes(), block)
         assert not seen.damages
-        assert [offset for _, offset, _ in seen.records][0] == 0 and len(seen.records) == 4
+        assert seen.records[0][1] == 0 and len(seen.records) == 4
     stream = RecordStream(io.BytesIO((FIXTURES / "intact.arc").read_bytes()), expect_gzip=False)
     headers = [(r.header.record_type, r.header.get("WARC-Target-URI"), r.header.get("WARC-Date"))
                for r in stream]

@@ -8,6 +8,7 @@ never ends) is a problem named with the record, and never stops the records afte
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import tempfile
@@ -212,6 +213,8 @@ def open_record(warc: Path, name: str, offset: int) -> Iterator[tuple[CapturedDo
     cannot be read.
     """
     with warc.open("rb") as handle:
+        if offset >= os.fstat(handle.fileno()).st_size:
+            raise ValueError("the file ends before this offset: it was cut short")
         handle.seek(offset)
         stream = RecordStream(handle, expect_gzip=name.lower().endswith(".gz"), start=offset,
                               limit=1)
