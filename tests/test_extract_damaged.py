@@ -101,6 +101,18 @@ def test_a_package_whose_warc_was_cut_names_the_cut_record(sample_package: Path,
     assert len(json.loads(stdout)) >= 2  # the story and the report, before the cut
 
 
+def test_a_manifest_nested_too_deep_is_a_problem_and_the_warcs_are_read(
+        sample_package: Path, tmp_path: Path) -> None:
+    package = tmp_path / "deep"
+    shutil.copytree(sample_package, package)
+    (package / "manifest.json").write_text("[" * 1100 + "]" * 1100, encoding="utf-8")
+    exit_code, stdout, stderr = run("extract", str(package), "--json")
+    assert exit_code == 1
+    assert "manifest.json: cannot be read (maximum recursion depth exceeded" in stderr
+    assert "the WARC files are read instead" in stderr and "internal error" not in stderr
+    assert len(json.loads(stdout)) >= 2
+
+
 def test_a_cut_record_is_not_reported_complete() -> None:
     exit_code, stdout, _ = run("extract", str(FIXTURES / "truncated-record.warc"), "--json")
     assert exit_code == 1

@@ -70,7 +70,8 @@ class ExtractionRun:
         try:
             manifest = json.loads((self.path / "manifest.json").read_bytes())
             resources = list(manifest["resources"])
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+        except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
+            # RecursionError: JSON nested deeper than the parser goes (json.loads has no bound).
             self.problems.append(f"{self.path / 'manifest.json'}: cannot be read "
                                  f"({_reason(exc)}); the WARC files are read instead")
             yield from self._package_warcs()
