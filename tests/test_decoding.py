@@ -109,15 +109,14 @@ def test_a_chunk_size_must_be_hex_digits() -> None:
 
 
 CAPTURE_SCRIPT = """
-import json, resource, sys
+import json, sys
 from pathlib import Path
 from archiver.package.build import create_package
 from tests.conftest import fast_settings
+from tests.peak_rss import peak_rss_kib
 result = create_package([sys.argv[1]], Path(sys.argv[2]), settings=fast_settings())
-peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-           resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
 print(json.dumps({"outcomes": [s["outcome"] for s in result.manifest["sources"]],
-                  "peak_kib": peak}))
+                  "peak_kib": peak_rss_kib()}))
 """
 
 

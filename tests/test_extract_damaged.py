@@ -211,14 +211,13 @@ def bomb_warc(path: Path, content_type: bytes) -> Path:
 
 
 PEAK_RSS_SCRIPT = """
-import resource, runpy, sys
+import runpy, sys
+from tests.peak_rss import peak_rss_kib
 sys.argv = ["archiver", *sys.argv[1:]]
 try:
     runpy.run_module("archiver", run_name="__main__")
 finally:
-    peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-               resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-    sys.stderr.write(f"\\npeak-rss-kib {peak}\\n")
+    sys.stderr.write(f"\\npeak-rss-kib {peak_rss_kib()}\\n")
 """
 
 
