@@ -17,8 +17,6 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-import typer
-
 if TYPE_CHECKING:
     from archiver.capture.job import Progress
 
@@ -57,14 +55,20 @@ def printable(text: str, *, one_line: bool = False) -> str:
     return (_UNSAFE_IN_LINE if one_line else _UNSAFE).sub(_escape, text)
 
 
+def _echo(text: str, *, err: bool = False) -> None:
+    import typer  # here: library code that only wants `human_size` need not load the CLI
+
+    typer.echo(text, err=err)
+
+
 def show(text: str, *, err: bool = False) -> None:
     """Write a line (or lines) of text for a person, escaped."""
-    typer.echo(printable(text), err=err)
+    _echo(printable(text), err=err)
 
 
 def show_error(message: str) -> None:
     """Write `archiver: message` on stderr, on one line whatever the message holds."""
-    typer.echo(f"archiver: {printable(message, one_line=True)}", err=True)
+    _echo(f"archiver: {printable(message, one_line=True)}", err=True)
 
 
 def json_text(data: Any) -> str:
@@ -81,7 +85,7 @@ def json_escaped(text: str) -> str:
 
 def show_json(text: str) -> None:
     """Write JSON text (already made), escaped as `json_escaped` says."""
-    typer.echo(json_escaped(text))
+    _echo(json_escaped(text))
 
 
 class _Bar:
