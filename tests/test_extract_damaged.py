@@ -199,6 +199,47 @@ def test_an_http_header_that_never_ends_is_named(tmp_path: Path) -> None:
     assert extracted_urls(stdout) == [PAGE]
 
 
+FRAMING_SCRIPT = """
+import sys
+from archiver.warc.members import Inflater
+from archiver.warc.reader import RecordParser
+
+class Count:
+    records = damages = 0
+    def record_start(self, header): self.records += 1
+    def record_data(self, data): pass
+    def record_end(self): pass
+    def member_end(self): pass
+    def damage(self, damage, *, in_record): self.damages += 1
+
+count = Count()
+parser = RecordParser(count)
+inflater = Inflater(lambda event: parser.handle([event]), expect_gzip=True)
+with open(sys.argv[1], "rb") as handle:
+    while block := handle.read(1 << 20):
+        inflater.feed(block)
+inflater.finish()
+print(count.records, count.damages)
+"""
+
+
+def test_a_flood_of_bad_headers_is_read_in_linear_time(tmp_path: Path) -> None:
+    # 120,000 headers that end at once and say nothing, in one gzip member: each is named
+    # damage, and the next is looked for without copying what is left of the member again.
+    flood = b"WARC/1.1\r\n\r\n" * 120_000
+    warc = tmp_path / "flood.warc.gz"
+    warc.write_bytes(gzipped([warcinfo(1), flood, *exchange(2)]))
+    framed = subprocess.run([sys.executable, "-c", FRAMING_SCRIPT, str(warc)],
+                            capture_output=True, text=True, cwd=ROOT, timeout=60, check=False)
+    assert framed.stdout.split() == ["3", "120000"], framed.stderr  # as verify frames it
+    result = subprocess.run([sys.executable, "-m", "archiver", "extract", str(warc), "--json"],
+                            capture_output=True, text=True, cwd=ROOT, timeout=60, check=False)
+    assert result.returncode == 1 and extracted_urls(result.stdout) == [PAGE]
+    lines = result.stderr.splitlines()
+    assert len(lines) == 101 and "[record-header-invalid]" in lines[0]
+    assert lines[-1] == f"archiver: {warc}: 119900 more problems, not listed one by one"
+
+
 def bomb_warc(path: Path, content_type: bytes) -> Path:
     bomb = br_bomb_body()
     block = (b"HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Encoding: br\r\n"

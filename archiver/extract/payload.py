@@ -21,7 +21,7 @@ from typing import Any, Protocol
 from archiver.decoding import Dechunker, StreamDecoder
 from archiver.warc.http_head import HttpHead, read_http_head
 from archiver.warc.reader import Damage, RecordHeader
-from archiver.warc.record_stream import RecordStream, WarcRecord
+from archiver.warc.record_stream import MAX_PROBLEMS, RecordStream, WarcRecord
 from archiver.warc.records import payload_digest
 
 READ_BLOCK = 64 * 1024
@@ -165,14 +165,20 @@ class WarcDocuments:
         self.warc = warc
         self.name = name
         self._problems: list[tuple[int, str]] = []
+        self._more = 0
         self._stream: RecordStream | None = None
 
     @property
     def problems(self) -> list[str]:
         found = list(self._problems)
+        more = self._more
         if self._stream is not None:
             found += [(d.offset, damage_text(self.name, d)) for d in self._stream.problems]
-        return [text for _, text in sorted(found, key=lambda item: item[0])]
+            more += self._stream.more_problems
+        texts = [text for _, text in sorted(found, key=lambda item: item[0])]
+        if more:
+            texts.append(f"{self.name}: {more} more problems, not listed one by one")
+        return texts
 
     def __iter__(self) -> Iterator[FoundDocument]:
         """Raises OSError when the file cannot be read."""
@@ -185,8 +191,8 @@ class WarcDocuments:
                         yield found
                 record.skip_rest()  # how every record ends is worth knowing, not only pages'
                 if record.damage is not None:
-                    self._problems.append((record.header.offset, damage_text(
-                        self.name, record.damage, record.header.record_id)))
+                    self._add(record.header.offset, damage_text(
+                        self.name, record.damage, record.header.record_id))
 
     def _document(self, record: WarcRecord) -> FoundDocument | None:
         header = record.header
@@ -200,8 +206,13 @@ class WarcDocuments:
         return FoundDocument(document, record)
 
     def _note(self, header: RecordHeader, text: str) -> None:
-        self._problems.append((header.offset,
-                               f"{where(self.name, header.record_id, header.offset)}: {text}"))
+        self._add(header.offset, f"{where(self.name, header.record_id, header.offset)}: {text}")
+
+    def _add(self, offset: int, text: str) -> None:
+        if len(self._problems) < MAX_PROBLEMS:
+            self._problems.append((offset, text))
+        else:
+            self._more += 1
 
 
 @contextmanager

@@ -10,6 +10,7 @@ file (the format before WARC: one header line per record, see archiver.warc.arc)
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
@@ -22,6 +23,12 @@ PIECE = 1024 * 1024
 MAX_HEADER = 1024 * 1024
 
 DATA, PLAIN_DATA, MEMBER_END, DAMAGE, END_OF_FILE, CHECKPOINT = range(6)
+_BLANK_LINE = re.compile(rb"\n\r?\n")
+_WARC_LINE = b"\nWARC/"
+_ARC_LINE = re.compile(rb"\n(?=[A-Za-z][A-Za-z0-9+.\-]*:[^ \n]* [^ \n]+ \d{12,17} [^ \n]+"
+                       rb"(?: [^ \n]+){0,5} \d+\r?\n)")
+"""The start of a line that looks like an ARC header (version 1 or 2), to resync on."""
+MAX_ARC_LINE = 8 * 1024
 
 
 @dataclass(frozen=True)
@@ -109,12 +116,10 @@ def _read_folded_fields(text: str, fields: dict[str, str]) -> None:
 
 
 def _header_end(data: bytes | bytearray, start: int, stop: int) -> int:
-    """Index just past the blank line that ends a WARC header, or -1."""
-    crlf = data.find(b"\r\n\r\n", start, stop)
-    bare = data.find(b"\n\n", start, crlf + 2 if crlf >= 0 else stop)
-    if bare >= 0:
-        return bare + 2
-    return crlf + 4 if crlf >= 0 else -1
+    """Index just past the blank line that ends a WARC header, or -1. (One search for either
+    line end: two, one per kind, each read to `stop` when the other kind ends the header.)"""
+    found = _BLANK_LINE.search(data, start, stop)
+    return found.end() if found is not None else -1
 
 
 class RecordSink(Protocol):
@@ -283,20 +288,53 @@ class RecordParser:
         self._state = _SKIP
 
     def _skip(self, data: bytes, offset: int, index: int) -> int:
-        # The head buffer carries the previous piece's last bytes: the marker may straddle.
-        carry = bytes(self._head)
+        """Look for where the next record starts. Only the few bytes the head buffer carries
+        from the previous piece (a start may straddle two) are ever copied, so skipping
+        costs the same for one bad header as for a million of them."""
         end = min(len(data), index + PIECE)
-        window = carry + data[index:end]
-        found = window.find(b"\n" if self.arc_file else b"\nWARC/")
-        if found < 0:
-            self._head[:] = window[-5:]
+        find = self._next_arc_line if self.arc_file else self._next_warc_line
+        found = find(data, index, end)
+        if found is None:
             return end
-        start = index + found + 1 - len(carry)
-        self._head[:] = window[found + 1:len(carry)]  # the part of the marker already seen
+        start, seen = found
+        self._head[:] = seen  # the part of the start already seen, in the carry
         self._head_offset = offset if self._gzip else offset + start
         self._state = _HEADER
-        self._quiet = bool(self.arc_file)  # any line may be tried: only a header counts
+        self._quiet = bool(self.arc_file)  # a line that looks like a header may still not be
         return max(index, start)
+
+    def _next_warc_line(self, data: bytes, index: int, end: int) -> tuple[int, bytes] | None:
+        """(index of the next line starting `WARC/`, its bytes already in the carry)."""
+        carry = bytes(self._head)
+        joint = carry + data[index:index + len(_WARC_LINE) - 1]
+        found = joint.find(_WARC_LINE)
+        if found >= 0:
+            return index + found + 1 - len(carry), joint[found + 1:len(carry)]
+        found = data.find(_WARC_LINE, index, end)
+        if found >= 0:
+            return found + 1, b""
+        self._head[:] = (carry + data[max(index, end - 5):end])[-5:]
+        return None
+
+    def _next_arc_line(self, data: bytes, index: int, end: int) -> tuple[int, bytes] | None:
+        """(index of the next line that looks like an ARC header, its bytes in the carry).
+        The carry is the previous piece's unfinished last line, with its newline."""
+        carry = bytes(self._head)
+        newline = data.find(b"\n", index, end)
+        if carry:
+            line = carry + data[index:newline + 1 if newline >= 0 else end]
+            if newline >= 0 and _ARC_LINE.match(line):
+                return index + 1 - len(carry), line[1:len(carry)]
+            if newline < 0:
+                self._head[:] = line if len(line) <= MAX_ARC_LINE else b""
+                return None
+        if newline >= 0:
+            found = _ARC_LINE.search(data, newline, end)
+            if found is not None:
+                return found.start() + 1, b""
+            last = data.rfind(b"\n", newline, end)
+            self._head[:] = data[last:end] if end - last <= MAX_ARC_LINE else b""
+        return None
 
     def _member_end(self) -> None:
         if self._state == _SKIP:

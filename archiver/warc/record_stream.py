@@ -27,6 +27,9 @@ MAX_RESCANS = 8
 """Records cut by the end of the file whose bytes are searched again: each search reads to
 the end of the file, so a file made of nothing but such records stays bounded."""
 CUT_AT_END = frozenset({"truncated-record", "truncated-gzip"})
+MAX_PROBLEMS = 100
+"""Damage kept per file; past it only counted (`more_problems`): a file of a million bad
+headers must not become a million problems in memory."""
 
 
 class WarcRecord:
@@ -104,7 +107,7 @@ class _Collector:
             if damage.code in CUT_AT_END:
                 self.cut_at_end = record
         else:
-            self.stream.problems.append(damage)
+            self.stream.add_problem(damage)
 
 
 class RecordStream:
@@ -113,11 +116,13 @@ class RecordStream:
 
     `expect_gzip`: the file's name says it is gzipped (then bytes that are not gzip are
     reported so). `limit`: stop after that many records (1 to read the record at an offset).
+    The first MAX_PROBLEMS pieces of damage are kept, the rest counted.
     """
 
     def __init__(self, handle: BinaryIO, *, expect_gzip: bool, start: int = 0,
                  limit: int | None = None) -> None:
         self.problems: list[Damage] = []
+        self.more_problems = 0
         self._handle = handle
         self._expect_gzip = expect_gzip
         self._limit = limit
@@ -128,6 +133,12 @@ class RecordStream:
         self._parser = RecordParser(self._collector, accept_arc=True)
         self._done = False
         self._rescans = 0
+
+    def add_problem(self, damage: Damage) -> None:
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(damage)
+        else:
+            self.more_problems += 1
 
     @property
     def is_done(self) -> bool:
@@ -172,7 +183,7 @@ class RecordStream:
             self._done = True
             return
         if self._rescans >= MAX_RESCANS:
-            self.problems.append(Damage(
+            self.add_problem(Damage(
                 "records-not-searched", cut.header.offset,
                 f"after {MAX_RESCANS} records cut short by the end of the file, the bytes "
                 "after this one were not searched for more records"))
