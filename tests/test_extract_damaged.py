@@ -113,6 +113,16 @@ def test_a_manifest_nested_too_deep_is_a_problem_and_the_warcs_are_read(
     assert len(json.loads(stdout)) >= 2
 
 
+def test_a_device_named_like_a_warc_is_refused_not_read_forever(tmp_path: Path) -> None:
+    endless = tmp_path / "endless.warc"
+    endless.symlink_to("/dev/zero")
+    result = subprocess.run([sys.executable, "-m", "archiver", "extract", str(endless)],
+                            capture_output=True, text=True, cwd=ROOT, timeout=60, check=False)
+    assert result.returncode == 2
+    assert result.stderr == f"archiver: {endless}: not a regular file (a device, pipe or " \
+                            "socket); extract reads files and package directories\n"
+
+
 def test_a_cut_record_is_not_reported_complete() -> None:
     exit_code, stdout, _ = run("extract", str(FIXTURES / "truncated-record.warc"), "--json")
     assert exit_code == 1

@@ -139,6 +139,10 @@ def extract(path: StrPath, settings: ExtractionSettings | None = None) -> Extrac
 
 
 def input_kind(path: Path) -> InputKind:
+    if path.exists() and not path.is_dir() and not path.is_file():
+        # A device or a pipe never ends (/dev/zero named crawl.warc would be read forever).
+        raise ArchiverUsageError(f"{path}: not a regular file (a device, pipe or socket); "
+                                 "extract reads files and package directories")
     sniffed = sniff_evidence(path)
     if sniffed.kind == "wacz":
         raise ArchiverUsageError(f"{path}: a WACZ; extract from the package it was exported "
