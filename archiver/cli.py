@@ -40,7 +40,14 @@ from archiver.rendering import (
     render_verification,
 )
 from archiver.settings import parse_size
-from archiver.terminal import human_size, progress_bar
+from archiver.terminal import (
+    human_size,
+    printable,
+    progress_bar,
+    show,
+    show_error,
+    show_json,
+)
 
 if TYPE_CHECKING:
     from archiver.capture.job import Progress
@@ -82,7 +89,7 @@ def exit_code_for(error: BaseException) -> int:
 
 
 def _fail(message: str, code: int) -> NoReturn:
-    typer.echo(f"archiver: {message}", err=True)
+    show_error(message)
     raise typer.Exit(code)
 
 
@@ -111,7 +118,7 @@ def _terminate_as_interrupt(signum: int, frame: FrameType | None) -> None:
 
 
 def _emit_json(data: Any) -> None:
-    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    show_json(json.dumps(data, indent=2, ensure_ascii=False))
 
 
 def _size(text: str) -> int:
@@ -209,7 +216,7 @@ def capture(
         if as_json:
             _emit_json(capture_summary(result))
         else:
-            typer.echo(render_capture(result))
+            show(render_capture(result))
         raise typer.Exit(EXIT_OK if result.is_complete else EXIT_PROBLEM)
 
 
@@ -278,8 +285,10 @@ def story(
             with tempfile.TemporaryDirectory(prefix="archiver-dry-run-") as scratch:
                 plan = plan_story(story_input, settings=settings, options=options,
                                   scratch=Path(scratch) / "story")
-            typer.echo(json.dumps(plan.to_dict(), indent=2, ensure_ascii=False) if as_json
-                       else render_plan(plan.to_dict()))
+            if as_json:
+                _emit_json(plan.to_dict())
+            else:
+                show(render_plan(plan.to_dict()))
             raise typer.Exit(EXIT_OK)
         assert output is not None
         _sweep_beside(output)
@@ -291,7 +300,7 @@ def story(
                         "complete": result.is_complete, "report": str(result.report_path),
                         "story": result.story})
         else:
-            typer.echo(render_story(result.story, result.path))
+            show(render_story(result.story, result.path))
         raise typer.Exit(EXIT_OK if result.is_complete else EXIT_PROBLEM)
 
 
@@ -319,7 +328,7 @@ def verify(
                 try:
                     report = check(path, progress=_bytes_progress(progress, path))
                 except ArchiverError as error:
-                    typer.echo(f"archiver: {error}", err=True)
+                    show_error(str(error))
                     worst = max(worst, exit_code_for(error))
                     continue
                 reports.append(report)
@@ -328,7 +337,7 @@ def verify(
             _emit_json([report.to_dict() for report in reports])
         else:
             for report in reports:
-                typer.echo(render_verification(report))
+                show(render_verification(report))
         raise typer.Exit(worst)
 
 
@@ -340,8 +349,9 @@ def _bytes_progress(progress: Progress | None, path: Path) -> Callable[[int, int
 
 @app.command()
 def extract(
-    paths: Annotated[list[Path], typer.Argument(help="Packages, WARC files (from any tool), "
-                                                "or HTML and PDF files.", show_default=False)],
+    paths: Annotated[list[Path], typer.Argument(help="Packages, WARC or ARC files (from any "
+                                                "tool), or HTML and PDF files.",
+                                                show_default=False)],
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Also write one .json "
                                                 "and one .txt per document into this new "
                                                 "directory.")] = None,
@@ -354,9 +364,10 @@ def extract(
 
     Example:  archiver extract evidence/story1 --text
 
-    Reads packages (never changing them), WARCs made by any tool, and loose HTML or PDF
-    files. Exit 0 when every document was read, 1 when any could not be (each reason is
-    printed), 2 when a path is none of these.
+    Reads packages (never changing them), WARC and ARC files made by any tool, and loose
+    HTML or PDF files. Exit 0 when every document was read, 1 when any could not be or a
+    file is damaged (each reason is printed, with the record and offset), 2 when a path is
+    none of these.
     """
     from archiver.extract.api import extract as extract_from
     from archiver.extract.files import ExtractionWriter
@@ -367,34 +378,34 @@ def extract(
         summaries: list[dict[str, Any]] = []
         worst = EXIT_OK
         if as_json:
-            typer.echo("[")
+            show("[")
         with progress_bar("extracting") as progress:
             for path in paths:
                 try:
                     run = extract_from(path)
                 except ArchiverError as error:
-                    typer.echo(f"archiver: {error}", err=True)
+                    show_error(str(error))
                     worst = max(worst, exit_code_for(error))
                     continue
                 for extraction in run:
                     if writer is not None:
                         writer.write(extraction)
                     if as_json:
-                        typer.echo(("," if summaries else "") + extraction.to_json().decode())
+                        show_json(("," if summaries else "") + extraction.to_json().decode())
                     elif text:
-                        typer.echo(render_text(extraction))
+                        show(render_text(extraction))
                     summaries.append(extraction.summary())
                     if progress is not None:
                         progress(len(summaries), 0, extraction.source.url or str(path))
                     if extraction.outcome == "failed":
                         worst = max(worst, EXIT_PROBLEM)
                 for problem in run.problems:
-                    typer.echo(f"archiver: {problem}", err=True)
+                    show_error(problem)
                     worst = max(worst, EXIT_PROBLEM)
         if as_json:
-            typer.echo("]")
+            show("]")
         elif not text:
-            typer.echo(render_extractions(summaries, output))
+            show(render_extractions(summaries, output))
         raise typer.Exit(worst)
 
 
@@ -436,13 +447,13 @@ def export(
                     results.append(export_zip(package, zip_file, progress=progress))
             except VerificationFailed as error:
                 for problem in error.problems:
-                    typer.echo(f"  - {problem}", err=True)
+                    show(f"  - {printable(str(problem), one_line=True)}", err=True)
                 _fail(f"{error}; not exported", EXIT_PROBLEM)
         if as_json:
             _emit_json([result.to_dict() for result in results])
         else:
             for result in results:
-                typer.echo(f"{result.path}: {result.kind.upper()} of {result.package}, "
+                show(f"{result.path}: {result.kind.upper()} of {result.package}, "
                            f"{len(result.files)} files, {human_size(result.size)}"
                            + (f", {result.pages} pages, {result.records_indexed} captures "
                               "indexed" if result.kind == "wacz" else ""))
@@ -470,8 +481,8 @@ def replay(
     with _reported_errors():
         signal.signal(signal.SIGTERM, _terminate_as_interrupt)
         with start_replay(path, port=port) as server:
-            typer.echo(f"Replaying {path}: {len(server.entries)} page(s) and report(s).")
-            typer.echo(f"Open {server.url}  (Ctrl-C to stop)")
+            show(f"Replaying {path}: {len(server.entries)} page(s) and report(s).")
+            show(f"Open {server.url}  (Ctrl-C to stop)")
             try:
                 code = server.wait()
             except KeyboardInterrupt:
@@ -501,15 +512,15 @@ def demo(
         _sweep_beside(target)
         with progress_bar("capturing the sample") as progress:
             result = run_demo(target, progress=progress)
-        typer.echo(render_story(result.story.story, result.story.path))
-        typer.echo("")
-        typer.echo(render_verification(result.verification))
+        show(render_story(result.story.story, result.story.path))
+        show("")
+        show(render_verification(result.verification))
         raise typer.Exit(EXIT_OK if result.is_ok else EXIT_PROBLEM)
 
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"archiver {__version__}")
+        show(f"archiver {__version__}")
         raise typer.Exit()
 
 

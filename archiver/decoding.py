@@ -15,9 +15,9 @@ from __future__ import annotations
 import codecs
 import re
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import brotli
 
@@ -47,61 +47,68 @@ CharsetSource = Literal["bom", "header", "meta", "detected", "default"]
 Encoding = Literal["identity", "gzip", "deflate", "br"]
 
 
+DECODE_STEP = 256 * 1024
+"""The most decoded bytes one step hands out: a bomb that expands a millionfold still arrives
+in pieces this small, so memory stays flat whatever the ratio (and the cap, never a copy of
+it, is what a caller holds)."""
+MAX_CODINGS = 4
+"""Content-Encoding layers undone at most (`gzip, br` is two); more is not a real server."""
+GZIP_MAGIC = b"\x1f\x8b"
+
+
 class StreamDecoder:
-    """Decodes gzip, deflate (zlib or raw), br or identity bodies, never past `max_output`."""
+    """Decodes a body's Content-Encoding, never past `max_output`, in bounded steps.
+
+    gzip (several members back to back too), deflate (zlib-wrapped, or raw as some servers
+    send it), br and identity, and lists of them (`gzip, br`: undone last one first).
+    """
 
     def __init__(self, content_encoding: str | None, max_output: int) -> None:
-        encoding = (content_encoding or "identity").strip().lower()
-        if encoding == "x-gzip":
-            encoding = "gzip"
-        self.encoding = encoding
+        codings = [_canonical(name) for name in (content_encoding or "").split(",")]
+        codings = [name for name in codings if name not in ("", "identity")]
+        self.encoding = ", ".join(codings) or "identity"
         self.max_output = max_output
         self.produced = 0
         self.exceeded = False
         self.failed: str | None = None
-        self._inflater: Any = None
-        self._raw_tried = False
-        if encoding in ("gzip", "deflate"):
-            # 47: accept a gzip or zlib header; raw deflate is tried if that fails.
-            self._inflater = zlib.decompressobj(47)
-        elif encoding == "br":
-            self._inflater = brotli.Decompressor()
-        elif encoding != "identity":
-            self.failed = f"content encoding {encoding!r} is not supported"
+        self._layers: list[_Layer] = []
+        unknown = [name for name in codings if name not in _LAYERS]
+        if unknown:
+            self.failed = f"content encoding {unknown[0]!r} is not supported"
+        elif len(codings) > MAX_CODINGS:
+            self.failed = (f"the body is encoded {len(codings)} times over; at most "
+                           f"{MAX_CODINGS} encodings are undone")
+        else:
+            self._layers = [_LAYERS[name]() for name in reversed(codings)]
 
     @property
     def is_done(self) -> bool:
         """Nothing more will come out: the cap was hit or the data could not be decoded."""
         return self.exceeded or self.failed is not None
 
-    def decode(self, data: bytes) -> bytes:
+    def decode(self, data: bytes) -> Iterator[bytes]:
+        """The decoded bytes `data` yields, in pieces of at most DECODE_STEP; read each before
+        asking for the next. Stops at the cap, or when the data cannot be decoded."""
         if self.is_done:
-            return b""
-        if self._inflater is None:
-            return self._cap(data)
-        room = self.max_output - self.produced
+            return
         try:
-            if self.encoding == "br":
-                return self._cap(self._inflater.process(data, output_buffer_limit=room + 1))
-            return self._cap(self._inflate(data, room + 1))
+            for piece in self._through(0, data):
+                piece = self._cap(piece)
+                if piece:
+                    yield piece
+                if self.is_done:
+                    return
         except (zlib.error, brotli.error) as exc:
-            if self.produced == 0 and self.encoding == "deflate" and not self._raw_tried:
-                # Some servers send raw deflate where the standard says zlib-wrapped.
-                self._raw_tried = True
-                self._inflater = zlib.decompressobj(-zlib.MAX_WBITS)
-                return self.decode(data)
             self.failed = f"the {self.encoding} body could not be decoded ({exc})"
-            return b""
 
-    def _inflate(self, data: bytes, limit: int) -> bytes:
-        out = self._inflater.decompress(data, limit)
-        # A gzip body may be several members back to back (some servers stream it so).
-        while (self.encoding == "gzip" and self._inflater.eof and self._inflater.unused_data
-               and len(out) < limit):
-            rest = self._inflater.unused_data
-            self._inflater = zlib.decompressobj(47)
-            out += self._inflater.decompress(rest, limit - len(out))
-        return bytes(out)
+    def _through(self, index: int, data: bytes) -> Iterator[bytes]:
+        """`data` through layers `index` and after (at most MAX_CODINGS deep)."""
+        if index == len(self._layers):
+            for start in range(0, len(data), DECODE_STEP):
+                yield data[start:start + DECODE_STEP]
+            return
+        for piece in self._layers[index].decode(data):
+            yield from self._through(index + 1, piece)
 
     def _cap(self, data: bytes) -> bytes:
         room = self.max_output - self.produced
@@ -110,6 +117,98 @@ class StreamDecoder:
             data = data[:room]
         self.produced += len(data)
         return data
+
+
+def _canonical(name: str) -> str:
+    name = name.strip().lower()
+    return {"x-gzip": "gzip", "x-deflate": "deflate"}.get(name, name)
+
+
+class _Layer(Protocol):
+    def decode(self, data: bytes) -> Iterator[bytes]: ...
+
+
+class _Inflate:
+    """One gzip or deflate layer: zlib, with a cap on every step's output."""
+
+    def __init__(self, *, gzip: bool) -> None:
+        self._gzip = gzip
+        self._inflater: Any = None
+        self._members = 0
+        self._pending = b""
+        self._finished = False
+
+    def decode(self, data: bytes) -> Iterator[bytes]:
+        while data and not self._finished:
+            if self._inflater is None:
+                data = self._open(data)
+                if self._inflater is None:
+                    return
+            data = yield from self._inflate(data)
+
+    def _open(self, data: bytes) -> bytes:
+        """Start the next stream: zlib-wrapped, gzip or (for deflate) raw, told from its first
+        two bytes (RFC 1950's header check); return its bytes, or b"" until there are two."""
+        data = self._pending + data
+        if self._members:
+            data = data.lstrip(b"\x00")  # padding some servers put between gzip members
+        if len(data) < 2:
+            self._pending = data
+            return b""
+        self._pending = b""
+        if self._members and not data.startswith(GZIP_MAGIC):
+            self._finished = True  # bytes after the data are not part of it (browsers agree)
+            return b""
+        wrapped = data[0] & 0x0F == 8 and (data[0] << 8 | data[1]) % 31 == 0
+        raw = not self._gzip and not wrapped and not data.startswith(GZIP_MAGIC)
+        self._inflater = zlib.decompressobj(-zlib.MAX_WBITS if raw else 47)
+        return data
+
+    def _inflate(self, data: bytes) -> Generator[bytes, None, bytes]:
+        """Inflate `data` a step at a time; what follows the stream's end, if it ended."""
+        inflater = self._inflater
+        while True:
+            out: bytes = inflater.decompress(data, DECODE_STEP)
+            data = inflater.unconsumed_tail
+            if out:
+                yield out
+            if inflater.eof:
+                self._inflater = None
+                self._members += 1
+                self._finished = not self._gzip  # only gzip runs member after member
+                rest: bytes = inflater.unused_data
+                return rest
+            # A full step may leave inflated bytes inside zlib: ask again until it has none.
+            if not data and len(out) < DECODE_STEP:
+                return b""
+
+
+class _Brotli:
+    """One br layer: Google's decompressor, asked for at most a step at a time."""
+
+    def __init__(self) -> None:
+        self._decompressor = brotli.Decompressor()
+
+    def decode(self, data: bytes) -> Iterator[bytes]:
+        if self._decompressor.is_finished():
+            return
+        out = self._decompressor.process(data, output_buffer_limit=DECODE_STEP)
+        if out:
+            yield out
+        # It keeps the input it could not yet turn into output, and must be drained (with
+        # no input) before it takes more.
+        while not self._decompressor.can_accept_more_data():
+            out = self._decompressor.process(b"", output_buffer_limit=DECODE_STEP)
+            if not out:
+                return
+            yield out
+
+
+_LAYERS: dict[str, Callable[[], _Layer]] = {
+    "gzip": lambda: _Inflate(gzip=True),
+    "deflate": lambda: _Inflate(gzip=False),
+    "br": _Brotli,
+}
 
 
 def charset_of(content_type: str | None) -> str | None:
@@ -224,6 +323,7 @@ def _bom_charset(data: bytes) -> str | None:
 # -- chunked transfer coding ---------------------------------------------------------------
 
 _MAX_CHUNK_LINE = 1024
+_CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,16}")
 _SIZE, _DATA, _DATA_END, _DONE, _BROKEN = range(5)
 
 
@@ -278,9 +378,9 @@ class Dechunker:
         if self._state == _DATA_END:
             self._state = _SIZE if not line else _BROKEN
             return
-        try:
-            self._remaining = int(line.split(b";", 1)[0], 16)
-        except ValueError:
+        size = line.split(b";", 1)[0].strip()
+        if not _CHUNK_SIZE.fullmatch(size):  # int() would take "-1", "+5", "0x5" and "5_0"
             self._state = _BROKEN
             return
+        self._remaining = int(size, 16)
         self._state = _DATA if self._remaining else _DONE

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from archiver.terminal import human_size, table
+from archiver.terminal import human_size, printable, table
 
 if TYPE_CHECKING:
     from archiver.extract.document import Extraction
@@ -56,12 +56,13 @@ def render_capture(result: PackageResult) -> str:
 
 def render_plan(plan: dict[str, Any]) -> str:
     rows = [[str(c["order"]), c["url"], c["text"][:50]] for c in plan["citations"]]
-    lines = [f"Story: {plan['title'] or plan['story']}", "",
+    lines = [f"Story: {_one(plan['title'] or plan['story'])}", "",
              table(rows, ["#", "would capture", "anchor text"]) if rows else "no citations",
              "", f"{len(plan['sources'])} source(s) from {len(rows)} citation(s)."]
     if plan["dropped"]:
         lines += ["", "Left out:"]
-        lines += [f"  {d['url'] or d['href']}: {d['reason']}" for d in plan["dropped"]]
+        lines += [f"  {_one(d['url'] or d['href'])}: {_one(d['reason'])}"
+                  for d in plan["dropped"]]
     return "\n".join(lines)
 
 
@@ -70,11 +71,12 @@ def render_story(chain: dict[str, Any], path: Path) -> str:
     for source in chain["sources"]:
         rows.append([",".join(map(str, source["cited"])), source["outcome"],
                      str(source["status"] or "-"), source["url"], (source["title"] or "")[:50]])
-    lines = [f"Story: {chain['title'] or chain['url'] or chain['file']}", "",
+    lines = [f"Story: {_one(chain['title'] or chain['url'] or chain['file'])}", "",
              table(rows, ["cited", "outcome", "status", "source", "title"]) if rows
              else "The story cites no sources.", ""]
     for source in chain["sources"]:
-        lines += [f"warning: {source['url']}: {warning}" for warning in source["warnings"]]
+        lines += [f"warning: {_one(source['url'])}: {_one(warning)}"
+                  for warning in source["warnings"]]
     lines += [f"Package: {path}", f"Report: {path / 'data' / 'report.html'}",
               f"Check it any time with: archiver verify {path}"]
     return "\n".join(lines)
@@ -91,14 +93,14 @@ def render_verification(report: VerificationReport) -> str:
                    frozenset({"incomplete"}): "INCOMPLETE"}.get(frozenset(codes), "DAMAGED")
         lines = [f"{report.path}: {verdict} ({report.kind}; {len(report.problems)} "
                  f"problem(s); {checked})"]
-        lines += [f"  - {problem}" for problem in report.problems]
-    lines += [f"  note: {note}" for note in report.notes]
+        lines += [f"  - {_one(problem)}" for problem in report.problems]
+    lines += [f"  note: {_one(note)}" for note in report.notes]
     return "\n".join(lines)
 
 
 def render_text(extraction: Extraction) -> str:
     source = extraction.source.url or extraction.source.file or "?"
-    return f"==> {source} <==\n{extraction.text}\n"
+    return f"==> {_one(source)} <==\n{extraction.text}\n"
 
 
 def render_extractions(summaries: list[dict[str, Any]], output: Path | None) -> str:
@@ -111,7 +113,12 @@ def render_extractions(summaries: list[dict[str, Any]], output: Path | None) -> 
              else "no HTML page or PDF found"]
     for item in summaries:
         for problem in item["problems"]:
-            lines.append(f"  {item['url'] or item['file']}: {problem}")
+            lines.append(f"  {_one(item['url'] or item['file'])}: {_one(problem)}")
     if output is not None:
         lines.append(f"Written to {output}")
     return "\n".join(lines)
+
+
+def _one(value: object) -> str:
+    """A value from outside (a URL, a title, a problem quoting a header) kept on its line."""
+    return printable(str(value), one_line=True)

@@ -1,18 +1,91 @@
-"""What the CLI shows a person: a progress bar on stderr (only on a terminal) and plain tables.
+"""What the CLI shows a person: every line it writes, a progress bar on stderr (only on a
+terminal) and plain tables.
 
-Kept apart from cli.py so the verbs stay a list of options and one call each.
+Everything the CLI writes goes through `show` (or `show_json`), which escapes what could steer
+a terminal: URLs, titles, WARC headers and file names come from outside, and an ESC, CR or BEL
+in them must print as text, never act. Kept apart from cli.py so the verbs stay a list of
+options and one call each.
 """
 
 from __future__ import annotations
 
+import json
+import re
 import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from archiver.capture.job import Progress
+
+_STEERING = ("\x00-\x08\x0b-\x1f\x7f-\x9f"  # C0 but tab and newline, DEL, C1
+             "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"  # bidirectional marks
+             "\u2028\u2029\ud800-\udfff")  # line separators; lone surrogates
+_UNSAFE = re.compile(f"[{_STEERING}]")
+_UNSAFE_IN_LINE = re.compile(f"[{_STEERING}\t\n]")
+_C_ESCAPES = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    if char in _C_ESCAPES:
+        return _C_ESCAPES[char]
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def _escape_json(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
+def printable(text: str, *, one_line: bool = False) -> str:
+    r"""`text` with every character that could steer a terminal (C0 and C1 controls, DEL,
+    bidirectional overrides, lone surrogates) written as a visible escape; `one_line` escapes
+    newlines and tabs too, for a value that must stay on its line.
+
+    >>> print(printable("a\x1b[2Jb\u202ec\r\x07"))
+    a\x1b[2Jb\u202ec\r\x07
+    >>> print(printable("two\nlines")); print(printable("two\nlines", one_line=True))
+    two
+    lines
+    two\nlines
+    """
+    return (_UNSAFE_IN_LINE if one_line else _UNSAFE).sub(_escape, text)
+
+
+def _echo(text: str, *, err: bool = False) -> None:
+    import typer  # here: library code that only wants `human_size` need not load the CLI
+
+    typer.echo(text, err=err)
+
+
+def show(text: str, *, err: bool = False) -> None:
+    """Write a line (or lines) of text for a person, escaped."""
+    _echo(printable(text), err=err)
+
+
+def show_error(message: str) -> None:
+    """Write `archiver: message` on stderr, on one line whatever the message holds."""
+    _echo(f"archiver: {printable(message, one_line=True)}", err=True)
+
+
+def json_text(data: Any) -> str:
+    """`data` as indented JSON, where the characters JSON leaves raw but a terminal would act
+    on (C1 controls, DEL, bidirectional overrides, separators) are escaped too (`\\u009b`)."""
+    return json_escaped(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def json_escaped(text: str) -> str:
+    """JSON text with the characters a terminal would act on written as `\\uXXXX` escapes
+    (inside a JSON string they mean the same characters, so the data is unchanged)."""
+    return _UNSAFE.sub(_escape_json, text)
+
+
+def show_json(text: str) -> None:
+    """Write JSON text (already made), escaped as `json_escaped` says."""
+    _echo(json_escaped(text))
 
 
 class _Bar:
@@ -28,6 +101,7 @@ class _Bar:
             return
         self._last = now
         width = 28
+        current = printable(current, one_line=True)
         tail = current if len(current) <= 50 else "…" + current[-49:]
         if total:  # 0: how many is not known in advance
             filled = int(width * done / total)
@@ -63,6 +137,7 @@ def table(rows: Sequence[Sequence[str]], headers: Sequence[str]) -> str:
     -------  ------------------
     ok       https://a.example/
     """
+    rows = [[printable(str(cell), one_line=True) for cell in row] for row in rows]
     widths = [max(len(str(row[i])) for row in [headers, *rows]) for i in range(len(headers))]
     lines = ["  ".join(str(cell).ljust(widths[i]) for i, cell in enumerate(line)).rstrip()
              for line in [headers, ["-" * w for w in widths], *rows]]

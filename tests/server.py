@@ -77,6 +77,11 @@ DOCUMENTS_ROOT = SITE_ROOT.parent / "documents"
 STORIES_ROOT = SITE_ROOT.parent / "stories"
 BOMB_BYTES = 48 * 1024 * 1024
 """What /encoding/bomb inflates to (from about 47 KB on the wire)."""
+HOSTILE_TITLE = "Evil \x1b[2J\x07\r\u202eeulav \u009b31m \x1b]0;pwned\x07 title"
+"""The title of /hostile/title: it would clear the screen, ring the bell, rewrite the line,
+turn the text around, colour it and set the window title, if printed raw."""
+BR_BOMB_BYTES = 4 << 30
+"""What /encoding/br-bomb inflates to (from under 1 MB of brotli on the wire)."""
 HOST = "127.0.0.1"
 SERVER_NAME = "archiver-test-site/1"
 
@@ -129,6 +134,15 @@ def big_body() -> bytes:
 def bomb_body() -> bytes:
     head = b"<!doctype html><html><head><title>Bomb</title></head><body><p>"
     return gzip.compress(head + b" " * (BOMB_BYTES - len(head)), compresslevel=9, mtime=0)
+
+
+@cache
+def br_bomb_body() -> bytes:
+    """BR_BOMB_BYTES of zeros as brotli (quality 1: made in about a second)."""
+    compressor = brotli.Compressor(quality=1, lgwin=24)
+    zeros = bytes(64 << 20)
+    parts = [compressor.process(zeros) for _ in range(BR_BOMB_BYTES // len(zeros))]
+    return b"".join([*parts, compressor.finish()])
 
 
 def encoded_page(title: str) -> bytes:
@@ -395,6 +409,16 @@ class SiteHandler(BaseHTTPRequestHandler):
         body = brotli.compress(encoded_page("Brotli"))
         self.respond(200, body, HTML, [("Content-Encoding", "br")])
 
+    def hostile_title(self) -> None:
+        title = HOSTILE_TITLE.replace("&", "&amp;").replace("<", "&lt;")
+        self.respond(200, f"<!doctype html><html><head><meta charset=\"utf-8\"><title>{title}"
+                     f"</title></head><body><p>{title}</p></body></html>\n".encode(), HTML)
+
+    def encoding_br_bomb(self) -> None:
+        # A type that says nothing, so readers sniff (and may decode) the body to learn it.
+        self.respond(200, br_bomb_body(), "application/octet-stream",
+                     [("Content-Encoding", "br")])
+
     def encoding_bomb(self) -> None:
         """A page of a few KB on the wire that inflates to BOMB_BYTES."""
         self.respond(200, bomb_body(), HTML, [("Content-Encoding", "gzip")])
@@ -531,6 +555,8 @@ ROUTES: dict[str, Route] = {
     "/encoding/raw-deflate": SiteHandler.encoding_raw_deflate,
     "/encoding/br": SiteHandler.encoding_br,
     "/encoding/bomb": SiteHandler.encoding_bomb,
+    "/encoding/br-bomb": SiteHandler.encoding_br_bomb,
+    "/hostile/title": SiteHandler.hostile_title,
     "/encoding/document": SiteHandler.encoding_document,
     "/stories": SiteHandler.story_page,
     "/fault/reset": SiteHandler.fault_reset,

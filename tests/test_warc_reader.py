@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
+import tracemalloc
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +29,7 @@ from archiver.warc.reader import (
     RecordParser,
     parse_header,
 )
+from archiver.warc.record_stream import MAX_RESCANS, RecordStream
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "warc"
 
@@ -219,3 +222,68 @@ def test_damage_events_carry_offsets() -> None:
     damages = [value for kind, _, value in events if kind == DAMAGE]
     size = len((FIXTURES / "intact-sha256.warc.gz").read_bytes())
     assert damages == [Damage("not-gzip", size, "these bytes are not a gzip member")]
+
+
+# -- ARC files, and records pulled one at a time ------------------------------------------------
+
+
+def parse_arc(data: bytes, block: int) -> Seen:
+    seen = Seen()
+    events = inflate_events(data, block, expect_gzip=False)
+    RecordParser(seen, accept_arc=True).handle(events)
+    return seen
+
+
+@pytest.mark.parametrize("block", [1, 7, 1 << 20])
+def test_arc_records_are_framed_like_warc_records(block: int) -> None:
+    for name in ("intact.arc", "intact.arc.gz"):
+        seen = parse_arc((FIXTURES / name).read_bytes(), block)
+        assert not seen.damages
+        assert seen.records[0][1] == 0 and len(seen.records) == 4
+    stream = RecordStream(io.BytesIO((FIXTURES / "intact.arc").read_bytes()), expect_gzip=False)
+    headers = [(r.header.record_type, r.header.get("WARC-Target-URI"), r.header.get("WARC-Date"))
+               for r in stream]
+    assert stream.is_arc and headers == [
+        ("warcinfo", "filedesc://fixture.arc", "2005-06-14T07:01:44Z"),
+        ("response", "http://127.0.0.1:8000/arc-one.html", "2005-06-14T07:01:44Z"),
+        ("resource", "dns:127.0.0.1", "2005-06-14T07:01:44Z"),
+        ("response", "http://127.0.0.1:8000/arc-two.html", "2005-06-14T07:01:44Z")]
+
+
+def test_a_bad_arc_header_is_damage_and_the_next_line_that_is_one_is_read() -> None:
+    for block in (3, 1 << 20):
+        seen = parse_arc((FIXTURES / "bad-header.arc").read_bytes(), block)
+        assert [(code, in_record) for code, _, in_record in seen.damages] == [
+            ("record-header-invalid", False)]
+        assert len(seen.records) == 3  # the description, the dns record, the second page
+
+
+def test_pulled_records_hold_one_step_of_a_bomb() -> None:
+    size = 256 * 1024 * 1024
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
+    head = b"WARC/1.1\r\nWARC-Type: resource\r\nContent-Length: %d\r\n\r\n" % size
+    data = compressor.compress(head) + compressor.compress(bytes(size)) + compressor.compress(
+        b"\r\n\r\n") + compressor.flush()
+    data += (FIXTURES / "intact-sha256.warc.gz").read_bytes()
+    tracemalloc.start()
+    try:
+        stream = RecordStream(io.BytesIO(data), expect_gzip=True)
+        records = iter(stream)
+        bomb = next(records)
+        assert bomb.read(10) == bytes(10)  # read a little, leave the rest
+        rest = [record.header.record_id for record in records]
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert bomb.ended and bomb.damage is None and len(rest) == 5
+    assert peak < 40 * 1024 * 1024
+
+
+def test_records_cut_by_the_end_of_the_file_are_searched_a_bounded_number_of_times() -> None:
+    record = b"WARC/1.1\r\nWARC-Type: resource\r\nContent-Length: %d\r\n\r\nabc\r\n\r\n"
+    overlong = b"".join(record % (1 << 40) for _ in range(MAX_RESCANS + 5))
+    stream = RecordStream(io.BytesIO(overlong + record % 3), expect_gzip=False)
+    found = list(stream)
+    assert len(found) == MAX_RESCANS + 1
+    assert all(r.damage is not None and r.damage.code == "truncated-record" for r in found)
+    assert [d.code for d in stream.problems] == ["records-not-searched"]

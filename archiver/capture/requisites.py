@@ -155,7 +155,10 @@ class _HtmlSink:
         self._base_seen = False
 
     def feed(self, data: bytes) -> None:
-        decoded = self.decoder.decode(data)
+        for decoded in self.decoder.decode(data):
+            self._take(decoded)
+
+    def _take(self, decoded: bytes) -> None:
         if self.parser is None:
             # Wait for enough of the head to learn the charset before starting the parser.
             self._pending += decoded
@@ -173,7 +176,7 @@ class _HtmlSink:
 
     def close(self) -> None:
         if self.parser is None:
-            self.feed(b"")
+            self._take(b"")
         if self.parser is not None:
             with contextlib.suppress(etree.LxmlError):
                 self.parser.close()
@@ -236,7 +239,7 @@ class _CssSink:
         self.chunks: list[bytes] = []
 
     def feed(self, data: bytes) -> None:
-        self.chunks.append(self.decoder.decode(data))
+        self.chunks.extend(self.decoder.decode(data))
 
     def close(self) -> None:
         for raw in css_urls(b"".join(self.chunks), encoding=self.charset):

@@ -13,20 +13,21 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
-from warcio.exceptions import ArchiveLoadFailed
-
 from archiver._types import StrPath
 from archiver.errors import ArchiverUsageError
 from archiver.evidence_kind import sniff_evidence
 from archiver.extract.document import Extraction
 from archiver.extract.extractor import extract_captured, extract_file
 from archiver.extract.kinds import kind_from_path
-from archiver.extract.payload import iter_documents, open_record
+from archiver.extract.payload import WarcDocuments, open_record
 from archiver.settings import ExtractionSettings
+from archiver.warc.members import looks_like_arc
+from archiver.warc.reader import Damage
 
 InputKind = Literal["package", "warc", "file"]
 SKIPPED_STATUSES = range(300, 400)
 """Redirects: their bodies are the server's boilerplate, not the document."""
+ARC_SUFFIXES = (".arc", ".arc.gz")
 
 
 class ExtractionRun:
@@ -49,22 +50,28 @@ class ExtractionRun:
                 yield found
 
     def _warc(self, warc: Path, name: str) -> Iterator[Extraction]:
+        documents = WarcDocuments(warc, name)
         try:
-            for document, raw in iter_documents(warc, name):
-                if document.status in SKIPPED_STATUSES:
-                    continue
-                found = extract_captured(document, raw, self.settings)
-                if found is not None:
-                    yield found
-        except (ArchiveLoadFailed, EOFError, OSError, ValueError) as exc:
+            for found in documents:
+                document = found.document
+                extraction = None
+                if document.status not in SKIPPED_STATUSES:
+                    extraction = extract_captured(document, found.body, self.settings)
+                damage = found.finish()
+                if extraction is not None:
+                    _note_damage(extraction, damage)
+                    yield extraction
+        except OSError as exc:
             self.problems.append(f"{name}: reading stopped early: {_reason(exc)}; the "
                                  "documents before that point were extracted")
+        self.problems.extend(documents.problems)
 
     def _package(self) -> Iterator[Extraction]:
         try:
             manifest = json.loads((self.path / "manifest.json").read_bytes())
             resources = list(manifest["resources"])
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+        except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
+            # RecursionError: JSON nested deeper than the parser goes (json.loads has no bound).
             self.problems.append(f"{self.path / 'manifest.json'}: cannot be read "
                                  f"({_reason(exc)}); the WARC files are read instead")
             yield from self._package_warcs()
@@ -95,8 +102,15 @@ class ExtractionRun:
                     self.problems.append(f"{name} at offset {offset}: not the record "
                                          f"manifest.json names ({record.get('record_id')})")
                     return None
-                return extract_captured(document, raw, self.settings)
-        except (ArchiveLoadFailed, EOFError, OSError, ValueError) as exc:
+                extraction = extract_captured(document, raw, self.settings)
+                raw.skip_rest()
+                if raw.damage is not None:
+                    self.problems.append(f"{name} at offset {offset}: {raw.damage.message} "
+                                         f"[{raw.damage.code}]")
+                if extraction is not None:
+                    _note_damage(extraction, raw.damage)
+                return extraction
+        except (OSError, ValueError) as exc:
             self.problems.append(f"{name} at offset {offset}: cannot be read ({_reason(exc)})")
             return None
 
@@ -125,24 +139,33 @@ def extract(path: StrPath, settings: ExtractionSettings | None = None) -> Extrac
 
 
 def input_kind(path: Path) -> InputKind:
+    if path.exists() and not path.is_dir() and not path.is_file():
+        # A device or a pipe never ends (/dev/zero named crawl.warc would be read forever).
+        raise ArchiverUsageError(f"{path}: not a regular file (a device, pipe or socket); "
+                                 "extract reads files and package directories")
     sniffed = sniff_evidence(path)
     if sniffed.kind == "wacz":
         raise ArchiverUsageError(f"{path}: a WACZ; extract from the package it was exported "
                                  "from, or from the WARCs under archive/ once unpacked")
     if sniffed.kind != "other":
         return sniffed.kind
+    if path.name.lower().endswith(ARC_SUFFIXES) or looks_like_arc(sniffed.head):
+        return "warc"  # read as the WARC records it stands for
     if kind_from_path(path, sniffed.head) is None:
         raise ArchiverUsageError(f"{path}: not an evidence package, a WARC, an HTML page or a "
                                  "PDF file")
     return "file"
 
 
+def _note_damage(extraction: Extraction, damage: Damage | None) -> None:
+    if damage is not None:
+        extraction.problems.append(f"its record is damaged or cut short ({damage.message}); "
+                                   "the text is of what could be read")
+
+
 def _reason(exc: BaseException) -> str:
-    """One printable line: warcio quotes the bytes it could not read, which may be binary."""
+    """One printable line."""
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror.lower()
-    if isinstance(exc, ArchiveLoadFailed):
-        return "what follows is not a WARC record (damaged, or cut short: archiver verify " \
-               "says where)"
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return "".join(char if char.isprintable() else "?" for char in text)[:200]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from archiver.decoding import decode_html
 from archiver.extract.document import PAGE_BREAK, Decoding, Extraction
@@ -21,7 +21,7 @@ from archiver.extract.kinds import (
     needs_sniffing,
     sniff_kind,
 )
-from archiver.extract.payload import BodyReader, CapturedDocument, spooled_to_disk
+from archiver.extract.payload import BodyReader, ByteReader, CapturedDocument, spooled_to_disk
 from archiver.settings import MIB, ExtractionSettings
 
 TRUNCATION_NOTES = {
@@ -32,7 +32,7 @@ TRUNCATION_NOTES = {
 }
 
 
-def extract_captured(document: CapturedDocument, raw: IO[bytes],
+def extract_captured(document: CapturedDocument, raw: ByteReader,
                      settings: ExtractionSettings | None = None) -> Extraction | None:
     """The text and metadata of a captured body, or None when it is not a page or a PDF."""
     settings = settings or ExtractionSettings()
@@ -87,7 +87,7 @@ def extract_file(path: Path, settings: ExtractionSettings | None = None) -> Extr
     return result
 
 
-def read_page(document: CapturedDocument, raw: IO[bytes],
+def read_page(document: CapturedDocument, raw: ByteReader,
               settings: ExtractionSettings | None = None) -> str:
     """A page's markup, decoded as a browser would (up to the size limit)."""
     settings = settings or ExtractionSettings()

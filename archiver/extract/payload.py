@@ -1,28 +1,40 @@
 """The documents inside WARC records, and their bodies as a reader sees them.
 
-warcio finds and frames the records (of any tool's WARC); the body is then de-chunked and its
-Content-Encoding undone here, streamed, with a cap on what it may expand to, because warcio
-would read a whole chunk, or inflate a bomb, without limit.
+archiver.warc.record_stream frames the records of any tool's WARC (or ARC) file, as verify
+does; each body is then de-chunked and its Content-Encoding undone here, streamed, with a cap
+on what it may expand to. What is wrong with a record (cut short, no target URI, a header that
+never ends) is a problem named with the record, and never stops the records after it.
 """
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
-
-from warcio.archiveiterator import ArchiveIterator
-from warcio.exceptions import ArchiveLoadFailed
+from typing import Any, Protocol
 
 from archiver.decoding import Dechunker, StreamDecoder
+from archiver.warc.http_head import HttpHead, read_http_head
+from archiver.warc.reader import Damage, RecordHeader
+from archiver.warc.record_stream import MAX_PROBLEMS, RecordStream, WarcRecord
 from archiver.warc.records import payload_digest
 
 READ_BLOCK = 64 * 1024
 DOCUMENT_RECORD_TYPES = ("response", "resource")
+_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s\x00-\x1f\x7f-\x9f\u061c\u200e\u200f"
+                  r"\u202a-\u202e\u2066-\u2069]+")
+_WARC_DATE = re.compile(r"\d{4}(-\d\d(-\d\d(T\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:?\d\d)?)?)?)?")
+
+
+class ByteReader(Protocol):
+    """Where a body is read from: a record's payload, or a file."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
 
 
 @dataclass(frozen=True)
@@ -62,7 +74,7 @@ class BodyReader:
     just a very large document), `failed` when its encoding could not be undone.
     """
 
-    def __init__(self, raw: IO[bytes], document: CapturedDocument, max_output: int) -> None:
+    def __init__(self, raw: ByteReader, document: CapturedDocument, max_output: int) -> None:
         self._raw = raw
         self._decoder = StreamDecoder(document.content_encoding, max_output)
         self._pending: list[bytes] = []
@@ -95,9 +107,7 @@ class BodyReader:
             if not data:
                 break
             for piece in self._dechunked(data):
-                decoded = self._decoder.decode(piece)
-                if decoded:
-                    yield decoded
+                yield from self._decoder.decode(piece)
         self._finished = True
 
     def read_all(self) -> bytes:
@@ -122,56 +132,175 @@ class BodyReader:
         return pieces
 
 
-def iter_documents(warc: Path, name: str) -> Iterator[tuple[CapturedDocument, IO[bytes]]]:
-    """Every response or resource record of a WARC from any tool, with its raw payload stream.
+def where(name: str, record_id: str | None, offset: int) -> str:
+    """`file record <id> at offset N`, as verify names a record."""
+    return f"{name} record {record_id} at offset {offset}" if record_id else \
+        f"{name} at offset {offset}"
 
-    Raises ArchiveLoadFailed (from warcio) when the file is not a readable WARC.
-    """
-    with warc.open("rb") as handle:
-        records = ArchiveIterator(handle)
-        for record in records:
-            if record.rec_type not in DOCUMENT_RECORD_TYPES:
-                continue
-            # `offset` is where this record began (get_record_offset() would read it away).
-            yield describe_record(record, name, records.offset), record.raw_stream
+
+def damage_text(name: str, damage: Damage, record_id: str | None = None) -> str:
+    return f"{where(name, record_id, damage.offset)}: {damage.message} [{damage.code}]"
+
+
+class FoundDocument:
+    """A document record: what is known of it, its payload to read, and `finish()`, which
+    reads past the rest of the record and says what cut it short, if anything did."""
+
+    def __init__(self, document: CapturedDocument, record: WarcRecord) -> None:
+        self.document = document
+        self.body: ByteReader = record
+        self._record = record
+
+    def finish(self) -> Damage | None:
+        self._record.skip_rest()
+        return self._record.damage
+
+
+class WarcDocuments:
+    """The document records (response and resource) of a WARC or ARC file from any tool,
+    in file order. `problems` names, in file order, every damaged or unusable record found
+    so far, and the damage between records."""
+
+    def __init__(self, warc: Path, name: str) -> None:
+        self.warc = warc
+        self.name = name
+        self._problems: list[tuple[int, str]] = []
+        self._more = 0
+        self._stream: RecordStream | None = None
+
+    @property
+    def problems(self) -> list[str]:
+        found = list(self._problems)
+        more = self._more
+        if self._stream is not None:
+            found += [(d.offset, damage_text(self.name, d)) for d in self._stream.problems]
+            more += self._stream.more_problems
+        texts = [text for _, text in sorted(found, key=lambda item: item[0])]
+        if more:
+            texts.append(f"{self.name}: {more} more problems, not listed one by one")
+        return texts
+
+    def __iter__(self) -> Iterator[FoundDocument]:
+        """Raises OSError when the file cannot be read."""
+        with self.warc.open("rb") as handle:
+            self._stream = RecordStream(handle, expect_gzip=self.name.lower().endswith(".gz"))
+            for record in self._stream:
+                if record.header.record_type in DOCUMENT_RECORD_TYPES:
+                    found = self._document(record)
+                    if found is not None:
+                        yield found
+                record.skip_rest()  # how every record ends is worth knowing, not only pages'
+                if record.damage is not None:
+                    self._add(record.header.offset, damage_text(
+                        self.name, record.damage, record.header.record_id))
+
+    def _document(self, record: WarcRecord) -> FoundDocument | None:
+        header = record.header
+        try:
+            document, notes = describe_record(record, self.name)
+        except ValueError as exc:
+            self._note(header, f"{exc}; it was skipped")
+            return None
+        for note in notes:
+            self._note(header, note)
+        return FoundDocument(document, record)
+
+    def _note(self, header: RecordHeader, text: str) -> None:
+        self._add(header.offset, f"{where(self.name, header.record_id, header.offset)}: {text}")
+
+    def _add(self, offset: int, text: str) -> None:
+        if len(self._problems) < MAX_PROBLEMS:
+            self._problems.append((offset, text))
+        else:
+            self._more += 1
 
 
 @contextmanager
-def open_record(warc: Path, name: str, offset: int) -> Iterator[
-        tuple[CapturedDocument, IO[bytes]]]:
-    """The record at `offset` of a WARC, with its raw payload stream."""
+def open_record(warc: Path, name: str, offset: int) -> Iterator[tuple[CapturedDocument,
+                                                                      WarcRecord]]:
+    """The record at `offset` of a WARC, with its payload stream.
+
+    Raises ValueError when no readable document record starts there, OSError when the file
+    cannot be read.
+    """
     with warc.open("rb") as handle:
+        if offset >= os.fstat(handle.fileno()).st_size:
+            raise ValueError("the file ends before this offset: it was cut short")
         handle.seek(offset)
-        try:
-            record = next(iter(ArchiveIterator(handle)))
-        except StopIteration:
-            raise ArchiveLoadFailed(f"no record at offset {offset}") from None
-        yield describe_record(record, name, offset), record.raw_stream
+        stream = RecordStream(handle, expect_gzip=name.lower().endswith(".gz"), start=offset,
+                              limit=1)
+        record = next(iter(stream), None)
+        if record is None or record.header.offset != offset:
+            reason = f": {stream.problems[0].message}" if stream.problems else ""
+            raise ValueError(f"no record at offset {offset}{reason}")
+        document, _ = describe_record(record, name)
+        yield document, record
 
 
-def describe_record(record: Any, name: str, offset: int) -> CapturedDocument:
-    headers = record.rec_headers
-    http = record.http_headers
-    digest = payload_digest(headers.get_header, http=http is not None) or ""
-    if http is not None and record.rec_type == "response":
-        status = _status(http.get_statuscode())
-        content_type = http.get_header("Content-Type")
-        encoding = http.get_header("Content-Encoding")
-        chunked = "chunked" in (http.get_header("Transfer-Encoding") or "").lower()
+def describe_record(record: WarcRecord, name: str) -> tuple[CapturedDocument, list[str]]:
+    """What a document record says of itself, and what is wrong with what it says; reads
+    a response's HTTP head off its block. ValueError when it cannot be read as a document."""
+    header = record.header
+    http = _http_head(record)
+    url, notes = _target(header)
+    digest = payload_digest(header.get, http=http is not None) or ""
+    if http is not None:
+        status = http.status
+        content_type = http.first("Content-Type")
+        encoding = http.joined("Content-Encoding")
+        chunked = "chunked" in (http.joined("Transfer-Encoding") or "").lower()
     else:
         status, encoding, chunked = None, None, False
-        content_type = headers.get_header("Content-Type")
-    return CapturedDocument(
-        url=headers.get_header("WARC-Target-URI"),
+        content_type = header.get("Content-Type")
+    document = CapturedDocument(
+        url=url,
         content_type=content_type,
         status=status,
         content_encoding=encoding,
         chunked=chunked,
-        captured_at=headers.get_header("WARC-Date"),
+        captured_at=_date(header, notes),
         payload_sha256=digest[7:].lower() if digest.lower().startswith("sha256:") else None,
-        truncated=headers.get_header("WARC-Truncated"),
-        record=RecordPointer(name, headers.get_header("WARC-Record-ID") or "", offset),
+        truncated=header.get("WARC-Truncated"),
+        record=RecordPointer(name, header.record_id or "", header.offset),
     )
+    return document, notes
+
+
+def _http_head(record: WarcRecord) -> HttpHead | None:
+    """A response's HTTP head (None for a record that is not HTTP, such as a resource or a
+    dns: response)."""
+    header = record.header
+    if header.record_type != "response":
+        return None
+    uri = (header.get("WARC-Target-URI") or "").lower()
+    try:
+        return read_http_head(record)
+    except ValueError:
+        if uri.startswith(("http:", "https:")) or (not uri and header.version != "ARC"):
+            raise
+        return None
+
+
+def _target(header: RecordHeader) -> tuple[str | None, list[str]]:
+    uri = header.get("WARC-Target-URI")
+    if uri is not None and uri.startswith("<") and uri.endswith(">"):
+        uri = uri[1:-1]  # wget writes it so, as WARC 1.0's grammar showed it (warcio agrees)
+    if uri is None:
+        return None, ["it has no WARC-Target-URI, so its document has no source URL"]
+    if not _URI.fullmatch(uri):
+        return None, [f"its WARC-Target-URI is not a URI ({uri[:80]!r}), so its document "
+                      "has no source URL"]
+    return uri, []
+
+
+def _date(header: RecordHeader, notes: list[str]) -> str | None:
+    date = header.get("WARC-Date")
+    if date is None:
+        notes.append("it has no WARC-Date, so when it was captured is not known")
+    elif not _WARC_DATE.fullmatch(date):
+        notes.append(f"its WARC-Date is not a date ({date[:40]!r})")
+        return None
+    return date
 
 
 def _status(code: str | None) -> int | None:

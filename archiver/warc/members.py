@@ -15,6 +15,7 @@ from typing import Any, cast
 
 from isal import isal_zlib as _zlib
 
+from archiver.warc.arc import ARC_MEMBER_STARTS, is_arc_start
 from archiver.warc.reader import (
     CHECKPOINT,
     DAMAGE,
@@ -66,8 +67,9 @@ class _Lookback:
         return start, b"".join(parts)
 
 
-def _starts_record(candidate: bytes, *, complete: bool) -> bool | None:
-    """Whether a gzip magic found while resyncing opens a member that holds a WARC record.
+def _starts_record(candidate: bytes, *, complete: bool, arc: bool = False) -> bool | None:
+    """Whether a gzip magic found while resyncing opens a member that holds a WARC record
+    (or, with `arc`, an ARC record).
 
     Three bytes of magic turn up by chance every 16 MiB of compressed data, so a candidate
     must inflate to `WARC/`. None means too few bytes to tell yet. Plain zlib: it stops at
@@ -79,7 +81,7 @@ def _starts_record(candidate: bytes, *, complete: bool) -> bool | None:
     except _INFLATE_ERRORS:
         return False
     if len(head) == 5:
-        return head == b"WARC/"
+        return head == b"WARC/" or (arc and head.startswith(ARC_MEMBER_STARTS))
     return False if complete else None
 
 
@@ -88,6 +90,16 @@ def looks_like_warc(head: bytes) -> bool:
     if head.startswith(GZIP_MAGIC):
         return _starts_record(head[:PROBE], complete=True) is True
     return head.lstrip(b"\r\n").startswith(b"WARC/")
+
+
+def looks_like_arc(head: bytes) -> bool:
+    """Whether a file that starts with `head` is an ARC file, gzipped or not."""
+    if head.startswith(GZIP_MAGIC):
+        try:
+            head = zlib.decompressobj(GZIP_WBITS).decompress(head[:PROBE], 64)
+        except _INFLATE_ERRORS:
+            return False
+    return is_arc_start(head)
 
 
 def find_record_member(fd: int, start: int, limit: int) -> int | None:
@@ -121,14 +133,19 @@ class Inflater:
     .gz: then it is reported as not gzip) and as an uncompressed file otherwise.
 
     To read part of a file: `start` is the offset of the first byte fed, and `is_gzip` says
-    what the file's first bytes said. For each of the `checkpoints` (ascending offsets) it
-    emits a CHECKPOINT event as soon as it knows: true when a gzip member ends exactly there
-    (the next member starts there, as it would for an Inflater fed from there on with
-    nothing left to finish), false when the offset is passed in any other way.
+    what the file's first bytes said; `resyncing` when that byte may be inside a member (the
+    next member that holds a record is looked for, and the bytes before it are not damage).
+    `accept_arc`: members holding ARC records count as record members too.
+
+    For each of the `checkpoints` (ascending offsets) it emits a CHECKPOINT event as soon as
+    it knows: true when a gzip member ends exactly there (the next member starts there, as it
+    would for an Inflater fed from there on with nothing left to finish), false when the
+    offset is passed in any other way.
     """
 
     def __init__(self, emit: Callable[[Event], object], *, expect_gzip: bool, start: int = 0,
-                 is_gzip: bool | None = None, checkpoints: tuple[int, ...] = ()) -> None:
+                 is_gzip: bool | None = None, checkpoints: tuple[int, ...] = (),
+                 accept_arc: bool = False, resyncing: bool = False) -> None:
         self.is_gzip = is_gzip
         self._emit = emit
         self._expect_gzip = expect_gzip
@@ -137,7 +154,8 @@ class Inflater:
         self._member: Any = None
         self._member_offset = 0
         self._member_out = 0
-        self._resyncing = False
+        self._accept_arc = accept_arc
+        self._resyncing = resyncing
         self._tail = b""
         self._recent = _Lookback()
         # Invariant: the bytes being worked on always run to the end of what was fed, so the
@@ -238,7 +256,8 @@ class Inflater:
         found = data.find(GZIP_MAGIC)
         while found >= 0:
             candidate = data[found:found + PROBE]
-            verdict = _starts_record(candidate, complete=final or len(candidate) == PROBE)
+            verdict = _starts_record(candidate, complete=final or len(candidate) == PROBE,
+                                     arc=self._accept_arc)
             if verdict is None:
                 self._tail = data[found:]
                 return b""

@@ -1,24 +1,34 @@
-"""Read any WARC file's records fast and in fixed memory, for verification.
+"""Read any WARC file's records fast and in fixed memory, for verification and extraction.
 
 A `RecordParser` frames records in a stream of `Event`s (inflated data, gzip member ends,
 damage; archiver.warc.members makes them from a file's bytes) and hands each record's
 header and block bytes to a `RecordSink`, which does the hashing. Nothing here holds a whole
 record. Events are plain tuples so that a verifier can make them in one thread and parse
-them in another, with batches in between.
+them in another, with batches in between. Asked to, it also frames the records of an ARC
+file (the format before WARC: one header line per record, see archiver.warc.arc).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Protocol, TypeAlias
+
+from archiver.warc.arc import arc_header_fields
 
 PIECE = 1024 * 1024
 """The most inflated bytes in one DATA event: a gzip bomb still arrives in small pieces."""
 MAX_HEADER = 1024 * 1024
 
 DATA, PLAIN_DATA, MEMBER_END, DAMAGE, END_OF_FILE, CHECKPOINT = range(6)
+_BLANK_LINE = re.compile(rb"\n\r?\n")
+_WARC_LINE = b"\nWARC/"
+_ARC_LINE = re.compile(rb"\n(?=[A-Za-z][A-Za-z0-9+.\-]*:[^ \n]* [^ \n]+ \d{12,17} [^ \n]+"
+                       rb"(?: [^ \n]+){0,5} \d+\r?\n)")
+"""The start of a line that looks like an ARC header (version 1 or 2), to resync on."""
+MAX_ARC_LINE = 8 * 1024
 
 
 @dataclass(frozen=True)
@@ -86,6 +96,13 @@ def parse_header(block: bytes, offset: int) -> RecordHeader:
     return header
 
 
+def parse_arc_header(line: bytes, offset: int) -> RecordHeader:
+    """Parse an ARC record's header line as the WARC header it stands for; ValueError if bad."""
+    header = RecordHeader(offset, "ARC", arc_header_fields(line))
+    header.content_length = int(header.fields["content-length"])
+    return header
+
+
 def _read_folded_fields(text: str, fields: dict[str, str]) -> None:
     """Fields where a line may continue the one before it (starting with a space or tab)."""
     name = ""
@@ -99,12 +116,10 @@ def _read_folded_fields(text: str, fields: dict[str, str]) -> None:
 
 
 def _header_end(data: bytes | bytearray, start: int, stop: int) -> int:
-    """Index just past the blank line that ends a WARC header, or -1."""
-    crlf = data.find(b"\r\n\r\n", start, stop)
-    bare = data.find(b"\n\n", start, crlf + 2 if crlf >= 0 else stop)
-    if bare >= 0:
-        return bare + 2
-    return crlf + 4 if crlf >= 0 else -1
+    """Index just past the blank line that ends a WARC header, or -1. (One search for either
+    line end: two, one per kind, each read to `stop` when the other kind ends the header.)"""
+    found = _BLANK_LINE.search(data, start, stop)
+    return found.end() if found is not None else -1
 
 
 class RecordSink(Protocol):
@@ -128,7 +143,9 @@ class RecordParser:
     """Frames WARC records in the events of an `Inflater` and drives a `RecordSink`.
 
     After a bad header it skips to the next line that starts with `WARC/` (or the next gzip
-    member), so one bad record never hides the rest.
+    member), so one bad record never hides the rest. With `accept_arc`, a file whose first
+    header is not a WARC one is read as an ARC file; `skipping` starts it as if after a bad
+    header (to look for records inside bytes another reading took as one record's block).
 
     A CHECKPOINT event is clean when a member ended there and no record or header was open
     across it: a parser started afresh at that offset would see the rest of the file exactly
@@ -137,8 +154,15 @@ class RecordParser:
     """
 
     def __init__(self, sink: RecordSink,
-                 on_checkpoint: Callable[[int, bool], object] | None = None) -> None:
+                 on_checkpoint: Callable[[int, bool], object] | None = None, *,
+                 accept_arc: bool = False, skipping: bool = False) -> None:
         self.stopped_at: int | None = None
+        # An ARC file is known by its first record; then a header is one line, and after a
+        # bad one each following line is tried, quietly, until one is a header again.
+        self._accept_arc = accept_arc
+        self.arc_file: bool | None = None if accept_arc else False
+        """Whether the file is an ARC file: None until its first header says."""
+        self._quiet = False
         self._on_checkpoint = on_checkpoint
         self._sink = sink
         self._state = _HEADER
@@ -147,6 +171,8 @@ class RecordParser:
         self._remaining = 0
         self._record_offset = 0
         self._gzip = False
+        if skipping:  # started inside a record: look for the next one, saying nothing
+            self._state, self._quiet = _SKIP, True
 
     def handle(self, events: list[Event]) -> None:
         for kind, offset, value in events:
@@ -195,14 +221,14 @@ class RecordParser:
             if index == len(data):
                 return index
             self._head_offset = offset if self._gzip else offset + index
-            end = _header_end(data, index, index + MAX_HEADER)
+            end = self._head_end(data, index, index, index + MAX_HEADER)
             if end >= 0:
                 self._start_record(data[index:end])
                 return end
         before = len(self._head)
         taken = data[index:index + MAX_HEADER]
         self._head += taken
-        end = _header_end(self._head, max(0, before - 3), MAX_HEADER)
+        end = self._head_end(self._head, 0, max(0, before - 3), MAX_HEADER)
         if end < 0:
             if len(self._head) >= MAX_HEADER:
                 self._bad_header("the record header does not end within 1 MiB",
@@ -214,12 +240,32 @@ class RecordParser:
         self._start_record(head)
         return index + end - before
 
+    def _is_arc(self, first: bytes | bytearray) -> bool:
+        """Whether the header starting with `first` is an ARC header line (deciding, at the
+        file's first header, whether the file is an ARC file)."""
+        if self.arc_file is None:
+            if b"WARC/".startswith(first[:5]) and len(first) < 5:
+                return False  # too few bytes to tell yet
+            self.arc_file = not first.startswith(b"WARC/")
+        return self.arc_file and not first.startswith(b"WARC/")
+
+    def _head_end(self, data: bytes | bytearray, start: int, search_from: int, stop: int) -> int:
+        """Index just past the end of the header starting at `start`, or -1."""
+        if self._accept_arc and self._is_arc(data[start:start + 5]):
+            newline = data.find(b"\n", search_from, stop)
+            return newline + 1 if newline >= 0 else -1
+        return _header_end(data, search_from, stop)
+
     def _start_record(self, head: bytes) -> None:
         try:
-            header = parse_header(head, self._head_offset)
+            if self._accept_arc and self._is_arc(head[:5]):
+                header = parse_arc_header(head, self._head_offset)
+            else:
+                header = parse_header(head, self._head_offset)
         except ValueError as exc:
             self._bad_header(str(exc), at_line_start=True)
             return
+        self._quiet = False
         self._record_offset = header.offset
         self._sink.record_start(header)
         self._state, self._remaining = _BLOCK, header.content_length
@@ -233,32 +279,68 @@ class RecordParser:
             self._sink.member_end()
 
     def _bad_header(self, message: str, *, at_line_start: bool) -> None:
-        self._sink.damage(Damage("record-header-invalid", self._head_offset, message),
-                          in_record=False)
+        if not self._quiet:
+            self._sink.damage(Damage("record-header-invalid", self._head_offset, message),
+                              in_record=False)
         # The skip looks for a line starting WARC/: after a header's blank line, the very
         # next byte starts one.
         self._head[:] = b"\n" if at_line_start else b""
         self._state = _SKIP
 
     def _skip(self, data: bytes, offset: int, index: int) -> int:
-        # The head buffer carries the previous piece's last bytes: the marker may straddle.
-        carry = bytes(self._head)
+        """Look for where the next record starts. Only the few bytes the head buffer carries
+        from the previous piece (a start may straddle two) are ever copied, so skipping
+        costs the same for one bad header as for a million of them."""
         end = min(len(data), index + PIECE)
-        window = carry + data[index:end]
-        found = window.find(b"\nWARC/")
-        if found < 0:
-            self._head[:] = window[-5:]
+        find = self._next_arc_line if self.arc_file else self._next_warc_line
+        found = find(data, index, end)
+        if found is None:
             return end
-        start = index + found + 1 - len(carry)
-        self._head[:] = window[found + 1:len(carry)]  # the part of the marker already seen
+        start, seen = found
+        self._head[:] = seen  # the part of the start already seen, in the carry
         self._head_offset = offset if self._gzip else offset + start
         self._state = _HEADER
+        self._quiet = bool(self.arc_file)  # a line that looks like a header may still not be
         return max(index, start)
+
+    def _next_warc_line(self, data: bytes, index: int, end: int) -> tuple[int, bytes] | None:
+        """(index of the next line starting `WARC/`, its bytes already in the carry)."""
+        carry = bytes(self._head)
+        joint = carry + data[index:index + len(_WARC_LINE) - 1]
+        found = joint.find(_WARC_LINE)
+        if found >= 0:
+            return index + found + 1 - len(carry), joint[found + 1:len(carry)]
+        found = data.find(_WARC_LINE, index, end)
+        if found >= 0:
+            return found + 1, b""
+        self._head[:] = (carry + data[max(index, end - 5):end])[-5:]
+        return None
+
+    def _next_arc_line(self, data: bytes, index: int, end: int) -> tuple[int, bytes] | None:
+        """(index of the next line that looks like an ARC header, its bytes in the carry).
+        The carry is the previous piece's unfinished last line, with its newline."""
+        carry = bytes(self._head)
+        newline = data.find(b"\n", index, end)
+        if carry:
+            line = carry + data[index:newline + 1 if newline >= 0 else end]
+            if newline >= 0 and _ARC_LINE.match(line):
+                return index + 1 - len(carry), line[1:len(carry)]
+            if newline < 0:
+                self._head[:] = line if len(line) <= MAX_ARC_LINE else b""
+                return None
+        if newline >= 0:
+            found = _ARC_LINE.search(data, newline, end)
+            if found is not None:
+                return found.start() + 1, b""
+            last = data.rfind(b"\n", newline, end)
+            self._head[:] = data[last:end] if end - last <= MAX_ARC_LINE else b""
+        return None
 
     def _member_end(self) -> None:
         if self._state == _SKIP:
             self._head.clear()
             self._state = _HEADER
+            self._quiet = bool(self.arc_file)
         self._sink.member_end()
 
     def _damage(self, damage: Damage) -> None:
@@ -274,7 +356,7 @@ class RecordParser:
                                      f"the file ends inside the record, {self._remaining} "
                                      "bytes before the end its Content-Length gives"),
                               in_record=True)
-        elif self._state == _HEADER and self._head.strip():
+        elif self._state == _HEADER and self._head.strip() and not self._quiet:
             self._head.clear()
             self._sink.damage(Damage("truncated-record", self._head_offset,
                                      "the file ends inside a record header"), in_record=False)
