@@ -133,7 +133,7 @@ def _sweep_beside(output: Path) -> None:
     from archiver.leftovers import remove_stale_partials
 
     for leftover in remove_stale_partials(output.parent):
-        typer.echo(f"archiver: {leftover}", err=True)
+        show_error(str(leftover))
 
 
 def read_url_list(path: Path) -> list[str]:
