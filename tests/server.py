@@ -50,6 +50,8 @@ Routes besides the files (a target that is neither a route nor a file gets the 4
     /hostile/bad-chunk     a chunked page whose second chunk size is not a number
     /hostile/nested-css?depth=N   a stylesheet of blocks nested N deep (default 20,000)
     /cookie/utf8           a page setting a cookie whose value is raw UTF-8 (UTF8_COOKIE)
+    /hostile/blank-header-line   a header line of white space only inside the header block:
+                           h11 reads it as a folded header, WARC readers as the block's end
 """
 
 from __future__ import annotations
@@ -553,6 +555,11 @@ class SiteHandler(BaseHTTPRequestHandler):
         body = b"a{" * depth + b"b:url(/static/images/favicon.png)" + b"}" * depth
         self.respond(200, body, CONTENT_TYPES[".css"])
 
+    def hostile_blank_header_line(self) -> None:
+        body = b"<!doctype html><title>Blank line</title>\n"
+        self.send(f"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n \r\n"
+                  f"Content-Length: {len(body)}\r\n\r\n".encode("latin-1") + body)
+
     def cookie_utf8(self) -> None:
         self.page(200, "A cookie in UTF-8",
                   [("Set-Cookie", UTF8_COOKIE.encode().decode("latin-1") + "; Path=/")])
@@ -598,6 +605,7 @@ ROUTES: dict[str, Route] = {
     "/hostile/cookie-flood": SiteHandler.hostile_cookie_flood,
     "/hostile/bad-chunk": SiteHandler.hostile_bad_chunk,
     "/hostile/nested-css": SiteHandler.hostile_nested_css,
+    "/hostile/blank-header-line": SiteHandler.hostile_blank_header_line,
 }
 
 
