@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from archiver.decoding import Dechunker
 from archiver.verification.digests import DigestClaim, new_hash, parse_digest
 from archiver.verification.problems import Note, Problem
-from archiver.warc.http_head import HeadFacts, HttpHead
 from archiver.warc.reader import RecordHeader
+from archiver.warc.response_head import HeaderBlock, HeadFacts
 
 
 @dataclass
@@ -46,7 +46,7 @@ class RecordDigests:
         self._http = (fields.get("content-type") or "").lower().startswith("application/http")
         self._block = self._block_claim.new_hash() if self._block_claim else None
         self._payload = self._payload_hashes(want_sha256)
-        self._head = HttpHead() if self._http and self._payload else None
+        self._head = HeaderBlock() if self._http and self._payload else None
         self._want_facts = want_sha256
         self._payload_length = 0
         self._accept_dechunked = accept_dechunked and self._http

@@ -28,7 +28,7 @@ class HeadFacts(NamedTuple):
     """The media type of the first Content-Type header, lowercased, without parameters."""
 
 
-class HttpHead:
+class HeaderBlock:
     """Finds where an HTTP header block ends, as warcio does: at the first line holding
     nothing but white space (the status line itself, if it is blank)."""
 
