@@ -31,7 +31,7 @@ from archiver.capture.cookies import JobCookies
 from archiver.capture.http_transport import HttpTransport
 from archiver.capture.transport import Exchange, Request
 from archiver.errors import CaptureError
-from archiver.settings import CaptureSettings
+from tests.conftest import fast_settings
 from tests.fuzz.mutations import mutated
 
 SEEDS_DIR = Path(__file__).resolve().parents[2] / "fixtures" / "http"
@@ -136,8 +136,7 @@ def scenarios(draw: st.DrawFn) -> Scenario:
 
 
 _HUGE = _huge_heads()
-SETTINGS = CaptureSettings(connect_timeout=2.0, read_timeout=2.0, resource_timeout=5.0,
-                           retry_backoff=0.01)
+SETTINGS = fast_settings(connect_timeout=2.0, read_timeout=2.0, resource_timeout=5.0)
 
 
 def _fetch(transport: HttpTransport, url: str,
