@@ -12,6 +12,8 @@ Fixtures:
   its requisites, the PDF report, a 404 and a redirect). Shared: copy it before damaging it.
 - `capture`: `capture(urls, **settings) -> Captured`, a new package in the test's tmp_path,
   already passed by the judges (`warcio check`, bagit-python, the manifest schema).
+
+Every test fails if archiver logged an error (a bug its safety nets turned into an outcome).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import contextlib
 import io
 import itertools
 import json
+import logging
 import tempfile
 import zlib
 from collections.abc import Callable, Iterator, Sequence
@@ -266,6 +269,18 @@ def _hits_per_test(request: pytest.FixtureRequest) -> None:
     for name in ("site", "tls_site"):
         if name in request.fixturenames:
             request.getfixturevalue(name).reset_counts()
+
+
+@pytest.fixture(autouse=True)
+def _no_unexpected_errors(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """A bug met in one exchange fails only that exchange, and is logged as an error (see
+    archiver/capture/job.py): here it fails the test too, so that the job's safety net never
+    hides a bug. A test that plants one marks its record `expected_in_test`."""
+    yield
+    logged = [record for record in caplog.get_records("call")
+              if record.name.startswith("archiver") and record.levelno >= logging.ERROR
+              and not getattr(record, "expected_in_test", False)]
+    assert not logged, [record.getMessage() for record in logged]
 
 
 @pytest.fixture(scope="session")

@@ -43,6 +43,18 @@ Routes besides the files (a target that is neither a route nor a file gets the 4
                            /cookie/badge.svg) answers 403 without that cookie
     /intl/...              any path: 200, echoing the decoded path (non-ASCII URLs)
     /delay/NAME?ms=M       a small page after M ms (default 150): for concurrency
+    /hostile/glued         a small page, and glued behind it in the same write a second
+                           response nobody asked for (GLUED_RESPONSE)
+    /hostile/overlong      a page whose Content-Length is shorter than the body it sends
+    /hostile/late          a small page, then after a pause the glued response, unasked
+    /hostile/header-lines?count=N   a page with N extra header lines (default 40,000)
+    /hostile/cookie-flood?count=N&size=S   a page setting N cookies (default 5,000) of S
+                           bytes each (default 20)
+    /hostile/bad-chunk     a chunked page whose second chunk size is not a number
+    /hostile/nested-css?depth=N   a stylesheet of blocks nested N deep (default 20,000)
+    /cookie/utf8           a page setting a cookie whose value is raw UTF-8 (UTF8_COOKIE)
+    /hostile/blank-header-line   a header line of white space only inside the header block:
+                           h11 reads it as a folded header, WARC readers as the block's end
 """
 
 from __future__ import annotations
@@ -101,6 +113,15 @@ RESET_DECLARED_BYTES, RESET_SENT_BYTES = 40_000, 8_000
 EARLY_CLOSE_DECLARED_BYTES, EARLY_CLOSE_SENT_BYTES = 10_000, 1_000
 STALL_SENT_BYTES = 3_000
 COOKIE_NAME, COOKIE_VALUE = "ledger_reader", "granted"
+GLUED_STATUS, GLUED_TYPE = 418, "application/x-glued"
+GLUED_RESPONSE = (f"HTTP/1.1 {GLUED_STATUS} I'm a teapot\r\nContent-Type: {GLUED_TYPE}\r\n"
+                  "Content-Length: 13\r\n\r\nnot your page").encode("ascii")
+"""A whole response a hostile server sends behind the one asked for, hoping the client reads
+it as its answer to the next request on the connection."""
+OVERLONG_DECLARED, OVERLONG_BODY = 5, b"hello, and bytes past the declared length"
+LATE_PAUSE = 0.3
+BAD_CHUNK_GOOD_PART = b"5\r\nhello\r\n"
+UTF8_COOKIE = "café=crème brûlée"
 
 HTML = CONTENT_TYPES[".html"]
 
@@ -536,6 +557,50 @@ class SiteHandler(BaseHTTPRequestHandler):
         if self.pause(int(self.query.get("ms", "150")) / 1000):
             self.page(200, f"Delayed page {self.rest.strip('/')}")
 
+    def hostile_glued(self) -> None:
+        body = b"<!doctype html><title>Glued</title><p>The page asked for.</p>\n"
+        self.send(self.head(200, [("Content-Type", HTML), ("Content-Length", str(len(body)))])
+                  + body + GLUED_RESPONSE)
+
+    def hostile_overlong(self) -> None:
+        self.send(self.head(200, [("Content-Type", "text/plain"),
+                                  ("Content-Length", str(OVERLONG_DECLARED))]) + OVERLONG_BODY)
+
+    def hostile_late(self) -> None:
+        self.page(200, "Late bytes follow")
+        self.wfile.flush()
+        if self.pause(LATE_PAUSE):
+            self.send(GLUED_RESPONSE)
+
+    def hostile_header_lines(self) -> None:
+        count = int(self.query.get("count", "40000"))
+        extra = [(f"X-Line-{n}", "x") for n in range(count)]
+        self.page(200, f"{count} header lines", extra)
+
+    def hostile_cookie_flood(self) -> None:
+        count, size = int(self.query.get("count", "5000")), int(self.query.get("size", "20"))
+        extra = [("Set-Cookie", f"flood{n}={'v' * size}; Path=/") for n in range(count)]
+        self.page(200, f"{count} cookies", extra)
+
+    def hostile_bad_chunk(self) -> None:
+        self.send(self.head(200, [("Content-Type", "text/plain"),
+                                  ("Transfer-Encoding", "chunked")]))
+        self.send(BAD_CHUNK_GOOD_PART + b"zz\r\nnot a chunk\r\n0\r\n\r\n")
+
+    def hostile_nested_css(self) -> None:
+        depth = int(self.query.get("depth", "20000"))
+        body = b"a{" * depth + b"b:url(/static/images/favicon.png)" + b"}" * depth
+        self.respond(200, body, CONTENT_TYPES[".css"])
+
+    def hostile_blank_header_line(self) -> None:
+        body = b"<!doctype html><title>Blank line</title>\n"
+        self.send(f"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n \r\n"
+                  f"Content-Length: {len(body)}\r\n\r\n".encode("latin-1") + body)
+
+    def cookie_utf8(self) -> None:
+        self.page(200, "A cookie in UTF-8",
+                  [("Set-Cookie", UTF8_COOKIE.encode().decode("latin-1") + "; Path=/")])
+
 
 ROUTES: dict[str, Route] = {
     "/redirect/chain": SiteHandler.redirect_chain,
@@ -570,9 +635,18 @@ ROUTES: dict[str, Route] = {
     "/fault/stall": SiteHandler.fault_stall,
     "/fault/big": SiteHandler.fault_big,
     "/cookie/login": SiteHandler.cookie_login,
+    "/cookie/utf8": SiteHandler.cookie_utf8,
     "/cookie": SiteHandler.cookie_guarded,
     "/intl": SiteHandler.intl,
     "/delay": SiteHandler.delay,
+    "/hostile/glued": SiteHandler.hostile_glued,
+    "/hostile/overlong": SiteHandler.hostile_overlong,
+    "/hostile/late": SiteHandler.hostile_late,
+    "/hostile/header-lines": SiteHandler.hostile_header_lines,
+    "/hostile/cookie-flood": SiteHandler.hostile_cookie_flood,
+    "/hostile/bad-chunk": SiteHandler.hostile_bad_chunk,
+    "/hostile/nested-css": SiteHandler.hostile_nested_css,
+    "/hostile/blank-header-line": SiteHandler.hostile_blank_header_line,
 }
 
 

@@ -21,9 +21,11 @@ from pathlib import Path
 
 import bagit
 import pytest
+from typer.testing import CliRunner
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from archiver.cli import app
 from archiver.errors import (
     EnvironmentFault,
     InputNotFoundError,
@@ -257,6 +259,43 @@ def test_a_wrong_payload_digest_in_manifest_json(package: Path) -> None:
     report = check(package)
     assert codes(report) == ["manifest-payload-mismatch"]
     assert report.problems[0].expected == "0" * 64
+
+
+@pytest.mark.parametrize(("section", "key", "claimed"), [
+    ("sources", "status", 418),
+    ("sources", "content_type", "application/x-glued"),
+    ("sources", "captured_at", "2001-01-01T00:00:00Z"),
+    ("sources", "final_url", "http://127.0.0.1:1/another-page"),
+    ("sources", "truncated", "length"),
+    ("resources", "status", 200.0),
+    ("resources", "content_type", None),
+    ("resources", "payload_length", 1),
+    ("resources", "ip_address", "192.0.2.1"),
+    ("resources", "url", "http://127.0.0.1:1/another-page"),
+])
+def test_a_claim_its_record_does_not_hold(package: Path, section: str, key: str,
+                                          claimed: object) -> None:
+    # The bag is resealed after the edit: only the check of the claim against the record
+    # can catch it.
+    def change(manifest: dict[str, object]) -> None:
+        entries = manifest[section]
+        assert isinstance(entries, list)
+        entry = next(item for item in entries if item["record"] is not None
+                     and item["status"] == 200)
+        assert entry[key] != claimed or type(entry[key]) is not type(claimed)
+        entry[key] = claimed
+
+    edit_manifest(package, change)
+    report = check(package)
+    assert codes(report) == ["manifest-claim-mismatch"]
+    problem = report.problems[0]
+    assert problem.path == "manifest.json" and problem.record_id is not None
+    assert problem.message.startswith(f"{section}[")
+    assert f": {key} is not what its response record" in problem.message
+    assert problem.expected == ("none" if claimed is None else str(claimed))
+    result = CliRunner().invoke(app, ["verify", str(package)])
+    assert result.exit_code == 1, result.output
+    assert f"{key} is not what its response record" in result.output
 
 
 def test_derived_files_must_be_in_the_package(package: Path) -> None:

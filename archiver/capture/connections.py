@@ -1,5 +1,11 @@
 """Keep-alive connections to origins: plain TCP or TLS, each with the h11 state machine that
-frames its messages."""
+frames its messages.
+
+A connection goes back to the pool only when its last message ended cleanly with nothing
+after it, and is taken out again only if it is still quiet: bytes that arrived while it was
+idle (a late second response, say) would otherwise be read as the answer to the next
+request. Such a connection is closed, and the bytes reported as an anomaly of the exchange
+they came after."""
 
 from __future__ import annotations
 
@@ -9,15 +15,18 @@ import ssl
 import threading
 import weakref
 from collections import defaultdict
+from datetime import UTC, datetime
 
 import h11
 
 from archiver.capture.address_policy import AddressInfo, AddressPolicy
-from archiver.capture.network_errors import NetworkError, network_errors
+from archiver.capture.network_errors import MAX_HEADER_BYTES, NetworkError, network_errors
+from archiver.capture.transport import StrayBytes, StrayReport
 from archiver.capture.urls import Origin
 from archiver.settings import CaptureSettings
 
-MAX_HEADER_BYTES = 256 * 1024
+STRAY_KEPT_BYTES = 64 * 1024
+"""Of the bytes a server sends after the end of a response, this many are kept."""
 _QUICKACK: int | None = getattr(socket, "TCP_QUICKACK", None)
 
 
@@ -31,6 +40,8 @@ class Connection:
         peer = sock.getpeername()
         self.ip_address: str = str(peer[0])
         self.exchanges = 0
+        self.last_exchange: tuple[str, str] | None = None
+        """(URL, response record id) of the last exchange, while the connection is idle."""
 
     @property
     def is_reusable(self) -> bool:
@@ -43,6 +54,27 @@ class Connection:
         if _QUICKACK is not None:
             with contextlib.suppress(OSError):
                 self.sock.setsockopt(socket.IPPROTO_TCP, _QUICKACK, 1)
+
+    def unread(self) -> bytes | None:
+        """What arrived since the last message ended, read without waiting (at most
+        STRAY_KEPT_BYTES): None if nothing did, b"" if the server closed the connection."""
+        received = bytearray()
+        timeout = self.sock.gettimeout()
+        try:
+            self.sock.settimeout(0)
+            while len(received) < STRAY_KEPT_BYTES:
+                data = self.sock.recv(STRAY_KEPT_BYTES - len(received))
+                if not data:
+                    return bytes(received)
+                received += data
+        except (BlockingIOError, ssl.SSLWantReadError, ssl.SSLWantWriteError):
+            pass  # nothing more to read now (TLS: only handshake records, such as tickets)
+        except OSError:
+            return bytes(received)  # reset, or TLS closed: not usable either way
+        finally:
+            with contextlib.suppress(OSError):
+                self.sock.settimeout(timeout)
+        return bytes(received) if received else None
 
     def close(self) -> None:
         with contextlib.suppress(OSError):
@@ -58,8 +90,9 @@ class Connection:
 class ConnectionPool:
     """Idle keep-alive connections per origin. The frontier caps how many are in use."""
 
-    def __init__(self, settings: CaptureSettings) -> None:
+    def __init__(self, settings: CaptureSettings, on_stray: StrayReport | None = None) -> None:
         self.settings = settings
+        self.on_stray = on_stray
         self._idle: dict[Origin, list[Connection]] = defaultdict(list)
         self._open: weakref.WeakSet[Connection] = weakref.WeakSet()
         self._lock = threading.Lock()
@@ -68,19 +101,39 @@ class ConnectionPool:
         self._policy = AddressPolicy.from_settings(settings)
 
     def take(self, origin: Origin, url: str) -> Connection:
-        with self._lock:
-            idle = self._idle[origin]
-            if idle:
-                return idle.pop()
-        return self.open(origin, url)
+        """An idle connection to `origin` that is still quiet, or a new one."""
+        while True:
+            with self._lock:
+                idle = self._idle[origin]
+                connection = idle.pop() if idle else None
+            if connection is None:
+                return self.open(origin, url)
+            if self._is_quiet(connection):
+                return connection
 
-    def give_back(self, connection: Connection) -> None:
+    def give_back(self, connection: Connection, url: str, response_id: str) -> None:
+        """Keep `connection` for the next request, after the exchange of `url` (whose
+        response record is `response_id`) ended cleanly on it."""
         if not connection.is_reusable:
             connection.close()
             return
         connection.protocol.start_next_cycle()
+        connection.last_exchange = (url, response_id)
         with self._lock:
             self._idle[connection.origin].append(connection)
+
+    def _is_quiet(self, connection: Connection) -> bool:
+        """True if nothing arrived on the idle `connection`; else close it, and report what
+        did arrive as stray bytes of its last exchange."""
+        late = connection.unread()
+        if late is None:
+            return True
+        connection.close()
+        if late and self.on_stray is not None and connection.last_exchange is not None:
+            url, response_id = connection.last_exchange
+            self.on_stray(StrayBytes(url, response_id, late, len(late), datetime.now(UTC),
+                                     connection.ip_address))
+        return False
 
     def close(self) -> None:
         """Close every connection, idle or in use: an interrupted job must not wait for a

@@ -2,7 +2,9 @@
 
 No HTTP client library hands back the status line, headers and chunked body exactly as
 received, so we own the socket (connections.py) and let h11, a sans-I/O parser, find the
-message boundaries while every received byte goes unchanged into the record (response_reader.py).
+message boundaries while every byte of the message goes unchanged into the record
+(response_reader.py). A connection is reused only after a message that ended cleanly with
+nothing after it.
 """
 
 from __future__ import annotations
@@ -15,9 +17,16 @@ import h11
 from archiver.capture.connections import Connection, ConnectionPool
 from archiver.capture.network_errors import NetworkError, network_errors
 from archiver.capture.response_reader import ResponseReader, ResponseRecorder, decode_headers
-from archiver.capture.transport import Exchange, Request, SinkFactory
+from archiver.capture.transport import (
+    Exchange,
+    Request,
+    SinkFactory,
+    StrayBytes,
+    StrayReport,
+)
 from archiver.capture.urls import host_header, origin_of, request_target
 from archiver.settings import CaptureSettings
+from archiver.warc.records import new_record_id
 
 ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 ACCEPT_ENCODING = "gzip, deflate"
@@ -30,9 +39,11 @@ class _StaleConnection(Exception):
 class HttpTransport:
     """Fetches one URL per call over pooled keep-alive connections."""
 
-    def __init__(self, settings: CaptureSettings) -> None:
+    def __init__(self, settings: CaptureSettings, on_stray: StrayReport | None = None) -> None:
+        """`on_stray` is told of bytes that arrive on a connection after its exchange was
+        handed over (bytes in the same read come with the `Exchange`)."""
         self.settings = settings
-        self.pool = ConnectionPool(settings)
+        self.pool = ConnectionPool(settings, on_stray)
 
     def close(self) -> None:
         self.pool.close()
@@ -56,9 +67,19 @@ class HttpTransport:
             ("Connection", "keep-alive"),
             *request.headers,
         ]
-        message = h11.Request(method="GET", target=request_target(request.url), headers=headers)
-        return (connection.protocol.send(message) or b"") + (
-            connection.protocol.send(h11.EndOfMessage()) or b"")
+        # Values go as bytes: a cookie holds what the server sent (read as latin-1), which h11
+        # would encode as ASCII, and fail on.
+        encoded = [(name.encode("latin-1", "replace"), value.encode("latin-1", "replace"))
+                   for name, value in headers]
+        try:
+            message = h11.Request(method="GET", target=request_target(request.url),
+                                  headers=encoded)
+            return (connection.protocol.send(message) or b"") + (
+                connection.protocol.send(h11.EndOfMessage()) or b"")
+        except h11.LocalProtocolError as error:
+            connection.close()
+            raise NetworkError(request.url, f"the request could not be made ({error})",
+                               transient=False) from error
 
     def _exchange(self, connection: Connection, request: Request,
                   sink_factory: SinkFactory | None) -> Exchange:
@@ -82,10 +103,15 @@ class HttpTransport:
                     and recorder.length == 0):
                 raise _StaleConnection from error
             raise
-        if outcome.truncated or outcome.failure:
-            connection.close()
+        response_id = new_record_id()
+        stray = None
+        if reader.stray_length:
+            stray = StrayBytes(request.url, response_id, reader.stray, reader.stray_length,
+                               datetime.now(UTC), connection.ip_address)
+        if outcome.truncated or outcome.failure or stray is not None:
+            connection.close()  # never read the next response where this one went wrong
         else:
-            self.pool.give_back(connection)
+            self.pool.give_back(connection, request.url, response_id)
         return Exchange(
             url=request.url,
             started_at=started,
@@ -100,6 +126,9 @@ class HttpTransport:
             status=outcome.response.status_code,
             reason=outcome.response.reason.decode("latin-1"),
             headers=decode_headers(outcome.response),
+            recorded=recorder.facts(),
             truncated=outcome.truncated,
             failure=outcome.failure,
+            response_id=response_id,
+            stray=stray,
         )

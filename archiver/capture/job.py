@@ -3,10 +3,17 @@
 One scheduling thread owns the frontier; a pool of workers performs exchanges. A worker
 fetches, compresses its request and response records and hands them to the writer, so the
 heavy work (network wait, gzip, SHA-256) runs in parallel and the scheduler stays light.
+
+Whatever goes wrong in one exchange is that exchange's failed outcome, with its reason; the
+job goes on. Only a fault of the machine (a full disk: EnvironmentFault, OSError) or an
+interruption ends it.
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -16,16 +23,27 @@ from archiver.capture.frontier import Frontier, Role, Task
 from archiver.capture.http_transport import HttpTransport
 from archiver.capture.network_errors import NetworkError
 from archiver.capture.requisites import RequisiteFinder
-from archiver.capture.results import CaptureResult, RecordRef, Resource, SourceOutcome
-from archiver.capture.transport import Exchange, Request, Transport
+from archiver.capture.results import (
+    CaptureResult,
+    RecordRef,
+    Resource,
+    SourceOutcome,
+    StrayRef,
+)
+from archiver.capture.transport import Exchange, Request, StrayBytes, Transport
 from archiver.capture.urls import normalize_url, try_normalize, url_from_header
-from archiver.errors import CaptureError
+from archiver.errors import CaptureError, EnvironmentFault
 from archiver.settings import CaptureSettings
 from archiver.timestamps import utc_iso
-from archiver.warc.exchange_records import exchange_records
-from archiver.warc.writer import WarcWriter
+from archiver.warc.exchange_records import exchange_records, stray_record
+from archiver.warc.records import PreparedRecord
+from archiver.warc.writer import RecordLocation, WarcWriter
 
+_log = logging.getLogger(__name__)
+_log.addHandler(logging.NullHandler())  # a library's logger stays silent unless asked
 MAX_REQUISITE_DEPTH = 4
+_MACHINE_FAULTS = (EnvironmentFault, OSError)
+"""Errors that are not one exchange's: they end the job (exit 3)."""
 Progress = Callable[[int, int, str], None]
 """Called on the scheduling thread after each fetch: (done, known so far, url)."""
 
@@ -53,12 +71,14 @@ class CaptureJob:
         """Told of each resource as soon as its records are written (on the scheduling
         thread), so extraction can start while the capture goes on."""
         self.writer = writer
-        self.transport = transport or HttpTransport(settings)
+        self.transport = transport or HttpTransport(settings, on_stray=self._late_stray)
         self.progress = progress
         self.cookies = JobCookies()
         self.frontier = Frontier(per_host=settings.per_host, concurrency=settings.concurrency)
         self.resources: dict[str, Resource] = {}
         self._done = 0
+        self._late: list[tuple[str, StrayRef]] = []
+        self._late_lock = threading.Lock()
 
     def run(self, urls: Sequence[str], role: Role = "source") -> CaptureResult:
         """Capture `urls` (and what they need), then close the connections."""
@@ -73,6 +93,7 @@ class CaptureJob:
         started = utc_iso()
         sources = [self._admit_source(url, role) for url in urls]
         self._drive()
+        self._attach_late_strays()
         finished = utc_iso()
         resolved = [self._resolve(source) for source in sources]
         return CaptureResult(resolved, list(self.resources.values()), started, finished)
@@ -140,6 +161,20 @@ class CaptureJob:
 
     def _fetch(self, task: Task) -> _Fetched:
         resource = Resource(task.url, task.role, found_on=task.found_on, attempts=task.attempt + 1)
+        try:
+            return self._fetch_into(task, resource)
+        except _MACHINE_FAULTS:
+            raise
+        except Exception as error:
+            # A bug met in one exchange costs that exchange, not the job; the trace is logged
+            # (the tests fail on it).
+            _log.error("capturing %s failed unexpectedly", task.url, exc_info=error)
+            resource.outcome = "failed"
+            resource.reason = (f"archiver could not capture this URL: an unexpected error "
+                               f"({type(error).__name__}: {error}); please report it")
+            return _Fetched(task, resource, [])
+
+    def _fetch_into(self, task: Task, resource: Resource) -> _Fetched:
         finder = RequisiteFinder()
         headers = []
         cookie = self.cookies.header_for(task.url)
@@ -167,15 +202,22 @@ class CaptureJob:
 
     def _record(self, exchange: Exchange, resource: Resource) -> None:
         prepared = exchange_records(exchange, gzip_level=self.settings.gzip_level)
+        stray = exchange.stray
+        if stray is not None:
+            prepared.append(stray_record(stray, gzip_level=self.settings.gzip_level))
         try:
-            request_at, response_at = self.writer.write(prepared)
+            request_at, response_at, *stray_at = self.writer.write(prepared)
         finally:
             for record in prepared:
                 record.close()
+        if stray is not None:
+            _add_stray(resource, _stray_ref(stray, prepared[2], stray_at[0]), late=False)
         resource.outcome = "failed" if exchange.failure else "captured"
         resource.reason = exchange.failure
-        resource.status = exchange.status
-        resource.content_type = exchange.content_type
+        # What the manifest says about the response is what its record says: read from the
+        # bytes recorded, never from what the parser made of them.
+        resource.status = exchange.recorded.status
+        resource.content_type = exchange.recorded.content_type
         resource.captured_at = utc_iso(exchange.started_at)
         resource.ip_address = exchange.ip_address
         resource.payload_sha256 = exchange.payload_sha256
@@ -189,6 +231,25 @@ class CaptureJob:
             resource.redirect_to = try_normalize(location, exchange.url)
             if resource.redirect_to is None:
                 resource.notes.append(f"redirect to an unusable location: {location!r}")
+
+    def _late_stray(self, stray: StrayBytes) -> None:
+        """Bytes that arrived on an idle connection after `stray.url`'s exchange: kept in a
+        record now (on the worker that found them), told to its resource once the job ends."""
+        record = stray_record(stray, gzip_level=self.settings.gzip_level)
+        try:
+            [where] = self.writer.write([record])
+        finally:
+            record.close()
+        with self._late_lock:
+            self._late.append((stray.url, _stray_ref(stray, record, where)))
+
+    def _attach_late_strays(self) -> None:
+        with self._late_lock:
+            late, self._late = self._late, []
+        for url, ref in late:
+            resource = self.resources.get(url)
+            if resource is not None:
+                _add_stray(resource, ref, late=True)
 
     # -- summing up --------------------------------------------------------------------------
 
@@ -224,3 +285,17 @@ def _failed(source: SourceOutcome, chain: list[str], reason: str,
     source.final_url = chain[-1]
     source.resource = resource
     return source
+
+
+def _stray_ref(stray: StrayBytes, record: PreparedRecord, where: RecordLocation) -> StrayRef:
+    return StrayRef(where.warc_file, record.record_id, where.offset, stray.length,
+                    len(stray.data), hashlib.sha256(stray.data).hexdigest())
+
+
+def _add_stray(resource: Resource, ref: StrayRef, *, late: bool) -> None:
+    resource.stray_bytes.append(ref)
+    when = ("on the connection, while it was idle, after the end of its response" if late
+            else "after the end of its response")
+    resource.notes.append(f"the server sent {ref.length} bytes {when}: they belong to no "
+                          f"response, and are kept apart in record {ref.record_id}; the "
+                          "connection was closed, not reused")

@@ -16,6 +16,11 @@ import h11
 
 from archiver.errors import CaptureError
 
+MAX_HEADER_BYTES = 256 * 1024
+"""The longest response header block (or chunk line) read, as in Chromium."""
+TOO_LONG = (f"the server sent a header block or line longer than the limit "
+            f"({MAX_HEADER_BYTES // 1024} KiB)")
+
 
 class NetworkError(CaptureError):
     def __init__(self, url: str, reason: str, *, transient: bool) -> None:
@@ -39,6 +44,8 @@ def describe(exc: BaseException, *, waiting_for: str) -> tuple[str, bool]:
     if isinstance(exc, TimeoutError):
         return f"timed out while {waiting_for}", True
     if isinstance(exc, h11.RemoteProtocolError):
+        if exc.error_status_hint == 431:  # h11's "Receive buffer too long"
+            return TOO_LONG, False
         return f"the server sent a malformed HTTP response ({exc})", False
     if isinstance(exc, OSError):
         if exc.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):

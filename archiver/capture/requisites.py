@@ -7,6 +7,8 @@ stylesheets the way browsers tokenise them rather than with regular expressions.
 from __future__ import annotations
 
 import contextlib
+import itertools
+import logging
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -22,6 +24,8 @@ MAX_DECODED_HTML = 8 * 1024 * 1024
 """libxml2's push parser keeps what it is fed, so each page in flight costs about this
 much memory; a page's requisites are in its first few MiB."""
 MAX_CSS_BYTES = 8 * 1024 * 1024
+_log = logging.getLogger(__name__)
+_log.addHandler(logging.NullHandler())  # a library's logger stays silent unless asked
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 CSS_TYPES = ("text/css",)
 
@@ -89,8 +93,15 @@ def inline_style_urls(style: str) -> list[str]:
 
 
 def _urls_in(nodes: Iterable[Any]) -> Iterator[str]:
+    """URLs in tinycss2 nodes, in document order, at any depth: a stack of iterators rather
+    than recursion, since a hostile stylesheet nests blocks 100,000 deep."""
     # tinycss2 nodes are untyped; each has a `type` and, by kind, value/arguments/prelude.
-    for node in nodes:
+    stack: list[Iterator[Any]] = [iter(nodes)]
+    while stack:
+        node: Any = next(stack[-1], _END)
+        if node is _END:
+            stack.pop()
+            continue
         kind = getattr(node, "type", None)
         if kind == "url":
             yield str(node.value)
@@ -101,8 +112,12 @@ def _urls_in(nodes: Iterable[Any]) -> Iterator[str]:
         elif kind == "at-rule" and node.lower_at_keyword == "import":
             yield from _import_target(node.prelude)
             continue
-        for children in ("prelude", "content", "arguments"):
-            yield from _urls_in(getattr(node, children, None) or [])
+        stack.append(itertools.chain(*[getattr(node, children, None) or ()
+                                       for children in _CHILDREN]))
+
+
+_END = object()
+_CHILDREN = ("prelude", "content", "arguments")
 
 
 def _import_target(prelude: list[Any]) -> Iterator[str]:
@@ -125,6 +140,22 @@ class RequisiteFinder:
         self._seen: set[str] = set()
 
     def sink_for(self, url: str, status: int, headers: HeaderList) -> BodySink | None:
+        try:
+            sink = self._sink_for(url, status, headers)
+        except Exception as error:
+            self.failed(error)
+            return None
+        return _Guarded(self, sink) if sink is not None else None
+
+    def failed(self, error: Exception) -> None:
+        """Reading a body for requisites failed: the page loses (some of) its requisites,
+        never its capture. Errors of hostile input are expected; any other is a bug, logged
+        with its trace (the tests fail on it)."""
+        if not isinstance(error, _EXPECTED):
+            _log.error("reading a body for requisites failed unexpectedly", exc_info=error)
+        self.problem = f"requisites could not all be read ({type(error).__name__}: {error})"
+
+    def _sink_for(self, url: str, status: int, headers: HeaderList) -> BodySink | None:
         if 300 <= status < 400 or status < 200:
             return None
         content_type = header_value(headers, "content-type")
@@ -141,6 +172,34 @@ class RequisiteFinder:
         if resolved and resolved not in self._seen:
             self._seen.add(resolved)
             self.urls.append(resolved)
+
+
+_EXPECTED = (etree.LxmlError, ValueError, LookupError, RecursionError)
+"""What hostile markup or CSS can make our readers raise (UnicodeError is a ValueError)."""
+
+
+class _Guarded:
+    """A sink that stops at its first error and says so through the finder."""
+
+    def __init__(self, finder: RequisiteFinder, sink: BodySink) -> None:
+        self.finder = finder
+        self.sink: BodySink | None = sink
+
+    def feed(self, data: bytes) -> None:
+        if self.sink is not None:
+            try:
+                self.sink.feed(data)
+            except Exception as error:
+                self.sink = None
+                self.finder.failed(error)
+
+    def close(self) -> None:
+        sink, self.sink = self.sink, None
+        if sink is not None:
+            try:
+                sink.close()
+            except Exception as error:
+                self.finder.failed(error)
 
 
 class _HtmlSink:

@@ -1,33 +1,40 @@
-"""Read one HTTP response off a connection, recording every byte exactly as it arrives.
+"""Read one HTTP response off a connection, recording exactly its bytes as they arrive.
 
-Each received block goes, unchanged, into the response record's spool (hashed on the way) and
-into h11, which finds the message's end; the entity body h11 hands back goes to the optional
-sink (requisite discovery). Limits end the read: size and time cut the body (WARC-Truncated),
-a reset or a close mid-body keeps what came and says why.
+Each received block goes to h11, which finds where the message ends; then the block, up to
+that end, goes unchanged into the response record's spool (hashed on the way). Bytes after
+the end belong to no response: they are handed back apart (`ResponseReader.stray`), and the
+connection must not be used again. The entity body h11 hands back goes to the optional sink
+(requisite discovery). Limits end the read: size and time cut the body (WARC-Truncated), a
+reset, a close or a malformed body keeps what came and says why.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 import time
 from dataclasses import dataclass
 
 import h11
 
 from archiver._types import HeaderList
-from archiver.capture.connections import MAX_HEADER_BYTES, Connection
-from archiver.capture.network_errors import NetworkError, network_errors
+from archiver.capture.connections import STRAY_KEPT_BYTES, Connection
+from archiver.capture.network_errors import (
+    MAX_HEADER_BYTES,
+    TOO_LONG,
+    NetworkError,
+    network_errors,
+)
 from archiver.capture.transport import BodySink, SinkFactory, Truncation
 from archiver.warc.records import new_spool
+from archiver.warc.response_head import HeaderBlock, HeadFacts
 
 RECEIVE_SIZE = 256 * 1024
-_HEADER_END = re.compile(rb"\r?\n\r?\n")
 
 
 class ResponseRecorder:
     """Spools the raw response and hashes it while it arrives: the block digest over every
-    byte, the payload digest over the bytes after the header block (as warcio and pywb read it).
+    byte, the payload digest over the bytes after the header block, found as warcio and pywb
+    find it (see archiver.warc.response_head), which also reads what the header block states.
     """
 
     def __init__(self, limit: int) -> None:
@@ -37,27 +44,24 @@ class ResponseRecorder:
         self.length = 0
         self.payload_length = 0
         self.limit = limit
-        self._head = bytearray()
-        self._in_payload = False
+        self.head = HeaderBlock()
 
     def add(self, data: bytes) -> bool:
         """Record `data`; return False once the payload reached the size limit (data is cut)."""
-        if self._in_payload:
-            return self._add_payload(data)
-        self._head += data
-        found = _HEADER_END.search(self._head)
-        if found is None:
-            if len(self._head) > MAX_HEADER_BYTES:
-                raise h11.RemoteProtocolError("response headers larger than 256 KiB")
-            self._write(data)
-            return True
-        already = len(self._head) - len(data)
-        self._write(data[: found.end() - already])
-        self._in_payload = True
-        self._head = bytearray()
-        return self._add_payload(data[found.end() - already:])
+        view = memoryview(data)
+        if not self.head.done:
+            rest = self.head.feed(view)
+            self._write(view[:len(view) - len(rest)])
+            if not self.head.done:
+                return True
+            view = rest
+        return self._add_payload(view)
 
-    def _add_payload(self, data: bytes) -> bool:
+    def facts(self) -> HeadFacts:
+        """What the recorded header block states (status, content type)."""
+        return self.head.facts()
+
+    def _add_payload(self, data: memoryview) -> bool:
         room = self.limit - self.payload_length
         cut = len(data) > room
         if cut:
@@ -67,7 +71,7 @@ class ResponseRecorder:
         self._write(data)
         return not cut
 
-    def _write(self, data: bytes) -> None:
+    def _write(self, data: memoryview) -> None:
         self.spool.write(data)
         self.block.update(data)
         self.length += len(data)
@@ -102,6 +106,10 @@ class ResponseReader:
         self.response: h11.Response | None = None
         self.sink: BodySink | None = None
         self.done = False
+        self.stray = b""
+        """Bytes received after the end of the message (the first STRAY_KEPT_BYTES)."""
+        self.stray_length = 0
+        self._fed = 0
 
     def read(self) -> ReadOutcome:
         """Read to the end of the message or a limit; raise NetworkError if no reply came."""
@@ -127,13 +135,39 @@ class ResponseReader:
                 data = self._receive(wait)
             except NetworkError as error:
                 return self._cut_by_network(error, wait)
-            within_limit = self.recorder.add(data)
-            self._parse(data)
+            try:
+                self._parse(data)
+            except NetworkError as error:
+                return self._malformed(error, data)
+            within_limit = self.recorder.add(self._message_part(data))
             if not data and not self.done:
                 return self._closed_early()
             if not within_limit:
                 return "length", None
         return None, None
+
+    def _message_part(self, data: bytes) -> bytes:
+        """The part of `data` that belongs to the message; what follows its end is stray.
+
+        h11 parses every block as it arrives, so when the message ends, all it holds unread
+        came in this block (before, it held only the unfinished part of the message)."""
+        if not self.done:
+            return data
+        trailing, _ = self.connection.protocol.trailing_data
+        if not trailing:
+            return data
+        self.stray, self.stray_length = trailing[:STRAY_KEPT_BYTES], len(trailing)
+        return data[:max(0, len(data) - len(trailing))]
+
+    def _malformed(self, error: NetworkError, data: bytes) -> tuple[Truncation, str]:
+        """h11 refused the response. Before its header block was read that is a failed
+        exchange; after it, the head and the body so far are evidence: what arrived is kept,
+        marked as cut short, and the source fails with the reason."""
+        if self.response is None:
+            raise error
+        self.recorder.add(data)
+        return "unspecified", (f"{error.reason}; the {self.recorder.payload_length} bytes of "
+                               "the body that came are kept")
 
     def _receive(self, wait: float) -> bytes:
         self.connection.sock.settimeout(wait)
@@ -167,6 +201,7 @@ class ResponseReader:
         protocol = self.connection.protocol
         try:
             with network_errors(self.url, self._stage):
+                self._fed += len(data)
                 protocol.receive_data(data)
                 while not self.done:
                     event = protocol.next_event()
@@ -183,6 +218,11 @@ class ResponseReader:
 
     def _on_event(self, event: object) -> None:
         if isinstance(event, h11.Response):
+            # h11 checks its limit only while a header block is incomplete, so one that
+            # completes in the next read may pass it by up to a read's size.
+            unread = len(self.connection.protocol.trailing_data[0])
+            if self._fed - unread > MAX_HEADER_BYTES:
+                raise NetworkError(self.url, TOO_LONG, transient=False)
             self.response = event
             if self.sink_factory is not None:
                 self.sink = self.sink_factory(self.url, event.status_code,

@@ -24,6 +24,22 @@ class RecordRef:
 
 
 @dataclass
+class StrayRef:
+    """Where bytes a server sent after the end of this resource's response are kept (a
+    `resource` record; see archiver.warc.exchange_records.stray_record)."""
+
+    warc_file: str
+    record_id: str
+    offset: int
+    length: int
+    """How many bytes arrived (at least)."""
+    kept: int
+    """How many the record holds."""
+    sha256: str
+    """SHA-256 of the bytes the record holds (its block)."""
+
+
+@dataclass
 class Resource:
     url: str
     role: Role
@@ -41,6 +57,7 @@ class Resource:
     redirect_to: str | None = None
     attempts: int = 0
     notes: list[str] = field(default_factory=list)
+    stray_bytes: list[StrayRef] = field(default_factory=list)
 
 
 @dataclass

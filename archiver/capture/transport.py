@@ -7,13 +7,18 @@ browser-driven transport can sit beside it later without the job changing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, Literal, Protocol
 
 from archiver._types import HeaderList, header_value
+from archiver.warc.records import new_record_id
+from archiver.warc.response_head import HeadFacts
 
-Truncation = Literal["length", "time", "disconnect"]
+Truncation = Literal["length", "time", "disconnect", "unspecified"]
+"""Why a stored body is shorter than what the server meant to send (WARC-Truncated):
+a size limit, a time limit, the connection lost, or a body the server framed wrongly."""
 
 
 class BodySink(Protocol):
@@ -37,12 +42,31 @@ class Request:
     """Extra headers for this request (Cookie, Referer); the transport adds Host, User-Agent..."""
 
 
+@dataclass(frozen=True)
+class StrayBytes:
+    """Bytes a server sent after the end of a response, on its connection: part of no
+    response (neither that one nor the next on the connection, which is never reused), so
+    they are kept apart, as an anomaly of the exchange they came after."""
+
+    url: str
+    response_id: str
+    """The WARC-Record-ID of the response they followed."""
+    data: bytes
+    """The first of them, up to a limit."""
+    length: int
+    """How many arrived (at least; reading stops at the limit)."""
+    received_at: datetime
+    ip_address: str | None
+
+
 @dataclass
 class Exchange:
     """One HTTP exchange as it crossed the wire, ready to become a request and a response record.
 
-    `response_block` holds the status line, headers and body exactly as received; it belongs to
-    the exchange, and `close()` releases it.
+    `response_block` holds the status line, headers and body exactly as received, and not a
+    byte more; it belongs to the exchange, and `close()` releases it. `recorded` is what the
+    block's header block states, read from the bytes recorded (the way WARC readers read
+    them): manifest.json's claims about the record come from there.
     """
 
     url: str
@@ -58,17 +82,17 @@ class Exchange:
     status: int
     reason: str
     headers: HeaderList
+    recorded: HeadFacts
     truncated: Truncation | None = None
     failure: str | None = None
     """Set when the body was cut by the network (reset, stall): the partial response is kept."""
+    response_id: str = field(default_factory=new_record_id)
+    """The WARC-Record-ID its response record gets."""
+    stray: StrayBytes | None = None
+    """Bytes that came after the end of the response, in the same read."""
 
     def header(self, name: str) -> str | None:
         return header_value(self.headers, name)
-
-    @property
-    def content_type(self) -> str | None:
-        value = self.header("Content-Type")
-        return value.split(";", 1)[0].strip().lower() if value else None
 
     @property
     def is_redirect(self) -> bool:
@@ -76,6 +100,11 @@ class Exchange:
 
     def close(self) -> None:
         self.response_block.close()
+
+
+StrayReport = Callable[[StrayBytes], object]
+"""Told of stray bytes found on a kept-alive connection after its exchange was handed over
+(they arrived later, while the connection was idle)."""
 
 
 class Transport(Protocol):

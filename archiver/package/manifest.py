@@ -38,6 +38,10 @@ def _resource(resource: Resource, derived: list[dict[str, Any]]) -> dict[str, An
     entry = asdict(resource)
     entry["record"] = _record(resource.record)
     entry["derived"] = derived
+    strays = entry.pop("stray_bytes")
+    if strays:  # only where a server sent bytes after a response: rare, and an anomaly
+        entry["stray_bytes"] = [{**stray, "warc_file": f"{WARC_DIR}/{stray['warc_file']}"}
+                                for stray in strays]
     return entry
 
 

@@ -21,7 +21,8 @@ from archiver.verification.record_check import RecordInfo
 
 
 class RecordClaim(NamedTuple):
-    """manifest.json says: record `record_id`, a `record_type`, is at `offset` in `warc_file`.
+    """manifest.json says: record `record_id`, a `record_type`, is at `offset` in `warc_file`,
+    and (`facts`) what the record states: its status, content type, date...
 
     (A named tuple: a manifest makes tens of thousands of claims, and a frozen dataclass
     costs several times more to build.)"""
@@ -32,6 +33,27 @@ class RecordClaim(NamedTuple):
     offset: int
     record_type: str
     payload_sha256: str | None
+    facts: tuple[tuple[str, object], ...] = ()
+    """(manifest key, value) pairs, each checked against the record (see _FACTS)."""
+
+
+_FACTS = {
+    "status": ("status", "HTTP status"),
+    "content_type": ("content_type", "content type"),
+    "payload_length": ("payload_length", "payload length"),
+    "truncated": ("truncated", "WARC-Truncated"),
+    "captured_at": ("date", "WARC-Date"),
+    "ip_address": ("ip_address", "WARC-IP-Address"),
+    "url": ("target_uri", "WARC-Target-URI"),
+    "final_url": ("target_uri", "WARC-Target-URI"),
+}
+"""A manifest key whose value restates the response record: the `RecordInfo` field it must
+equal, and how a person names that part of the record."""
+_CLAIMED = {"sources": ("status", "content_type", "truncated", "captured_at", "final_url"),
+            "resources": ("status", "content_type", "payload_length", "truncated",
+                          "captured_at", "ip_address", "url"),
+            "story.sources": ("status", "content_type", "captured_at", "final_url")}
+"""Which keys of each kind of entry restate its response record."""
 
 
 @dataclass(frozen=True)
@@ -149,15 +171,26 @@ def record_claims(document: dict[str, Any]) -> list[RecordClaim]:
                 record_id, offset = record.get(id_key), record.get(offset_key)
                 if type(record_id) is not str or type(offset) is not int:
                     continue  # (bool is not int here, as JSON has it)
-                claimed = payload if record_type == "response" and type(payload) is str \
-                    else None
-                key = (warc_file, record_id, offset, record_type, claimed)
+                response = record_type == "response"
+                claimed = payload if response and type(payload) is str else None
+                facts = _facts(item, section) if response else ()
+                key = (warc_file, record_id, offset, record_type, claimed, facts)
                 if key not in claims:  # the same claim is often made twice (source, resource)
                     claims[key] = RecordClaim(where, warc_file, record_id, offset, record_type,
-                                              claimed)
-    for claim in _derived_claims(document) + _story_claims(document):
+                                              claimed, facts)
+    for claim in _derived_claims(document) + _stray_claims(document) + _story_claims(document):
         claims.setdefault(claim[1:], claim)
     return list(claims.values())
+
+
+def _facts(item: dict[str, Any], kind: str) -> tuple[tuple[str, object], ...]:
+    """What an entry states about its response record (keys it leaves out are not judged)."""
+    return tuple((key, _hashable(item[key])) for key in _CLAIMED[kind] if key in item)
+
+
+def _hashable(value: object) -> object:
+    # A claim of the wrong type (the schema check names it) must still make a dict key.
+    return value if value is None or isinstance(value, str | int | float) else repr(value)
 
 
 _DERIVED_RECORD_TYPES = {"text": "conversion", "extraction": "metadata"}
@@ -179,6 +212,18 @@ def _derived_claims(document: dict[str, Any]) -> list[RecordClaim]:
     return found
 
 
+def _stray_claims(document: dict[str, Any]) -> list[RecordClaim]:
+    """The records that keep bytes a server sent after the end of a response."""
+    found = []
+    for index, item in enumerate(_list(document.get("resources"))):
+        for number, stray in enumerate(_list(item.get("stray_bytes"))):
+            claim = _pointer_claim(f"resources[{index}].stray_bytes[{number}]", stray,
+                                   "resource", stray.get("sha256"))
+            if claim is not None:
+                found.append(claim)
+    return found
+
+
 def _story_claims(document: dict[str, Any]) -> list[RecordClaim]:
     """The records story mode's chain names: the story's own (a response, or a draft's
     resource record) and each cited source's response."""
@@ -189,12 +234,14 @@ def _story_claims(document: dict[str, Any]) -> list[RecordClaim]:
     found = [_pointer_claim("story", story.get("record"), kind, story.get("payload_sha256"))]
     for index, source in enumerate(_list(story.get("sources"))):
         found.append(_pointer_claim(f"story.sources[{index}]", source.get("record"),
-                                    "response", source.get("payload_sha256")))
+                                    "response", source.get("payload_sha256"),
+                                    _facts(source, "story.sources")))
     return [claim for claim in found if claim is not None]
 
 
 def _pointer_claim(where: str, record: object, record_type: str | None,
-                   sha256: object) -> RecordClaim | None:
+                   sha256: object, facts: tuple[tuple[str, object], ...] = ()
+                   ) -> RecordClaim | None:
     if not isinstance(record, dict) or record_type is None:
         return None
     warc_file, record_id, offset = (record.get("warc_file"), record.get("record_id"),
@@ -202,7 +249,7 @@ def _pointer_claim(where: str, record: object, record_type: str | None,
     if type(warc_file) is not str or type(record_id) is not str or type(offset) is not int:
         return None  # the schema check has said what is wrong
     return RecordClaim(where, warc_file, record_id, offset, record_type,
-                       sha256 if type(sha256) is str else None)
+                       sha256 if type(sha256) is str else None, facts)
 
 
 def _list(value: object) -> list[dict[str, Any]]:
@@ -229,9 +276,7 @@ def reference_problems(claims: list[RecordClaim], found: dict[str, dict[str, Rec
         if claim.warc_file not in found:
             unknown.setdefault(claim.warc_file, []).append(claim)
             continue
-        problem = _judge(claim, found[claim.warc_file].get(claim.record_id))
-        if problem is not None:
-            problems.append(problem)
+        problems.extend(_judge(claim, found[claim.warc_file].get(claim.record_id)))
     for warc_file, pointing in unknown.items():
         # One line for the file, not one for each of its records.
         problems.append(Problem("manifest-record-missing", MANIFEST_JSON,
@@ -241,7 +286,7 @@ def reference_problems(claims: list[RecordClaim], found: dict[str, dict[str, Rec
     return problems
 
 
-def _judge(claim: RecordClaim, info: RecordInfo | None) -> Problem | None:
+def _judge(claim: RecordClaim, info: RecordInfo | None) -> list[Problem]:
     def problem(code: str, message: str, expected: object = None,
                 found: object = None) -> Problem:
         return Problem(code, MANIFEST_JSON, f"{claim.where}: {message}",
@@ -249,17 +294,31 @@ def _judge(claim: RecordClaim, info: RecordInfo | None) -> Problem | None:
                        None if found is None else str(found), claim.record_id, claim.offset)
 
     if info is None:
-        return problem("manifest-record-missing", f"its {claim.record_type} record is not in "
-                       f"{claim.warc_file}")
+        return [problem("manifest-record-missing", f"its {claim.record_type} record is not in "
+                        f"{claim.warc_file}")]
     if info.offset != claim.offset:
-        return problem("manifest-record-offset", f"its {claim.record_type} record is at another "
-                       f"offset in {claim.warc_file}", claim.offset, info.offset)
+        return [problem("manifest-record-offset", f"its {claim.record_type} record is at "
+                        f"another offset in {claim.warc_file}", claim.offset, info.offset)]
     if info.record_type != claim.record_type:
-        return problem("manifest-record-type", f"the record it names in {claim.warc_file} is "
-                       f"not a {claim.record_type} record", claim.record_type, info.record_type)
-    if (claim.payload_sha256 is not None and info.intact
-            and info.payload_sha256 != claim.payload_sha256):
-        return problem("manifest-payload-mismatch", "payload_sha256 is not the SHA-256 of the "
-                       f"record's payload in {claim.warc_file}", claim.payload_sha256,
-                       info.payload_sha256)
-    return None
+        return [problem("manifest-record-type", f"the record it names in {claim.warc_file} is "
+                        f"not a {claim.record_type} record", claim.record_type,
+                        info.record_type)]
+    if not info.intact:
+        return []  # what a damaged record holds is not evidence; its damage is reported
+    found = []
+    if claim.payload_sha256 is not None and info.payload_sha256 != claim.payload_sha256:
+        found.append(problem("manifest-payload-mismatch", "payload_sha256 is not the SHA-256 "
+                             f"of the record's payload in {claim.warc_file}",
+                             claim.payload_sha256, info.payload_sha256))
+    for key, claimed in claim.facts:
+        field, named = _FACTS[key]
+        stated = getattr(info, field)
+        if claimed != stated or type(claimed) is not type(stated):
+            found.append(problem("manifest-claim-mismatch", f"{key} is not what its response "
+                                 f"record in {claim.warc_file} states ({named})",
+                                 _shown(claimed), _shown(stated)))
+    return found
+
+
+def _shown(value: object) -> str:
+    return "none" if value is None else str(value)

@@ -14,7 +14,7 @@ from dataclasses import replace
 from typing import NamedTuple
 
 from archiver.verification.problems import Note, Problem
-from archiver.verification.record_digests import RecordDigests
+from archiver.verification.record_digests import RecordDigests, RecordOutcome
 from archiver.warc.reader import Damage, RecordHeader
 
 MEMBER_DAMAGE = frozenset({"gzip-member-corrupt", "truncated-gzip", "not-gzip"})
@@ -28,6 +28,25 @@ class RecordInfo(NamedTuple):
     record_type: str
     payload_sha256: str | None
     intact: bool
+    status: int | None = None
+    content_type: str | None = None
+    payload_length: int | None = None
+    truncated: str | None = None
+    date: str | None = None
+    ip_address: str | None = None
+    target_uri: str | None = None
+
+
+def _info(header: RecordHeader, outcome: RecordOutcome) -> RecordInfo:
+    """What manifest.json may claim about a record, as the record states it."""
+    head = outcome.head
+    return RecordInfo(header.offset, header.record_type, outcome.payload_sha256,
+                      not outcome.problems,
+                      head.status if head is not None else None,
+                      head.content_type if head is not None else None,
+                      outcome.payload_length, header.get("WARC-Truncated"),
+                      header.get("WARC-Date"), header.get("WARC-IP-Address"),
+                      header.get("WARC-Target-URI"))
 
 
 class _EveryRecord(Container[str]):
@@ -80,9 +99,7 @@ class RecordChecker:
         self.unverifiable += outcome.unverifiable
         record_id = current.header.record_id
         if record_id in self._wanted and record_id is not None:
-            self.found[record_id] = RecordInfo(current.header.offset, current.header.record_type,
-                                               outcome.payload_sha256,
-                                               intact=not outcome.problems)
+            self.found[record_id] = _info(current.header, outcome)
             self._member_found.append(record_id)
 
     def member_end(self) -> None:

@@ -8,68 +8,26 @@ same algorithm, they are hashed once.
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass, field
 
 from archiver.decoding import Dechunker
 from archiver.verification.digests import DigestClaim, new_hash, parse_digest
 from archiver.verification.problems import Note, Problem
 from archiver.warc.reader import RecordHeader
-
-_KEEP_HEAD = 64 * 1024
-_SCAN = 4096
-_BLANK_LINE = re.compile(rb"\n[ \t\r\x0b\x0c]*\n")
-
-
-class HttpHead:
-    """Finds where an HTTP header block ends, as warcio does: at the first line holding
-    nothing but white space (the status line itself, if it is blank)."""
-
-    def __init__(self) -> None:
-        self.done = False
-        self.kept = bytearray()
-        # Bytes from the last newline on, while they are all white space: a blank line may
-        # straddle two pieces. It starts as a newline so a blank status line also ends it.
-        self._tail = b"\n"
-
-    def feed(self, data: memoryview) -> memoryview:
-        """Consume header bytes; return the rest of `data` (the start of the payload)."""
-        index, size = 0, len(data)
-        while index < size and not self.done:
-            index += self._scan(bytes(data[index:index + _SCAN]))
-        return data[index:]
-
-    def _scan(self, window: bytes) -> int:
-        """Look for the blank line in `window`; return how many of its bytes are header."""
-        joined = self._tail + window
-        found = _BLANK_LINE.search(joined)
-        used = found.end() - len(self._tail) if found else len(window)
-        self.done = found is not None
-        if len(self.kept) < _KEEP_HEAD:
-            self.kept += window[:used]
-        last = joined.rfind(b"\n")
-        self._tail = joined[last:] if last >= 0 and not joined[last:].strip() else b""
-        return used
-
-    @property
-    def is_chunked(self) -> bool:
-        if b"chunked" not in self.kept.lower():
-            return False
-        for line in bytes(self.kept).split(b"\n")[1:]:
-            name, _, value = line.partition(b":")
-            if name.strip().lower() == b"transfer-encoding" and b"chunked" in value.lower():
-                return True
-        return False
+from archiver.warc.response_head import HeaderBlock, HeadFacts
 
 
 @dataclass
 class RecordOutcome:
-    """What checking one record found; `payload_sha256` is set when it was asked for."""
+    """What checking one record found; `payload_sha256`, and for an HTTP record what its
+    header block says (`head`) and its payload's length, are set when asked for."""
 
     problems: list[Problem] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
     payload_sha256: str | None = None
     unverifiable: bool = False
+    head: HeadFacts | None = None
+    payload_length: int | None = None
 
 
 class RecordDigests:
@@ -88,7 +46,9 @@ class RecordDigests:
         self._http = (fields.get("content-type") or "").lower().startswith("application/http")
         self._block = self._block_claim.new_hash() if self._block_claim else None
         self._payload = self._payload_hashes(want_sha256)
-        self._head = HttpHead() if self._http and self._payload else None
+        self._head = HeaderBlock() if self._http and self._payload else None
+        self._want_facts = want_sha256
+        self._payload_length = 0
         self._accept_dechunked = accept_dechunked and self._http
         self._dechunker: Dechunker | None = None
         self._dechunked: hashlib._Hash | None = None
@@ -106,6 +66,7 @@ class RecordDigests:
                 self._start_payload()
             if not data:
                 return
+        self._payload_length += len(data)
         for digest in self._payload.values():
             digest.update(data)
         if self._dechunker is not None:
@@ -127,6 +88,9 @@ class RecordDigests:
             self._judge_payload(self._payload_claim, payload[self._payload_claim.algorithm])
         if "sha256" in payload:
             outcome.payload_sha256 = payload["sha256"].hex()
+        if self._want_facts and self._head is not None:
+            outcome.head = self._head.facts()
+            outcome.payload_length = self._payload_length
         if self._block_claim is None and self._payload_claim is None:
             self._unverifiable()
         return outcome

@@ -1,0 +1,185 @@
+"""Fuzz capture's reading of HTTP responses: the real transport against a loopback server
+that sends damaged real responses (fixtures/http/, and huge header blocks made here).
+
+The server answers the first connection with the damaged response, sent in pieces, and then
+(when keeping the connection alive) the next request with a known good one; every later
+connection gets the good one at once. The properties:
+
+- a fetch ends with an Exchange or a CaptureError, never another exception, within its time
+  limits;
+- the record holds a prefix of what was sent, byte for byte, and bytes kept apart as stray
+  follow it exactly;
+- the next fetch, on whatever connection, gets exactly the good response: nothing of the
+  damaged one is ever read as its answer, even with the cookies the damaged one set.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import socket
+import socketserver
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from archiver.capture.cookies import JobCookies
+from archiver.capture.http_transport import HttpTransport
+from archiver.capture.transport import Exchange, Request
+from archiver.errors import CaptureError
+from tests.conftest import fast_settings
+from tests.fuzz.mutations import mutated
+
+SEEDS_DIR = Path(__file__).resolve().parents[2] / "fixtures" / "http"
+GOOD = (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 12\r\n\r\n"
+        b"good answer\n")
+WAIT_FOR_NEXT_REQUEST = 0.3
+"""How long the server keeps a connection open for a second request."""
+
+
+def _huge_heads() -> list[bytes]:
+    lines = b"".join(b"X-Line-%d: x\r\n" % n for n in range(40_000))
+    cookies = b"".join(b"Set-Cookie: c%d=%s; Path=/\r\n" % (n, b"v" * 20) for n in range(5_000))
+    return [b"HTTP/1.1 200 OK\r\n" + lines + b"Content-Length: 2\r\n\r\nok",
+            b"HTTP/1.1 200 OK\r\n" + cookies + b"Content-Length: 2\r\n\r\nok"]
+
+
+SEEDS = [path.read_bytes() for path in sorted(SEEDS_DIR.glob("*.http"))]
+assert SEEDS, f"no seed responses in {SEEDS_DIR}"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    first: bytes
+    cuts: tuple[int, ...]
+    """Where `first` is split into separate sends."""
+    keep_alive: bool
+
+
+class _Server(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, scenario: Scenario) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.scenario = scenario
+        self._count = 0
+        self._lock = threading.Lock()
+
+    def next_connection(self) -> int:
+        with self._lock:
+            self._count += 1
+            return self._count
+
+
+class _Handler(socketserver.BaseRequestHandler):
+    server: _Server
+
+    def handle(self) -> None:
+        sock: socket.socket = self.request
+        scenario = self.server.scenario
+        try:
+            sock.settimeout(5)
+            if not _read_request(sock):
+                return
+            if self.server.next_connection() == 1:
+                start = 0
+                for cut in (*scenario.cuts, len(scenario.first)):
+                    sock.sendall(scenario.first[start:cut])
+                    start = cut
+                if not scenario.keep_alive:
+                    return
+                sock.settimeout(WAIT_FOR_NEXT_REQUEST)
+                if not _read_request(sock):
+                    return
+            sock.sendall(GOOD)
+        except OSError:
+            pass  # the client gave up on this connection: allowed
+
+
+def _read_request(sock: socket.socket) -> bool:
+    received = b""
+    while b"\r\n\r\n" not in received:
+        try:
+            data = sock.recv(65536)
+        except OSError:
+            return False
+        if not data:
+            return False
+        received += data
+    return True
+
+
+@contextmanager
+def _serving(scenario: Scenario) -> Iterator[str]:
+    server = _Server(scenario)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01},
+                              daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@st.composite
+def scenarios(draw: st.DrawFn) -> Scenario:
+    seeds = SEEDS + _HUGE if draw(st.integers(0, 9)) == 0 else SEEDS
+    first = draw(mutated(seeds))
+    cuts = sorted(set(draw(st.lists(st.integers(0, len(first)), max_size=3))))
+    return Scenario(first, tuple(cuts), draw(st.booleans()))
+
+
+_HUGE = _huge_heads()
+SETTINGS = fast_settings(connect_timeout=2.0, read_timeout=2.0, resource_timeout=5.0)
+
+
+def _fetch(transport: HttpTransport, url: str,
+           headers: list[tuple[str, str]] | None = None) -> Exchange | None:
+    try:
+        return transport.fetch(Request(url, headers or []))
+    except CaptureError:
+        return None
+
+
+def _block(exchange: Exchange) -> bytes:
+    exchange.response_block.seek(0)
+    return exchange.response_block.read()
+
+
+@given(scenarios())
+def test_a_damaged_response_is_recorded_as_sent_and_never_read_as_the_next(
+        scenario: Scenario) -> None:
+    cookies = JobCookies()
+    with _serving(scenario) as base:
+        transport = HttpTransport(SETTINGS)
+        try:
+            first = _fetch(transport, base + "/damaged")
+            if first is not None:
+                try:
+                    block = _block(first)
+                    assert block == scenario.first[:len(block)]
+                    assert first.response_length == len(block)
+                    assert first.block_sha256 == hashlib.sha256(block).hexdigest()
+                    if first.stray is not None:
+                        after = scenario.first[len(block):]
+                        assert after.startswith(first.stray.data)
+                        assert len(first.stray.data) <= first.stray.length <= len(after)
+                    cookies.remember(first.url, first.headers)
+                finally:
+                    first.close()
+            cookie = cookies.header_for(base + "/next")
+            second = _fetch(transport, base + "/next", [("Cookie", cookie)] if cookie else None)
+        finally:
+            transport.close()
+    assert second is not None, "the good response could not be had"
+    try:
+        assert _block(second) == GOOD
+        assert (second.status, second.recorded.status) == (200, 200)
+    finally:
+        second.close()
