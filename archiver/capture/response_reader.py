@@ -25,8 +25,8 @@ from archiver.capture.network_errors import (
     network_errors,
 )
 from archiver.capture.transport import BodySink, SinkFactory, Truncation
+from archiver.warc.http_head import HeaderBlock, HeadFacts
 from archiver.warc.records import new_spool
-from archiver.warc.response_head import HeaderBlock, HeadFacts
 
 RECEIVE_SIZE = 256 * 1024
 
@@ -34,7 +34,7 @@ RECEIVE_SIZE = 256 * 1024
 class ResponseRecorder:
     """Spools the raw response and hashes it while it arrives: the block digest over every
     byte, the payload digest over the bytes after the header block, found as warcio and pywb
-    find it (see archiver.warc.response_head), which also reads what the header block states.
+    find it (see archiver.warc.http_head), which also reads what the header block states.
     """
 
     def __init__(self, limit: int) -> None:

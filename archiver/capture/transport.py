@@ -13,8 +13,8 @@ from datetime import datetime
 from typing import IO, Literal, Protocol
 
 from archiver._types import HeaderList, header_value
+from archiver.warc.http_head import HeadFacts
 from archiver.warc.records import new_record_id
-from archiver.warc.response_head import HeadFacts
 
 Truncation = Literal["length", "time", "disconnect", "unspecified"]
 """Why a stored body is shorter than what the server meant to send (WARC-Truncated):

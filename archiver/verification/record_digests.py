@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from archiver.decoding import Dechunker
 from archiver.verification.digests import DigestClaim, new_hash, parse_digest
 from archiver.verification.problems import Note, Problem
+from archiver.warc.http_head import HeaderBlock, HeadFacts
 from archiver.warc.reader import RecordHeader
-from archiver.warc.response_head import HeaderBlock, HeadFacts
 
 
 @dataclass
