@@ -40,6 +40,12 @@ Routes besides the files (a target that is neither a route nor a file gets the 4
                            /cookie/badge.svg) answers 403 without that cookie
     /intl/...              any path: 200, echoing the decoded path (non-ASCII URLs)
     /delay/NAME?ms=M       a small page after M ms (default 150): for concurrency
+    /leak/NAME             a page of fixtures/replay that tries to reach this site again from
+                           a replay (127.0.0.1:PORT in it becomes this server's address)
+    /leak/beacon           what those pages try to reach: 204
+    /leak/header/KIND      a page whose headers lead back here: a Refresh header (refresh),
+                           a redirect to an absolute URL (redirect), Link preconnect and
+                           preload (link)
 """
 
 from __future__ import annotations
@@ -71,6 +77,7 @@ from archiver.sample_site import CONTENT_TYPES, NOT_FOUND_PAGE, content_type_for
 SITE_ROOT = Path(__file__).resolve().parent.parent / "fixtures" / "site"
 DOCUMENTS_ROOT = SITE_ROOT.parent / "documents"
 STORIES_ROOT = SITE_ROOT.parent / "stories"
+REPLAY_ROOT = SITE_ROOT.parent / "replay"
 BOMB_BYTES = 48 * 1024 * 1024
 """What /encoding/bomb inflates to (from about 47 KB on the wire)."""
 HOST = "127.0.0.1"
@@ -405,6 +412,28 @@ class SiteHandler(BaseHTTPRequestHandler):
                                          .encode())
         self.respond(200, body, content_type_for(path))
 
+    def leak_page(self) -> None:
+        """A hostile page of fixtures/replay, or a response whose headers lead back here."""
+        here = self.server.base_url
+        if self.rest == "/beacon":
+            self.respond(204, b"")
+        elif self.rest.startswith("/header/"):
+            beacon = f"{here}/leak/beacon?page=header&via={self.rest[8:]}"
+            headers = {"/header/refresh": [("Refresh", f"0;url={beacon}")],
+                       "/header/redirect": [("Location", beacon)],
+                       "/header/link": [("Link", f"<{beacon}>; rel=preload; as=script"),
+                                        ("Link", f"<{here}>; rel=preconnect")]}
+            status = 302 if self.rest == "/header/redirect" else 200
+            self.respond(status, b"<!doctype html><title>Headers</title><p>Headers</p>\n", HTML,
+                         headers.get(self.rest, []))
+        else:
+            path = resolve_file(REPLAY_ROOT, self.rest)
+            if path is None:
+                self.not_found()
+                return
+            body = path.read_bytes().replace(b"127.0.0.1:PORT", here.split("//")[1].encode())
+            self.respond(200, body, content_type_for(path))
+
     def encoding_until_close(self) -> None:
         self.send(self.head(200, [("Content-Type", HTML), ("Connection", "close")]))
         self.send(encoded_page("Until close"))
@@ -532,6 +561,7 @@ ROUTES: dict[str, Route] = {
     "/cookie": SiteHandler.cookie_guarded,
     "/intl": SiteHandler.intl,
     "/delay": SiteHandler.delay,
+    "/leak": SiteHandler.leak_page,
 }
 
 
