@@ -438,9 +438,10 @@ def replay(
 
     Example:  archiver replay evidence/story1 --port 8080
 
-    Prints the address of an index of every captured page and report. Nothing is ever
-    fetched from the live web: what was not captured shows as "Not archived" (HTTP 404).
-    A record that cannot be replayed (no target URI, a bad date, a damaged member...) is
+    Prints the address of an index of every captured page and report. Nothing is fetched
+    from the live web: what was not captured shows as "Not archived" (HTTP 404), and every
+    response keeps the browser on the replay server (the README says what no browser policy
+    can stop). A record that cannot be replayed (no target URI, a bad date, a damaged member...) is
     named on stderr and left out; the rest is served, and the exit code is 1. Nothing
     replayable at all is a usage error (exit 2). Runs until Ctrl-C (exit 0, or 1 when
     records were skipped). Needs pywb, installed apart (`pipx install pywb`): exit 3 without

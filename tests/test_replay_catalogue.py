@@ -8,7 +8,9 @@ made here, at run time.
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -19,6 +21,8 @@ from typer.testing import CliRunner
 
 from archiver.cli import app
 from archiver.replay import NothingToReplay, start_replay
+from archiver.replay.catalogue import package_entries
+from archiver.replay.index_page import render_index
 from archiver.replay.warc_scan import MAX_NAMED, scan_warc
 from tests.test_replay import get, needs_pywb
 
@@ -142,3 +146,19 @@ def test_the_cli_names_each_skipped_record_and_exits_1(tmp_path: Path) -> None:
     assert errors.splitlines() == [
         "archiver: response-without-target-uri.warc, record at offset 1332: "
         "it has no WARC-Target-URI; skipped"]
+
+
+def test_a_manifest_with_fields_of_the_wrong_type_still_gives_an_index(
+        sample_package: Path, tmp_path: Path) -> None:
+    package = tmp_path / "package"
+    shutil.copytree(sample_package, package)
+    manifest = json.loads((package / "manifest.json").read_text("utf-8"))
+    for source in manifest["sources"]:
+        source.update(captured_at=5, reason={"why": "x"}, content_type=[], final_url=7,
+                      requested_url=None, url="http://a.example/")
+    (package / "manifest.json").write_text(json.dumps(manifest), "utf-8")
+    entries = package_entries(package)
+    assert {entry.url for entry in entries} == {"http://a.example/"}
+    assert all(e.captured_at is None and e.note is None and e.content_type is None
+               for e in entries)
+    assert "http://a.example/" in render_index(entries, collection="evidence", source=package)

@@ -37,17 +37,23 @@ def package_entries(package: Path) -> list[Entry]:
 
 
 def _source_entry(source: dict[str, Any], titles: dict[str, str]) -> Entry:
-    url = str(source.get("requested_url") or source.get("url") or "")
-    final = source.get("final_url")
+    """A source of manifest.json as an entry; a field of the wrong type (the manifest was not
+    verified first) counts as missing."""
+    url = _text(source.get("requested_url")) or _text(source.get("url")) or ""
+    final = _text(source.get("final_url"))
     record_id = _dict(source.get("record")).get("record_id")
-    title = titles.get(str(record_id)) or titles.get(str(final or url))
-    note = source.get("reason")
+    title = titles.get(str(record_id)) or titles.get(final or url)
+    note = _text(source.get("reason"))
     if final and final != url and source.get("outcome") == "captured":
         note = f"redirects to {final}"
     status = source.get("status")
-    return Entry(url=url, title=title, captured_at=source.get("captured_at"),
+    return Entry(url=url, title=title, captured_at=_text(source.get("captured_at")),
                  status=status if isinstance(status, int) else None,
-                 content_type=source.get("content_type"), note=note)
+                 content_type=_text(source.get("content_type")), note=note)
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _extraction_titles(paths: list[Path]) -> dict[str, str]:

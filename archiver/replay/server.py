@@ -113,7 +113,8 @@ def start_replay(path: Path, *, port: int = 0) -> ReplayServer:
     """Serve the package, WARC or WACZ at `path` on 127.0.0.1:`port` (0: any free port).
 
     Returns once the server answers; its `url` is an index of every captured page and report.
-    Nothing is ever fetched from the live web: what was not captured is a 404 "Not archived".
+    The server fetches nothing from the live web (what was not captured is a 404 "Not
+    archived"), and every response keeps the browser on it (response_guard.py).
     A record that cannot be replayed (no target URI, a bad date, a damaged member...) is left
     out and named in `skipped`; the rest is served. Raises InputNotFoundError,
     NotEvidenceError or NothingToReplay (usage), ReplayEngineMissing when pywb is not
