@@ -14,14 +14,17 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from archiver.cli import app
+from archiver.errors import NotEvidenceError
 from archiver.replay import NothingToReplay, start_replay
 from archiver.replay.catalogue import package_entries
+from archiver.replay.collection import open_collection
 from archiver.replay.index_page import render_index
 from archiver.replay.warc_scan import MAX_NAMED, scan_warc
 from tests.test_replay import get, needs_pywb
@@ -162,3 +165,32 @@ def test_a_manifest_with_fields_of_the_wrong_type_still_gives_an_index(
     assert all(e.captured_at is None and e.note is None and e.content_type is None
                for e in entries)
     assert "http://a.example/" in render_index(entries, collection="evidence", source=package)
+
+
+def test_links_devices_and_pipes_in_a_package_are_not_read(sample_package: Path,
+                                                           tmp_path: Path) -> None:
+    package = tmp_path / "package"
+    shutil.copytree(sample_package, package)
+    outside = tmp_path / "outside.warc.gz"
+    shutil.copyfile(next((package / "data" / "warc").glob("*.warc.gz")), outside)
+    (package / "data" / "warc" / "linked.warc.gz").symlink_to(outside)
+    (package / "data" / "extract" / "zero.json").symlink_to("/dev/zero")
+    (package / "manifest.json").unlink()
+    os.mkfifo(package / "manifest.json")
+    collection = open_collection(package, tmp_path / "scratch")
+    assert "linked.warc.gz" not in [warc.name for warc in collection.warcs]
+    done: list[object] = []
+    reader = threading.Thread(target=lambda: done.append(package_entries(package)),
+                              daemon=True)
+    reader.start()
+    reader.join(timeout=60)  # a pipe or /dev/zero read would never end
+    assert done == [[]]
+
+
+def test_a_linked_warc_folder_is_refused(sample_package: Path, tmp_path: Path) -> None:
+    package = tmp_path / "package"
+    shutil.copytree(sample_package, package)
+    shutil.move(package / "data" / "warc", tmp_path / "elsewhere")
+    (package / "data" / "warc").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(NotEvidenceError, match="data/warc is a link"):
+        open_collection(package, tmp_path / "scratch")

@@ -4,6 +4,8 @@ of a WARC made by any tool (found by archiver.replay.warc_scan)."""
 from __future__ import annotations
 
 import json
+import os
+import stat
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -60,8 +62,6 @@ def _extraction_titles(paths: list[Path]) -> dict[str, str]:
     """{response record id or URL: title} from the package's extraction JSON files."""
     titles: dict[str, str] = {}
     for path in paths:
-        if path.stat().st_size > MAX_EXTRACT_JSON:
-            continue
         document = _json_file(path)
         title = clean_title(document.get("title"))
         source = _dict(document.get("source"))
@@ -80,11 +80,28 @@ def _dict(value: object) -> dict[str, Any]:
 
 
 def _json_file(path: Path) -> dict[str, Any]:
-    try:
-        loaded = json.loads(path.read_bytes())
-    except (OSError, ValueError):
+    data = _regular_file_bytes(path, MAX_EXTRACT_JSON)
+    if data is None:
         return {}  # the index is a convenience: a damaged file is verify's business
+    try:
+        loaded = json.loads(data)
+    except ValueError:
+        return {}
     return loaded if isinstance(loaded, dict) else {}
+
+
+def _regular_file_bytes(path: Path, limit: int) -> bytes | None:
+    """The bytes of a regular file inside the package, or None: a link (which may lead out
+    of the package), a device or pipe (which may never end), or more than `limit` bytes."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    with os.fdopen(descriptor, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+            return None
+        return handle.read(limit + 1)[:limit]
 
 
 # -- a WARC from any tool: every HTML or PDF response -------------------------------------------
