@@ -14,9 +14,10 @@ import socket
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -33,7 +34,7 @@ from archiver.replay.response_guard import (
 )
 from tests.conftest import fast_settings
 from tests.server import STORY_PATH, SiteServer
-from tests.test_replay import STORY_TEXT, Chromium, Response, get, needs_pywb
+from tests.test_replay import DEEP_TEXT, STORY_TEXT, Chromium, Response, get, needs_pywb
 
 LEAK_PAGES = ("/leak/leak-page.html", "/leak/leak-escape.html", "/leak/leak-raw.html",
               "/leak/header/refresh", "/leak/header/redirect", "/leak/header/link")
@@ -54,6 +55,9 @@ BROWSER_CASES = (
 SETTLE_SECONDS = 2.0
 """How long the pages are left to try after loading: the raw page waits 0.5 s before it
 navigates and 1 s before its meta refresh."""
+LOADED_IMAGES = """(() => { const frame = document.querySelector('iframe');
+  const page = (frame && frame.contentDocument) || document;
+  return Array.from(page.images).filter((i) => i.complete && i.naturalWidth > 0).length; })()"""
 needs_chromium = pytest.mark.skipif(shutil.which("chromium") is None,
                                     reason="chromium is not installed (apt-get install chromium)")
 
@@ -156,8 +160,10 @@ def test_no_replay_mode_reaches_the_live_site(leaky: Leaky, canary: Canary,
     with start_replay(leaky.path) as server:
         browser = Chromium(tmp_path / "profile")
         try:
-            story = browser.page_text(server.replay_url(leaky.url(STORY_PATH)), STORY_TEXT)
-            assert STORY_TEXT in story, "replay still shows a page under the policy"
+            story = browser.open(server.replay_url(leaky.url(STORY_PATH)))
+            # replay still shows a page under the policy: its text, and images from the archive
+            assert _wait_for(browser, story, DEEP_TEXT, lambda text: STORY_TEXT in str(text))
+            assert _wait_for(browser, story, LOADED_IMAGES, lambda count: count > 0)
             sessions = [browser.open(server.replay_url(leaky.url(path), "", mode))
                         for mode, path in BROWSER_CASES]
             for session in sessions:
@@ -170,6 +176,16 @@ def test_no_replay_mode_reaches_the_live_site(leaky: Leaky, canary: Canary,
             assert "page=control" in canary.heard[0]
         finally:
             browser.close()
+
+
+def _wait_for(browser: Chromium, session: str, expression: str,
+              predicate: Callable[[Any], bool], timeout: float = 60.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate(browser.evaluate(session, expression)):
+            return True
+        time.sleep(0.25)
+    return False
 
 
 def _wait_until_loaded(browser: Chromium, session: str, timeout: float = 30.0) -> None:
