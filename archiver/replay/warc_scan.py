@@ -14,6 +14,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -346,7 +347,7 @@ def _decoded(stored: bytes, fields: dict[str, str]) -> bytes:
     """The first bytes of a body as a browser reads them: de-chunked and decoded, capped."""
     decoder = StreamDecoder(fields.get("content-encoding"), TITLE_SCAN_BYTES)
     if "chunked" not in fields.get("transfer-encoding", "").lower():
-        return decoder.decode(stored)
+        return _joined(decoder.decode(stored))
     pieces: list[bytes] = []
 
     def collect(piece: memoryview) -> None:
@@ -355,8 +356,14 @@ def _decoded(stored: bytes, fields: dict[str, str]) -> bytes:
     dechunker = Dechunker(collect)
     dechunker.feed(memoryview(stored))
     if dechunker.is_broken and not pieces:
-        return decoder.decode(stored)  # said chunked but is not, as browsers and warcio read it
-    return decoder.decode(b"".join(pieces))
+        return _joined(decoder.decode(stored))  # said chunked but is not, as browsers read it
+    return _joined(decoder.decode(b"".join(pieces)))
+
+
+def _joined(decoded: bytes | Iterable[bytes]) -> bytes:
+    """What a StreamDecoder handed out, as one string of bytes (at most TITLE_SCAN_BYTES):
+    it gives bytes, or (decoding in bounded steps) an iterator of pieces to read in turn."""
+    return decoded if isinstance(decoded, bytes) else b"".join(decoded)
 
 
 def _shown(text: str) -> str:
