@@ -471,22 +471,28 @@ def replay(
 
     Example:  archiver replay evidence/story1 --port 8080
 
-    Prints the address of an index of every captured page and report. Nothing is ever
-    fetched from the live web: what was not captured shows as "Not archived" (HTTP 404).
-    Runs until Ctrl-C (exit 0). Needs pywb, installed apart (`pipx install pywb`): exit 3
-    without it.
+    Prints the address of an index of every captured page and report. Nothing is fetched
+    from the live web: what was not captured shows as "Not archived" (HTTP 404), and every
+    response keeps the browser on the replay server (the README says what no browser policy
+    can stop). A record that cannot be replayed (no target URI, a bad date, a damaged member...) is
+    named on stderr and left out; the rest is served, and the exit code is 1. Nothing
+    replayable at all is a usage error (exit 2). Runs until Ctrl-C (exit 0, or 1 when
+    records were skipped). Needs pywb, installed apart (`pipx install pywb`): exit 3 without
+    it.
     """
     from archiver.replay import start_replay
 
     with _reported_errors():
         signal.signal(signal.SIGTERM, _terminate_as_interrupt)
         with start_replay(path, port=port) as server:
-            show(f"Replaying {path}: {len(server.entries)} page(s) and report(s).")
-            show(f"Open {server.url}  (Ctrl-C to stop)")
-            try:
+            try:  # Ctrl-C may come as soon as the address shows
+                for line in server.skipped.lines():
+                    show_error(line)
+                show(f"Replaying {path}: {len(server.entries)} page(s) and report(s).")
+                show(f"Open {server.url}  (Ctrl-C to stop)")
                 code = server.wait()
             except KeyboardInterrupt:
-                raise typer.Exit(EXIT_OK) from None
+                raise typer.Exit(EXIT_PROBLEM if server.skipped.total else EXIT_OK) from None
         _fail(f"the replay engine stopped on its own (exit {code})", EXIT_COULD_NOT_RUN)
 
 

@@ -55,6 +55,12 @@ Routes besides the files (a target that is neither a route nor a file gets the 4
     /cookie/utf8           a page setting a cookie whose value is raw UTF-8 (UTF8_COOKIE)
     /hostile/blank-header-line   a header line of white space only inside the header block:
                            h11 reads it as a folded header, WARC readers as the block's end
+    /leak/NAME             a page of fixtures/replay that tries to reach this site again from
+                           a replay (127.0.0.1:PORT in it becomes this server's address)
+    /leak/beacon           what those pages try to reach: 204
+    /leak/header/KIND      a page whose headers lead back here: a Refresh header (refresh),
+                           a redirect to an absolute URL (redirect), Link preconnect and
+                           preload (link)
 """
 
 from __future__ import annotations
@@ -87,6 +93,7 @@ from archiver.sample_site import CONTENT_TYPES, NOT_FOUND_PAGE, content_type_for
 SITE_ROOT = Path(__file__).resolve().parent.parent / "fixtures" / "site"
 DOCUMENTS_ROOT = SITE_ROOT.parent / "documents"
 STORIES_ROOT = SITE_ROOT.parent / "stories"
+REPLAY_ROOT = SITE_ROOT.parent / "replay"
 BOMB_BYTES = 48 * 1024 * 1024
 """What /encoding/bomb inflates to (from about 47 KB on the wire)."""
 HOSTILE_TITLE = "Evil \x1b[2J\x07\r\u202eeulav \u009b31m \x1b]0;pwned\x07 title"
@@ -463,6 +470,28 @@ class SiteHandler(BaseHTTPRequestHandler):
                                          .encode())
         self.respond(200, body, content_type_for(path))
 
+    def leak_page(self) -> None:
+        """A hostile page of fixtures/replay, or a response whose headers lead back here."""
+        here = self.server.base_url
+        if self.rest == "/beacon":
+            self.respond(204, b"")
+        elif self.rest.startswith("/header/"):
+            beacon = f"{here}/leak/beacon?page=header&via={self.rest[8:]}"
+            headers = {"/header/refresh": [("Refresh", f"0;url={beacon}")],
+                       "/header/redirect": [("Location", beacon)],
+                       "/header/link": [("Link", f"<{beacon}>; rel=preload; as=script"),
+                                        ("Link", f"<{here}>; rel=preconnect")]}
+            status = 302 if self.rest == "/header/redirect" else 200
+            self.respond(status, b"<!doctype html><title>Headers</title><p>Headers</p>\n", HTML,
+                         headers.get(self.rest, []))
+        else:
+            path = resolve_file(REPLAY_ROOT, self.rest)
+            if path is None:
+                self.not_found()
+                return
+            body = path.read_bytes().replace(b"127.0.0.1:PORT", here.split("//")[1].encode())
+            self.respond(200, body, content_type_for(path))
+
     def encoding_until_close(self) -> None:
         self.send(self.head(200, [("Content-Type", HTML), ("Connection", "close")]))
         self.send(encoded_page("Until close"))
@@ -647,6 +676,7 @@ ROUTES: dict[str, Route] = {
     "/hostile/bad-chunk": SiteHandler.hostile_bad_chunk,
     "/hostile/nested-css": SiteHandler.hostile_nested_css,
     "/hostile/blank-header-line": SiteHandler.hostile_blank_header_line,
+    "/leak": SiteHandler.leak_page,
 }
 
 

@@ -402,16 +402,25 @@ class Chromium:
                 result: dict[str, Any] = reply["result"]
                 return result
 
-    def page_text(self, url: str, expected: str, timeout: float = 60.0) -> str:
+    def open(self, url: str) -> str:
+        """Open `url` in a new tab; the DevTools session to talk to it."""
         target = self.call("Target.createTarget", url=url)["targetId"]
-        session = self.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
+        session: str = self.call("Target.attachToTarget", targetId=target,
+                                 flatten=True)["sessionId"]
+        return session
+
+    def evaluate(self, session: str, expression: str) -> Any:
+        result = self.call("Runtime.evaluate", session, expression=expression,
+                           returnByValue=True)
+        return result["result"].get("value")
+
+    def page_text(self, url: str, expected: str, timeout: float = 60.0) -> str:
+        session = self.open(url)
         deadline = time.monotonic() + timeout
         text = ""
         while expected not in text and time.monotonic() < deadline:
             time.sleep(0.25)
-            result = self.call("Runtime.evaluate", session, expression=DEEP_TEXT,
-                               returnByValue=True)
-            text = str(result["result"].get("value") or "")
+            text = str(self.evaluate(session, DEEP_TEXT) or "")
         return text
 
     def close(self) -> None:

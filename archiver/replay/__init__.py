@@ -5,6 +5,6 @@ fetches anything from the live web."""
 from __future__ import annotations
 
 from archiver.replay.engine import ReplayEngineMissing
-from archiver.replay.server import ReplayServer, start_replay
+from archiver.replay.server import NothingToReplay, ReplayServer, start_replay
 
-__all__ = ["ReplayEngineMissing", "ReplayServer", "start_replay"]
+__all__ = ["NothingToReplay", "ReplayEngineMissing", "ReplayServer", "start_replay"]

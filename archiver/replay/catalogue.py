@@ -1,58 +1,28 @@
 """The pages and reports an index lists: from a package's manifest.json, or from the records
-of a WARC made by any tool."""
+of a WARC made by any tool (found by archiver.replay.warc_scan)."""
 
 from __future__ import annotations
 
-import html
 import json
-import re
-from collections.abc import Iterator
-from dataclasses import dataclass, replace
+import os
+import stat
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from warcio.archiveiterator import ArchiveIterator
-from warcio.exceptions import ArchiveLoadFailed
-
 from archiver.replay.collection import Collection
+from archiver.replay.entry import Entry, clean_title
+from archiver.replay.warc_scan import WarcScan
 
-PAGE_TYPES = ("text/html", "application/xhtml+xml", "application/pdf")
-TITLE_SCAN_BYTES = 256 * 1024
+__all__ = ["Entry", "catalogue", "package_entries", "warc_entries"]
+
 MAX_EXTRACT_JSON = 64 * 1024 * 1024
-MAX_TITLE_CHARS = 300
-_TITLE = re.compile(rb"<title[^>]*>(.*?)</title", re.IGNORECASE | re.DOTALL)
 
 
-@dataclass(frozen=True)
-class Entry:
-    """One page or report of the index."""
-
-    url: str
-    title: str | None
-    captured_at: str | None
-    """WARC-Date form: 2024-05-01T12:00:00.123456Z."""
-    status: int | None
-    content_type: str | None
-    note: str | None = None
-    """Why it was not captured, or where it redirects."""
-
-    @property
-    def timestamp(self) -> str | None:
-        """The 14-digit capture time replay URLs use.
-
-        >>> Entry("http://a/", None, "2024-05-01T12:00:09.5Z", 200, None).timestamp
-        '20240501120009'
-        """
-        if not self.captured_at:
-            return None
-        digits = re.sub(r"\D", "", self.captured_at)[:14]
-        return digits if len(digits) == 14 else None
-
-
-def catalogue(collection: Collection) -> list[Entry]:
+def catalogue(collection: Collection, scans: list[WarcScan]) -> list[Entry]:
     if collection.kind == "package":
         return package_entries(collection.path)
-    return warc_entries(collection.warcs)
+    return warc_entries(scans)
 
 
 # -- a package: manifest.json says what was asked for ------------------------------------------
@@ -69,27 +39,31 @@ def package_entries(package: Path) -> list[Entry]:
 
 
 def _source_entry(source: dict[str, Any], titles: dict[str, str]) -> Entry:
-    url = str(source.get("requested_url") or source.get("url") or "")
-    final = source.get("final_url")
+    """A source of manifest.json as an entry; a field of the wrong type (the manifest was not
+    verified first) counts as missing."""
+    url = _text(source.get("requested_url")) or _text(source.get("url")) or ""
+    final = _text(source.get("final_url"))
     record_id = _dict(source.get("record")).get("record_id")
-    title = titles.get(str(record_id)) or titles.get(str(final or url))
-    note = source.get("reason")
+    title = titles.get(str(record_id)) or titles.get(final or url)
+    note = _text(source.get("reason"))
     if final and final != url and source.get("outcome") == "captured":
         note = f"redirects to {final}"
     status = source.get("status")
-    return Entry(url=url, title=title, captured_at=source.get("captured_at"),
+    return Entry(url=url, title=title, captured_at=_text(source.get("captured_at")),
                  status=status if isinstance(status, int) else None,
-                 content_type=source.get("content_type"), note=note)
+                 content_type=_text(source.get("content_type")), note=note)
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _extraction_titles(paths: list[Path]) -> dict[str, str]:
     """{response record id or URL: title} from the package's extraction JSON files."""
     titles: dict[str, str] = {}
     for path in paths:
-        if path.stat().st_size > MAX_EXTRACT_JSON:
-            continue
         document = _json_file(path)
-        title = _clean_title(document.get("title"))
+        title = clean_title(document.get("title"))
         source = _dict(document.get("source"))
         record_id, url = _dict(source.get("record")).get("record_id"), source.get("url")
         if title is None:
@@ -106,96 +80,38 @@ def _dict(value: object) -> dict[str, Any]:
 
 
 def _json_file(path: Path) -> dict[str, Any]:
-    try:
-        loaded = json.loads(path.read_bytes())
-    except (OSError, ValueError):
+    data = _regular_file_bytes(path, MAX_EXTRACT_JSON)
+    if data is None:
         return {}  # the index is a convenience: a damaged file is verify's business
+    try:
+        loaded = json.loads(data)
+    except ValueError:
+        return {}
     return loaded if isinstance(loaded, dict) else {}
+
+
+def _regular_file_bytes(path: Path, limit: int) -> bytes | None:
+    """The bytes of a regular file inside the package, or None: a link (which may lead out
+    of the package), a device or pipe (which may never end), or more than `limit` bytes."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    with os.fdopen(descriptor, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+            return None
+        return handle.read(limit + 1)[:limit]
 
 
 # -- a WARC from any tool: every HTML or PDF response -------------------------------------------
 
 
-def warc_entries(warcs: tuple[Path, ...]) -> list[Entry]:
-    found: list[tuple[str, Entry]] = []
+def warc_entries(scans: list[WarcScan]) -> list[Entry]:
+    """Each page, report and redirect of the WARCs; archiver's own metadata records carry the
+    extracted title of the response they refer to."""
     titles: dict[str, str] = {}
-    for warc in warcs:
-        for record_id, item in _scan(warc):
-            if isinstance(item, Entry):
-                found.append((record_id, item))
-            else:
-                titles[record_id] = item
-    # archiver's own metadata records carry the extracted title of the response they refer to
-    return [replace(entry, title=titles.get(record_id) or entry.title)
-            for record_id, entry in found]
-
-
-def _scan(warc: Path) -> Iterator[tuple[str, Entry | str]]:
-    """(response record id, Entry) for each page or report; (record id, title) for each
-    title archiver extracted from one."""
-    try:
-        with warc.open("rb") as stream:
-            for record in ArchiveIterator(stream):
-                record_id = record.rec_headers.get_header("WARC-Record-ID") or ""
-                if record.rec_type == "response":
-                    entry = _response_entry(record)
-                    if entry is not None:
-                        yield record_id, entry
-                elif record.rec_type == "metadata":
-                    yield from _metadata_title(record)
-    except (ArchiveLoadFailed, OSError, EOFError, ValueError):
-        return  # list what could be read; verify names the damage
-
-
-def _response_entry(record: Any) -> Entry | None:
-    url = record.rec_headers.get_header("WARC-Target-URI") or ""
-    if not url.lower().startswith(("http://", "https://")) or record.http_headers is None:
-        return None
-    content_type = record.http_headers.get_header("Content-Type")
-    mime = (content_type or "").split(";", 1)[0].strip().lower()
-    status_text = record.http_headers.get_statuscode() or ""
-    status = int(status_text) if status_text.isdigit() else None
-    is_redirect = status is not None and 300 <= status < 400
-    if mime not in PAGE_TYPES and not is_redirect:
-        return None
-    title = _html_title(record, content_type) if "html" in mime else None
-    location = record.http_headers.get_header("Location") if is_redirect else None
-    return Entry(url, title, record.rec_headers.get_header("WARC-Date"), status, content_type,
-                 note=f"redirects to {location}" if location else None)
-
-
-def _html_title(record: Any, content_type: str | None) -> str | None:
-    """A label for the index from the page's <title>; archiver extract does the real reading."""
-    try:
-        head = record.content_stream().read(TITLE_SCAN_BYTES)
-    except Exception:  # an undecodable body (br without its decoder, bad gzip): no label
-        return None
-    match = _TITLE.search(head)
-    if match is None:
-        return None
-    charset = re.search(r"charset=[\"']?([\w.:-]+)", content_type or "", re.IGNORECASE)
-    try:
-        text = match.group(1).decode(charset.group(1) if charset else "utf-8", "replace")
-    except LookupError:
-        text = match.group(1).decode("utf-8", "replace")
-    return _clean_title(html.unescape(text))
-
-
-def _metadata_title(record: Any) -> Iterator[tuple[str, str]]:
-    refers_to = record.rec_headers.get_header("WARC-Refers-To")
-    content_type = record.rec_headers.get_header("Content-Type") or ""
-    if not refers_to or not content_type.startswith("application/json"):
-        return
-    try:
-        document = json.loads(record.content_stream().read(MAX_EXTRACT_JSON))
-    except (ValueError, OSError):
-        return
-    title = _clean_title(document.get("title")) if isinstance(document, dict) else None
-    if title:
-        yield refers_to, title
-
-
-def _clean_title(value: object) -> str | None:
-    if not isinstance(value, str) or not value.strip():
-        return None
-    return " ".join(value.split())[:MAX_TITLE_CHARS]
+    for scan in scans:
+        titles.update(scan.titles)
+    return [replace(found.entry, title=titles.get(found.record_id) or found.entry.title)
+            for scan in scans for found in scan.found]

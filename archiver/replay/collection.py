@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -41,6 +42,8 @@ def open_collection(path: Path, scratch: Path) -> Collection:
 def _package(path: Path) -> Collection:
     if not (path / "bagit.txt").is_file():
         raise NotEvidenceError(path, "a directory without bagit.txt")
+    if (path / "data").is_symlink() or (path / "data" / "warc").is_symlink():
+        raise NotEvidenceError(path, "its data/warc is a link, which may lead out of it")
     warc_dir = (path / "data" / "warc").resolve()
     warcs = _warcs_in(warc_dir)
     if not warcs:
@@ -58,7 +61,16 @@ def _wacz(path: Path, unpacked: Path) -> Collection:
 
 
 def _warcs_in(directory: Path) -> tuple[Path, ...]:
+    """The WARC files of a directory: regular files only, never a link (which may lead out
+    of the package) or a device."""
     if not directory.is_dir():
         return ()
     return tuple(sorted(p for p in directory.iterdir()
-                        if p.is_file() and p.name.lower().endswith(WARC_SUFFIXES)))
+                        if p.name.lower().endswith(WARC_SUFFIXES) and _is_regular(p)))
+
+
+def _is_regular(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(path.lstat().st_mode)
+    except OSError:
+        return False

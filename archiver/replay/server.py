@@ -1,8 +1,9 @@
 """`start_replay`: serve a package, a WARC or a WACZ on 127.0.0.1 with pywb, in a child process.
 
-The parent (this module) works out what to serve and the index page; the child
-(pywb_child.py, run by pywb's own Python) indexes the WARCs and serves them in archival mode
-only. They share a private work directory, removed when the server stops.
+The parent (this module) reads each WARC once with archiver's own reader (warc_scan.py): what
+pywb may index, the index page, the records that cannot be replayed (skipped, named). The child
+(pywb_child.py, run by pywb's own Python) indexes those records and serves them in archival
+mode only. They share a private work directory, removed when the server stops.
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
-from archiver.errors import EnvironmentFault
+from archiver.errors import ArchiverUsageError, EnvironmentFault
 from archiver.replay.catalogue import Entry, catalogue
 from archiver.replay.collection import Collection, open_collection
 from archiver.replay.engine import find_pywb_python
 from archiver.replay.index_page import NOT_FOUND_TEMPLATE, render_index
+from archiver.replay.warc_scan import SkipList, Skipped, WarcScan, scan_warc
 
 HOST = "127.0.0.1"
 COLLECTION = "evidence"
@@ -34,10 +37,25 @@ CLEARED_VARIABLES = ("PYWB_CONFIG_FILE", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY
                      "http_proxy", "https_proxy", "all_proxy")
 
 
+class NothingToReplay(ArchiverUsageError):
+    """A WARC, package or WACZ in which no capture can be replayed (exit 2)."""
+
+    def __init__(self, path: Path, skipped: SkipList) -> None:
+        reason = "it holds no http or https capture"
+        if skipped.total:
+            reason = (f"none of its captures can be read ({skipped.total} record"
+                      f"{'s' if skipped.total != 1 else ''} skipped, the first: "
+                      f"{skipped.named[0]})")
+        super().__init__(f"{path}: nothing in it can be replayed: {reason}")
+        self.path = path
+        self.skipped = skipped
+
+
 @dataclass(frozen=True)
 class ReplayInfo:
     collection: Collection
     entries: list[Entry]
+    skipped: SkipList
 
 
 class ReplayServer:
@@ -51,6 +69,8 @@ class ReplayServer:
         self.url = f"http://{HOST}:{port}/"
         self.collection = info.collection
         self.entries = info.entries
+        self.skipped = info.skipped
+        """The records that cannot be replayed, each named with its reason."""
 
     def replay_url(self, url: str, timestamp: str = "", mode: str = "") -> str:
         """Where `url` replays: framed by default; mode "id_" gives the archived payload as
@@ -93,9 +113,12 @@ def start_replay(path: Path, *, port: int = 0) -> ReplayServer:
     """Serve the package, WARC or WACZ at `path` on 127.0.0.1:`port` (0: any free port).
 
     Returns once the server answers; its `url` is an index of every captured page and report.
-    Nothing is ever fetched from the live web: what was not captured is a 404 "Not archived".
-    Raises InputNotFoundError or NotEvidenceError (usage), ReplayEngineMissing when pywb is
-    not installed, EnvironmentFault when the engine cannot start (the port is taken...).
+    The server fetches nothing from the live web (what was not captured is a 404 "Not
+    archived"), and every response keeps the browser on it (response_guard.py).
+    A record that cannot be replayed (no target URI, a bad date, a damaged member...) is left
+    out and named in `skipped`; the rest is served. Raises InputNotFoundError,
+    NotEvidenceError or NothingToReplay (usage), ReplayEngineMissing when pywb is not
+    installed, EnvironmentFault when the engine cannot start (the port is taken...).
 
     >>> with start_replay(Path("evidence/story1")) as server:   # doctest: +SKIP
     ...     print(server.url)
@@ -105,28 +128,54 @@ def start_replay(path: Path, *, port: int = 0) -> ReplayServer:
         root = Path(workdir.name)
         collection = open_collection(path, root / "wacz")
         python = find_pywb_python()
-        info = ReplayInfo(collection, catalogue(collection))
-        _write_job(root, info, port)
-        process, bound = _launch(python, root)
+        scans = [scan_warc(warc) for warc in collection.warcs]
+        skipped = SkipList()
+        for scan in scans:
+            skipped.extend(scan.skipped)
+        if not any(scan.captures for scan in scans):
+            raise NothingToReplay(path, skipped)
+        _write_job(root, collection, scans, port)
+        process, answer = _launch(python, root)
+        server = _started(process, answer, collection, scans, skipped, workdir)
     except BaseException:
         workdir.cleanup()
         raise
-    return ReplayServer(process, bound, info, workdir)
+    return server
 
 
-def _write_job(root: Path, info: ReplayInfo, port: int) -> None:
+def _write_job(root: Path, collection: Collection, scans: list[WarcScan], port: int) -> None:
     templates = root / "templates"
     templates.mkdir()
-    (templates / "index.html").write_text(
-        render_index(info.entries, collection=COLLECTION, source=info.collection.path), "utf-8")
     (templates / "not_found.html").write_text(NOT_FOUND_TEMPLATE, "utf-8")
-    job = {"collection": COLLECTION, "warcs": [str(w) for w in info.collection.warcs],
-           "archive_dir": str(info.collection.archive_dir), "host": HOST, "port": port,
-           "parent_pid": os.getpid()}
+    warcs = [{"path": str(scan.path), "ranges": scan.ranges} for scan in scans]
+    job = {"collection": COLLECTION, "warcs": warcs, "archive_dir": str(collection.archive_dir),
+           "host": HOST, "port": port, "parent_pid": os.getpid()}
     (root / "replay.json").write_text(json.dumps(job), "utf-8")
 
 
-def _launch(python: Path, root: Path) -> tuple[subprocess.Popen[bytes], int]:
+def _started(process: subprocess.Popen[bytes], answer: dict[str, Any], collection: Collection,
+             scans: list[WarcScan], skipped: SkipList,
+             workdir: tempfile.TemporaryDirectory[str]) -> ReplayServer:
+    """The running server, once the engine has said what it indexed; the index page is
+    written now, without what pywb could not index. NothingToReplay if that was all."""
+    unread: set[tuple[str, int]] = set()
+    for item in answer.get("unindexed") or []:
+        name, offset = str(item.get("warc")), int(item.get("offset", -1))
+        unread.add((name, offset))
+        skipped.add(Skipped(name, offset, str(item.get("reason"))))
+    skipped.total += max(0, int(answer.get("unindexed_total", 0)) - len(unread))
+    if not answer.get("indexed"):
+        _stop(process)
+        raise NothingToReplay(collection.path, skipped)
+    for scan in scans:
+        scan.found = [f for f in scan.found if (scan.path.name, f.offset) not in unread]
+    info = ReplayInfo(collection, catalogue(collection, scans), skipped)
+    page = render_index(info.entries, collection=COLLECTION, source=collection.path)
+    (Path(workdir.name) / "templates" / "index.html").write_text(page, "utf-8")
+    return ReplayServer(process, int(answer["port"]), info, workdir)
+
+
+def _launch(python: Path, root: Path) -> tuple[subprocess.Popen[bytes], dict[str, Any]]:
     env = {k: v for k, v in os.environ.items() if k not in CLEARED_VARIABLES}
     log = (root / "engine.log").open("wb")
     try:
@@ -138,15 +187,22 @@ def _launch(python: Path, root: Path) -> tuple[subprocess.Popen[bytes], int]:
     finally:
         log.close()
     try:
-        return process, _read_port(process, root / "engine.log")
+        return process, _read_answer(process, root / "engine.log")
     except BaseException:
-        process.kill()
-        process.wait()
+        _stop(process)
         raise
 
 
-def _read_port(process: subprocess.Popen[bytes], log: Path) -> int:
-    """The child's first line: {"port": N} once it listens, {"error": ...} if it cannot."""
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.kill()
+    process.wait()
+    if process.stdout is not None:
+        process.stdout.close()
+
+
+def _read_answer(process: subprocess.Popen[bytes], log: Path) -> dict[str, Any]:
+    """The child's first line: {"port": N, "indexed": N, "unindexed": [...]} once it listens,
+    {"error": ...} if it cannot."""
     assert process.stdout is not None
     deadline = time.monotonic() + START_TIMEOUT
     with selectors.DefaultSelector() as selector:
@@ -160,7 +216,7 @@ def _read_port(process: subprocess.Popen[bytes], log: Path) -> int:
     except ValueError:
         answer = {}
     if isinstance(answer, dict) and isinstance(answer.get("port"), int):
-        return int(answer["port"])
+        return answer
     reason = answer.get("error") if isinstance(answer, dict) else None
     raise EnvironmentFault("replay", reason or f"pywb could not start: {_last_line(log)}")
 

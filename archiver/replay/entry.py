@@ -1,0 +1,47 @@
+"""One line of the replay's index: a captured page or report, or a source that was not
+captured."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One page or report of the index."""
+
+    url: str
+    title: str | None
+    captured_at: str | None
+    """WARC-Date form: 2024-05-01T12:00:00.123456Z."""
+    status: int | None
+    content_type: str | None
+    note: str | None = None
+    """Why it was not captured, or where it redirects."""
+
+    @property
+    def timestamp(self) -> str | None:
+        """The 14-digit capture time replay URLs use.
+
+        >>> Entry("http://a/", None, "2024-05-01T12:00:09.5Z", 200, None).timestamp
+        '20240501120009'
+        """
+        if not self.captured_at:
+            return None
+        digits = re.sub(r"\D", "", self.captured_at)[:14]
+        return digits if len(digits) == 14 else None
+
+
+MAX_TITLE_CHARS = 300
+
+
+def clean_title(value: object) -> str | None:
+    """A title for one line of the index: whitespace folded, cut at MAX_TITLE_CHARS.
+
+    >>> clean_title("  The  report\\n"), clean_title(""), clean_title(3)
+    ('The report', None, None)
+    """
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return " ".join(value.split())[:MAX_TITLE_CHARS]

@@ -1,0 +1,371 @@
+"""One pass over a WARC to replay, with archiver's own bounded reader: which byte ranges pywb
+may index, what the index page lists, and every record that cannot be replayed, named.
+
+A WARC from elsewhere is hostile. pywb's indexer (warcio's, inside it) stops at the first
+record it cannot read: a response with no WARC-Target-URI, a missing or malformed WARC-Date, a
+damaged gzip member; and it reads an HTTP header of any size into memory. One such record
+would lose the whole replay. So every record is framed here first (archiver.warc: bounded
+headers, damage found and passed over), judged, and only the ranges of records pywb can read
+are handed to it. Each record left out is a `Skipped`, with its reason.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from archiver.decoding import Dechunker, StreamDecoder
+from archiver.errors import EnvironmentFault
+from archiver.replay.entry import Entry, clean_title
+from archiver.warc.members import Inflater
+from archiver.warc.reader import Damage, Event, RecordHeader, RecordParser
+
+READ_BLOCK = 1024 * 1024
+MAX_HTTP_HEAD = 1024 * 1024
+"""The longest HTTP header section replayed; real ones take a few KiB."""
+RAW_TITLE_BYTES = 64 * 1024
+"""Stored body bytes kept after the HTTP head, to find a page's <title> in."""
+TITLE_SCAN_BYTES = 256 * 1024
+"""Decoded bytes a <title> is looked for in."""
+MAX_METADATA_JSON = 1024 * 1024
+"""archiver's metadata records (an extraction, text left out) take a few KiB."""
+MAX_NAMED = 100
+"""Skipped records named one by one; the rest are counted."""
+PAGE_TYPES = ("text/html", "application/xhtml+xml", "application/pdf")
+CAPTURE_TYPES = frozenset({"response", "resource", "revisit"})
+HTTP_TYPES = frozenset({"response", "request", "revisit"})
+"""Record types whose block warcio reads as an HTTP message when the target is http(s)."""
+UNINDEXED_TYPES = frozenset({"warcinfo", "request"})
+"""Record types pywb does not index, so it never reads their date."""
+_WARC_DATE = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.\d{1,9})?Z")
+_STATUS_LINE = re.compile(rb"HTTP/\d(?:\.\d)?[ \t]+(\d{3})(?:[ \t]|$)")
+_TITLE = re.compile(rb"<title[^>]*>(.*?)</title", re.IGNORECASE | re.DOTALL)
+_CHARSET = re.compile(r"charset=[\"']?([\w.:-]+)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A record (or unreadable bytes) of a WARC that replay leaves out, and why."""
+
+    warc: str
+    offset: int
+    reason: str
+    url: str | None = None
+
+    def __str__(self) -> str:
+        about = f" ({self.url})" if self.url else ""
+        return _shown(f"{self.warc}, record at offset {self.offset}{about}: {self.reason}; "
+                      "skipped")
+
+
+@dataclass
+class SkipList:
+    """The first MAX_NAMED skipped records, and how many there were in all."""
+
+    named: list[Skipped] = field(default_factory=list)
+    total: int = 0
+
+    def add(self, skipped: Skipped) -> None:
+        self.total += 1
+        if len(self.named) < MAX_NAMED:
+            self.named.append(skipped)
+
+    def extend(self, other: SkipList) -> None:
+        for skipped in other.named:
+            self.add(skipped)
+        self.total += other.total - len(other.named)
+
+    def lines(self) -> list[str]:
+        """One line each, then how many more there were."""
+        more = self.total - len(self.named)
+        return [str(s) for s in self.named] + ([f"and {more} more skipped"] if more else [])
+
+
+@dataclass(frozen=True)
+class Found:
+    """A page, report or redirect of a WARC: its index entry and where its record is."""
+
+    offset: int
+    record_id: str
+    entry: Entry
+
+
+@dataclass
+class WarcScan:
+    """What one WARC holds for replay."""
+
+    path: Path
+    ranges: list[tuple[int, int]]
+    """Byte ranges [start, end) of the records pywb may index, one per record (or gzip
+    member), in file order."""
+    found: list[Found]
+    """The pages, reports and redirects among those records."""
+    titles: dict[str, str]
+    """{response record id: title} from archiver's metadata records."""
+    skipped: SkipList
+    captures: int
+    """How many of those records are captures replay can serve (http(s) responses, resources
+    and revisits)."""
+
+
+def scan_warc(path: Path) -> WarcScan:
+    """Read the WARC at `path` once; EnvironmentFault if it cannot be read."""
+    scanner = _Scanner(path.name)
+    parser = RecordParser(scanner)
+
+    def emit(event: Event) -> None:
+        parser.handle([event])
+
+    inflater = Inflater(emit, expect_gzip=path.name.lower().endswith(".gz"))
+    try:
+        with path.open("rb") as handle:
+            while block := handle.read(READ_BLOCK):
+                inflater.feed(block)
+            inflater.finish()
+            size = handle.tell()
+    except OSError as exc:
+        raise EnvironmentFault.from_os_error(exc, path) from exc
+    return scanner.finish(path, size)
+
+
+def warc_timestamp(date: str) -> str | None:
+    """The 14 digits of a WARC-Date in the form WARC 1.1 requires, or None.
+
+    >>> warc_timestamp("2024-05-01T12:00:09.5Z"), warc_timestamp("2024-02-30T12:00:00Z")
+    ('20240501120009', None)
+    """
+    matched = _WARC_DATE.fullmatch(date.strip())
+    if matched is None:
+        return None
+    year, month, day, hour, minute, second = (int(part) for part in matched.groups())
+    try:
+        datetime(year, month, day, hour, minute, second)
+    except ValueError:
+        return None
+    return "".join(matched.groups())
+
+
+class _Record:
+    """One record as it streams by: its header, its first bytes, what is wrong with it."""
+
+    def __init__(self, header: RecordHeader) -> None:
+        self.header = header
+        self.kind = header.record_type
+        self.url = _target_uri(header)
+        self.is_http = (self.kind in HTTP_TYPES and self.url is not None
+                        and self.url.lower().startswith(("http://", "https://")))
+        self.problem = _header_problem(header, self.url)
+        self.data = bytearray()
+        self._wanted = 0
+        if self.problem is None and self.is_http:
+            self._wanted = MAX_HTTP_HEAD + 4 + RAW_TITLE_BYTES
+        elif self.problem is None and self._is_metadata_json:
+            self._wanted = MAX_METADATA_JSON
+
+    @property
+    def _is_metadata_json(self) -> bool:
+        content_type = (self.header.get("Content-Type") or "").lower()
+        return self.kind == "metadata" and content_type.startswith("application/json")
+
+    def take(self, data: memoryview) -> None:
+        room = self._wanted - len(self.data)
+        if room > 0:
+            self.data += data[:room]
+
+    def http_head(self) -> tuple[bytes, int] | str:
+        """(the HTTP head, where the payload starts), or what is wrong with it."""
+        if not self.header.content_length:
+            return (b"", 0) if self.kind != "response" else "its HTTP response is empty"
+        window = bytes(self.data[:MAX_HTTP_HEAD + 4])
+        end = window.find(b"\r\n\r\n")
+        bare = window.find(b"\n\n", 0, end if end >= 0 else len(window))
+        if bare >= 0:
+            end, skip = bare, 2
+        else:
+            skip = 4
+        if end < 0:
+            if self.header.content_length > MAX_HTTP_HEAD:
+                return "its HTTP header does not end within 1 MiB"
+            end, skip = len(window), 0
+        head = window[:end]
+        if self.kind != "request" and _STATUS_LINE.match(head.split(b"\n", 1)[0].rstrip()) is None:
+            return "its HTTP response has no status line that can be read"
+        return head, end + skip
+
+
+class _Scanner:
+    """A `RecordSink` that judges each record as it streams by."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.skipped = SkipList()
+        self._units: dict[int, bool] = {}
+        self._found: list[Found] = []
+        self._captures: list[int] = []
+        self._titles: dict[str, str] = {}
+        self._record: _Record | None = None
+
+    def record_start(self, header: RecordHeader) -> None:
+        self._units.setdefault(header.offset, True)
+        self._record = _Record(header)
+
+    def record_data(self, data: memoryview) -> None:
+        if self._record is not None:
+            self._record.take(data)
+
+    def record_end(self) -> None:
+        record, self._record = self._record, None
+        if record is not None:
+            self._judge(record)
+
+    def member_end(self) -> None:
+        pass
+
+    def damage(self, damage: Damage, *, in_record: bool) -> None:
+        record, self._record = self._record, None
+        if in_record and record is not None:
+            self._skip(record.header.offset, damage.message, record.url)
+        else:
+            self._skip(damage.offset, damage.message)
+
+    def finish(self, path: Path, size: int) -> WarcScan:
+        starts = sorted(self._units)
+        ends = [*starts[1:], size] if starts else []
+        ranges = [(start, end) for start, end in zip(starts, ends, strict=True)
+                  if self._units[start] and end > start]
+        good = {start for start, _ in ranges}
+        return WarcScan(path, ranges, [f for f in self._found if f.offset in good],
+                        self._titles, self.skipped,
+                        sum(1 for offset in self._captures if offset in good))
+
+    def _skip(self, offset: int, reason: str, url: str | None = None) -> None:
+        self._units[offset] = False
+        self.skipped.add(Skipped(self.name, offset, reason, url))
+
+    def _judge(self, record: _Record) -> None:
+        offset = record.header.offset
+        if record.problem is not None:
+            self._skip(offset, record.problem, record.url)
+            return
+        head: tuple[bytes, int] | str = (b"", 0)
+        if record.is_http:
+            head = record.http_head()
+            if isinstance(head, str):
+                self._skip(offset, head, record.url)
+                return
+        if record.kind in CAPTURE_TYPES and record.url is not None and (
+                record.url.lower().startswith(("http://", "https://"))):
+            self._captures.append(offset)
+        if record.kind == "response" and record.is_http:
+            entry = _page_entry(record, *head)
+            if entry is not None:
+                self._found.append(Found(offset, record.header.record_id or "", entry))
+        elif record.kind == "metadata":
+            self._metadata_title(record)
+
+    def _metadata_title(self, record: _Record) -> None:
+        refers_to = record.header.get("WARC-Refers-To")
+        if not refers_to or not record.data or record.header.content_length > MAX_METADATA_JSON:
+            return
+        try:
+            document = json.loads(bytes(record.data))
+        except (ValueError, RecursionError):
+            return  # a label for the index, no more: verify names damaged records
+        title = clean_title(document.get("title")) if isinstance(document, dict) else None
+        if title:
+            self._titles[refers_to] = title
+
+
+def _target_uri(header: RecordHeader) -> str | None:
+    uri = header.get("WARC-Target-URI")
+    if uri is None:
+        return None
+    if uri.startswith("<") and uri.endswith(">"):
+        uri = uri[1:-1]  # as wget 1.19 wrote it, and as warcio reads it
+    return uri.strip() or None
+
+
+def _header_problem(header: RecordHeader, url: str | None) -> str | None:
+    """Why pywb could not index this record from its WARC header alone, or None."""
+    kind = header.record_type
+    if url is None and (kind in CAPTURE_TYPES or (kind in HTTP_TYPES and header.content_length)):
+        return "it has no WARC-Target-URI"
+    content_type = (header.get("Content-Type") or "").lower()
+    if kind in UNINDEXED_TYPES or content_type.startswith("application/warc-fields"):
+        return None
+    date = header.get("WARC-Date")
+    if date is None:
+        return "it has no WARC-Date"
+    if warc_timestamp(date) is None:
+        return f"its WARC-Date {date[:60]!r} is not a date"
+    return None
+
+
+def _page_entry(record: _Record, head: bytes, payload_at: int) -> Entry | None:
+    """The index entry of a page, a report or a redirect; None for anything else."""
+    status_line, *lines = head.decode("latin-1").split("\n")
+    fields: dict[str, str] = {}
+    for line in lines:
+        name, colon, value = line.partition(":")
+        if colon:
+            fields.setdefault(name.strip().lower(), value.strip())
+    status_text = status_line.split()[1]
+    status = int(status_text)
+    content_type = fields.get("content-type")
+    mime = (content_type or "").split(";", 1)[0].strip().lower()
+    is_redirect = 300 <= status < 400
+    if mime not in PAGE_TYPES and not is_redirect:
+        return None
+    title = None
+    if "html" in mime:
+        title = _html_title(bytes(record.data[payload_at:]), fields, content_type)
+    location = fields.get("location") if is_redirect else None
+    return Entry(record.url or "", title, record.header.get("WARC-Date"), status, content_type,
+                 note=f"redirects to {location}" if location else None)
+
+
+def _html_title(stored: bytes, fields: dict[str, str], content_type: str | None) -> str | None:
+    """A label for the index from the page's <title>; archiver extract does the real reading."""
+    decoded = _decoded(stored, fields)
+    match = _TITLE.search(decoded)
+    if match is None:
+        return None
+    charset = _CHARSET.search(content_type or "")
+    try:
+        text = match.group(1).decode(charset.group(1) if charset else "utf-8", "replace")
+    except LookupError:
+        text = match.group(1).decode("utf-8", "replace")
+    return clean_title(html.unescape(text))
+
+
+def _decoded(stored: bytes, fields: dict[str, str]) -> bytes:
+    """The first bytes of a body as a browser reads them: de-chunked and decoded, capped."""
+    decoder = StreamDecoder(fields.get("content-encoding"), TITLE_SCAN_BYTES)
+    if "chunked" not in fields.get("transfer-encoding", "").lower():
+        return _joined(decoder.decode(stored))
+    pieces: list[bytes] = []
+
+    def collect(piece: memoryview) -> None:
+        pieces.append(bytes(piece))
+
+    dechunker = Dechunker(collect)
+    dechunker.feed(memoryview(stored))
+    if dechunker.is_broken and not pieces:
+        return _joined(decoder.decode(stored))  # said chunked but is not, as browsers read it
+    return _joined(decoder.decode(b"".join(pieces)))
+
+
+def _joined(decoded: bytes | Iterable[bytes]) -> bytes:
+    """What a StreamDecoder handed out, as one string of bytes (at most TITLE_SCAN_BYTES):
+    it gives bytes, or (decoding in bounded steps) an iterator of pieces to read in turn."""
+    return decoded if isinstance(decoded, bytes) else b"".join(decoded)
+
+
+def _shown(text: str) -> str:
+    """`text` fit for one line on a terminal: control characters escaped."""
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)

@@ -1,0 +1,68 @@
+"""Replay's reading of a WARC (archiver.replay.warc_scan), on damaged real WARCs: it ends with
+what can be indexed and listed, and names the rest; never another exception.
+
+Seeds: every WARC of fixtures/warc/ and fixtures/replay/warc/. No pywb is needed: this is the
+reading archiver does before pywb is given anything.
+"""
+
+from __future__ import annotations
+
+import gzip
+import tempfile
+from pathlib import Path
+
+from hypothesis import given
+
+from archiver.errors import ArchiverError
+from archiver.replay.catalogue import warc_entries
+from archiver.replay.warc_scan import MAX_NAMED, WarcScan, scan_warc
+from tests.fuzz.mutations import mutated
+
+FIXTURES = Path(__file__).resolve().parent.parent.parent / "fixtures"
+SEED_FILES = sorted([*(FIXTURES / "warc").glob("*.warc*"),
+                     *(FIXTURES / "replay" / "warc").glob("*.warc*")])
+
+
+def _inflated(data: bytes) -> bytes | None:
+    try:
+        return gzip.decompress(data)
+    except (OSError, EOFError):
+        return None
+
+
+# Inflated too: a mutation of plain records reaches the WARC and HTTP parsing, where one of
+# compressed bytes mostly breaks the gzip member.
+RAW = [path.read_bytes() for path in SEED_FILES]
+SEEDS = RAW + [plain for plain in map(_inflated, RAW) if plain]
+
+
+def _scan(data: bytes, name: str) -> WarcScan | None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / name
+        path.write_bytes(data)
+        try:
+            return scan_warc(path)
+        except ArchiverError:
+            return None
+
+
+def _check(scan: WarcScan, size: int) -> None:
+    previous_end = 0
+    for start, end in scan.ranges:
+        assert previous_end <= start < end <= size
+        previous_end = end
+    starts = {start for start, _ in scan.ranges}
+    assert all(found.offset in starts for found in scan.found)
+    assert scan.captures >= 0
+    assert len(scan.skipped.named) <= min(MAX_NAMED, scan.skipped.total)
+    for line in scan.skipped.lines():
+        assert line.isprintable()
+    warc_entries([scan])
+
+
+@given(mutated(SEEDS))
+def test_a_damaged_warc_gives_ranges_entries_and_named_skips(data: bytes) -> None:
+    for name in ("fuzz.warc", "fuzz.warc.gz"):
+        scan = _scan(data, name)
+        if scan is not None:
+            _check(scan, len(data))
