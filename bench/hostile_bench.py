@@ -182,6 +182,8 @@ def main() -> int:
     print("\n" + summary(results))
     if args.json:
         args.json.write_text(json.dumps({"machine": info, "command": sys.argv[1:],
+                                         "time_limit_s": args.time_limit,
+                                         "memory_limit_mb": args.memory_limit_mb,
                                          "results": [asdict(r) for r in results]},
                                         indent=1, ensure_ascii=False) + "\n")
     return 0 if all(r.held for r in results if r.checks) else 1
