@@ -76,7 +76,7 @@ def archiver_code(command: str) -> str:
     script = Path(shutil.which(command) or command)
     try:
         python = script.read_text("utf-8", "replace").splitlines()[0].removeprefix("#!")
-        where = subprocess.run([python.strip(), "-c", "import archiver, os; print(os.path."
+        where = subprocess.run([python.strip(), "-I", "-c", "import archiver, os; print(os.path."
                                 "dirname(os.path.dirname(archiver.__file__)))"],
                                capture_output=True, text=True, timeout=60).stdout.strip()
         head = subprocess.run(["git", "-C", where, "rev-parse", "--short", "HEAD"],
@@ -85,7 +85,7 @@ def archiver_code(command: str) -> str:
                                capture_output=True, text=True, timeout=10).stdout.strip()
     except (OSError, IndexError, subprocess.SubprocessError):
         return "unknown"
-    if not head:
+    if not where or not head:
         return f"unknown (sources in {where or '?'})"
     return f"{head}{' + uncommitted changes in archiver/' if dirty else ''} ({where})"
 
@@ -160,6 +160,7 @@ def main() -> int:
     archiver = [args.archiver]
     info = machine_info()
     info["archiver"] = f"{args.archiver} ({tool_version([*archiver, '--version'])})"
+    info["bench"] = info.pop("code")  # this script's commit; "code" is the archiver's
     info["code"] = archiver_code(args.archiver)
     allow_private = has_allow_private(archiver)
     info["allow_private"] = "yes" if allow_private else "no (capture reaches 127.0.0.1 as is)"

@@ -160,16 +160,18 @@ def symlink_out_of_bag(ctx: Context, name: str, title: str) -> CaseResult:
 def cut_warc(ctx: Context, name: str, title: str, gzipped: bool) -> CaseResult:
     warc = ctx.case_dir(name) / ("cut.warc.gz" if gzipped else "cut.warc")
     offsets = write_warc(warc, good_records(3), gzipped=gzipped)
-    cut_in_record(warc, offsets, 2)
+    # gzipped: a quarter into the member, so the WARC header itself is cut; plain: halfway
+    # through the record, in its payload
+    cut_in_record(warc, offsets, 2, 0.25 if gzipped else 0.5)
     return result_of(ctx, name, title, ctx.run("extract", warc), exits={1})
 
 
-@case("9-gzip-cut", "extract of a gzipped WARC cut in the middle of a record")
+@case("9-gzip-cut", "extract of a gzipped WARC cut inside a record's WARC header")
 def gzip_cut(ctx: Context, name: str, title: str) -> CaseResult:
     return cut_warc(ctx, name, title, gzipped=True)
 
 
-@case("9-plain-cut", "extract of a plain WARC cut in the middle of a record")
+@case("9-plain-cut", "extract of a plain WARC cut in the middle of a record's payload")
 def plain_cut(ctx: Context, name: str, title: str) -> CaseResult:
     return cut_warc(ctx, name, title, gzipped=False)
 

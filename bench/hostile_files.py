@@ -117,11 +117,11 @@ def write_warc(path: Path, records: Iterable[Record], *, gzipped: bool) -> list[
     return offsets
 
 
-def cut_in_record(path: Path, offsets: list[int], index: int) -> None:
-    """Cut the file in the middle of record `index` (between its offset and the next)."""
+def cut_in_record(path: Path, offsets: list[int], index: int, fraction: float) -> None:
+    """Cut the file `fraction` of the way into record `index` (of its bytes in the file)."""
     end = offsets[index + 1] if index + 1 < len(offsets) else path.stat().st_size
     with path.open("r+b") as fh:
-        fh.truncate(offsets[index] + (end - offsets[index]) // 2)
+        fh.truncate(offsets[index] + int((end - offsets[index]) * fraction))
 
 
 def write_long_header_line_warc(path: Path, line_bytes: int) -> None:
