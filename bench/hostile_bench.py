@@ -10,8 +10,9 @@ server this script runs on 127.0.0.1), runs `archiver capture|extract|verify` on
 subprocess in a session of its own, and prints:
 
 - wall time; peak memory of the whole process tree (archiver and every worker it starts: the
-  largest sum of their RSS, sampled from /proc every 20 ms, and never below the largest single
-  process's peak RSS from wait4; see hostile_runner.py);
+  largest sum of their RSS, sampled from /proc every 20 ms, and never below any one process's
+  own peak, VmHWM), and the peak of their anonymous memory alone (mapped files left out); see
+  hostile_runner.py;
 - the exit code, or "hung" when the time limit killed it, or "killed" when its memory passed
   the memory limit (so a bomb cannot take the machine down);
 - the last line of stderr, control characters escaped;
@@ -109,8 +110,9 @@ def show(result: CaseResult) -> None:
     if result.command:
         print(f"  {result.command}")
     if result.seconds is not None:
-        print(f"  {result.seconds:.2f} s, peak {result.peak_mb:.0f} MB "
-              f"(tree of up to {result.processes} processes), {result.ended}")
+        print(f"  {result.seconds:.2f} s, peak {result.peak_mb:.0f} MB (anonymous "
+              f"{result.anon_mb:.0f} MB; tree of up to {result.processes} processes), "
+              f"{result.ended}")
     else:
         print(f"  {result.ended}")
     if result.last_line:
@@ -123,15 +125,16 @@ def show(result: CaseResult) -> None:
 
 
 def summary(results: list[CaseResult]) -> str:
-    rows = ["| case | wall s | peak MB | ended | expectations held | last line of stderr |",
-            "|---|---|---|---|---|---|"]
+    rows = ["| case | wall s | peak MB | anon MB | ended | expectations held "
+            "| last line of stderr |", "|---|---|---|---|---|---|---|"]
     for r in results:
         failed = [label for label, held in r.checks.items() if not held]
         held = "all" if r.held else ("not run" if not r.checks else "no: " + ", ".join(failed))
         seconds = f"{r.seconds:.2f}" if r.seconds is not None else "-"
         peak = f"{r.peak_mb:.0f}" if r.peak_mb is not None else "-"
+        anon = f"{r.anon_mb:.0f}" if r.anon_mb is not None else "-"
         line = r.last_line.replace("|", "\\|")
-        rows.append(f"| {r.name} | {seconds} | {peak} | {r.ended} | {held} | {line} |")
+        rows.append(f"| {r.name} | {seconds} | {peak} | {anon} | {r.ended} | {held} | {line} |")
     return "\n".join(rows)
 
 

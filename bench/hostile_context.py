@@ -31,6 +31,8 @@ class CaseResult:
     command: str = ""
     seconds: float | None = None
     peak_mb: float | None = None
+    anon_mb: float | None = None
+    """The peak of anonymous memory alone (mapped files left out)."""
     processes: int | None = None
     exit_code: int | None = None
     ended: str = ""
@@ -133,7 +135,8 @@ def result_of(ctx: Context, name: str, title: str, run: Measured, *, exits: set[
     else:
         ended = f"exit {run.exit_code}"
     result = CaseResult(name, title, ctx.shown(run.argv), round(run.seconds, 2),
-                        round(run.peak_mb, 1), run.most_processes, run.exit_code, ended,
+                        round(run.peak_mb, 1), round(run.peak_anon_mb, 1), run.most_processes,
+                        run.exit_code, ended,
                         run.last_line().replace(str(ctx.work), "$WORK"))
     wanted = " or ".join(map(str, sorted(exits)))
     result.checks[f"exit {wanted}"] = run.exit_code in exits

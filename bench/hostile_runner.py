@@ -11,6 +11,10 @@ session's members are looked up again every 100 ms):
   be missed. The reported peak is never below the largest peak RSS of a single process that
   the kernel kept for it (VmHWM, read at each sample, so short peaks are caught too).
 
+- **peak tree anonymous memory**: the same sum of RssAnon only, leaving out the pages of files
+  a process maps (a PDF reader that maps a 512 MiB file has it in its RSS, but the kernel can
+  drop those pages at will).
+
   Not `ru_maxrss` from wait4: a child started by vfork (as subprocess does) inherits, at exec,
   the peak RSS of the parent it shared memory with, so it would report the bench's own size.
 
@@ -55,6 +59,7 @@ class Measured:
     """"hung" (past the time limit) or "memory" (past the memory limit), else None."""
     peak_tree_rss_kib: int
     peak_process_rss_kib: int
+    peak_tree_anon_kib: int
     most_processes: int
     stdout: bytes
     stderr: bytes
@@ -66,6 +71,10 @@ class Measured:
     @property
     def peak_mb(self) -> float:
         return max(self.peak_tree_rss_kib, self.peak_process_rss_kib) * 1024 / 1e6
+
+    @property
+    def peak_anon_mb(self) -> float:
+        return self.peak_tree_anon_kib * 1024 / 1e6
 
     @property
     def output_text(self) -> str:
@@ -135,8 +144,8 @@ def run_bounded(argv: Sequence[str], *, time_limit: float, memory_limit_mb: floa
         seconds = time.perf_counter() - start
         killed = watch.killed or ("hung" if status is None else None)
         return Measured(list(argv), seconds, None if killed else status, killed,
-                        watch.peak_kib, watch.peak_process_kib, watch.most_processes,
-                        read_ends(out),
+                        watch.peak_kib, watch.peak_process_kib, watch.peak_anon_kib,
+                        watch.most_processes, read_ends(out),
                         read_ends(err), out.tell() + err.tell(), left)
 
 
@@ -213,6 +222,7 @@ class SessionWatch:
         self.memory_limit_kib = memory_limit_kib
         self.peak_kib = 0
         self.peak_process_kib = 0
+        self.peak_anon_kib = 0
         self.most_processes = 0
         self.killed: str | None = None
         self._stop = threading.Event()
@@ -232,12 +242,14 @@ class SessionWatch:
             if samples % RESCAN_EVERY == 0:
                 members = session_members(self.session)
             samples += 1
-            total = 0
+            total = anon = 0
             for pid in members:
-                rss, peak = _memory_kib(pid)
-                total += rss
-                self.peak_process_kib = max(self.peak_process_kib, peak)
+                found = _memory_kib(pid)
+                total += found.get(b"VmRSS", 0)
+                anon += found.get(b"RssAnon", 0)
+                self.peak_process_kib = max(self.peak_process_kib, found.get(b"VmHWM", 0))
             self.peak_kib = max(self.peak_kib, total)
+            self.peak_anon_kib = max(self.peak_anon_kib, anon)
             self.most_processes = max(self.most_processes, len(members))
             if total > self.memory_limit_kib and self.killed is None:
                 self.killed = "memory"
@@ -245,16 +257,15 @@ class SessionWatch:
             self._stop.wait(SAMPLE_SECONDS)
 
 
-def _memory_kib(pid: int) -> tuple[int, int]:
-    """(resident now, peak resident) of one process, from /proc/PID/status; 0s once gone."""
-    rss = peak = 0
+def _memory_kib(pid: int) -> dict[bytes, int]:
+    """VmRSS, VmHWM and RssAnon of one process (KiB, /proc/PID/status); empty once gone."""
+    found: dict[bytes, int] = {}
     try:
         with open(f"/proc/{pid}/status", "rb") as fh:
             for line in fh:
-                if line.startswith(b"VmRSS:"):
-                    rss = int(line.split()[1])
-                elif line.startswith(b"VmHWM:"):
-                    peak = int(line.split()[1])
+                name, _, value = line.partition(b":")
+                if name in (b"VmRSS", b"VmHWM", b"RssAnon"):
+                    found[name] = int(value.split()[0])
     except (OSError, ValueError, IndexError):
-        pass
-    return rss, peak
+        return {}
+    return found
