@@ -415,6 +415,8 @@ def export(
             except VerificationFailed as error:
                 for problem in error.problems:
                     typer.echo(f"  - {problem}", err=True)
+                if error.more:
+                    typer.echo(f"  ... and {error.more:,} more", err=True)
                 _fail(f"{error}; not exported", EXIT_PROBLEM)
         if as_json:
             _emit_json([result.to_dict() for result in results])

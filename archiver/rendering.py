@@ -88,9 +88,11 @@ def render_verification(report: VerificationReport) -> str:
     else:
         only_unverifiable = all(p.code == "record-unverifiable" for p in report.problems)
         verdict = "CANNOT BE VERIFIED" if only_unverifiable else "DAMAGED"
-        lines = [f"{report.path}: {verdict} ({report.kind}; {len(report.problems)} "
+        lines = [f"{report.path}: {verdict} ({report.kind}; {report.problem_count:,} "
                  f"problem(s); {checked})"]
         lines += [f"  - {problem}" for problem in report.problems]
+        lines += [f"  ... and {count:,} more problem{'s' if count != 1 else ''} in {path}"
+                  for path, count in report.omitted.items()]
     lines += [f"  note: {note}" for note in report.notes]
     return "\n".join(lines)
 

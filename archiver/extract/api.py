@@ -8,7 +8,8 @@ the run, so one bad record never stops the others.
 
 from __future__ import annotations
 
-import json
+import os
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
@@ -16,13 +17,15 @@ from typing import Any, Literal
 from warcio.exceptions import ArchiveLoadFailed
 
 from archiver._types import StrPath
-from archiver.errors import ArchiverUsageError
+from archiver.errors import ArchiverUsageError, UnreadableEvidence
 from archiver.evidence_kind import sniff_evidence
 from archiver.extract.document import Extraction
 from archiver.extract.extractor import extract_captured, extract_file
 from archiver.extract.kinds import kind_from_path
 from archiver.extract.payload import iter_documents, open_record
+from archiver.regular_files import real_directory
 from archiver.settings import ExtractionSettings
+from archiver.untrusted_json import read_json_file
 
 InputKind = Literal["package", "warc", "file"]
 SKIPPED_STATUSES = range(300, 400)
@@ -62,9 +65,9 @@ class ExtractionRun:
 
     def _package(self) -> Iterator[Extraction]:
         try:
-            manifest = json.loads((self.path / "manifest.json").read_bytes())
+            manifest = read_json_file(self.path / "manifest.json", "manifest.json")
             resources = list(manifest["resources"])
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+        except (OSError, UnreadableEvidence, KeyError, TypeError) as exc:
             self.problems.append(f"{self.path / 'manifest.json'}: cannot be read "
                                  f"({_reason(exc)}); the WARC files are read instead")
             yield from self._package_warcs()
@@ -75,8 +78,10 @@ class ExtractionRun:
                 yield found
 
     def _package_warcs(self) -> Iterator[Extraction]:
-        for warc in sorted((self.path / "data" / "warc").glob("*.warc*")):
-            yield from self._warc(warc, str(warc.relative_to(self.path)))
+        folder = real_directory(self.path, "data/warc")
+        for warc in sorted(folder.glob("*.warc*")) if folder is not None else ():
+            if _is_regular(warc):  # never through a link, never a FIFO
+                yield from self._warc(warc, str(warc.relative_to(self.path)))
 
     def _resource(self, resource: Any) -> Extraction | None:
         record = resource.get("record") if isinstance(resource, dict) else None
@@ -104,11 +109,12 @@ class ExtractionRun:
         """The package's WARC file called `name`, never a path outside the package."""
         if not isinstance(name, str) or not name.startswith("data/warc/"):
             return None
-        candidate = (self.path / name).resolve()
-        warcs = (self.path / "data" / "warc").resolve()
-        if candidate.parent != warcs or not candidate.is_file():
+        folder = real_directory(self.path, "data/warc")
+        file_name = name.removeprefix("data/warc/")
+        if folder is None or file_name in ("", ".", "..") or "/" in file_name:
             return None
-        return candidate
+        candidate = folder / file_name
+        return candidate if _is_regular(candidate) else None
 
 
 def extract(path: StrPath, settings: ExtractionSettings | None = None) -> ExtractionRun:
@@ -137,8 +143,18 @@ def input_kind(path: Path) -> InputKind:
     return "file"
 
 
+def _is_regular(path: Path) -> bool:
+    """A regular file, not a link to one (nor a FIFO, a device...)."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
 def _reason(exc: BaseException) -> str:
     """One printable line: warcio quotes the bytes it could not read, which may be binary."""
+    if isinstance(exc, UnreadableEvidence):
+        return exc.reason
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror.lower()
     if isinstance(exc, ArchiveLoadFailed):

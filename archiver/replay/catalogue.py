@@ -4,7 +4,6 @@ of a WARC made by any tool."""
 from __future__ import annotations
 
 import html
-import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -14,7 +13,11 @@ from typing import Any
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
+from archiver.errors import UnreadableEvidence
+from archiver.regular_files import real_directory, regular_files_in
 from archiver.replay.collection import Collection
+from archiver.settings import ReadLimits
+from archiver.untrusted_json import load_json, read_json_file
 
 PAGE_TYPES = ("text/html", "application/xhtml+xml", "application/pdf")
 TITLE_SCAN_BYTES = 256 * 1024
@@ -61,7 +64,9 @@ def catalogue(collection: Collection) -> list[Entry]:
 def package_entries(package: Path) -> list[Entry]:
     """Each source asked for (and the story, when there is one), captured or not."""
     manifest = _json_file(package / "manifest.json")
-    titles = _extraction_titles(sorted((package / "data" / "extract").glob("*.json")))
+    folder = real_directory(package, "data/extract")  # never a folder a link leads to
+    found = regular_files_in(folder) if folder is not None else []
+    titles = _extraction_titles([path for path in found if path.suffix == ".json"])
     story = manifest.get("story")
     sources = [story] if isinstance(story, dict) else []
     sources += [s for s in manifest.get("sources") or [] if isinstance(s, dict)]
@@ -86,9 +91,7 @@ def _extraction_titles(paths: list[Path]) -> dict[str, str]:
     """{response record id or URL: title} from the package's extraction JSON files."""
     titles: dict[str, str] = {}
     for path in paths:
-        if path.stat().st_size > MAX_EXTRACT_JSON:
-            continue
-        document = _json_file(path)
+        document = _json_file(path, MAX_EXTRACT_JSON)
         title = _clean_title(document.get("title"))
         source = _dict(document.get("source"))
         record_id, url = _dict(source.get("record")).get("record_id"), source.get("url")
@@ -105,10 +108,11 @@ def _dict(value: object) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _json_file(path: Path) -> dict[str, Any]:
+def _json_file(path: Path, limit: int | None = None) -> dict[str, Any]:
+    limits = ReadLimits() if limit is None else ReadLimits(max_json_bytes=limit)
     try:
-        loaded = json.loads(path.read_bytes())
-    except (OSError, ValueError):
+        loaded = read_json_file(path, path.name, limits=limits)
+    except (OSError, UnreadableEvidence):
         return {}  # the index is a convenience: a damaged file is verify's business
     return loaded if isinstance(loaded, dict) else {}
 
@@ -187,8 +191,8 @@ def _metadata_title(record: Any) -> Iterator[tuple[str, str]]:
     if not refers_to or not content_type.startswith("application/json"):
         return
     try:
-        document = json.loads(record.content_stream().read(MAX_EXTRACT_JSON))
-    except (ValueError, OSError):
+        document = load_json(record.content_stream().read(MAX_EXTRACT_JSON), "metadata record")
+    except (UnreadableEvidence, OSError):
         return
     title = _clean_title(document.get("title")) if isinstance(document, dict) else None
     if title:

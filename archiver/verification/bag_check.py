@@ -7,8 +7,11 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from archiver.errors import UnreadableEvidence
 from archiver.evidence_kind import KNOWN_TAG_FILES
 from archiver.package.bag import BAG_INFO, BAGIT, MANIFEST_JSON, PAYLOAD_MANIFEST, TAG_MANIFEST
+from archiver.regular_files import NOT_REGULAR, kind_of, read_regular
+from archiver.settings import ReadLimits
 from archiver.verification.bag_files import Manifest, decode_tag_file, parse_fields, parse_manifest
 from archiver.verification.boundary import os_errors
 from archiver.verification.problems import Problem
@@ -23,6 +26,10 @@ class Bag:
 
     root: Path
     sizes: dict[str, int]
+    """Every regular file, by path, and its size."""
+    others: dict[str, int] = field(default_factory=dict)
+    """Every entry that is not a regular file or a directory (links too), and its mode."""
+    limits: ReadLimits = field(default_factory=ReadLimits)
     tag_data: dict[str, bytes] = field(default_factory=dict)
     payload: Manifest | None = None
     tags: Manifest | None = None
@@ -30,23 +37,35 @@ class Bag:
     computed: dict[str, str] = field(default_factory=dict)
     """SHA-256 of every file read so far, by path."""
 
-    def read_tag_files(self) -> int:
-        """Read the known tag files once: parsed from, and hashed from, the same bytes."""
+    unread: set[str] = field(default_factory=set)
+    """Tag files there but refused (too large, or no longer a regular file)."""
+
+    def read_tag_files(self) -> tuple[int, list[Problem]]:
+        """Read the known tag files once: parsed from, and hashed from, the same bytes.
+        Returns the bytes read, and a problem for each file refused."""
         total = 0
+        problems = []
         for name in KNOWN_TAG_FILES:
             if name in self.sizes:
-                with os_errors(self.root / name):
-                    data = (self.root / name).read_bytes()
+                limit = (self.limits.max_json_bytes if name == MANIFEST_JSON
+                         else self.limits.max_tag_file_bytes)
+                try:
+                    with os_errors(self.root / name):
+                        data = read_regular(self.root / name, limit, name)
+                except UnreadableEvidence as refused:
+                    self.unread.add(name)
+                    problems.append(Problem(refused.code, name, refused.reason))
+                    continue
                 self.tag_data[name] = data
                 self.computed[name] = hashlib.sha256(data).hexdigest()
                 total += len(data)
-        return total
+        return total, problems
 
 
 def check_structure(bag: Bag) -> list[Problem]:
     problems: list[Problem] = []
     for name in KNOWN_TAG_FILES:
-        if name not in bag.tag_data:
+        if name not in bag.tag_data and name not in bag.unread and name not in bag.others:
             problems.append(Problem("missing-file", name, f"the package has no {name}"))
     text = {name: decode_tag_file(name, data, problems) for name, data in bag.tag_data.items()
             if name != MANIFEST_JSON}
@@ -72,8 +91,10 @@ def _fields(fields: list[tuple[str, str]]) -> str:
 
 
 def check_completeness(bag: Bag) -> list[Problem]:
-    """Listed files that are missing, files that are not listed, and Payload-Oxum."""
-    problems: list[Problem] = []
+    """Entries that are not regular files, listed files that are missing, files that are not
+    listed, and Payload-Oxum."""
+    problems = [Problem(NOT_REGULAR, path, f"{kind_of(mode)}; a package holds only regular "
+                        "files") for path, mode in sorted(bag.others.items())]
     on_disk = set(bag.sizes)
     payload = {path for path in on_disk if path.startswith("data/")}
     tags = on_disk - payload - {TAG_MANIFEST}
@@ -83,7 +104,7 @@ def check_completeness(bag: Bag) -> list[Problem]:
         problems.extend(
             Problem("missing-file", path, f"{manifest.name} lists this file, but the package "
                     "does not have it")
-            for path in sorted(set(manifest.entries) - present)
+            for path in sorted(set(manifest.entries) - present - set(bag.others))
             if path not in KNOWN_TAG_FILES)  # already reported by the structure check
         problems.extend(
             Problem("unlisted-file", path, f"this file is not listed in {manifest.name}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -109,9 +110,19 @@ def parse_fields(name: str, text: str, problems: list[Problem]) -> list[tuple[st
     return fields
 
 
-def walk(root: Path) -> dict[str, int]:
-    """Every file under `root`, by its path from `root` with forward slashes, and its size."""
-    sizes: dict[str, int] = {}
+@dataclass
+class Listing:
+    """What a package directory holds: its regular files with their sizes, and every other
+    kind of entry (a link, a FIFO, a device, a socket) with its mode, which is never read."""
+
+    sizes: dict[str, int] = field(default_factory=dict)
+    others: dict[str, int] = field(default_factory=dict)
+
+
+def walk(root: Path) -> Listing:
+    """Every entry under `root`, by its path from `root` with forward slashes. A link is an
+    entry of its own, never followed (a link to a folder is not descended into)."""
+    listing = Listing()
     pending = [(root, "")]
     while pending:
         directory, prefix = pending.pop()
@@ -120,6 +131,10 @@ def walk(root: Path) -> dict[str, int]:
                 name = prefix + entry.name
                 if entry.is_dir(follow_symlinks=False):
                     pending.append((Path(entry.path), name + "/"))
+                    continue
+                status = entry.stat(follow_symlinks=False)
+                if stat.S_ISREG(status.st_mode):
+                    listing.sizes[name] = status.st_size
                 else:
-                    sizes[name] = entry.stat(follow_symlinks=False).st_size
-    return sizes
+                    listing.others[name] = status.st_mode
+    return listing
