@@ -14,7 +14,7 @@ with no recursion; the same scan counts the values, since a small file of many t
 ...     load_json(b"[" * 70 + b"]" * 70, "x.json")
 ... except UnreadableEvidence as refused:
 ...     print(refused)
-x.json: nested deeper than 64 levels (archiver reads JSON at most 64 deep)
+x.json: nested deeper than 64 levels, the most archiver reads
 """
 
 from __future__ import annotations
@@ -63,8 +63,8 @@ def load_json(data: bytes, what: str, *, limits: ReadLimits = _DEFAULTS,
     deepest = limits.max_json_depth if max_depth is None else max_depth
     shape = measure(data, deepest)
     if shape.depth > deepest:
-        raise UnreadableEvidence(what, f"nested deeper than {deepest} levels (archiver reads "
-                                 f"JSON at most {deepest} deep)", JSON_TOO_DEEP)
+        raise UnreadableEvidence(what, f"nested deeper than {deepest} levels, the most "
+                                 "archiver reads", JSON_TOO_DEEP)
     if shape.values > limits.max_json_values:
         raise UnreadableEvidence(what, f"{shape.values:,} values, more than the "
                                  f"{limits.max_json_values:,} archiver reads in one file",

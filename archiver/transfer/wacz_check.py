@@ -170,10 +170,10 @@ class WaczCheck:
                 self.report.add(Problem("missing-file", name, f"{DATAPACKAGE} lists this "
                                         "file, but the WACZ does not hold it"))
         names = set(self.files)
-        for part, wanted in (("a WARC file under archive/", any(map(is_warc_path, names))),
+        for part, wanted in (("WARC file under archive/", any(map(is_warc_path, names))),
                              (PAGES, PAGES in names),
-                             ("an index under indexes/", any(n.startswith("indexes/")
-                                                             for n in names))):
+                             ("index under indexes/", any(n.startswith("indexes/")
+                                                          for n in names))):
             if not wanted:
                 self.report.add(Problem("wacz-missing-part", "(wacz)", f"the WACZ has no "
                                         f"{part}, which WACZ 1.1.1 requires"))
