@@ -101,10 +101,11 @@ def _parse(data: bytes, what: str, strict: bool) -> Any:
                                  JSON_INVALID) from None
 
 
-def measure(data: bytes, give_up_past: int) -> Shape:
+def measure(data: bytes, give_up_past: int, *, chunk_size: int = _CHUNK) -> Shape:
     r"""The deepest nesting of arrays and objects in `data`, and how many values it holds,
-    found without parsing (or stopping as soon as the nesting passes `give_up_past`).
-    Malformed JSON gets some answer; its parser then says what is wrong with it.
+    found without parsing (or stopping as soon as the nesting passes `give_up_past`), a
+    chunk of `chunk_size` bytes at a time. Malformed JSON gets some answer; its parser then
+    says what is wrong with it.
 
     >>> measure(b'{"a": [1, {"b": "]]]"}], "c": "\\\\", "d": "\\"["}', 64)
     Shape(depth=3, values=7)
@@ -112,8 +113,8 @@ def measure(data: bytes, give_up_past: int) -> Shape:
     depth = deepest = values = 0
     in_string = False
     carry = b""
-    for start in range(0, len(data), _CHUNK):
-        chunk = carry + data[start:start + _CHUNK]
+    for start in range(0, len(data), chunk_size):
+        chunk = carry + data[start:start + chunk_size]
         chunk, carry = _drop_escapes(chunk)
         pieces = chunk.split(b'"')
         outside = b"".join(pieces[1::2] if in_string else pieces[0::2])
