@@ -30,6 +30,7 @@ from archiver.errors import (
     NotEvidenceError,
     VerificationFailed,
 )
+from archiver.rendering import render_verification
 from archiver.verification import Problem, VerificationReport, check, is_valid, verify
 from archiver.verification.boundary import os_errors
 from archiver.verification.digests import parse_digest
@@ -394,6 +395,23 @@ def test_problem_reads_as_one_line() -> None:
     report.add(problem)
     report.add(problem)
     assert report.problems == [problem]  # logged once
+
+
+def test_a_report_keeps_the_first_problems_of_a_file_and_counts_the_rest() -> None:
+    report = VerificationReport("pkg", "package", max_per_file=100, max_problems=150)
+    for number in range(250):
+        report.add(Problem("record-digest-mismatch", "data/warc/a.warc.gz", f"record {number}"))
+    for number in range(80):
+        report.add(Problem("missing-file", f"data/extract/{number}.txt", "missing"))
+    assert len(report.problems) == 150 and report.problem_count == 330
+    assert report.omitted == {"data/warc/a.warc.gz": 150, "pkg": 30}
+    assert report.to_dict()["problems_omitted"] == report.omitted
+    lines = render_verification(report).splitlines()
+    assert lines[0].startswith("pkg: DAMAGED (package; 330 problem(s);")
+    assert lines[-2:] == ["  ... and 150 more problems in data/warc/a.warc.gz",
+                          "  ... and 30 more problems in pkg"]
+    with pytest.raises(VerificationFailed, match="330 problems found"):
+        raise VerificationFailed(Path("pkg"), report.problems, report.problem_count - 150)
 
 
 # -- memory stays flat -------------------------------------------------------------------------
