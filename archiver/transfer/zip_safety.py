@@ -76,9 +76,9 @@ def entry_problems(infos: list[zipfile.ZipInfo], *, zip_size: int,
 
 def _entry_faults(info: zipfile.ZipInfo, zip_size: int, largest: int) -> list[tuple[str, str]]:
     faults = []
-    if info.header_offset + info.compress_size > zip_size:
+    if info.header_offset < 0 or info.header_offset + info.compress_size > zip_size:
         faults.append(("zip-entry-invalid", f"it declares {info.compress_size:,} bytes at "
-                       f"offset {info.header_offset:,}, past the end of the zip"))
+                       f"offset {info.header_offset:,}, outside the zip"))
     if info.file_size > largest:
         faults.append(("zip-entry-too-large", f"it declares {info.file_size:,} bytes, more "
                        f"than the {largest:,} archiver reads from one entry"))
