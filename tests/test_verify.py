@@ -414,6 +414,30 @@ def test_a_report_keeps_the_first_problems_of_a_file_and_counts_the_rest() -> No
         raise VerificationFailed(Path("pkg"), report.problems, report.problem_count - 150)
 
 
+def test_a_million_continuation_lines_in_bag_info_are_read_in_linear_time(
+        package: Path) -> None:
+    with (package / "bag-info.txt").open("a", encoding="utf-8") as bag_info:
+        bag_info.write("Internal-Sender-Description: a long one\n" + " more\n" * 1_000_000)
+    reseal(package)
+    # In a child, under a time limit: each line used to copy all the ones before it.
+    done = subprocess.run([sys.executable, "-m", "archiver", "verify", str(package)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_a_manifest_of_200_000_wrong_lines_is_reported_in_short(package: Path) -> None:
+    first = len((package / "manifest-sha256.txt").read_text("utf-8").splitlines()) + 1
+    with (package / "manifest-sha256.txt").open("a", encoding="utf-8") as manifest:
+        manifest.write("not a line of a manifest\n" * 200_000)
+    reseal(package)
+    report = check(package)
+    assert len(report.problems) == 100 and report.problem_count == 200_000
+    assert report.omitted == {"manifest-sha256.txt": 199_900}
+    assert str(report.problems[0]) == (
+        f"manifest-sha256.txt: line {first} lists 'a line of a manifest', but payload files "
+        "are under data/ [manifest-line-invalid]")
+
+
 # -- memory stays flat -------------------------------------------------------------------------
 
 

@@ -14,7 +14,7 @@ from archiver.regular_files import NOT_REGULAR, kind_of, read_regular
 from archiver.settings import ReadLimits
 from archiver.verification.bag_files import Manifest, decode_tag_file, parse_fields, parse_manifest
 from archiver.verification.boundary import os_errors
-from archiver.verification.problems import Problem
+from archiver.verification.problems import Problem, ProblemSink
 
 BAGIT_FIELDS = [("BagIt-Version", "1.0"), ("Tag-File-Character-Encoding", "UTF-8")]
 BAG_INFO_REQUIRED = ("Bag-Software-Agent", "Bagging-Date", "Payload-Oxum")
@@ -62,32 +62,32 @@ class Bag:
         return total, problems
 
 
-def check_structure(bag: Bag) -> list[Problem]:
-    problems: list[Problem] = []
+def check_structure(bag: Bag, report: ProblemSink) -> None:
     for name in KNOWN_TAG_FILES:
         if name not in bag.tag_data and name not in bag.unread and name not in bag.others:
-            problems.append(Problem("missing-file", name, f"the package has no {name}"))
-    text = {name: decode_tag_file(name, data, problems) for name, data in bag.tag_data.items()
+            report.add(Problem("missing-file", name, f"the package has no {name}"))
+    text = {name: decode_tag_file(name, data, report) for name, data in bag.tag_data.items()
             if name != MANIFEST_JSON}
     if BAGIT in text:
-        found = parse_fields(BAGIT, text[BAGIT], problems)
+        found = parse_fields(BAGIT, text[BAGIT], report)
         if found != BAGIT_FIELDS:
-            problems.append(Problem("bagit-txt-invalid", BAGIT, "bagit.txt does not declare "
-                                    "BagIt 1.0 in UTF-8", _fields(BAGIT_FIELDS), _fields(found)))
+            report.add(Problem("bagit-txt-invalid", BAGIT, "bagit.txt does not declare "
+                               "BagIt 1.0 in UTF-8", _fields(BAGIT_FIELDS), _fields(found)))
     if BAG_INFO in text:
-        bag.bag_info = parse_fields(BAG_INFO, text[BAG_INFO], problems)
+        bag.bag_info = parse_fields(BAG_INFO, text[BAG_INFO], report)
         labels = {label for label, _ in bag.bag_info}
-        problems.extend(Problem("bag-info-invalid", BAG_INFO, f"bag-info.txt has no {label}")
-                        for label in BAG_INFO_REQUIRED if label not in labels)
+        for label in BAG_INFO_REQUIRED:
+            if label not in labels:
+                report.add(Problem("bag-info-invalid", BAG_INFO, f"bag-info.txt has no {label}"))
     if PAYLOAD_MANIFEST in text:
-        bag.payload = parse_manifest(PAYLOAD_MANIFEST, text[PAYLOAD_MANIFEST], problems)
+        bag.payload = parse_manifest(PAYLOAD_MANIFEST, text[PAYLOAD_MANIFEST], report)
     if TAG_MANIFEST in text:
-        bag.tags = parse_manifest(TAG_MANIFEST, text[TAG_MANIFEST], problems)
-    return problems
+        bag.tags = parse_manifest(TAG_MANIFEST, text[TAG_MANIFEST], report)
 
 
 def _fields(fields: list[tuple[str, str]]) -> str:
-    return "; ".join(f"{label}: {value}" for label, value in fields) or "nothing"
+    said = "; ".join(f"{label[:100]}: {value[:100]}" for label, value in fields[:5])
+    return (said + ("; ..." if len(fields) > 5 else "")) or "nothing"
 
 
 def check_completeness(bag: Bag) -> list[Problem]:

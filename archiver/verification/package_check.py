@@ -67,7 +67,7 @@ class PackageCheck:
             self.read(read)
             self.report.extend(refused)
             self.report.files_checked += len(self.bag.tag_data)
-            self.report.extend(check_structure(self.bag))
+            check_structure(self.bag, self.report)
             self.report.extend(check_completeness(self.bag))
             self._check_manifest_json()
             self._check_fixity()

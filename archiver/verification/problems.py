@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 ReportKind = Literal["package", "warc", "wacz"]
 
@@ -68,6 +68,14 @@ class Note:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+class ProblemSink(Protocol):
+    """Where a check puts what it finds: a `VerificationReport`, say."""
+
+    def add(self, problem: Problem) -> None: ...
+
+    def count_omitted(self, path: str, count: int) -> None: ...
 
 
 @dataclass
