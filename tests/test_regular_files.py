@@ -93,8 +93,16 @@ def test_a_link_out_of_the_package_is_never_followed(package: Path, tmp_path: Pa
     secret.write_bytes(b"not part of the evidence\n")
     (package / "data" / "outside.txt").symlink_to(secret)
     list_in_manifest(package, "data/outside.txt", secret.read_bytes())
+    # and lines naming it by a path that leaves the bag: problems, never opened
+    lines = len((package / "manifest-sha256.txt").read_text("utf-8").splitlines())
+    list_in_manifest(package, "data/../../outside.txt", secret.read_bytes())
+    list_in_manifest(package, str(secret), secret.read_bytes())
     report = check(package)
     assert Problem("not-a-regular-file", "data/outside.txt", LINK) in report.problems
+    for number, path in ((lines + 1, "data/../../outside.txt"), (lines + 2, str(secret))):
+        assert Problem("manifest-line-invalid", "manifest-sha256.txt", f"line {number} lists "
+                       f"{path!r}, but that path is not a plain path inside the bag"
+                       ) in report.problems
     assert report.files_checked == check(sample_package).files_checked  # not the one outside
 
 

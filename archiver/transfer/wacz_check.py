@@ -102,11 +102,10 @@ class WaczCheck:
                                       limits=self.limits):
             self.refused.add(problem.path)
             self.report.add(problem)
-        refused = self.refused
         self.files = {info.filename: info for info in infos
-                      if not is_dir(info) and shown(info.filename) not in refused}
+                      if not is_dir(info) and shown(info.filename) not in self.refused}
         if DATAPACKAGE not in self.files:
-            if DATAPACKAGE in refused:
+            if DATAPACKAGE in self.refused:
                 return self.report
             raise NotEvidenceError(self.path, "a zip without datapackage.json, so not a WACZ")
         datapackage = self._small(DATAPACKAGE)
