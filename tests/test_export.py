@@ -498,3 +498,17 @@ def test_a_datapackage_listing_120_000_missing_files_is_reported_in_short(
         unpack_archive(source, tmp_path / "target")
     assert len(refused.value.problems) == 1000 and refused.value.more == 119_000
     assert str(refused.value).endswith("(and 119,999 more)")
+
+
+def test_an_entry_whose_deflate_stream_is_corrupt_is_named(tmp_path: Path) -> None:
+    # Found by tests/fuzz/test_fuzz_wacz.py: zlib's own error went out of unpack_archive.
+    source = ZIP_FIXTURES / "corrupt-deflate-stream.wacz"
+    with pytest.raises(ArchiveRefused) as refused:
+        unpack_archive(source, tmp_path / "target")
+    assert [problem.code for problem in refused.value.problems] == ["zip-entry-corrupt"]
+    assert tree(tmp_path) == []
+    code, stdout, _ = run("verify", str(source))
+    assert code == 1
+    assert ("  - archive/a.warc: the entry cannot be read from the zip: Error -3 while "
+            "decompressing data: invalid stored block lengths [zip-entry-corrupt]"
+            ) in stdout.splitlines()

@@ -15,6 +15,7 @@ import itertools
 import os
 import shutil
 import zipfile
+import zlib
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -40,7 +41,8 @@ BLOCK = 1024 * 1024
 KEEP_PROBLEMS = 100
 """Problems an ArchiveRefused carries; the rest are counted."""
 _OPEN_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-_ZIP_ERRORS = (zipfile.BadZipFile, EOFError, NotImplementedError, RuntimeError, ValueError)
+_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError,
+               ValueError)
 
 
 def unpack_archive(src: Path, target: Path, *, limits: ReadLimits | None = None) -> Path:

@@ -219,7 +219,7 @@ class WaczCheck:
             if reader is not None:
                 self._judge(name, reader)
             if checker is not None:
-                self._take_records(checker)
+                self._take_records(checker, read_whole=reader is not None)
                 found[name] = checker.found
                 damaged[name] = {p.offset for p in checker.problems
                                  if p.code in MEMBER_DAMAGE and p.offset is not None}
@@ -257,8 +257,8 @@ class WaczCheck:
                                     f"size {DATAPACKAGE} gives", str(resource.size),
                                     str(reader.size)))
 
-    def _take_records(self, checker: RecordChecker) -> None:
-        if not checker.records and not checker.problems:
+    def _take_records(self, checker: RecordChecker, *, read_whole: bool) -> None:
+        if read_whole and not checker.records and not checker.problems:
             checker.problems.append(Problem("warc-empty", checker.path,
                                             "the file holds no WARC record"))
         self.report.records_checked += checker.records
