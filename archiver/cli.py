@@ -448,6 +448,8 @@ def export(
             except VerificationFailed as error:
                 for problem in error.problems:
                     show(f"  - {printable(str(problem), one_line=True)}", err=True)
+                if error.more:
+                    show(f"  ... and {error.more:,} more", err=True)
                 _fail(f"{error}; not exported", EXIT_PROBLEM)
         if as_json:
             _emit_json([result.to_dict() for result in results])

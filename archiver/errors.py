@@ -6,9 +6,11 @@
     │   ├── InputNotFoundError    a named input file or directory does not exist
     │   └── NotEvidenceError      a path is neither a package nor a WARC
     ├── EvidenceError             the evidence itself is wrong (exit 1)
-    │   └── VerificationFailed    verify found problems; carries every `Problem`
-    │       └── ArchiveRefused    a zip or WACZ from elsewhere is unsafe or wrong; nothing
-    │                             of it was written
+    │   ├── VerificationFailed    verify found problems; carries every `Problem`
+    │   │   └── ArchiveRefused    a zip or WACZ from elsewhere is unsafe or wrong; nothing
+    │   │                         of it was written
+    │   └── UnreadableEvidence    a file of the evidence is not safe to read: JSON too large
+    │                             or too deep, a link or a device where a file belongs
     ├── CaptureError              a site or the network failed one fetch (recorded, not raised
     │                             out of a job: it becomes a failed outcome with its reason)
     └── EnvironmentFault          we could not run: I/O error, full disk, missing component (exit 3)
@@ -59,20 +61,41 @@ class EvidenceError(ArchiverError):
 
 
 class VerificationFailed(EvidenceError):
-    def __init__(self, path: Path, problems: Sequence[Problem]) -> None:
-        count = len(problems)
-        super().__init__(f"{path}: {count} problem{'s' if count != 1 else ''} found")
+    """`problems` are those kept; `more` counts those found beyond them (see
+    VerificationReport.omitted)."""
+
+    def __init__(self, path: Path, problems: Sequence[Problem], more: int = 0) -> None:
+        count = len(problems) + more
+        super().__init__(f"{path}: {count:,} problem{'s' if count != 1 else ''} found")
         self.path = path
         self.problems = list(problems)
+        self.more = more
 
 
 class ArchiveRefused(VerificationFailed):
     """An archive from elsewhere was refused; the message names the first reason."""
 
-    def __init__(self, path: Path, problems: Sequence[Problem]) -> None:
-        super().__init__(path, problems)
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        self.args = (f"{path}: refused: {problems[0]}{more}",)
+    def __init__(self, path: Path, problems: Sequence[Problem], more: int = 0) -> None:
+        super().__init__(path, problems, more)
+        others = len(problems) - 1 + more
+        said = f" (and {others:,} more)" if others > 0 else ""
+        self.args = (f"{path}: refused: {problems[0]}{said}",)
+
+
+class UnreadableEvidence(EvidenceError):
+    """A file of the evidence was refused before it was read, or could not be parsed.
+
+    `what` names the file, `reason` says why in a plain phrase, `code` is the code of the
+    `Problem` a verification reports for it."""
+
+    def __init__(self, what: str, reason: str, code: str) -> None:
+        super().__init__(f"{what}: {reason}")
+        self.what = what
+        self.reason = reason
+        self.code = code
+
+    def __reduce__(self) -> tuple[type[UnreadableEvidence], tuple[str, str, str]]:
+        return type(self), (self.what, self.reason, self.code)  # from a worker process
 
 
 class CaptureError(ArchiverError):

@@ -43,6 +43,8 @@ def sniff_evidence(path: Path) -> Sniffed:
         if not any((path / name).is_file() for name in KNOWN_TAG_FILES):
             raise NotEvidenceError(path, "a directory without bagit.txt")
         return Sniffed("package", b"")
+    if not path.is_file():  # a FIFO would block the read below; a device never ends
+        raise NotEvidenceError(path, "not a regular file")
     try:
         with path.open("rb") as handle:
             head = handle.read(SNIFF_BYTES)

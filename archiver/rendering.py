@@ -91,9 +91,11 @@ def render_verification(report: VerificationReport) -> str:
         codes = {problem.code for problem in report.problems}
         verdict = {frozenset({"record-unverifiable"}): "CANNOT BE VERIFIED",
                    frozenset({"incomplete"}): "INCOMPLETE"}.get(frozenset(codes), "DAMAGED")
-        lines = [f"{report.path}: {verdict} ({report.kind}; {len(report.problems)} "
+        lines = [f"{report.path}: {verdict} ({report.kind}; {report.problem_count:,} "
                  f"problem(s); {checked})"]
         lines += [f"  - {_one(problem)}" for problem in report.problems]
+        lines += [f"  ... and {count:,} more problem{'s' if count != 1 else ''} in "
+                  f"{_one(path)}" for path, count in report.omitted.items()]
     lines += [f"  note: {_one(note)}" for note in report.notes]
     return "\n".join(lines)
 

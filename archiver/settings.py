@@ -124,3 +124,36 @@ def parse_size(text: str) -> int:
     if key not in _UNITS:
         raise ValueError(f"unknown size unit in {text!r}")
     return int(float(number) * _UNITS[key])
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """Bounds on reading evidence made elsewhere: a package, a WACZ or zip file, and the JSON
+    and tag files inside them. Each keeps a hostile file harmless (refused early, with a
+    problem that names it) and sits far above what archiver itself writes."""
+
+    max_json_bytes: int = 128 * MIB
+    """Largest JSON file read: manifest.json, datapackage.json, an extraction file. (A
+    package of 8,000 resources has an 18 MB manifest.json.)"""
+    max_json_values: int = 4_000_000
+    """Most values (objects, arrays, strings, numbers) in one JSON file: each costs up to
+    about 100 bytes once parsed, whatever its size in the file (`[{},{},...]`: 20 times the
+    file). archiver's manifest.json holds about 25,000 per MB."""
+    max_json_depth: int = 64
+    """Deepest nesting of arrays and objects in a JSON file (archiver writes 7)."""
+    max_tag_file_bytes: int = 128 * MIB
+    """Largest bag tag file read (manifest-sha256.txt lists every file: ~100 bytes each)."""
+    max_zip_entries: int = 250_000
+    """Most entries in a zip or WACZ (a WACZ of a package holds two per document)."""
+    max_zip_directory_bytes: int = 64 * MIB
+    """Largest central directory (the zip's list of entries) read."""
+    max_zip_entry_bytes: int = 1024 * GIB
+    """Largest size an entry of a zip or WACZ may declare."""
+    max_problems_per_file: int = 100
+    """Problems reported for one file; the rest are counted."""
+    max_problems: int = 1000
+    """Problems reported for one package, WARC or WACZ; the rest are counted."""
+
+    def __post_init__(self) -> None:
+        if min(dataclasses.astuple(self)) < 1:
+            raise ValueError("read limits must be positive")

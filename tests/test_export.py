@@ -25,9 +25,11 @@ import pytest
 from typer.testing import CliRunner
 
 from archiver.cli import app
-from archiver.errors import EvidenceError, NotEvidenceError, OutputExistsError
+from archiver.errors import ArchiveRefused, EvidenceError, NotEvidenceError, OutputExistsError
+from archiver.settings import ReadLimits
 from archiver.transfer import check_wacz, export_wacz, export_zip, unpack_archive
 from archiver.transfer.surt import surt
+from archiver.verification import Problem
 from tests.conftest import assert_standard_tools_accept, warcio_check
 
 WACZ_TOOL = Path(sys.executable).parent / "wacz"
@@ -423,3 +425,90 @@ def test_unpack_serves_a_wacz_whole(wacz_file: Path, tmp_path: Path) -> None:
     assert (root / "datapackage.json").is_file() and (root / "indexes" / "index.cdx").is_file()
     with pytest.raises(OutputExistsError):
         unpack_archive(wacz_file, root)
+
+
+# -- archives past the limits: refused from their own description, before they are read ------------
+
+ZIP_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "zip"
+
+
+def test_a_zip_that_claims_a_million_entries_is_refused_from_its_end_record(
+        tmp_path: Path) -> None:
+    source = ZIP_FIXTURES / "claims-a-million-entries.wacz"
+    code, stdout, _ = run("verify", str(source))
+    assert code == 1
+    assert stdout.splitlines()[1:] == [
+        "  - (zip): the zip lists 1,000,000 entries, more than the 250,000 archiver reads; "
+        "refused [zip-too-many-entries]"]
+    with pytest.raises(ArchiveRefused, match=r"\[zip-too-many-entries\]"):
+        unpack_archive(source, tmp_path / "target")
+    assert tree(tmp_path) == []
+
+
+def test_a_central_directory_larger_than_the_file_is_refused() -> None:
+    code, stdout, _ = run("verify", str(ZIP_FIXTURES / "directory-larger-than-file.wacz"))
+    assert code == 1
+    assert stdout.splitlines()[1:] == [
+        "  - (zip): its central directory claims 2,147,483,647 bytes, more than the 177 that "
+        "come before its end; refused [zip-directory-invalid]"]
+
+
+def test_an_entry_that_declares_two_tebibytes_is_refused(tmp_path: Path) -> None:
+    source = ZIP_FIXTURES / "entry-declares-two-tebibytes.wacz"
+    code, stdout, _ = run("verify", str(source))
+    assert code == 1
+    assert ("  - archive/big.warc: it declares 2,199,023,255,552 bytes, more than the "
+            "1,099,511,627,776 archiver reads from one entry; refused [zip-entry-too-large]"
+            ) in stdout.splitlines()
+    with pytest.raises(ArchiveRefused, match=r"\[zip-entry-too-large\]"):
+        unpack_archive(source, tmp_path / "target")
+
+
+def test_the_limits_of_reading_an_archive_are_settings(wacz_file: Path, tmp_path: Path) -> None:
+    size = len(read_members(wacz_file)["datapackage.json"])
+    too_large = Problem("wacz-file-too-large", "datapackage.json", f"{size:,} bytes, more "
+                        "than the 1,000 archiver reads from such a file")
+    assert check_wacz(wacz_file, limits=ReadLimits(max_json_bytes=1000)).problems == [too_large]
+    with pytest.raises(ArchiveRefused) as refused:
+        unpack_archive(wacz_file, tmp_path / "target", limits=ReadLimits(max_json_bytes=1000))
+    assert refused.value.problems == [too_large]
+    report = check_wacz(wacz_file, limits=ReadLimits(max_zip_entries=3))
+    assert [problem.code for problem in report.problems] == ["zip-too-many-entries"]
+
+
+def test_a_datapackage_listing_120_000_missing_files_is_reported_in_short(
+        wacz_file: Path, tmp_path: Path) -> None:
+    members = read_members(wacz_file)
+    datapackage = json.loads(members["datapackage.json"])
+    datapackage["resources"] += [
+        {"name": f"x{i}", "path": f"archive/x-{i:06d}.warc", "hash": "sha256:" + "0" * 64,
+         "bytes": 1} for i in range(120_000)]
+    source = rewrite(wacz_file, tmp_path / "listing.wacz", reseal(datapackage))
+    # In a child, under a time limit: this took 3.5 GB and minutes.
+    done = subprocess.run([sys.executable, "-m", "archiver", "verify", str(source)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith(f"{source}: DAMAGED (wacz; 120,000 problem(s);")
+    assert len(lines) == 1 + 1000 + 1  # the first 1,000 problems, then their count
+    assert lines[1] == ("  - archive/x-000000.warc: datapackage.json lists this file, but the "
+                        "WACZ does not hold it [missing-file]")
+    assert lines[-1] == f"  ... and 119,000 more problems in {source}"
+    with pytest.raises(ArchiveRefused) as refused:
+        unpack_archive(source, tmp_path / "target")
+    assert len(refused.value.problems) == 1000 and refused.value.more == 119_000
+    assert str(refused.value).endswith("(and 119,999 more)")
+
+
+def test_an_entry_whose_deflate_stream_is_corrupt_is_named(tmp_path: Path) -> None:
+    # Found by tests/fuzz/test_fuzz_wacz.py: zlib's own error went out of unpack_archive.
+    source = ZIP_FIXTURES / "corrupt-deflate-stream.wacz"
+    with pytest.raises(ArchiveRefused) as refused:
+        unpack_archive(source, tmp_path / "target")
+    assert [problem.code for problem in refused.value.problems] == ["zip-entry-corrupt"]
+    assert tree(tmp_path) == []
+    code, stdout, _ = run("verify", str(source))
+    assert code == 1
+    assert ("  - archive/a.warc: the entry cannot be read from the zip: Error -3 while "
+            "decompressing data: invalid stored block lengths [zip-entry-corrupt]"
+            ) in stdout.splitlines()

@@ -8,19 +8,22 @@ the run, so one bad record never stops the others.
 
 from __future__ import annotations
 
-import json
+import os
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
 from archiver._types import StrPath
-from archiver.errors import ArchiverUsageError
+from archiver.errors import ArchiverUsageError, UnreadableEvidence
 from archiver.evidence_kind import sniff_evidence
 from archiver.extract.document import Extraction
 from archiver.extract.extractor import extract_captured, extract_file
 from archiver.extract.kinds import kind_from_path
 from archiver.extract.payload import WarcDocuments, open_record
+from archiver.regular_files import real_directory
 from archiver.settings import ExtractionSettings
+from archiver.untrusted_json import read_json_file
 from archiver.warc.members import looks_like_arc
 from archiver.warc.reader import Damage
 
@@ -68,10 +71,9 @@ class ExtractionRun:
 
     def _package(self) -> Iterator[Extraction]:
         try:
-            manifest = json.loads((self.path / "manifest.json").read_bytes())
+            manifest = read_json_file(self.path / "manifest.json", "manifest.json")
             resources = list(manifest["resources"])
-        except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
-            # RecursionError: JSON nested deeper than the parser goes (json.loads has no bound).
+        except (OSError, UnreadableEvidence, KeyError, TypeError) as exc:
             self.problems.append(f"{self.path / 'manifest.json'}: cannot be read "
                                  f"({_reason(exc)}); the WARC files are read instead")
             yield from self._package_warcs()
@@ -82,8 +84,10 @@ class ExtractionRun:
                 yield found
 
     def _package_warcs(self) -> Iterator[Extraction]:
-        for warc in sorted((self.path / "data" / "warc").glob("*.warc*")):
-            yield from self._warc(warc, str(warc.relative_to(self.path)))
+        folder = real_directory(self.path, "data/warc")
+        for warc in sorted(folder.glob("*.warc*")) if folder is not None else ():
+            if _is_regular(warc):  # never through a link, never a FIFO
+                yield from self._warc(warc, str(warc.relative_to(self.path)))
 
     def _resource(self, resource: Any) -> Extraction | None:
         record = resource.get("record") if isinstance(resource, dict) else None
@@ -118,11 +122,12 @@ class ExtractionRun:
         """The package's WARC file called `name`, never a path outside the package."""
         if not isinstance(name, str) or not name.startswith("data/warc/"):
             return None
-        candidate = (self.path / name).resolve()
-        warcs = (self.path / "data" / "warc").resolve()
-        if candidate.parent != warcs or not candidate.is_file():
+        folder = real_directory(self.path, "data/warc")
+        file_name = name.removeprefix("data/warc/")
+        if folder is None or file_name in ("", ".", "..") or "/" in file_name:
             return None
-        return candidate
+        candidate = folder / file_name
+        return candidate if _is_regular(candidate) else None
 
 
 def extract(path: StrPath, settings: ExtractionSettings | None = None) -> ExtractionRun:
@@ -163,8 +168,18 @@ def _note_damage(extraction: Extraction, damage: Damage | None) -> None:
                                    "the text is of what could be read")
 
 
+def _is_regular(path: Path) -> bool:
+    """A regular file, not a link to one (nor a FIFO, a device...)."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
 def _reason(exc: BaseException) -> str:
     """One printable line."""
+    if isinstance(exc, UnreadableEvidence):
+        return exc.reason
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror.lower()
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

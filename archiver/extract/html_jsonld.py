@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
 import lxml.html
 
+from archiver.errors import UnreadableEvidence
+from archiver.untrusted_json import JSON_INVALID, load_json
+
 # More blocks than this is a generated listing page, not metadata about the page itself.
 MAX_BLOCKS = 50
 MAX_BLOCK_CHARS = 2_000_000
+MAX_BLOCK_DEPTH = 32
+"""Nesting a block may have: real JSON-LD has a few levels, and an extraction file holds
+each block 4 levels down, where readers take at most 64 (ReadLimits.max_json_depth)."""
 
 # schema.org types whose headline/author/dates describe the page's main text.
 ARTICLE_TYPES = frozenset({
@@ -38,9 +43,12 @@ def parse_json_ld(tree: lxml.html.HtmlElement) -> tuple[list[dict[str, Any]], li
             continue
         try:
             # strict=False: raw newlines and tabs inside strings are common and harmless.
-            data = json.loads(_unwrap_cdata(raw), strict=False)
-        except ValueError as exc:
-            problems.append(f"JSON-LD block {number} is not valid JSON ({exc}); skipped")
+            data = load_json(_unwrap_cdata(raw).encode("utf-8", "surrogatepass"),
+                             f"JSON-LD block {number}", max_depth=MAX_BLOCK_DEPTH,
+                             strict=False)
+        except UnreadableEvidence as exc:
+            said = "is not valid JSON" if exc.code == JSON_INVALID else "was not read"
+            problems.append(f"JSON-LD block {number} {said} ({exc.reason}); skipped")
             continue
         objects.extend(_flatten(data))
     if len(scripts) > MAX_BLOCKS:

@@ -3,16 +3,17 @@ of a WARC made by any tool (found by archiver.replay.warc_scan)."""
 
 from __future__ import annotations
 
-import json
-import os
-import stat
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from archiver.errors import UnreadableEvidence
+from archiver.regular_files import real_directory, regular_files_in
 from archiver.replay.collection import Collection
 from archiver.replay.entry import Entry, clean_title
 from archiver.replay.warc_scan import WarcScan
+from archiver.settings import ReadLimits
+from archiver.untrusted_json import read_json_file
 
 __all__ = ["Entry", "catalogue", "package_entries", "warc_entries"]
 
@@ -31,7 +32,9 @@ def catalogue(collection: Collection, scans: list[WarcScan]) -> list[Entry]:
 def package_entries(package: Path) -> list[Entry]:
     """Each source asked for (and the story, when there is one), captured or not."""
     manifest = _json_file(package / "manifest.json")
-    titles = _extraction_titles(sorted((package / "data" / "extract").glob("*.json")))
+    folder = real_directory(package, "data/extract")  # never a folder a link leads to
+    found = regular_files_in(folder) if folder is not None else []
+    titles = _extraction_titles([path for path in found if path.suffix == ".json"])
     story = manifest.get("story")
     sources = [story] if isinstance(story, dict) else []
     sources += [s for s in manifest.get("sources") or [] if isinstance(s, dict)]
@@ -80,28 +83,14 @@ def _dict(value: object) -> dict[str, Any]:
 
 
 def _json_file(path: Path) -> dict[str, Any]:
-    data = _regular_file_bytes(path, MAX_EXTRACT_JSON)
-    if data is None:
-        return {}  # the index is a convenience: a damaged file is verify's business
+    """The JSON object in a file of the package, or {}: the index is a convenience, and a
+    damaged, linked or oversized file is verify's business."""
     try:
-        loaded = json.loads(data)
-    except ValueError:
+        loaded = read_json_file(path, path.name,
+                                limits=ReadLimits(max_json_bytes=MAX_EXTRACT_JSON))
+    except (OSError, UnreadableEvidence):
         return {}
     return loaded if isinstance(loaded, dict) else {}
-
-
-def _regular_file_bytes(path: Path, limit: int) -> bytes | None:
-    """The bytes of a regular file inside the package, or None: a link (which may lead out
-    of the package), a device or pipe (which may never end), or more than `limit` bytes."""
-    try:
-        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError:
-        return None
-    with os.fdopen(descriptor, "rb") as handle:
-        info = os.fstat(handle.fileno())
-        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
-            return None
-        return handle.read(limit + 1)[:limit]
 
 
 # -- a WARC from any tool: every HTML or PDF response -------------------------------------------

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from archiver.errors import NotEvidenceError
 from archiver.evidence_kind import WARC_SUFFIXES, sniff_evidence
+from archiver.regular_files import real_directory, regular_files_in
 from archiver.transfer.unpack import unpack_archive
 
 InputKind = Literal["package", "warc", "wacz"]
@@ -42,11 +42,10 @@ def open_collection(path: Path, scratch: Path) -> Collection:
 def _package(path: Path) -> Collection:
     if not (path / "bagit.txt").is_file():
         raise NotEvidenceError(path, "a directory without bagit.txt")
-    if (path / "data").is_symlink() or (path / "data" / "warc").is_symlink():
-        raise NotEvidenceError(path, "its data/warc is a link, which may lead out of it")
-    warc_dir = (path / "data" / "warc").resolve()
-    warcs = _warcs_in(warc_dir)
-    if not warcs:
+    # The package's own folder, never one a link inside it leads to; its WARCs likewise.
+    warc_dir = real_directory(path.resolve(), "data/warc")
+    warcs = _warcs_in(warc_dir) if warc_dir is not None else ()
+    if warc_dir is None or not warcs:
         raise NotEvidenceError(path, "no WARC file under data/warc")
     return Collection("package", path, warcs, warc_dir)
 
@@ -61,16 +60,6 @@ def _wacz(path: Path, unpacked: Path) -> Collection:
 
 
 def _warcs_in(directory: Path) -> tuple[Path, ...]:
-    """The WARC files of a directory: regular files only, never a link (which may lead out
-    of the package) or a device."""
-    if not directory.is_dir():
-        return ()
-    return tuple(sorted(p for p in directory.iterdir()
-                        if p.name.lower().endswith(WARC_SUFFIXES) and _is_regular(p)))
-
-
-def _is_regular(path: Path) -> bool:
-    try:
-        return stat.S_ISREG(path.lstat().st_mode)
-    except OSError:
-        return False
+    """The regular files of `directory` named as WARCs (links and FIFOs left out)."""
+    return tuple(p for p in regular_files_in(directory)
+                 if p.name.lower().endswith(WARC_SUFFIXES))

@@ -12,7 +12,6 @@ are handed to it. Each record left out is a `Skipped`, with its reason.
 from __future__ import annotations
 
 import html
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -20,8 +19,9 @@ from datetime import datetime
 from pathlib import Path
 
 from archiver.decoding import Dechunker, StreamDecoder
-from archiver.errors import EnvironmentFault
+from archiver.errors import EnvironmentFault, UnreadableEvidence
 from archiver.replay.entry import Entry, clean_title
+from archiver.untrusted_json import load_json
 from archiver.warc.members import Inflater
 from archiver.warc.reader import Damage, Event, RecordHeader, RecordParser
 
@@ -273,8 +273,8 @@ class _Scanner:
         if not refers_to or not record.data or record.header.content_length > MAX_METADATA_JSON:
             return
         try:
-            document = json.loads(bytes(record.data))
-        except (ValueError, RecursionError):
+            document = load_json(bytes(record.data), "metadata record")
+        except UnreadableEvidence:
             return  # a label for the index, no more: verify names damaged records
         title = clean_title(document.get("title")) if isinstance(document, dict) else None
         if title:

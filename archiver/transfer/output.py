@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from archiver.errors import EnvironmentFault, OutputExistsError
+from archiver.regular_files import open_binary
 from archiver.staging import partial_beside
 from archiver.transfer.results import ExportedFile
 
@@ -36,7 +37,7 @@ class ZipWriter:
 
     def add_file(self, name: str, path: Path, *, stored: bool,
                  on_block: OnBlock | None = None) -> ExportedFile:
-        with path.open("rb", buffering=0) as source:
+        with open_binary(path) as source:  # a regular file, never through a link
             return self.add_stream(name, source, os.fstat(source.fileno()).st_size,
                                    stored=stored, on_block=on_block)
 

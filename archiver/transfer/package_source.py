@@ -4,7 +4,7 @@ check each file again as it streams into the zip."""
 
 from __future__ import annotations
 
-import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,8 +17,11 @@ from archiver.errors import (
     VerificationFailed,
 )
 from archiver.package.bag import MANIFEST_JSON, TAG_MANIFEST
+from archiver.regular_files import read_regular
+from archiver.settings import ReadLimits
 from archiver.transfer.layout import TAG_FILES
 from archiver.transfer.results import ExportedFile
+from archiver.untrusted_json import read_json_file
 from archiver.verification import check
 
 Progress = Callable[[int, int, str], None]
@@ -43,7 +46,7 @@ class SourcePackage:
     @property
     def total_size(self) -> int:
         paths = self.tag_files + self.payload_files
-        return sum((self.root / path).stat().st_size for path in paths)
+        return sum(os.lstat(self.root / path).st_size for path in paths)
 
     def confirm(self, path: str, written: ExportedFile) -> None:
         """The bytes exported are the bytes verified; else the package changed meanwhile."""
@@ -70,8 +73,11 @@ def verified_package(package: Path, progress: Progress | None = None) -> SourceP
 
     report = check(package, progress=verifying)
     if not report.is_valid:
-        raise VerificationFailed(package, report.problems)
-    manifest: dict[str, Any] = json.loads((package / MANIFEST_JSON).read_bytes())
+        raise VerificationFailed(package, report.problems,
+                                 report.problem_count - len(report.problems))
+    # Read again (verified, then let go by the check): within the same limits, as any
+    # JSON from elsewhere; a package changed since is refused when the digests are compared.
+    manifest: dict[str, Any] = read_json_file(package / MANIFEST_JSON, MANIFEST_JSON)
     expected = {entry["path"]: entry["sha256"] for entry in manifest["files"]}
     expected.update(_tag_digests(package))
     return SourcePackage(package, manifest, expected)
@@ -79,7 +85,8 @@ def verified_package(package: Path, progress: Progress | None = None) -> SourceP
 
 def _tag_digests(package: Path) -> dict[str, str]:
     digests = {}
-    for line in (package / TAG_MANIFEST).read_text("utf-8").splitlines():
+    data = read_regular(package / TAG_MANIFEST, ReadLimits().max_tag_file_bytes, TAG_MANIFEST)
+    for line in data.decode("utf-8", "replace").splitlines():
         digest, _, path = line.partition(" ")
         if path.strip():
             digests[path.strip()] = digest

@@ -13,6 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from archiver.errors import UnreadableEvidence
+from archiver.settings import ReadLimits
+from archiver.untrusted_json import read_json_file
+
 MAX_EXTRACT_JSON = 64 * 1024 * 1024
 
 
@@ -33,12 +37,11 @@ class Page:
 def extraction_titles(paths: list[Path]) -> dict[str, str]:
     """{response record id: title} from extraction JSON files (data/extract/*.json)."""
     titles: dict[str, str] = {}
+    limits = ReadLimits(max_json_bytes=MAX_EXTRACT_JSON)
     for path in paths:
-        if path.stat().st_size > MAX_EXTRACT_JSON:
-            continue
         try:
-            document = json.loads(path.read_bytes())
-        except (ValueError, UnicodeDecodeError):
+            document = read_json_file(path, path.name, limits=limits)
+        except UnreadableEvidence:
             continue  # verified before export: only a file changed since can fail here
         record = _dict(_dict(document).get("source")).get("record")
         record_id, title = _dict(record).get("record_id"), _dict(document).get("title")

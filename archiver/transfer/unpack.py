@@ -11,9 +11,12 @@ outside it.
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import zipfile
+import zlib
+from collections.abc import Iterable
 from pathlib import Path
 
 from archiver.errors import (
@@ -23,61 +26,71 @@ from archiver.errors import (
     NotEvidenceError,
 )
 from archiver.package.bag import BAGIT
+from archiver.regular_files import too_large
+from archiver.settings import ReadLimits
 from archiver.staging import staging_beside
 from archiver.transfer.hashing import HashingReader
 from archiver.transfer.layout import DATAPACKAGE, DATAPACKAGE_DIGEST
 from archiver.transfer.output import refuse_existing
 from archiver.transfer.wacz_datapackage import Resource, read_datapackage, read_digest_file
+from archiver.transfer.zip_directory import directory_problems, open_zip
 from archiver.transfer.zip_safety import entry_problems, is_dir
 from archiver.verification.problems import Problem, VerificationReport
 
 BLOCK = 1024 * 1024
-MAX_DATAPACKAGE = 256 * 1024 * 1024
+KEEP_PROBLEMS = 100
+"""Problems an ArchiveRefused carries; the rest are counted."""
 _OPEN_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-_ZIP_ERRORS = (zipfile.BadZipFile, EOFError, NotImplementedError, RuntimeError, ValueError)
+_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError,
+               ValueError)
 
 
-def unpack_archive(src: Path, target: Path) -> Path:
+def unpack_archive(src: Path, target: Path, *, limits: ReadLimits | None = None) -> Path:
     """Unpack the zip or WACZ at `src` into `target`, a new directory, and return the
     directory holding what was unpacked: `target`, or for a zip holding one directory (a
     bag exported by `export_zip`), that directory inside it.
 
     Raises InputNotFoundError, OutputExistsError (`target` exists), NotEvidenceError (not a
     zip; a .wacz without datapackage.json), ArchiveRefused (an unsafe entry, a digest that
-    does not match, a damaged bag: nothing is written) and EnvironmentFault.
+    does not match, a damaged bag, a zip past `limits`: nothing is written) and
+    EnvironmentFault.
     """
     src, target = Path(src), Path(target)
+    limits = limits or ReadLimits()
     if not src.is_file():
         raise InputNotFoundError(src)
     refuse_existing(target)
     try:
-        archive = zipfile.ZipFile(src)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError):
-        raise NotEvidenceError(src, "it is not a zip file") from None
+        _refuse(src, directory_problems(src, limits))
+        archive = open_zip(src, "it is not a zip file")
     except OSError as exc:
         raise EnvironmentFault.from_os_error(exc, src) from exc
     with archive:
         infos = archive.infolist()
-        _refuse(src, entry_problems(infos))
-        resources = _wacz_resources(src, archive, infos)
+        _refuse(src, entry_problems(infos, zip_size=src.stat().st_size, limits=limits))
+        resources = _wacz_resources(src, archive, infos, limits)
         _check_space(src, infos, target.parent)
         with staging_beside(target) as staging:
             for info in infos:
                 _write(src, archive, info, staging, resources)
             root = _root(staging, infos, is_wacz=resources is not None)
             if resources is None and (root / BAGIT).is_file():
-                _verify_bag(src, root)
+                _verify_bag(src, root, limits)
             os.rename(staging, target)
     return target / root.relative_to(staging)
 
 
-def _refuse(src: Path, problems: list[Problem]) -> None:
-    if problems:
-        raise ArchiveRefused(src, problems)
+def _refuse(src: Path, problems: Iterable[Problem]) -> None:
+    """Raise ArchiveRefused if there is any problem (keeping the first few: a hostile zip
+    can have hundreds of thousands)."""
+    found = iter(problems)
+    kept = list(itertools.islice(found, KEEP_PROBLEMS))
+    if kept:
+        raise ArchiveRefused(src, kept, more=sum(1 for _ in found))
 
 
-def _wacz_resources(src: Path, archive: zipfile.ZipFile,
-                    infos: list[zipfile.ZipInfo]) -> dict[str, Resource] | None:
+def _wacz_resources(src: Path, archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo],
+                    limits: ReadLimits) -> dict[str, Resource] | None:
     """datapackage.json's resources for a WACZ (None for a plain zip), after checking that
     they list exactly the files the zip holds."""
     names = {info.filename for info in infos if not is_dir(info)}
@@ -85,30 +98,36 @@ def _wacz_resources(src: Path, archive: zipfile.ZipFile,
         if src.suffix.lower() == ".wacz":
             raise NotEvidenceError(src, "a .wacz without datapackage.json")
         return None
-    info = archive.getinfo(DATAPACKAGE)
-    if info.file_size > MAX_DATAPACKAGE:
-        _refuse(src, [Problem("wacz-file-too-large", DATAPACKAGE, "datapackage.json is too "
-                              "large to be read")])
-    data = _read_entry(src, archive, DATAPACKAGE)
-    report = VerificationReport(str(src), "package")
-    resources = read_datapackage(data, report)
+    data = _read_entry(src, archive, DATAPACKAGE, limits.max_json_bytes)
+    report = VerificationReport(str(src), "wacz", max_per_file=limits.max_problems_per_file,
+                                max_problems=limits.max_problems)
+    resources = read_datapackage(data, report, limits)
     if DATAPACKAGE_DIGEST in names:
-        report.extend(read_digest_file(_read_entry(src, archive, DATAPACKAGE_DIGEST), data))
+        digest_file = _read_entry(src, archive, DATAPACKAGE_DIGEST, limits.max_json_bytes)
+        report.extend(read_digest_file(digest_file, data, limits))
     for name in sorted(names - set(resources) - {DATAPACKAGE, DATAPACKAGE_DIGEST}):
         report.add(Problem("unlisted-file", name, f"this file is not listed in {DATAPACKAGE}"))
     for name in sorted(set(resources) - names):
         report.add(Problem("missing-file", name, f"{DATAPACKAGE} lists this file, but the "
                            "WACZ does not hold it"))
-    _refuse(src, report.problems)
+    if report.problems:
+        raise ArchiveRefused(src, report.problems,
+                             report.problem_count - len(report.problems))
     return resources
 
 
-def _read_entry(src: Path, archive: zipfile.ZipFile, name: str) -> bytes:
+def _read_entry(src: Path, archive: zipfile.ZipFile, name: str, limit: int) -> bytes:
+    """The bytes of entry `name`, if it holds no more than `limit` (whatever it declares)."""
     try:
         with archive.open(name) as stream:
-            return stream.read()
+            data = stream.read(limit + 1)
     except _ZIP_ERRORS as exc:
         raise ArchiveRefused(src, [_unreadable(name, exc)]) from None
+    if len(data) > limit:
+        size = max(len(data), archive.getinfo(name).file_size)
+        raise ArchiveRefused(src, [Problem("wacz-file-too-large", name,
+                                           too_large(name, size, limit).reason)])
+    return data
 
 
 def _check_space(src: Path, infos: list[zipfile.ZipInfo], where: Path) -> None:
@@ -169,8 +188,10 @@ def _root(staging: Path, infos: list[zipfile.ZipInfo], *, is_wacz: bool) -> Path
     return staging
 
 
-def _verify_bag(src: Path, root: Path) -> None:
+def _verify_bag(src: Path, root: Path, limits: ReadLimits) -> None:
     from archiver.verification.package_check import check_package
 
-    report = check_package(root)
-    _refuse(src, report.problems)
+    report = check_package(root, limits=limits)
+    if report.problems:
+        raise ArchiveRefused(src, report.problems,
+                             report.problem_count - len(report.problems))

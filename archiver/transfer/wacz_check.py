@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import zipfile
 import zlib
+from collections import defaultdict
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast
@@ -18,6 +19,8 @@ from typing import Any, cast
 from archiver._types import StrPath
 from archiver.errors import InputNotFoundError, NotEvidenceError
 from archiver.package.bag import MANIFEST_JSON
+from archiver.regular_files import too_large
+from archiver.settings import ReadLimits
 from archiver.transfer.hashing import HashingReader
 from archiver.transfer.layout import (
     DATAPACKAGE,
@@ -28,6 +31,7 @@ from archiver.transfer.layout import (
     wacz_path,
 )
 from archiver.transfer.wacz_datapackage import Resource, read_datapackage, read_digest_file
+from archiver.transfer.zip_directory import directory_problems, open_zip
 from archiver.transfer.zip_safety import entry_problems, is_dir, shown
 from archiver.verification.boundary import os_errors
 from archiver.verification.manifest_check import (
@@ -40,63 +44,78 @@ from archiver.verification.manifest_check import (
     schema_problems,
 )
 from archiver.verification.pipeline import ByteCounter, Progress, read_warc
-from archiver.verification.problems import Note, Problem, ReportKind, VerificationReport
+from archiver.verification.problems import Note, Problem, VerificationReport
 from archiver.verification.record_check import MEMBER_DAMAGE, RecordChecker, RecordInfo
 from archiver.warc.reader import RecordParser
 
-MAX_JSON = 256 * 1024 * 1024
 _ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError)
 
 
-def check_wacz(path: StrPath, progress: Progress | None = None) -> VerificationReport:
+def check_wacz(path: StrPath, progress: Progress | None = None,
+               limits: ReadLimits | None = None) -> VerificationReport:
     """Check the WACZ at `path` and report every problem found; never raises for damaged
-    evidence. `progress` is called with (bytes read, bytes to read) as reading goes on.
+    evidence. `progress` is called with (bytes read, bytes to read) as reading goes on;
+    `limits` bound what is read (a zip or an entry past them is a problem, never read).
 
     Raises InputNotFoundError, NotEvidenceError (not a zip, or a zip without
     datapackage.json) and EnvironmentFault (the file system failed).
     """
     target = Path(path)
+    limits = limits or ReadLimits()
     with os_errors(target):
         if not target.is_file():
             raise InputNotFoundError(target, "file")
-        try:
-            archive = zipfile.ZipFile(target)
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError):
-            raise NotEvidenceError(target, "it is not a zip file, so not a WACZ") from None
-        with archive:
-            return WaczCheck(target, archive, progress).run()
+        refusals = directory_problems(target, limits)
+        if refusals:  # its list of entries is not even read
+            report = _report(target, limits)
+            report.extend(refusals)
+            return report
+        with open_zip(target, "it is not a zip file, so not a WACZ") as archive:
+            return WaczCheck(target, archive, progress, limits).run()
+
+
+def _report(path: Path, limits: ReadLimits) -> VerificationReport:
+    return VerificationReport(str(path), "wacz", max_per_file=limits.max_problems_per_file,
+                              max_problems=limits.max_problems)
 
 
 class WaczCheck:
     """One verification of an open WACZ; `run()` returns the report."""
 
-    def __init__(self, path: Path, archive: zipfile.ZipFile, progress: Progress | None) -> None:
+    def __init__(self, path: Path, archive: zipfile.ZipFile, progress: Progress | None,
+                 limits: ReadLimits | None = None) -> None:
         self.path = path
         self.archive = archive
-        # "wacz" is a report kind of its own; problems.ReportKind is to list it.
-        self.report = VerificationReport(str(path), cast(ReportKind, "wacz"))
+        self.limits = limits or ReadLimits()
+        self.report = _report(path, self.limits)
         self.files: dict[str, zipfile.ZipInfo] = {}
         self.resources: dict[str, Resource] = {}
+        self.refused: set[str] = set()
+        """Entries refused as unsafe (shown names): never read, never reported missing."""
         self.sha256: dict[str, str] = {}
         self.read = ByteCounter(0, progress)
+        self._by_package_path: dict[str, str] | None = None
 
     def run(self) -> VerificationReport:
         infos = self.archive.infolist()
-        unsafe = entry_problems(infos)
-        self.report.extend(unsafe)
-        refused = {problem.path for problem in unsafe}
+        for problem in entry_problems(infos, zip_size=self.path.stat().st_size,
+                                      limits=self.limits):
+            self.refused.add(problem.path)
+            self.report.add(problem)
         self.files = {info.filename: info for info in infos
-                      if not is_dir(info) and shown(info.filename) not in refused}
+                      if not is_dir(info) and shown(info.filename) not in self.refused}
         if DATAPACKAGE not in self.files:
-            if DATAPACKAGE in refused:
+            if DATAPACKAGE in self.refused:
                 return self.report
             raise NotEvidenceError(self.path, "a zip without datapackage.json, so not a WACZ")
         datapackage = self._small(DATAPACKAGE)
         if datapackage is None:
             return self.report
-        self.resources = read_datapackage(datapackage, self.report)
+        said = self.report.problem_count
+        self.resources = read_datapackage(datapackage, self.report, self.limits)
         self._check_digest_file(datapackage)
-        self._check_listing()
+        if self.resources or self.report.problem_count == said:
+            self._check_listing()  # (else every file would be "not listed": no news)
         manifest = self._archiver_manifest()
         claims = record_claims(manifest) if manifest is not None else []
         mapped = [claim._replace(warc_file=self._in_wacz(claim.warc_file)) for claim in claims]
@@ -111,15 +130,20 @@ class WaczCheck:
     def _small(self, name: str) -> bytes | None:
         """A JSON entry's bytes (bounded), or None with the reason reported."""
         info = self.files[name]
-        if info.file_size > MAX_JSON:
-            self.report.add(Problem("wacz-file-too-large", name, f"{name} declares "
-                                    f"{info.file_size} bytes; archiver reads at most {MAX_JSON}"))
+        limit = self.limits.max_json_bytes
+        if info.file_size > limit:
+            self.report.add(Problem("wacz-file-too-large", name,
+                                    too_large(name, info.file_size, limit).reason))
             return None
         try:
             with os_errors(self.path), self.archive.open(info) as stream:
-                data = stream.read()
+                data = stream.read(limit + 1)
         except _ZIP_ERRORS as exc:
             self.report.add(_corrupt(name, exc))
+            return None
+        if len(data) > limit:  # more than it declared
+            self.report.add(Problem("wacz-file-too-large", name,
+                                    too_large(name, len(data), limit).reason))
             return None
         if name != WACZ_MANIFEST:  # read again below with every listed file
             self.report.files_checked += 1
@@ -133,7 +157,7 @@ class WaczCheck:
             return
         data = self._small(DATAPACKAGE_DIGEST)
         if data is not None:
-            self.report.extend(read_digest_file(data, datapackage))
+            self.report.extend(read_digest_file(data, datapackage, self.limits))
 
     def _check_listing(self) -> None:
         for name in sorted(set(self.files) - set(self.resources) - {DATAPACKAGE,
@@ -141,14 +165,14 @@ class WaczCheck:
             self.report.add(Problem("unlisted-file", name, f"this file is not listed in "
                                     f"{DATAPACKAGE}"))
         for name in sorted(set(self.resources) - set(self.files)):
-            if not any(problem.path == shown(name) for problem in self.report.problems):
+            if shown(name) not in self.refused:  # a refused entry is reported already
                 self.report.add(Problem("missing-file", name, f"{DATAPACKAGE} lists this "
                                         "file, but the WACZ does not hold it"))
         names = set(self.files)
-        for part, wanted in (("a WARC file under archive/", any(map(is_warc_path, names))),
+        for part, wanted in (("WARC file under archive/", any(map(is_warc_path, names))),
                              (PAGES, PAGES in names),
-                             ("an index under indexes/", any(n.startswith("indexes/")
-                                                             for n in names))):
+                             ("index under indexes/", any(n.startswith("indexes/")
+                                                          for n in names))):
             if not wanted:
                 self.report.add(Problem("wacz-missing-part", "(wacz)", f"the WACZ has no "
                                         f"{part}, which WACZ 1.1.1 requires"))
@@ -160,7 +184,7 @@ class WaczCheck:
         if data is None:
             return None
         problems: list[Problem] = []
-        document = load_manifest(data, problems)
+        document = load_manifest(data, problems, self.limits)
         if document is not None:
             problems += schema_problems(document)
         self._manifest_problems(problems)
@@ -172,10 +196,12 @@ class WaczCheck:
                             for problem in problems])
 
     def _in_wacz(self, package_path: str) -> str:
-        for name, resource in self.resources.items():
-            if resource.package_path == package_path:
-                return name
-        return wacz_path(package_path)
+        if self._by_package_path is None:  # once: a WACZ may list 100,000 files
+            self._by_package_path = {}
+            for name, resource in self.resources.items():
+                if resource.package_path is not None:
+                    self._by_package_path.setdefault(resource.package_path, name)
+        return self._by_package_path.get(package_path) or wacz_path(package_path)
 
     def _check_fixity(self, claims: list[RecordClaim]
                       ) -> tuple[dict[str, dict[str, RecordInfo]], dict[str, set[int]]]:
@@ -183,14 +209,17 @@ class WaczCheck:
         damaged: dict[str, set[int]] = {}
         todo = sorted(name for name in self.resources if name in self.files)
         self.read.total = self.read.done + sum(self.files[name].file_size for name in todo)
+        claimed: defaultdict[str, set[str]] = defaultdict(set)
+        for claim in claims:
+            claimed[claim.warc_file].add(claim.record_id)
         for name in todo:
-            wanted = frozenset(c.record_id for c in claims if c.warc_file == name)
+            wanted = frozenset(claimed.get(name, ()))
             checker = RecordChecker(name, wanted=wanted) if is_warc_path(name) else None
             reader = self._read(name, checker)
             if reader is not None:
                 self._judge(name, reader)
             if checker is not None:
-                self._take_records(checker)
+                self._take_records(checker, read_whole=reader is not None)
                 found[name] = checker.found
                 damaged[name] = {p.offset for p in checker.problems
                                  if p.code in MEMBER_DAMAGE and p.offset is not None}
@@ -228,13 +257,14 @@ class WaczCheck:
                                     f"size {DATAPACKAGE} gives", str(resource.size),
                                     str(reader.size)))
 
-    def _take_records(self, checker: RecordChecker) -> None:
-        if not checker.records and not checker.problems:
+    def _take_records(self, checker: RecordChecker, *, read_whole: bool) -> None:
+        if read_whole and not checker.records and not checker.problems:
             checker.problems.append(Problem("warc-empty", checker.path,
                                             "the file holds no WARC record"))
         self.report.records_checked += checker.records
         self.report.unverifiable_records += checker.unverifiable
         self.report.extend(checker.problems)
+        self.report.count_omitted(checker.path, checker.omitted)
         self.report.notes.extend(checker.notes)
 
     def _check_file_claims(self, claims: dict[str, FileClaim]) -> None:

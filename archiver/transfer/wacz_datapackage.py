@@ -4,13 +4,15 @@ them is reported, and what can still be used is returned."""
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from typing import Any
 
+from archiver.errors import UnreadableEvidence
+from archiver.settings import ReadLimits
 from archiver.transfer.hashing import parse_hash
 from archiver.transfer.layout import DATAPACKAGE, DATAPACKAGE_DIGEST, PACKAGE_PATH_KEY
 from archiver.transfer.zip_safety import path_problem, shown
+from archiver.untrusted_json import load_json
 from archiver.verification.problems import Problem, VerificationReport
 
 
@@ -25,11 +27,12 @@ class Resource:
     package_path: str | None
 
 
-def _load(name: str, data: bytes, report: VerificationReport) -> dict[str, Any] | None:
+def _load(name: str, data: bytes, report: VerificationReport,
+          limits: ReadLimits | None) -> dict[str, Any] | None:
     try:
-        document = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        report.add(Problem("wacz-datapackage-invalid", name, f"not valid UTF-8 JSON: {exc}"))
+        document = load_json(data, name, limits=limits or ReadLimits())
+    except UnreadableEvidence as refused:
+        report.add(Problem("wacz-datapackage-invalid", name, refused.reason))
         return None
     if not isinstance(document, dict):
         report.add(Problem("wacz-datapackage-invalid", name, "the document is not a JSON object"))
@@ -37,9 +40,10 @@ def _load(name: str, data: bytes, report: VerificationReport) -> dict[str, Any] 
     return document
 
 
-def read_datapackage(data: bytes, report: VerificationReport) -> dict[str, Resource]:
+def read_datapackage(data: bytes, report: VerificationReport,
+                     limits: ReadLimits | None = None) -> dict[str, Resource]:
     """The resources of datapackage.json, by path."""
-    document = _load(DATAPACKAGE, data, report)
+    document = _load(DATAPACKAGE, data, report, limits)
     if document is None:
         return {}
     if document.get("profile", "data-package") not in ("data-package", "wacz-package"):
@@ -87,17 +91,19 @@ def _resource(index: int, entry: object, report: VerificationReport) -> Resource
                     origin if isinstance(origin, str) else None)
 
 
-def read_digest_file(data: bytes, datapackage: bytes) -> list[Problem]:
+def read_digest_file(data: bytes, datapackage: bytes,
+                     limits: ReadLimits | None = None) -> list[Problem]:
     """datapackage-digest.json names datapackage.json with the digest it has."""
     report = VerificationReport(DATAPACKAGE_DIGEST, "package")
-    document = _load(DATAPACKAGE_DIGEST, data, report)
+    document = _load(DATAPACKAGE_DIGEST, data, report, limits)
     if document is None:
         return report.problems
     label = document.get("hash")
     parsed = parse_hash(label) if isinstance(label, str) else None
     if document.get("path") != DATAPACKAGE or parsed is None:
+        said = f"path {_short(document.get('path'))}, hash {_short(label)}"
         return [Problem("wacz-datapackage-invalid", DATAPACKAGE_DIGEST, f"it should give the "
-                        f"path {DATAPACKAGE} and a hash of it", found=str(document)[:200])]
+                        f"path {DATAPACKAGE} and a hash of it", found=said)]
     algorithm, wanted = parsed
     found = hashlib.new(algorithm, datapackage).hexdigest()
     if found != wanted:
@@ -105,3 +111,10 @@ def read_digest_file(data: bytes, datapackage: bytes) -> list[Problem]:
                         f"its {algorithm} in {DATAPACKAGE_DIGEST}", f"{algorithm}:{wanted}",
                         f"{algorithm}:{found}")]
     return []
+
+
+def _short(value: object) -> str:
+    """A value of a hostile document, fit for a message (never the whole of a huge one)."""
+    if isinstance(value, str):
+        return repr(shown(value[:100]))
+    return "none" if value is None else f"a JSON {type(value).__name__}"

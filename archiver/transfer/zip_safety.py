@@ -2,7 +2,9 @@
 inflated: paths that escape the directory it is unpacked into (absolute, `..`, drive
 letters, backslashes), links and device files, names that collide (twice the same, or the
 same but for case), entries that overlap (the trick of non-recursive zip bombs), entries
-that inflate far beyond their compressed size, encryption and unusual compression.
+that inflate far beyond their compressed size or declare sizes past the limits or the file,
+encryption and unusual compression. (The central directory itself is bounded before it is
+read: see zip_directory.py.)
 
 Each finding is a `Problem` naming the entry; readers skip the entries named.
 """
@@ -14,7 +16,9 @@ import re
 import stat
 import unicodedata
 import zipfile
+from collections.abc import Iterator
 
+from archiver.settings import ReadLimits
 from archiver.verification.problems import Problem
 
 MAX_RATIO = 250
@@ -22,7 +26,6 @@ MAX_RATIO = 250
 near 1030:1 on runs of one byte; text, JSON and CDXJ deflate about 3 to 20 times."""
 RATIO_FLOOR = 1024 * 1024
 """Entries that inflate to less than this are too small to be a bomb, whatever the ratio."""
-MAX_ENTRIES = 1_000_000
 _LOCAL_HEADER = 30
 _DRIVE = re.compile(r"[A-Za-z]:")
 _READABLE = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
@@ -59,20 +62,26 @@ def is_dir(info: zipfile.ZipInfo) -> bool:
     return info.filename.endswith("/")
 
 
-def entry_problems(infos: list[zipfile.ZipInfo]) -> list[Problem]:
-    """Every unsafe thing in a zip's central directory; nothing when it is safe to read."""
-    if len(infos) > MAX_ENTRIES:
-        return [Problem("zip-too-many-entries", "(zip)", f"the zip has {len(infos)} entries, "
-                        f"more than the {MAX_ENTRIES} archiver unpacks")]
-    problems = [Problem(code, shown(info.filename), f"{message}; refused")
-                for info in infos for code, message in _entry_faults(info)]
-    problems += _collisions(infos)
-    problems += _overlaps(infos)
-    return problems
+def entry_problems(infos: list[zipfile.ZipInfo], *, zip_size: int,
+                   limits: ReadLimits | None = None) -> Iterator[Problem]:
+    """Every unsafe thing in the central directory of a zip of `zip_size` bytes, one by one
+    (a hostile zip can hold hundreds of thousands); none when it is safe to read."""
+    largest = (limits or ReadLimits()).max_zip_entry_bytes
+    for info in infos:
+        for code, message in _entry_faults(info, zip_size, largest):
+            yield Problem(code, shown(info.filename), f"{message}; refused")
+    yield from _collisions(infos)
+    yield from _overlaps(infos)
 
 
-def _entry_faults(info: zipfile.ZipInfo) -> list[tuple[str, str]]:
+def _entry_faults(info: zipfile.ZipInfo, zip_size: int, largest: int) -> list[tuple[str, str]]:
     faults = []
+    if info.header_offset < 0 or info.header_offset + info.compress_size > zip_size:
+        faults.append(("zip-entry-invalid", f"it declares {info.compress_size:,} bytes at "
+                       f"offset {info.header_offset:,}, outside the zip"))
+    if info.file_size > largest:
+        faults.append(("zip-entry-too-large", f"it declares {info.file_size:,} bytes, more "
+                       f"than the {largest:,} archiver reads from one entry"))
     reason = path_problem(info.filename)
     if reason:
         faults.append(("zip-entry-unsafe-path", reason))
@@ -92,8 +101,7 @@ def _entry_faults(info: zipfile.ZipInfo) -> list[tuple[str, str]]:
     return faults
 
 
-def _collisions(infos: list[zipfile.ZipInfo]) -> list[Problem]:
-    problems = []
+def _collisions(infos: list[zipfile.ZipInfo]) -> Iterator[Problem]:
     seen: dict[str, str] = {}
     folders = {name for info in infos for name in _parents(info.filename)}
     for info in infos:
@@ -101,14 +109,12 @@ def _collisions(infos: list[zipfile.ZipInfo]) -> list[Problem]:
         key = unicodedata.normalize("NFC", name).casefold()
         if key in seen and not (is_dir(info) and seen[key].endswith("/")):
             same = "twice" if seen[key] == info.filename else f"as {shown(seen[key])!r} too"
-            problems.append(Problem("zip-entry-duplicate", shown(info.filename),
-                                    f"the zip holds this name {same}; refused"))
+            yield Problem("zip-entry-duplicate", shown(info.filename),
+                          f"the zip holds this name {same}; refused")
         seen.setdefault(key, info.filename)
         if not is_dir(info) and name in folders:
-            problems.append(Problem("zip-entry-duplicate", shown(info.filename),
-                                    "the zip holds a file and a directory of this name; "
-                                    "refused"))
-    return problems
+            yield Problem("zip-entry-duplicate", shown(info.filename),
+                          "the zip holds a file and a directory of this name; refused")
 
 
 def _parents(name: str) -> list[str]:
@@ -116,17 +122,15 @@ def _parents(name: str) -> list[str]:
     return ["/".join(parts[:end]) for end in range(1, len(parts))]
 
 
-def _overlaps(infos: list[zipfile.ZipInfo]) -> list[Problem]:
+def _overlaps(infos: list[zipfile.ZipInfo]) -> Iterator[Problem]:
     """Entries whose data runs into the next entry's local header: no zip tool writes that,
     and a bomb uses it to inflate the same compressed bytes again and again."""
-    problems = []
     ordered = sorted(infos, key=lambda info: info.header_offset)
     for first, second in itertools.pairwise(ordered):
         encoding = "utf-8" if first.flag_bits & 0x800 else "cp437"
         name_size = len(first.orig_filename.encode(encoding, "replace"))
         end = first.header_offset + _LOCAL_HEADER + name_size + first.compress_size
         if end > second.header_offset:
-            problems.append(Problem("zip-entries-overlap", shown(second.filename),
-                                    f"its bytes overlap those of {shown(first.filename)!r} "
-                                    "(a zip bomb trick); refused"))
-    return problems
+            yield Problem("zip-entries-overlap", shown(second.filename),
+                          f"its bytes overlap those of {shown(first.filename)!r} "
+                          "(a zip bomb trick); refused")

@@ -9,6 +9,7 @@ from archiver._types import StrPath
 from archiver.errors import NotEvidenceError, VerificationFailed
 from archiver.evidence_kind import sniff_evidence
 from archiver.partial_paths import partial_dir_of
+from archiver.settings import ReadLimits
 from archiver.verification.boundary import os_errors
 from archiver.verification.package_check import check_package
 from archiver.verification.pipeline import ByteCounter, Progress
@@ -16,11 +17,13 @@ from archiver.verification.problems import Problem, VerificationReport
 from archiver.verification.warc_check import check_warc_file
 
 
-def check(path: StrPath, *, progress: Progress | None = None) -> VerificationReport:
+def check(path: StrPath, *, progress: Progress | None = None,
+          limits: ReadLimits | None = None) -> VerificationReport:
     """Check a package, a WARC or a WACZ file and report every problem found; never raises for
     damaged evidence. Whatever lies in the hidden work directory of a run that has not
     finished is reported as one problem, `incomplete`. `progress`, if given, is called as
-    reading goes on with (bytes read so far, bytes to read), on the caller's thread.
+    reading goes on with (bytes read so far, bytes to read), on the caller's thread. `limits`
+    bound what is read (see ReadLimits: a file over them is a problem, never read).
 
     Raises InputNotFoundError (no such path), NotEvidenceError (neither a package nor a
     WARC) and EnvironmentFault (the file system failed while reading).
@@ -34,21 +37,22 @@ def check(path: StrPath, *, progress: Progress | None = None) -> VerificationRep
             return _partial_report(target)
         kind = sniff_evidence(target).kind
         if kind == "package":
-            return check_package(target, progress)
+            return check_package(target, progress, limits)
         if kind == "wacz":
             from archiver.transfer.wacz_check import check_wacz  # transfer builds on this
 
-            return check_wacz(target, progress)
+            return check_wacz(target, progress, limits)
         if kind == "other":
             raise NotEvidenceError(target, "it does not begin with a WARC record, plain or gzipped")
-        return _check_bare_warc(target, progress)
+        return _check_bare_warc(target, progress, limits or ReadLimits())
 
 
 def verify(path: StrPath, *, progress: Progress | None = None) -> VerificationReport:
     """Like `check`, but raise VerificationFailed, carrying every problem, if any is found."""
     report = check(path, progress=progress)
     if not report.is_valid:
-        raise VerificationFailed(Path(path), report.problems)
+        raise VerificationFailed(Path(path), report.problems,
+                                 report.problem_count - len(report.problems))
     return report
 
 
@@ -69,12 +73,17 @@ def _partial_report(target: Path) -> VerificationReport:
     return report
 
 
-def _check_bare_warc(path: Path, progress: Progress | None) -> VerificationReport:
+def _check_bare_warc(path: Path, progress: Progress | None,
+                     limits: ReadLimits) -> VerificationReport:
     name = str(path)
-    result = check_warc_file(path, name, accept_dechunked=True,
+    # The path given may be a link (to a WARC kept elsewhere): the file it leads to is read.
+    result = check_warc_file(path.resolve(), name, accept_dechunked=True,
                              on_read=ByteCounter(path.stat().st_size, progress))
     report = VerificationReport(name, "warc", files_checked=1,
                                 records_checked=result.records, bytes_read=result.bytes_read,
-                                unverifiable_records=result.unverifiable, notes=result.notes)
+                                unverifiable_records=result.unverifiable, notes=result.notes,
+                                max_per_file=limits.max_problems_per_file,
+                                max_problems=limits.max_problems)
     report.extend(result.problems)
+    report.count_omitted(name, result.omitted)
     return report

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from archiver.package.bag import PAYLOAD_MANIFEST, TAG_MANIFEST
-from archiver.verification.problems import Problem
+from archiver.verification.problems import Problem, ProblemSink
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _SEPARATOR = re.compile(r"[ \t]+")
+MAX_LINE_PROBLEMS = 1000
 
 
 @dataclass
@@ -29,13 +31,13 @@ class Manifest:
     unusable: set[str] = field(default_factory=set)
 
 
-def decode_tag_file(name: str, data: bytes, problems: list[Problem]) -> str:
+def decode_tag_file(name: str, data: bytes, problems: ProblemSink) -> str:
     """Tag files are UTF-8 (bagit.txt says so); other bytes are reported, and kept as \\xNN
     escapes so that every problem stays printable."""
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        problems.append(Problem("tag-file-not-utf8", name,
+        problems.add(Problem("tag-file-not-utf8", name,
                                 f"byte {exc.start} is not valid UTF-8 (tag files are UTF-8)",
                                 found=data[exc.start:exc.start + 1].hex()))
         return data.decode("utf-8", "backslashreplace")
@@ -49,30 +51,56 @@ def tag_lines(text: str) -> list[tuple[int, str]]:
     return [(number, line.removesuffix("\r")) for number, line in enumerate(lines, 1)]
 
 
-def parse_manifest(name: str, text: str, problems: list[Problem]) -> Manifest:
+class LineProblems:
+    """The problems of one tag file's lines: the first MAX_LINE_PROBLEMS made and added, the
+    others only counted (a hostile file can have millions)."""
+
+    def __init__(self, name: str, problems: ProblemSink) -> None:
+        self._name, self._problems = name, problems
+        self.count = 0
+
+    def keep(self) -> bool:
+        """Count one more wrong line: True if it is to be listed (then `append` it)."""
+        self.count += 1
+        return self.count <= MAX_LINE_PROBLEMS
+
+    def append(self, problem: Problem) -> None:
+        self._problems.add(problem)
+
+    def close(self) -> None:
+        self._problems.count_omitted(self._name, max(0, self.count - MAX_LINE_PROBLEMS))
+
+
+def parse_manifest(name: str, text: str, problems: ProblemSink) -> Manifest:
     """Entries of a manifest-sha256.txt or tagmanifest-sha256.txt; bad lines become problems."""
     manifest = Manifest(name)
+    bad_lines = LineProblems(name, problems)
     for number, line in tag_lines(text):
         parts = _SEPARATOR.split(line, maxsplit=1)
         if len(parts) != 2 or not parts[1]:
-            problems.append(Problem("manifest-line-invalid", name,
-                                    f"line {number} is not a digest and a file path",
-                                    found=repr(line[:120])))
+            if bad_lines.keep():
+                bad_lines.append(Problem("manifest-line-invalid", name,
+                                         f"line {number} is not a digest and a file path",
+                                         found=repr(line[:120])))
             continue
         digest, path = parts[0], _decode_path(parts[1])
         reason = _bad_path(name, path) or ("it is listed twice"
                                            if path in manifest.entries else None)
         if reason:
-            problems.append(Problem("manifest-line-invalid", name,
-                                    f"line {number} lists {path!r}, but {reason}"))
+            if bad_lines.keep():
+                bad_lines.append(Problem("manifest-line-invalid", name,
+                                         f"line {number} lists {path[:200]!r}, but {reason}"))
             continue
         manifest.entries[path] = digest
         if not _SHA256.fullmatch(digest):
             manifest.unusable.add(path)
-            problems.append(Problem("manifest-line-invalid", name,
-                                    f"line {number}: the SHA-256 of {path} should be 64 "
-                                    "lowercase hex digits, so it cannot be checked",
-                                    expected="64 lowercase hex digits", found=digest))
+            if bad_lines.keep():
+                bad_lines.append(Problem("manifest-line-invalid", name,
+                                         f"line {number}: the SHA-256 of {path[:200]} should "
+                                         "be 64 lowercase hex digits, so it cannot be checked",
+                                         expected="64 lowercase hex digits",
+                                         found=digest[:120]))
+    bad_lines.close()
     return manifest
 
 
@@ -92,26 +120,37 @@ def _bad_path(manifest: str, path: str) -> str | None:
     return None
 
 
-def parse_fields(name: str, text: str, problems: list[Problem]) -> list[tuple[str, str]]:
+def parse_fields(name: str, text: str, problems: ProblemSink) -> list[tuple[str, str]]:
     """Label: value pairs of bagit.txt or bag-info.txt; continuation lines folded."""
-    fields: list[tuple[str, str]] = []
+    fields: list[tuple[str, list[str]]] = []  # the parts of each value, joined at the end
+    bad_lines = LineProblems(name, problems)
     for number, line in tag_lines(text):
         if line[:1] in (" ", "\t") and fields:
-            label, value = fields[-1]
-            fields[-1] = (label, f"{value} {line.strip()}")
+            fields[-1][1].append(line.strip())
         elif ":" in line:
             label, value = line.split(":", 1)
-            fields.append((label.strip(), value.strip()))
-        else:
-            problems.append(Problem("tag-file-invalid", name,
-                                    f"line {number} is not a 'Label: value' line",
-                                    found=repr(line[:120])))
-    return fields
+            fields.append((label.strip(), [value.strip()]))
+        elif bad_lines.keep():
+            bad_lines.append(Problem("tag-file-invalid", name,
+                                     f"line {number} is not a 'Label: value' line",
+                                     found=repr(line[:120])))
+    bad_lines.close()
+    return [(label, " ".join(parts)) for label, parts in fields]
 
 
-def walk(root: Path) -> dict[str, int]:
-    """Every file under `root`, by its path from `root` with forward slashes, and its size."""
-    sizes: dict[str, int] = {}
+@dataclass
+class Listing:
+    """What a package directory holds: its regular files with their sizes, and every other
+    kind of entry (a link, a FIFO, a device, a socket) with its mode, which is never read."""
+
+    sizes: dict[str, int] = field(default_factory=dict)
+    others: dict[str, int] = field(default_factory=dict)
+
+
+def walk(root: Path) -> Listing:
+    """Every entry under `root`, by its path from `root` with forward slashes. A link is an
+    entry of its own, never followed (a link to a folder is not descended into)."""
+    listing = Listing()
     pending = [(root, "")]
     while pending:
         directory, prefix = pending.pop()
@@ -120,6 +159,10 @@ def walk(root: Path) -> dict[str, int]:
                 name = prefix + entry.name
                 if entry.is_dir(follow_symlinks=False):
                     pending.append((Path(entry.path), name + "/"))
+                    continue
+                status = entry.stat(follow_symlinks=False)
+                if stat.S_ISREG(status.st_mode):
+                    listing.sizes[name] = status.st_size
                 else:
-                    sizes[name] = entry.stat(follow_symlinks=False).st_size
-    return sizes
+                    listing.others[name] = status.st_mode
+    return listing

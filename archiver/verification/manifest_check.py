@@ -7,15 +7,15 @@ manifest.json, naming the entry (`sources[2]`) that makes it.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, NamedTuple
 
-import orjson
-
+from archiver.errors import UnreadableEvidence
 from archiver.package.bag import MANIFEST_JSON
 from archiver.schema_files import manifest_schema
+from archiver.settings import ReadLimits
+from archiver.untrusted_json import load_json
 from archiver.verification.problems import Problem
 from archiver.verification.record_check import RecordInfo
 
@@ -81,27 +81,15 @@ def _fast_validator() -> Any:
     return jsonschema_rs.validator_for(manifest_schema())
 
 
-def load_manifest(data: bytes, problems: list[Problem]) -> dict[str, Any] | None:
-    """The parsed document, or None (with the reason among `problems`)."""
+def load_manifest(data: bytes, problems: list[Problem],
+                  limits: ReadLimits | None = None) -> dict[str, Any] | None:
+    """The parsed document, or None (with the reason among `problems`). Its size, values
+    and nesting are bounded before it is parsed, and so before it is validated."""
     try:
-        # orjson parses a large manifest several times faster than json, to the same values,
-        # and refuses bytes that are not UTF-8 (so they need no decoding first: a copy of
-        # the whole file, for a large package tens of MB at the peak of the run).
-        document = orjson.loads(data)
-    except orjson.JSONDecodeError:
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            problems.append(Problem("manifest-json-invalid", MANIFEST_JSON,
-                                    f"byte {exc.start} is not valid UTF-8"))
-            return None
-        try:  # json reads a few things orjson refuses (NaN, integers past 64 bits)
-            document = json.loads(text)
-        except json.JSONDecodeError as exc:
-            problems.append(Problem("manifest-json-invalid", MANIFEST_JSON,
-                                    f"not valid JSON: {exc.msg} at line {exc.lineno} column "
-                                    f"{exc.colno}"))
-            return None
+        document = load_json(data, MANIFEST_JSON, limits=limits or ReadLimits())
+    except UnreadableEvidence as refused:
+        problems.append(Problem("manifest-json-invalid", MANIFEST_JSON, refused.reason))
+        return None
     if not isinstance(document, dict):
         problems.append(Problem("manifest-json-invalid", MANIFEST_JSON,
                                 "the document is not a JSON object"))

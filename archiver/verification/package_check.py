@@ -14,7 +14,10 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from archiver.errors import UnreadableEvidence
 from archiver.package.bag import MANIFEST_JSON, PAYLOAD_MANIFEST, TAG_MANIFEST
+from archiver.regular_files import open_regular
+from archiver.settings import ReadLimits
 from archiver.verification.bag_check import Bag, check_completeness, check_structure
 from archiver.verification.bag_files import Manifest, walk
 from archiver.verification.boundary import environment_fault, os_errors
@@ -39,9 +42,13 @@ READ_BLOCK = 1024 * 1024
 class PackageCheck:
     """One verification of the package at `root`; `run()` returns the report."""
 
-    def __init__(self, root: Path, progress: Progress | None = None) -> None:
-        self.bag = Bag(root, {})  # its files are listed in `run`
-        self.report = VerificationReport(str(root), "package")
+    def __init__(self, root: Path, progress: Progress | None = None,
+                 limits: ReadLimits | None = None) -> None:
+        self.limits = limits or ReadLimits()
+        self.bag = Bag(root, {}, limits=self.limits)  # its files are listed in `run`
+        self.report = VerificationReport(str(root), "package",
+                                         max_per_file=self.limits.max_problems_per_file,
+                                         max_problems=self.limits.max_problems)
         self.read = ByteCounter(0, progress)
         self.files: dict[str, FileClaim] = {}
         self.claims: list[RecordClaim] = []
@@ -53,11 +60,14 @@ class PackageCheck:
     def run(self) -> VerificationReport:
         self._early = self._start_first_warc()  # first: the others start at once
         try:
-            self.bag.sizes = walk(self.bag.root)
+            listing = walk(self.bag.root)
+            self.bag.sizes, self.bag.others = listing.sizes, listing.others
             self.read.total = sum(self.bag.sizes.values())  # at most: unlisted files are not read
-            self.read(self.bag.read_tag_files())
+            read, refused = self.bag.read_tag_files()
+            self.read(read)
+            self.report.extend(refused)
             self.report.files_checked += len(self.bag.tag_data)
-            self.report.extend(check_structure(self.bag))
+            check_structure(self.bag, self.report)
             self.report.extend(check_completeness(self.bag))
             self._check_manifest_json()
             self._check_fixity()
@@ -77,7 +87,7 @@ class PackageCheck:
         if data is None:
             return
         problems: list[Problem] = []
-        document: dict[str, Any] | None = load_manifest(data, problems)
+        document: dict[str, Any] | None = load_manifest(data, problems, self.limits)
         self._keep_parts_going()  # each step takes a tenth of a second on a large manifest
         if document is not None:
             self.manifest_parsed = True
@@ -123,7 +133,7 @@ class PackageCheck:
         tags = self.bag.tags
         for path in sorted(tags.entries if tags is not None else ()):
             if path in self.bag.sizes and path not in self.bag.computed:
-                self.bag.computed[path] = self._hash(path)
+                self._hash(path)
             if tags is not None and path in self.bag.computed and path not in tags.unusable:
                 self._judge_tag_file(path, tags.entries[path])
         wanted: defaultdict[str, set[str]] = defaultdict(set)
@@ -136,16 +146,19 @@ class PackageCheck:
             if self._is_warc(path):
                 self._check_warc(path, frozenset(wanted.get(path, ())))
             else:
-                self.bag.computed[path] = self._hash(path)
-            self._judge_payload_file(path, payload)
+                self._hash(path)
+            if path in self.bag.computed:  # else it was refused, and that is reported
+                self._judge_payload_file(path, payload)
 
-    def _hash(self, path: str) -> str:
+    def _hash(self, path: str) -> None:
+        """The file's SHA-256 into `bag.computed`; or, for a file that is no longer a
+        regular one (it was when the package was listed), a problem."""
         # Plain os calls: a package holds thousands of small extraction files, and pathlib
         # and buffered file objects cost more per file than hashing a small one does.
         name = os.path.join(self.bag.root, path)
         digest = hashlib.sha256()
         try:
-            fd = os.open(name, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+            fd = open_regular(name, path)
             try:
                 while block := os.read(fd, READ_BLOCK):
                     digest.update(block)
@@ -153,10 +166,13 @@ class PackageCheck:
                     self._keep_parts_going()
             finally:
                 os.close(fd)
+        except UnreadableEvidence as refused:
+            self.report.add(Problem(refused.code, path, refused.reason))
+            return
         except OSError as exc:
             raise environment_fault(exc, name) from exc
         self.report.files_checked += 1
-        return digest.hexdigest()
+        self.bag.computed[path] = digest.hexdigest()
 
     def _keep_parts_going(self) -> None:
         if self._early is not None:
@@ -164,16 +180,21 @@ class PackageCheck:
 
     def _check_warc(self, path: str, wanted: frozenset[str]) -> None:
         file = self.bag.root / path
-        with os_errors(file):
-            if self._early is not None and self._early.path == file:
-                result = self._early.result(wanted)
-            else:
-                with self._warc_check(path, wanted) as check:
-                    result = check.result()
+        try:
+            with os_errors(file):
+                if self._early is not None and self._early.path == file:
+                    result = self._early.result(wanted)
+                else:
+                    with self._warc_check(path, wanted) as check:
+                        result = check.result()
+        except UnreadableEvidence as refused:  # no longer a regular file
+            self.report.add(Problem(refused.code, path, refused.reason))
+            return
         self.report.files_checked += 1
         self.report.records_checked += result.records
         self.report.unverifiable_records += result.unverifiable
         self.report.extend(result.problems)
+        self.report.count_omitted(path, result.omitted)
         self.report.notes.extend(result.notes)
         self.found[path] = result.found
         self.damaged[path] = {problem.offset for problem in result.problems
@@ -226,5 +247,6 @@ class PackageCheck:
                                     f"files does not list {path}"))
 
 
-def check_package(root: Path, progress: Progress | None = None) -> VerificationReport:
-    return PackageCheck(root, progress).run()
+def check_package(root: Path, progress: Progress | None = None,
+                  limits: ReadLimits | None = None) -> VerificationReport:
+    return PackageCheck(root, progress, limits).run()

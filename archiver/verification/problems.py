@@ -7,10 +7,11 @@ Problems are plain values: the library collects them and never prints; the CLI r
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
-ReportKind = Literal["package", "warc"]
+ReportKind = Literal["package", "warc", "wacz"]
 
 
 def _where(path: str, record_id: str | None, offset: int | None) -> str:
@@ -69,9 +70,21 @@ class Note:
         return asdict(self)
 
 
+class ProblemSink(Protocol):
+    """Where a check puts what it finds: a `VerificationReport`, say."""
+
+    def add(self, problem: Problem) -> None: ...
+
+    def count_omitted(self, path: str, count: int) -> None: ...
+
+
 @dataclass
 class VerificationReport:
-    """Everything one verification found, and how much it read to find it."""
+    """Everything one verification found, and how much it read to find it.
+
+    At most `max_per_file` problems are kept for one file and `max_problems` in all (a
+    hostile WACZ can list a million bad entries); the others are counted in `omitted`, by
+    file (or under the report's own path, once the whole report is full)."""
 
     path: str
     kind: ReportKind
@@ -81,25 +94,51 @@ class VerificationReport:
     records_checked: int = 0
     bytes_read: int = 0
     unverifiable_records: int = 0
+    max_per_file: int = 100
+    max_problems: int = 1000
+    omitted: dict[str, int] = field(default_factory=dict)
+    """Problems found but not kept, by file."""
     _seen: set[Problem] = field(default_factory=set, init=False, repr=False, compare=False)
+    _per_file: dict[str, int] = field(default_factory=dict, init=False, repr=False,
+                                      compare=False)
 
     def __post_init__(self) -> None:
         self._seen.update(self.problems)
+        for problem in self.problems:
+            self._per_file[problem.path] = self._per_file.get(problem.path, 0) + 1
 
     @property
     def is_valid(self) -> bool:
         """True when nothing is wrong, including no record that could not be checked."""
         return not self.problems
 
+    @property
+    def problem_count(self) -> int:
+        """Every problem found, kept or only counted."""
+        return len(self.problems) + sum(self.omitted.values())
+
     def add(self, problem: Problem) -> None:
         """Record a problem once; a second identical report of it is dropped."""
-        if problem not in self._seen:
-            self._seen.add(problem)
-            self.problems.append(problem)
+        if problem in self._seen:
+            return
+        kept = self._per_file.get(problem.path, 0)
+        if kept >= self.max_per_file or len(self.problems) >= self.max_problems:
+            where = problem.path if kept else self.path
+            self.omitted[where] = self.omitted.get(where, 0) + 1
+            return
+        self._seen.add(problem)
+        self._per_file[problem.path] = kept + 1
+        self.problems.append(problem)
 
-    def extend(self, problems: list[Problem]) -> None:
+    def extend(self, problems: Iterable[Problem]) -> None:
         for problem in problems:
             self.add(problem)
+
+    def count_omitted(self, path: str, count: int) -> None:
+        """Count problems of `path` that a reader found but did not keep."""
+        if count:
+            where = path if path in self._per_file else self.path
+            self.omitted[where] = self.omitted.get(where, 0) + count
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -111,5 +150,6 @@ class VerificationReport:
             "unverifiable_records": self.unverifiable_records,
             "bytes_read": self.bytes_read,
             "problems": [problem.to_dict() for problem in self.problems],
+            "problems_omitted": dict(self.omitted),
             "notes": [note.to_dict() for note in self.notes],
         }

@@ -9,7 +9,7 @@ ones) and the broken member is reported only when no record problem already expl
 
 from __future__ import annotations
 
-from collections.abc import Container
+from collections.abc import Container, Iterable
 from dataclasses import replace
 from typing import NamedTuple
 
@@ -18,6 +18,10 @@ from archiver.verification.record_digests import RecordDigests, RecordOutcome
 from archiver.warc.reader import Damage, RecordHeader
 
 MEMBER_DAMAGE = frozenset({"gzip-member-corrupt", "truncated-gzip", "not-gzip"})
+MAX_KEPT = 10_000
+"""Problems a checker keeps for one WARC (or part of one); the rest are counted. A report
+keeps fewer still (ReadLimits.max_problems_per_file): this only bounds the memory a WARC of
+a million damaged records takes."""
 
 
 class RecordInfo(NamedTuple):
@@ -67,6 +71,8 @@ class RecordChecker:
                  accept_dechunked: bool = True) -> None:
         self.path = path
         self.problems: list[Problem] = []
+        self.omitted = 0
+        """Problems found past MAX_KEPT, counted but not kept."""
         self.notes: list[Note] = []
         self.found: dict[str, RecordInfo] = {}
         self.records = 0
@@ -103,14 +109,14 @@ class RecordChecker:
             self._member_found.append(record_id)
 
     def member_end(self) -> None:
-        self.problems.extend(self._pending)
+        self._keep(self._pending)
         self._next_member()
 
     def damage(self, damage: Damage, *, in_record: bool) -> None:
         current, self._current = self._current, None
         broken = current.header if in_record and current is not None else None
         if damage.code not in MEMBER_DAMAGE:
-            self.problems.append(self._problem(damage, broken))
+            self._keep([self._problem(damage, broken)])
             return
         for record_id in self._member_found:
             self.found[record_id] = self.found[record_id]._replace(intact=False)
@@ -118,12 +124,18 @@ class RecordChecker:
             self.found[broken.record_id] = RecordInfo(broken.offset, broken.record_type,
                                                       None, intact=False)
         if self._pending and broken is None:
-            self.problems.extend(replace(problem, message=f"{problem.message}; its gzip member "
-                                         "is damaged too") for problem in self._pending)
+            self._keep(replace(problem, message=f"{problem.message}; its gzip member "
+                               "is damaged too") for problem in self._pending)
         else:
-            self.problems.extend(self._pending)
-            self.problems.append(self._problem(damage, broken or self._member_first))
+            self._keep([*self._pending, self._problem(damage, broken or self._member_first)])
         self._next_member()
+
+    def _keep(self, problems: Iterable[Problem]) -> None:
+        for problem in problems:
+            if len(self.problems) < MAX_KEPT:
+                self.problems.append(problem)
+            else:
+                self.omitted += 1
 
     def _next_member(self) -> None:
         self._pending = []

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from archiver.errors import EnvironmentFault
+from archiver.regular_files import open_binary
 from archiver.verification.warc_parts import PartResult, PartSpec, WarcResult, check_part
 from archiver.verification.workers import Channel, Failed, Worker, WorkerGroup
 from archiver.warc.members import find_record_member
@@ -75,7 +76,7 @@ def find_cuts(path: Path, size: int, targets: list[int], reach: int = CUT_REACH)
     (fewer where none is found). Raises OSError."""
     cuts: list[int] = []
     ends = [*targets[1:], size]
-    with path.open("rb", buffering=0) as handle:
+    with open_binary(path) as handle:
         for target, end in zip(targets, ends[:len(targets)], strict=True):
             start = max(target, cuts[-1] + 1 if cuts else 1)
             cut = find_record_member(handle.fileno(), start, min(end - start, reach))
@@ -152,7 +153,7 @@ def _task(spec: PartSpec) -> Callable[[Channel], PartResult]:
 
 def _hash(path: Path, schedule: _Schedule) -> str:
     digest = hashlib.sha256()
-    with path.open("rb", buffering=0) as handle:
+    with open_binary(path) as handle:
         while block := handle.read(HASH_BLOCK):
             digest.update(block)
             schedule.step(0)

@@ -13,6 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from archiver.evidence_kind import WARC_SUFFIXES, has_warc_name
+from archiver.regular_files import open_binary
 from archiver.verification.pipeline import read_warc
 from archiver.verification.problems import Problem
 from archiver.verification.record_check import EVERY_RECORD, RecordChecker
@@ -105,7 +106,7 @@ def _cuts(path: Path, min_bytes: int) -> list[int]:
     at_once = processes() if can_fork() else 1
     if at_once < 2:
         return []
-    with path.open("rb", buffering=0) as handle:
+    with open_binary(path) as handle:
         size = handle.seek(0, 2)
         if size < max(min_bytes, 1):
             return []
@@ -123,7 +124,7 @@ def _check_here(spec: PartSpec, *, hash_file: bool,
     checker = RecordChecker(spec.name, wanted=spec.wanted,
                             accept_dechunked=spec.accept_dechunked)
     file_hash = hashlib.sha256() if hash_file else None
-    with spec.path.open("rb", buffering=0) as handle:
+    with open_binary(spec.path) as handle:
         total = read_warc(handle, RecordParser(checker), file_hash=file_hash,
                           expect_gzip=spec.name.lower().endswith(".gz"), on_read=on_read)
     result = WarcResult.of(checker, total)

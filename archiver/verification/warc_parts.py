@@ -7,6 +7,7 @@ from collections.abc import Callable, Container
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from archiver.regular_files import open_binary
 from archiver.verification.pipeline import read_part
 from archiver.verification.problems import Note, Problem
 from archiver.verification.record_check import RecordChecker, RecordInfo
@@ -16,6 +17,8 @@ from archiver.warc.reader import RecordParser
 @dataclass
 class WarcResult:
     problems: list[Problem] = field(default_factory=list)
+    omitted: int = 0
+    """Problems found but not kept (see record_check.MAX_KEPT)."""
     notes: list[Note] = field(default_factory=list)
     found: dict[str, RecordInfo] = field(default_factory=dict)
     records: int = 0
@@ -25,13 +28,14 @@ class WarcResult:
 
     @classmethod
     def of(cls, checker: RecordChecker, bytes_read: int) -> WarcResult:
-        return cls(checker.problems, checker.notes, checker.found, checker.records,
-                   checker.unverifiable, bytes_read)
+        return cls(checker.problems, checker.omitted, checker.notes, checker.found,
+                   checker.records, checker.unverifiable, bytes_read)
 
     def add(self, later: WarcResult) -> None:
         """Add what the part of the file right after this one found, as if one reader had
         read both (a record found in both parts is, in the end, where the later part saw it)."""
         self.problems.extend(later.problems)
+        self.omitted += later.omitted
         self.notes.extend(later.notes)
         self.found.update(later.found)
         self.records += later.records
@@ -72,7 +76,7 @@ def check_part(spec: PartSpec, *, on_checkpoint: Callable[[int, bool], object] |
     checker = RecordChecker(spec.name, wanted=spec.wanted,
                             accept_dechunked=spec.accept_dechunked)
     parser = RecordParser(checker, on_checkpoint)
-    with spec.path.open("rb", buffering=0) as handle:
+    with open_binary(spec.path) as handle:
         read = read_part(handle, parser, start=spec.start, checkpoints=spec.checkpoints,
                          on_read=on_read)
     return PartResult(WarcResult.of(checker, read), parser.stopped_at)
