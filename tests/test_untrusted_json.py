@@ -22,6 +22,7 @@ from archiver.cli import app
 from archiver.errors import UnreadableEvidence
 from archiver.extract.api import extract
 from archiver.replay.catalogue import package_entries, warc_entries
+from archiver.replay.warc_scan import scan_warc
 from archiver.settings import ReadLimits
 from archiver.transfer import export_wacz
 from archiver.transfer.pages import extraction_titles
@@ -195,4 +196,5 @@ def test_replay_lists_a_warc_whose_metadata_record_is_too_deep(tmp_path: Path) -
         writer.write_record(writer.create_warc_record(
             "urn:archiver:metadata:1", "metadata", payload=io.BytesIO(DEEP),
             warc_content_type="application/json", warc_headers_dict=headers))
-    assert warc_entries((warc,)) == []
+    scan = scan_warc(warc)
+    assert scan.titles == {} and warc_entries([scan]) == []

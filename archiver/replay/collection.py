@@ -42,6 +42,8 @@ def open_collection(path: Path, scratch: Path) -> Collection:
 def _package(path: Path) -> Collection:
     if not (path / "bagit.txt").is_file():
         raise NotEvidenceError(path, "a directory without bagit.txt")
+    if (path / "data").is_symlink() or (path / "data" / "warc").is_symlink():
+        raise NotEvidenceError(path, "its data/warc is a link, which may lead out of it")
     # The package's own folder, never one a link inside it leads to; its WARCs likewise.
     warc_dir = real_directory(path.resolve(), "data/warc")
     warcs = _warcs_in(warc_dir) if warc_dir is not None else ()
