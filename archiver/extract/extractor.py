@@ -137,9 +137,9 @@ def _extract_html_body(result: Extraction, data: bytes, document: CapturedDocume
 
 
 def _extract_pdf_file(result: Extraction, path: Path, settings: ExtractionSettings) -> None:
-    from archiver.extract.pdf import extract_pdf  # imported when needed
+    from archiver.extract.pdf_process import read_pdf_bounded  # imported when needed
 
-    report = extract_pdf(path, max_pages=settings.max_pdf_pages)
+    report = read_pdf_bounded(path, settings)
     details: dict[str, Any] = report.to_dict()
     result.text = PAGE_BREAK.join(page.text for page in report.pages)
     info = report.info

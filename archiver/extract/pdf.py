@@ -131,13 +131,13 @@ def _repair(path: Path, handle: IO[bytes], head: bytes, max_pages: int | None,
                            "reading the pages that are left")
     scan = scan_objects(handle, head)
     declared = linearized_page_count(head) or scan.declared_pages
-    result.page_count = declared if declared is not None else len(scan.pages) or None
+    result.page_count = declared if declared is not None else scan.page_total or None
     if not scan.pages:
         result.problems.append("no page could be found in the file")
         return
     with tempfile.TemporaryDirectory(prefix="archiver-pdf-") as folder:
         copy = Path(folder) / "repaired.pdf"
-        write_repaired_copy(path, scan, copy)
+        write_repaired_copy(path, scan, copy, max_pages)
         text = read_pages(copy, max_pages, lambda index: None)
     result.pages = [page for page in text.pages if _readable(page)]
     lost = len(text.pages) - len(result.pages)
