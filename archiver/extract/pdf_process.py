@@ -156,7 +156,7 @@ class _Child:
 
 
 def _too_long(seconds: float) -> str:
-    return (f"the PDF could not be read in the {seconds:.0f} s allowed for a file of this "
+    return (f"the PDF could not be read in the {seconds:.3g} s allowed for a file of this "
             "size; reading was stopped (a damaged or hostile file?)")
 
 
