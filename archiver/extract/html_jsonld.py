@@ -1,9 +1,16 @@
-"""JSON-LD blocks of a page: parsed, @graph flattened, and the article among them found."""
+"""JSON-LD blocks of a page: parsed, @graph flattened, and the article among them found.
+
+A block is measured before it is parsed: Python's JSON parser recurses once per level, so a
+block nested a thousand deep would end the whole extraction with a RecursionError, and the
+objects kept are written out (and pickled) again later, recursively too.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
+from itertools import accumulate
 from typing import Any
 
 import lxml.html
@@ -11,6 +18,12 @@ import lxml.html
 # More blocks than this is a generated listing page, not metadata about the page itself.
 MAX_BLOCKS = 50
 MAX_BLOCK_CHARS = 2_000_000
+MAX_DEPTH = 64  # real JSON-LD nests a few levels (a Person in an Organization in an Article)
+# A string, to its closing quote or to the end of the text (one never closed): never a
+# match that fails after a long scan, so the whole text is matched in linear time.
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?', re.DOTALL)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_STEPS = {ord("["): "+", ord("{"): "+", ord("]"): "-", ord("}"): "-"}
 
 # schema.org types whose headline/author/dates describe the page's main text.
 ARTICLE_TYPES = frozenset({
@@ -36,9 +49,14 @@ def parse_json_ld(tree: lxml.html.HtmlElement) -> tuple[list[dict[str, Any]], li
         if len(raw) > MAX_BLOCK_CHARS:
             problems.append(f"JSON-LD block {number} is over {MAX_BLOCK_CHARS} characters; skipped")
             continue
+        raw = _unwrap_cdata(raw)
+        if nesting_depth(raw) > MAX_DEPTH:
+            problems.append(f"JSON-LD block {number} is nested more than {MAX_DEPTH} levels "
+                            "deep; skipped")
+            continue
         try:
             # strict=False: raw newlines and tabs inside strings are common and harmless.
-            data = json.loads(_unwrap_cdata(raw), strict=False)
+            data = json.loads(raw, strict=False)
         except ValueError as exc:
             problems.append(f"JSON-LD block {number} is not valid JSON ({exc}); skipped")
             continue
@@ -47,6 +65,18 @@ def parse_json_ld(tree: lxml.html.HtmlElement) -> tuple[list[dict[str, Any]], li
         problems.append(f"page has {len(scripts)} JSON-LD blocks; only the first "
                         f"{MAX_BLOCKS} were read")
     return objects, problems
+
+
+def nesting_depth(text: str) -> int:
+    """How deep the arrays and objects of a JSON text nest (brackets inside strings do not
+    count), found in linear time without parsing.
+
+    >>> nesting_depth('{"a": [1, {"b": "[[["}]}'), nesting_depth("[]" * 3), nesting_depth("7")
+    (3, 1, 0)
+    """
+    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
+    steps = brackets.translate(_STEPS)
+    return max(accumulate(1 if step == "+" else -1 for step in steps), default=0)
 
 
 def _unwrap_cdata(raw: str) -> str:
