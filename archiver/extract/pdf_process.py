@@ -42,6 +42,8 @@ SECONDS_PER_MIB = 1.0
 RETIRE_ABOVE = 192 * MIB  # a child this large after a document makes way for a new one
 START_SECONDS = 60.0  # generous: a busy machine may take long to start Python
 _HEADER = 8
+READER_FAILED = "the PDF could not be read: the PDF reader failed on it"
+"""A bug, not the file's fault (the fuzz tests look for it)."""
 
 _LOCK = threading.Lock()
 _child: _Child | None = None
@@ -241,6 +243,8 @@ def serve() -> None:
             memory = int(request["memory"]) // MIB
             extraction = _failed(f"the PDF could not be read: it needs more than the {memory} "
                                  "MiB of memory allowed for a file of this size")
+        except Exception as exc:  # extract_pdf never raises for a bad file: this is a bug
+            extraction = _failed(f"{READER_FAILED} ({type(exc).__name__}: {exc})")
         retiring = _address_space() > RETIRE_ABOVE
         _send(replies, {"extraction": extraction.to_dict(), "retiring": retiring})
         if retiring:
