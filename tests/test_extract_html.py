@@ -276,3 +276,15 @@ def test_an_unknown_charset_label_is_quoted_short() -> None:
     assert code == 0
     assert document["problems"] == [
         f"the declared charset 'x-{'w' * 38}…' is unknown; the text was read as utf-8"]
+
+
+def test_a_base_href_that_is_no_url_is_ignored_as_browsers_do() -> None:
+    code, document = extract_fixture("base-href-unbalanced-bracket.html")
+    assert code == 0
+    assert "two pounds more for a car" in str(document["text"])
+    assert document["problems"] == []
+    captured = extract_html(load("base-href-unbalanced-bracket.html"),
+                            "https://news.example.org/2024/ferry.html")
+    assert captured.problems == []
+    assert captured.canonical_url == "https://news.example.org/2024/ferry-fares"
+    assert [link.url for link in captured.links] == ["https://news.example.org/2024/fares.html"]

@@ -161,7 +161,9 @@ def _readable(page: PdfPage) -> bool:
 
 def _note_repairs(result: PdfExtraction, complaints: list[str]) -> None:
     if complaints and not any(note.startswith("the file is damaged") for note in result.problems):
-        first = complaints[0].strip().rstrip(".")
+        # The libraries may quote the file's own bytes: keep the quote short and printable.
+        first = "".join(char if char.isprintable() else "?" for char in complaints[0][:200])
+        first = first.strip().rstrip(".")
         result.problems.append(f"the file is damaged in places and was read around the damage "
                                f"({len(complaints)} warning(s); the first: {first})")
 
