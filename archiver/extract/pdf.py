@@ -1,5 +1,9 @@
 """Text and metadata of a PDF, read from a file on disk; never raises on bad input.
 
+This reads in the calling process, with no bound on what PDFium may take: archiver reads
+every PDF from outside through ``pdf_process.read_pdf_bounded``, which runs this in a process
+of its own within a memory and time allowance.
+
     result = extract_pdf(Path("report.pdf"))
     result.page(14).text      # cite as "p. 14"
     result.to_dict()          # JSON-ready
