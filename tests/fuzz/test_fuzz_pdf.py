@@ -9,8 +9,10 @@ a bomb among the mutants ends in a fraction of a second.
 
 from __future__ import annotations
 
+import importlib.util
 import tempfile
 from pathlib import Path
+from types import ModuleType
 
 from hypothesis import given
 
@@ -19,8 +21,39 @@ from archiver.extract.pdf_process import READER_FAILED, read_pdf_bounded
 from archiver.settings import MIB, ExtractionSettings
 from tests.fuzz.mutations import mutated
 
-SEEDS = [path.read_bytes() for path in sorted(
-    (Path(__file__).resolve().parents[2] / "fixtures" / "documents" / "pdf").glob("*.pdf"))]
+DOCUMENTS = Path(__file__).resolve().parents[2] / "fixtures" / "documents"
+
+
+def _maker() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("make_pdfs", DOCUMENTS / "make_pdfs.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def hostile_shapes() -> list[bytes]:
+    """Structures that once looked dangerous and were read well (measured for issue 10):
+    seeds whose mutants reach deep into the readers' structure code."""
+    maker = _maker()
+    text = maker.stream(maker.page_content(["Hello hostile world"]))
+    base = maker.one_page(text)
+    xref_at = int(base.rsplit(b"startxref\n", 1)[1].split(b"\n")[0])
+    return [
+        base.replace(b"/Count 1", b"/Count 999999999"),
+        base.replace(b"/Length ", b"/Length 999999999 %", 1),
+        base.replace(b"/Kids [5 0 R]", b"/Kids [2 0 R 5 0 R 2 0 R] /Parent 2 0 R"),
+        base.replace(b"trailer\n<< ", b"trailer\n<< /Prev %d " % xref_at),
+        base.replace(b"xref\n0 6\n", b"xref\n0 999999999\n"),
+        maker.one_page(text, extra=[maker.stream(b"1 0 ", b" /Type /ObjStm /N 999999999 "
+                                                       b"/First 4")]),
+        maker.one_page(text, b" /Deep " + b"[" * 300 + b"]" * 300),
+        b"%PDF-1.4\n1 0 obj<</Type/Pages/Count 999999999>>endobj\n2 0 obj<</Type/Page>>endobj",
+    ]
+
+
+SEEDS = [path.read_bytes() for path in sorted((DOCUMENTS / "pdf").glob("*.pdf"))]
+SEEDS += hostile_shapes()
 LIMITS = ExtractionSettings(pdf_memory_bytes=192 * MIB, pdf_seconds=5.0, max_pdf_pages=20)
 SCRATCH = Path(tempfile.mkdtemp(prefix="archiver-fuzz-pdf-"))
 
