@@ -1,10 +1,10 @@
 """Every PDF is read in a process of its own, bounded in memory and time.
 
-PDFium is C++: a damaged or hostile file can make it allocate gigabytes (a 2 MB file whose
+PDFium is C++: a damaged or hostile file can make it allocate gigabytes (a 3 KB file whose
 page content inflates to 1 GiB) or abort outright, and no Python code around it can stop
-that. So PDFs are read by a child process (``python -m archiver.extract.pdf_process``) that
-caps its own address space (RLIMIT_AS) and CPU time before each document, while the parent
-waits for the answer with a deadline. A file that goes past either stops only the child:
+that. So PDFs are read by a child process (this module's ``serve``, on the parent's module
+path) that caps its own address space (RLIMIT_AS) and CPU time before each document, while
+the parent waits for the answer with a deadline. A file that goes past either stops only the child:
 the parent names the problem, starts a new child for the next document, and goes on.
 
     result = read_pdf_bounded(Path("report.pdf"), ExtractionSettings())
@@ -13,7 +13,8 @@ Both limits grow with the file's size (ExtractionSettings.pdf_memory_bytes, pdf_
 One child serves one parent process, a document at a time, and is reused (it starts in
 about 0.3 s); it ends when its parent closes the pipe, and retires after a document that
 left it large, so that every document starts with the whole allowance. Its output goes
-nowhere: nothing a library prints can reach the terminal or the channel.
+nowhere (nothing a library prints can reach the terminal or the channel), and its temporary
+files go into a folder of the parent's, removed with the child however it ended.
 
 Messages both ways: an 8-byte big-endian length, then UTF-8 JSON. Never pickle: the child
 reads hostile bytes, and the parent takes nothing from it but plain values.
@@ -26,9 +27,11 @@ import json
 import os
 import resource
 import select
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -42,6 +45,8 @@ SECONDS_PER_MIB = 1.0
 RETIRE_ABOVE = 192 * MIB  # a child this large after a document makes way for a new one
 START_SECONDS = 60.0  # generous: a busy machine may take long to start Python
 _HEADER = 8
+_BOOT = ("import json, sys; sys.path[:] = json.loads(sys.argv[1]); "
+         "from archiver.extract.pdf_process import serve; serve()")
 READER_FAILED = "the PDF could not be read: the PDF reader failed on it"
 """A bug, not the file's fault (the fuzz tests look for it)."""
 
@@ -81,16 +86,16 @@ class _Child:
     def __init__(self) -> None:
         self.owner = os.getpid()
         self.process: subprocess.Popen[bytes] | None = None
+        self.scratch: str | None = None
 
     def read(self, request: dict[str, Any]) -> PdfExtraction:
         try:
-            self._start()
-        except (OSError, _ChildStopped) as exc:
-            self.stop()
+            self._start_and_send(request)
+        except (OSError, ValueError, _ChildStopped) as exc:
+            self.stop(kill=True)
             return _failed(f"the PDF reader could not be started ({_reason(exc)})")
         assert self.process is not None and self.process.stdout is not None
         try:
-            self._send(request)
             reply = _receive(self.process.stdout, time.monotonic() + request["seconds"])
             result = PdfExtraction.from_dict(reply["extraction"])
         except TimeoutError:
@@ -105,23 +110,34 @@ class _Child:
             self.stop()
         return result
 
+    def _start_and_send(self, request: dict[str, Any]) -> None:
+        """Send the request, to a new child if there is none (or the one there had ended
+        between documents: then once more, to a new one)."""
+        for attempt in (1, 2):
+            if self.process is None or self.process.poll() is not None:
+                self.stop()
+                self._start()
+            assert self.process is not None and self.process.stdin is not None
+            try:
+                _send(self.process.stdin, request)
+                return
+            except BrokenPipeError:
+                if attempt == 2:
+                    raise
+
     def _start(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            return
+        self.scratch = tempfile.mkdtemp(prefix="archiver-pdf-reader-")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", __name__], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL, env=_child_environment(), close_fds=True)
+            [sys.executable, "-c", _BOOT, json.dumps(sys.path)], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            env={**os.environ, "TMPDIR": self.scratch}, close_fds=True)
         assert self.process.stdout is not None
-        ready = _receive(self.process.stdout, time.monotonic() + START_SECONDS)
+        try:
+            ready = _receive(self.process.stdout, time.monotonic() + START_SECONDS)
+        except TimeoutError:
+            raise _ChildStopped(f"it did not start within {START_SECONDS:.0f} s") from None
         if ready.get("ready") is not True:
             raise _ChildStopped("it did not say it was ready")
-
-    def _send(self, request: dict[str, Any]) -> None:
-        assert self.process is not None and self.process.stdin is not None
-        try:
-            _send(self.process.stdin, request)
-        except OSError as exc:
-            raise _ChildStopped("the PDF reader had stopped") from exc
 
     def _why_stopped(self, request: dict[str, Any]) -> str:
         returncode = self.stop()
@@ -139,22 +155,31 @@ class _Child:
         """End the child (at once with ``kill``, else by closing its pipe) and return how
         it ended."""
         process, self.process = self.process, None
-        if process is None:
-            return None
-        if kill:
-            process.kill()
-        for pipe in (process.stdin, process.stdout):
-            try:
-                if pipe is not None:
-                    pipe.close()
-            except OSError:
-                pass
+        scratch, self.scratch = self.scratch, None
         try:
-            return process.wait(timeout=1.0)  # it was already ending, or ends on EOF
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-            return None
+            return _end(process, kill=kill)
+        finally:
+            if scratch is not None:
+                shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _end(process: subprocess.Popen[bytes] | None, *, kill: bool) -> int | None:
+    if process is None:
+        return None
+    if kill:
+        process.kill()
+    for pipe in (process.stdin, process.stdout):
+        try:
+            if pipe is not None:
+                pipe.close()
+        except OSError:
+            pass
+    try:
+        return process.wait(timeout=1.0)  # it was already ending, or ends on EOF
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        return None
 
 
 def _too_long(seconds: float) -> str:
@@ -166,14 +191,6 @@ def _reason(exc: BaseException) -> str:
     if isinstance(exc, OSError):
         return (exc.strerror or str(exc)).lower()
     return str(exc) or type(exc).__name__
-
-
-def _child_environment() -> dict[str, str]:
-    """The parent's environment, with this archiver first on the module path."""
-    env = dict(os.environ)
-    root = str(Path(__file__).resolve().parents[2])
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
-    return env
 
 
 @atexit.register
@@ -272,6 +289,3 @@ def _address_space() -> int:
     except (OSError, ValueError, IndexError):
         return 0
 
-
-if __name__ == "__main__":
-    serve()
