@@ -34,6 +34,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
@@ -46,7 +47,7 @@ RETIRE_ABOVE = 192 * MIB  # a child this large after a document makes way for a 
 START_SECONDS = 60.0  # generous: a busy machine may take long to start Python
 _HEADER = 8
 _BOOT = ("import json, sys; sys.path[:] = json.loads(sys.argv[1]); "
-         "from archiver.extract.pdf_process import serve; serve()")
+         "from archiver.extract.pdf_process import serve; serve(sys.argv[2])")
 READER_FAILED = "the PDF could not be read: the PDF reader failed on it"
 """A bug, not the file's fault (the fuzz tests look for it)."""
 
@@ -128,8 +129,8 @@ class _Child:
     def _start(self) -> None:
         self.scratch = tempfile.mkdtemp(prefix="archiver-pdf-reader-")
         self.process = subprocess.Popen(
-            [sys.executable, "-c", _BOOT, json.dumps(sys.path)], stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            [sys.executable, "-c", _BOOT, json.dumps(sys.path), self.scratch],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             env={**os.environ, "TMPDIR": self.scratch}, close_fds=True)
         assert self.process.stdout is not None
         try:
@@ -236,8 +237,10 @@ def _read_exactly(pipe: IO[bytes], size: int, deadline: float | None) -> bytes:
 # -- the child ------------------------------------------------------------------------------
 
 
-def serve() -> None:
-    """The child's loop: one request at a time, until the parent closes the pipe."""
+def serve(scratch: str) -> None:
+    """The child's loop: one request at a time, until the parent closes the pipe; then the
+    ``scratch`` folder goes (the parent may have ended without a word, as a pool's worker
+    process does)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when work stops
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a crash on a hostile file: no core
     requests = os.fdopen(os.dup(0), "rb")
@@ -247,25 +250,31 @@ def serve() -> None:
         os.dup2(quiet, fd)
     from archiver.extract.pdf import extract_pdf  # loaded before the first document
 
-    _send(replies, {"ready": True})
-    while True:
-        try:
+    try:
+        _send(replies, {"ready": True})
+        while True:
             request = _receive(requests, None)
-        except _ChildStopped:
-            return
-        _limit_self(int(request["memory"]), float(request["seconds"]))
-        try:
-            extraction = extract_pdf(Path(request["path"]), max_pages=request["max_pages"])
-        except MemoryError:
-            memory = int(request["memory"]) // MIB
-            extraction = _failed(f"the PDF could not be read: it needs more than the {memory} "
-                                 "MiB of memory allowed for a file of this size")
-        except Exception as exc:  # extract_pdf never raises for a bad file: this is a bug
-            extraction = _failed(f"{READER_FAILED} ({type(exc).__name__}: {exc})")
-        retiring = _address_space() > RETIRE_ABOVE
-        _send(replies, {"extraction": extraction.to_dict(), "retiring": retiring})
-        if retiring:
-            return
+            _limit_self(int(request["memory"]), float(request["seconds"]))
+            extraction = _read(extract_pdf, request)
+            retiring = _address_space() > RETIRE_ABOVE
+            _send(replies, {"extraction": extraction.to_dict(), "retiring": retiring})
+            if retiring:
+                return
+    except (_ChildStopped, BrokenPipeError):
+        return  # the parent has gone
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _read(extract_pdf: Callable[..., PdfExtraction], request: dict[str, Any]) -> PdfExtraction:
+    try:
+        return extract_pdf(Path(request["path"]), max_pages=request["max_pages"])
+    except MemoryError:
+        memory = int(request["memory"]) // MIB
+        return _failed(f"the PDF could not be read: it needs more than the {memory} MiB of "
+                       "memory allowed for a file of this size")
+    except Exception as exc:  # extract_pdf never raises for a bad file: this is a bug
+        return _failed(f"{READER_FAILED} ({type(exc).__name__}: {exc})")
 
 
 def _limit_self(memory: int, seconds: float) -> None:
