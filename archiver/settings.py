@@ -35,10 +35,18 @@ class ExtractionSettings:
     """Pages of a PDF read for text; the rest are counted and noted, not read."""
     workers: int | None = None
     """Processes extracting while a capture goes on (None: one per CPU; 0: none, inline)."""
+    pdf_memory_bytes: int = 448 * MIB
+    """Each PDF is read in a process of its own, which may use this much memory plus twice
+    the file's size; a file that needs more is stopped there and named as the problem."""
+    pdf_seconds: float = 15.0
+    """The time that process has for one PDF, plus a second per MiB of the file."""
 
     def __post_init__(self) -> None:
         if min(self.max_decoded_bytes, self.max_html_bytes, self.max_pdf_pages) < 1:
             raise ValueError("extraction limits must be positive")
+        if self.pdf_memory_bytes < 128 * MIB or self.pdf_seconds <= 0:
+            raise ValueError("pdf_memory_bytes must be at least 128 MiB (the PDF reader's "
+                             "own size) and pdf_seconds positive")
         if self.workers is not None and self.workers < 0:
             raise ValueError("extraction workers cannot be negative")
 

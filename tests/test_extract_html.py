@@ -237,3 +237,55 @@ def test_big_page_is_capped_and_fast(tmp_path: Path) -> None:
 def test_non_text_input_is_refused_politely() -> None:
     page = extract_html(b"<p>bytes</p>")  # type: ignore[arg-type]
     assert page.problems == ["input is not text (decode it first)"]
+
+
+# -- hostile pages (fixtures/documents/make_hostile_html.py) -------------------------------------
+
+
+def extract_fixture(name: str) -> tuple[int, dict[str, object]]:
+    from typer.testing import CliRunner
+
+    from archiver.cli import app
+
+    result = CliRunner().invoke(app, ["extract", "--json", str(FIXTURES / name)])
+    assert "Traceback" not in result.output and "internal error" not in result.output
+    (document,) = json.loads(result.stdout)
+    return result.exit_code, document
+
+
+def test_json_ld_nested_a_thousand_deep_is_skipped_and_the_page_read() -> None:
+    code, document = extract_fixture("jsonld-nested-1000.html")
+    assert code == 0
+    assert document["title"] == "Ferry fares to rise in spring"
+    assert "two pounds more for a car" in str(document["text"])
+    assert document["problems"] == [
+        "JSON-LD block 1 was not read (nested deeper than 32 levels, the most archiver reads);"
+        " skipped"]
+
+
+def test_nesting_past_the_parsers_depth_is_named() -> None:
+    code, document = extract_fixture("nested-1000-deep.html")
+    assert code == 0
+    assert "two pounds more for a car" in str(document["text"])
+    assert document["problems"] == [
+        "the page nests its elements more than 255 deep; the parser stops there, so the text "
+        "after that point was not read"]
+
+
+def test_an_unknown_charset_label_is_quoted_short() -> None:
+    code, document = extract_fixture("charset-label-10kb.html")
+    assert code == 0
+    assert document["problems"] == [
+        f"the declared charset 'x-{'w' * 38}…' is unknown; the text was read as utf-8"]
+
+
+def test_a_base_href_that_is_no_url_is_ignored_as_browsers_do() -> None:
+    code, document = extract_fixture("base-href-unbalanced-bracket.html")
+    assert code == 0
+    assert "two pounds more for a car" in str(document["text"])
+    assert document["problems"] == []
+    captured = extract_html(load("base-href-unbalanced-bracket.html"),
+                            "https://news.example.org/2024/ferry.html")
+    assert captured.problems == []
+    assert captured.canonical_url == "https://news.example.org/2024/ferry-fares"
+    assert [link.url for link in captured.links] == ["https://news.example.org/2024/fares.html"]

@@ -24,6 +24,7 @@ from archiver.extract.kinds import (
 from archiver.extract.payload import BodyReader, ByteReader, CapturedDocument, spooled_to_disk
 from archiver.settings import MIB, ExtractionSettings
 
+MAX_LABEL_SHOWN = 40  # characters of an unknown charset label quoted in a problem
 TRUNCATION_NOTES = {
     "length": "the capture was cut at the size limit, so the text is of the part captured",
     "time": "the capture was cut at the time limit, so the text is of the part captured",
@@ -122,7 +123,9 @@ def _extract_html_body(result: Extraction, data: bytes, document: CapturedDocume
     result.decoding.charset = decoded.charset
     result.decoding.charset_source = decoded.source
     if decoded.declared:
-        result.problems.append(f"the declared charset {decoded.declared!r} is unknown; "
+        label = decoded.declared[:MAX_LABEL_SHOWN] + (
+            "…" if len(decoded.declared) > MAX_LABEL_SHOWN else "")
+        result.problems.append(f"the declared charset {label!r} is unknown; "
                                f"the text was read as {decoded.charset}")
     page = extract_html(decoded.text, document.url)
     details: dict[str, Any] = page.to_dict()
@@ -137,9 +140,9 @@ def _extract_html_body(result: Extraction, data: bytes, document: CapturedDocume
 
 
 def _extract_pdf_file(result: Extraction, path: Path, settings: ExtractionSettings) -> None:
-    from archiver.extract.pdf import extract_pdf  # imported when needed
+    from archiver.extract.pdf_process import read_pdf_bounded  # imported when needed
 
-    report = extract_pdf(path, max_pages=settings.max_pdf_pages)
+    report = read_pdf_bounded(path, settings)
     details: dict[str, Any] = report.to_dict()
     result.text = PAGE_BREAK.join(page.text for page in report.pages)
     info = report.info

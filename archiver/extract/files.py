@@ -22,7 +22,10 @@ def slug(url: str | None, fallback: str = "document") -> str:
     >>> slug("/home/me/drafts/My Draft.pdf")
     'my-draft-pdf'
     """
-    parts = urlsplit(url or "")
+    try:
+        parts = urlsplit(url or "")
+    except ValueError:  # a malformed URL from another tool's WARC (an unbalanced "[")
+        parts = urlsplit("")
     last = parts.path.rstrip("/").rsplit("/", 1)[-1]
     name = _SLUG.sub("-", f"{parts.hostname or ''} {last}".lower()).strip("-")
     return name[:60].rstrip("-") or fallback

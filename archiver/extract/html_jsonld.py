@@ -1,4 +1,9 @@
-"""JSON-LD blocks of a page: parsed, @graph flattened, and the article among them found."""
+"""JSON-LD blocks of a page: parsed, @graph flattened, and the article among them found.
+
+A block is measured before it is parsed: Python's JSON parser recurses once per level, so a
+block nested a thousand deep would end the whole extraction with a RecursionError, and the
+objects kept are written out (and pickled) again later, recursively too.
+"""
 
 from __future__ import annotations
 

@@ -43,12 +43,16 @@ class HtmlLink:
 
 
 def base_url(tree: lxml.html.HtmlElement | None, url: str | None) -> str | None:
-    """What relative links resolve against: <base href> (itself resolved), else the URL."""
+    """What relative links resolve against: <base href> (itself resolved), else the URL
+    (also when the base is no URL at all, as browsers do)."""
     if tree is not None:
         for base in tree.iter("base"):
             href = (base.get("href") or "").strip()
             if href:
-                return urljoin(url, href) if url else href
+                try:
+                    return urljoin(url, href) if url else href
+                except ValueError:  # malformed (e.g. an unbalanced IPv6 bracket)
+                    return url
     return url
 
 

@@ -157,7 +157,10 @@ def _canonical(tree: lxml.html.HtmlElement, meta: dict[str, list[str]],
         rel = (link.get("rel") or "").lower().split()
         href = (link.get("href") or "").strip()
         if "canonical" in rel and href:
-            return urljoin(base, href) if base else href
+            try:
+                return urljoin(base, href) if base else href
+            except ValueError:  # malformed (e.g. an unbalanced IPv6 bracket): not a URL
+                continue
     return _first_meta(meta, "og:url")
 
 

@@ -31,6 +31,11 @@ _INERT_ELEMENTS = ("script", "style", "svg", "noscript", "template")
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>", re.IGNORECASE)
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
 
+# libxml2 stops parsing at this depth (unless told XML_PARSE_HUGE, which we never do: deep
+# trees make every later walk costly); a page that nests deeper loses the rest of its text.
+MAX_DEPTH = 255
+_RESOURCE_LIMIT = lxml.etree.ErrorTypes.ERR_RESOURCE_LIMIT
+
 _COUNT_ELEMENTS = lxml.etree.XPath("count(//*)")
 _PARSER = lxml.html.HTMLParser(
     remove_comments=True, remove_pis=True, collect_ids=False, default_doctype=False
@@ -127,11 +132,20 @@ def parse_html(html: str) -> ParsedPage:
     except (lxml.etree.ParserError, ValueError) as exc:
         problems.append(f"the document could not be parsed as HTML ({exc})")
         return ParsedPage(None, markup, original, problems)
+    if _hit_depth_limit(_PARSER):
+        problems.append(f"the page nests its elements more than {MAX_DEPTH} deep; the parser "
+                        "stops there, so the text after that point was not read")
     elements = truncate_tree(tree, MAX_ELEMENTS)
     if elements > MAX_ELEMENTS:
         problems.append(f"page has {elements:,} or more elements; only the first "
                         f"{MAX_ELEMENTS:,} (in document order) were used")
     return ParsedPage(tree, markup, original, problems)
+
+
+def _hit_depth_limit(parser: lxml.html.HTMLParser) -> bool:
+    # The log is the last parse's in this thread (lxml keeps a parser context per thread).
+    return any(entry.type == _RESOURCE_LIMIT and "depth" in entry.message
+               for entry in parser.error_log)
 
 
 def truncate_tree(tree: lxml.html.HtmlElement, limit: int) -> int:

@@ -1,5 +1,9 @@
 """Text and metadata of a PDF, read from a file on disk; never raises on bad input.
 
+This reads in the calling process, with no bound on what PDFium may take: archiver reads
+every PDF from outside through ``pdf_process.read_pdf_bounded``, which runs this in a process
+of its own within a memory and time allowance.
+
     result = extract_pdf(Path("report.pdf"))
     result.page(14).text      # cite as "p. 14"
     result.to_dict()          # JSON-ready
@@ -131,13 +135,13 @@ def _repair(path: Path, handle: IO[bytes], head: bytes, max_pages: int | None,
                            "reading the pages that are left")
     scan = scan_objects(handle, head)
     declared = linearized_page_count(head) or scan.declared_pages
-    result.page_count = declared if declared is not None else len(scan.pages) or None
+    result.page_count = declared if declared is not None else scan.page_total or None
     if not scan.pages:
         result.problems.append("no page could be found in the file")
         return
     with tempfile.TemporaryDirectory(prefix="archiver-pdf-") as folder:
         copy = Path(folder) / "repaired.pdf"
-        write_repaired_copy(path, scan, copy)
+        write_repaired_copy(path, scan, copy, max_pages)
         text = read_pages(copy, max_pages, lambda index: None)
     result.pages = [page for page in text.pages if _readable(page)]
     lost = len(text.pages) - len(result.pages)
@@ -161,7 +165,9 @@ def _readable(page: PdfPage) -> bool:
 
 def _note_repairs(result: PdfExtraction, complaints: list[str]) -> None:
     if complaints and not any(note.startswith("the file is damaged") for note in result.problems):
-        first = complaints[0].strip().rstrip(".")
+        # The libraries may quote the file's own bytes: keep the quote short and printable.
+        first = "".join(char if char.isprintable() else "?" for char in complaints[0][:200])
+        first = first.strip().rstrip(".")
         result.problems.append(f"the file is damaged in places and was read around the damage "
                                f"({len(complaints)} warning(s); the first: {first})")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from archiver.extract.pdf_xmp import XmpValue
@@ -50,3 +50,17 @@ class PdfExtraction:
         data = asdict(self)
         data["text"] = self.text
         return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PdfExtraction:
+        """The extraction ``to_dict`` gave (the joined ``text`` is left out: it is derived).
+
+        Raises KeyError, TypeError or ValueError when ``data`` is not such a dict.
+        """
+        values = {name: data[name] for name in _FIELDS if name != "pages"}
+        pages = [PdfPage(int(page["number"]), str(page["text"]), page.get("label"))
+                 for page in data["pages"]]
+        return cls(pages=pages, **values)
+
+
+_FIELDS = [item.name for item in fields(PdfExtraction)]

@@ -5,6 +5,7 @@ does not pass through Python's memory; each page is closed before the next is re
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,8 +18,11 @@ from archiver.extract.pdf_model import PdfPage
 
 # PDFium keeps every object it has parsed (content streams included) until the document is
 # closed, so memory would grow with the file; reopening every so many pages keeps it flat,
-# at the cost of re-reading the cross-reference table (milliseconds).
+# at the cost of re-reading the cross-reference table: milliseconds, but half a second for a
+# table of a million objects (a damaged file's repaired copy may list that many). So the
+# pages between openings grow with the time an opening takes, to keep its share small.
 PAGES_PER_OPENING = 100
+PAGES_PER_SECOND_OF_OPENING = 2000  # an opening costs at most ~0.5 ms a page read
 
 # Asked when PDFium cannot read a page: a second opinion (pypdf) on that page's text.
 PageFallback = Callable[[int], str | None]
@@ -41,6 +45,7 @@ class PdfiumText:
 def read_pages(path: Path, max_pages: int | None, fallback: PageFallback) -> PdfiumText:
     """The text of each page (up to ``max_pages``), noting pages that fail and going on."""
     result = PdfiumText()
+    started = time.monotonic()
     try:
         document = pdfium.PdfDocument(path)
     except pdfium.PdfiumError as exc:
@@ -54,8 +59,10 @@ def read_pages(path: Path, max_pages: int | None, fallback: PageFallback) -> Pdf
         result.page_count = len(document)
         result.info = _info(document)
         limit = result.page_count if max_pages is None else min(max_pages, result.page_count)
+        every = max(PAGES_PER_OPENING,
+                    int((time.monotonic() - started) * PAGES_PER_SECOND_OF_OPENING))
         for index in range(limit):
-            if index and index % PAGES_PER_OPENING == 0:
+            if index and index % every == 0:
                 document.close()
                 document = pdfium.PdfDocument(path)
             page = _read_page(document, index, fallback, result.problems)
