@@ -143,6 +143,8 @@ def test_a_dechunked_payload_digest_is_accepted_with_a_note() -> None:
     ("corrupt-member.warc.gz", ["gzip-member-corrupt"]),
     ("bad-header.warc", ["record-header-invalid"]),
     ("empty.warc.gz", ["warc-empty"]),
+    ("no-target-uri.warc", ["record-field-invalid"]),
+    ("no-warc-date.warc", ["record-field-invalid"]),
 ])
 def test_each_broken_warc_gives_its_problem(name: str, expected: list[str]) -> None:
     path = FIXTURES / name
@@ -489,6 +491,7 @@ def test_memory_stays_flat_for_a_huge_record(tmp_path: Path) -> None:
     for _ in range(size // len(chunk)):
         block_hash.update(chunk)
     head = (b"WARC/1.1\r\nWARC-Type: resource\r\nWARC-Record-ID: <urn:uuid:1>\r\n"
+            b"WARC-Date: 2026-01-01T00:00:00Z\r\nWARC-Target-URI: file:///huge.bin\r\n"
             b"WARC-Block-Digest: sha256:" + block_hash.hexdigest().encode() +
             b"\r\nContent-Length: %d\r\n\r\n" % size)
     with path.open("wb") as output:

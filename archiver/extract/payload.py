@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from archiver.decoding import Dechunker, StreamDecoder
+from archiver.warc.fields import W3C_DATE, target_uri
 from archiver.warc.http_head import HttpHead, read_http_head
 from archiver.warc.reader import Damage, RecordHeader
 from archiver.warc.record_stream import MAX_PROBLEMS, RecordStream, WarcRecord
@@ -28,7 +29,6 @@ READ_BLOCK = 64 * 1024
 DOCUMENT_RECORD_TYPES = ("response", "resource")
 _URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s\x00-\x1f\x7f-\x9f\u061c\u200e\u200f"
                   r"\u202a-\u202e\u2066-\u2069]+")
-_WARC_DATE = re.compile(r"\d{4}(-\d\d(-\d\d(T\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:?\d\d)?)?)?)?")
 
 
 class ByteReader(Protocol):
@@ -282,9 +282,7 @@ def _http_head(record: WarcRecord) -> HttpHead | None:
 
 
 def _target(header: RecordHeader) -> tuple[str | None, list[str]]:
-    uri = header.get("WARC-Target-URI")
-    if uri is not None and uri.startswith("<") and uri.endswith(">"):
-        uri = uri[1:-1]  # wget writes it so, as WARC 1.0's grammar showed it (warcio agrees)
+    uri = target_uri(header)
     if uri is None:
         return None, ["it has no WARC-Target-URI, so its document has no source URL"]
     if not _URI.fullmatch(uri):
@@ -297,7 +295,7 @@ def _date(header: RecordHeader, notes: list[str]) -> str | None:
     date = header.get("WARC-Date")
     if date is None:
         notes.append("it has no WARC-Date, so when it was captured is not known")
-    elif not _WARC_DATE.fullmatch(date):
+    elif not W3C_DATE.fullmatch(date):
         notes.append(f"its WARC-Date is not a date ({date[:40]!r})")
         return None
     return date

@@ -22,6 +22,7 @@ from archiver.decoding import Dechunker, StreamDecoder
 from archiver.errors import EnvironmentFault, UnreadableEvidence
 from archiver.replay.entry import Entry, clean_title
 from archiver.untrusted_json import load_json
+from archiver.warc.fields import target_uri
 from archiver.warc.members import Inflater
 from archiver.warc.reader import Damage, Event, RecordHeader, RecordParser
 
@@ -156,7 +157,7 @@ class _Record:
     def __init__(self, header: RecordHeader) -> None:
         self.header = header
         self.kind = header.record_type
-        self.url = _target_uri(header)
+        self.url = target_uri(header)
         self.is_http = (self.kind in HTTP_TYPES and self.url is not None
                         and self.url.lower().startswith(("http://", "https://")))
         self.problem = _header_problem(header, self.url)
@@ -279,15 +280,6 @@ class _Scanner:
         title = clean_title(document.get("title")) if isinstance(document, dict) else None
         if title:
             self._titles[refers_to] = title
-
-
-def _target_uri(header: RecordHeader) -> str | None:
-    uri = header.get("WARC-Target-URI")
-    if uri is None:
-        return None
-    if uri.startswith("<") and uri.endswith(">"):
-        uri = uri[1:-1]  # as wget 1.19 wrote it, and as warcio reads it
-    return uri.strip() or None
 
 
 def _header_problem(header: RecordHeader, url: str | None) -> str | None:

@@ -15,6 +15,7 @@ from typing import NamedTuple
 
 from archiver.verification.problems import Note, Problem
 from archiver.verification.record_digests import RecordDigests, RecordOutcome
+from archiver.warc.fields import field_defects
 from archiver.warc.reader import Damage, RecordHeader
 
 MEMBER_DAMAGE = frozenset({"gzip-member-corrupt", "truncated-gzip", "not-gzip"})
@@ -87,6 +88,10 @@ class RecordChecker:
     def record_start(self, header: RecordHeader) -> None:
         self.records += 1
         self._member_first = self._member_first or header
+        self._pending.extend(Problem("record-field-invalid", self.path,
+                                     f"not a valid WARC 1.1 record: {defect}",
+                                     record_id=header.record_id, offset=header.offset)
+                             for defect in field_defects(header))
         self._current = RecordDigests(header, self.path,
                                       want_sha256=header.record_id in self._wanted,
                                       accept_dechunked=self._accept_dechunked)
