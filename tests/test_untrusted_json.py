@@ -143,6 +143,27 @@ def test_verify_names_a_datapackage_nested_too_deep() -> None:
     assert f"  - datapackage.json: {TOO_DEEP} [wacz-datapackage-invalid]" in stdout.splitlines()
 
 
+def test_a_wacz_whose_datapackage_cannot_be_read_still_has_its_records_checked(
+        sample_package: Path, tmp_path: Path) -> None:
+    """Without datapackage.json the WARCs' own record digests still hold: they are checked,
+    and what manifest.json says of them, rather than every record reported missing."""
+    wacz = tmp_path / "sample.wacz"
+    export_wacz(sample_package, wacz)
+    damaged = tmp_path / "deep-datapackage.wacz"
+    with zipfile.ZipFile(wacz) as old, zipfile.ZipFile(damaged, "w") as new:
+        for info in old.infolist():
+            data = old.read(info)
+            if info.filename == "datapackage.json":
+                data = with_deep_value(data)
+            new.writestr(info, data)
+    report = check(damaged)
+    assert {(p.path, p.code) for p in report.problems} == {
+        ("datapackage.json", "wacz-datapackage-invalid"),  # and its digest file says so:
+        ("datapackage.json", "file-digest-mismatch")}
+    assert report.records_checked > 0
+    assert any(note.code == "wacz-unlisted" for note in report.notes)
+
+
 def test_verify_names_a_digest_file_nested_too_deep(sample_package: Path,
                                                     tmp_path: Path) -> None:
     wacz = tmp_path / "sample.wacz"

@@ -116,6 +116,8 @@ class WaczCheck:
         self._check_digest_file(datapackage)
         if self.resources or self.report.problem_count == said:
             self._check_listing()  # (else every file would be "not listed": no news)
+        else:
+            self._without_listing()
         manifest = self._archiver_manifest()
         claims = record_claims(manifest) if manifest is not None else []
         mapped = [claim._replace(warc_file=self._in_wacz(claim.warc_file)) for claim in claims]
@@ -126,6 +128,17 @@ class WaczCheck:
             self._check_file_claims(file_claims(manifest))
         self.report.bytes_read = self.read.done
         return self.report
+
+    def _without_listing(self) -> None:
+        """datapackage.json could not be read: its digests are lost, but each WARC's records
+        carry their own, so the WARCs in the zip are still checked record by record (and what
+        manifest.json says of them), rather than reported missing."""
+        warcs = [name for name in self.files if is_warc_path(name)]
+        self.resources = {name: Resource(name, None, None, None, None) for name in warcs}
+        if warcs:
+            self.report.notes.append(Note("wacz-unlisted", DATAPACKAGE, "it could "
+                                          f"not be read, so the {len(warcs)} WARC file(s) in "
+                                          "the zip were checked by their records' own digests"))
 
     def _small(self, name: str) -> bytes | None:
         """A JSON entry's bytes (bounded), or None with the reason reported."""
