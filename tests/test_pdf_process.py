@@ -5,6 +5,8 @@ that document alone, in `archiver extract` and in a capture alike."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -121,3 +123,25 @@ def test_a_capture_with_a_hostile_pdf_seals_every_source(
         assert extraction_for(captured, url)["outcome"] == "complete"
     report = extraction_for(captured, site.url(REPORT_PATH))
     assert "Audit of the SmartFlow Water Meter Programme" in report["text"]
+
+
+def test_the_repair_scan_keeps_little_of_a_large_file_resident(tmp_path: Path) -> None:
+    """The scan for objects maps the file, and gives each window back once read: a 160 MiB
+    damaged file must not count 160 MiB against the reader's allowance."""
+    size = 160 * 1024 * 1024
+    damaged = tmp_path / "large-damaged.pdf"
+    with damaged.open("wb") as out:
+        out.write(b"%PDF-1.4\n")
+        filler = b"% filler line of a file whose objects lie far apart\n" * 20_000
+        while out.tell() < size:
+            out.write(filler)
+        out.write(b"7 0 obj\n<< /Type /Page /MediaBox [0 0 10 10] >>\nendobj\n%%EOF\n")
+    code = ("import sys; from pathlib import Path; from tests.peak_rss import peak_rss_kib;"
+            "from archiver.extract.pdf_repair import scan_objects;"
+            "handle = open(sys.argv[1], 'rb'); scan = scan_objects(handle, handle.read(1024));"
+            "print(len(scan.pages), peak_rss_kib())")
+    done = subprocess.run([sys.executable, "-c", code, str(damaged)], capture_output=True,
+                          text=True, check=True, cwd=Path(__file__).resolve().parent.parent)
+    pages, peak_kib = (int(word) for word in done.stdout.split())
+    assert pages == 1
+    assert peak_kib < 96 * 1024, f"peak RSS {peak_kib} KiB scanning a {size >> 20} MiB file"

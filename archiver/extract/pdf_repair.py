@@ -36,6 +36,7 @@ _LINEARIZED_FIRST = re.compile(rb"/Linearized\b[^>]*?/O\s+(\d+)")
 HEADER_WINDOW = 32  # bytes before "obj" that hold "N G "
 DICT_WINDOW = 2048  # bytes after "obj" searched for the page type
 MAX_OBJECTS = 1_000_000  # bounded work on a hostile file
+SCAN_WINDOW = 16 * 1024 * 1024  # the most of the file resident at once while scanning
 MAX_OBJECT_NUMBER = 8_388_607  # the largest object number a PDF may use (ISO 32000-1, C.2)
 MAX_PAGES_KEPT = 100_000  # pages put in the new page tree (more are counted, not read)
 
@@ -73,13 +74,31 @@ def scan_objects(handle: IO[bytes], head: bytes) -> ObjectScan:
     first_page = int(first.group(1)) if first is not None else None
     with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
         scan.size = len(data)
-        for keyword in _OBJ_KEYWORD.finditer(data):
+        for at in _keywords(data):
             if len(scan.numbers) >= MAX_OBJECTS:
                 break
-            _note_object(data, keyword.start(), scan, first_page)
+            _note_object(data, at, scan, first_page)
     if first_page is not None:
         scan.pages.sort(key=lambda page: page[0] != first_page)  # stable: file order otherwise
     return scan
+
+
+def _keywords(data: mmap.mmap) -> Iterator[int]:
+    """Where each "obj" keyword starts, a window at a time; the pages of a window are given
+    back once it is scanned, so the scan's resident memory stays one window (a 512 MiB file
+    mapped whole would count 512 MiB against the reader, though nothing is copied)."""
+    size, released = len(data), 0
+    for start in range(0, size, SCAN_WINDOW):
+        end = min(size, start + SCAN_WINDOW)
+        # A little past the window, so a keyword at its edge is judged with what follows.
+        for keyword in _OBJ_KEYWORD.finditer(data, start, min(size, end + 8)):
+            if keyword.start() < end:
+                yield keyword.start()
+        done = end - DICT_WINDOW - mmap.PAGESIZE  # what the next keywords never look back at
+        done -= done % mmap.PAGESIZE
+        if done > released:
+            data.madvise(mmap.MADV_DONTNEED, released, done - released)
+            released = done
 
 
 def _note_object(data: mmap.mmap, at: int, scan: ObjectScan, first_page: int | None) -> None:
