@@ -42,12 +42,13 @@ def render_capture(result: PackageResult) -> str:
                      detail])
     captured = sum(1 for s in result.manifest["sources"] if s["outcome"] == "captured")
     total_size = sum(entry.size for entry in result.files)
+    warcs = sum(1 for entry in result.files if entry.path.startswith("data/warc/"))
     lines = [
         table(rows, ["outcome", "status", "source", "detail"]),
         "",
         f"{captured} of {len(rows)} sources captured, "
         f"{len(result.manifest['resources'])} resources in all, "
-        f"{len(result.files)} WARC file(s), {human_size(total_size)}.",
+        f"{warcs} WARC file(s), {len(result.files)} file(s) in all, {human_size(total_size)}.",
         f"Package: {result.path}",
         f"Check it any time with: archiver verify {result.path}",
     ]

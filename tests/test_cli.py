@@ -30,6 +30,9 @@ def test_capture_writes_a_package_that_standard_tools_accept(site: SiteServer,
                                "-o", str(out), *FAST, *TEST_SITE)
     assert code == 0, stderr
     assert "2 of 2 sources captured" in stdout
+    warcs = len(list((out / "data" / "warc").iterdir()))
+    files = len((out / "manifest-sha256.txt").read_text().splitlines())
+    assert f" {warcs} WARC file(s), {files} file(s) in all, " in stdout
     assert f"archiver verify {out}" in stdout
     assert_standard_tools_accept(out)
     assert bagit.Bag(str(out)).is_valid()
