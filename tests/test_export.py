@@ -360,6 +360,10 @@ HOSTILE: dict[str, tuple[str, list[tuple[zipfile.ZipInfo | str, bytes]]]] = {
     "case-duplicate": ("zip-entry-duplicate", [("pages/a.jsonl", b"{}"),
                                                ("pages/A.jsonl", b"[]")]),
     "ratio-bomb": ("zip-bomb", [("archive/zeros.warc", bytes(8 * 1024 * 1024))]),
+    # Thousands of folders deep: unpacking made the folders one call per level, and died of
+    # RecursionError ("internal error") in replay.
+    "deep-path": ("zip-entry-unsafe-path", [("archive/" + "d/" * 1500 + "a.warc", b"x")]),
+    "long-name": ("zip-entry-unsafe-path", [("archive/" + "n" * 2000 + ".warc", b"x")]),
 }
 
 

@@ -31,6 +31,13 @@ _DRIVE = re.compile(r"[A-Za-z]:")
 _READABLE = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
 
 
+MAX_PATH_DEPTH = 32
+"""Folders an entry may lie under (a WACZ needs 4): each level of a path costs a call, and a
+path thousands of levels deep would exhaust the stack that unpacks it."""
+MAX_NAME_BYTES = 1024
+"""Longest entry name unpacked; a longer path is one no file system here would take."""
+
+
 def shown(name: str) -> str:
     """An entry name fit for a one-line message: control characters escaped."""
     return "".join(char if char.isprintable() else repr(char)[1:-1] for char in name)
@@ -50,7 +57,12 @@ def path_problem(name: str) -> str | None:
         return "its name holds a backslash (a Windows path separator)"
     if name.startswith("/") or _DRIVE.match(name):
         return "its path is absolute"
+    if len(name.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
+        return f"its name is longer than {MAX_NAME_BYTES} bytes"
     parts = name.removesuffix("/").split("/")
+    if len(parts) > MAX_PATH_DEPTH:
+        return (f"its path is {len(parts)} levels deep, more than the {MAX_PATH_DEPTH} "
+                "archiver unpacks")
     if ".." in parts:
         return "its path climbs out of the target with '..'"
     if "" in parts or "." in parts:

@@ -14,9 +14,19 @@ from typing import Any, Literal, Protocol
 ReportKind = Literal["package", "warc", "wacz"]
 
 
+SHOWN_PATH = 240
+"""Longest path a problem's line shows whole; a longer one (a hostile archive's entry name)
+shows its start and end. `to_dict` keeps it whole."""
+
+
 def _where(path: str, record_id: str | None, offset: int | None) -> str:
-    """`file record <id> at offset N`, with the parts that are known."""
-    where = path
+    """`file record <id> at offset N`, with the parts that are known.
+
+    >>> shown = _where("d/" * 200 + "f.txt", None, None)
+    >>> len(shown), shown.endswith("/d/f.txt"), "…" in shown
+    (240, True, True)
+    """
+    where = path if len(path) <= SHOWN_PATH else f"{path[:160]}…{path[-(SHOWN_PATH - 161):]}"
     if record_id is not None:
         where += f" record {record_id}"
     if offset is not None:
