@@ -19,6 +19,7 @@ Every test fails if archiver logged an error (a bug its safety nets turned into 
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import io
 import itertools
 import json
@@ -28,6 +29,7 @@ import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import bagit
@@ -59,6 +61,16 @@ test site) allowed. tests/test_address_policy.py tests the default policy."""
 
 def fast_settings(**overrides: Any) -> CaptureSettings:
     return CaptureSettings(**{**TEST_SETTINGS, **overrides})
+
+
+def load_script(path: Path) -> ModuleType:
+    """A fixture-making script (fixtures/**/make_*.py) loaded as a module, so tests build
+    their inputs with the very functions that wrote the committed fixtures."""
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 # -- the judges: tools written by others ---------------------------------------------------------

@@ -4,20 +4,19 @@ extracted, verify names the same damage, and memory stays flat on a decompressio
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 import subprocess
 import sys
 import zlib
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 from typer.testing import CliRunner
 
 from archiver.cli import app
 from archiver.extract.api import extract
+from tests.conftest import load_script
 from tests.server import BR_BOMB_BYTES, br_bomb_body
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,15 +27,9 @@ HOSTILE_RUN_SECONDS = 120
 
 
 
-def load_maker() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("make_fixtures", FIXTURES / "make_fixtures.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
-MAKER = load_maker()
+MAKER = load_script(FIXTURES / "make_fixtures.py")
 exchange, gzipped, record, record_id, warcinfo = (
     MAKER.exchange, MAKER.gzipped, MAKER.record, MAKER.record_id, MAKER.warcinfo)
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import time
 from pathlib import Path
-from types import ModuleType
 
 import pypdfium2 as pdfium  # type: ignore[import-untyped]
 import pytest
@@ -15,20 +13,15 @@ from archiver.extract.pdf import PdfExtraction, extract_pdf
 from archiver.extract.pdf import choose as choose_value
 from archiver.extract.pdf_layout import clean
 from archiver.extract.pdf_order import drawn_out_of_order, page_lines
+from tests.conftest import load_script
 
 DOCUMENTS = Path(__file__).resolve().parent.parent / "fixtures" / "documents"
 PDFS = DOCUMENTS / "pdf"
 
 
-def load_maker() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("make_pdfs", DOCUMENTS / "make_pdfs.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
-MAKER = load_maker()
+MAKER = load_script(DOCUMENTS / "make_pdfs.py")
 
 
 @pytest.fixture(scope="module")

@@ -137,6 +137,18 @@ def test_verify_bounds_the_values_and_size_of_manifest_json(package: Path) -> No
                                        "more than the 1,000 archiver reads from such a file")]
 
 
+def exported_with_deep_member(package: Path, tmp_path: Path, member: str) -> Path:
+    """The package exported as a WACZ, with one JSON member nested too deep."""
+    wacz = tmp_path / "sample.wacz"
+    export_wacz(package, wacz)
+    damaged = tmp_path / f"deep-{member}.wacz"
+    with zipfile.ZipFile(wacz) as old, zipfile.ZipFile(damaged, "w") as new:
+        for info in old.infolist():
+            data = old.read(info)
+            new.writestr(info, with_deep_value(data) if info.filename == member else data)
+    return damaged
+
+
 def test_verify_names_a_datapackage_nested_too_deep() -> None:
     code, stdout, stderr = run("verify", str(ZIP_FIXTURES / "datapackage-nested-deep.wacz"))
     assert code == 1, stderr
@@ -147,16 +159,7 @@ def test_a_wacz_whose_datapackage_cannot_be_read_still_has_its_records_checked(
         sample_package: Path, tmp_path: Path) -> None:
     """Without datapackage.json the WARCs' own record digests still hold: they are checked,
     and what manifest.json says of them, rather than every record reported missing."""
-    wacz = tmp_path / "sample.wacz"
-    export_wacz(sample_package, wacz)
-    damaged = tmp_path / "deep-datapackage.wacz"
-    with zipfile.ZipFile(wacz) as old, zipfile.ZipFile(damaged, "w") as new:
-        for info in old.infolist():
-            data = old.read(info)
-            if info.filename == "datapackage.json":
-                data = with_deep_value(data)
-            new.writestr(info, data)
-    report = check(damaged)
+    report = check(exported_with_deep_member(sample_package, tmp_path, "datapackage.json"))
     assert {(p.path, p.code) for p in report.problems} == {
         ("datapackage.json", "wacz-datapackage-invalid"),  # and its digest file says so:
         ("datapackage.json", "file-digest-mismatch")}
@@ -166,15 +169,7 @@ def test_a_wacz_whose_datapackage_cannot_be_read_still_has_its_records_checked(
 
 def test_verify_names_a_digest_file_nested_too_deep(sample_package: Path,
                                                     tmp_path: Path) -> None:
-    wacz = tmp_path / "sample.wacz"
-    export_wacz(sample_package, wacz)
-    damaged = tmp_path / "deep-digest.wacz"
-    with zipfile.ZipFile(wacz) as old, zipfile.ZipFile(damaged, "w") as new:
-        for info in old.infolist():
-            data = old.read(info)
-            if info.filename == "datapackage-digest.json":
-                data = with_deep_value(data)
-            new.writestr(info, data)
+    damaged = exported_with_deep_member(sample_package, tmp_path, "datapackage-digest.json")
     code, stdout, stderr = run("verify", str(damaged))
     assert code == 1, stderr
     assert stdout.splitlines()[1:] == [

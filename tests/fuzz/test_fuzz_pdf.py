@@ -9,33 +9,26 @@ a bomb among the mutants ends in a fraction of a second.
 
 from __future__ import annotations
 
-import importlib.util
 import tempfile
 from pathlib import Path
-from types import ModuleType
 
 from hypothesis import given
 
 from archiver.extract.pdf_model import PdfExtraction
 from archiver.extract.pdf_process import READER_FAILED, read_pdf_bounded
 from archiver.settings import MIB, ExtractionSettings
+from tests.conftest import load_script
 from tests.fuzz.mutations import mutated
 
 DOCUMENTS = Path(__file__).resolve().parents[2] / "fixtures" / "documents"
 
 
-def _maker() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("make_pdfs", DOCUMENTS / "make_pdfs.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def hostile_shapes() -> list[bytes]:
     """Structures that once looked dangerous and were read well (measured for issue 10):
     seeds whose mutants reach deep into the readers' structure code."""
-    maker = _maker()
+    maker = load_script(DOCUMENTS / "make_pdfs.py")
     text = maker.stream(maker.page_content(["Hello hostile world"]))
     base = maker.one_page(text)
     xref_at = int(base.rsplit(b"startxref\n", 1)[1].split(b"\n")[0])
