@@ -24,9 +24,7 @@ from typing import Literal
 from archiver.partial_paths import is_partial_name, partial_dir_of
 from archiver.run_lock import LockFile, RunInfo, this_host
 from archiver.terminal import human_size
-from archiver.tree_removal import remove_tree
-
-_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+from archiver.tree_removal import DIRECTORY_FLAGS, remove_tree
 
 RunState = Literal["running", "ended", "unknown"]
 LeftoverOutcome = Literal["removed", "left", "failed"]
@@ -57,7 +55,7 @@ def partial_run_of(path: Path) -> PartialRun | None:
 
 def _read_partial(place: Path) -> PartialRun:
     try:
-        fd = os.open(place, _DIR_FLAGS)
+        fd = os.open(place, DIRECTORY_FLAGS)
     except OSError:  # a file left by an older version, or unreadable: no lock to read
         return PartialRun(place, None, "unknown")
     try:
@@ -97,7 +95,7 @@ def remove_stale_partials(parent: Path) -> list[Leftover]:
     with each one that looks like ours but was not removed (live runs are passed over in
     silence). Never raises for what it finds: an unreadable folder is simply not swept."""
     try:
-        parent_fd = os.open(parent, _DIR_FLAGS)
+        parent_fd = os.open(parent, DIRECTORY_FLAGS)
     except OSError:
         return []
     try:
@@ -114,7 +112,7 @@ def remove_stale_partials(parent: Path) -> list[Leftover]:
 def _sweep_one(parent_fd: int, parent: Path, name: str) -> Leftover | None:
     path = parent / name
     try:
-        fd = os.open(name, _DIR_FLAGS, dir_fd=parent_fd)
+        fd = os.open(name, DIRECTORY_FLAGS, dir_fd=parent_fd)
     except OSError:
         return None  # not a directory (a link, a file of an older version) or gone already
     try:

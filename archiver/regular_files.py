@@ -42,6 +42,14 @@ def kind_of(mode: int) -> str | None:
     return next((words for test, words in _KINDS if test(mode)), "not a regular file")
 
 
+def is_regular_file(path: StrPath) -> bool:
+    """True for a regular file itself, not a link to one (nor a FIFO, a device...)."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
 def not_regular(what: str, mode: int) -> UnreadableEvidence:
     return UnreadableEvidence(what, f"{kind_of(mode)}; a package holds only regular files",
                               NOT_REGULAR)

@@ -19,9 +19,7 @@ from pathlib import Path
 from archiver.errors import EnvironmentFault
 from archiver.partial_paths import partial_name
 from archiver.run_lock import RunLock
-from archiver.tree_removal import remove_tree
-
-_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+from archiver.tree_removal import DIRECTORY_FLAGS, remove_tree
 
 
 @contextmanager
@@ -60,11 +58,11 @@ def staging_beside(target: Path) -> Iterator[Path]:
 
 def _remove_quietly(hidden: Path) -> None:
     try:
-        parent_fd = os.open(hidden.parent, _DIR_FLAGS)
+        parent_fd = os.open(hidden.parent, DIRECTORY_FLAGS)
     except OSError:
         return
     try:
-        top_fd = os.open(hidden.name, _DIR_FLAGS, dir_fd=parent_fd)
+        top_fd = os.open(hidden.name, DIRECTORY_FLAGS, dir_fd=parent_fd)
         try:
             remove_tree(parent_fd, hidden.name, top_fd)
         finally:

@@ -13,7 +13,8 @@ import os
 import stat
 from dataclasses import dataclass, field
 
-_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+DIRECTORY_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+"""Flags to open a directory never through a link (for the *at calls that work inside it)."""
 
 
 class TreeMoved(OSError):
@@ -48,7 +49,7 @@ def remove_tree(parent_fd: int, name: str, top_fd: int) -> int:
         while True:
             if pending.subdirs:
                 child = pending.subdirs.pop()
-                child_fd = os.open(child, _DIR_FLAGS, dir_fd=fd)
+                child_fd = os.open(child, DIRECTORY_FLAGS, dir_fd=fd)
                 here = os.fstat(fd)
                 parents.append(_Level(child, (here.st_dev, here.st_ino), pending.subdirs))
                 freed += pending.freed
@@ -60,7 +61,7 @@ def remove_tree(parent_fd: int, name: str, top_fd: int) -> int:
             if not parents:
                 break
             level = parents.pop()
-            up = os.open("..", _DIR_FLAGS, dir_fd=fd)
+            up = os.open("..", DIRECTORY_FLAGS, dir_fd=fd)
             os.close(fd)
             fd = up
             found = os.fstat(fd)

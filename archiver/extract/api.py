@@ -8,8 +8,6 @@ the run, so one bad record never stops the others.
 
 from __future__ import annotations
 
-import os
-import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
@@ -21,7 +19,7 @@ from archiver.extract.document import Extraction
 from archiver.extract.extractor import extract_captured, extract_file
 from archiver.extract.kinds import kind_from_path
 from archiver.extract.payload import WarcDocuments, open_record
-from archiver.regular_files import real_directory
+from archiver.regular_files import is_regular_file, real_directory
 from archiver.settings import ExtractionSettings
 from archiver.untrusted_json import read_json_file
 from archiver.warc.members import looks_like_arc
@@ -86,7 +84,7 @@ class ExtractionRun:
     def _package_warcs(self) -> Iterator[Extraction]:
         folder = real_directory(self.path, "data/warc")
         for warc in sorted(folder.glob("*.warc*")) if folder is not None else ():
-            if _is_regular(warc):  # never through a link, never a FIFO
+            if is_regular_file(warc):  # never through a link, never a FIFO
                 yield from self._warc(warc, str(warc.relative_to(self.path)))
 
     def _resource(self, resource: Any) -> Extraction | None:
@@ -127,7 +125,7 @@ class ExtractionRun:
         if folder is None or file_name in ("", ".", "..") or "/" in file_name:
             return None
         candidate = folder / file_name
-        return candidate if _is_regular(candidate) else None
+        return candidate if is_regular_file(candidate) else None
 
 
 def extract(path: StrPath, settings: ExtractionSettings | None = None) -> ExtractionRun:
@@ -166,14 +164,6 @@ def _note_damage(extraction: Extraction, damage: Damage | None) -> None:
     if damage is not None:
         extraction.problems.append(f"its record is damaged or cut short ({damage.message}); "
                                    "the text is of what could be read")
-
-
-def _is_regular(path: Path) -> bool:
-    """A regular file, not a link to one (nor a FIFO, a device...)."""
-    try:
-        return stat.S_ISREG(os.lstat(path).st_mode)
-    except OSError:
-        return False
 
 
 def _reason(exc: BaseException) -> str:
