@@ -147,6 +147,27 @@ def test_verify_of_a_fifo_given_by_name_does_not_wait(tmp_path: Path) -> None:
     assert done.returncode == 2 and "not a regular file" in done.stderr
 
 
+def test_verify_never_opens_a_warc_through_a_linked_warc_folder(package: Path,
+                                                                tmp_path: Path) -> None:
+    """The first WARC is checked before the package is listed: even then, never through a
+    link (an audit hook, inherited by the forked workers, logs every file opened)."""
+    elsewhere = tmp_path / "elsewhere"
+    shutil.move(package / "data" / "warc", elsewhere)
+    (package / "data" / "warc").symlink_to(elsewhere, target_is_directory=True)
+    log = tmp_path / "opened.log"
+    code = ("import sys\n"
+            "def hook(event, args):\n"
+            "    if event == 'open' and 'data/warc/' in str(args[0]):\n"
+            "        with open(sys.argv[2], 'a') as out: out.write(str(args[0]) + '\\n')\n"
+            "sys.addaudithook(hook)\n"
+            "from archiver.verification import check\n"
+            "print(check(sys.argv[1]).is_valid)\n")
+    done = subprocess.run([sys.executable, "-c", code, str(package), str(log)],
+                          capture_output=True, text=True, timeout=HANG_LIMIT, check=True)
+    assert done.stdout.strip() == "False"
+    assert not log.exists(), log.read_text()
+
+
 # -- the other readers of a package ------------------------------------------------------------
 
 

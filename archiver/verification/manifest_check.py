@@ -144,7 +144,10 @@ _REFERENCES = (("record_id", "offset", "response"),
 def record_claims(document: dict[str, Any]) -> list[RecordClaim]:
     """Every record reference in sources and resources, each distinct claim once (where
     first made)."""
-    claims: dict[tuple[Any, ...], RecordClaim] = {}
+    # Keyed by where the record is; the facts told about it (which differ between a source
+    # and its resource) are compared only when two claims name the same record, so a key
+    # hashes a few strings rather than every fact.
+    claims: dict[tuple[Any, ...], list[RecordClaim]] = {}
     for section in ("sources", "resources"):
         for index, item in enumerate(_list(document.get(section))):
             record = item.get("record")
@@ -154,7 +157,6 @@ def record_claims(document: dict[str, Any]) -> list[RecordClaim]:
             if not isinstance(warc_file, str):
                 continue  # the schema check has said what is wrong
             payload = item.get("payload_sha256")
-            where = f"{section}[{index}]"
             for id_key, offset_key, record_type in _REFERENCES:
                 record_id, offset = record.get(id_key), record.get(offset_key)
                 if type(record_id) is not str or type(offset) is not int:
@@ -162,23 +164,24 @@ def record_claims(document: dict[str, Any]) -> list[RecordClaim]:
                 response = record_type == "response"
                 claimed = payload if response and type(payload) is str else None
                 facts = _facts(item, section) if response else ()
-                key = (warc_file, record_id, offset, record_type, claimed, facts)
-                if key not in claims:  # the same claim is often made twice (source, resource)
-                    claims[key] = RecordClaim(where, warc_file, record_id, offset, record_type,
-                                              claimed, facts)
+                key = (warc_file, record_id, offset, record_type, claimed)
+                same = claims.get(key)
+                if same is None:
+                    claims[key] = [RecordClaim(f"{section}[{index}]", warc_file, record_id,
+                                               offset, record_type, claimed, facts)]
+                elif all(other.facts != facts for other in same):
+                    same.append(RecordClaim(f"{section}[{index}]", warc_file, record_id,
+                                            offset, record_type, claimed, facts))
     for claim in _derived_claims(document) + _stray_claims(document) + _story_claims(document):
-        claims.setdefault(claim[1:], claim)
-    return list(claims.values())
+        same = claims.setdefault(claim[1:-1], [])
+        if all(other.facts != claim.facts for other in same):
+            same.append(claim)
+    return [claim for same in claims.values() for claim in same]
 
 
 def _facts(item: dict[str, Any], kind: str) -> tuple[tuple[str, object], ...]:
     """What an entry states about its response record (keys it leaves out are not judged)."""
-    return tuple((key, _hashable(item[key])) for key in _CLAIMED[kind] if key in item)
-
-
-def _hashable(value: object) -> object:
-    # A claim of the wrong type (the schema check names it) must still make a dict key.
-    return value if value is None or isinstance(value, str | int | float) else repr(value)
+    return tuple([(key, item[key]) for key in _CLAIMED[kind] if key in item])
 
 
 _DERIVED_RECORD_TYPES = {"text": "conversion", "extraction": "metadata"}
@@ -275,37 +278,44 @@ def reference_problems(claims: list[RecordClaim], found: dict[str, dict[str, Rec
 
 
 def _judge(claim: RecordClaim, info: RecordInfo | None) -> list[Problem]:
-    def problem(code: str, message: str, expected: object = None,
-                found: object = None) -> Problem:
-        return Problem(code, MANIFEST_JSON, f"{claim.where}: {message}",
-                       None if expected is None else str(expected),
-                       None if found is None else str(found), claim.record_id, claim.offset)
-
-    if info is None:
-        return [problem("manifest-record-missing", f"its {claim.record_type} record is not in "
-                        f"{claim.warc_file}")]
-    if info.offset != claim.offset:
-        return [problem("manifest-record-offset", f"its {claim.record_type} record is at "
-                        f"another offset in {claim.warc_file}", claim.offset, info.offset)]
-    if info.record_type != claim.record_type:
-        return [problem("manifest-record-type", f"the record it names in {claim.warc_file} is "
-                        f"not a {claim.record_type} record", claim.record_type,
-                        info.record_type)]
+    if info is None or info.offset != claim.offset or info.record_type != claim.record_type:
+        return [_misplaced(claim, info)]
     if not info.intact:
         return []  # what a damaged record holds is not evidence; its damage is reported
     found = []
     if claim.payload_sha256 is not None and info.payload_sha256 != claim.payload_sha256:
-        found.append(problem("manifest-payload-mismatch", "payload_sha256 is not the SHA-256 "
-                             f"of the record's payload in {claim.warc_file}",
-                             claim.payload_sha256, info.payload_sha256))
+        found.append(_claim_problem(claim, "manifest-payload-mismatch", "payload_sha256 is not "
+                                    f"the SHA-256 of the record's payload in {claim.warc_file}",
+                                    claim.payload_sha256, info.payload_sha256))
     for key, claimed in claim.facts:
         field, named = _FACTS[key]
         stated = getattr(info, field)
         if claimed != stated or type(claimed) is not type(stated):
-            found.append(problem("manifest-claim-mismatch", f"{key} is not what its response "
-                                 f"record in {claim.warc_file} states ({named})",
-                                 _shown(claimed), _shown(stated)))
+            found.append(_claim_problem(claim, "manifest-claim-mismatch", f"{key} is not what "
+                                        f"its response record in {claim.warc_file} states "
+                                        f"({named})", _shown(claimed), _shown(stated)))
     return found
+
+
+def _misplaced(claim: RecordClaim, info: RecordInfo | None) -> Problem:
+    """The record a claim names is not where, or not what, the claim says."""
+    if info is None:
+        return _claim_problem(claim, "manifest-record-missing", f"its {claim.record_type} "
+                              f"record is not in {claim.warc_file}")
+    if info.offset != claim.offset:
+        return _claim_problem(claim, "manifest-record-offset", f"its {claim.record_type} "
+                              f"record is at another offset in {claim.warc_file}",
+                              claim.offset, info.offset)
+    return _claim_problem(claim, "manifest-record-type", "the record it names in "
+                          f"{claim.warc_file} is not a {claim.record_type} record",
+                          claim.record_type, info.record_type)
+
+
+def _claim_problem(claim: RecordClaim, code: str, message: str, expected: object = None,
+                   found: object = None) -> Problem:
+    return Problem(code, MANIFEST_JSON, f"{claim.where}: {message}",
+                   None if expected is None else str(expected),
+                   None if found is None else str(found), claim.record_id, claim.offset)
 
 
 def _shown(value: object) -> str:

@@ -8,15 +8,18 @@ every record, and keep those manifest.json points at once it has been read)."""
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from archiver.errors import UnreadableEvidence
 from archiver.package.bag import MANIFEST_JSON, PAYLOAD_MANIFEST, TAG_MANIFEST
-from archiver.regular_files import open_regular
+from archiver.regular_files import open_regular, real_directory
 from archiver.settings import ReadLimits
 from archiver.verification.bag_check import Bag, check_completeness, check_structure
 from archiver.verification.bag_files import Manifest, walk
@@ -112,7 +115,9 @@ class PackageCheck:
         """Start checking the first WARC in data/warc/ before anything else, even listing the
         package's files (if the payload manifest turns out not to list it, the check is
         dropped; any other WARC is checked when its turn comes)."""
-        folder = self.bag.root / "data" / "warc"
+        folder = real_directory(self.bag.root, "data/warc")  # never through a link
+        if folder is None:
+            return None  # the listing reports what is wrong
         try:
             with os.scandir(folder) as entries:
                 names = sorted(entry.name for entry in entries if has_warc_name(entry.name)
@@ -249,4 +254,19 @@ class PackageCheck:
 
 def check_package(root: Path, progress: Progress | None = None,
                   limits: ReadLimits | None = None) -> VerificationReport:
-    return PackageCheck(root, progress, limits).run()
+    with cyclic_gc_paused():
+        return PackageCheck(root, progress, limits).run()
+
+
+@contextmanager
+def cyclic_gc_paused() -> Iterator[None]:
+    """Python's cycle collector off for the check: a large manifest.json parses into millions
+    of objects with no cycle among them, and every collection the claims' tuples trigger would
+    walk them all (record_claims took 236 ms with it, 123 ms without, on 24,000 records)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
