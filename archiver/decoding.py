@@ -237,18 +237,32 @@ def sniff_html_charset(head: bytes) -> str | None:
     return (found.group(1) or found.group(2)).decode("ascii").lower()
 
 
+_NOT_CHARSETS = frozenset({"idna", "punycode", "undefined", "unicode-escape",
+                           "raw-unicode-escape", "charmap", "mbcs", "oem", "utf-7"})
+"""Python text codecs that no browser offers as a page's charset (UTF-7 is refused by the
+WHATWG Encoding Standard: it lets markup hide in innocent-looking text)."""
+
+
 def python_codec(label: str | None) -> str | None:
     """The Python codec that decodes `label` the way browsers do, or None if unknown.
 
     >>> python_codec("ISO-8859-1"), python_codec("utf8"), python_codec("klingon")
     ('cp1252', 'utf-8', None)
+    >>> python_codec("hex"), python_codec("base64"), python_codec("idna"), python_codec("utf-7")
+    (None, None, None, None)
     """
     if not label:
         return None
     label = label.strip().lower()
     try:
-        name = codecs.lookup(_BROWSER_CHARSETS.get(label, label)).name
+        info = codecs.lookup(_BROWSER_CHARSETS.get(label, label))
     except LookupError:
+        return None
+    # A page names its charset; Python also knows codecs that are no character set at all
+    # (hex, base64, rot13, zlib: bytes to bytes) or that refuse most text (idna, punycode,
+    # undefined). None of them is a label a browser would use.
+    name = info.name
+    if not getattr(info, "_is_text_encoding", True) or name in _NOT_CHARSETS:
         return None
     # Python's own spellings of the same labels (a detector answers in these).
     return _BROWSER_CHARSETS.get(name.replace("iso8859", "iso-8859"), name)

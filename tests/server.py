@@ -52,6 +52,8 @@ Routes besides the files (a target that is neither a route nor a file gets the 4
                            bytes each (default 20)
     /hostile/bad-chunk     a chunked page whose second chunk size is not a number
     /hostile/nested-css?depth=N   a stylesheet of blocks nested N deep (default 20,000)
+    /hostile/charset?label=L   a page declaring charset L (in its header and meta tag): L
+                           may be a Python codec that is no character set (hex, base64, idna)
     /cookie/utf8           a page setting a cookie whose value is raw UTF-8 (UTF8_COOKIE)
     /hostile/blank-header-line   a header line of white space only inside the header block:
                            h11 reads it as a folded header, WARC readers as the block's end
@@ -626,6 +628,13 @@ class SiteHandler(BaseHTTPRequestHandler):
         self.send(f"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n \r\n"
                   f"Content-Length: {len(body)}\r\n\r\n".encode("latin-1") + body)
 
+    def hostile_charset(self) -> None:
+        label = self.query.get("label", "hex")
+        body = (f"<!doctype html><meta charset=\"{label}\"><title>Council minutes</title>"
+                "<article><h1>Council minutes</h1><p>The council met on Tuesday and voted to "
+                "publish the audit of the water fund in full.</p></article>").encode("ascii")
+        self.respond(200, body, f"text/html; charset={label}")
+
     def cookie_utf8(self) -> None:
         self.page(200, "A cookie in UTF-8",
                   [("Set-Cookie", UTF8_COOKIE.encode().decode("latin-1") + "; Path=/")])
@@ -676,6 +685,7 @@ ROUTES: dict[str, Route] = {
     "/hostile/bad-chunk": SiteHandler.hostile_bad_chunk,
     "/hostile/nested-css": SiteHandler.hostile_nested_css,
     "/hostile/blank-header-line": SiteHandler.hostile_blank_header_line,
+    "/hostile/charset": SiteHandler.hostile_charset,
     "/leak": SiteHandler.leak_page,
 }
 

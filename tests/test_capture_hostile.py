@@ -362,3 +362,23 @@ def test_the_cookie_header_is_cut_between_cookies() -> None:
     header = cookies.header_for(url)
     assert header is not None and len(header) <= MAX_COOKIE_HEADER
     assert all(part.endswith("v" * 1000) for part in header.split("; "))
+
+
+CODECS_NOT_CHARSETS = ["hex", "base64", "rot13", "zlib", "uu", "idna", "punycode", "undefined",
+                       "utf-7"]
+"""Labels Python takes for codecs but no browser takes for a page's charset."""
+
+
+def test_a_page_naming_a_codec_that_is_no_charset_is_read_as_undeclared(
+        site: SiteServer, capture: Capture) -> None:
+    """`<meta charset="hex">` named a bytes-to-bytes codec, which crashed the page's
+    decoding, and with it (inline, in a small job) the whole capture: "internal error"."""
+    urls = [site.url(f"/hostile/charset?label={label}") for label in CODECS_NOT_CHARSETS]
+    captured = capture([*urls, site.url(REPORT_PATH)], requisites=False)
+    for url in urls:
+        assert captured.source(url)["outcome"] == "captured"
+        derived = {item["kind"]: item for item in captured.resource(url)["derived"]}
+        extraction = json.loads((captured.path / derived["extraction"]["path"]).read_bytes())
+        assert extraction["title"] == "Council minutes", url
+        assert extraction["decoding"]["charset_source"] == "detected"
+    assert captured.source(site.url(REPORT_PATH))["outcome"] == "captured"
