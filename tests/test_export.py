@@ -29,6 +29,7 @@ from archiver.errors import ArchiveRefused, EvidenceError, NotEvidenceError, Out
 from archiver.settings import ReadLimits
 from archiver.transfer import check_wacz, export_wacz, export_zip, unpack_archive
 from archiver.transfer.surt import surt
+from archiver.transfer.zip_directory import directory_problems
 from archiver.verification import Problem
 from tests.conftest import assert_standard_tools_accept, warcio_check
 
@@ -447,6 +448,35 @@ def test_a_zip_that_claims_a_million_entries_is_refused_from_its_end_record(
     with pytest.raises(ArchiveRefused, match=r"\[zip-too-many-entries\]"):
         unpack_archive(source, tmp_path / "target")
     assert tree(tmp_path) == []
+
+
+def zip64_with_signature_in_its_end_record(path: Path, entries: int) -> Path:
+    """A zip whose classic end record defers to a ZIP64 one (counts 0xFFFF) and holds the end
+    record's own signature in its offset field, as a search from the end would find it."""
+    with zipfile.ZipFile(path, "w") as archive:
+        for number in range(entries):
+            archive.writestr(f"f{number}.txt", b"x")
+    data = path.read_bytes()
+    end = data.rindex(b"PK\x05\x06")
+    _, _, _, count, _, size, offset, _ = struct.unpack_from("<4s4H2LH", data, end)
+    zip64_end = struct.pack("<4sQ2H2L4Q", b"PK\x06\x06", 44, 45, 45, 0, 0, count, count,
+                            size, offset)
+    locator = struct.pack("<4sLQL", b"PK\x06\x07", 0, end, 1)
+    classic = struct.pack("<4s4H2L", b"PK\x05\x06", 0, 0, 0xFFFF, 0xFFFF, 0xFFFFFFFF,
+                          int.from_bytes(b"PK\x05\x06", "little")) + b"\0\0"
+    path.write_bytes(data[:end] + zip64_end + locator + classic)
+    return path
+
+
+def test_a_zip_end_record_holding_its_own_signature_still_bounds_the_entries(
+        tmp_path: Path) -> None:
+    """The end record was found by searching back for its signature: in a ZIP64 zip whose
+    classic record holds those bytes in a field, the search found them, judged the record
+    cut, and let zipfile read the whole directory unbounded."""
+    source = zip64_with_signature_in_its_end_record(tmp_path / "hidden.wacz", 3)
+    assert len(zipfile.ZipFile(source).infolist()) == 3  # zipfile reads it
+    problems = directory_problems(source, ReadLimits(max_zip_entries=2))
+    assert [problem.code for problem in problems] == ["zip-too-many-entries"]
 
 
 def test_a_central_directory_larger_than_the_file_is_refused() -> None:

@@ -50,8 +50,8 @@ def read_zip_end(path: Path) -> ZipEnd | None:
         tail_start = max(0, size - _END.size - _MAX_COMMENT)
         handle.seek(tail_start)
         tail = handle.read()
-        at = tail.rfind(_END_MAGIC)
-        if at < 0 or len(tail) - at < _END.size:
+        at = _end_record_at(tail)
+        if at is None:
             return None
         fields = _END.unpack_from(tail, at)
         end = ZipEnd(entries=fields[4], directory_size=fields[5], end_offset=tail_start + at)
@@ -59,6 +59,29 @@ def read_zip_end(path: Path) -> ZipEnd | None:
         if locator_at >= 0 and tail[locator_at:locator_at + 4] == _LOCATOR_MAGIC:
             return _zip64_end(handle, tail[locator_at:at]) or end
         return end
+
+
+def _end_record_at(tail: bytes) -> int | None:
+    """Where the end record starts in the zip's last bytes, found as zipfile finds it: a
+    record with no comment in the very last 22 bytes first (its own fields may hold the
+    signature's bytes, which a search from the end would take for a record), else the last
+    whole record whose comment fits before the end of the file.
+
+    >>> _end_record_at(b"junk" + _END.pack(_END_MAGIC, 0, 0, 3, 3, 46, 0, 0))
+    4
+    >>> _end_record_at(b"PK\x05\x06 too short") is None
+    True
+    """
+    last = len(tail) - _END.size
+    if last >= 0 and tail.startswith(_END_MAGIC, last) and tail.endswith(b"\0\0"):
+        return last
+    at = tail.rfind(_END_MAGIC, 0, max(0, last + 4))
+    while at >= 0:
+        comment = _END.unpack_from(tail, at)[7] if at <= last else -1
+        if comment >= 0 and at + _END.size + comment <= len(tail):
+            return at
+        at = tail.rfind(_END_MAGIC, 0, at)
+    return None
 
 
 def _zip64_end(handle: BinaryIO, locator: bytes) -> ZipEnd | None:
