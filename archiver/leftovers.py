@@ -87,7 +87,7 @@ class Leftover:
             line = f"could not remove all of {self.path}: {self.reason}"
         else:
             line = f"left {self.path} alone: {self.reason}"
-        return shown(line)  # names and lock files come from the disk: never raw to a terminal
+        return line  # raw: names come from the disk, and the CLI escapes what it prints
 
 
 def remove_stale_partials(parent: Path) -> list[Leftover]:
@@ -164,11 +164,3 @@ def _why(exc: OSError) -> str:
     reason = exc.strerror or str(exc)
     return reason[:1].lower() + reason[1:]
 
-
-def shown(text: str) -> str:
-    """`text` fit for one line on a terminal: control characters escaped.
-
-    >>> shown("a\\x1b[2Jb")
-    'a\\\\x1b[2Jb'
-    """
-    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)

@@ -9,13 +9,12 @@ options and one call each.
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from archiver.capture.job import Progress
@@ -69,12 +68,6 @@ def show(text: str, *, err: bool = False) -> None:
 def show_error(message: str) -> None:
     """Write `archiver: message` on stderr, on one line whatever the message holds."""
     _echo(f"archiver: {printable(message, one_line=True)}", err=True)
-
-
-def json_text(data: Any) -> str:
-    """`data` as indented JSON, where the characters JSON leaves raw but a terminal would act
-    on (C1 controls, DEL, bidirectional overrides, separators) are escaped too (`\\u009b`)."""
-    return json_escaped(json.dumps(data, indent=2, ensure_ascii=False))
 
 
 def json_escaped(text: str) -> str:

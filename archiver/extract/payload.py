@@ -301,12 +301,6 @@ def _date(header: RecordHeader, notes: list[str]) -> str | None:
     return date
 
 
-def _status(code: str | None) -> int | None:
-    try:
-        return int(code) if code else None
-    except ValueError:
-        return None
-
 
 @contextmanager
 def spooled_to_disk(blocks: Iterator[bytes], suffix: str) -> Iterator[Path]:
