@@ -15,7 +15,6 @@ import itertools
 import os
 import shutil
 import zipfile
-import zlib
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -33,7 +32,7 @@ from archiver.transfer.hashing import HashingReader
 from archiver.transfer.layout import DATAPACKAGE, DATAPACKAGE_DIGEST
 from archiver.transfer.output import refuse_existing
 from archiver.transfer.wacz_datapackage import Resource, read_datapackage, read_digest_file
-from archiver.transfer.zip_directory import directory_problems, open_zip
+from archiver.transfer.zip_directory import ENTRY_ERRORS, directory_problems, open_zip
 from archiver.transfer.zip_safety import entry_problems, is_dir
 from archiver.verification.problems import Problem, VerificationReport
 
@@ -41,8 +40,6 @@ BLOCK = 1024 * 1024
 KEEP_PROBLEMS = 100
 """Problems an ArchiveRefused carries; the rest are counted."""
 _OPEN_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError,
-               ValueError)
 
 
 def unpack_archive(src: Path, target: Path, *, limits: ReadLimits | None = None) -> Path:
@@ -121,7 +118,7 @@ def _read_entry(src: Path, archive: zipfile.ZipFile, name: str, limit: int) -> b
     try:
         with archive.open(name) as stream:
             data = stream.read(limit + 1)
-    except _ZIP_ERRORS as exc:
+    except ENTRY_ERRORS as exc:
         raise ArchiveRefused(src, [_unreadable(name, exc)]) from None
     if len(data) > limit:
         size = max(len(data), archive.getinfo(name).file_size)
@@ -156,7 +153,7 @@ def _write(src: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo, staging: 
             reader = HashingReader(stream, algorithms)
             while block := reader.read(BLOCK):
                 out.write(block)
-    except _ZIP_ERRORS as exc:
+    except ENTRY_ERRORS as exc:
         raise ArchiveRefused(src, [_unreadable(info.filename, exc)]) from None
     if resource is not None:
         _refuse(src, _judge(resource, reader))

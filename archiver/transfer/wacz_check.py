@@ -10,7 +10,6 @@ read that hashes it.
 from __future__ import annotations
 
 import zipfile
-import zlib
 from collections import defaultdict
 from dataclasses import replace
 from pathlib import Path
@@ -31,7 +30,7 @@ from archiver.transfer.layout import (
     wacz_path,
 )
 from archiver.transfer.wacz_datapackage import Resource, read_datapackage, read_digest_file
-from archiver.transfer.zip_directory import directory_problems, open_zip
+from archiver.transfer.zip_directory import ENTRY_ERRORS, directory_problems, open_zip
 from archiver.transfer.zip_safety import entry_problems, is_dir, shown
 from archiver.verification.boundary import os_errors
 from archiver.verification.manifest_check import (
@@ -47,8 +46,6 @@ from archiver.verification.pipeline import ByteCounter, Progress, read_warc
 from archiver.verification.problems import Note, Problem, VerificationReport
 from archiver.verification.record_check import MEMBER_DAMAGE, RecordChecker, RecordInfo
 from archiver.warc.reader import RecordParser
-
-_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError)
 
 
 def check_wacz(path: StrPath, progress: Progress | None = None,
@@ -151,7 +148,7 @@ class WaczCheck:
         try:
             with os_errors(self.path), self.archive.open(info) as stream:
                 data = stream.read(limit + 1)
-        except _ZIP_ERRORS as exc:
+        except ENTRY_ERRORS as exc:
             self.report.add(_corrupt(name, exc))
             return None
         if len(data) > limit:  # more than it declared
@@ -249,7 +246,7 @@ class WaczCheck:
                 else:
                     read_warc(cast(Any, reader), RecordParser(checker),
                               expect_gzip=name.lower().endswith(".gz"))
-        except _ZIP_ERRORS as exc:
+        except ENTRY_ERRORS as exc:
             self.report.add(_corrupt(name, exc))
             return None
         self.report.files_checked += 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import struct
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -30,6 +31,10 @@ _UNREADABLE = (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, s
                NotImplementedError, OverflowError)
 """What zipfile raises on a central directory it cannot make sense of (ValueError includes
 a name that is not the UTF-8 its flag says)."""
+ENTRY_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError,
+                ValueError)
+"""What reading an entry's data raises when the entry is damaged: a bad local header or CRC,
+a corrupt deflate stream, a cut file, an unknown compression method, an encrypted entry."""
 
 
 @dataclass(frozen=True)
