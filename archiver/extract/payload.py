@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from archiver.capped import Capped
 from archiver.decoding import Dechunker, StreamDecoder
 from archiver.warc.fields import W3C_DATE, target_uri
 from archiver.warc.http_head import HttpHead, read_http_head
@@ -164,14 +165,13 @@ class WarcDocuments:
     def __init__(self, warc: Path, name: str) -> None:
         self.warc = warc
         self.name = name
-        self._problems: list[tuple[int, str]] = []
-        self._more = 0
+        self._problems = Capped[tuple[int, str]](MAX_PROBLEMS)
         self._stream: RecordStream | None = None
 
     @property
     def problems(self) -> list[str]:
         found = list(self._problems)
-        more = self._more
+        more = self._problems.more
         if self._stream is not None:
             found += [(d.offset, damage_text(self.name, d)) for d in self._stream.problems]
             more += self._stream.more_problems
@@ -209,10 +209,7 @@ class WarcDocuments:
         self._add(header.offset, f"{where(self.name, header.record_id, header.offset)}: {text}")
 
     def _add(self, offset: int, text: str) -> None:
-        if len(self._problems) < MAX_PROBLEMS:
-            self._problems.append((offset, text))
-        else:
-            self._more += 1
+        self._problems.add((offset, text))
 
 
 @contextmanager

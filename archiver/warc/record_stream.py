@@ -17,6 +17,7 @@ from collections import deque
 from collections.abc import Iterator
 from typing import BinaryIO
 
+from archiver.capped import Capped
 from archiver.warc.members import Inflater
 from archiver.warc.reader import Damage, Event, RecordHeader, RecordParser
 
@@ -121,8 +122,7 @@ class RecordStream:
 
     def __init__(self, handle: BinaryIO, *, expect_gzip: bool, start: int = 0,
                  limit: int | None = None) -> None:
-        self.problems: list[Damage] = []
-        self.more_problems = 0
+        self._problems = Capped[Damage](MAX_PROBLEMS)
         self._handle = handle
         self._expect_gzip = expect_gzip
         self._limit = limit
@@ -135,10 +135,16 @@ class RecordStream:
         self._rescans = 0
 
     def add_problem(self, damage: Damage) -> None:
-        if len(self.problems) < MAX_PROBLEMS:
-            self.problems.append(damage)
-        else:
-            self.more_problems += 1
+        self._problems.add(damage)
+
+    @property
+    def problems(self) -> list[Damage]:
+        return self._problems.kept
+
+    @property
+    def more_problems(self) -> int:
+        """Damage found past the first MAX_PROBLEMS, counted only."""
+        return self._problems.more
 
     @property
     def is_done(self) -> bool:
