@@ -8,7 +8,10 @@ connection gets the good one at once. The properties:
 - a fetch ends with an Exchange or a CaptureError, never another exception, within its time
   limits;
 - the record holds a prefix of what was sent, byte for byte, and bytes kept apart as stray
-  follow it exactly;
+  follow it exactly, whether they came in the same read or later, on the idle connection
+  (found by the job's last look at idle connections, `check_idle`);
+- a redirect is followed exactly when the record, read by warcio (a peer, as replay tools
+  read it), states a redirect status and a Location, and its Location is read without error;
 - the next fetch, on whatever connection, gets exactly the good response: nothing of the
   damaged one is ever read as its answer, even with the cookies the damaged one set.
 """
@@ -16,6 +19,7 @@ connection gets the good one at once. The properties:
 from __future__ import annotations
 
 import hashlib
+import io
 import socket
 import socketserver
 import threading
@@ -26,10 +30,12 @@ from pathlib import Path
 
 from hypothesis import given
 from hypothesis import strategies as st
+from warcio.statusandheaders import StatusAndHeadersParser
 
 from archiver.capture.cookies import JobCookies
 from archiver.capture.http_transport import HttpTransport
-from archiver.capture.transport import Exchange, Request
+from archiver.capture.transport import REDIRECTS, Exchange, Request, StrayBytes
+from archiver.capture.urls import try_normalize, url_from_header
 from archiver.errors import CaptureError
 from tests.conftest import fast_settings
 from tests.fuzz.mutations import mutated
@@ -152,24 +158,45 @@ def _block(exchange: Exchange) -> bytes:
     return exchange.response_block.read()
 
 
+def _warcio_says_redirect(block: bytes) -> bool:
+    """Whether warcio, reading the record's block, sees a redirect with a Location."""
+    try:
+        head = StatusAndHeadersParser([], verify=False).parse(io.BytesIO(block))
+        status = int(head.get_statuscode())
+    except (EOFError, ValueError):
+        return False
+    return status in REDIRECTS and head.get_header("Location") is not None
+
+
+def _check_first(first: Exchange, scenario: Scenario, late: list[StrayBytes]) -> None:
+    block = _block(first)
+    assert block == scenario.first[:len(block)]
+    assert first.response_length == len(block)
+    assert first.block_sha256 == hashlib.sha256(block).hexdigest()
+    after = scenario.first[len(block):]
+    for stray in ([first.stray] if first.stray is not None else []) + late:
+        assert stray.response_id == first.response_id
+        assert after.startswith(stray.data)
+        assert len(stray.data) <= stray.length <= len(after)
+        assert stray.sha256 == hashlib.sha256(stray.data).hexdigest()
+    assert first.is_redirect == _warcio_says_redirect(block)
+    if first.is_redirect:
+        try_normalize(url_from_header(first.recorded.location or ""), first.url)
+
+
 @given(scenarios())
 def test_a_damaged_response_is_recorded_as_sent_and_never_read_as_the_next(
         scenario: Scenario) -> None:
     cookies = JobCookies()
+    late: list[StrayBytes] = []
     with _serving(scenario) as base:
-        transport = HttpTransport(SETTINGS)
+        transport = HttpTransport(SETTINGS, on_stray=late.append)
         try:
             first = _fetch(transport, base + "/damaged")
             if first is not None:
                 try:
-                    block = _block(first)
-                    assert block == scenario.first[:len(block)]
-                    assert first.response_length == len(block)
-                    assert first.block_sha256 == hashlib.sha256(block).hexdigest()
-                    if first.stray is not None:
-                        after = scenario.first[len(block):]
-                        assert after.startswith(first.stray.data)
-                        assert len(first.stray.data) <= first.stray.length <= len(after)
+                    transport.check_idle()
+                    _check_first(first, scenario, late)
                     cookies.remember(first.url, first.headers)
                 finally:
                     first.close()
