@@ -106,7 +106,7 @@ class Exchange:
     def is_redirect(self) -> bool:
         """Whether the recorded response redirects: its status and Location as the record
         states them (`recorded`), which replay and verify will read, not as h11 parsed them.
-        The two differ only for a malformed header block (a line of white space in it)."""
+        The two differ only for a malformed header block (a line of white space in it, say)."""
         return self.recorded.status in REDIRECTS and self.recorded.location is not None
 
     @property
