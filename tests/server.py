@@ -46,7 +46,10 @@ Routes besides the files (a target that is neither a route nor a file gets the 4
     /hostile/glued         a small page, and glued behind it in the same write a second
                            response nobody asked for (GLUED_RESPONSE)
     /hostile/overlong      a page whose Content-Length is shorter than the body it sends
-    /hostile/late          a small page, then after a pause the glued response, unasked
+    /hostile/late          a small page, then after a pause the glued response, unasked;
+                           with ?tag=T, once sent, it lets /hostile/after-late?tag=T answer
+    /hostile/after-late?tag=T   a small page, once /hostile/late?tag=T (on any test server)
+                           has sent its late bytes: a job's last exchange ends after them
     /hostile/header-lines?count=N   a page with N extra header lines (default 40,000)
     /hostile/cookie-flood?count=N&size=S   a page setting N cookies (default 5,000) of S
                            bytes each (default 20)
@@ -57,6 +60,8 @@ Routes besides the files (a target that is neither a route nor a file gets the 4
     /cookie/utf8           a page setting a cookie whose value is raw UTF-8 (UTF8_COOKIE)
     /hostile/blank-header-line   a header line of white space only inside the header block:
                            h11 reads it as a folded header, WARC readers as the block's end
+    /hostile/blank-line-redirect   a 302 whose Location comes after such a line: h11 reads
+                           a redirect to HIDDEN_REDIRECT_TARGET, WARC readers a 302 without one
     /leak/NAME             a page of fixtures/replay that tries to reach this site again from
                            a replay (127.0.0.1:PORT in it becomes this server's address)
     /leak/beacon           what those pages try to reach: 204
@@ -129,6 +134,9 @@ GLUED_RESPONSE = (f"HTTP/1.1 {GLUED_STATUS} I'm a teapot\r\nContent-Type: {GLUED
 it as its answer to the next request on the connection."""
 OVERLONG_DECLARED, OVERLONG_BODY = 5, b"hello, and bytes past the declared length"
 LATE_PAUSE = 0.3
+LATE_WAIT = 30.0
+"""How long /hostile/after-late waits for the late bytes it follows (a hang fails, not blocks)."""
+HIDDEN_REDIRECT_TARGET = "/sources/hidden-redirect-target.html"
 BAD_CHUNK_GOOD_PART = b"5\r\nhello\r\n"
 UTF8_COOKIE = "café=crème brûlée"
 
@@ -602,6 +610,18 @@ class SiteHandler(BaseHTTPRequestHandler):
         self.wfile.flush()
         if self.pause(LATE_PAUSE):
             self.send(GLUED_RESPONSE)
+            if "tag" in self.query:
+                late_bytes_sent(self.query["tag"]).set()
+
+    def hostile_after_late(self) -> None:
+        late_bytes_sent(self.query.get("tag", "")).wait(LATE_WAIT)
+        self.page(200, "After the late bytes")
+
+    def hostile_blank_line_redirect(self) -> None:
+        body = b"<!doctype html><title>Moved, or not</title>\n"
+        self.send(f"HTTP/1.1 302 Found\r\nContent-Type: text/html\r\n \r\n"
+                  f"Location: {HIDDEN_REDIRECT_TARGET}\r\nContent-Length: {len(body)}\r\n"
+                  "\r\n".encode("latin-1") + body)
 
     def hostile_header_lines(self) -> None:
         count = int(self.query.get("count", "40000"))
@@ -680,6 +700,8 @@ ROUTES: dict[str, Route] = {
     "/hostile/glued": SiteHandler.hostile_glued,
     "/hostile/overlong": SiteHandler.hostile_overlong,
     "/hostile/late": SiteHandler.hostile_late,
+    "/hostile/after-late": SiteHandler.hostile_after_late,
+    "/hostile/blank-line-redirect": SiteHandler.hostile_blank_line_redirect,
     "/hostile/header-lines": SiteHandler.hostile_header_lines,
     "/hostile/cookie-flood": SiteHandler.hostile_cookie_flood,
     "/hostile/bad-chunk": SiteHandler.hostile_bad_chunk,
@@ -688,6 +710,17 @@ ROUTES: dict[str, Route] = {
     "/hostile/charset": SiteHandler.hostile_charset,
     "/leak": SiteHandler.leak_page,
 }
+
+
+_LATE_BYTES_SENT: dict[str, threading.Event] = {}
+_LATE_BYTES_LOCK = threading.Lock()
+
+
+def late_bytes_sent(tag: str) -> threading.Event:
+    """Set once /hostile/late?tag=`tag` has sent its late bytes, on whichever test server:
+    the event is shared, so a route of another server (another origin) can wait for it."""
+    with _LATE_BYTES_LOCK:
+        return _LATE_BYTES_SENT.setdefault(tag, threading.Event())
 
 
 def _route_for(path: str) -> tuple[Route, str]:

@@ -9,8 +9,10 @@ check`, bagit-python, the manifest schema) before a test looks at it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import select
+import uuid
 from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
@@ -39,6 +41,7 @@ from tests.server import (
     BAD_CHUNK_GOOD_PART,
     DEAD_LINK_PATH,
     GLUED_RESPONSE,
+    HIDDEN_REDIRECT_TARGET,
     OVERLONG_BODY,
     OVERLONG_DECLARED,
     REPORT_PATH,
@@ -181,6 +184,52 @@ def test_late_bytes_are_recorded_for_the_exchange_they_followed(site: SiteServer
     assert resources[late].record is not None
     assert record.headers["WARC-Refers-To"] == resources[late].record.record_id
     assert resources[site.url(REPORT_PATH)].status == 200
+
+
+def test_late_bytes_after_a_hosts_last_exchange_are_kept_before_the_seal(
+        site: SiteServer, fresh_site: SiteServer, capture: Capture) -> None:
+    # The late page is the job's only exchange with its host, so no later request takes its
+    # connection from the pool: the bytes are found by the job's last look at idle
+    # connections. The other host answers once they were sent, so the job ends after them.
+    tag = uuid.uuid4().hex
+    late = site.url(f"/hostile/late?tag={tag}")
+    after = fresh_site.url(f"/hostile/after-late?tag={tag}")
+    captured = capture([late, after], concurrency=2, requisites=False)
+
+    resource = captured.resource(late)
+    [stray] = resource["stray_bytes"]
+    assert (stray["length"], stray["kept"]) == (len(GLUED_RESPONSE), len(GLUED_RESPONSE))
+    record = read_record(captured.path / stray["warc_file"], stray["offset"])
+    assert record.block == GLUED_RESPONSE
+    assert record.headers["WARC-Record-ID"] == stray["record_id"]
+    assert record.headers["WARC-Refers-To"] == resource["record"]["record_id"]
+    digest = hashlib.sha256(GLUED_RESPONSE).hexdigest()
+    assert (stray["sha256"], record.headers["WARC-Block-Digest"]) == (digest, f"sha256:{digest}")
+    assert any("while it was idle" in note for note in resource["notes"])
+    assert [captured.source(url)["status"] for url in (late, after)] == [200, 200]
+    assert_claims_hold(captured)
+
+
+def test_a_redirect_is_followed_only_where_its_record_says_so(site: SiteServer,
+                                                               tmp_path: Path) -> None:
+    # h11 reads a 302 with a Location past a line of white space; the record (and replay,
+    # and verify) reads a 302 whose header block ends at that line, with no Location. The
+    # package's redirect chain is the record's, so nothing is followed, and a note says why.
+    # (FastWARC reads such a block as h11 does: it is not a judge here.)
+    url = site.url("/hostile/blank-line-redirect")
+    output = tmp_path / "package"
+    create_package([url], output, settings=fast_settings(requisites=False))
+
+    manifest = json.loads((output / "manifest.json").read_text("utf-8"))
+    [source] = manifest["sources"]
+    assert (source["outcome"], source["status"]) == ("captured", 302)
+    assert (source["final_url"], source["redirects"]) == (url, [])
+    assert site.hits(HIDDEN_REDIRECT_TARGET) == 0
+    [resource] = manifest["resources"]
+    assert any("redirect was not followed" in note for note in resource["notes"])
+    assert check(output).is_valid
+    [warc] = sorted((output / "data" / "warc").glob("*.warc.gz"))
+    assert warcio_check(warc)[0] == 0
 
 
 def test_a_header_line_of_white_space_splits_the_record_as_readers_do(site: SiteServer,

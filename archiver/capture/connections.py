@@ -5,7 +5,8 @@ A connection goes back to the pool only when its last message ended cleanly with
 after it, and is taken out again only if it is still quiet: bytes that arrived while it was
 idle (a late second response, say) would otherwise be read as the answer to the next
 request. Such a connection is closed, and the bytes reported as an anomaly of the exchange
-they came after."""
+they came after. The same look is taken at every idle connection when a job's work is done
+(`check_idle`): the last exchange with a host is never followed by a `take`."""
 
 from __future__ import annotations
 
@@ -121,6 +122,19 @@ class ConnectionPool:
         connection.last_exchange = (url, response_id)
         with self._lock:
             self._idle[connection.origin].append(connection)
+
+    def check_idle(self) -> None:
+        """Read every idle connection once, without waiting, as `take` would: what arrived
+        while it was idle is reported as stray bytes of its last exchange, and the connection
+        closed; quiet ones stay. Called when a job's work is done, before it seals, so that
+        bytes a server sent after the job's last exchange with it are not dropped unread."""
+        with self._lock:
+            idle = [(origin, list(connections)) for origin, connections in self._idle.items()]
+            self._idle.clear()
+        for origin, connections in idle:
+            quiet = [connection for connection in connections if self._is_quiet(connection)]
+            with self._lock:
+                self._idle[origin].extend(quiet)
 
     def _is_quiet(self, connection: Connection) -> bool:
         """True if nothing arrived on the idle `connection`; else close it, and report what

@@ -45,6 +45,9 @@ class HttpTransport:
         self.settings = settings
         self.pool = ConnectionPool(settings, on_stray)
 
+    def check_idle(self) -> None:
+        self.pool.check_idle()
+
     def close(self) -> None:
         self.pool.close()
 

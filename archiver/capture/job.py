@@ -11,7 +11,6 @@ interruption ends it.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 from collections.abc import Callable, Sequence
@@ -93,6 +92,7 @@ class CaptureJob:
         started = utc_iso()
         sources = [self._admit_source(url, role) for url in urls]
         self._drive()
+        self.transport.check_idle()  # bytes sent after a host's last exchange: kept too
         self._attach_late_strays()
         finished = utc_iso()
         resolved = [self._resolve(source) for source in sources]
@@ -226,15 +226,12 @@ class CaptureJob:
         resource.record = RecordRef(response_at.warc_file, prepared[1].record_id,
                                     response_at.offset, prepared[0].record_id,
                                     request_at.offset)
-        if exchange.is_redirect:
-            location = url_from_header(exchange.header("Location") or "")
-            resource.redirect_to = try_normalize(location, exchange.url)
-            if resource.redirect_to is None:
-                resource.notes.append(f"redirect to an unusable location: {location!r}")
+        _follow_redirect(exchange, resource)
 
     def _late_stray(self, stray: StrayBytes) -> None:
         """Bytes that arrived on an idle connection after `stray.url`'s exchange: kept in a
-        record now (on the worker that found them), told to its resource once the job ends."""
+        record now (on the thread that found them: a worker taking the connection, or the
+        scheduler's last look at idle connections), told to its resource once the job ends."""
         record = stray_record(stray, gzip_level=self.settings.gzip_level)
         try:
             [where] = self.writer.write([record])
@@ -287,9 +284,23 @@ def _failed(source: SourceOutcome, chain: list[str], reason: str,
     return source
 
 
+def _follow_redirect(exchange: Exchange, resource: Resource) -> None:
+    """Where the response redirects, read from its record (the evidence replay and verify
+    read), never from what the parser made of the bytes."""
+    if exchange.is_redirect:
+        location = url_from_header(exchange.recorded.location or "")
+        resource.redirect_to = try_normalize(location, exchange.url)
+        if resource.redirect_to is None:
+            resource.notes.append(f"redirect to an unusable location: {location!r}")
+    elif exchange.is_redirect_as_parsed:
+        resource.notes.append("the redirect was not followed: its header block, read as "
+                              "readers of the record read it (to the first line of only "
+                              "white space), holds no Location")
+
+
 def _stray_ref(stray: StrayBytes, record: PreparedRecord, where: RecordLocation) -> StrayRef:
     return StrayRef(where.warc_file, record.record_id, where.offset, stray.length,
-                    len(stray.data), hashlib.sha256(stray.data).hexdigest())
+                    len(stray.data), stray.sha256)
 
 
 def _add_stray(resource: Resource, ref: StrayRef, *, late: bool) -> None:

@@ -7,6 +7,7 @@ browser-driven transport can sit beside it later without the job changing.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,6 +20,7 @@ from archiver.warc.records import new_record_id
 Truncation = Literal["length", "time", "disconnect", "unspecified"]
 """Why a stored body is shorter than what the server meant to send (WARC-Truncated):
 a size limit, a time limit, the connection lost, or a body the server framed wrongly."""
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
 class BodySink(Protocol):
@@ -57,6 +59,12 @@ class StrayBytes:
     """How many arrived (at least; reading stops at the limit)."""
     received_at: datetime
     ip_address: str | None
+    sha256: str = field(init=False)
+    """SHA-256 of `data`, computed once, here: the record's block digest and the manifest's
+    claim about it are both this value."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sha256", hashlib.sha256(self.data).hexdigest())
 
 
 @dataclass
@@ -96,7 +104,16 @@ class Exchange:
 
     @property
     def is_redirect(self) -> bool:
-        return self.status in (301, 302, 303, 307, 308) and self.header("Location") is not None
+        """Whether the recorded response redirects: its status and Location as the record
+        states them (`recorded`), which replay and verify will read, not as h11 parsed them.
+        The two differ only for a malformed header block (a line of white space in it, say)."""
+        return self.recorded.status in REDIRECTS and self.recorded.location is not None
+
+    @property
+    def is_redirect_as_parsed(self) -> bool:
+        """Whether h11's reading of the header block is a redirect (a note, when the
+        record's is not)."""
+        return self.status in REDIRECTS and self.header("Location") is not None
 
     def close(self) -> None:
         self.response_block.close()
@@ -110,6 +127,11 @@ StrayReport = Callable[[StrayBytes], object]
 class Transport(Protocol):
     def fetch(self, request: Request, sink_factory: SinkFactory | None = None) -> Exchange:
         """Perform one exchange; raise CaptureError if no response could be had."""
+        ...
+
+    def check_idle(self) -> None:
+        """Report (StrayReport) what arrived on idle connections since their last exchange,
+        without waiting; called when a job's work is done, never on an interrupt."""
         ...
 
     def close(self) -> None: ...

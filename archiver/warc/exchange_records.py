@@ -1,11 +1,15 @@
 """The request and response records of one HTTP exchange, paired by WARC-Concurrent-To; and
-the record that keeps apart bytes a server sent after the end of a response."""
+the record that keeps apart bytes a server sent after the end of a response.
+
+What they are made from is described here by what the records need (`RecordedExchange`,
+`RecordedStray`), so the WARC layer depends on no capture module: capture's `Exchange` and
+`StrayBytes` fit these shapes."""
 
 from __future__ import annotations
 
-import hashlib
+from datetime import datetime
+from typing import IO, Protocol
 
-from archiver.capture.transport import Exchange, StrayBytes
 from archiver.timestamps import utc_iso
 from archiver.warc.records import (
     HTTP_REQUEST_TYPE,
@@ -17,7 +21,53 @@ from archiver.warc.records import (
 )
 
 
-def exchange_records(exchange: Exchange, *, gzip_level: int) -> list[PreparedRecord]:
+class RecordedExchange(Protocol):
+    """One HTTP exchange as it crossed the wire, with the digests computed as it arrived."""
+
+    @property
+    def url(self) -> str: ...
+    @property
+    def started_at(self) -> datetime: ...
+    @property
+    def ip_address(self) -> str | None: ...
+    @property
+    def request_block(self) -> bytes: ...
+    @property
+    def request_sha256(self) -> str: ...
+    @property
+    def response_block(self) -> IO[bytes]: ...
+    @property
+    def response_length(self) -> int: ...
+    @property
+    def block_sha256(self) -> str: ...
+    @property
+    def payload_sha256(self) -> str: ...
+    @property
+    def truncated(self) -> str | None: ...
+    @property
+    def response_id(self) -> str: ...
+
+
+class RecordedStray(Protocol):
+    """Bytes a server sent after the end of a response, and the digest of those kept."""
+
+    @property
+    def url(self) -> str: ...
+    @property
+    def response_id(self) -> str: ...
+    @property
+    def data(self) -> bytes: ...
+    @property
+    def length(self) -> int: ...
+    @property
+    def sha256(self) -> str: ...
+    @property
+    def received_at(self) -> datetime: ...
+    @property
+    def ip_address(self) -> str | None: ...
+
+
+def exchange_records(exchange: RecordedExchange, *, gzip_level: int) -> list[PreparedRecord]:
     """[request record, response record], compressed and ready for the writer."""
     request_id, response_id = new_record_id(), exchange.response_id
     date = utc_iso(exchange.started_at)
@@ -60,7 +110,7 @@ def exchange_records(exchange: Exchange, *, gzip_level: int) -> list[PreparedRec
 STRAY_TYPE = "application/octet-stream"
 
 
-def stray_record(stray: StrayBytes, *, gzip_level: int) -> PreparedRecord:
+def stray_record(stray: RecordedStray, *, gzip_level: int) -> PreparedRecord:
     """A `resource` record holding bytes a server sent after the end of a response, pointing
     at that response with WARC-Refers-To. Its target URI is its own
     (`urn:archiver:stray:<uuid of the response>`): replay tools index records by target URI,
@@ -77,7 +127,7 @@ def stray_record(stray: StrayBytes, *, gzip_level: int) -> PreparedRecord:
             ("WARC-Refers-To-Target-URI", stray.url),
             ("WARC-IP-Address", stray.ip_address),
             ("Content-Type", STRAY_TYPE),
-            ("WARC-Block-Digest", sha256_label(hashlib.sha256(stray.data).hexdigest())),
+            ("WARC-Block-Digest", sha256_label(stray.sha256)),
             ("WARC-Truncated", "length" if stray.length > len(stray.data) else None),
         ],
         stray.data,

@@ -112,11 +112,14 @@ _STATUS = re.compile(rb"[ \t]*HTTP/[^ \t]*[ \t]+([0-9]{3})(?:[ \t\r]|$)")
 
 
 class HeadFacts(NamedTuple):
-    """What a response's header block says that manifest.json repeats."""
+    """What a response's header block says that manifest.json repeats (its status and
+    content type, and through the redirect chain its Location)."""
 
     status: int | None
     content_type: str | None
     """The media type of the first Content-Type header, lowercased, without parameters."""
+    location: str | None = None
+    """The first Location header, as sent (bytes read as latin-1): where a redirect leads."""
 
 
 class HeaderBlock:
@@ -164,20 +167,28 @@ class HeaderBlock:
 
 
 def read_facts(head: bytes) -> HeadFacts:
-    """The status and content type a header block states (None where it states none).
+    """The status, content type and Location a header block states (None where it states
+    none).
 
     >>> read_facts(b"HTTP/1.1 404 Not Found\\r\\nContent-Type: Text/HTML; charset=utf-8\\r\\n")
-    HeadFacts(status=404, content_type='text/html')
+    HeadFacts(status=404, content_type='text/html', location=None)
+    >>> read_facts(b"HTTP/1.1 302 Found\\r\\nLocation: /next\\r\\n \\r\\nLocation: /other\\r\\n")
+    HeadFacts(status=302, content_type=None, location='/next')
     """
     status_line = head.split(b"\n", 1)[0]
     matched = _STATUS.match(status_line)
     status = int(matched.group(1)) if matched else None
+    lowered = head.lower()
     content_type = None
-    if b"content-type" in head.lower():
+    if b"content-type" in lowered:
         value = next(_values(head, b"content-type"), None)
         if value is not None:
             content_type = value.decode("latin-1").split(";", 1)[0].strip().lower() or None
-    return HeadFacts(status, content_type)
+    location = None
+    if b"location" in lowered:
+        value = next(_values(head, b"location"), None)
+        location = value.decode("latin-1") if value is not None else None
+    return HeadFacts(status, content_type, location)
 
 
 def _values(head: bytes, wanted: bytes) -> Iterator[bytes]:

@@ -8,7 +8,10 @@ connection gets the good one at once. The properties:
 - a fetch ends with an Exchange or a CaptureError, never another exception, within its time
   limits;
 - the record holds a prefix of what was sent, byte for byte, and bytes kept apart as stray
-  follow it exactly;
+  follow it exactly, whether they came in the same read or later, on the idle connection
+  (found by the job's last look at idle connections, `check_idle`);
+- a redirect is followed exactly when the record, read by warcio (a peer, as replay tools
+  read it), states a redirect status and a Location, and its Location is read without error;
 - the next fetch, on whatever connection, gets exactly the good response: nothing of the
   damaged one is ever read as its answer, even with the cookies the damaged one set.
 """
@@ -16,9 +19,11 @@ connection gets the good one at once. The properties:
 from __future__ import annotations
 
 import hashlib
+import io
 import socket
 import socketserver
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,10 +31,12 @@ from pathlib import Path
 
 from hypothesis import given
 from hypothesis import strategies as st
+from warcio.statusandheaders import StatusAndHeadersParser
 
 from archiver.capture.cookies import JobCookies
 from archiver.capture.http_transport import HttpTransport
-from archiver.capture.transport import Exchange, Request
+from archiver.capture.transport import REDIRECTS, Exchange, Request, StrayBytes
+from archiver.capture.urls import try_normalize, url_from_header
 from archiver.errors import CaptureError
 from tests.conftest import fast_settings
 from tests.fuzz.mutations import mutated
@@ -39,6 +46,7 @@ GOOD = (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 12\r\n\
         b"good answer\n")
 WAIT_FOR_NEXT_REQUEST = 0.3
 """How long the server keeps a connection open for a second request."""
+PACE = 0.01
 
 
 def _huge_heads() -> list[bytes]:
@@ -58,6 +66,9 @@ class Scenario:
     cuts: tuple[int, ...]
     """Where `first` is split into separate sends."""
     keep_alive: bool
+    paced: bool = False
+    """A short pause before each send after the first: bytes past the end of the message
+    then arrive while the connection sits idle."""
 
 
 class _Server(socketserver.ThreadingTCPServer):
@@ -67,6 +78,8 @@ class _Server(socketserver.ThreadingTCPServer):
     def __init__(self, scenario: Scenario) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.scenario = scenario
+        self.first_sent = threading.Event()
+        """Set once the damaged response was sent (or sending it failed)."""
         self._count = 0
         self._lock = threading.Lock()
 
@@ -87,10 +100,10 @@ class _Handler(socketserver.BaseRequestHandler):
             if not _read_request(sock):
                 return
             if self.server.next_connection() == 1:
-                start = 0
-                for cut in (*scenario.cuts, len(scenario.first)):
-                    sock.sendall(scenario.first[start:cut])
-                    start = cut
+                try:
+                    self._send_first(sock, scenario)
+                finally:
+                    self.server.first_sent.set()
                 if not scenario.keep_alive:
                     return
                 sock.settimeout(WAIT_FOR_NEXT_REQUEST)
@@ -99,6 +112,15 @@ class _Handler(socketserver.BaseRequestHandler):
             sock.sendall(GOOD)
         except OSError:
             pass  # the client gave up on this connection: allowed
+
+    @staticmethod
+    def _send_first(sock: socket.socket, scenario: Scenario) -> None:
+        start = 0
+        for cut in (*scenario.cuts, len(scenario.first)):
+            if scenario.paced and start:
+                time.sleep(PACE)
+            sock.sendall(scenario.first[start:cut])
+            start = cut
 
 
 def _read_request(sock: socket.socket) -> bool:
@@ -115,13 +137,13 @@ def _read_request(sock: socket.socket) -> bool:
 
 
 @contextmanager
-def _serving(scenario: Scenario) -> Iterator[str]:
+def _serving(scenario: Scenario) -> Iterator[_Server]:
     server = _Server(scenario)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01},
                               daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        yield server
     finally:
         server.shutdown()
         server.server_close()
@@ -131,8 +153,17 @@ def _serving(scenario: Scenario) -> Iterator[str]:
 def scenarios(draw: st.DrawFn) -> Scenario:
     seeds = SEEDS + _HUGE if draw(st.integers(0, 9)) == 0 else SEEDS
     first = draw(mutated(seeds))
-    cuts = sorted(set(draw(st.lists(st.integers(0, len(first)), max_size=3))))
-    return Scenario(first, tuple(cuts), draw(st.booleans()))
+    cuts = set(draw(st.lists(st.integers(0, len(first)), max_size=3)))
+    if draw(st.booleans()):  # also where a glued response starts: it may come late
+        cuts |= {index for index in _starts_of(b"HTTP/", first) if index}
+    return Scenario(first, tuple(sorted(cuts)), draw(st.booleans()), draw(st.booleans()))
+
+
+def _starts_of(needle: bytes, data: bytes) -> Iterator[int]:
+    index = data.find(needle)
+    while index >= 0:
+        yield index
+        index = data.find(needle, index + 1)
 
 
 _HUGE = _huge_heads()
@@ -152,24 +183,47 @@ def _block(exchange: Exchange) -> bytes:
     return exchange.response_block.read()
 
 
+def _warcio_says_redirect(block: bytes) -> bool:
+    """Whether warcio, reading the record's block, sees a redirect with a Location."""
+    try:
+        head = StatusAndHeadersParser([], verify=False).parse(io.BytesIO(block))
+        status = int(head.get_statuscode())
+    except (EOFError, ValueError):
+        return False
+    return status in REDIRECTS and head.get_header("Location") is not None
+
+
+def _check_first(first: Exchange, scenario: Scenario, late: list[StrayBytes]) -> None:
+    block = _block(first)
+    assert block == scenario.first[:len(block)]
+    assert first.response_length == len(block)
+    assert first.block_sha256 == hashlib.sha256(block).hexdigest()
+    after = scenario.first[len(block):]
+    for stray in ([first.stray] if first.stray is not None else []) + late:
+        assert stray.response_id == first.response_id
+        assert after.startswith(stray.data)
+        assert len(stray.data) <= stray.length <= len(after)
+        assert stray.sha256 == hashlib.sha256(stray.data).hexdigest()
+    assert first.is_redirect == _warcio_says_redirect(block)
+    if first.is_redirect:
+        try_normalize(url_from_header(first.recorded.location or ""), first.url)
+
+
 @given(scenarios())
 def test_a_damaged_response_is_recorded_as_sent_and_never_read_as_the_next(
         scenario: Scenario) -> None:
     cookies = JobCookies()
-    with _serving(scenario) as base:
-        transport = HttpTransport(SETTINGS)
+    late: list[StrayBytes] = []
+    with _serving(scenario) as server:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        transport = HttpTransport(SETTINGS, on_stray=late.append)
         try:
             first = _fetch(transport, base + "/damaged")
             if first is not None:
                 try:
-                    block = _block(first)
-                    assert block == scenario.first[:len(block)]
-                    assert first.response_length == len(block)
-                    assert first.block_sha256 == hashlib.sha256(block).hexdigest()
-                    if first.stray is not None:
-                        after = scenario.first[len(block):]
-                        assert after.startswith(first.stray.data)
-                        assert len(first.stray.data) <= first.stray.length <= len(after)
+                    server.first_sent.wait(5)  # all of it is here, or on its way
+                    transport.check_idle()
+                    _check_first(first, scenario, late)
                     cookies.remember(first.url, first.headers)
                 finally:
                     first.close()
