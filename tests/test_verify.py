@@ -275,6 +275,8 @@ def test_a_wrong_payload_digest_in_manifest_json(package: Path) -> None:
     ("resources", "payload_length", 1),
     ("resources", "ip_address", "192.0.2.1"),
     ("resources", "url", "http://127.0.0.1:1/another-page"),
+    # A page that does not redirect, said to: the chain built on it would lead elsewhere.
+    ("resources", "redirect_to", "http://127.0.0.1:1/another-page"),
 ])
 def test_a_claim_its_record_does_not_hold(package: Path, section: str, key: str,
                                           claimed: object) -> None:
@@ -299,6 +301,22 @@ def test_a_claim_its_record_does_not_hold(package: Path, section: str, key: str,
     result = CliRunner().invoke(app, ["verify", str(package)])
     assert result.exit_code == 1, result.output
     assert f"{key} is not what its response record" in result.output
+
+
+def test_a_redirect_claimed_to_lead_elsewhere_is_named(package: Path) -> None:
+    """Where a redirect leads is the record's status and Location, resolved as capture
+    resolves them: a manifest that sends the chain elsewhere is caught."""
+    def change(manifest: dict[str, object]) -> None:
+        entries = manifest["resources"]
+        assert isinstance(entries, list)
+        entry = next(item for item in entries if item["redirect_to"])
+        entry["redirect_to"] = "http://127.0.0.1:1/somewhere-else"
+
+    edit_manifest(package, change)
+    report = check(package)
+    assert codes(report) == ["manifest-claim-mismatch"]
+    assert ": redirect_to is not what its response record" in report.problems[0].message
+    assert report.problems[0].found and report.problems[0].found.startswith("http://")
 
 
 def test_derived_files_must_be_in_the_package(package: Path) -> None:

@@ -14,13 +14,12 @@ from datetime import datetime
 from typing import IO, Literal, Protocol
 
 from archiver._types import HeaderList, header_value
-from archiver.warc.http_head import HeadFacts
+from archiver.warc.http_head import REDIRECTS, HeadFacts
 from archiver.warc.records import new_record_id
 
 Truncation = Literal["length", "time", "disconnect", "unspecified"]
 """Why a stored body is shorter than what the server meant to send (WARC-Truncated):
 a size limit, a time limit, the connection lost, or a body the server framed wrongly."""
-REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
 class BodySink(Protocol):
@@ -107,7 +106,7 @@ class Exchange:
         """Whether the recorded response redirects: its status and Location as the record
         states them (`recorded`), which replay and verify will read, not as h11 parsed them.
         The two differ only for a malformed header block (a line of white space in it, say)."""
-        return self.recorded.status in REDIRECTS and self.recorded.location is not None
+        return self.recorded.is_redirect
 
     @property
     def is_redirect_as_parsed(self) -> bool:

@@ -46,12 +46,13 @@ _FACTS = {
     "ip_address": ("ip_address", "WARC-IP-Address"),
     "url": ("target_uri", "WARC-Target-URI"),
     "final_url": ("target_uri", "WARC-Target-URI"),
+    "redirect_to": ("redirect_target", "its redirect status and Location"),
 }
 """A manifest key whose value restates the response record: the `RecordInfo` field it must
 equal, and how a person names that part of the record."""
 _CLAIMED = {"sources": ("status", "content_type", "truncated", "captured_at", "final_url"),
             "resources": ("status", "content_type", "payload_length", "truncated",
-                          "captured_at", "ip_address", "url"),
+                          "captured_at", "ip_address", "url", "redirect_to"),
             "story.sources": ("status", "content_type", "captured_at", "final_url")}
 """Which keys of each kind of entry restate its response record."""
 

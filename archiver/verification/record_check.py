@@ -13,9 +13,11 @@ from collections.abc import Container, Iterable
 from dataclasses import replace
 from typing import NamedTuple
 
+from archiver.capture.urls import try_normalize, url_from_header
 from archiver.verification.problems import Note, Problem
 from archiver.verification.record_digests import RecordDigests, RecordOutcome
-from archiver.warc.fields import field_defects
+from archiver.warc.fields import field_defects, target_uri
+from archiver.warc.http_head import HeadFacts
 from archiver.warc.reader import Damage, RecordHeader
 
 MEMBER_DAMAGE = frozenset({"gzip-member-corrupt", "truncated-gzip", "not-gzip"})
@@ -40,6 +42,8 @@ class RecordInfo(NamedTuple):
     date: str | None = None
     ip_address: str | None = None
     target_uri: str | None = None
+    redirect_target: str | None = None
+    """Where the response redirects, its Location resolved as capture resolves it."""
 
 
 def _info(header: RecordHeader, outcome: RecordOutcome) -> RecordInfo:
@@ -51,7 +55,13 @@ def _info(header: RecordHeader, outcome: RecordOutcome) -> RecordInfo:
                       head.content_type if head is not None else None,
                       outcome.payload_length, header.get("WARC-Truncated"),
                       header.get("WARC-Date"), header.get("WARC-IP-Address"),
-                      header.get("WARC-Target-URI"))
+                      header.get("WARC-Target-URI"), _redirect_target(header, head))
+
+
+def _redirect_target(header: RecordHeader, head: HeadFacts | None) -> str | None:
+    if head is None or not head.is_redirect or head.location is None:
+        return None
+    return try_normalize(url_from_header(head.location), target_uri(header))
 
 
 class _EveryRecord(Container[str]):

@@ -111,6 +111,10 @@ _BLANK_LINE = re.compile(rb"\n[ \t\r\x0b\x0c]*\n")
 _STATUS = re.compile(rb"[ \t]*HTTP/[^ \t]*[ \t]+([0-9]{3})(?:[ \t\r]|$)")
 
 
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+"""Statuses a browser follows to their Location (300 and 304 it does not)."""
+
+
 class HeadFacts(NamedTuple):
     """What a response's header block says that manifest.json repeats (its status and
     content type, and through the redirect chain its Location)."""
@@ -120,6 +124,11 @@ class HeadFacts(NamedTuple):
     """The media type of the first Content-Type header, lowercased, without parameters."""
     location: str | None = None
     """The first Location header, as sent (bytes read as latin-1): where a redirect leads."""
+
+    @property
+    def is_redirect(self) -> bool:
+        """A redirect a browser follows: a redirecting status and a Location."""
+        return self.status in REDIRECTS and self.location is not None
 
 
 class HeaderBlock:
