@@ -3,16 +3,20 @@ keeps the browser on it, raw pages run nothing, and no archived header sends the
 
 The end-to-end test captures pages that try every way a page has to reach their own site
 (fixtures/replay/), stops that site, listens on its exact port (the canary), and opens the
-replay of those pages in a real headless Chromium: framed, `mp_`, `id_`, and the escape from a
-rewritten page to a raw one. The canary must hear nothing.
+replay of those pages in a real headless Chromium: framed, `mp_`, `id_`, the escape from a
+rewritten page to a raw one, the raw page at other spellings of its address (an escaped letter,
+a doubled or escaped slash), and a page that installs a service worker. The canary must hear
+nothing.
 """
 
 from __future__ import annotations
 
+import http.client
 import shutil
 import socket
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -22,22 +26,26 @@ from typing import Any
 import pytest
 
 from archiver.package.build import create_package
-from archiver.replay import start_replay
+from archiver.replay import ReplayServer, start_replay
 from archiver.replay.response_guard import (
     RAW_POLICY,
     REPLAY_POLICY,
+    UNCERTAIN,
     Request,
     Route,
     guard_headers,
     memento_links,
     replay_location,
+    request_of,
+    route_of_request,
 )
 from tests.conftest import fast_settings
 from tests.server import STORY_PATH, SiteServer
 from tests.test_replay import DEEP_TEXT, STORY_TEXT, Chromium, Response, get, needs_pywb
 
 LEAK_PAGES = ("/leak/leak-page.html", "/leak/leak-escape.html", "/leak/leak-raw.html",
-              "/leak/header/refresh", "/leak/header/redirect", "/leak/header/link")
+              "/leak/header/refresh", "/leak/header/redirect", "/leak/header/link",
+              "/leak/leak-worker.html", "/leak/leak-worker.js")
 BROWSER_CASES = (
     ("", "/leak/leak-page.html"),      # framed: the page in pywb's frame
     ("mp_", "/leak/leak-page.html"),   # the rewritten page alone; it frames a raw page
@@ -52,6 +60,25 @@ BROWSER_CASES = (
     ("mp_", "/leak/header/link"),
     ("id_", "/leak/header/link"),
 )
+RAW_SPELLINGS = (
+    "{root}%65vidence/id_/{url}",     # an escaped letter in the collection
+    "{root}/evidence/id_/{url}",      # a doubled slash before it
+    "{root}evidence%2Fid_/{url}",     # an escaped slash after it
+    "{root}%2Fevidence/id_/{url}",
+    "{root}evidence/id%5F/{url}",     # an escaped letter in the mode
+    "{root}evidence/i%64_/{url}",
+    "{root}evidence//id_/{url}",
+    "{root}evidence/ID_/{url}",
+    "{root}EVIDENCE/id_/{url}",
+    "{root}evidence/id_;x/{url}",     # a path parameter
+    "{root}evidence;x/id_/{url}",
+    "{root}evidence/id_/{url}?",      # an empty query
+)
+"""Addresses of the raw replay of a page, spelled otherwise than pywb writes them."""
+SERVED_RAW_SPELLINGS = RAW_SPELLINGS[:4]
+"""The spellings on which pywb serves the raw page (the others find nothing, or redirect)."""
+WORKER_MODES = ("", "mp_")
+"""Replays of the page that installs a service worker (leak-worker.html)."""
 SETTLE_SECONDS = 2.0
 """How long the pages are left to try after loading: the raw page waits 0.5 s before it
 navigates and 1 s before its meta refresh."""
@@ -143,11 +170,23 @@ def canary(leaky: Leaky) -> Iterator[Canary]:
     listener.close()
 
 
-def opened(url: str, destination: str) -> Response:
+def opened(url: str, destination: str, **headers: str) -> Response:
     """A GET as a browser sends it for a page (`document`), a frame or an image."""
-    request = urllib.request.Request(url, headers={"Sec-Fetch-Dest": destination})
+    request = urllib.request.Request(url, headers={"Sec-Fetch-Dest": destination, **headers})
     with urllib.request.urlopen(request, timeout=30) as reply:
         return Response(reply.status, dict(reply.headers), reply.read())
+
+
+def sent_as(root: str, target: str, **headers: str) -> Response:
+    """A GET of `target` exactly as written (no client tidies its path), opened as a page."""
+    host, port = root.split("//", 1)[1].rstrip("/").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    try:
+        connection.request("GET", target, headers={"Sec-Fetch-Dest": "document", **headers})
+        reply = connection.getresponse()
+        return Response(reply.status, dict(reply.getheaders()), reply.read())
+    finally:
+        connection.close()
 
 
 # -- in a real browser ----------------------------------------------------------------------------
@@ -164,18 +203,26 @@ def test_no_replay_mode_reaches_the_live_site(leaky: Leaky, canary: Canary,
             # replay still shows a page under the policy: its text, and images from the archive
             assert _wait_for(browser, story, DEEP_TEXT, lambda text: STORY_TEXT in str(text))
             assert _wait_for(browser, story, LOADED_IMAGES, lambda count: count > 0)
-            sessions = [browser.open(server.replay_url(leaky.url(path), "", mode))
-                        for mode, path in BROWSER_CASES]
+            sessions = [browser.open(address) for address in _browser_addresses(server, leaky)]
             for session in sessions:
                 _wait_until_loaded(browser, session)
             time.sleep(SETTLE_SECONDS)
-            assert canary.heard == [], "the live site was reached from the replay"
+            assert canary.heard == [], f"the live site was reached from the replay: {canary.heard}"
             # the control: the browser can reach the canary's address when it is asked to
             browser.open(leaky.url("/leak/beacon?page=control"))
             assert canary.wait_for_any(timeout=30)
             assert "page=control" in canary.heard[0]
         finally:
             browser.close()
+
+
+def _browser_addresses(server: ReplayServer, leaky: Leaky) -> list[str]:
+    raw_page = leaky.url("/leak/leak-raw.html")
+    worker_page = leaky.url("/leak/leak-worker.html")
+    captured_at = next(e.timestamp for e in server.entries if e.url == worker_page)
+    return [*(server.replay_url(leaky.url(path), "", mode) for mode, path in BROWSER_CASES),
+            *(spelling.format(root=server.url, url=raw_page) for spelling in RAW_SPELLINGS),
+            *(server.replay_url(worker_page, captured_at or "", mode) for mode in WORKER_MODES)]
 
 
 def _wait_for(browser: Chromium, session: str, expression: str,
@@ -270,6 +317,67 @@ def test_raw_markup_opened_as_a_page_shows_as_text(replay: tuple[Leaky, str]) ->
     assert as_page.body == as_data.body and b"phones home" in as_data.body
 
 
+def _is_raw_page(reply: Response) -> bool:
+    """Whether this is leak-raw.html as archived, with none of pywb's rewriting."""
+    return b"phones home" in reply.body and b"wombat" not in reply.body
+
+
+def _shown_as_text(reply: Response) -> bool:
+    return (reply.headers["Content-Security-Policy"] == RAW_POLICY
+            and reply.headers["Content-Type"].startswith("text/plain")
+            and reply.headers["X-Content-Type-Options"] == "nosniff")
+
+
+@needs_pywb
+@pytest.mark.parametrize("spelling", SERVED_RAW_SPELLINGS)
+def test_a_raw_page_is_raw_however_its_address_is_spelled(replay: tuple[Leaky, str],
+                                                          spelling: str) -> None:
+    leaky, root = replay
+    target = spelling.format(root="/", url=leaky.url("/leak/leak-raw.html"))
+    reply = sent_as(root, target)
+    assert reply.status == 200 and _is_raw_page(reply)
+    assert _shown_as_text(reply)
+
+
+@needs_pywb
+@pytest.mark.parametrize("spelling", [*RAW_SPELLINGS[4:], "{root}./evidence/id_/{url}",
+                                      "{root}x/../evidence/id_/{url}", "evidence/id_/{url}"])
+def test_no_spelling_of_a_raw_address_serves_the_raw_page_unguarded(
+        replay: tuple[Leaky, str], spelling: str) -> None:
+    leaky, root = replay
+    reply = sent_as(root, spelling.format(root="/", url=leaky.url("/leak/leak-raw.html")))
+    assert reply.headers["Content-Security-Policy"] in (REPLAY_POLICY, RAW_POLICY)
+    assert not _is_raw_page(reply) or _shown_as_text(reply)
+
+
+@needs_pywb
+@pytest.mark.parametrize("header", [("Range", "bytes=0-"),
+                                    ("X-Requested-With", "XMLHttpRequest"),
+                                    ("X-Pywb-Requested-With", "XMLHttpRequest")])
+def test_a_rewritten_address_serving_the_page_raw_is_sandboxed(
+        replay: tuple[Leaky, str], header: tuple[str, str]) -> None:
+    """pywb serves a byte range as archived, and a page asked for by script without its
+    rewriting: a service worker could open either as a page."""
+    reply = opened(_address(replay, "mp_", "/leak/leak-raw.html"), "document",
+                   **{header[0]: header[1]})
+    assert _is_raw_page(reply)
+    assert _shown_as_text(reply)
+
+
+@needs_pywb
+@pytest.mark.parametrize("headers", [{"Service-Worker": "script"},
+                                     {"Sec-Fetch-Dest": "serviceworker"}])
+def test_no_service_worker_is_served(replay: tuple[Leaky, str], headers: dict[str, str]) -> None:
+    address = _address(replay, "id_", "/leak/leak-worker.js")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(urllib.request.Request(address, headers=headers), timeout=30)
+    assert refused.value.code == 403
+    assert refused.value.headers["Content-Security-Policy"] == RAW_POLICY
+    assert b"service workers" in refused.value.read()
+    refused.value.close()
+    assert b"respondWith" in get(address).body  # as a script, the worker is still served
+
+
 @needs_pywb
 @pytest.mark.parametrize("mode", ["id_", "mp_"])
 def test_archived_headers_cannot_send_the_browser_away(replay: tuple[Leaky, str],
@@ -322,6 +430,50 @@ def test_only_memento_links_are_kept() -> None:
     assert memento_links("<http://a.example/>; rel=original, garbage") == ""
     assert memento_links("<http://a.example/>") == ""
     assert memento_links("<x>; rel=original, " * 10_000) == ""
+
+
+@pytest.mark.parametrize(("target", "path_info", "expected"), [
+    ("/evidence/2024mp_/http://a.example/%7Ex", "/evidence/2024mp_/http://a.example/~x",
+     Route(True, "2024", "mp_")),
+    ("/evidence/id_/http://a.example/?q=%2F", "/evidence/id_/http://a.example/",
+     Route(True, "", "id_")),
+    ("/static/wombat.js", "/static/wombat.js", Route(False)),
+    ("/", "/", Route(False)),
+    ("/%65vidence/id_/http://a.example/", "/evidence/id_/http://a.example/", UNCERTAIN),
+    ("//evidence/id_/http://a.example/", "//evidence/id_/http://a.example/", UNCERTAIN),
+    ("evidence/id_/http://a.example/", "evidence/id_/http://a.example/", UNCERTAIN),
+    ("/evidence%2Fid_/http://a.example/", "/evidence/id_/http://a.example/", UNCERTAIN),
+    ("/evidence/id%5F/http://a.example/", "/evidence/id_/http://a.example/", UNCERTAIN),
+    ("/evidence//id_/http://a.example/", "/evidence//id_/http://a.example/", UNCERTAIN),
+    ("http://r/evidence/id_/http://a.example/", "/evidence/id_/http://a.example/", UNCERTAIN),
+])
+def test_a_route_is_read_as_pywb_routes_it(target: str, path_info: str,
+                                           expected: Route) -> None:
+    assert route_of_request(target, path_info, "evidence") == expected
+
+
+def test_a_page_on_an_uncertain_route_is_sandboxed_and_shown_as_text() -> None:
+    request = request_of({"REQUEST_URI": "/%65vidence/id_/http://a.example/",
+                          "PATH_INFO": "/evidence/id_/http://a.example/",
+                          "HTTP_SEC_FETCH_DEST": "document"}, "evidence")
+    guarded = dict(guard_headers([("Content-Type", "text/html")], request))
+    assert guarded["Content-Security-Policy"] == RAW_POLICY
+    assert guarded["Content-Type"] == "text/plain"
+
+
+@pytest.mark.parametrize(("route", "status", "extra", "expected"), [
+    (Route(False), 200, [], REPLAY_POLICY),                       # pywb's own page
+    (Route(False), 200, [("Memento-Datetime", "x")], RAW_POLICY),  # an archived one
+    (Route(True, "2024", "mp_"), 200, [("Memento-Datetime", "x")], REPLAY_POLICY),
+    (Route(True, "2024", "mp_"), 206, [("Memento-Datetime", "x")], RAW_POLICY),
+    (UNCERTAIN, 404, [], RAW_POLICY),
+])
+def test_only_a_whole_page_pywb_rewrote_or_made_runs(route: Route, status: int,
+                                                     extra: list[tuple[str, str]],
+                                                     expected: str) -> None:
+    guarded = guard_headers([("Content-Type", "text/html"), *extra],
+                            Request(route, "evidence", "h"), status)
+    assert dict(guarded)["Content-Security-Policy"] == expected
 
 
 def test_unknown_headers_are_renamed_and_known_ones_kept() -> None:

@@ -13,11 +13,10 @@ from archiver.replay.collection import Collection
 from archiver.replay.entry import Entry, clean_title
 from archiver.replay.warc_scan import WarcScan
 from archiver.settings import ReadLimits
+from archiver.transfer.pages import MAX_EXTRACT_JSON, extraction_titles
 from archiver.untrusted_json import read_json_file
 
 __all__ = ["Entry", "catalogue", "package_entries", "warc_entries"]
-
-MAX_EXTRACT_JSON = 64 * 1024 * 1024
 
 
 def catalogue(collection: Collection, scans: list[WarcScan]) -> list[Entry]:
@@ -34,7 +33,7 @@ def package_entries(package: Path) -> list[Entry]:
     manifest = _json_file(package / "manifest.json")
     folder = real_directory(package, "data/extract")  # never a folder a link leads to
     found = regular_files_in(folder) if folder is not None else []
-    titles = _extraction_titles([path for path in found if path.suffix == ".json"])
+    titles = extraction_titles([path for path in found if path.suffix == ".json"])
     story = manifest.get("story")
     sources = [story] if isinstance(story, dict) else []
     sources += [s for s in manifest.get("sources") or [] if isinstance(s, dict)]
@@ -47,7 +46,7 @@ def _source_entry(source: dict[str, Any], titles: dict[str, str]) -> Entry:
     url = _text(source.get("requested_url")) or _text(source.get("url")) or ""
     final = _text(source.get("final_url"))
     record_id = _dict(source.get("record")).get("record_id")
-    title = titles.get(str(record_id)) or titles.get(final or url)
+    title = clean_title(titles.get(str(record_id)) or titles.get(final or url))
     note = _text(source.get("reason"))
     if final and final != url and source.get("outcome") == "captured":
         note = f"redirects to {final}"
@@ -59,23 +58,6 @@ def _source_entry(source: dict[str, Any], titles: dict[str, str]) -> Entry:
 
 def _text(value: object) -> str | None:
     return value if isinstance(value, str) else None
-
-
-def _extraction_titles(paths: list[Path]) -> dict[str, str]:
-    """{response record id or URL: title} from the package's extraction JSON files."""
-    titles: dict[str, str] = {}
-    for path in paths:
-        document = _json_file(path)
-        title = clean_title(document.get("title"))
-        source = _dict(document.get("source"))
-        record_id, url = _dict(source.get("record")).get("record_id"), source.get("url")
-        if title is None:
-            continue
-        if isinstance(record_id, str):
-            titles[record_id] = title
-        if isinstance(url, str):
-            titles.setdefault(url, title)
-    return titles
 
 
 def _dict(value: object) -> dict[str, Any]:

@@ -12,7 +12,11 @@ for every response it sends, whatever pywb decided:
   origin (plus data:, blob: and inline or eval'd code, which replay itself needs);
 - adds `sandbox` to that policy for every document that is not a page pywb rewrote (a raw
   page, an image or an XML file opened as a page): no script runs there, no form is sent, no
-  refresh or pop-up happens, which CSP alone cannot stop;
+  refresh or pop-up happens, which CSP alone cannot stop. It fails closed: a page is taken for
+  rewritten only on an address whose raw form and decoded form (what pywb routes on) read the
+  same, in one of pywb's rewriting modes, whole, and asked for by the browser itself;
+- refuses service workers: a worker answers the pages it controls with responses it makes
+  itself, which carry none of these headers;
 - keeps a redirect on the replay server (an archived `Location` to another site becomes that
   site's replay address), drops `Link` entries a browser would act on (preconnect, preload),
   and renames every other header it does not know (`Refresh`, `Reporting-Endpoints`...) to
@@ -59,15 +63,21 @@ KEPT_HEADERS = frozenset({
     "accept-ranges", "allow", "cache-control", "content-disposition", "content-encoding",
     "content-language", "content-length", "content-location", "content-range", "content-type",
     "date", "etag", "expires", "last-modified", "memento-datetime", "pragma",
-    "preference-applied", "proxy-authenticate", "service-worker-allowed", "set-cookie",
-    "vary", "www-authenticate",
+    "preference-applied", "proxy-authenticate", "set-cookie", "vary", "www-authenticate",
 })
 """Headers that name no other server a browser would contact; pywb has already renamed the
 archived ones it does not pass on (an archived Date or ETag arrives as X-Archive-Orig-...)."""
 MEMENTO_RELATIONS = frozenset({"original", "memento", "timegate", "timemap", "first", "last",
                                "prev", "next"})
 """Link relations of the Memento protocol (RFC 7089): information, never fetched by a browser."""
+SCRIPT_REQUEST_HEADERS = ("HTTP_X_REQUESTED_WITH", "HTTP_X_PYWB_REQUESTED_WITH")
+"""Request headers with which pywb serves a page without its rewriting script (to a page's
+own XMLHttpRequest); a browser never sends them on a navigation, a service worker could."""
+WORKER_REFUSAL = (b"archiver replay does not run service workers: a worker could answer the "
+                  b"pages it controls with pages of its own making, outside the replay's "
+                  b"policy.\n")
 _MODE = re.compile(r"^(\d*)([a-z]+_|\$[a-z0-9:.-]+)?$")
+_SLASHES = re.compile(r"/{2,}")
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
 _URL_IGNORED = re.compile(r"[\t\n\r]")
 _C0_AND_SPACE = "".join(chr(c) for c in range(0x21))
@@ -85,17 +95,28 @@ class Route(NamedTuple):
     """True for an address under the collection, which may serve archived bytes."""
     timestamp: str = ""
     mode: str = ""
+    is_certain: bool = True
+    """False when the address as sent and the path pywb routes on read differently: what pywb
+    serves there is not known, so it is taken for raw."""
+
+    @property
+    def is_rewriting(self) -> bool:
+        """Whether pywb rewrites the page it serves here to stay in the archive."""
+        return self.is_certain and (not self.is_replay or self.mode in REWRITTEN_MODES)
+
+
+UNCERTAIN = Route(True, is_certain=False)
 
 
 def route_of(path: str, collection: str) -> Route:
     """The route of a request path.
 
-    >>> route_of("/evidence/20240501120000id_/http://a.example/", "evidence")
-    Route(is_replay=True, timestamp='20240501120000', mode='id_')
-    >>> route_of("/evidence/http://a.example/", "evidence")
-    Route(is_replay=True, timestamp='', mode='')
-    >>> route_of("/static/wombat.js", "evidence")
-    Route(is_replay=False, timestamp='', mode='')
+    >>> route_of("/evidence/20240501120000id_/http://a.example/", "evidence")[:3]
+    (True, '20240501120000', 'id_')
+    >>> route_of("/evidence/http://a.example/", "evidence")[:3]
+    (True, '', '')
+    >>> route_of("/static/wombat.js", "evidence").is_replay
+    False
     """
     prefix = f"/{collection}/"
     if not path.startswith(prefix):
@@ -107,9 +128,31 @@ def route_of(path: str, collection: str) -> Route:
     return Route(True, matched.group(1), matched.group(2) or "")
 
 
-def policy_for(route: Route, content_type: str | None) -> str:
-    """The Content-Security-Policy of a response: sandboxed unless it is a page that pywb
-    rewrote (or made: its index, its frame) or a PDF.
+def route_of_request(target: str, path_info: str, collection: str) -> Route:
+    """The route of a request, as pywb serves it: pywb finds the collection in the decoded
+    path (PATH_INFO, with its runs of slashes merged, as werkzeug routes), and reads the mode
+    from the address as sent when that starts with the collection, else from the decoded path.
+    When the two readings differ (an escaped letter, a doubled or escaped slash), which one pywb
+    serves is not certain: UNCERTAIN.
+
+    >>> route_of_request("/evidence/2024id_/http://a.example/%7E",
+    ...                  "/evidence/2024id_/http://a.example/~", "evidence")
+    Route(is_replay=True, timestamp='2024', mode='id_', is_certain=True)
+    >>> route_of_request("/%65vidence/id_/http://a.example/", "/evidence/id_/http://a.example/",
+    ...                  "evidence") == UNCERTAIN
+    True
+    """
+    as_sent = route_of(target.split("?", 1)[0], collection)
+    as_routed = route_of("/" + _SLASHES.sub("/", path_info.lstrip("/")), collection)
+    return as_sent if as_sent == as_routed else UNCERTAIN
+
+
+def policy_for(route: Route, content_type: str | None, *, is_memento: bool = False,
+               is_whole: bool = True) -> str:
+    """The Content-Security-Policy of a response: sandboxed unless it is a PDF or a page that
+    pywb rewrote (or made: its index, its frame). A memento (an archived response: pywb gives
+    it a Memento-Datetime) is a rewritten page only on a replay address in a rewriting mode,
+    and only whole: pywb serves a byte range as it was archived.
 
     >>> policy_for(Route(True, "2024", "mp_"), "text/html; charset=utf-8") == REPLAY_POLICY
     True
@@ -117,13 +160,15 @@ def policy_for(route: Route, content_type: str | None) -> str:
     True
     >>> policy_for(Route(True, "", "mp_"), "image/svg+xml") == RAW_POLICY
     True
+    >>> policy_for(Route(False), "text/html", is_memento=True) == RAW_POLICY
+    True
     """
     mime = (content_type or "").split(";", 1)[0].strip().lower()
     if mime in UNSANDBOXED_TYPES:
         return REPLAY_POLICY
-    if mime in PAGE_TYPES and (not route.is_replay or route.mode in REWRITTEN_MODES):
-        return REPLAY_POLICY
-    return RAW_POLICY
+    if mime not in PAGE_TYPES or not route.is_rewriting or not is_whole:
+        return RAW_POLICY
+    return REPLAY_POLICY if route.is_replay or not is_memento else RAW_POLICY
 
 
 class Request(NamedTuple):
@@ -135,13 +180,35 @@ class Request(NamedTuple):
     """The Host header: the replay server as the browser addresses it."""
     destination: str = ""
     """Sec-Fetch-Dest, what the browser will do with the response ("" when not sent)."""
+    is_script_request: bool = False
+    """Sent with a header that makes pywb leave its rewriting script out of a page."""
+    is_service_worker: bool = False
+    """The browser asks for a service worker's script."""
 
     @property
     def is_navigation(self) -> bool:
         return self.destination in NAVIGATIONS
 
 
-def guard_headers(headers: Headers, request: Request) -> Headers:
+def request_of(environ: dict[str, Any], collection: str) -> Request:
+    """What the guard needs of a request, read before pywb changes the environment (it moves
+    the collection from PATH_INFO to SCRIPT_NAME).
+
+    >>> request_of({"REQUEST_URI": "//evidence/id_/http://a.example/", "PATH_INFO":
+    ...             "//evidence/id_/http://a.example/", "HTTP_HOST": "r"}, "evidence").route
+    Route(is_replay=True, timestamp='', mode='', is_certain=False)
+    """
+    path = str(environ.get("PATH_INFO") or "/")
+    destination = str(environ.get("HTTP_SEC_FETCH_DEST") or "").lower()
+    return Request(
+        route_of_request(str(environ.get("REQUEST_URI") or path), path, collection),
+        collection, host=str(environ.get("HTTP_HOST") or ""), destination=destination,
+        is_script_request=any(environ.get(name) for name in SCRIPT_REQUEST_HEADERS),
+        is_service_worker=(destination == "serviceworker"
+                           or str(environ.get("HTTP_SERVICE_WORKER") or "").lower() == "script"))
+
+
+def guard_headers(headers: Headers, request: Request, status: int = 200) -> Headers:
     """The headers a browser may act on, with the replay's policy; the rest renamed."""
     kept: Headers = []
     for name, value in headers:
@@ -162,7 +229,9 @@ def guard_headers(headers: Headers, request: Request) -> Headers:
         else:
             kept.append((ARCHIVED_PREFIX + name, value))
     content_type = next((v for n, v in kept if n.lower() == "content-type"), None)
-    policy = policy_for(request.route, content_type)
+    route = UNCERTAIN if request.is_script_request else request.route
+    policy = policy_for(route, content_type, is_whole=status != 206,
+                        is_memento=any(n.lower() == "memento-datetime" for n, _ in headers))
     if policy == RAW_POLICY and request.is_navigation and is_markup(content_type):
         kept = _as_text(kept, content_type or "")
     kept.append(("Content-Security-Policy", policy))
@@ -256,14 +325,23 @@ def guarded(app: WsgiApp, collection: str) -> WsgiApp:
     """`app` with every response's headers passed through `guard_headers`."""
 
     def guarded_app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        path = str(environ.get("REQUEST_URI") or environ.get("PATH_INFO") or "/")
-        request = Request(route_of(path.split("?", 1)[0], collection), collection,
-                          host=str(environ.get("HTTP_HOST") or ""),
-                          destination=str(environ.get("HTTP_SEC_FETCH_DEST") or "").lower())
+        request = request_of(environ, collection)
+        if request.is_service_worker:
+            start_response("403 Forbidden", guard_headers(
+                [("Content-Type", "text/plain; charset=utf-8"),
+                 ("Content-Length", str(len(WORKER_REFUSAL)))], request, 403))
+            return [WORKER_REFUSAL]
 
         def start(status: str, headers: Headers, *exc_info: Any) -> Any:
-            return start_response(status, guard_headers(headers, request), *exc_info)
+            return start_response(status, guard_headers(headers, request, _code(status)),
+                                  *exc_info)
 
         return app(environ, start)
 
     return guarded_app
+
+
+def _code(status: str) -> int:
+    """The code of a WSGI status line ("206 Partial Content"); 0 if it has none."""
+    code = status.split(" ", 1)[0]
+    return int(code) if code.isdigit() else 0

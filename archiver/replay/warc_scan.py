@@ -13,22 +13,28 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
-from archiver.decoding import Dechunker, StreamDecoder
+from archiver.decoding import Dechunker, StreamDecoder, charset_of, python_codec
 from archiver.errors import EnvironmentFault, UnreadableEvidence
 from archiver.replay.entry import Entry, clean_title
 from archiver.untrusted_json import load_json
 from archiver.warc.fields import target_uri
+from archiver.warc.http_head import (
+    MAX_HTTP_HEAD,
+    HeaderBlock,
+    HeadFacts,
+    HttpHead,
+    parse_http_head,
+    read_facts,
+)
 from archiver.warc.members import Inflater
 from archiver.warc.reader import Damage, Event, RecordHeader, RecordParser
 
 READ_BLOCK = 1024 * 1024
-MAX_HTTP_HEAD = 1024 * 1024
-"""The longest HTTP header section replayed; real ones take a few KiB."""
 RAW_TITLE_BYTES = 64 * 1024
 """Stored body bytes kept after the HTTP head, to find a page's <title> in."""
 TITLE_SCAN_BYTES = 256 * 1024
@@ -44,9 +50,7 @@ HTTP_TYPES = frozenset({"response", "request", "revisit"})
 UNINDEXED_TYPES = frozenset({"warcinfo", "request"})
 """Record types pywb does not index, so it never reads their date."""
 _WARC_DATE = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.\d{1,9})?Z")
-_STATUS_LINE = re.compile(rb"HTTP/\d(?:\.\d)?[ \t]+(\d{3})(?:[ \t]|$)")
 _TITLE = re.compile(rb"<title[^>]*>(.*?)</title", re.IGNORECASE | re.DOTALL)
-_CHARSET = re.compile(r"charset=[\"']?([\w.:-]+)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -59,9 +63,9 @@ class Skipped:
     url: str | None = None
 
     def __str__(self) -> str:
+        """One line naming the record, its values as found (the CLI escapes what it prints)."""
         about = f" ({self.url})" if self.url else ""
-        return _shown(f"{self.warc}, record at offset {self.offset}{about}: {self.reason}; "
-                      "skipped")
+        return f"{self.warc}, record at offset {self.offset}{about}: {self.reason}; skipped"
 
 
 @dataclass
@@ -158,15 +162,21 @@ class _Record:
         self.header = header
         self.kind = header.record_type
         self.url = target_uri(header)
-        self.is_http = (self.kind in HTTP_TYPES and self.url is not None
-                        and self.url.lower().startswith(("http://", "https://")))
+        self.is_web = self.url is not None and self.url.lower().startswith(("http://", "https://"))
+        self.is_http = self.kind in HTTP_TYPES and self.is_web
         self.problem = _header_problem(header, self.url)
         self.data = bytearray()
         self._wanted = 0
-        if self.problem is None and self.is_http:
-            self._wanted = MAX_HTTP_HEAD + 4 + RAW_TITLE_BYTES
+        if self.problem is None and self.is_http and self._has_head_to_read:
+            self._wanted = MAX_HTTP_HEAD + 4 + (RAW_TITLE_BYTES if self.kind == "response" else 0)
         elif self.problem is None and self._is_metadata_json:
             self._wanted = MAX_METADATA_JSON
+
+    @property
+    def _has_head_to_read(self) -> bool:
+        """A request's head is only checked for length: one shorter than the limit is not
+        read."""
+        return self.kind != "request" or self.header.content_length > MAX_HTTP_HEAD
 
     @property
     def _is_metadata_json(self) -> bool:
@@ -178,25 +188,34 @@ class _Record:
         if room > 0:
             self.data += data[:room]
 
-    def http_head(self) -> tuple[bytes, int] | str:
-        """(the HTTP head, where the payload starts), or what is wrong with it."""
+    def http_head(self) -> _Head | str:
+        """The HTTP head, or what is wrong with it. It ends where warcio's (so pywb's) ends:
+        at the first line of nothing but white space."""
         if not self.header.content_length:
-            return (b"", 0) if self.kind != "response" else "its HTTP response is empty"
-        window = bytes(self.data[:MAX_HTTP_HEAD + 4])
-        end = window.find(b"\r\n\r\n")
-        bare = window.find(b"\n\n", 0, end if end >= 0 else len(window))
-        if bare >= 0:
-            end, skip = bare, 2
-        else:
-            skip = 4
-        if end < 0:
-            if self.header.content_length > MAX_HTTP_HEAD:
-                return "its HTTP header does not end within 1 MiB"
-            end, skip = len(window), 0
-        head = window[:end]
-        if self.kind != "request" and _STATUS_LINE.match(head.split(b"\n", 1)[0].rstrip()) is None:
+            return _NO_HEAD if self.kind != "response" else "its HTTP response is empty"
+        if not self._has_head_to_read:
+            return _NO_HEAD
+        finder = HeaderBlock()
+        window = memoryview(self.data)[:MAX_HTTP_HEAD + 4]  # the record is whole: no more data
+        payload_at = len(window) - len(finder.feed(window))
+        if not finder.done and self.header.content_length > MAX_HTTP_HEAD:
+            return "its HTTP header does not end within 1 MiB"
+        head = bytes(finder.kept)
+        facts = read_facts(head) if self.kind != "request" else _NO_HEAD.facts
+        if self.kind != "request" and facts.status is None:
             return "its HTTP response has no status line that can be read"
-        return head, end + skip
+        return _Head(head, payload_at, facts)
+
+
+class _Head(NamedTuple):
+    """A record's HTTP head: its bytes, where its payload starts, its status and type."""
+
+    head: bytes
+    payload_at: int
+    facts: HeadFacts
+
+
+_NO_HEAD = _Head(b"", 0, HeadFacts(None, None))
 
 
 class _Scanner:
@@ -253,17 +272,14 @@ class _Scanner:
         if record.problem is not None:
             self._skip(offset, record.problem, record.url)
             return
-        head: tuple[bytes, int] | str = (b"", 0)
-        if record.is_http:
-            head = record.http_head()
-            if isinstance(head, str):
-                self._skip(offset, head, record.url)
-                return
-        if record.kind in CAPTURE_TYPES and record.url is not None and (
-                record.url.lower().startswith(("http://", "https://"))):
+        head = record.http_head() if record.is_http else _NO_HEAD
+        if isinstance(head, str):
+            self._skip(offset, head, record.url)
+            return
+        if record.kind in CAPTURE_TYPES and record.is_web:
             self._captures.append(offset)
         if record.kind == "response" and record.is_http:
-            entry = _page_entry(record, *head)
+            entry = _page_entry(record, head)
             if entry is not None:
                 self._found.append(Found(offset, record.header.record_id or "", entry))
         elif record.kind == "metadata":
@@ -298,48 +314,47 @@ def _header_problem(header: RecordHeader, url: str | None) -> str | None:
     return None
 
 
-def _page_entry(record: _Record, head: bytes, payload_at: int) -> Entry | None:
+def _page_entry(record: _Record, head: _Head) -> Entry | None:
     """The index entry of a page, a report or a redirect; None for anything else."""
-    status_line, *lines = head.decode("latin-1").split("\n")
-    fields: dict[str, str] = {}
-    for line in lines:
-        name, colon, value = line.partition(":")
-        if colon:
-            fields.setdefault(name.strip().lower(), value.strip())
-    status_text = status_line.split()[1]
-    status = int(status_text)
-    content_type = fields.get("content-type")
-    mime = (content_type or "").split(";", 1)[0].strip().lower()
+    status, mime = head.facts
+    if status is None:
+        return None
     is_redirect = 300 <= status < 400
     if mime not in PAGE_TYPES and not is_redirect:
         return None
+    parsed = parse_http_head(head.head)
+    content_type = parsed.first("content-type")
     title = None
-    if "html" in mime:
-        title = _html_title(bytes(record.data[payload_at:]), fields, content_type)
-    location = fields.get("location") if is_redirect else None
+    if mime is not None and "html" in mime:
+        title = _html_title(bytes(record.data[head.payload_at:]), parsed)
+    location = parsed.first("location") if is_redirect else None
     return Entry(record.url or "", title, record.header.get("WARC-Date"), status, content_type,
                  note=f"redirects to {location}" if location else None)
 
 
-def _html_title(stored: bytes, fields: dict[str, str], content_type: str | None) -> str | None:
-    """A label for the index from the page's <title>; archiver extract does the real reading."""
-    decoded = _decoded(stored, fields)
-    match = _TITLE.search(decoded)
+def _html_title(stored: bytes, head: HttpHead) -> str | None:
+    """A label for the index from the page's <title>, in the charset its Content-Type names
+    (else UTF-8); archiver extract does the real reading."""
+    match = _TITLE.search(_decoded(stored, head))
     if match is None:
         return None
-    charset = _CHARSET.search(content_type or "")
-    try:
-        text = match.group(1).decode(charset.group(1) if charset else "utf-8", "replace")
-    except LookupError:
-        text = match.group(1).decode("utf-8", "replace")
-    return clean_title(html.unescape(text))
+    codec = python_codec(charset_of(head.first("content-type"))) or "utf-8"
+    return clean_title(html.unescape(match.group(1).decode(codec, "replace")))
 
 
-def _decoded(stored: bytes, fields: dict[str, str]) -> bytes:
+def _decoded(stored: bytes, head: HttpHead) -> bytes:
     """The first bytes of a body as a browser reads them: de-chunked and decoded, capped."""
-    decoder = StreamDecoder(fields.get("content-encoding"), TITLE_SCAN_BYTES)
-    if "chunked" not in fields.get("transfer-encoding", "").lower():
-        return _joined(decoder.decode(stored))
+    if "chunked" in (head.joined("transfer-encoding") or "").lower():
+        stored = _dechunked(stored)
+    encoding = head.joined("content-encoding")
+    if not encoding:  # most pages: nothing to undo, and no decoder to set up
+        return stored[:TITLE_SCAN_BYTES]
+    return b"".join(StreamDecoder(encoding, TITLE_SCAN_BYTES).decode(stored))
+
+
+def _dechunked(stored: bytes) -> bytes:
+    """The chunks' data, or the bytes as they are when they are not chunked at all (as
+    browsers read a body that says it is chunked but is not)."""
     pieces: list[bytes] = []
 
     def collect(piece: memoryview) -> None:
@@ -347,17 +362,4 @@ def _decoded(stored: bytes, fields: dict[str, str]) -> bytes:
 
     dechunker = Dechunker(collect)
     dechunker.feed(memoryview(stored))
-    if dechunker.is_broken and not pieces:
-        return _joined(decoder.decode(stored))  # said chunked but is not, as browsers read it
-    return _joined(decoder.decode(b"".join(pieces)))
-
-
-def _joined(decoded: bytes | Iterable[bytes]) -> bytes:
-    """What a StreamDecoder handed out, as one string of bytes (at most TITLE_SCAN_BYTES):
-    it gives bytes, or (decoding in bounded steps) an iterator of pieces to read in turn."""
-    return decoded if isinstance(decoded, bytes) else b"".join(decoded)
-
-
-def _shown(text: str) -> str:
-    """`text` fit for one line on a terminal: control characters escaped."""
-    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
+    return stored if dechunker.is_broken and not pieces else b"".join(pieces)

@@ -35,18 +35,26 @@ class Page:
 
 
 def extraction_titles(paths: list[Path]) -> dict[str, str]:
-    """{response record id: title} from extraction JSON files (data/extract/*.json)."""
+    """{response record id: title, and source URL: title} from extraction JSON files
+    (data/extract/*.json), whitespace folded. A file that cannot be read is passed over: a
+    title is a label, and verify names damaged files. Used by export (pages.jsonl) and by
+    replay's index."""
     titles: dict[str, str] = {}
     limits = ReadLimits(max_json_bytes=MAX_EXTRACT_JSON)
     for path in paths:
         try:
             document = read_json_file(path, path.name, limits=limits)
-        except UnreadableEvidence:
-            continue  # verified before export: only a file changed since can fail here
-        record = _dict(_dict(document).get("source")).get("record")
-        record_id, title = _dict(record).get("record_id"), _dict(document).get("title")
-        if isinstance(record_id, str) and isinstance(title, str) and title.strip():
+        except (OSError, UnreadableEvidence):
+            continue
+        title = _dict(document).get("title")
+        if not isinstance(title, str) or not title.strip():
+            continue
+        source = _dict(_dict(document).get("source"))
+        record_id, url = _dict(source.get("record")).get("record_id"), source.get("url")
+        if isinstance(record_id, str):
             titles[record_id] = " ".join(title.split())
+        if isinstance(url, str):
+            titles.setdefault(url, " ".join(title.split()))
     return titles
 
 
