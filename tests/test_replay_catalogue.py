@@ -113,6 +113,18 @@ def test_a_page_is_read_where_pywb_reads_it(tmp_path: Path, head_end: bytes,
     assert found.entry.title == "Caf\u00e9 \u201cquoted\u201d"
 
 
+@pytest.mark.parametrize("label", [b"idna", b"hex", b"base64", b"undefined"])
+def test_a_page_naming_a_codec_that_is_no_charset_is_listed(tmp_path: Path,
+                                                            label: bytes) -> None:
+    """`charset=idna` made the title's decoding raise, which ended the whole replay."""
+    block = (b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=" + label + b"\r\n\r\n"
+             + b"<html><head><title>Caf\xc3\xa9</title></head></html>")
+    path = tmp_path / "page.warc"
+    path.write_bytes(warcinfo(1) + broken_response(block=block))
+    (found,) = scan_warc(path).found
+    assert found.entry.title == "Caf\u00e9"
+
+
 @needs_pywb
 def test_control_characters_in_a_skipped_record_are_escaped(tmp_path: Path) -> None:
     path = tmp_path / "escape.warc"

@@ -316,7 +316,7 @@ def _header_problem(header: RecordHeader, url: str | None) -> str | None:
 
 def _page_entry(record: _Record, head: _Head) -> Entry | None:
     """The index entry of a page, a report or a redirect; None for anything else."""
-    status, mime = head.facts
+    status, mime = head.facts.status, head.facts.content_type
     if status is None:
         return None
     is_redirect = 300 <= status < 400
