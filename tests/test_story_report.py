@@ -264,3 +264,14 @@ def test_how_to_check_it_runs_with_what_the_install_provides(report: Report) -> 
                           capture_output=True)
     assert done.returncode == 0 and done.stdout, example.group(1)
     assert shlex.split(example.group(1))[3].startswith(report.package.name + "/data/warc/")
+
+
+def test_the_terminal_summary_names_a_gone_source_as_the_report_does(report: Report,
+                                                                     site: SiteServer) -> None:
+    from archiver.rendering import render_story
+
+    gone = report.source(site, GONE)
+    anchor = next(c["text"] for c in report.story["citations"] if c["url"] == gone["url"])
+    row = next(line for line in render_story(report.story, report.package).splitlines()
+               if gone["url"] in line)
+    assert f"“{anchor}”"[:50] in row and "Page not found" not in row

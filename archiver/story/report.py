@@ -122,28 +122,40 @@ def replay_address(url: str | None, captured_at: str | None, status: int | None)
     return f"http://{HOST}:{REPLAY_PORT}{link}" if link else None
 
 
+def source_heading(source: dict[str, Any], citations: list[dict[str, Any]]
+                   ) -> tuple[str | None, bool]:
+    """What a source is called, and whether that is the story's words for it.
+
+    Its page title; but when what was captured is an error page (or nothing), the story's
+    words for it, the anchor text of its first citation, since an error page's title
+    ("Page not found") names the error, not the source."""
+    if source["outcome"] in NOT_THE_CONTENT:
+        cited = set(source["cited"])
+        anchor = next((c["text"] for c in sorted(citations, key=lambda c: c["order"])
+                       if c["order"] in cited and c["text"].strip()), None)
+        if anchor:
+            return " ".join(anchor.split()), True
+    title = source["title"]
+    return (" ".join(title.split()) if title else None), False
+
+
 def source_view(source: dict[str, Any], citations: list[dict[str, Any]]) -> dict[str, Any]:
     """What the templates show of one source, beside its manifest.json entry.
 
-    label: the citations that point at it ("1, 7"); heading: its page title, or, when what
-    was captured is an error page (or nothing), the story's words for it (the first
-    citation's anchor text, in quotes), else its URL; page_title: the captured page's own
-    title when the heading is not it; replay: the address of its archived copy."""
+    label: the citations that point at it ("1, 7"); heading: what it is called (see
+    source_heading; the story's words in quotes), else its URL; quoted: the same for a
+    citation line; page_title: the captured page's own title when the heading is not it;
+    replay: the address of its archived copy."""
     cited = sorted(source["cited"])
-    anchor = next((c["text"] for c in citations if c["order"] in cited and c["text"]), None)
-    heading, page_title = source["title"], None
-    from_anchor = source["outcome"] in NOT_THE_CONTENT and bool(anchor)
-    if from_anchor:
-        heading, page_title = f"“{anchor}”", source["title"]
-    elif heading:
-        heading = " ".join(heading.split())
-    quoted = heading if from_anchor or not heading else f"“{heading}”"
+    name, from_anchor = source_heading(source, citations)
+    heading = f"“{name}”" if name and from_anchor else name
     replay = (replay_address(source["final_url"] or source["url"], source["captured_at"],
                              source["status"]) if source["record"] else None)
     return {"source": source, "label": ", ".join(map(str, cited)),
             "id": f"source-{cited[0]}" if cited else "source",
-            "heading": heading or source["url"], "titled": bool(heading),
-            "quoted": quoted, "page_title": page_title, "replay": replay,
+            "heading": heading or source["url"], "titled": bool(name),
+            "quoted": f"“{name}”" if name else None,
+            "page_title": source["title"] if from_anchor else None, "replay": replay,
             "status_words": outcome_with_status(source)}
 
 
