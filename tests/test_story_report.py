@@ -172,7 +172,7 @@ def test_every_live_link_has_its_archived_copy_beside_it(report: Report) -> None
             assert address in row.xpath(".//a/@href")
             md_row = next(line for line in report.markdown.splitlines()
                           if line.startswith(f"| {order} |"))
-            assert f"[replay]({address})" in md_row
+            assert f"[replay](<{address}>)" in md_row
     start = f"archiver replay {report.package.name} --port {REPLAY_PORT}"
     assert f"    {start}\n" in report.markdown and start in page.text_content()
 
@@ -275,3 +275,33 @@ def test_the_terminal_summary_names_a_gone_source_as_the_report_does(report: Rep
     row = next(line for line in render_story(report.story, report.package).splitlines()
                if gone["url"] in line)
     assert f"“{anchor}”"[:50] in row and "Page not found" not in row
+
+
+def test_what_pages_say_stays_text_in_report_md(tmp_path: Path) -> None:
+    """A title, lead or sentence from a page cannot add markup, a heading or a table cell to
+    report.md: rendered, it is the text as written."""
+    from archiver.story.report import render_report
+
+    hostile = "x | <script>alert(1)</script>\n# Heading *bold* [link](http://evil.example/)"
+    source = {"url": "https://example.org/a", "outcome": "captured", "reason": None,
+              "status": 200, "final_url": "https://example.org/a", "redirects": [],
+              "captured_at": "2026-01-02T03:04:05Z", "content_type": "text/html",
+              "record": None, "payload_sha256": None, "title": hostile, "published": None,
+              "lead": hostile, "extraction": None, "warnings": [hostile], "cited": [1]}
+    story = {"kind": "url", "url": "https://example.org/", "file": None, "title": hostile,
+             "published": None, "authors": [], "lead": None, "captured_at": None,
+             "record": None, "payload_sha256": None, "extraction": None,
+             "citations_from": "story", "sources": [source], "dropped": [], "report": None,
+             "citations": [{"order": 1, "text": hostile, "sentence": hostile,
+                            "href": "https://example.org/a", "url": "https://example.org/a",
+                            "source": 0}]}
+    _, markdown = render_report(story, package_id="urn:uuid:x", warcs=[], output=tmp_path / "p")
+    rendered = MarkdownIt("commonmark").enable("table").render(markdown.decode("utf-8"))
+    page = lxml.html.fromstring(rendered)
+    assert not page.xpath("//script") and "evil.example" not in "".join(page.xpath("//a/@href"))
+    assert not [h for h in page.xpath("//h1|//h2|//h3") if h.text_content().startswith("Heading")]
+    row = page.xpath("//table[1]/tbody/tr")[0]
+    assert len(row.findall("td")) == 7
+    assert "x | <script>alert(1)</script> # Heading *bold*" in row.text_content()
+    quote = page.xpath("//blockquote")[0].text_content()
+    assert "<script>alert(1)</script>" in quote and "# Heading *bold*" in quote

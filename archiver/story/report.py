@@ -50,6 +50,8 @@ def _environment() -> Environment:
     environment.filters["md"] = markdown_text
     environment.filters["md_quote"] = markdown_quote
     environment.filters["shell"] = shlex.quote
+    # A "|" in a URL would end a Markdown table cell; GFM reads "\|" as "|" even in a link.
+    environment.filters["cell"] = lambda url: str(url).replace("|", "\\|")
     return environment
 
 
@@ -162,11 +164,17 @@ def source_view(source: dict[str, Any], citations: list[dict[str, Any]]) -> dict
 def outcome_with_status(source: dict[str, Any]) -> str:
     """The outcome as the report says it: "gone (404)", "captured (200)", "not captured".
 
+    A failed source's status, if any, is its last redirect's (a loop): the reason says more.
+
     >>> outcome_with_status({"outcome": "gone", "status": 404})
     'gone (404)'
+    >>> outcome_with_status({"outcome": "failed", "status": 302})
+    'not captured'
     """
     words = OUTCOME_WORDS[source["outcome"]]
-    return f"{words} ({source['status']})" if source["status"] else words
+    if source["status"] and source["outcome"] != "failed":
+        return f"{words} ({source['status']})"
+    return words
 
 
 def report_context(story: dict[str, Any], *, package_id: str, warcs: list[FileDigest],
