@@ -12,17 +12,19 @@ from __future__ import annotations
 
 import fcntl
 import os
+import queue
 import re
-import selectors
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -93,39 +95,59 @@ def index_problem() -> str | None:
     return lines[-1] if lines else f"pip exited {done.returncode}"
 
 
-def read_line(process: subprocess.Popen[str], deadline: float, *, stderr: bool = False) -> str:
-    """The next line `process` writes on stdout (or stderr), waiting until `deadline` at most."""
-    pipe = process.stderr if stderr else process.stdout
-    assert pipe is not None
-    with selectors.DefaultSelector() as selector:
-        selector.register(pipe, selectors.EVENT_READ)
-        while not selector.select(timeout=max(0.0, deadline - time.monotonic())):
-            if time.monotonic() >= deadline:
-                raise AssertionError("archiver replay said nothing in time")
-    line: str = pipe.readline()
-    return line
+class Lines:
+    """The lines a process writes on a pipe, read by a thread of their own, so that waiting for
+    one has a deadline (a select on the pipe would miss lines Python has buffered already)."""
+
+    def __init__(self, pipe: IO[str]) -> None:
+        self._lines: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
+        threading.Thread(target=self._read, args=(pipe,), daemon=True).start()
+
+    def _read(self, pipe: IO[str]) -> None:
+        for line in pipe:
+            self._lines.put(line)
+        self._lines.put("")  # the end
+
+    def next(self, deadline: float) -> str:
+        try:
+            line = self._lines.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            raise AssertionError(f"nothing more said in time, after {self.seen}") from None
+        self.seen.append(line)
+        return line
+
+    def rest(self) -> list[str]:
+        """Every line left, once the process has ended."""
+        while self.next(time.monotonic() + 60) != "":
+            pass
+        return [line.rstrip("\n") for line in self.seen if line]
+
+
+def start(command: list[str], env: dict[str, str]) -> tuple[subprocess.Popen[str], Lines, Lines]:
+    process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env=env)
+    assert process.stdout is not None and process.stderr is not None
+    return process, Lines(process.stdout), Lines(process.stderr)
 
 
 @contextmanager
 def replaying(command: list[str], env: dict[str, str]) -> Iterator[tuple[str, list[str]]]:
     """Run `archiver replay`; yield the address it prints, and a list that holds its stderr
     lines once the block ends. The block's end stops it with Ctrl-C: it must exit 0."""
-    stderr: list[str] = []
-    process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, env=env)
+    said: list[str] = []
+    process, out, err = start(command, env)
     try:
         deadline = time.monotonic() + SETUP_SECONDS
-        said = [read_line(process, deadline), read_line(process, deadline)]
-        assert said[0].startswith("Replaying "), said
-        yield said[1].split()[1], stderr
+        assert out.next(deadline).startswith("Replaying "), err.seen
+        yield out.next(deadline).split()[1], said
         process.send_signal(signal.SIGINT)
-        _, errors = process.communicate(timeout=60)
-        stderr.extend(errors.splitlines())
-        assert process.returncode == 0, errors
+        assert process.wait(60) == 0, err.rest()
+        said.extend(err.rest())
     finally:
         if process.poll() is None:
             process.kill()
-            process.communicate()
+            process.wait()
 
 
 def setup_lines(stderr: list[str]) -> list[str]:
@@ -155,10 +177,11 @@ def test_replay_sets_pywb_up_on_first_use_from_a_clean_install(sample_package: P
 
     with replaying([archiver, "replay", str(sample_package)], env) as (address, stderr):
         index = get(address)
-        story = re.search(rb'href="(/evidence/[0-9]{14}/[^"]*' + STORY_PATH.encode() + b')"',
+        story = re.search(rb'href="/evidence/([0-9]{14})/([^"]*' + STORY_PATH.encode() + b')"',
                           index.body)
         assert index.status == 200 and story is not None, index.body[:2000]
-        page = get(address.rstrip("/") + story.group(1).decode())
+        when, url = story.group(1).decode(), story.group(2).decode()
+        page = get(f"{address}evidence/{when}mp_/{url}")  # the page itself, not its frame
         assert page.status == 200 and b"3,812 homes" in page.body
     first = setup_lines(stderr)
     assert first[0] == (f"archiver: setting up pywb {PYWB_VERSION} for replay in {environment} "
@@ -217,25 +240,23 @@ def test_a_second_first_run_waits_for_the_setup_under_way(sample_package: Path,
         fcntl.flock(lock, fcntl.LOCK_EX)  # the first run, setting up
         command = [sys.executable, "-m", "archiver", "replay", str(sample_package)]
         env = {**unreachable_index(cache, port), "PYTHONPATH": str(ROOT)}
-        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE, text=True, env=env)
+        process, out, err = start(command, env)
         try:
             deadline = time.monotonic() + SETUP_SECONDS
-            waiting = read_line(process, deadline, stderr=True)
-            assert waiting == (f"archiver: waiting for another archiver that is setting up pywb "
-                               f"in {environment.parent}...\n")
+            assert err.next(deadline) == (f"archiver: waiting for another archiver that is "
+                                          f"setting up pywb in {environment.parent}...\n")
             _finish_setup_with_the_suites_pywb(environment)
             fcntl.flock(lock, fcntl.LOCK_UN)
-            assert read_line(process, deadline).startswith("Replaying ")
-            address = read_line(process, deadline).split()[1]
+            assert out.next(deadline).startswith("Replaying "), err.seen
+            address = out.next(deadline).split()[1]
             assert get(address).status == 200
             process.send_signal(signal.SIGINT)
-            _, errors = process.communicate(timeout=60)
-            assert process.returncode == 0 and setup_lines(errors.splitlines()) == []
+            assert process.wait(60) == 0
+            assert setup_lines(err.rest()[1:]) == []  # it set nothing up itself
         finally:
             if process.poll() is None:
                 process.kill()
-                process.communicate()
+                process.wait()
 
 
 def _finish_setup_with_the_suites_pywb(environment: Path) -> None:
