@@ -108,7 +108,7 @@ def provide_pywb(cache: Path | None = None, notify: Notify | None = None) -> Pat
         cache.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise ReplayEngineMissing(f"cannot make {cache} to set pywb up in "
-                              f"({error.strerror or error})") from None
+                                  f"({error.strerror or error})") from None
     with _setup_lock(cache / f"pywb-{PYWB_VERSION}.lock", say):
         if not is_ready(environment):  # another archiver may have set it up meanwhile
             _set_up(cache, environment, say)
@@ -152,7 +152,7 @@ def _set_up(cache: Path, environment: Path, say: Notify) -> None:
         build.rename(environment)
     except OSError as error:
         raise ReplayEngineMissing(f"cannot set pywb up in {cache} "
-                              f"({error.strerror or error})") from None
+                                  f"({error.strerror or error})") from None
     finally:
         shutil.rmtree(build, ignore_errors=True)  # gone already when it was renamed
     say(f"pywb {PYWB_VERSION} is ready ({time.monotonic() - started:.0f} s); "
