@@ -28,6 +28,7 @@ from tests.server import (
     BASE_HREF_PAGE_PATH,
     DEAD_LINK_PATH,
     EARLY_CLOSE_SENT_BYTES,
+    GATE_TITLE,
     MOVED_PAGE_PATH,
     MOVED_PAGE_TARGET,
     REPORT_PATH,
@@ -201,6 +202,84 @@ def test_as_many_redirects_as_allowed_is_fine(site: SiteServer, capture: Capture
     assert (source["outcome"], source["status"]) == ("captured", 200)
     assert source["final_url"] == site.url("/redirect/many/0")
     assert len(source["redirects"]) == 4
+
+
+def _responses_for(captured: Captured, url: str) -> list[tuple[int, bytes, bytes]]:
+    """Every exchange the WARC holds for `url`, in order: (status, request, response)."""
+    records = list(captured.records())
+    requests = {r.headers["WARC-Record-ID"]: r for r in records
+                if r.headers["WARC-Type"] == "request"}
+    return [(int(r.block.split(b" ", 2)[1]), requests[r.headers["WARC-Concurrent-To"]].block,
+             r.block)
+            for r in records
+            if r.headers["WARC-Type"] == "response" and r.headers["WARC-Target-URI"] == url]
+
+
+def test_a_cookie_gate_that_redirects_to_itself_is_passed(site: SiteServer,
+                                                          capture: Capture) -> None:
+    # A consent or session gate: the first visit sets a cookie and redirects to the very same
+    # URL, the second (with the cookie) gets the page. Browsers load it; so does a capture.
+    url = site.url("/gate/consent")
+    captured = capture([url])
+
+    source = captured.source(url)
+    assert (source["outcome"], source["status"], source["reason"]) == ("captured", 200, None)
+    assert (source["final_url"], source["redirects"]) == (url, [url, url])
+    assert site.hits("/gate/consent") == 2
+    hops = [r for r in captured.manifest["resources"] if r["url"] == url]
+    assert [hop["status"] for hop in hops] == [302, 200]
+    assert hops[0]["redirect_to"] == url
+    assert source["record"] == hops[1]["record"]
+    # Both exchanges are evidence: the gate's answer and the page, each with its request.
+    exchanges = _responses_for(captured, url)
+    assert [status for status, _, _ in exchanges] == [302, 200]
+    assert b"Cookie:" not in exchanges[0][1]
+    assert b"\r\nSet-Cookie: consent=yes; Path=/gate\r\n" in exchanges[0][2]
+    assert b"\r\nCookie: consent=yes\r\n" in exchanges[1][1]
+    assert GATE_TITLE.encode() in exchanges[1][2]
+    # The page behind the gate is the one extracted.
+    extracted = [hop for hop in hops if hop["derived"]]
+    assert [hop["status"] for hop in extracted] == [200]
+
+
+def test_a_gate_whose_cookies_come_back_unchanged_is_a_loop(site: SiteServer,
+                                                            capture: Capture) -> None:
+    # The same URL with the same cookies a second time: nothing can change, a true loop.
+    url = site.url("/gate/stubborn")
+    captured = capture([url])
+
+    source = captured.source(url)
+    assert source["outcome"] == "failed"
+    assert source["reason"] == f"redirect loop: {url} → {url}"
+    assert site.hits("/gate/stubborn") == 2  # without the cookie, then with it: no more
+    assert [status for status, _, _ in _responses_for(captured, url)] == [302, 302]
+
+
+def test_a_gate_that_never_lets_through_stops_after_20_redirects(site: SiteServer,
+                                                                 capture: Capture) -> None:
+    # New cookies on every visit: never a loop by URL and cookies, so the cap ends it, as
+    # in a browser: 20 redirects followed, the 21st refused.
+    url = site.url("/gate/counter")
+    captured = capture([url])
+
+    source = captured.source(url)
+    assert (source["outcome"], source["reason"]) == ("failed", "more than 20 redirects")
+    assert site.hits("/gate/counter") == 21
+    assert len(source["redirects"]) == 21
+    exchanges = _responses_for(captured, url)
+    assert [status for status, _, _ in exchanges] == [302] * 21  # every hop kept
+    assert b"\r\nCookie: consent=20\r\n" in exchanges[-1][1]
+
+
+def test_twenty_redirects_are_followed_and_the_21st_is_not(site: SiteServer,
+                                                           capture: Capture) -> None:
+    twenty = capture([site.url("/redirect/many/20")], requisites=False)
+    assert twenty.source(site.url("/redirect/many/20"))["status"] == 200
+
+    captured = capture([site.url("/redirect/many/21")], requisites=False)
+    source = captured.source(site.url("/redirect/many/21"))
+    assert (source["outcome"], source["reason"]) == ("failed", "more than 20 redirects")
+    assert site.hits("/redirect/many/0") == 1  # only by the first capture
 
 
 # -- faults are evidence --------------------------------------------------------------------------
