@@ -6,6 +6,8 @@ Exit codes, the same for every verb:
   1  the work ran and found a problem in the evidence (a source failed, a check failed)
   2  usage error (bad arguments, an input that is not what the verb takes)
   3  could not run (I/O error, full disk, interrupted, missing component)
+When the reader of stdout goes away (`| head`), a verb stops quietly, ended by SIGPIPE, as
+any Unix tool is (see `main`).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from archiver.rendering import (
 )
 from archiver.settings import parse_size
 from archiver.terminal import (
+    OutputClosed,
     human_size,
     printable,
     progress_bar,
@@ -543,7 +546,23 @@ def _main(
 
 def main() -> None:
     """Console-script entry point."""
-    app(prog_name="archiver")
+    try:
+        app(prog_name="archiver")
+    except OutputClosed:
+        _end_as_unix_tools_do()
+
+
+def _end_as_unix_tools_do() -> NoReturn:
+    """End the way a Unix tool ends when its reader goes: by SIGPIPE, with no word (the shell
+    sees 141, `subprocess` -13). Python ignores SIGPIPE so that a socket write can fail
+    with an error rather than kill a capture; here, everything unwound, it is let act."""
+    devnull = os.open(os.devnull, os.O_WRONLY)  # no flush at exit may fail on the pipe again
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    if hasattr(signal, "SIGPIPE"):
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGPIPE)
+    os._exit(EXIT_COULD_NOT_RUN)  # no SIGPIPE (Windows): an exit code of the contract
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import bagit
+import pytest
 from typer.testing import CliRunner
 
 from archiver.cli import app
@@ -14,6 +19,7 @@ from tests.conftest import assert_standard_tools_accept
 from tests.server import DEAD_LINK_PATH, MOVED_PAGE_PATH, REPORT_PATH, STORY_PATH, SiteServer
 
 FAST = ["--retries", "0", "--read-timeout", "5", "--timeout", "20"]
+ROOT = Path(__file__).resolve().parent.parent
 TEST_SITE = ["--allow-private"]
 """The test site is on 127.0.0.1, which a capture refuses unless told otherwise."""
 
@@ -170,3 +176,60 @@ def test_an_interrupted_demo_says_one_line_and_leaves_nothing(tmp_path: Path) ->
     assert stderr.strip().splitlines() == ["archiver: interrupted; nothing was left "
                                            "half-written"]
     assert list(tmp_path.iterdir()) == []
+
+
+# -- a reader that goes away (`archiver extract PKG --text | head`) -------------------------------
+
+
+def run_into_a_closed_pipe(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """`archiver ARGS` with its stdout a real pipe whose reader has already gone, as after
+    `| head` has read its lines: the first line written meets EPIPE."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        return subprocess.run([sys.executable, "-m", "archiver", *args], cwd=cwd,
+                              stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=300,
+                              env={**os.environ, "PYTHONPATH": str(ROOT)})
+    finally:
+        os.close(write_end)
+
+
+@pytest.mark.parametrize("args", [
+    ["extract", "{package}", "--text"],
+    ["extract", "{package}", "--json"],
+    ["extract", "{package}"],
+    ["verify", "{package}"],
+    ["verify", "{package}", "--json"],
+    ["export", "{package}", "--zip", "out.zip"],
+    ["capture", "{report}", "-o", "out", "--allow-private"],
+    ["story", "{story}", "-o", "out", "--allow-private", "--no-requisites"],
+    ["story", "{story}", "--dry-run", "--allow-private"],
+    ["--version"],
+], ids=lambda args: " ".join(args[:1] + [a for a in args[1:] if a.startswith("--")]))
+def test_a_reader_that_goes_away_ends_the_command_quietly(args: list[str], site: SiteServer,
+                                                          sample_package: Path,
+                                                          tmp_path: Path) -> None:
+    # As any Unix tool: no message, no traceback; it ends by SIGPIPE, as `cat` or `grep`
+    # would (the shell shows 141).
+    places = {"package": str(sample_package), "report": site.url(REPORT_PATH),
+              "story": site.url(STORY_PATH)}
+    done = run_into_a_closed_pipe(*(arg.format(**places) for arg in args), cwd=tmp_path)
+
+    assert (done.returncode, done.stderr) == (-signal.SIGPIPE, "")
+
+
+def test_extract_text_into_head_stops_quietly(sample_package: Path, tmp_path: Path) -> None:
+    # The report of issue 11 itself: `archiver extract PKG --text | head`. The package is
+    # named 40 times, so that the text (4 KB a copy) overflows the pipe long before the end.
+    proc = subprocess.Popen([sys.executable, "-m", "archiver", "extract",
+                             *[str(sample_package)] * 40, "--text"], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.stdout is not None and proc.stderr is not None
+    head = [proc.stdout.readline() for _ in range(10)]
+    proc.stdout.close()  # what `head` does once it has its ten lines
+    stderr = proc.stderr.read()
+    proc.wait(timeout=120)
+
+    assert head[0].startswith(b"==> ")
+    assert (proc.returncode, stderr) == (-signal.SIGPIPE, b"")
