@@ -58,7 +58,8 @@ class OutputClosed(BaseException):
     """Whoever reads our output has gone (`archiver extract PKG --text | head`): nothing more
     can be said, so the work stops, quietly, as any Unix tool stops. A BaseException, like
     KeyboardInterrupt, so that no `except Exception` on the way takes it for a fault; what
-    was being built is cleaned away as it passes (see `archiver.cli.main`)."""
+    was being built under a hidden name is cleaned away as it passes, as after Ctrl-C (see
+    `archiver.cli.main`)."""
 
 
 def _echo(text: str, *, err: bool = False) -> None:
