@@ -163,7 +163,7 @@ class CaptureJob:
                     self._settle(task, future.result())
                     self._done += 1
                     if self.progress:
-                        self.progress(self._done, len(self.resources), task.url)
+                        self.progress(self._done, len(self._slots), task.url)
         except BaseException:
             # Interrupted or failed: break off in-flight fetches so the workers end now.
             self.transport.close()
