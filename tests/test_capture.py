@@ -743,3 +743,19 @@ def test_incompressible_blocks_are_stored_and_the_rest_deflated(size: int) -> No
             assert (len(member) < 0.8 * len(block)) is not stored
             inflated = zlib.decompress(member, 31)
             assert inflated.endswith(block + b"\r\n\r\n")
+
+
+def test_progress_is_told_of_each_fetch_and_of_all_known(site: SiteServer,
+                                                         tmp_path: Path) -> None:
+    # What the progress bar shows on a terminal: (done, known so far, url) after each fetch.
+    from archiver.package.build import create_package
+    from tests.conftest import fast_settings
+
+    told: list[tuple[int, int, str]] = []
+    create_package([site.url("/gate/consent")], tmp_path / "pkg",
+                   settings=fast_settings(requisites=False),
+                   progress=lambda done, known, url: told.append((done, known, url)))
+
+    # The gate's 302 is told once its second hop is known; then the page behind it.
+    fetches = [entry for entry in told if not entry[2].startswith("extracting ")]
+    assert fetches == [(1, 2, site.url("/gate/consent")), (2, 2, site.url("/gate/consent"))]
