@@ -22,6 +22,7 @@ from warcio.archiveiterator import ArchiveIterator
 import archiver.capture.urls
 from archiver import __version__
 from archiver.capture.urls import normalize_url
+from archiver.verification import check
 from archiver.warc.records import new_record_id, prepare_record
 from tests.conftest import Captured, read_record
 from tests.server import (
@@ -237,9 +238,12 @@ def test_a_cookie_gate_that_redirects_to_itself_is_passed(site: SiteServer,
     assert b"\r\nSet-Cookie: consent=yes; Path=/gate\r\n" in exchanges[0][2]
     assert b"\r\nCookie: consent=yes\r\n" in exchanges[1][1]
     assert GATE_TITLE.encode() in exchanges[1][2]
-    # The page behind the gate is the one extracted.
+    # The page behind the gate is the one extracted; and the package checks out, each of
+    # its two claims about the URL against the record it names.
     extracted = [hop for hop in hops if hop["derived"]]
     assert [hop["status"] for hop in extracted] == [200]
+    report = check(captured.path)
+    assert report.is_valid, [str(problem) for problem in report.problems]
 
 
 def test_a_gate_whose_cookies_come_back_unchanged_is_a_loop(site: SiteServer,
