@@ -33,11 +33,12 @@ def test_capture_writes_a_package_that_standard_tools_accept(site: SiteServer,
                                                              tmp_path: Path) -> None:
     out = tmp_path / "pkg"
     code, stdout, stderr = run("capture", site.url(STORY_PATH), site.url(REPORT_PATH),
-                               "-o", str(out), *FAST, *TEST_SITE)
+                               "-o", str(out), "--warc-size", "20KB", *FAST, *TEST_SITE)
     assert code == 0, stderr
     assert "2 of 2 sources captured" in stdout
     warcs = len(list((out / "data" / "warc").iterdir()))
     files = len((out / "manifest-sha256.txt").read_text().splitlines())
+    assert 1 < warcs < files  # the summary counts WARCs apart from the other files
     assert f" {warcs} WARC file(s), {files} file(s) in all, " in stdout
     assert f"archiver verify {out}" in stdout
     assert_standard_tools_accept(out)
