@@ -172,7 +172,9 @@ def _refuse_mistyped_urls(urls: list[str]) -> None:
     that failed, recorded with its reason.)"""
     from archiver.capture.urls import typed_url_problem
 
-    problems = [problem for url in urls if (problem := typed_url_problem(url)) is not None]
+    found = [f"{url}: a file, not a URL; to capture the URLs it lists, give -i {url}"
+             if Path(url).is_file() else typed_url_problem(url) for url in urls]
+    problems = [problem for problem in found if problem is not None]
     for problem in problems:
         show_error(problem)
     if problems:

@@ -296,6 +296,15 @@ def test_every_mistyped_url_is_named_before_anything_is_written(site: SiteServer
     assert site.all_hits == {} and list(tmp_path.iterdir()) == []
 
 
+def test_a_url_list_given_as_a_url_is_named_as_such(tmp_path: Path) -> None:
+    listing = tmp_path / "sources.txt"
+    listing.write_text("https://example.org/\n", encoding="utf-8")
+    code, _, stderr = run("capture", str(listing), "-o", str(tmp_path / "pkg"))
+    assert (code, stderr) == (2, f"archiver: {listing}: a file, not a URL; to capture the URLs "
+                                 f"it lists, give -i {listing}\n")
+    assert not (tmp_path / "pkg").exists()
+
+
 def test_a_missing_draft_named_like_a_file_is_not_taken_for_an_address(tmp_path: Path) -> None:
     code, _, stderr = run("story", "refunds.md", "-o", str(tmp_path / "pkg"))
     assert (code, stderr) == (2, "archiver: refunds.md: no such story draft (a URL, or an "

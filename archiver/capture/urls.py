@@ -73,18 +73,21 @@ def address_meant(text: str) -> str | None:
     ('https://localhost:8000/page', 'https://127.0.0.1/x')
     >>> address_meant("https://example.org"), address_meant("not a url"), address_meant("notes")
     (None, None, None)
+    >>> address_meant("./sources.txt"), address_meant("a..b/c")
+    (None, None)
     """
     typed = text.strip()
-    if not typed or "://" in typed or typed.startswith("/"):
+    if not typed or "://" in typed or typed.startswith(("/", ".")):
         return None
     guess = f"https://{typed}"
     try:
         host = ada_url.URL(guess).hostname
     except ValueError:
         return None
-    if "." not in host and host != "localhost" and not host.startswith("["):
-        return None
-    return guess
+    labels = host.removesuffix(".").split(".")
+    if host == "localhost" or host.startswith("[") or (len(labels) > 1 and all(labels)):
+        return guess
+    return None
 
 
 def typed_url_problem(text: str) -> str | None:
