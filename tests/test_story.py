@@ -364,3 +364,14 @@ def test_verify_checks_the_records_the_chain_names(site: SiteServer, tmp_path: P
     report = check(package)
     assert [problem.code for problem in report.problems] == ["manifest-payload-mismatch"]
     assert "story.sources[0]" in str(report.problems[0])
+
+
+def test_a_consent_gate_back_to_the_same_page_is_captured_not_redirected(
+        site: SiteServer, tmp_path: Path) -> None:
+    draft = tmp_path / "gate.md"
+    draft.write_text("The council's [consent-gated notice](" + site.url("/gate/consent")
+                     + ") says so.\n", "utf-8")
+    manifest = story_package(site, tmp_path, str(draft))
+    assert chain(manifest, site) == [(1, "consent-gated notice", "/gate/consent", "captured")]
+    [source] = manifest["story"]["sources"]
+    assert source["redirects"] and source["final_url"] == site.url("/gate/consent")

@@ -69,7 +69,11 @@ def classify(source: SourceOutcome) -> tuple[SourceOutcomeKind, str | None]:
         return "gone", f"the server answered {status}: the page is gone"
     if status >= 400:
         return "error", f"the server answered {status}"
-    return ("redirected" if source.redirects else "captured"), None
+    # A gate that sets a cookie and sends the reader back to the same address (consent and
+    # session gates) has redirects, but what is kept is the page that was cited.
+    cited_url = source.url or source.requested_url
+    moved = bool(source.redirects) and source.final_url not in (None, cited_url)
+    return ("redirected" if moved else "captured"), None
 
 
 def describe_source(source: SourceOutcome, extraction: Extraction | None,
