@@ -182,7 +182,8 @@ def test_redirect_loop_fails_the_source(site: SiteServer, capture: Capture, star
 
     source = captured.source(site.url(start))
     assert source["outcome"] == "failed"
-    assert source["reason"] == "redirect loop: " + " → ".join(site.url(p) for p in loop)
+    assert source["reason"] == ("redirect loop (same cookies each time): "
+                                + " → ".join(site.url(p) for p in loop))
     assert set(site.all_hits.values()) == {1}  # each hop once, kept as evidence
     for path in set(loop):
         assert captured.resource(site.url(path))["record"] is not None
@@ -254,7 +255,7 @@ def test_a_gate_whose_cookies_come_back_unchanged_is_a_loop(site: SiteServer,
 
     source = captured.source(url)
     assert source["outcome"] == "failed"
-    assert source["reason"] == f"redirect loop: {url} → {url}"
+    assert source["reason"] == f"redirect loop (same cookies each time): {url} → {url}"
     assert site.hits("/gate/stubborn") == 2  # without the cookie, then with it: no more
     assert [status for status, _, _ in _responses_for(captured, url)] == [302, 302]
 

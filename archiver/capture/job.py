@@ -310,7 +310,8 @@ class CaptureJob:
             following = self._next_hop.get(slot)
             if following in hops:
                 loop = " → ".join([*chain[hops.index(following):], resource.redirect_to])
-                return _failed(source, chain, f"redirect loop: {loop}", resource)
+                return _failed(source, chain, f"redirect loop (same cookies each time): {loop}",
+                               resource)
             if following is None or len(hops) > self.settings.max_redirects:
                 return _failed(source, chain, f"more than {self.settings.max_redirects} "
                                "redirects", resource)
