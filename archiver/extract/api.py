@@ -22,13 +22,13 @@ from archiver.extract.payload import WarcDocuments, open_record
 from archiver.regular_files import is_regular_file, real_directory
 from archiver.settings import ExtractionSettings
 from archiver.untrusted_json import read_json_file
+from archiver.warc.arc import has_arc_name
 from archiver.warc.members import looks_like_arc
 from archiver.warc.reader import Damage
 
 InputKind = Literal["package", "warc", "file"]
 SKIPPED_STATUSES = range(300, 400)
 """Redirects: their bodies are the server's boilerplate, not the document."""
-ARC_SUFFIXES = (".arc", ".arc.gz")
 
 
 class ExtractionRun:
@@ -152,7 +152,7 @@ def input_kind(path: Path) -> InputKind:
                                  "from, or from the WARCs under archive/ once unpacked")
     if sniffed.kind != "other":
         return sniffed.kind
-    if path.name.lower().endswith(ARC_SUFFIXES) or looks_like_arc(sniffed.head):
+    if has_arc_name(path.name) or looks_like_arc(sniffed.head):
         return "warc"  # read as the WARC records it stands for
     if kind_from_path(path, sniffed.head) is None:
         raise ArchiverUsageError(f"{path}: not an evidence package, a WARC, an HTML page or a "
