@@ -3,10 +3,12 @@ one `wacz create` makes), and loose text, CSV, JSON and XML files."""
 
 from __future__ import annotations
 
+import http.server
 import json
 import shutil
 import subprocess
 import sys
+import threading
 import zipfile
 from pathlib import Path
 
@@ -123,3 +125,105 @@ def test_a_zip_without_warcs_is_a_named_problem(tmp_path: Path) -> None:
         archive.writestr("datapackage.json", b"{}")
     code, _, stderr = run("extract", str(empty))
     assert code == 1 and "a zip with no WARC file under archive/" in stderr
+
+
+# -- plain text, CSV, JSON and XML ---------------------------------------------------------------
+
+CSV_LATIN1 = ("Town;Meters;Note\nHarrow Point;3812;\"billed, never used\"\n"
+              "São Brás;12;\"two\nlines\"\n")
+JSON_NESTED = {"title": "Meter readings, 2024", "id": "3f2a9c1e-77b0-4c1d-9d8a-0e2b",
+               "source": {"url": "https://data.example/meters", "publisher": "Water Board"},
+               "rows": [{"town": "Harrow Point", "note": "Readings were estimated, not read."}]}
+RSS = ("<?xml version=\"1.0\" encoding=\"windows-1252\"?>\n"
+       "<!DOCTYPE rss [<!ENTITY secret SYSTEM \"file:///etc/passwd\">]>\n"
+       "<rss version=\"2.0\"><channel><title>Council notices</title>\n"
+       "<item><title>Meters recalled</title><description>The council recalled "
+       "<b>all</b> SmartFlow meters &amp; refunds follow.&secret;</description></item>\n"
+       "<!-- not text --></channel></rss>\n")
+DATA_FILES: dict[str, tuple[bytes, str]] = {
+    "meters.csv": (CSV_LATIN1.encode("latin-1"), "text/csv; charset=iso-8859-1"),
+    "meters.json": (json.dumps(JSON_NESTED).encode(), "application/json"),
+    "notices.rss": (RSS.encode("cp1252"), "application/rss+xml"),
+    "notes.txt": ("Café notes\r\nsecond line\r\n".encode("utf-16"), "text/plain"),
+}
+EXPECTED: dict[str, tuple[str, str | None, str]] = {
+    "meters.csv": ("csv", None, "Town\tMeters\tNote\nHarrow Point\t3812\tbilled, never used\n"
+                   "São Brás\t12\ttwo lines"),
+    "meters.json": ("json", "Meter readings, 2024", "Meter readings, 2024\nWater Board\n"
+                    "Harrow Point\nReadings were estimated, not read."),
+    "notices.rss": ("xml", "Council notices", "Council notices\nMeters recalled\nThe council "
+                    "recalled all SmartFlow meters & refunds follow."),
+    "notes.txt": ("text", None, "Café notes\nsecond line"),
+}
+
+
+def _check(document: dict[str, object], name: str) -> None:
+    kind, title, text = EXPECTED[name]
+    assert (document["kind"], document["title"], document["text"]) == (kind, title, text)
+    assert document["outcome"] == "complete", document["problems"]
+
+
+@pytest.mark.parametrize("name", sorted(DATA_FILES))
+def test_a_loose_data_file_gives_its_text(tmp_path: Path, name: str) -> None:
+    data, content_type = DATA_FILES[name]
+    path = tmp_path / name
+    path.write_bytes(data if "charset" not in content_type else
+                     data.decode("latin-1").encode("utf-8"))  # a loose file has no header
+    (document,) = documents_of(path)
+    _check(document, name)
+    assert document["data"] is not None and document["html"] is None
+
+
+class _DataHandler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        data, content_type = DATA_FILES[self.path.lstrip("/")]
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_captured_data_sources_are_extracted_into_the_package(capture: object) -> None:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _DataHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}/"
+        captured = capture([base + name for name in sorted(DATA_FILES)],  # type: ignore[operator]
+                           requisites=False)
+    finally:
+        server.shutdown()
+        server.server_close()
+    documents = {str(d["source"]["url"]).rsplit("/", 1)[1]: d  # type: ignore[index]
+                 for d in documents_of(captured.path)}
+    assert sorted(documents) == sorted(DATA_FILES)
+    for name, document in documents.items():
+        _check(document, name)
+    assert documents["meters.csv"]["decoding"]["charset"] == "cp1252"  # type: ignore[index]
+    stored = sorted((captured.path / "data" / "extract").glob("*.json"))
+    assert len(stored) == len(DATA_FILES)  # the capture extracted them too
+
+
+def test_deep_json_and_xml_are_read_without_recursion(tmp_path: Path) -> None:
+    deep_json = tmp_path / "deep.json"
+    deep_json.write_bytes(b'{"a":' * 200_000 + b'"deep down here"' + b"}" * 200_000)
+    deep_xml = tmp_path / "deep.xml"
+    deep_xml.write_bytes(b"<?xml version='1.0'?>" + b"<a>" * 200_000 + b"deep" +
+                         b"</a>" * 200_000)
+    (from_json,) = documents_of(deep_json)
+    assert from_json["text"] == "deep down here"
+    (from_xml,) = documents_of(deep_xml)  # an event parser builds no tree to recurse on
+    assert (from_xml["kind"], from_xml["text"]) == ("xml", "deep")
+
+
+def test_entities_are_not_expanded_past_libxml2s_guard(tmp_path: Path) -> None:
+    laughs = "".join(f'<!ENTITY l{n} "{f"&l{n - 1};" * 10}">' for n in range(1, 10))
+    bomb = tmp_path / "laughs.xml"
+    bomb.write_text(f'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY l0 "lol">{laughs}]>'
+                    "<r>&l9;</r>", "utf-8")
+    _, stdout, _ = run("extract", str(bomb), "--json")
+    (document,) = json.loads(stdout)
+    assert len(document["text"]) < 1_000_000  # 3 GB if every entity were expanded
