@@ -101,9 +101,11 @@ def render_verification(report: VerificationReport) -> str:
     return "\n".join(lines)
 
 
-def render_text(extraction: Extraction) -> str:
+def render_text(extraction: Extraction, *, visible: bool = False) -> str:
+    """A document's main text (or, `visible`, all its visible text) under its source."""
     source = extraction.source.url or extraction.source.file or "?"
-    return f"==> {_one(source)} <==\n{extraction.text}\n"
+    text = extraction.visible_text if visible else extraction.text
+    return f"==> {_one(source)} <==\n{text}\n"
 
 
 def render_extractions(summaries: list[dict[str, Any]], output: Path | None) -> str:

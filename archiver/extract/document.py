@@ -69,6 +69,13 @@ class Extraction:
         return title if isinstance(title, str) else None
 
     @property
+    def visible_text(self) -> str:
+        """All the text a reader sees: a page's visible text (html.visible_text), and for any
+        other kind, its text."""
+        visible = self.details.get("visible_text") if self.kind == "html" else None
+        return visible if isinstance(visible, str) else self.text
+
+    @property
     def text_bytes(self) -> bytes:
         return self.text.encode("utf-8")
 
