@@ -44,43 +44,47 @@ class VisibleText:
     """The page had more visible text than MAX_VISIBLE_CHARS."""
 
 
-def _is_hidden(element: lxml.etree._Element) -> bool:
-    tag = element.tag
-    if not isinstance(tag, str):  # a comment or processing instruction
+def _is_hidden(element: lxml.etree._Element, tag: str) -> bool:
+    if tag in HIDDEN_TAGS or not tag:  # (no tag: a comment or processing instruction)
         return True
-    if tag.lower() in HIDDEN_TAGS:
+    get = element.get  # a C call each: cheaper than making the attribute mapping
+    if get("hidden") is not None:
         return True
-    attributes = element.attrib
-    if "hidden" in attributes or attributes.get("aria-hidden", "").strip().lower() == "true":
+    aria = get("aria-hidden")
+    if aria is not None and aria.strip().lower() == "true":
         return True
-    style = attributes.get("style")
+    style = get("style")
     return bool(style and _HIDDEN_STYLE.search(style))
 
 
 def visible_text(tree: lxml.html.HtmlElement, limit: int = MAX_VISIBLE_CHARS) -> VisibleText:
     """The page's visible text, lines apart by `\\n`, at most `limit` characters."""
     pieces: list[str] = []
+    append = pieces.append
     size = 0
     walker = lxml.etree.iterwalk(tree, events=("start", "end"))
     for event, element in walker:
-        tag = element.tag if isinstance(element.tag, str) else ""
+        tag = element.tag
+        tag = tag.lower() if isinstance(tag, str) else ""  # (lxml.html gives lowercase)
         if event == "start":
-            if _is_hidden(element):
-                walker.skip_subtree()  # its end event is still reported: its tail goes on
+            if _is_hidden(element, tag):
+                walker.skip_subtree()  # its end event still comes: its tail goes on
                 continue
-            if tag.lower() in BLOCK_TAGS:
-                pieces.append("\n")
-            if element.text:
-                pieces.append(element.text)
-                size += len(element.text)
+            if tag in BLOCK_TAGS:
+                append("\n")
+            text = element.text
+            if text:
+                append(text)
+                size += len(text)
         else:
-            if tag.lower() in BLOCK_TAGS:
-                pieces.append("\n")
-            if element.tail and element is not tree:
-                pieces.append(element.tail)
-                size += len(element.tail)
-        if size > 2 * limit:  # collapsing white space below shrinks it: stop well past
-            break
+            if tag in BLOCK_TAGS:
+                append("\n")
+            tail = element.tail
+            if tail and element is not tree:
+                append(tail)
+                size += len(tail)
+                if size > 2 * limit:  # white space collapsed below shrinks it: stop well past
+                    break
     return _lines("".join(pieces), limit)
 
 
