@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO, cast
 
 from archiver.errors import NotEvidenceError
 from archiver.settings import ReadLimits
@@ -37,12 +38,12 @@ class WaczWarcs:
     refusals: list[str] = field(default_factory=list)
 
     @contextmanager
-    def open_member(self, info: zipfile.ZipInfo) -> Iterator[zipfile.ZipExtFile]:
+    def open_member(self, info: zipfile.ZipInfo) -> Iterator[BinaryIO]:
         """One entry as a stream, inflated as it is read (ZipExtFile also seeks, by reading
         on from the entry's start: the record framing uses that to search a cut record)."""
         assert self.archive is not None
         with self.archive.open(info) as stream:
-            yield stream
+            yield cast(BinaryIO, stream)
 
 
 @contextmanager
