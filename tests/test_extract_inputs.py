@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from archiver.cli import app
 from archiver.transfer import export_wacz
+from tests.arc_files import ARC_PAGES, write_arc
 
 ROOT = Path(__file__).resolve().parent.parent
 WACZ_TOOL = Path(sys.executable).parent / "wacz"
@@ -227,3 +228,15 @@ def test_entities_are_not_expanded_past_libxml2s_guard(tmp_path: Path) -> None:
     _, stdout, _ = run("extract", str(bomb), "--json")
     (document,) = json.loads(stdout)
     assert len(document["text"]) < 1_000_000  # 3 GB if every entity were expanded
+
+
+# -- an ARC file written by hand ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["crawl.arc", "crawl.arc.gz", "no-arc-suffix.dat"])
+def test_an_arc_file_written_by_hand_is_extracted(tmp_path: Path, name: str) -> None:
+    source = tmp_path / name
+    write_arc(source, gzipped=name.endswith(".gz"))
+    documents = documents_of(source)
+    assert {d["source"]["url"]: d["title"] for d in documents} == ARC_PAGES  # type: ignore[index]
+    assert {d["source"]["captured_at"] for d in documents} == {"2001-09-12T08:53:00Z"}

@@ -35,6 +35,7 @@ from archiver.replay.collection import open_collection
 from archiver.replay.engine import PYTHON_VARIABLE, find_pywb_python
 from archiver.replay.index_page import render_index
 from archiver.transfer import export_wacz
+from tests.arc_files import ARC_DATE, ARC_PAGES, write_arc
 from tests.conftest import Captured, fast_settings
 from tests.server import (
     DEAD_LINK_PATH,
@@ -227,32 +228,6 @@ def test_a_bare_warc_and_a_wacz_replay_too(stopped_origin: Replayed, tmp_path: P
         assert not any(url.startswith("urn:") for url in titles)
         reply = get(server.replay_url(report, timestamp(stopped_origin.captured, report), "id_"))
         assert reply.body == payload(stopped_origin.captured, report)
-
-
-ARC_DATE = "20010912085300"
-ARC_PAGES = {"http://old.example/index.html": "The front page, 2001",
-             "http://old.example/reports/water.html": "A report kept in ARC"}
-
-
-def _arc_page(url: str, title: str) -> bytes:
-    body = f"<html><head><title>{title}</title></head><body><p>{url}</p></body></html>".encode()
-    http = b"HTTP/1.0 200 OK\r\nContent-Type: text/html\r\nContent-Length: %d\r\n\r\n" % (
-        len(body)) + body
-    return b"%s 192.0.2.9 %s text/html %d\n" % (url.encode(), ARC_DATE.encode(), len(http)) + (
-        http + b"\n")
-
-
-def write_arc(path: Path, *, gzipped: bool) -> None:
-    """An ARC file as the Internet Archive's spec writes it: a version 1 `filedesc://` record
-    whose header block names the fields, then one record per capture, each `URL IP-address
-    Archive-date Content-type Archive-length`, its block, a newline; in an .arc.gz, each
-    record a gzip member of its own."""
-    description = (b"1 0 Example Crawl\n"
-                   b"URL IP-address Archive-date Content-type Archive-length\n")
-    records = [b"filedesc://%s 0.0.0.0 %s text/plain %d\n" % (
-        path.name.encode(), ARC_DATE.encode(), len(description)) + description + b"\n"]
-    records += [_arc_page(url, title) for url, title in ARC_PAGES.items()]
-    path.write_bytes(b"".join(gzip.compress(r) if gzipped else r for r in records))
 
 
 @needs_pywb
