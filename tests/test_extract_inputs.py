@@ -104,7 +104,7 @@ def test_a_damaged_member_stops_its_warc_and_says_so(exported: Path, tmp_path: P
     damaged.write_bytes(bytes(data))
     code, _, stderr = run("extract", str(damaged), "--json")
     assert code == 1
-    assert f"{warc.filename}: reading stopped early: Bad CRC-32" in stderr
+    assert f"{damaged}: {warc.filename}: reading stopped early: Bad CRC-32" in stderr
     assert "Traceback" not in stderr and "internal error" not in stderr
 
 

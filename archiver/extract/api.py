@@ -82,9 +82,13 @@ class ExtractionRun:
             with wacz_warcs(self.path, ReadLimits()) as found:
                 self.problems.extend(found.refusals)
                 for info in found.members:
+                    said = len(self.problems)
                     yield from self._warc(self.path, info.filename,
                                           functools.partial(found.open_member, info),
                                           READ_ERRORS)
+                    # Named inside the WACZ, as its record pointers are: say which WACZ.
+                    self.problems[said:] = [f"{self.path}: {problem}"
+                                            for problem in self.problems[said:]]
         except NotEvidenceError as exc:
             self.problems.append(str(exc))
         except READ_ERRORS as exc:
