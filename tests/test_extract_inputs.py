@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from typer.testing import CliRunner
 from archiver.cli import app
 from archiver.transfer import export_wacz
 from tests.arc_files import ARC_PAGES, write_arc
+from tests.test_extract_damaged import PEAK_RSS_SCRIPT, exchange, peak_rss_mib, record_id
 
 ROOT = Path(__file__).resolve().parent.parent
 WACZ_TOOL = Path(sys.executable).parent / "wacz"
@@ -240,3 +242,31 @@ def test_an_arc_file_written_by_hand_is_extracted(tmp_path: Path, name: str) -> 
     documents = documents_of(source)
     assert {d["source"]["url"]: d["title"] for d in documents} == ARC_PAGES  # type: ignore[index]
     assert {d["source"]["captured_at"] for d in documents} == {"2001-09-12T08:53:00Z"}
+
+
+def test_a_large_wacz_member_is_streamed_with_flat_memory(tmp_path: Path) -> None:
+    # A 192 MiB WARC stored in the zip: one big image (not extracted), then a page. Read whole
+    # (or copied out into memory) it would lift the peak past the bound below.
+    size = 192 << 20
+    http_head = b"HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: %d\r\n\r\n" % size
+    fields = [("WARC-Type", "response"), ("WARC-Record-ID", record_id(7)),
+              ("WARC-Date", "2024-05-01T12:00:00Z"),
+              ("WARC-Target-URI", "http://127.0.0.1:8000/huge.png"),
+              ("Content-Type", "application/http;msgtype=response"),
+              ("Content-Length", str(len(http_head) + size))]
+    header = ("WARC/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in fields) + "\r\n").encode()
+    source = tmp_path / "big.wacz"
+    block = os.urandom(1 << 20)
+    with zipfile.ZipFile(source, "w", zipfile.ZIP_STORED) as archive, \
+            archive.open("archive/big.warc", "w", force_zip64=True) as member:
+        member.write(header + http_head)
+        for _ in range(size // len(block)):
+            member.write(block)
+        member.write(b"\r\n\r\n" + b"".join(exchange(2)))
+    result = subprocess.run([sys.executable, "-c", PEAK_RSS_SCRIPT, "extract", str(source),
+                             "--json"], capture_output=True, text=True, cwd=ROOT,
+                            timeout=300, check=False)
+    assert result.returncode == 0, result.stderr
+    documents = json.loads(result.stdout.split("\npeak-rss-kib")[0])
+    assert [d["source"]["url"] for d in documents] == ["http://127.0.0.1:8000/report.html"]
+    assert peak_rss_mib(result.stderr) < 160  # about 46 MiB as measured
