@@ -115,7 +115,7 @@ def render_extractions(summaries: list[dict[str, Any]], output: Path | None) -> 
         rows.append([item["outcome"], item["kind"], size, item["url"] or item["file"],
                      (item["title"] or "")[:60]])
     lines = [table(rows, ["outcome", "kind", "size", "source", "title"]) if rows
-             else "no HTML page or PDF found"]
+             else "no page, PDF or data file (text, CSV, JSON, XML) found"]
     for item in summaries:
         for problem in item["problems"]:
             lines.append(f"  {_one(item['url'] or item['file'])}: {_one(problem)}")

@@ -156,7 +156,8 @@ class ExtractionRun:
 
 
 def extract(path: StrPath, settings: ExtractionSettings | None = None) -> ExtractionRun:
-    """Extract text and metadata from a package, a WARC or an HTML or PDF file.
+    """Extract text and metadata from a package, a WARC, ARC or WACZ file, or a loose HTML,
+    PDF, plain-text, CSV, JSON or XML file.
 
     Raises InputNotFoundError (no such path) and ArchiverUsageError (a path of another
     kind) at once; problems with the evidence itself are collected on the returned run.
@@ -179,8 +180,8 @@ def input_kind(path: Path) -> InputKind:
     if has_arc_name(path.name) or looks_like_arc(sniffed.head):
         return "warc"  # read as the WARC records it stands for
     if kind_from_path(path, sniffed.head) is None:
-        raise ArchiverUsageError(f"{path}: not an evidence package, a WARC, an HTML page or a "
-                                 "PDF file")
+        raise ArchiverUsageError(f"{path}: not an evidence package, a WARC, ARC or WACZ file, "
+                                 "nor an HTML, PDF, text, CSV, JSON or XML file")
     return "file"
 
 
