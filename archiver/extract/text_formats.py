@@ -46,6 +46,7 @@ MAX_TITLE_CHARS = 500
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _JSON_TOKEN = re.compile(r'"((?:[^"\\\x00-\x1f]|\\.)*)"(\s*:)?', re.DOTALL)
 _SPACE = re.compile(r"\s+")
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 _IDENTIFIER = re.compile(r"[0-9A-Fa-f-]{8,}|[\w.+-]+@[\w.-]+|\d[\d\s:./TZ+-]*")
 
 
@@ -140,8 +141,8 @@ def _json(text: str) -> TextDocument:
         if _is_human_text(value):
             lines.append(value.strip())
     problems = [] if _is_json(text) else [
-        "it is not one well-formed JSON document (cut short, JSON Lines, or damaged); its "
-        "strings were read all the same"]
+        "it is not well-formed JSON (cut short or damaged); its strings were read all the "
+        "same"]
     return TextDocument("\n".join(lines), title=title, details={"values": len(lines)},
                         problems=problems)
 
@@ -173,21 +174,17 @@ def _is_human_text(value: str) -> bool:
 
 
 def _is_json(text: str) -> bool:
-    """Whether `text` is one JSON document: checked without building it (the decoder would
-    recurse on its nesting), by the same token scan made strict."""
+    """Whether `text` is JSON (or JSON Lines) whose brackets balance: checked without
+    building it (the decoder would recurse on its nesting), over its brackets alone once the
+    strings are gone."""
     stripped = text.strip()
     if not stripped or stripped[0] not in "[{\"-0123456789tfn":
         return False
-    if stripped[0] in "[{" and stripped[-1] != {"[": "]", "{": "}"}[stripped[0]]:
-        return False
     depth = 0
-    for char in _JSON_TOKEN.sub('""', stripped):
-        if char in "[{":
-            depth += 1
-        elif char in "]}":
-            depth -= 1
-            if depth < 0:
-                return False
+    for char in _NOT_BRACKET.sub("", _JSON_TOKEN.sub('""', stripped)):
+        depth += 1 if char in "[{" else -1
+        if depth < 0:
+            return False
     return depth == 0
 
 
