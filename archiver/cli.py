@@ -470,7 +470,7 @@ def export(
 
 @app.command()
 def replay(
-    path: Annotated[Path, typer.Argument(help="A package, a WARC file or a WACZ.",
+    path: Annotated[Path, typer.Argument(help="A package, a WARC or ARC file, or a WACZ.",
                                          show_default=False)],
     port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port on 127.0.0.1 "
                                       "(0: any free port).")] = 0,

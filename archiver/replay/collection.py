@@ -23,7 +23,7 @@ class Collection:
 
     kind: InputKind
     path: Path
-    """The package, WARC or WACZ as given."""
+    """The package, WARC (or ARC) or WACZ as given."""
     warcs: tuple[Path, ...]
     archive_dir: Path
 
