@@ -485,14 +485,15 @@ def replay(
     can stop). A record that cannot be replayed (no target URI, a bad date, a damaged member...) is
     named on stderr and left out; the rest is served, and the exit code is 1. Nothing
     replayable at all is a usage error (exit 2). Runs until Ctrl-C (exit 0, or 1 when
-    records were skipped). Needs pywb, installed apart (`pipx install pywb`): exit 3 without
-    it.
+    records were skipped). Replay runs pywb in an environment of its own, which the first
+    replay sets up under ~/.cache/archiver (a minute or two, once; it needs the package
+    index); set ARCHIVER_PYWB_PYTHON to use your own. Exit 3 when pywb cannot be had.
     """
     from archiver.replay import start_replay
 
     with _reported_errors():
         signal.signal(signal.SIGTERM, _terminate_as_interrupt)
-        with start_replay(path, port=port) as server:
+        with start_replay(path, port=port, notify=show_error) as server:
             try:  # Ctrl-C may come as soon as the address shows
                 for line in server.skipped.lines():
                     show_error(line)

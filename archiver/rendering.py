@@ -68,10 +68,14 @@ def render_plan(plan: dict[str, Any]) -> str:
 
 
 def render_story(chain: dict[str, Any], path: Path) -> str:
+    from archiver.story.report import source_heading
+
     rows = []
     for source in chain["sources"]:
+        name, from_anchor = source_heading(source, chain["citations"])
+        shown = f"“{name}”" if name and from_anchor else (name or "")
         rows.append([",".join(map(str, source["cited"])), source["outcome"],
-                     str(source["status"] or "-"), source["url"], (source["title"] or "")[:50]])
+                     str(source["status"] or "-"), source["url"], shown[:50]])
     lines = [f"Story: {_one(chain['title'] or chain['url'] or chain['file'])}", "",
              table(rows, ["cited", "outcome", "status", "source", "title"]) if rows
              else "The story cites no sources.", ""]

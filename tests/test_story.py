@@ -172,7 +172,7 @@ def test_the_report_names_every_citation_and_reads_offline(site: SiteServer,
     for warc in warcs:
         assert warc["sha256"] in page
     assert manifest["package_id"] in page
-    assert "archiver verify package" in page and "bagit.py --validate package" in page
+    assert "archiver verify package" in page and "warcio check package" in page
     assert "gone" in page and "404" in page
     listed = {f["path"] for f in manifest["files"]}
     assert {"data/report.html", "data/report.md"} <= listed

@@ -22,6 +22,7 @@ from trafilatura.settings import use_config
 from archiver.extract.html_blocks import LinkSpan, MainText, collect_blocks, join_blocks
 from archiver.extract.html_chunks import merge_split_bodies
 from archiver.extract.html_trim import drop_leading_title, drop_link_lists, drop_trailing_teasers
+from archiver.extract.html_whole_page import with_block_boundaries
 
 __all__ = ["LinkSpan", "MainText", "extract_main_text", "render"]
 
@@ -55,7 +56,8 @@ def _trafilatura_body(tree: lxml.html.HtmlElement) -> Any | None:
         include_tables=True, include_images=False, include_formatting=False,
         with_metadata=False, config=_CONFIG,
     )
-    return getattr(document, "body", None) if document is not None else None
+    body = getattr(document, "body", None) if document is not None else None
+    return with_block_boundaries(tree, body)
 
 
 def render(body: Any, title: str | None = None, page_url: str | None = None) -> MainText:
@@ -94,6 +96,7 @@ def with_second_opinion(tree: lxml.html.HtmlElement, main: MainText, title: str 
         return main
     try:
         body, _, _ = trafilatura.baseline(tree)  # works on a copy
+        body = with_block_boundaries(tree, body)
     except Exception as exc:  # a third-party failure becomes a note
         problems.append(f"the fallback extractor failed ({type(exc).__name__}: {exc})")
         return main
