@@ -419,24 +419,30 @@ def _bytes_progress(progress: Progress | None, path: Path) -> Callable[[int, int
 @app.command()
 def extract(
     paths: Annotated[list[Path], typer.Argument(help="Packages, WARC or ARC files (from any "
-                                                "tool), or HTML and PDF files.",
+                                                "tool), WACZ files, or HTML, PDF, text, CSV, "
+                                                "JSON and XML files.",
                                                 show_default=False)],
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Also write one .json "
                                                 "and one .txt per document into this new "
                                                 "directory.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print every extraction as JSON "
                                           "(schemas/extraction.schema.json).")] = False,
-    text: Annotated[bool, typer.Option("--text", help="Print the extracted text of each "
+    text: Annotated[bool, typer.Option("--text", help="Print the main text of each "
                                        "document.")] = False,
+    visible_text: Annotated[bool, typer.Option("--visible-text", help="Print all the text a "
+                                               "reader of each page sees (menus, captions, "
+                                               "asides too), not only its main text.")] = False,
 ) -> None:
-    """Extract the text and metadata of pages and PDF reports.
+    """Extract the text and metadata of pages, PDF reports and data files.
 
     Example:  archiver extract evidence/story1 --text
 
-    Reads packages (never changing them), WARC and ARC files made by any tool, and loose
-    HTML or PDF files. Exit 0 when every document was read, 1 when any could not be or a
-    file is damaged (each reason is printed, with the record and offset), 2 when a path is
-    none of these.
+    Reads packages (never changing them), WARC and ARC files made by any tool, WACZ files
+    (streamed from the zip, never unpacked), and loose HTML, PDF, plain-text, CSV, JSON or
+    XML files. --text prints each document's main text; --visible-text all the text a
+    reader of a page sees (for finding a quote outside the article); --json gives both.
+    Exit 0 when every document was read, 1 when any could not be or a file is damaged
+    (each reason is printed, with the record and offset), 2 when a path is none of these.
     """
     from archiver.extract.api import extract as extract_from
     from archiver.extract.files import ExtractionWriter
@@ -461,8 +467,8 @@ def extract(
                         writer.write(extraction)
                     if as_json:
                         show_json(("," if summaries else "") + extraction.to_json().decode())
-                    elif text:
-                        show(render_text(extraction))
+                    elif text or visible_text:
+                        show(render_text(extraction, visible=visible_text))
                     summaries.append(extraction.summary())
                     if progress is not None:
                         progress(len(summaries), 0, extraction.source.url or str(path))
@@ -473,7 +479,7 @@ def extract(
                     worst = max(worst, EXIT_PROBLEM)
         if as_json:
             show("]")
-        elif not text:
+        elif not (text or visible_text):
             show(render_extractions(summaries, output))
         raise typer.Exit(worst)
 
@@ -533,7 +539,7 @@ def export(
 
 @app.command()
 def replay(
-    path: Annotated[Path, typer.Argument(help="A package, a WARC file or a WACZ.",
+    path: Annotated[Path, typer.Argument(help="A package, a WARC or ARC file, or a WACZ.",
                                          show_default=False)],
     port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port on 127.0.0.1 "
                                       "(0: any free port).")] = 0,

@@ -105,9 +105,11 @@ def render_verification(report: VerificationReport) -> str:
     return "\n".join(lines)
 
 
-def render_text(extraction: Extraction) -> str:
+def render_text(extraction: Extraction, *, visible: bool = False) -> str:
+    """A document's main text (or, `visible`, all its visible text) under its source."""
     source = extraction.source.url or extraction.source.file or "?"
-    return f"==> {_one(source)} <==\n{extraction.text}\n"
+    text = extraction.visible_text if visible else extraction.text
+    return f"==> {_one(source)} <==\n{text}\n"
 
 
 def render_extractions(summaries: list[dict[str, Any]], output: Path | None) -> str:
@@ -117,7 +119,7 @@ def render_extractions(summaries: list[dict[str, Any]], output: Path | None) -> 
         rows.append([item["outcome"], item["kind"], size, item["url"] or item["file"],
                      (item["title"] or "")[:60]])
     lines = [table(rows, ["outcome", "kind", "size", "source", "title"]) if rows
-             else "no HTML page or PDF found"]
+             else "no page, PDF or data file (text, CSV, JSON, XML) found"]
     for item in summaries:
         for problem in item["problems"]:
             lines.append(f"  {_one(item['url'] or item['file'])}: {_one(problem)}")

@@ -35,6 +35,7 @@ from archiver.replay.collection import open_collection
 from archiver.replay.engine import PYTHON_VARIABLE, configured_pywb_python
 from archiver.replay.index_page import render_index
 from archiver.transfer import export_wacz
+from tests.arc_files import ARC_DATE, ARC_PAGES, write_arc
 from tests.conftest import Captured, fast_settings
 from tests.server import (
     DEAD_LINK_PATH,
@@ -228,6 +229,19 @@ def test_a_bare_warc_and_a_wacz_replay_too(stopped_origin: Replayed, tmp_path: P
         assert not any(url.startswith("urn:") for url in titles)
         reply = get(server.replay_url(report, timestamp(stopped_origin.captured, report), "id_"))
         assert reply.body == payload(stopped_origin.captured, report)
+
+
+@needs_pywb
+@pytest.mark.parametrize("name", ["crawl.arc", "crawl.arc.gz", "no-arc-suffix.dat"])
+def test_an_arc_file_replays(tmp_path: Path, name: str) -> None:
+    source = tmp_path / name
+    write_arc(source, gzipped=name.endswith(".gz"))
+    with start_replay(source) as server:
+        assert server.collection.kind == "warc"
+        assert {entry.url: entry.title for entry in server.entries} == ARC_PAGES
+        for url, title in ARC_PAGES.items():
+            reply = get(server.replay_url(url, ARC_DATE, "id_"))
+            assert reply.status == 200 and f"<title>{title}</title>".encode() in reply.body
 
 
 @needs_pywb

@@ -1,4 +1,5 @@
-"""`start_replay`: serve a package, a WARC or a WACZ on 127.0.0.1 with pywb, in a child process.
+"""`start_replay`: serve a package, a WARC or ARC file, or a WACZ on 127.0.0.1 with pywb, in a
+child process.
 
 The parent (this module) reads each WARC once with archiver's own reader (warc_scan.py): what
 pywb may index, the index page, the records that cannot be replayed (skipped, named). The child
@@ -112,7 +113,8 @@ class ReplayServer:
 
 def start_replay(path: Path, *, port: int = 0, pywb_python: Path | None = None,
                  notify: Notify | None = None) -> ReplayServer:
-    """Serve the package, WARC or WACZ at `path` on 127.0.0.1:`port` (0: any free port).
+    """Serve the package, WARC or ARC file, or WACZ at `path` on 127.0.0.1:`port` (0: any
+    free port).
 
     Returns once the server answers; its `url` is an index of every captured page and report.
     The server fetches nothing from the live web (what was not captured is a 404 "Not
