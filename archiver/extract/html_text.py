@@ -21,7 +21,12 @@ from trafilatura.settings import use_config
 
 from archiver.extract.html_blocks import LinkSpan, MainText, collect_blocks, join_blocks
 from archiver.extract.html_chunks import merge_split_bodies
-from archiver.extract.html_trim import drop_leading_title, drop_link_lists, drop_trailing_teasers
+from archiver.extract.html_trim import (
+    drop_leading_title,
+    drop_link_lists,
+    drop_promos,
+    drop_trailing_teasers,
+)
 
 __all__ = ["LinkSpan", "MainText", "extract_main_text", "render"]
 
@@ -60,9 +65,11 @@ def _trafilatura_body(tree: lxml.html.HtmlElement) -> Any | None:
 
 def render(body: Any, title: str | None = None, page_url: str | None = None) -> MainText:
     """The article text of trafilatura's body tree, trimmed of a repeated headline, of boxes
-    of links to the page's own site and of a trailing run of teasers."""
+    of links to the page's own site, of paragraphs that only point elsewhere on it, and of a
+    trailing run of teasers."""
     blocks = drop_leading_title(collect_blocks(body), title)
-    return join_blocks(drop_trailing_teasers(drop_link_lists(blocks, page_url)))
+    blocks = drop_promos(drop_link_lists(blocks, page_url), page_url)
+    return join_blocks(drop_trailing_teasers(blocks))
 
 
 _VISIBLE_CHARS = lxml.etree.XPath("string-length(normalize-space(.))")

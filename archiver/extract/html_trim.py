@@ -125,11 +125,71 @@ def drop_link_lists(blocks: list[Block], page_url: str | None = None) -> list[Bl
     return kept if kept else blocks
 
 
+# Lines above the headline (a kicker, topic tags, a date, the page's address) are at most
+# this many blocks and this long each.
+_MAX_ABOVE_TITLE = 3
+_MAX_ABOVE_TITLE_CHARS = 120
+
+
 def drop_leading_title(blocks: list[Block], title: str | None) -> list[Block]:
-    """The headline is the title field; repeated as the first line it is not article text."""
-    if blocks and title and _words(blocks[0].text) == _words(title):
-        return blocks[1:]
+    """The headline is the title field; repeated near the top it is not article text, and
+    neither are the short lines above it (a kicker, topic tags, a date line): the article
+    starts under its headline."""
+    if not blocks or not title:
+        return blocks
+    wanted = _words(title)
+    for index, block in enumerate(blocks[: _MAX_ABOVE_TITLE + 1]):
+        if _words(block.text) == wanted:
+            return blocks[index + 1 :]
+        text = block.text.strip()
+        if len(text) > _MAX_ABOVE_TITLE_CHARS or (_is_sentence(text) and not _URL.match(text)):
+            break
     return blocks
+
+
+_URL = re.compile(r"^(?:https?://|www\.)\S+$")
+# "Read more: <a linked headline>", "Related | <a linked headline>": a label of a few words
+# ending in a colon or a separator, then one link.
+_LEAD_LABEL = re.compile(r"^\W*\w[\w\s'’]{0,30}?\s*[:|»>–—]\s*$")
+_MIN_PROMO_WORDS = 3
+
+
+def _same_page(url: str, page_url: str | None) -> bool:
+    def key(value: str) -> str:
+        try:
+            parts = urlsplit(value.strip())
+        except ValueError:
+            return value
+        host = (parts.hostname or "").removeprefix("www.")
+        return host + parts.path.rstrip("/")
+    return bool(page_url) and key(url) == key(page_url or "")
+
+
+def _promo(block: Block, site: str, page_url: str | None) -> bool:
+    """A paragraph that only points elsewhere on the site: "Read more: <headline>", a lone
+    linked headline, or the page's own address written out (a share line)."""
+    text = block.text.strip()
+    if block.kind != "p":
+        return False
+    if _URL.match(text):
+        return _same_page(text, page_url)
+    links = _links(block)
+    if len(links) != 1 or not _on_site(links[0].href, site):
+        return False
+    span = links[0]
+    before = block.text[: span.start].strip()
+    after = block.text[span.end :].strip(" .…")
+    if after or len(_words(block.text[span.start : span.end])) < _MIN_PROMO_WORDS:
+        return False
+    return not before or bool(_LEAD_LABEL.match(before))
+
+
+def drop_promos(blocks: list[Block], page_url: str | None = None) -> list[Block]:
+    """Drop paragraphs that only point elsewhere on the page's own site (see _promo). A link
+    to another site stays: it may be a source the story cites."""
+    site = _host(page_url) if page_url else ""
+    kept = [block for block in blocks if not _promo(block, site, page_url)]
+    return kept if kept else blocks
 
 
 def _words(text: str) -> list[str]:

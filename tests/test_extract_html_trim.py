@@ -1,0 +1,65 @@
+"""Trimming rules for what the main-text extractor keeps around an article: the lines above
+its headline, and paragraphs that only point elsewhere on the page's own site."""
+
+from __future__ import annotations
+
+from archiver.extract.html import extract_html
+from archiver.extract.html_blocks import Block, LinkSpan
+from archiver.extract.html_trim import drop_leading_title, drop_promos
+
+PAGE_URL = "https://www.courier.example.com/news/2026/tide-mill-vote"
+PROSE = ("The council voted on Tuesday to restore the tide mill, after a survey found the "
+         "wheel pit sound and the sluice gates repairable. ")
+
+
+def block(text: str, *links: tuple[int, int, str], kind: str = "p") -> Block:
+    return Block(kind, text, [LinkSpan(start, end, href) for start, end, href in links])
+
+
+def test_lines_above_the_headline_go_with_it() -> None:
+    body = [block(PAGE_URL), block("Council votes to restore the tide mill", kind="head"),
+            block(PROSE)]
+    assert drop_leading_title(body, "Council votes to restore the tide mill") == body[2:]
+    tags = [block("Local news"), block("Heritage"), *body[1:]]
+    assert drop_leading_title(tags, "Council votes to restore the tide mill") == body[2:]
+
+
+def test_a_sentence_above_the_headline_means_the_headline_is_not_at_the_top() -> None:
+    body = [block(PROSE), block("Council votes to restore the tide mill", kind="head"),
+            block(PROSE)]
+    assert drop_leading_title(body, "Council votes to restore the tide mill") == body
+
+
+def test_read_more_and_lone_linked_headlines_to_the_own_site_go() -> None:
+    read_more = block("Read more: Harbour dredging to start in May", (11, 43, "/news/dredging"))
+    label_bar = block("RELATED | Ferry fares to rise by a fifth",
+                      (10, 40, "https://courier.example.com/news/ferries"))
+    lone = block("Lifeboat crew honoured for winter rescue", (0, 40, "/news/lifeboat"))
+    own_address = block(PAGE_URL)
+    prose = block(PROSE)
+    blocks = [prose, read_more, label_bar, lone, own_address, prose]
+    assert drop_promos(blocks, PAGE_URL) == [prose, prose]
+
+
+def test_links_to_other_sites_and_links_inside_sentences_stay() -> None:
+    source = block("Read more: the survey report on the mill",
+                   (11, 40, "https://heritage.example.org/survey"))
+    inside = block("The survey report is online.", (4, 17, "/news/survey"))
+    short = block("See: report", (5, 11, "/report"))  # too short to be a headline
+    item = block("Lifeboat crew honoured for winter rescue", (0, 40, "/l"), kind="item")
+    other_address = block("https://heritage.example.org/survey")
+    blocks = [source, inside, short, item, other_address]
+    assert drop_promos(blocks, PAGE_URL) == blocks
+
+
+def test_extract_html_drops_promos_inside_the_article() -> None:
+    html = (f"<html><head><title>Council votes to restore the tide mill | Courier</title></head>"
+            f"<body><article><h1>Council votes to restore the tide mill</h1>"
+            f"<p>{PROSE * 3}</p>"
+            f"<p>Read more: <a href='/news/dredging'>Harbour dredging to start in May</a></p>"
+            f"<p>{PROSE * 2}</p>"
+            f"<p><a href='https://www.courier.example.com/news/lifeboat'>Lifeboat crew "
+            f"honoured for winter rescue</a></p><p>{PROSE}</p></article></body></html>")
+    text = extract_html(html, PAGE_URL).text
+    assert "dredging" not in text and "Lifeboat" not in text
+    assert text.startswith("The council voted") and text.count("The council voted") == 6
