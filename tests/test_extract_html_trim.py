@@ -63,3 +63,18 @@ def test_extract_html_drops_promos_inside_the_article() -> None:
     text = extract_html(html, PAGE_URL).text
     assert "dredging" not in text and "Lifeboat" not in text
     assert text.startswith("The council voted") and text.count("The council voted") == 6
+
+
+def test_an_embedded_post_in_a_social_embed_wrapper_stays_in_the_text() -> None:
+    post = ("<div class='social-media-embed'><blockquote class='twitter-tweet'><p>The sluice "
+            "gates are open again after forty years <a href='https://t.co/abc'>pic</a></p>"
+            "&mdash; Mill Trust (@milltrust) <a href='https://twitter.com/milltrust/status/1'>"
+            "May 2, 2026</a></blockquote></div>")
+    html = (f"<html><body><article><p>{PROSE * 3}</p>{post}<p>{PROSE * 2}</p>"
+            "<div class='social-share'><a href='/share'>Share on social media</a></div>"
+            "</article></body></html>")
+    page = extract_html(html, PAGE_URL)
+    assert "The sluice gates are open again after forty years" in page.text
+    assert "Mill Trust (@milltrust)" in page.text
+    assert "https://twitter.com/milltrust/status/1" in [link.url for link in page.links]
+    assert "Share on social media" not in page.text  # a real share bar still goes

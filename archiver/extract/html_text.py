@@ -21,6 +21,7 @@ from trafilatura.settings import use_config
 
 from archiver.extract.html_blocks import LinkSpan, MainText, collect_blocks, join_blocks
 from archiver.extract.html_chunks import merge_split_bodies
+from archiver.extract.html_embeds import unhide_embedded_posts
 from archiver.extract.html_trim import (
     drop_leading_title,
     drop_link_lists,
@@ -120,6 +121,7 @@ def extract_main_text(tree: lxml.html.HtmlElement, article_body: str | None,
     # Metadata has been read by now: scripts and styles only cost trafilatura a deep copy
     # and its cleaning passes, so they go first, at C speed.
     lxml.etree.strip_elements(tree, "script", "style", "template", with_tail=False)
+    unhide_embedded_posts(tree)
     merge_split_bodies(tree)
     main = _extract(tree, title, page_url, problems)
     main = with_second_opinion(tree, main, title, problems)
