@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from archiver.extract.html import extract_html
 from archiver.extract.html_blocks import Block, LinkSpan
-from archiver.extract.html_trim import drop_leading_title, drop_promos
+from archiver.extract.html_trim import drop_calls_to_action, drop_leading_title, drop_promos
 
 PAGE_URL = "https://www.courier.example.com/news/2026/tide-mill-vote"
 PROSE = ("The council voted on Tuesday to restore the tide mill, after a survey found the "
@@ -78,3 +78,24 @@ def test_an_embedded_post_in_a_social_embed_wrapper_stays_in_the_text() -> None:
     assert "Mill Trust (@milltrust)" in page.text
     assert "https://twitter.com/milltrust/status/1" in [link.url for link in page.links]
     assert "Share on social media" not in page.text  # a real share bar still goes
+
+
+def test_newsletter_pitches_and_closing_contact_lines_go() -> None:
+    prose = block(PROSE)
+    pitch_en = block("Get the day's top headlines delivered to your inbox: sign up for our "
+                     "morning newsletter.")
+    pitch_de = block("Jetzt den Newsletter abonnieren", kind="head")
+    credit = block("— Mill Trust (@milltrust) May 2, 2026")  # an embedded post's credit line
+    contact = block("Got a tip? Email Ann Byre at ann.byre@courier.example.com. Follow her "
+                    "on social media @annbyre.")
+    tail = block("Comments")
+    blocks = [prose, pitch_de, prose, credit, pitch_en, prose, contact, tail]
+    assert drop_calls_to_action(blocks) == [prose, prose, credit, prose]
+
+
+def test_a_paragraph_about_newsletters_or_an_address_mid_article_stays() -> None:
+    about = block("The newsletter, first printed in 1890, listed the tides for each week.")
+    address = block("Residents can write to tidemill@council.example.gov with objections.")
+    prose = block(PROSE)
+    blocks = [prose, about, address, prose, prose, prose]
+    assert drop_calls_to_action(blocks) == blocks

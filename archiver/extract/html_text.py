@@ -23,6 +23,7 @@ from archiver.extract.html_blocks import LinkSpan, MainText, collect_blocks, joi
 from archiver.extract.html_chunks import merge_split_bodies
 from archiver.extract.html_embeds import unhide_embedded_posts
 from archiver.extract.html_trim import (
+    drop_calls_to_action,
     drop_leading_title,
     drop_link_lists,
     drop_promos,
@@ -70,7 +71,7 @@ def render(body: Any, title: str | None = None, page_url: str | None = None) -> 
     trailing run of teasers."""
     blocks = drop_leading_title(collect_blocks(body), title)
     blocks = drop_promos(drop_link_lists(blocks, page_url), page_url)
-    return join_blocks(drop_trailing_teasers(blocks))
+    return join_blocks(drop_calls_to_action(drop_trailing_teasers(blocks)))
 
 
 _VISIBLE_CHARS = lxml.etree.XPath("string-length(normalize-space(.))")

@@ -194,3 +194,43 @@ def drop_promos(blocks: list[Block], page_url: str | None = None) -> list[Block]
 
 def _words(text: str) -> list[str]:
     return _WORDS.findall(text.casefold())
+
+
+# A newsletter pitch: the word (the same in English, German, French, Spanish, Italian...)
+# and a call to sign up, in a short paragraph.
+_NEWSLETTER = re.compile(r"\bnewsletters?\b", re.IGNORECASE)
+_SIGN_UP = re.compile(r"sign[ -]?up|subscri|abonn|inscri|suscr|iscriv|anmeld|registr|"
+                      r"in your inbox|delivered", re.IGNORECASE)
+# A closing "follow the author / reach the reporter" line names an address or a handle.
+_CONTACT = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+|(?<![\w@])@\w{2,}|twitter\.com/\w")
+_CREDIT = re.compile(r"^[—–-]")
+_MAX_PITCH_CHARS = 250
+_CLOSING_BLOCKS = 3
+_MAX_TAIL_WORDS = 2
+
+
+def _pitch(block: Block) -> bool:
+    text = block.text.strip()
+    return (block.kind in ("p", "head") and len(text) <= _MAX_PITCH_CHARS
+            and bool(_NEWSLETTER.search(text)) and bool(_SIGN_UP.search(text)))
+
+
+def _contact_line(block: Block) -> bool:
+    """A short closing line with an address or handle; not the "— Name (@handle) date" line
+    that credits an embedded post."""
+    text = block.text.strip()
+    return (block.kind == "p" and len(text) <= _MAX_PITCH_CHARS and not _CREDIT.match(text)
+            and bool(_CONTACT.search(text)))
+
+
+def drop_calls_to_action(blocks: list[Block]) -> list[Block]:
+    """Drop newsletter pitches (anywhere), the author's contact or follow lines among the
+    last paragraphs, and one- or two-word lines left at the very end ("Comments")."""
+    closing = max(0, len(blocks) - _CLOSING_BLOCKS)
+    kept = [block for index, block in enumerate(blocks)
+            if not _pitch(block) and not (index >= closing and _contact_line(block))]
+    while len(kept) > 1 and kept[-1].kind not in LINE_BLOCKS and \
+            len(_words(kept[-1].text)) <= _MAX_TAIL_WORDS and not _is_sentence(
+                kept[-1].text.strip()):
+        kept.pop()
+    return kept if kept else blocks
