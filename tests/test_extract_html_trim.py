@@ -99,3 +99,18 @@ def test_a_paragraph_about_newsletters_or_an_address_mid_article_stays() -> None
     prose = block(PROSE)
     blocks = [prose, about, address, prose, prose, prose]
     assert drop_calls_to_action(blocks) == blocks
+
+
+def test_a_labelled_list_of_own_site_headlines_goes_and_a_list_of_sources_stays() -> None:
+    prose = block(PROSE)
+    related = [block("Related", kind="p"),
+               block("Harbour dredging to start in May", (0, 32, "/news/dredging"), kind="item"),
+               block("Ferry fares to rise by a fifth", (0, 30, "/news/ferries"), kind="item")]
+    sources = [block("Sources", kind="p"),
+               block("Survey of the mill wheel pit", (0, 28, "https://heritage.example.org/s"),
+                     kind="item"),
+               block("Council minutes of 2 May", (0, 24, "https://council.example.gov/m"),
+                     kind="item")]
+    unlabelled = related[1:]
+    blocks = [prose, *related, prose, *sources, prose, *unlabelled]
+    assert drop_promos(blocks, PAGE_URL) == [prose, prose, *sources, prose, *unlabelled]

@@ -184,11 +184,40 @@ def _promo(block: Block, site: str, page_url: str | None) -> bool:
     return not before or bool(_LEAD_LABEL.match(before))
 
 
+def _headline_item(block: Block, site: str) -> bool:
+    """A list item that is a linked headline on the page's own site."""
+    links = _links(block)
+    return (block.kind == "item" and bool(links) and link_share(block) >= _LINK_LIST_SHARE
+            and all(_on_site(span.href, site) for span in links)
+            and len(_words(block.text)) >= _MIN_PROMO_WORDS)
+
+
+def _related_lists(blocks: list[Block], site: str) -> list[bool]:
+    """Lists (2+ items) whose every item is a linked headline on the own site, when a short
+    label line ("Related", "More stories") stands above them: a box of related stories inside
+    the article. The label goes too. An article's own list of sources links elsewhere."""
+    dropped = [False] * len(blocks)
+    index = 0
+    while index < len(blocks):
+        end = index
+        while end < len(blocks) and blocks[end].kind == "item":
+            end += 1
+        if end - index >= _MIN_TEASER_LINKS and index > 0 and _label(blocks[index - 1]) and \
+                all(_headline_item(block, site) for block in blocks[index:end]):
+            for position in range(index - 1, end):
+                dropped[position] = True
+        index = max(end, index + 1)
+    return dropped
+
+
 def drop_promos(blocks: list[Block], page_url: str | None = None) -> list[Block]:
-    """Drop paragraphs that only point elsewhere on the page's own site (see _promo). A link
-    to another site stays: it may be a source the story cites."""
+    """Drop paragraphs that only point elsewhere on the page's own site (see _promo), and
+    labelled lists of linked headlines on it (see _related_lists). A link to another site
+    stays: it may be a source the story cites."""
     site = _host(page_url) if page_url else ""
-    kept = [block for block in blocks if not _promo(block, site, page_url)]
+    related = _related_lists(blocks, site)
+    kept = [block for block, in_list in zip(blocks, related, strict=True)
+            if not in_list and not _promo(block, site, page_url)]
     return kept if kept else blocks
 
 
