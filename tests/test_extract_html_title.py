@@ -99,3 +99,25 @@ def test_strip_site_by_stated_name_or_host() -> None:
         "Tide mill vote"
     assert strip_site("Tide mill vote | Opinion", None, "https://www.kut.org/post/1") == \
         "Tide mill vote | Opinion"
+
+
+def test_the_only_headline_h1_wins_when_no_stated_title_confirms_it() -> None:
+    head = ("<meta property='og:title' content='Prison guards charged over inmate death'>"
+            "<title>Prison guards charged over inmate death</title>"
+            "<meta property='og:site_name' content='Daily Courier'>")
+    body = ("<h1>Daily Courier</h1><h1>Two officers charged with falsifying records after "
+            "an inmate's death</h1>")
+    assert extract_html(page(head, body)).title == \
+        "Two officers charged with falsifying records after an inmate's death"
+
+
+def test_several_headline_h1s_or_a_kicker_in_the_h1_keep_the_stated_title() -> None:
+    head = "<meta property='og:title' content='Retention of title: what buyers should know'>"
+    listing = "<h1>Monitoring distributed systems today</h1><h1>Setting reasonable goals now</h1>"
+    assert extract_html(page(head, listing)).title == \
+        "Retention of title: what buyers should know"
+    kicker = "<h1>Avoiding bad debts Retention of title: what buyers should know</h1>"
+    assert extract_html(page(head, kicker)).title == \
+        "Retention of title: what buyers should know"
+    short = "<h1>Minecraft News</h1>"  # a blog's name, not a headline
+    assert extract_html(page(head, short)).title == "Retention of title: what buyers should know"

@@ -36,6 +36,10 @@ _ENTITY = re.compile(r"&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,
 _ELLIPSIS = ("...", "…")
 MAX_HEADINGS = 8
 MAX_HEADING_CHARS = 300
+MIN_HEADLINE_WORDS = 4
+MIN_HEADLINE_CHARS = 8
+"""... or this many characters of a script written without spaces (Chinese, Japanese)."""
+_CJK_START = 0x2E80
 MIN_CUT_CHARS = 20
 """A stated title cut off with "..." confirms an <h1> only if this much is left of it."""
 
@@ -162,6 +166,30 @@ def find_title(tree: lxml.html.HtmlElement, article: dict[str, Any] | None,
     for heading in headings:
         if any(confirms(title, heading) for title in stated):
             return heading
+    lone = _lone_headline(headings, site_name, url)
+    if lone and not any(comparable(strip_site(title, site_name, url)) in comparable(lone)
+                        for title in stated):
+        return lone
     if stated:
         return strip_site(stated[0], site_name, url)
     return headings[0] if headings else None
+
+
+def _lone_headline(headings: list[str], site_name: str | None, url: str | None) -> str | None:
+    """The page's only <h1> that reads as a headline (a few words, not the site's name),
+    when no stated title confirms one: the headline as shown, where the stated titles are
+    variants written for search engines and feeds. A page of several such <h1>s (a listing,
+    a book chapter) has no one headline. (An <h1> that holds a stated title and more, a
+    kicker or a date, is not taken: the caller checks.)"""
+    host = _host_label(url)
+    candidates = [heading for heading in headings
+                  if not _is_site(heading, site_name, host) and _reads_as_headline(heading)]
+    return candidates[0] if len(candidates) == 1 else None
+
+
+def _reads_as_headline(text: str) -> bool:
+    words = text.split()
+    if len(words) >= MIN_HEADLINE_WORDS:
+        return True
+    # scripts written without spaces between words (Chinese, Japanese, Thai)
+    return sum(1 for ch in text if ord(ch) >= _CJK_START) >= MIN_HEADLINE_CHARS
