@@ -121,3 +121,9 @@ def test_several_headline_h1s_or_a_kicker_in_the_h1_keep_the_stated_title() -> N
         "Retention of title: what buyers should know"
     short = "<h1>Minecraft News</h1>"  # a blog's name, not a headline
     assert extract_html(page(head, short)).title == "Retention of title: what buyers should know"
+
+
+def test_a_huge_stated_title_is_cut_and_quick() -> None:
+    head = "<title>" + "Tide mill " * 200_000 + "</title>"
+    title = extract_html(page(head, "<h1>Gazette</h1>")).title
+    assert title is not None and len(title) <= 2000

@@ -36,6 +36,7 @@ _ENTITY = re.compile(r"&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,
 _ELLIPSIS = ("...", "…")
 MAX_HEADINGS = 8
 MAX_HEADING_CHARS = 300
+MAX_TITLE_CHARS = 2000
 MIN_HEADLINE_WORDS = 4
 MIN_HEADLINE_CHARS = 8
 """... or this many characters of a script written without spaces (Chinese, Japanese)."""
@@ -45,9 +46,11 @@ MIN_CUT_CHARS = 20
 
 
 def clean_title(value: str | None) -> str | None:
-    """Whitespace collapsed and escaped entities left in the value decoded."""
+    """Whitespace collapsed and escaped entities left in the value decoded; a hostile
+    megabyte-long value is cut (no headline is that long)."""
     if value is None:
         return None
+    value = value[:MAX_TITLE_CHARS]
     if _ENTITY.search(value):
         value = html.unescape(value)
     text = " ".join(value.split())
