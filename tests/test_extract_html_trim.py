@@ -114,3 +114,10 @@ def test_a_labelled_list_of_own_site_headlines_goes_and_a_list_of_sources_stays(
     unlabelled = related[1:]
     blocks = [prose, *related, prose, *sources, prose, *unlabelled]
     assert drop_promos(blocks, PAGE_URL) == [prose, prose, *sources, prose, *unlabelled]
+
+
+def test_a_closing_sentence_in_japanese_is_not_a_stray_end_line() -> None:
+    prose = block("港町の集合住宅で、新しい水道メーターの請求額が二倍になった。")
+    last = block("水道局は誤りを認め、返金を約束した")  # two \w+ runs, no full stop
+    assert drop_calls_to_action([prose, last]) == [prose, last]
+    assert drop_calls_to_action([prose, block("コメント")]) == [prose]

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from archiver.extract.html_blocks import LINE_BLOCKS, Block, LinkSpan
 
 _WORDS = re.compile(r"\w+")
-_SENTENCE_ENDS = frozenset(".!?…:;\"'”’)»")
+_SENTENCE_ENDS = frozenset(".!?…:;\"'”’)»。！？」")
 # A trailing run of teasers is cut when it holds at least this many linked headlines.
 _MIN_TEASER_LINKS = 2
 # A headline of a teaser list is at least this much link text.
@@ -236,6 +236,11 @@ _CREDIT = re.compile(r"^[—–-]")
 _MAX_PITCH_CHARS = 250
 _CLOSING_BLOCKS = 3
 _MAX_TAIL_WORDS = 2
+_MAX_TAIL_CHARS = 24
+# A sentence of Chinese or Japanese is one or two \w+ runs: that many characters of those
+# scripts make a clause, not a stray label.
+_MAX_TAIL_CJK = 5
+_CJK_START = 0x2E80
 
 
 def _pitch(block: Block) -> bool:
@@ -252,14 +257,19 @@ def _contact_line(block: Block) -> bool:
             and bool(_CONTACT.search(text)))
 
 
+def _tail_line(block: Block) -> bool:
+    text = block.text.strip()
+    return (block.kind not in LINE_BLOCKS and len(text) <= _MAX_TAIL_CHARS
+            and len(_words(text)) <= _MAX_TAIL_WORDS and not _is_sentence(text)
+            and sum(1 for ch in text if ord(ch) >= _CJK_START) <= _MAX_TAIL_CJK)
+
+
 def drop_calls_to_action(blocks: list[Block]) -> list[Block]:
     """Drop newsletter pitches (anywhere), the author's contact or follow lines among the
     last paragraphs, and one- or two-word lines left at the very end ("Comments")."""
     closing = max(0, len(blocks) - _CLOSING_BLOCKS)
     kept = [block for index, block in enumerate(blocks)
             if not _pitch(block) and not (index >= closing and _contact_line(block))]
-    while len(kept) > 1 and kept[-1].kind not in LINE_BLOCKS and \
-            len(_words(kept[-1].text)) <= _MAX_TAIL_WORDS and not _is_sentence(
-                kept[-1].text.strip()):
+    while len(kept) > 1 and _tail_line(kept[-1]):
         kept.pop()
     return kept if kept else blocks
