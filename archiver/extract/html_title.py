@@ -6,8 +6,8 @@ an SEO variant), og:title and twitter:title (often a social-media variant), and 
 headline a reader sees is the page's <h1>. So the title is an <h1> that one of the stated
 titles confirms (the same words, or the same words with a site name, section or author
 joined by a separator, or a cut-off "..." form of them); a confirmed <h1> cannot be a logo,
-a section name or a "Related stories" heading. Only when no <h1> is confirmed is a stated
-title used, with the site's name cut off.
+a section name or a "Related stories" heading. When no <h1> is confirmed, the page's only
+headline-like <h1> is taken; failing that, a stated title, with the site's name cut off.
 
 No rule here names a site.
 """
