@@ -105,6 +105,11 @@ def sentence_around(text: str, start: int, end: int, bounds: list[int]) -> str:
     return sentence
 
 
+def sentence_at(text: str, start: int, end: int) -> str:
+    """The sentence of `text` holding text[start:end]."""
+    return sentence_around(text, start, end, _boundaries(text))
+
+
 def build_links(text: str, spans: list[LinkSpan], base: str | None,
                 page_url: str | None) -> list[HtmlLink]:
     """HtmlLink for every span that points to another document, in text order."""

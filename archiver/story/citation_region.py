@@ -1,0 +1,708 @@
+"""Which links of a story page are its citations: a pass over the page's markup that takes the
+extractor's main text as its main signal, and reads the page the way an editor would.
+
+The main-text extractor is tuned for text, not for sources: it drops a paragraph dense with
+links ("Other coverage: A, B and C"), figure captions, embedded posts and an article's own
+"Sources" list, and it keeps a "More stories" list or a subscribe promo that sits inside the
+article. So the citations are found here, in the page itself:
+
+1. The article region is the deepest element that holds nine tenths of the main text.
+2. A link there is a citation when it sits in the article's text, a figure caption, or is the
+   permalink of an embedded post; one in a list headed "Sources", "References", "Further
+   reading"… anywhere on the page is too; so is a main-text link the extractor found elsewhere.
+3. These are left out even inside the article, each with a reason a person recognises: links
+   above the headline (section and topic labels), boxes the site names for what they are
+   (related, newsletter, share, tags, author…), a list or line introduced as related ("Related:",
+   "More stories", "Lire aussi"…), subscribe and follow promos, a run of linked headlines of the
+   site's own stories, the other links of an embedded post, links to tag, author and share
+   pages, and links with no text (images).
+
+Every rule reads structure, link density, position and words in several languages; none reads
+a particular site's markup. The work is linear in the page's elements.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import lxml.html
+from lxml import etree
+
+from archiver.capture.urls import try_normalize
+from archiver.extract.html_links import base_url, sentence_at
+from archiver.extract.html_parse import parse_html
+from archiver.story.citations import DroppedLink, Selection, UrlFilter, select_citations
+from archiver.story.page_links import area_of
+
+# The article region holds at least this share of the main text's characters.
+REGION_SHARE = 0.9
+# A page block counts as main text when its first characters are found in the main text.
+_MATCH_CHARS = 60
+_MIN_MATCH_CHARS = 25
+# Lines that introduce or promote are short; prose that happens to use the words is longer.
+MAX_LABEL_LINE_CHARS = 220
+MAX_PROMO_CHARS = 320
+# A box of related links is short; a longer one is a stretch of the article.
+MAX_RELATED_BOX_CHARS = 1200
+# ... and is much link text (a teaser list's items are mostly their linked headlines).
+MIN_RELATED_LINK_SHARE = 0.25
+# A block that is this much one link is a linked headline, not a sentence with a link in it.
+_HEADLINE_SHARE = 0.85
+
+_TEXT_BLOCKS = frozenset({"p", "li", "blockquote", "figcaption", "h2", "h3", "h4", "h5", "h6",
+                          "td", "th", "dd", "dt", "pre", "div", "section", "span", "cite",
+                          "caption", "aside", "small", "em", "strong", "article", "main"})
+_MATCH_BLOCKS = ("p", "li", "blockquote", "figcaption", "h2", "h3", "h4", "h5", "h6", "td",
+                 "dd", "pre", "div")
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+_LABEL_TAGS = frozenset({"p", "strong", "b", "dt", "div", "span"})
+_LINE_BLOCKS = frozenset({"p", "li", "div", "dd", "dt", "h2", "h3", "h4", "h5", "h6", "td"})
+
+# Embedded posts: the markup the platforms' embed codes write (and their no-script fallbacks).
+_EMBED_CLASS = re.compile(
+    r"twitter-tweet|twitter-video|instagram-media|tiktok-embed|bluesky-embed|fb-post|fb-video"
+    r"|mastodon-embed|threads-embed|reddit-embed|linkedin-embed|embed-(?:tweet|twitter|"
+    r"instagram|tiktok|facebook|bluesky|social)|social-embed", re.IGNORECASE)
+_EMBED_ATTRS = ("data-instgrm-permalink", "cite", "data-href", "data-bluesky-uri",
+                "data-embed-url", "data-url")
+_PERMALINK = re.compile(
+    r"//(?:www\.|mobile\.)?(?:twitter\.com|x\.com)/[^/]+/status(?:es)?/\d+"
+    r"|//(?:www\.)?instagram\.com/(?:[^/]+/)?(?:p|reel|tv)/[\w-]+"
+    r"|//(?:www\.)?tiktok\.com/@[^/]+/video/\d+"
+    r"|//(?:www\.|m\.|web\.|graph\.)?facebook\.com/.+/(?:posts|videos|photos|permalink)"
+    r"|//(?:www\.|m\.)?facebook\.com/(?:permalink\.php|story\.php|watch)"
+    r"|//bsky\.app/profile/[^/]+/post/\w+"
+    r"|//(?:www\.)?threads\.(?:net|com)/@[^/]+/post/"
+    r"|//(?:www\.)?reddit\.com/r/[^/]+/comments/"
+    r"|//(?:www\.)?linkedin\.com/(?:posts|feed/update)/"
+    r"|//(?:www\.)?youtube\.com/watch|//youtu\.be/"
+    r"|//[^/]+/@[\w.]+/\d{6,}",  # a Mastodon status
+    re.IGNORECASE)
+
+# Boxes a site names for what they are (class and id words), inside the article or out.
+_BOX_HINTS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"related|recommend|more-?stories|more-?from|read-?next|read-?more|also-?read"
+                r"|further-?stories|trending|popular|most-?read|recirc|outbrain|taboola"
+                r"|teaser|you-?may|dont-?miss|zum-?thema|a-?lire|lire-?aussi|weitere"),
+     "a box of related stories"),
+    (re.compile(r"newsletter|subscri|signup|sign-?up|paywall|promo|follow|abonn|cta\b"
+                r"|hs-cta|donat"), "a newsletter, subscribe or follow promo"),
+    (re.compile(r"share|sharing|social-?(?:bar|links|icons|buttons)|sharer|addthis"),
+     "a share bar"),
+    (re.compile(r"\btags?\b|tag-?list|tag-?cloud|tags?-|topics|keywords|kicker|rubri|eyebrow"
+                r"|section-?tag|group-?labels|labels"),
+     "a tag or topic list"),
+    (re.compile(r"byline|author|\bbio\b|writer|contributor|journalist|identite"),
+     "the byline or author box"),
+    (re.compile(r"comment|discussion|disqus|replies"), "comments"),
+    (re.compile(r"breadcrumb"), "breadcrumbs"),
+    (re.compile(r"cookie|consent|gdpr"), "a cookie notice"),
+    (re.compile(r"\b(?:ad|ads|advert\w*|sponsor\w*|affiliate)\b"), "an advertisement"),
+    (re.compile(r"(?:^|[\s_-])(?:nav|menu)|navigation|navbar|navtree|sitemap"), "navigation"),
+    (re.compile(r"rollover|hovercard|tooltip|popover"), "a hover card"),
+)
+
+# A line or heading that introduces links as related reading, in several languages.
+_RELATED_WORDS = (
+    r"related|more stories|more from|more on|more great|more news|read more|read next|read also"
+    r"|also read|recommended|you may also|you might also|don'?t miss|most read|most popular"
+    r"|trending|popular|see also|further stories|top stories|latest news|in other news|watch"
+    r"|read:|more:|lire aussi|à lire aussi|a lire aussi|lire :|lire:|voir aussi|sur le même sujet"
+    r"|les plus lus|revivez|à voir aussi|lesen sie auch|lesen sie mehr|mehr zum thema"
+    r"|mehr dazu|auch interessant|das könnte sie auch|weitere artikel|meistgelesen|weiterlesen"
+    r"|leer más|lea también|lee también|te puede interesar|noticias relacionadas|relacionad"
+    r"|más noticias|leia também|leia mais|veja também|notícias relacionadas|leggi anche"
+    r"|potrebbe interessarti|čtěte také|přečtěte si|czytaj także|lees ook|läs också")
+_RELATED_LINE = re.compile(rf"^\W{{0,3}}(?:{_RELATED_WORDS})", re.IGNORECASE)
+_RELATED_HEADING = re.compile(rf"^\W{{0,3}}(?:{_RELATED_WORDS})", re.IGNORECASE)
+# Lines that ask the reader to subscribe, sign up or follow.
+_PROMO = re.compile(
+    r"\b(?:subscribe|sign up|signup|newsletter|follow (?:us|@|me|him|her|them)|join our"
+    r"|get (?:our|the) (?:free )?(?:daily|weekly|newsletter)|download (?:our|the) app"
+    r"|abonnieren|abonniere|folgen sie|newsletter bestellen|jetzt abo|abonnez|inscrivez"
+    r"|suivez-nous|suivez ce journaliste|suscríbete|síguenos|assine|siga-nos|iscriviti"
+    r"|seguici|odebírejte|sledujte nás|tell us what you think|your feedback"
+    r"|send us (?:a|your) (?:tip|story)|report an? (?:error|typo)|fehler gefunden"
+    r"|signaler une erreur)",
+    re.IGNORECASE)
+# A heading that introduces the article's own list of sources.
+_SOURCES_HEADING = re.compile(
+    r"^\W{0,3}(?:our )?(?:sources?|references?|further reading|bibliography|works cited"
+    r"|citations|notes and sources|sources and notes|footnotes|documents|read the (?:report|"
+    r"document|study|filing)s?|quellen(?:angaben)?|quelle|literatur|weiterführende links"
+    r"|einzelnachweise|références|bibliographie|pour aller plus loin|fuentes|referencias"
+    r"|bibliografía|fontes|referências|fonti|bibliografia|zdroje|źródła|bronnen|källor)"
+    r"\W{0,3}$", re.IGNORECASE)
+_SOURCES_CLASS = re.compile(r"(?:^|[\s_-])(?:sources?|references?|footnotes|bibliograph\w*"
+                            r"|citations|quellen|einzelnachweise)(?:$|[\s_-])", re.IGNORECASE)
+# Pages that list a site's stories on a topic, by a person, or share this page.
+_TAG_PATH = re.compile(
+    r"/(?:tags?|topics?|themen|thema|schlagw(?:ort|orte)|stichw(?:ort|orte)|t|sujets?"
+    r"|etiquetas?|temas?|rubri[ck]\w*|category|categories|categorie|kategorie|subjects?"
+    r"|dossiers?|label|keyword|keywords|columns?|kolumnen?|series|serie|section)/",
+    re.IGNORECASE)
+# Where sites keep files: a link there is a document (a source), not a teaser of a story.
+_DOCUMENT_PATH = re.compile(
+    r"/(?:documents?|dokumente?|docs|files?|downloads?|uploads|attachments?|assets|media)/"
+    r"|\.(?:pdf|docx?|xlsx?|csv|pptx?|odt|ods|txt|json|xml|zip)$", re.IGNORECASE)
+_IMAGE_FILE = re.compile(r"\.(?:jpe?g|png|gif|webp|avif|svg|tiff?)$", re.IGNORECASE)
+_HOME_PATHS = frozenset({"", "/", "/index.html", "/index.htm", "/index.php", "/home",
+                         "/home/"})
+_BRACKETED = re.compile(r"^[\[(].*[\])]$")
+_TAG_HOST = re.compile(r"^topics?\.", re.IGNORECASE)
+_AUTHOR_PATH = re.compile(r"/(?:author|authors|writer|writers|autor|autoren|auteur|auteurs"
+                          r"|journaliste|journalist|staff|bio|profile|redaktion|redakteur)/",
+                          re.IGNORECASE)
+_SHARE_URL = re.compile(
+    r"//(?:[\w-]+\.)*(?:twitter\.com|x\.com)/(?:intent|share)"
+    r"|//(?:[\w-]+\.)*facebook\.com/(?:sharer|dialog/share|share)"
+    r"|//(?:[\w-]+\.)*linkedin\.com/(?:shareArticle|sharing)"
+    r"|//(?:[\w-]+\.)*reddit\.com/submit|//(?:[\w-]+\.)*pinterest\.\w+/pin/create"
+    r"|//api\.whatsapp\.com/send|//wa\.me/|//t\.me/share|//plus\.google\.com/share"
+    r"|//(?:[\w-]+\.)*addthis\.com/|//(?:[\w-]+\.)*flipboard\.com/bookmarklet"
+    r"|//(?:www\.)?tumblr\.com/(?:share|widgets)|//news\.ycombinator\.com/submitlink",
+    re.IGNORECASE)
+_ACCOUNT_PATH = re.compile(r"/(?:login|log-in|signin|sign-in|register|logout|account|"
+                           r"subscribe|newsletters?|abo|search|search_form|suche|recherche"
+                           r"|buscar|contact|kontakt|impressum|privacy|datenschutz)(?:/|$|\?)",
+                           re.IGNORECASE)
+
+OUTSIDE = "outside the main text"
+
+
+@dataclass
+class PageLink:
+    """One link of the page and what became of it."""
+
+    href: str
+    url: str | None
+    text: str
+    sentence: str = ""
+    reason: str | None = None
+    """Why it is not a citation; None for a citation."""
+
+    def to_link(self) -> dict[str, Any]:
+        return {"href": self.href, "url": self.url or self.href, "text": self.text,
+                "sentence": self.sentence}
+
+
+@dataclass
+class PageCitations:
+    """Every link of a page: the citations (reason None) and the rest, in document order."""
+
+    links: list[PageLink] = field(default_factory=list)
+    address: str | None = None
+    """The page's own address: its URL, or a saved page's canonical URL or og:url."""
+    base: str | None = None
+    """What relative links resolve against: <base href>, else the address."""
+
+    @property
+    def citations(self) -> list[PageLink]:
+        return [link for link in self.links if link.reason is None]
+
+    @property
+    def left_out(self) -> list[PageLink]:
+        return [link for link in self.links if link.reason is not None]
+
+
+def page_address(tree: lxml.html.HtmlElement | None, url: str | None) -> str | None:
+    """The page's own address: its URL; for a saved page without one, what it says it is
+    (a canonical link, else og:url), when that is an absolute web address."""
+    if url or tree is None:
+        return url
+    for found in (tree.xpath("//link[@href][contains(concat(' ', normalize-space("
+                             "translate(@rel, 'CANONICAL', 'canonical')), ' '), ' canonical ')]"
+                             "/@href"),
+                  tree.xpath("//meta[@content][@property='og:url' or @name='og:url']"
+                             "/@content")):
+        for value in found:
+            address = try_normalize(str(value).strip())
+            if address and address.lower().startswith(("http://", "https://")):
+                return address
+    return None
+
+
+def find_citations(html: str, url: str | None, main_text: str,
+                   main_links: Sequence[Mapping[str, Any]]) -> PageCitations:
+    """Every link of the page, each a citation or left out with a reason.
+
+    `main_text` and `main_links` are the extractor's (dicts with href, text, sentence); `url`
+    is the page's URL (None for a local file: its <base>, canonical URL or og:url then say
+    where it is). Without markup to read, the main text's links are the citations."""
+    page = parse_html(html or "")
+    tree = page.tree
+    if tree is None:
+        return _main_links_only(url, main_links)
+    address = page_address(tree, url)
+    base = base_url(tree, address)
+    return _Reader(tree, address, base, main_text, main_links).read()
+
+
+def _main_links_only(url: str | None, main_links: Iterable[Mapping[str, Any]]) -> PageCitations:
+    links = []
+    for link in main_links:
+        href = str(link.get("href") or "")
+        links.append(PageLink(href, try_normalize(href, url), " ".join(
+            str(link.get("text") or "").split()), str(link.get("sentence") or "")))
+    return PageCitations(links, url, url)
+
+
+def _words(element: etree._Element) -> str:
+    return " ".join(element.text_content().split())
+
+
+def _names(element: etree._Element) -> str:
+    return f"{element.get('class') or ''} {element.get('id') or ''}".lower()
+
+
+def _tag(element: etree._Element) -> str:
+    return element.tag if isinstance(element.tag, str) else ""
+
+
+def _host(url: str | None) -> str:
+    try:
+        return (urlsplit(url or "").hostname or "").removeprefix("www.")
+    except ValueError:
+        return ""
+
+
+class _Reader:
+    def __init__(self, tree: lxml.html.HtmlElement, address: str | None, base: str | None,
+                 main_text: str, main_links: Sequence[Mapping[str, Any]]) -> None:
+        self.tree = tree
+        self.address = address
+        self.base = base
+        self.site = _host(address)
+        self.main_text = " ".join((main_text or "").split())
+        self.main_links = main_links
+        self.order: dict[etree._Element, int] = {}
+        self.text_cache: dict[etree._Element, str] = {}
+
+    def text(self, element: etree._Element) -> str:
+        found = self.text_cache.get(element)
+        if found is None:
+            found = self.text_cache[element] = _words(element)
+        return found
+
+    def read(self) -> PageCitations:
+        for index, element in enumerate(self.tree.iter()):
+            self.order[element] = index
+        anchors = [a for a in self.tree.iter("a") if (a.get("href") or "").strip()]
+        in_main = self._match_main_links(anchors)
+        self.region = self._region()
+        self.scope = self._scope(self.region)
+        self.headline = self._headline()
+        self.sources = self._sources_lists()
+        self.embeds = self._embeds()
+        links: list[PageLink] = []
+        for anchor in anchors:
+            href = (anchor.get("href") or "").strip()
+            url = try_normalize(href, self.base)
+            text = self.text(anchor)
+            reason = self._judge(anchor, url, text, anchor in in_main)
+            sentence = in_main.get(anchor) or self._sentence(anchor, text)
+            links.append(PageLink(href, url, text, sentence if reason is None else "", reason))
+        links.extend(self._embed_permalinks_without_anchor())
+        return PageCitations(links, self.address, self.base)
+
+    # -- the extractor's main text, found again in the page --------------------------------
+
+    def _match_main_links(self, anchors: list[etree._Element]) -> dict[etree._Element, str]:
+        """The page's anchors that are links of the main text (href and anchor text alike),
+        each with its sentence as the extractor found it."""
+        wanted: dict[tuple[str, str], list[str]] = {}
+        by_href: dict[str, list[str]] = {}
+        for link in self.main_links:
+            href = str(link.get("href") or "").strip()
+            text = " ".join(str(link.get("text") or "").split())
+            sentence = " ".join(str(link.get("sentence") or "").split())
+            wanted.setdefault((href, text), []).append(sentence)
+            by_href.setdefault(href, []).append(sentence)
+        found: dict[etree._Element, str] = {}
+        for anchor in anchors:
+            key = ((anchor.get("href") or "").strip(), self.text(anchor))
+            if wanted.get(key):
+                found[anchor] = wanted[key].pop(0)
+                by_href[key[0]].pop(0)
+        for anchor in anchors:  # anchor text the extractor rendered differently
+            href = (anchor.get("href") or "").strip()
+            if anchor not in found and by_href.get(href) and self.text(anchor):
+                found[anchor] = by_href[href].pop(0)
+        return found
+
+    def _region(self) -> etree._Element:
+        """The deepest element holding REGION_SHARE of the main text found in the page."""
+        weight: dict[etree._Element, int] = {}
+        matched: list[etree._Element] = []
+        total = 0
+        if self.main_text:
+            for block in self.tree.iter(*_MATCH_BLOCKS):
+                if _tag(block) == "div" and not _has_own_text(block):
+                    continue
+                text = self.text(block)
+                if len(text) < _MIN_MATCH_CHARS or text[:_MATCH_CHARS] not in self.main_text:
+                    continue
+                if any(_tag(child) in ("p", "li") for child in block):
+                    continue  # its paragraphs count themselves
+                matched.append(block)
+                total += len(text)
+                for element in (block, *block.iterancestors()):
+                    weight[element] = weight.get(element, 0) + len(text)
+        if not total:
+            return self._fallback_region()
+        best: etree._Element | None = None
+        best_depth = -1
+        for block in matched:
+            depth = 0
+            chain = [block, *block.iterancestors()]
+            for element in chain:
+                if weight.get(element, 0) >= REGION_SHARE * total:
+                    depth = len(chain) - chain.index(element)
+                    if depth > best_depth:
+                        best, best_depth = element, depth
+                    break
+        return best if best is not None else self._fallback_region()
+
+    def _fallback_region(self) -> etree._Element:
+        for path in ("//*[@itemprop='articleBody']", "//article", "//main"):
+            found = self.tree.xpath(path)
+            if found:
+                return found[0]
+        body = self.tree.find("body")
+        return body if body is not None else self.tree
+
+    def _scope(self, region: etree._Element) -> etree._Element:
+        """The article around the region (its figures and header often sit beside the body
+        text): the nearest <article> holding it, else its parent, never the whole page."""
+        for element in (region, *region.iterancestors()):
+            if _tag(element) == "article":
+                return element
+        parent = region.getparent()
+        if parent is None or _tag(parent) in ("body", "html"):
+            return region
+        return parent
+
+    def _headline(self) -> etree._Element | None:
+        """The article's headline: the first <h1> in the article, else in the page."""
+        for root in (self.scope, self.tree):
+            for heading in root.iter("h1"):
+                if self.text(heading):
+                    return heading
+        return None
+
+    # -- lists of sources and embedded posts ----------------------------------------------
+
+    def _sources_lists(self) -> set[etree._Element]:
+        """Elements holding an article's own list of sources: what follows a heading that
+        says "Sources", "References", "Further reading"… up to the next heading, and
+        elements named for sources."""
+        found: set[etree._Element] = set()
+        for element in self.tree.iter():
+            tag = _tag(element)
+            if not tag:
+                continue
+            if tag in ("section", "div", "ol", "ul", "aside", "dl") and _SOURCES_CLASS.search(
+                    _names(element)) and not _BOX_HINTS[0][0].search(_names(element)):
+                found.add(element)
+                continue
+            if not (tag in _HEADINGS or tag in _LABEL_TAGS) or len(element) > 2:
+                continue
+            label = self.text(element)
+            if len(label) <= 40 and _SOURCES_HEADING.match(label) and not any(
+                    _tag(child) in ("a", "ul", "ol", "p", "li") for child in element):
+                heading = element
+                for _ in range(3):
+                    followers = self._section_after(heading)
+                    if followers:
+                        found.update(followers)
+                        break
+                    parent = heading.getparent()
+                    if parent is None:
+                        break
+                    heading = parent
+        return found
+
+    @staticmethod
+    def _section_after(heading: etree._Element) -> list[etree._Element]:
+        followers = []
+        for sibling in heading.itersiblings():
+            tag = _tag(sibling)
+            if tag in _HEADINGS:
+                break
+            if tag:
+                followers.append(sibling)
+        return followers
+
+    def _embeds(self) -> dict[etree._Element, str | None]:
+        """Embedded posts and each one's permalink (None when it has none)."""
+        embeds: dict[etree._Element, str | None] = {}
+        for element in self.tree.iter("blockquote", "div", "iframe", "section", "figure"):
+            if not _EMBED_CLASS.search(element.get("class") or ""):
+                continue
+            if any(ancestor in embeds for ancestor in element.iterancestors()):
+                continue
+            embeds[element] = self._permalink(element)
+        return embeds
+
+    def _permalink(self, embed: etree._Element) -> str | None:
+        for name in _EMBED_ATTRS:
+            value = (embed.get(name) or "").strip()
+            url = try_normalize(value, self.base) if value else None
+            if url and _PERMALINK.search(url):
+                return url
+        permalinks = [url for url in (try_normalize((a.get("href") or "").strip(), self.base)
+                                      for a in embed.iter("a")) if url and _PERMALINK.search(url)]
+        return permalinks[-1] if permalinks else None  # platforms put it last, on the date
+
+    def _embed_permalinks_without_anchor(self) -> list[PageLink]:
+        """A post embedded by its script alone (the permalink only in an attribute)."""
+        links = []
+        for embed, permalink in self.embeds.items():
+            if permalink is None or not self._within(embed, self.scope):
+                continue
+            anchors = {try_normalize((a.get("href") or "").strip(), self.base)
+                       for a in embed.iter("a")}
+            if permalink not in anchors:
+                text = self.text(embed)[:120]
+                links.append(PageLink(permalink, permalink, "embedded post", text))
+        return links
+
+    # -- the judgement of one link --------------------------------------------------------
+
+    def _judge(self, anchor: etree._Element, url: str | None, text: str,
+               in_main: bool) -> str | None:
+        embed = self._embed_of(anchor)
+        if embed is not None:
+            if url is not None and url == self.embeds[embed] and self._within(embed, self.scope):
+                return None
+            return "inside an embedded post (the post's permalink is the citation)"
+        if url is None:
+            return None  # not a web address: link_target says why
+        if _SHARE_URL.search(url):
+            return "a share link"
+        in_sources = self._in_sources(anchor)
+        in_region = self._within(anchor, self.region)
+        in_scope = in_region or self._within(anchor, self.scope)
+        if not (in_sources or in_region or in_main or self._caption(anchor, in_scope)):
+            return f"{OUTSIDE} ({area_of(anchor)})"
+        if not text and anchor.find(".//img") is not None and not in_sources:
+            return "an image link"
+        if not text:
+            return "a link with no text"
+        if (not in_sources and self.headline is not None
+                and self.order.get(anchor, 0) < self.order.get(self.headline, 0)):
+            return "above the headline (a section or topic label)"
+        if in_sources:
+            return self._url_reason(url, text)
+        stop = self.region if in_region else None
+        box = self._box(anchor, stop)
+        if box is not None:
+            return f"inside the article, {box}"
+        return self._line_reason(anchor, url, text) or self._url_reason(url, text)
+
+    def _url_reason(self, url: str, text: str = "") -> str | None:
+        """Pages of the site's own that list stories or people, or run the site: never a
+        source. (Another site's topic page cited in the text is that site's reporting.)"""
+        try:
+            parts = urlsplit(url)
+        except ValueError:
+            return None
+        if _IMAGE_FILE.search(parts.path) or _IMAGE_FILE.search(text):
+            return "a link to an image"
+        if not self._same_site(parts.hostname or ""):
+            return None
+        path = parts.path + ("/" if not parts.path.endswith("/") else "")
+        if parts.path in _HOME_PATHS and not parts.query:
+            return "the site's home page"
+        if _TAG_HOST.match(parts.hostname or ""):
+            return "a tag or topic page"
+        if _TAG_PATH.search(path) and not _looks_like_story(parts.path):
+            return "a tag or topic page"
+        if _AUTHOR_PATH.search(path) and not _looks_like_story(parts.path):
+            return "an author page"
+        if _ACCOUNT_PATH.search(parts.path):
+            return "an account or subscription page"
+        return None
+
+    def _same_site(self, host: str) -> bool:
+        """The page's own site: its host, or one sharing its last two labels (www.,
+        edition., topics. …); a page without an address has no site of its own."""
+        if not self.site:
+            return False
+        host = host.lower().removeprefix("www.")
+        return host == self.site or host.split(".")[-2:] == self.site.split(".")[-2:]
+
+    def _embed_of(self, anchor: etree._Element) -> etree._Element | None:
+        for ancestor in anchor.iterancestors():
+            if ancestor in self.embeds:
+                return ancestor
+        return None
+
+    def _in_sources(self, anchor: etree._Element) -> bool:
+        return any(ancestor in self.sources for ancestor in anchor.iterancestors())
+
+    def _caption(self, anchor: etree._Element, in_scope: bool) -> bool:
+        if not in_scope:
+            return False
+        for ancestor in anchor.iterancestors():
+            if _tag(ancestor) == "figcaption" or re.search(
+                    r"caption|credit|attribution|bildquelle|legende|légende", _names(ancestor)):
+                return True
+            if ancestor is self.scope:
+                break
+        return False
+
+    @staticmethod
+    def _within(element: etree._Element, container: etree._Element) -> bool:
+        return element is container or any(a is container for a in element.iterancestors())
+
+    def _box(self, anchor: etree._Element, stop: etree._Element | None) -> str | None:
+        """What a box around the link (below the article region) calls itself."""
+        for ancestor in anchor.iterancestors():
+            if ancestor is stop or _tag(ancestor) in ("body", "html"):
+                break
+            if stop is None and self._within(self.region, ancestor):
+                break  # a wrapper of the whole article says nothing about this link
+            names = _names(ancestor)
+            if _tag(ancestor) in ("figcaption", "figure") or not names.strip():
+                continue
+            if _EMBED_CLASS.search(names):
+                continue
+            for pattern, what in _BOX_HINTS:
+                if pattern.search(names):
+                    return what
+        return None
+
+    def _line_reason(self, anchor: etree._Element, url: str, text: str) -> str | None:
+        """Whether the line or list the link is in introduces related reading, promotes, or
+        is one of a run of linked headlines of the site's own stories."""
+        block = self._block(anchor)
+        block_text = self.text(block)
+        if len(block_text) <= MAX_LABEL_LINE_CHARS and _RELATED_LINE.match(block_text):
+            return "a \"related\" line inside the article"
+        if len(block_text) <= MAX_PROMO_CHARS and _PROMO.search(block_text):
+            return "a newsletter, subscribe or follow promo"
+        if _BRACKETED.match(block_text) and len(text) >= _HEADLINE_SHARE * (len(block_text) - 2):
+            return "a \"related\" line inside the article"
+        heading = self._list_heading(block)
+        if heading is not None:
+            return "a list of related stories inside the article"
+        if self._headline_run(block, url):
+            return "a list of links to the site's own stories"
+        return None
+
+    def _block(self, anchor: etree._Element) -> etree._Element:
+        for ancestor in anchor.iterancestors():
+            if _tag(ancestor) in _LINE_BLOCKS:
+                return ancestor
+        parent = anchor.getparent()
+        return parent if parent is not None else anchor
+
+    def _list_heading(self, block: etree._Element) -> etree._Element | None:
+        """The label of the list (or box) holding the block, when it says "related"."""
+        element: etree._Element | None = block
+        for _ in range(3):
+            if element is None or element is self.region:
+                return None
+            for sibling in element.itersiblings(preceding=True):
+                if not _tag(sibling):
+                    continue
+                label = self.text(sibling)
+                if not label:
+                    continue
+                if (len(label) <= 60 and _RELATED_HEADING.match(label)
+                        and sibling.find(".//a") is None
+                        and self._link_share(element) >= MIN_RELATED_LINK_SHARE):
+                    return sibling
+                break  # only the label right before it, and a label links nowhere
+            parent = element.getparent()
+            if parent is None:
+                return None
+            if _tag(element) in ("li", "dd", "dt") or _tag(parent) in ("ul", "ol"):
+                element = parent
+            elif (_tag(parent) in ("div", "section", "aside")
+                  and len(self.text(parent)) <= MAX_RELATED_BOX_CHARS):
+                element = parent  # a box of a few teasers, not a stretch of the article
+            else:
+                return None
+        return None
+
+    def _link_share(self, element: etree._Element) -> float:
+        linked = sum(len(self.text(a)) for a in element.iter("a"))
+        return linked / max(1, len(self.text(element)))
+
+    def _headline_run(self, block: etree._Element, url: str) -> bool:
+        """The block is a linked headline of the site's own (one link, nearly all its text)
+        beside another such block: a list of stories, not a sentence."""
+        if not self._linked_headline(block, url):
+            return False
+        for sibling in (block.getprevious(), block.getnext()):
+            if sibling is not None and self._linked_headline(sibling, None):
+                return True
+        return False
+
+    def _linked_headline(self, block: etree._Element, url: str | None) -> bool:
+        anchors = [a for a in block.iter("a") if (a.get("href") or "").strip()]
+        if len(anchors) != 1:
+            return False
+        target = url or try_normalize((anchors[0].get("href") or "").strip(), self.base)
+        if not target or not self._same_site(_host(target)):
+            return False
+        if _DOCUMENT_PATH.search(urlsplit(target).path):
+            return False  # a list of the documents the story publishes
+        text = self.text(block)
+        return bool(text) and len(self.text(anchors[0])) >= _HEADLINE_SHARE * len(text)
+
+    def _sentence(self, anchor: etree._Element, text: str) -> str:
+        block = self._block(anchor)
+        block_text = self.text(block)
+        start = block_text.find(text) if text else -1
+        if start < 0:
+            return block_text[:300]
+        return sentence_at(block_text, start, start + len(text))
+
+
+def _has_own_text(element: etree._Element) -> bool:
+    if (element.text or "").strip():
+        return True
+    return any((child.tail or "").strip() for child in element)
+
+
+def _looks_like_story(path: str) -> bool:
+    """A story's own address under a topic folder (/topics/water/2025/03/meters-billed-air)
+    rather than the topic's page: a long last segment of several words, or a dated path."""
+    last = path.rstrip("/").rsplit("/", 1)[-1]
+    return last.count("-") >= 3 or bool(re.search(r"/(?:19|20)\d\d/", path)) or bool(
+        re.search(r"\d{5,}", last))
+
+
+def story_selection(html: str, url: str | None, main_text: str,
+                    main_links: Sequence[Mapping[str, Any]],
+                    url_filter: UrlFilter | None = None) -> Selection:
+    """What story mode cites on a page, and every other link with the reason it is left out
+    (a link also cited elsewhere on the page is not listed again)."""
+    found = find_citations(html, url, main_text, main_links)
+    selection = select_citations([link.to_link() for link in found.citations], found.address,
+                                 url_filter)
+    seen = {citation.href for citation in selection.citations}
+    seen |= {link.href for link in selection.dropped}
+    for link in found.left_out:
+        if link.href not in seen:
+            seen.add(link.href)
+            assert link.reason is not None
+            selection.dropped.append(DroppedLink(link.href, link.url, link.text, link.reason))
+    return selection
+
+
+def select_in_page(html: str, url: str | None, url_filter: UrlFilter | None = None) -> Selection:
+    """`story_selection` of a decoded page, extracting its main text first (as story mode
+    does): for a library user, and the citation benchmark."""
+    from archiver.extract.html import extract_html
+
+    extraction = extract_html(html, url)
+    return story_selection(html, url, extraction.text,
+                           [link.to_dict() for link in extraction.links], url_filter)
