@@ -30,6 +30,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from html import unescape
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -124,6 +125,7 @@ def saved_page_address(html: str, url: str | None) -> str | None:
 
 def trafilatura_links(html: str, url: str | None) -> set[str]:
     import trafilatura
+
     from archiver.capture.urls import try_normalize
 
     address = saved_page_address(html, url)
@@ -131,8 +133,6 @@ def trafilatura_links(html: str, url: str | None) -> set[str]:
                               include_comments=False, include_tables=True) or ""
     found = set()
     for target in re.findall(r'<ref target="([^"]*)"', xml):
-        from html import unescape
-
         resolved = try_normalize(unescape(target), address)
         if resolved and resolved.startswith(("http://", "https://")):
             found.add(resolved)

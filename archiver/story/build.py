@@ -26,6 +26,7 @@ from archiver.package.derived import EXTRACT_DIR, DerivedFiles, extract_resource
 from archiver.package.manifest import WARC_DIR, build_manifest
 from archiver.settings import CaptureSettings, ExtractionSettings
 from archiver.story.chain import CitedSource, chain_citations, describe_source, lead
+from archiver.story.citation_region import story_selection
 from archiver.story.citations import (
     DroppedLink,
     Selection,
@@ -33,7 +34,6 @@ from archiver.story.citations import (
     citations_from_list,
     link_target,
 )
-from archiver.story.citation_region import story_selection
 from archiver.story.drafts import Draft, read_draft
 from archiver.story.page_links import page_links
 from archiver.story.report import render_report

@@ -69,6 +69,7 @@ _EMBED_CLASS = re.compile(
     r"instagram|tiktok|facebook|bluesky|social)|social-embed", re.IGNORECASE)
 _EMBED_ATTRS = ("data-instgrm-permalink", "cite", "data-href", "data-bluesky-uri",
                 "data-embed-url", "data-url")
+_EMBED_SUFFIX = re.compile(r"/embed/?$")
 _PERMALINK = re.compile(
     r"//(?:www\.|mobile\.)?(?:twitter\.com|x\.com)/[^/]+/status(?:es)?/\d+"
     r"|//(?:www\.)?instagram\.com/(?:[^/]+/)?(?:p|reel|tv)/[\w-]+"
@@ -152,6 +153,7 @@ _DOCUMENT_PATH = re.compile(
 _IMAGE_FILE = re.compile(r"\.(?:jpe?g|png|gif|webp|avif|svg|tiff?)$", re.IGNORECASE)
 _HOME_PATHS = frozenset({"", "/", "/index.html", "/index.htm", "/index.php", "/home",
                          "/home/"})
+_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 _BRACKETED = re.compile(r"^[\[(].*[\])]$")
 _TAG_HOST = re.compile(r"^topics?\.", re.IGNORECASE)
 _AUTHOR_PATH = re.compile(r"/(?:author|authors|writer|writers|autor|autoren|auteur|auteurs"
@@ -298,16 +300,18 @@ class _Reader:
         self.headline = self._headline()
         self.sources = self._sources_lists()
         self.embeds = self._embeds()
-        links: list[PageLink] = []
+        placed: list[tuple[int, PageLink]] = []
         for anchor in anchors:
             href = (anchor.get("href") or "").strip()
             url = try_normalize(href, self.base)
             text = self.text(anchor)
             reason = self._judge(anchor, url, text, anchor in in_main)
             sentence = in_main.get(anchor) or self._sentence(anchor, text)
-            links.append(PageLink(href, url, text, sentence if reason is None else "", reason))
-        links.extend(self._embed_permalinks_without_anchor())
-        return PageCitations(links, self.address, self.base)
+            placed.append((self.order[anchor],
+                           PageLink(href, url, text, sentence if reason is None else "", reason)))
+        placed.extend(self._embed_permalinks_without_anchor())
+        placed.sort(key=lambda item: item[0])
+        return PageCitations([link for _, link in placed], self.address, self.base)
 
     # -- the extractor's main text, found again in the page --------------------------------
 
@@ -449,17 +453,22 @@ class _Reader:
         return embeds
 
     def _permalink(self, embed: etree._Element) -> str | None:
+        """The post's own address: its last link that looks like one (the embed codes put
+        it last, on the date), else what the embed's attributes name."""
+        permalinks = [url for url in (try_normalize((a.get("href") or "").strip(), self.base)
+                                      for a in embed.iter("a")) if url and _PERMALINK.search(url)]
+        if permalinks:
+            return permalinks[-1]
         for name in _EMBED_ATTRS:
-            value = (embed.get(name) or "").strip()
+            value = _EMBED_SUFFIX.sub("", (embed.get(name) or "").strip())
             url = try_normalize(value, self.base) if value else None
             if url and _PERMALINK.search(url):
                 return url
-        permalinks = [url for url in (try_normalize((a.get("href") or "").strip(), self.base)
-                                      for a in embed.iter("a")) if url and _PERMALINK.search(url)]
-        return permalinks[-1] if permalinks else None  # platforms put it last, on the date
+        return None
 
-    def _embed_permalinks_without_anchor(self) -> list[PageLink]:
-        """A post embedded by its script alone (the permalink only in an attribute)."""
+    def _embed_permalinks_without_anchor(self) -> list[tuple[int, PageLink]]:
+        """A post embedded by its script alone (the permalink only in an attribute), placed
+        where the post is."""
         links = []
         for embed, permalink in self.embeds.items():
             if permalink is None or not self._within(embed, self.scope):
@@ -468,7 +477,8 @@ class _Reader:
                        for a in embed.iter("a")}
             if permalink not in anchors:
                 text = self.text(embed)[:120]
-                links.append(PageLink(permalink, permalink, "embedded post", text))
+                links.append((self.order[embed],
+                              PageLink(permalink, permalink, "embedded post", text)))
         return links
 
     # -- the judgement of one link --------------------------------------------------------
@@ -481,6 +491,10 @@ class _Reader:
                 return None
             return "inside an embedded post (the post's permalink is the citation)"
         if url is None:
+            href = (anchor.get("href") or "").strip()
+            if self.base is None and not _SCHEME.match(href) and not href.startswith("#"):
+                return ("a relative link, and the page names no address of its own (no <base>, "
+                        "canonical URL or og:url) to resolve it against")
             return None  # not a web address: link_target says why
         if _SHARE_URL.search(url):
             return "a share link"
