@@ -180,3 +180,31 @@ def test_a_saved_page_that_says_nothing_of_where_it_is(tmp_path: Path) -> None:
     assert {d.href: d.reason for d in plan.selection.dropped} == {
         "/reports/a.pdf": "a relative link, and the page names no address of its own (no "
                           "<base>, canonical URL or og:url) to resolve it against"}
+
+
+PROSE = """<!doctype html><html><head><title>Council minutes</title></head><body><main>
+<article><p><a href="/news/">News</a></p><h1>Minutes show the vote was rushed</h1>
+<div class="article-body">
+<p>More on that later, the clerk said, pointing to <a href="https://records.example/minutes">the
+minutes of the 2019 session</a>, which run to four pages and record no debate at all.</p>
+<p>The council's newsletter, which <a href="https://council.example/newsletter/2019-05">reported
+the vote in May 2019</a>, called it routine; residents could subscribe to its alerts.</p>
+<p>Watch the <a href="https://video.example/session-2019">recording of the session</a>: the vote
+takes eleven seconds.</p>
+<p>Other coverage: <a href="https://gazette.example/a">Gazette</a>,
+<a href="https://radio.example/b">Valley Radio</a> and <a href="https://tv.example/c">TV9</a>.</p>
+</div></article>
+<footer><h1>The Ledger</h1><a href="/about/">About</a></footer></main></body></html>"""
+
+
+def test_prose_that_uses_the_words_of_promos_and_related_lines_is_still_cited() -> None:
+    """The rules read labels and calls to action, not words anywhere in a sentence; a
+    heading after the text is not the headline."""
+    selection = select_in_page(PROSE, "https://ledger.example/2025/minutes")
+    assert selection.sources == [
+        "https://records.example/minutes", "https://council.example/newsletter/2019-05",
+        "https://video.example/session-2019", "https://gazette.example/a",
+        "https://radio.example/b", "https://tv.example/c"]
+    reasons = {d.href: d.reason for d in selection.dropped}
+    assert reasons["/news/"] == "above the headline (a section or topic label)"
+    assert reasons["/about/"] == "outside the main text (the page footer)"

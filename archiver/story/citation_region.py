@@ -50,6 +50,8 @@ MAX_PROMO_CHARS = 320
 MAX_RELATED_BOX_CHARS = 1200
 # ... and is much link text (a teaser list's items are mostly their linked headlines).
 MIN_RELATED_LINK_SHARE = 0.25
+# A line that begins with a "related" word and is this much its link is a teaser line.
+_LINKED_LINE_SHARE = 0.5
 # A block that is this much one link is a linked headline, not a sentence with a link in it.
 _HEADLINE_SHARE = 0.85
 
@@ -111,25 +113,33 @@ _BOX_HINTS: tuple[tuple[re.Pattern[str], str], ...] = (
 _RELATED_WORDS = (
     r"related|more stories|more from|more on|more great|more news|read more|read next|read also"
     r"|also read|recommended|you may also|you might also|don'?t miss|most read|most popular"
-    r"|trending|popular|see also|further stories|top stories|latest news|in other news|watch"
+    r"|trending|see also|further stories|top stories|latest news|in other news|watch:"
     r"|read:|more:|lire aussi|à lire aussi|a lire aussi|lire :|lire:|voir aussi|sur le même sujet"
     r"|les plus lus|revivez|à voir aussi|lesen sie auch|lesen sie mehr|mehr zum thema"
     r"|mehr dazu|auch interessant|das könnte sie auch|weitere artikel|meistgelesen|weiterlesen"
     r"|leer más|lea también|lee también|te puede interesar|noticias relacionadas|relacionad"
     r"|más noticias|leia também|leia mais|veja também|notícias relacionadas|leggi anche"
     r"|potrebbe interessarti|čtěte také|přečtěte si|czytaj także|lees ook|läs också")
-_RELATED_LINE = re.compile(rf"^\W{{0,3}}(?:{_RELATED_WORDS})", re.IGNORECASE)
+# ... as a line's label: followed by a colon or an arrow (or the line is mostly its link).
+_RELATED_LINE = re.compile(rf"^\W{{0,3}}(?:{_RELATED_WORDS})\s*[:»›→|–—>]", re.IGNORECASE)
+_RELATED_START = re.compile(rf"^\W{{0,3}}(?:{_RELATED_WORDS})", re.IGNORECASE)
 _RELATED_HEADING = re.compile(rf"^\W{{0,3}}(?:{_RELATED_WORDS})", re.IGNORECASE)
 # Lines that ask the reader to subscribe, sign up or follow.
 _PROMO = re.compile(
-    r"\b(?:subscribe|sign up|signup|newsletter|follow (?:us|@|me|him|her|them)|join our"
-    r"|get (?:our|the) (?:free )?(?:daily|weekly|newsletter)|download (?:our|the) app"
-    r"|abonnieren|abonniere|folgen sie|newsletter bestellen|jetzt abo|abonnez|inscrivez"
-    r"|suivez-nous|suivez ce journaliste|suscríbete|síguenos|assine|siga-nos|iscriviti"
-    r"|seguici|odebírejte|sledujte nás|tell us what you think|your feedback"
+    r"(?:^|[.!?]\s+|\band\s+)(?:\W{0,2})(?:subscribe|sign up|follow|join our|get our"
+    r"|download our|abonnieren sie|jetzt abonnieren|folgen sie|abonnez-vous|inscrivez-vous"
+    r"|suivez|suscríbete|síguenos|assine|inscreva-se|siga|iscriviti|seguici|odebírejte"
+    r"|sledujte)\b"
+    r"|\b(?:follow (?:us|@)|sign up for|subscribe now|newsletter bestellen"
+    r"|tell us what you think|your feedback"
     r"|send us (?:a|your) (?:tip|story)|report an? (?:error|typo)|fehler gefunden"
     r"|signaler une erreur)",
     re.IGNORECASE)
+# Landmarks inside an article that hold no citations (a "Sources" box is found before these).
+_BOX_TAGS = {"nav": "navigation", "aside": "a side box", "header": "the article's header",
+             "footer": "the article's footer", "form": "a form", "menu": "a menu"}
+_BOX_ROLES = {"navigation": "navigation", "complementary": "a side box",
+              "contentinfo": "the page footer", "banner": "the page header"}
 # A heading that introduces the article's own list of sources.
 _SOURCES_HEADING = re.compile(
     r"^\W{0,3}(?:our )?(?:sources?|references?|further reading|bibliography|works cited"
@@ -283,6 +293,7 @@ class _Reader:
         self.main_links = main_links
         self.order: dict[etree._Element, int] = {}
         self.text_cache: dict[etree._Element, str] = {}
+        self.text_start = 0
 
     def text(self, element: etree._Element) -> str:
         found = self.text_cache.get(element)
@@ -356,8 +367,11 @@ class _Reader:
                 total += len(text)
                 for element in (block, *block.iterancestors()):
                     weight[element] = weight.get(element, 0) + len(text)
+        self.text_start = min((self.order.get(block, 0) for block in matched), default=0)
         if not total:
-            return self._fallback_region()
+            region = self._fallback_region()
+            self.text_start = self.order.get(region, 0) + 1
+            return region
         best: etree._Element | None = None
         best_depth = -1
         for block in matched:
@@ -391,11 +405,14 @@ class _Reader:
         return parent
 
     def _headline(self) -> etree._Element | None:
-        """The article's headline: the first <h1> in the article, else in the page."""
+        """The article's headline: the last <h1> before its text begins (in the article,
+        else in the page); none when no <h1> comes before the text."""
+        start = self.text_start
         for root in (self.scope, self.tree):
-            for heading in root.iter("h1"):
-                if self.text(heading):
-                    return heading
+            found = [heading for heading in root.iter("h1")
+                     if self.text(heading) and self.order.get(heading, 0) < start]
+            if found:
+                return found[-1]
         return None
 
     # -- lists of sources and embedded posts ----------------------------------------------
@@ -502,13 +519,15 @@ class _Reader:
         in_region = self._within(anchor, self.region)
         in_scope = in_region or self._within(anchor, self.scope)
         if not (in_sources or in_region or in_main or self._caption(anchor, in_scope)):
+            if in_scope and self._above_headline(anchor):
+                return "above the headline (a section or topic label)"
             return f"{OUTSIDE} ({area_of(anchor)})"
         if not text and anchor.find(".//img") is not None and not in_sources:
             return "an image link"
         if not text:
             return "a link with no text"
-        if (not in_sources and self.headline is not None
-                and self.order.get(anchor, 0) < self.order.get(self.headline, 0)):
+        if (not in_sources and self._above_headline(anchor)
+                and not self._caption(anchor, in_scope)):
             return "above the headline (a section or topic label)"
         if in_sources:
             return self._url_reason(url, text)
@@ -517,6 +536,10 @@ class _Reader:
         if box is not None:
             return f"inside the article, {box}"
         return self._line_reason(anchor, url, text) or self._url_reason(url, text)
+
+    def _above_headline(self, anchor: etree._Element) -> bool:
+        return self.headline is not None and (
+            self.order.get(anchor, 0) < self.order.get(self.headline, 0))
 
     def _url_reason(self, url: str, text: str = "") -> str | None:
         """Pages of the site's own that list stories or people, or run the site: never a
@@ -581,8 +604,13 @@ class _Reader:
                 break
             if stop is None and self._within(self.region, ancestor):
                 break  # a wrapper of the whole article says nothing about this link
+            tag = _tag(ancestor)
+            if tag in _BOX_TAGS:
+                return _BOX_TAGS[tag]
+            if (ancestor.get("role") or "").lower() in _BOX_ROLES:
+                return _BOX_ROLES[(ancestor.get("role") or "").lower()]
             names = _names(ancestor)
-            if _tag(ancestor) in ("figcaption", "figure") or not names.strip():
+            if tag in ("figcaption", "figure") or not names.strip():
                 continue
             if _EMBED_CLASS.search(names):
                 continue
@@ -596,7 +624,9 @@ class _Reader:
         is one of a run of linked headlines of the site's own stories."""
         block = self._block(anchor)
         block_text = self.text(block)
-        if len(block_text) <= MAX_LABEL_LINE_CHARS and _RELATED_LINE.match(block_text):
+        if len(block_text) <= MAX_LABEL_LINE_CHARS and (
+                _RELATED_LINE.match(block_text) or (_RELATED_START.match(block_text) and len(
+                    text) >= _LINKED_LINE_SHARE * len(block_text))):
             return "a \"related\" line inside the article"
         if len(block_text) <= MAX_PROMO_CHARS and _PROMO.search(block_text):
             return "a newsletter, subscribe or follow promo"
