@@ -13,9 +13,10 @@ citations (see bench/citations/README.md for the rules). Each page runs through
   (the <ref target> of its main text), resolved against the same address;
 
 and is scored by URL (fragment, tracking parameters, "www." and http/https set aside), micro-
-averaged over the pages of each split: dev (tuned on) and held-out (scored only).
+averaged over the pages of each split: dev (tuned on), heldout1 (scored once untouched, then
+tuned on) and heldout (labelled last, scored only).
 
-    python bench/citation_bench.py [--dev-set DIR] [--split dev|heldout|all] [--pages]
+    python bench/citation_bench.py [--dev-set DIR] [--split dev|heldout1|heldout|all] [--pages]
                                    [--json out.json]
 """
 
@@ -200,7 +201,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dev-set", type=Path, default=None,
                         help=f"the extraction-dev folder (default ${ENV_DEV_SET}, else "
                         "../shared/extraction-dev beside the repository)")
-    parser.add_argument("--split", choices=("dev", "heldout", "all", "both"), default="both")
+    parser.add_argument("--split", default="each",
+                        help="a split of the labels (dev, heldout1, heldout), all of them "
+                        "together (all), or each in turn (each, the default)")
     parser.add_argument("--pages", action="store_true", help="print every page's result")
     parser.add_argument("--json", type=Path, help="also write the scores here")
     args = parser.parse_args(argv)
@@ -210,7 +213,8 @@ def main(argv: list[str] | None = None) -> int:
               f"${ENV_DEV_SET})", file=sys.stderr)
         return 2
     labels = json.loads(LABELS.read_text("utf-8"))["pages"]
-    splits = ("dev", "heldout") if args.split == "both" else (args.split,)
+    splits = (tuple(dict.fromkeys(page["split"] for page in labels)) if args.split == "each"
+              else (args.split,))
     TOOLS["archiver"]("<html><body><p>warm up</p></body></html>", None)
     TOOLS["trafilatura"]("<html><body><p>warm up</p></body></html>", None)
     results = run(dev_set, labels, splits, args.pages)

@@ -165,6 +165,14 @@ _HOME_PATHS = frozenset({"", "/", "/index.html", "/index.htm", "/index.php", "/h
                          "/home/"})
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 _BRACKETED = re.compile(r"^[\[(].*[\])]$")
+_YEAR = re.compile(r"(?:19|20)\d\d")
+# The site's own pages about itself, by their usual link text.
+_SERVICE_TEXT = re.compile(
+    r"^(?:about(?: us)?|contact(?: us)?|privacy(?: policy)?|terms(?: of (?:use|service))?"
+    r"|cookie (?:policy|settings)|advertise(?: with us)?|careers|impressum|datenschutz\w*"
+    r"|kontakt|über uns|mentions légales|qui sommes-nous|nous contacter|contacto|aviso legal"
+    r"|quiénes somos|política de privacidad|fale conosco|quem somos|chi siamo|contatti"
+    r"|o nás|kontakty)$", re.IGNORECASE)
 _TAG_HOST = re.compile(r"^topics?\.", re.IGNORECASE)
 _AUTHOR_PATH = re.compile(r"/(?:author|authors|writer|writers|autor|autoren|auteur|auteurs"
                           r"|journaliste|journalist|staff|bio|profile|redaktion|redakteur)/",
@@ -557,10 +565,12 @@ class _Reader:
             return "the site's home page"
         if _TAG_HOST.match(parts.hostname or ""):
             return "a tag or topic page"
-        if _TAG_PATH.search(path) and not _looks_like_story(parts.path):
+        if _listing_page(parts.path, _TAG_PATH):
             return "a tag or topic page"
-        if _AUTHOR_PATH.search(path) and not _looks_like_story(parts.path):
+        if _listing_page(parts.path, _AUTHOR_PATH):
             return "an author page"
+        if _SERVICE_TEXT.match(text):
+            return "one of the site's own service pages"
         if _ACCOUNT_PATH.search(parts.path):
             return "an account or subscription page"
         return None
@@ -716,12 +726,16 @@ def _has_own_text(element: etree._Element) -> bool:
     return any((child.tail or "").strip() for child in element)
 
 
-def _looks_like_story(path: str) -> bool:
-    """A story's own address under a topic folder (/topics/water/2025/03/meters-billed-air)
-    rather than the topic's page: a long last segment of several words, or a dated path."""
-    last = path.rstrip("/").rsplit("/", 1)[-1]
-    return last.count("-") >= 3 or bool(re.search(r"/(?:19|20)\d\d/", path)) or bool(
-        re.search(r"\d{5,}", last))
+def _listing_page(path: str, folder: re.Pattern[str]) -> bool:
+    """A page of a folder of listings (/tag/water, /themen/eu-4540782.html,
+    /category/business/ai): the folder's word followed by at most two segments, none a year;
+    a story filed under a topic (/topics/water/2025/03/meters-billed-air) goes deeper."""
+    segments = [segment for segment in path.split("/") if segment]
+    for index, segment in enumerate(segments):
+        if folder.fullmatch(f"/{segment}/"):
+            rest = segments[index + 1:]
+            return len(rest) <= 2 and not any(_YEAR.fullmatch(part) for part in rest)
+    return False
 
 
 def story_selection(html: str, url: str | None, main_text: str,
