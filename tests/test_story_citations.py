@@ -208,3 +208,16 @@ def test_prose_that_uses_the_words_of_promos_and_related_lines_is_still_cited() 
     reasons = {d.href: d.reason for d in selection.dropped}
     assert reasons["/news/"] == "above the headline (a section or topic label)"
     assert reasons["/about/"] == "outside the main text (the page footer)"
+
+
+def test_a_tweet_already_rendered_by_its_script_is_cited_by_its_id() -> None:
+    """A page saved after its scripts ran holds the tweet as a frame with its id only."""
+    page = ("<html><body><article><h1>Posts</h1><p>The mayor answered within the hour, in a "
+            "post that has since been deleted from her account.</p>"
+            '<iframe class="twitter-tweet twitter-tweet-rendered" data-tweet-id='
+            '"1790000000000000002" src="https://platform.twitter.com/embed/Tweet.html?id=1">'
+            "</iframe><p>Her office did not respond to questions about it.</p>"
+            "</article></body></html>")
+    selection = select_in_page(page, "https://news.example/2024/05/posts")
+    assert selection.sources == ["https://twitter.com/i/status/1790000000000000002"]
+    assert selection.citations[0].text == "embedded post"

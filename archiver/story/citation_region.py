@@ -67,7 +67,8 @@ _LINE_BLOCKS = frozenset({"p", "li", "div", "dd", "dt", "h2", "h3", "h4", "h5", 
 # Embedded posts: the markup the platforms' embed codes write (and their no-script fallbacks).
 _EMBED_CLASS = re.compile(
     r"twitter-tweet|twitter-video|instagram-media|tiktok-embed|bluesky-embed|fb-post|fb-video"
-    r"|mastodon-embed|threads-embed|reddit-embed|linkedin-embed|embed-(?:tweet|twitter|"
+    r"|mastodon-embed|threads-embed|text-post-media|reddit-embed|linkedin-embed"
+    r"|embed-(?:tweet|twitter|"
     r"instagram|tiktok|facebook|bluesky|social)|social-embed", re.IGNORECASE)
 _EMBED_ATTRS = ("data-instgrm-permalink", "cite", "data-href", "data-bluesky-uri",
                 "data-embed-url", "data-url")
@@ -484,6 +485,9 @@ class _Reader:
                                       for a in embed.iter("a")) if url and _PERMALINK.search(url)]
         if permalinks:
             return permalinks[-1]
+        tweet = (embed.get("data-tweet-id") or "").strip()
+        if tweet.isdigit():  # a tweet the platform's script has already rendered
+            return f"https://twitter.com/i/status/{tweet}"
         for name in _EMBED_ATTRS:
             value = _EMBED_SUFFIX.sub("", (embed.get(name) or "").strip())
             url = try_normalize(value, self.base) if value else None
