@@ -221,3 +221,39 @@ def test_a_tweet_already_rendered_by_its_script_is_cited_by_its_id() -> None:
     selection = select_in_page(page, "https://news.example/2024/05/posts")
     assert selection.sources == ["https://twitter.com/i/status/1790000000000000002"]
     assert selection.citations[0].text == "embedded post"
+
+
+RECIRCULATION = """<!doctype html><html><head><title>Crash</title></head><body><article>
+<h1>Two killed in helicopter crash</h1>
+<div class="body"><p>Two service members were killed, <a href="https://mil.example/statement">the
+military said in a statement</a>; the cause is under investigation, officials added.</p>
+<h4>More:</h4>
+<ul><li><h4><a href="/news/2019/10/talks-hope">Politician sees talks as only hope</a></h4></li></ul>
+<ul><li><h4><a href="/news/2019/10/youth-heard">Young people must be heard, envoy says</a></h4></li></ul>
+<p>The crash came a day after <a href="/news/2019/11/prisoner-swap">a prisoner swap</a> in Qatar,
+which the group had demanded for two years.</p>
+<p>Mehr: <a href="/news/2019/11/second-wave">Die zweite Welle</a></p>
+<div><a href="/interactive/2016/streets.html?module=RelatedLinks">Why are the streets always
+dug up?</a></div>
+<h3>Related coverage from <a href="/category/money">Money</a>:</h3>
+<ul><li><h3><a href="/when-can-i-retire">When can you retire</a></h3></li>
+<li><h3><a href="/real-estate">How to invest in real estate</a></h3></li></ul>
+<p>Save on the new model at <a rel="sponsored nofollow" href="https://shop.example/deal">the
+reseller</a>, which is knocking $100 off with our code.</p>
+</div></article></body></html>"""
+
+
+def test_recirculation_inside_the_article_is_left_out() -> None:
+    selection = select_in_page(RECIRCULATION, "https://news.example/news/2019/11/crash")
+    assert selection.sources == ["https://mil.example/statement",
+                                 "https://news.example/news/2019/11/prisoner-swap"]
+    reasons = {d.href: d.reason for d in selection.dropped}
+    related_list = "a list of related stories inside the article"
+    assert reasons["/news/2019/10/talks-hope"] == related_list
+    assert reasons["/news/2019/10/youth-heard"] == related_list  # its own list, same label
+    assert reasons["/when-can-i-retire"] == related_list  # a heading label with a link
+    assert reasons["/real-estate"] == related_list
+    assert reasons["/news/2019/11/second-wave"] == "a \"related\" line inside the article"
+    assert reasons["/interactive/2016/streets.html?module=RelatedLinks"] == (
+        "a related-stories link (its address says so)")
+    assert reasons["https://shop.example/deal"] == "a sponsored link"

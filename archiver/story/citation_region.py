@@ -60,6 +60,7 @@ _TEXT_BLOCKS = frozenset({"p", "li", "blockquote", "figcaption", "h2", "h3", "h4
                           "caption", "aside", "small", "em", "strong", "article", "main"})
 _MATCH_BLOCKS = ("p", "li", "blockquote", "figcaption", "h2", "h3", "h4", "h5", "h6", "td",
                  "dd", "pre", "div")
+_LIST_TAGS = frozenset({"ul", "ol", "li", "dl", "dd", "dt"})
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _LABEL_TAGS = frozenset({"p", "strong", "b", "dt", "div", "span"})
 _LINE_BLOCKS = frozenset({"p", "li", "div", "dd", "dt", "h2", "h3", "h4", "h5", "h6", "td"})
@@ -114,10 +115,10 @@ _BOX_HINTS: tuple[tuple[re.Pattern[str], str], ...] = (
 _RELATED_WORDS = (
     r"related|more stories|more from|more on|more great|more news|read more|read next|read also"
     r"|also read|recommended|you may also|you might also|don'?t miss|most read|most popular"
-    r"|trending|see also|further stories|top stories|latest news|in other news|watch:"
+    r"|trending|see also|see more|further stories|top stories|latest news|in other news|watch:"
     r"|read:|more:|lire aussi|à lire aussi|a lire aussi|lire :|lire:|voir aussi|sur le même sujet"
     r"|les plus lus|revivez|à voir aussi|lesen sie auch|lesen sie mehr|mehr zum thema"
-    r"|mehr dazu|auch interessant|das könnte sie auch|weitere artikel|meistgelesen|weiterlesen"
+    r"|mehr dazu|mehr:|siehe auch|auch interessant|das könnte sie auch|weitere artikel|meistgelesen|weiterlesen"
     r"|leer más|lea también|lee también|te puede interesar|noticias relacionadas|relacionad"
     r"|más noticias|leia também|leia mais|veja também|notícias relacionadas|leggi anche"
     r"|potrebbe interessarti|čtěte také|přečtěte si|czytaj także|lees ook|läs också")
@@ -166,6 +167,9 @@ _HOME_PATHS = frozenset({"", "/", "/index.html", "/index.htm", "/index.php", "/h
                          "/home/"})
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 _BRACKETED = re.compile(r"^[\[(].*[\])]$")
+# The site's own tracking of where a link was placed: a related-stories module.
+_RELATED_QUERY = re.compile(r"related|recirc|read_?more|more_?on|you_?may|recommend"
+                            r"|most_?popular|trending|morein", re.IGNORECASE)
 _YEAR = re.compile(r"(?:19|20)\d\d")
 # The site's own pages about itself, by their usual link text.
 _SERVICE_TEXT = re.compile(
@@ -527,6 +531,8 @@ class _Reader:
             return None  # not a web address: link_target says why
         if _SHARE_URL.search(url):
             return "a share link"
+        if "sponsored" in (anchor.get("rel") or "").lower().split():
+            return "a sponsored link"
         in_sources = self._in_sources(anchor)
         in_region = self._within(anchor, self.region)
         in_scope = in_region or self._within(anchor, self.scope)
@@ -565,7 +571,7 @@ class _Reader:
         if not self._same_site(parts.hostname or ""):
             return None
         path = parts.path + ("/" if not parts.path.endswith("/") else "")
-        if parts.path in _HOME_PATHS and not parts.query:
+        if parts.path in _HOME_PATHS:
             return "the site's home page"
         if _TAG_HOST.match(parts.hostname or ""):
             return "a tag or topic page"
@@ -577,6 +583,8 @@ class _Reader:
             return "one of the site's own service pages"
         if _ACCOUNT_PATH.search(parts.path):
             return "an account or subscription page"
+        if _RELATED_QUERY.search(parts.query):
+            return "a related-stories link (its address says so)"
         return None
 
     def _same_site(self, host: str) -> bool:
@@ -663,7 +671,7 @@ class _Reader:
     def _list_heading(self, block: etree._Element) -> etree._Element | None:
         """The label of the list (or box) holding the block, when it says "related"."""
         element: etree._Element | None = block
-        for _ in range(3):
+        for _ in range(4):
             if element is None or element is self.region:
                 return None
             for sibling in element.itersiblings(preceding=True):
@@ -673,14 +681,17 @@ class _Reader:
                 if not label:
                     continue
                 if (len(label) <= 60 and _RELATED_HEADING.match(label)
-                        and sibling.find(".//a") is None
+                        and (sibling.find(".//a") is None or _tag(sibling) in _HEADINGS)
                         and self._link_share(element) >= MIN_RELATED_LINK_SHARE):
                     return sibling
-                break  # only the label right before it, and a label links nowhere
+                if _tag(sibling) == _tag(element) and self._link_share(
+                        sibling) >= _HEADLINE_SHARE:
+                    continue  # an earlier item of the same list of linked headlines
+                break  # only the label right before the list, and a label links nowhere
             parent = element.getparent()
             if parent is None:
                 return None
-            if _tag(element) in ("li", "dd", "dt") or _tag(parent) in ("ul", "ol"):
+            if _tag(element) in ("li", "dd", "dt") or _tag(parent) in _LIST_TAGS:
                 element = parent
             elif (_tag(parent) in ("div", "section", "aside")
                   and len(self.text(parent)) <= MAX_RELATED_BOX_CHARS):
