@@ -229,7 +229,7 @@ RECIRCULATION = """<!doctype html><html><head><title>Crash</title></head><body><
 military said in a statement</a>; the cause is under investigation, officials added.</p>
 <h4>More:</h4>
 <ul><li><h4><a href="/news/2019/10/talks-hope">Politician sees talks as only hope</a></h4></li></ul>
-<ul><li><h4><a href="/news/2019/10/youth-heard">Young people must be heard, envoy says</a></h4></li></ul>
+<ul><li><h4><a href="/news/2019/10/youth-heard">Young people must be heard</a></h4></li></ul>
 <p>The crash came a day after <a href="/news/2019/11/prisoner-swap">a prisoner swap</a> in Qatar,
 which the group had demanded for two years.</p>
 <p>Mehr: <a href="/news/2019/11/second-wave">Die zweite Welle</a></p>

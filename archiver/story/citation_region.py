@@ -118,7 +118,8 @@ _RELATED_WORDS = (
     r"|trending|see also|see more|further stories|top stories|latest news|in other news|watch:"
     r"|read:|more:|lire aussi|à lire aussi|a lire aussi|lire :|lire:|voir aussi|sur le même sujet"
     r"|les plus lus|revivez|à voir aussi|lesen sie auch|lesen sie mehr|mehr zum thema"
-    r"|mehr dazu|mehr:|siehe auch|auch interessant|das könnte sie auch|weitere artikel|meistgelesen|weiterlesen"
+    r"|mehr dazu|mehr:|siehe auch|auch interessant|das könnte sie auch|weitere artikel"
+    r"|meistgelesen|weiterlesen"
     r"|leer más|lea también|lee también|te puede interesar|noticias relacionadas|relacionad"
     r"|más noticias|leia também|leia mais|veja também|notícias relacionadas|leggi anche"
     r"|potrebbe interessarti|čtěte také|přečtěte si|czytaj także|lees ook|läs också")
@@ -570,7 +571,6 @@ class _Reader:
             return "a link to an image"
         if not self._same_site(parts.hostname or ""):
             return None
-        path = parts.path + ("/" if not parts.path.endswith("/") else "")
         if parts.path in _HOME_PATHS:
             return "the site's home page"
         if _TAG_HOST.match(parts.hostname or ""):
