@@ -116,6 +116,16 @@ def archiver_links(html: str, url: str | None) -> set[str]:
     return {citation.url for citation in select_in_page(html, url).citations}
 
 
+def main_text_links(html: str, url: str | None) -> set[str]:
+    """What story mode cited before issue 11: the extractor's main-text links alone."""
+    from archiver.extract.html import extract_html
+    from archiver.story.citations import select_citations
+
+    address = saved_page_address(html, url)
+    links = [link.to_dict() for link in extract_html(html, address).links]
+    return {citation.url for citation in select_citations(links, address).citations}
+
+
 def saved_page_address(html: str, url: str | None) -> str | None:
     """The address archiver reads a saved page as (given to trafilatura too, to be fair)."""
     from archiver.extract.html_parse import parse_html
@@ -143,6 +153,7 @@ def trafilatura_links(html: str, url: str | None) -> set[str]:
 TOOLS: dict[str, Callable[[str, str | None], set[str]]] = {
     "archiver": archiver_links,
     "trafilatura": trafilatura_links,
+    "main-text": main_text_links,
 }
 
 
@@ -215,8 +226,8 @@ def main(argv: list[str] | None = None) -> int:
     labels = json.loads(LABELS.read_text("utf-8"))["pages"]
     splits = (tuple(dict.fromkeys(page["split"] for page in labels)) if args.split == "each"
               else (args.split,))
-    TOOLS["archiver"]("<html><body><p>warm up</p></body></html>", None)
-    TOOLS["trafilatura"]("<html><body><p>warm up</p></body></html>", None)
+    for warm_up in TOOLS.values():
+        warm_up("<html><body><p>warm up</p></body></html>", None)
     results = run(dev_set, labels, splits, args.pages)
     print(report(results))
     if args.json:

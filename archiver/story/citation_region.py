@@ -27,7 +27,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urldefrag, urlsplit
 
 import lxml.html
 from lxml import etree
@@ -40,6 +40,14 @@ from archiver.story.page_links import area_of
 
 # The article region holds at least this share of the main text's characters.
 REGION_SHARE = 0.9
+# A region holding this many times more text than the main text is most of the page (the
+# main text's blocks are spread over it): then only the main text's own links are cited
+# there (with embedded posts, captions and source lists).
+REGION_MAX_RATIO = 4
+MIN_REGION_CHARS = 1500
+# An element holding this share of the main text is the article's wrapper, not a box in it,
+# whatever its class says ("breadcrumb-wrapper", "content-with-sidebar"…).
+WRAPPER_SHARE = 0.5
 # A page block counts as main text when its first characters are found in the main text.
 _MATCH_CHARS = 60
 _MIN_MATCH_CHARS = 25
@@ -52,6 +60,8 @@ MAX_RELATED_BOX_CHARS = 1200
 MIN_RELATED_LINK_SHARE = 0.25
 # A line that begins with a "related" word and is this much its link is a teaser line.
 _LINKED_LINE_SHARE = 0.5
+# A caption is short; an element named "caption" holding more is a layout wrapper.
+MAX_CAPTION_CHARS = 400
 # A block that is this much one link is a linked headline, not a sentence with a link in it.
 _HEADLINE_SHARE = 0.85
 
@@ -240,6 +250,14 @@ def page_address(tree: lxml.html.HtmlElement | None, url: str | None) -> str | N
     (a canonical link, else og:url), when that is an absolute web address."""
     if url or tree is None:
         return url
+    names = self_names(tree)
+    return names[0] if names else None
+
+
+def self_names(tree: lxml.html.HtmlElement) -> list[str]:
+    """What the page says its address is: its canonical link, then og:url (absolute web
+    addresses only)."""
+    names = []
     for found in (tree.xpath("//link[@href][contains(concat(' ', normalize-space("
                              "translate(@rel, 'CANONICAL', 'canonical')), ' '), ' canonical ')]"
                              "/@href"),
@@ -248,8 +266,8 @@ def page_address(tree: lxml.html.HtmlElement | None, url: str | None) -> str | N
         for value in found:
             address = try_normalize(str(value).strip())
             if address and address.lower().startswith(("http://", "https://")):
-                return address
-    return None
+                names.append(address)
+    return names
 
 
 def find_citations(html: str, url: str | None, main_text: str,
@@ -303,11 +321,15 @@ class _Reader:
         self.address = address
         self.base = base
         self.site = _host(address)
+        # The page's own addresses (its URL, canonical and og:url): a link there is the story.
+        self.own = {urldefrag(name)[0] for name in (address, *self_names(tree)) if name}
         self.main_text = " ".join((main_text or "").split())
         self.main_links = main_links
         self.order: dict[etree._Element, int] = {}
         self.text_cache: dict[etree._Element, str] = {}
         self.text_start = 0
+        self.weight: dict[etree._Element, int] = {}
+        self.total = 0
 
     def text(self, element: etree._Element) -> str:
         found = self.text_cache.get(element)
@@ -321,47 +343,78 @@ class _Reader:
         anchors = [a for a in self.tree.iter("a") if (a.get("href") or "").strip()]
         in_main = self._match_main_links(anchors)
         self.region = self._region()
+        self.region_reliable = len(self.text(self.region)) <= REGION_MAX_RATIO * max(
+            len(self.main_text), MIN_REGION_CHARS)
         self.scope = self._scope(self.region)
         self.headline = self._headline()
         self.sources = self._sources_lists()
         self.embeds = self._embeds()
-        placed: list[tuple[int, PageLink]] = []
+        placed: list[tuple[float, PageLink]] = []
         for anchor in anchors:
             href = (anchor.get("href") or "").strip()
             url = try_normalize(href, self.base)
             text = self.text(anchor)
             reason = self._judge(anchor, url, text, anchor in in_main)
-            sentence = in_main.get(anchor) or self._sentence(anchor, text)
-            placed.append((self.order[anchor],
+            main_index = in_main.get(anchor)
+            sentence = (" ".join(str(self.main_links[main_index].get("sentence") or "").split())
+                        if main_index is not None else "") or self._sentence(anchor, text)
+            placed.append((float(self.order[anchor]),
                            PageLink(href, url, text, sentence if reason is None else "", reason)))
         placed.extend(self._embed_permalinks_without_anchor())
+        placed.extend(self._main_links_not_in_page(in_main))
         placed.sort(key=lambda item: item[0])
         return PageCitations([link for _, link in placed], self.address, self.base)
 
     # -- the extractor's main text, found again in the page --------------------------------
 
-    def _match_main_links(self, anchors: list[etree._Element]) -> dict[etree._Element, str]:
+    def _match_main_links(self, anchors: list[etree._Element]) -> dict[etree._Element, int]:
         """The page's anchors that are links of the main text (href and anchor text alike),
-        each with its sentence as the extractor found it."""
-        wanted: dict[tuple[str, str], list[str]] = {}
-        by_href: dict[str, list[str]] = {}
-        for link in self.main_links:
+        each with the index of its main-text link."""
+        wanted: dict[tuple[str, str], list[int]] = {}
+        by_href: dict[str, list[int]] = {}
+        for index, link in enumerate(self.main_links):
             href = str(link.get("href") or "").strip()
             text = " ".join(str(link.get("text") or "").split())
-            sentence = " ".join(str(link.get("sentence") or "").split())
-            wanted.setdefault((href, text), []).append(sentence)
-            by_href.setdefault(href, []).append(sentence)
-        found: dict[etree._Element, str] = {}
+            wanted.setdefault((href, text), []).append(index)
+            by_href.setdefault(href, []).append(index)
+        found: dict[etree._Element, int] = {}
         for anchor in anchors:
             key = ((anchor.get("href") or "").strip(), self.text(anchor))
             if wanted.get(key):
-                found[anchor] = wanted[key].pop(0)
-                by_href[key[0]].pop(0)
+                index = wanted[key].pop(0)
+                found[anchor] = index
+                by_href[key[0]].remove(index)
         for anchor in anchors:  # anchor text the extractor rendered differently
             href = (anchor.get("href") or "").strip()
             if anchor not in found and by_href.get(href) and self.text(anchor):
-                found[anchor] = by_href[href].pop(0)
+                index = by_href[href].pop(0)
+                found[anchor] = index
+                for indices in wanted.values():
+                    if index in indices:
+                        indices.remove(index)
         return found
+
+    def _main_links_not_in_page(self, in_main: dict[etree._Element, int]
+                                ) -> list[tuple[float, PageLink]]:
+        """Main-text links this reading of the page holds no anchor for (the extractor read
+        them where this pass does not look): still citations, placed after the main-text
+        link before them."""
+        position_of = {index: self.order[anchor] for anchor, index in in_main.items()}
+        placed: list[tuple[float, PageLink]] = []
+        last = -1.0
+        for index, link in enumerate(self.main_links):
+            if index in position_of:
+                last = float(position_of[index])
+                continue
+            href = str(link.get("href") or "").strip()
+            if not href:
+                continue
+            last += 1e-6
+            placed.append((last, PageLink(
+                href, try_normalize(href, self.base), " ".join(str(link.get("text") or "")
+                                                               .split()),
+                " ".join(str(link.get("sentence") or "").split()))))
+        return placed
 
     def _region(self) -> etree._Element:
         """The deepest element holding REGION_SHARE of the main text found in the page."""
@@ -382,6 +435,7 @@ class _Reader:
                 for element in (block, *block.iterancestors()):
                     weight[element] = weight.get(element, 0) + len(text)
         self.text_start = min((self.order.get(block, 0) for block in matched), default=0)
+        self.weight, self.total = weight, total
         if not total:
             region = self._fallback_region()
             self.text_start = self.order.get(region, 0) + 1
@@ -500,10 +554,10 @@ class _Reader:
                 return url
         return None
 
-    def _embed_permalinks_without_anchor(self) -> list[tuple[int, PageLink]]:
+    def _embed_permalinks_without_anchor(self) -> list[tuple[float, PageLink]]:
         """A post embedded by its script alone (the permalink only in an attribute), placed
         where the post is."""
-        links = []
+        links: list[tuple[float, PageLink]] = []
         for embed, permalink in self.embeds.items():
             if permalink is None or not self._within(embed, self.scope):
                 continue
@@ -511,7 +565,7 @@ class _Reader:
                        for a in embed.iter("a")}
             if permalink not in anchors:
                 text = self.text(embed)[:120]
-                links.append((self.order[embed],
+                links.append((float(self.order[embed]),
                               PageLink(permalink, permalink, "embedded post", text)))
         return links
 
@@ -530,6 +584,8 @@ class _Reader:
                 return ("a relative link, and the page names no address of its own (no <base>, "
                         "canonical URL or og:url) to resolve it against")
             return None  # not a web address: link_target says why
+        if urldefrag(url)[0] in self.own:
+            return "a link within the story itself"
         if _SHARE_URL.search(url):
             return "a share link"
         if "sponsored" in (anchor.get("rel") or "").lower().split():
@@ -537,6 +593,8 @@ class _Reader:
         in_sources = self._in_sources(anchor)
         in_region = self._within(anchor, self.region)
         in_scope = in_region or self._within(anchor, self.scope)
+        if in_region and not in_main and not self.region_reliable:
+            in_region = False  # the article is not told apart from the page: its text only
         if not (in_sources or in_region or in_main or self._caption(anchor, in_scope)):
             if in_scope and self._above_headline(anchor):
                 return "above the headline (a section or topic label)"
@@ -608,8 +666,9 @@ class _Reader:
         if not in_scope:
             return False
         for ancestor in anchor.iterancestors():
-            if _tag(ancestor) == "figcaption" or re.search(
-                    r"caption|credit|attribution|bildquelle|legende|légende", _names(ancestor)):
+            if _tag(ancestor) == "figcaption" or (re.search(
+                    r"caption|credit|attribution|bildquelle|legende|légende", _names(ancestor))
+                    and len(self.text(ancestor)) <= MAX_CAPTION_CHARS):
                 return True
             if ancestor is self.scope:
                 break
@@ -634,6 +693,8 @@ class _Reader:
             names = _names(ancestor)
             if tag in ("figcaption", "figure") or not names.strip():
                 continue
+            if self.weight.get(ancestor, 0) >= WRAPPER_SHARE * self.total > 0:
+                continue  # it holds much of the main text: a wrapper, whatever its name
             if _EMBED_CLASS.search(names):
                 continue
             for pattern, what in _BOX_HINTS:
@@ -659,6 +720,8 @@ class _Reader:
             return "a list of related stories inside the article"
         if self._headline_run(block, url):
             return "a list of links to the site's own stories"
+        if not self.region_reliable and self._linked_headline(block, url, own_site=False):
+            return "a linked headline (a teaser), on a page whose article is not told apart"
         return None
 
     def _block(self, anchor: etree._Element) -> etree._Element:
@@ -714,12 +777,13 @@ class _Reader:
                 return True
         return False
 
-    def _linked_headline(self, block: etree._Element, url: str | None) -> bool:
+    def _linked_headline(self, block: etree._Element, url: str | None,
+                         own_site: bool = True) -> bool:
         anchors = [a for a in block.iter("a") if (a.get("href") or "").strip()]
         if len(anchors) != 1:
             return False
         target = url or try_normalize((anchors[0].get("href") or "").strip(), self.base)
-        if not target or not self._same_site(_host(target)):
+        if not target or (own_site and not self._same_site(_host(target))):
             return False
         if _DOCUMENT_PATH.search(urlsplit(target).path):
             return False  # a list of the documents the story publishes
@@ -743,13 +807,16 @@ def _has_own_text(element: etree._Element) -> bool:
 
 def _listing_page(path: str, folder: re.Pattern[str]) -> bool:
     """A page of a folder of listings (/tag/water, /themen/eu-4540782.html,
-    /category/business/ai): the folder's word followed by at most two segments, none a year;
-    a story filed under a topic (/topics/water/2025/03/meters-billed-air) goes deeper."""
+    /category/business/ai, /tags/view/sections/sport): the folder's word followed by at most
+    two segments (three when the last is not a headline's words), none a year; a story filed
+    under a topic (/topics/water/2025/03/meters-billed-air) goes deeper."""
     segments = [segment for segment in path.split("/") if segment]
     for index, segment in enumerate(segments):
         if folder.fullmatch(f"/{segment}/"):
             rest = segments[index + 1:]
-            return len(rest) <= 2 and not any(_YEAR.fullmatch(part) for part in rest)
+            if any(_YEAR.fullmatch(part) for part in rest):
+                return False
+            return len(rest) <= 2 or (len(rest) == 3 and rest[-1].count("-") < 3)
     return False
 
 
