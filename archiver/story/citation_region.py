@@ -328,6 +328,8 @@ class _Reader:
         self.order: dict[etree._Element, int] = {}
         self.text_cache: dict[etree._Element, str] = {}
         self.text_start = 0
+        self.share_cache: dict[etree._Element, float] = {}
+        self.label_cache: dict[etree._Element, etree._Element | None] = {}
         self.weight: dict[etree._Element, int] = {}
         self.total = 0
 
@@ -737,20 +739,9 @@ class _Reader:
         for _ in range(4):
             if element is None or element is self.region:
                 return None
-            for sibling in element.itersiblings(preceding=True):
-                if not _tag(sibling):
-                    continue
-                label = self.text(sibling)
-                if not label:
-                    continue
-                if (len(label) <= 60 and _RELATED_HEADING.match(label)
-                        and (sibling.find(".//a") is None or _tag(sibling) in _HEADINGS)
-                        and self._link_share(element) >= MIN_RELATED_LINK_SHARE):
-                    return sibling
-                if _tag(sibling) == _tag(element) and self._link_share(
-                        sibling) >= _HEADLINE_SHARE:
-                    continue  # an earlier item of the same list of linked headlines
-                break  # only the label right before the list, and a label links nowhere
+            label = self._label_before(element)
+            if label is not None and self._link_share(element) >= MIN_RELATED_LINK_SHARE:
+                return label
             parent = element.getparent()
             if parent is None:
                 return None
@@ -763,9 +754,42 @@ class _Reader:
                 return None
         return None
 
+    def _label_before(self, element: etree._Element) -> etree._Element | None:
+        """The "related" label right before the element, looking past earlier items of the
+        same list of linked headlines (each list item's answer is kept: linear in a list)."""
+        if element in self.label_cache:
+            return self.label_cache[element]
+        skipped: list[etree._Element] = []
+        found: etree._Element | None = None
+        for sibling in element.itersiblings(preceding=True):
+            if not _tag(sibling):
+                continue
+            same_kind = _tag(sibling) == _tag(element) and self._link_share(
+                sibling) >= _HEADLINE_SHARE
+            if same_kind and sibling in self.label_cache:
+                found = self.label_cache[sibling]
+                break
+            label = self.text(sibling)
+            if not label:
+                continue
+            if (len(label) <= 60 and _RELATED_HEADING.match(label)
+                    and (sibling.find(".//a") is None or _tag(sibling) in _HEADINGS)):
+                found = sibling
+                break
+            if same_kind:
+                skipped.append(sibling)  # an earlier item of the same list
+                continue
+            break  # only the label right before the list, and a label links nowhere
+        for item in (element, *skipped):
+            self.label_cache[item] = found
+        return found
+
     def _link_share(self, element: etree._Element) -> float:
-        linked = sum(len(self.text(a)) for a in element.iter("a"))
-        return linked / max(1, len(self.text(element)))
+        share = self.share_cache.get(element)
+        if share is None:
+            linked = sum(len(self.text(a)) for a in element.iter("a"))
+            share = self.share_cache[element] = linked / max(1, len(self.text(element)))
+        return share
 
     def _headline_run(self, block: etree._Element, url: str) -> bool:
         """The block is a linked headline of the site's own (one link, nearly all its text)
