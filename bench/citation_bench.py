@@ -217,13 +217,15 @@ def main(argv: list[str] | None = None) -> int:
                         "together (all), or each in turn (each, the default)")
     parser.add_argument("--pages", action="store_true", help="print every page's result")
     parser.add_argument("--json", type=Path, help="also write the scores here")
+    parser.add_argument("--labels", type=Path, default=LABELS,
+                        help="the labelled pages (default bench/citations/labels.json)")
     args = parser.parse_args(argv)
     dev_set = args.dev_set or default_dev_set()
     if not (dev_set / "data" / "manifest.jsonl").is_file():
         print(f"citation_bench: no extraction-dev set at {dev_set} (use --dev-set DIR or "
               f"${ENV_DEV_SET})", file=sys.stderr)
         return 2
-    labels = json.loads(LABELS.read_text("utf-8"))["pages"]
+    labels = json.loads(args.labels.read_text("utf-8"))["pages"]
     splits = (tuple(dict.fromkeys(page["split"] for page in labels)) if args.split == "each"
               else (args.split,))
     for warm_up in TOOLS.values():
