@@ -240,6 +240,9 @@ dug up?</a></div>
 <li><h3><a href="/real-estate">How to invest in real estate</a></h3></li></ul>
 <p>Save on the new model at <a rel="sponsored nofollow" href="https://shop.example/deal">the
 reseller</a>, which is knocking $100 off with our code.</p>
+<p>Our weekly show is on <a href="https://www.youtube.com/user/Example?sub_confirmation=1">
+YouTube</a> now.</p>
+<p>Ann Lee covers defence. She is on Twitter at <a href="https://twitter.com/annlee">annlee</a>.</p>
 </div></article></body></html>"""
 
 
@@ -257,3 +260,7 @@ def test_recirculation_inside_the_article_is_left_out() -> None:
     assert reasons["/interactive/2016/streets.html?module=RelatedLinks"] == (
         "a related-stories link (its address says so)")
     assert reasons["https://shop.example/deal"] == "a sponsored link"
+    assert reasons["https://www.youtube.com/user/Example?sub_confirmation=1"] == (
+        "a subscribe link")
+    assert reasons["https://twitter.com/annlee"] == (
+        "a social profile linked after the story's text (the author's)")

@@ -60,6 +60,8 @@ MAX_RELATED_BOX_CHARS = 1200
 MIN_RELATED_LINK_SHARE = 0.25
 # A line that begins with a "related" word and is this much its link is a teaser line.
 _LINKED_LINE_SHARE = 0.5
+# A paragraph of the story's text, not a credit line or a bio.
+_PROSE_CHARS = 200
 # A caption is short; an element named "caption" holding more is a layout wrapper.
 MAX_CAPTION_CHARS = 400
 # A block that is this much one link is a linked headline, not a sentence with a link in it.
@@ -181,6 +183,12 @@ _BRACKETED = re.compile(r"^[\[(].*[\])]$")
 # The site's own tracking of where a link was placed: a related-stories module.
 _RELATED_QUERY = re.compile(r"related|recirc|read_?more|more_?on|you_?may|recommend"
                             r"|most_?popular|trending|morein", re.IGNORECASE)
+_SUBSCRIBE_QUERY = re.compile(r"sub_confirmation|(?:^|&)subscribe=", re.IGNORECASE)
+# A person's page on a social platform (not a post of theirs).
+_SOCIAL_PROFILE = re.compile(
+    r"^https?://(?:www\.|m\.|mobile\.)?(?:twitter\.com|x\.com|facebook\.com|instagram\.com"
+    r"|threads\.(?:net|com)|tiktok\.com|youtube\.com|linkedin\.com|bsky\.app)"
+    r"/(?:@|in/|user/|channel/|c/|profile/)?[\w.@-]+/?(?:[?#].*)?$", re.IGNORECASE)
 _YEAR = re.compile(r"(?:19|20)\d\d")
 # The site's own pages about itself, by their usual link text.
 _SERVICE_TEXT = re.compile(
@@ -328,6 +336,7 @@ class _Reader:
         self.order: dict[etree._Element, int] = {}
         self.text_cache: dict[etree._Element, str] = {}
         self.text_start = 0
+        self.text_end = 0
         self.share_cache: dict[etree._Element, float] = {}
         self.label_cache: dict[etree._Element, etree._Element | None] = {}
         self.weight: dict[etree._Element, int] = {}
@@ -437,10 +446,14 @@ class _Reader:
                 for element in (block, *block.iterancestors()):
                     weight[element] = weight.get(element, 0) + len(text)
         self.text_start = min((self.order.get(block, 0) for block in matched), default=0)
+        # where the story's last paragraph (of some length) ends, in document order
+        long_blocks = [block for block in matched if len(self.text(block)) >= _PROSE_CHARS]
+        self.text_end = max((self._last_order(block) for block in long_blocks), default=0)
         self.weight, self.total = weight, total
         if not total:
             region = self._fallback_region()
             self.text_start = self.order.get(region, 0) + 1
+            self.text_end = len(self.order)  # where the text ends is not known
             return region
         best: etree._Element | None = None
         best_depth = -1
@@ -454,6 +467,10 @@ class _Reader:
                         best, best_depth = element, depth
                     break
         return best if best is not None else self._fallback_region()
+
+    def _last_order(self, element: etree._Element) -> int:
+        """The document position of the element's last descendant (or its own)."""
+        return max((self.order.get(inner, 0) for inner in element.iter()), default=0)
 
     def _fallback_region(self) -> etree._Element:
         for path in ("//*[@itemprop='articleBody']", "//article", "//main"):
@@ -592,6 +609,8 @@ class _Reader:
             return "a share link"
         if "sponsored" in (anchor.get("rel") or "").lower().split():
             return "a sponsored link"
+        if _SUBSCRIBE_QUERY.search(urlsplit(url).query):
+            return "a subscribe link"
         in_sources = self._in_sources(anchor)
         in_region = self._within(anchor, self.region)
         in_scope = in_region or self._within(anchor, self.scope)
@@ -722,9 +741,18 @@ class _Reader:
             return "a list of related stories inside the article"
         if self._headline_run(block, url):
             return "a list of links to the site's own stories"
+        if (_SOCIAL_PROFILE.match(url) and len(block_text) <= MAX_PROMO_CHARS
+                and self._after_the_text(block)):
+            return "a social profile linked after the story's text (the author's)"
         if not self.region_reliable and self._linked_headline(block, url, own_site=False):
             return "a linked headline (a teaser), on a page whose article is not told apart"
         return None
+
+    def _after_the_text(self, block: etree._Element) -> bool:
+        """No paragraph of the story's text comes after the block (it is in the tail of
+        credits, bios and promos)."""
+        at = self.order.get(block, 0)
+        return at > self.text_end
 
     def _block(self, anchor: etree._Element) -> etree._Element:
         for ancestor in anchor.iterancestors():
