@@ -35,7 +35,29 @@ from lxml import etree
 from archiver.capture.urls import try_normalize
 from archiver.extract.html_links import base_url, sentence_at
 from archiver.extract.html_parse import parse_html
+from archiver.story.citation_words import (
+    BOX_HINTS,
+    BOX_ROLES,
+    BOX_TAGS,
+    BRACKETED,
+    DOCUMENT_PATH,
+    EMBED_ATTRS,
+    EMBED_CLASS,
+    EMBED_SUFFIX,
+    PERMALINK,
+    PROMO,
+    RELATED_HEADING,
+    RELATED_LINE,
+    RELATED_START,
+    SCHEME,
+    SHARE_URL,
+    SOCIAL_PROFILE,
+    SOURCES_CLASS,
+    SOURCES_HEADING,
+    SUBSCRIBE_QUERY,
+)
 from archiver.story.citations import DroppedLink, Selection, UrlFilter, select_citations
+from archiver.story.link_kinds import host_of, page_kind, same_site
 from archiver.story.page_links import area_of
 
 # The article region holds at least this share of the main text's characters.
@@ -76,144 +98,6 @@ _LIST_TAGS = frozenset({"ul", "ol", "li", "dl", "dd", "dt"})
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _LABEL_TAGS = frozenset({"p", "strong", "b", "dt", "div", "span"})
 _LINE_BLOCKS = frozenset({"p", "li", "div", "dd", "dt", "h2", "h3", "h4", "h5", "h6", "td"})
-
-# Embedded posts: the markup the platforms' embed codes write (and their no-script fallbacks).
-_EMBED_CLASS = re.compile(
-    r"twitter-tweet|twitter-video|instagram-media|tiktok-embed|bluesky-embed|fb-post|fb-video"
-    r"|mastodon-embed|threads-embed|text-post-media|reddit-embed|linkedin-embed"
-    r"|embed-(?:tweet|twitter|"
-    r"instagram|tiktok|facebook|bluesky|social)|social-embed", re.IGNORECASE)
-_EMBED_ATTRS = ("data-instgrm-permalink", "cite", "data-href", "data-bluesky-uri",
-                "data-embed-url", "data-url")
-_EMBED_SUFFIX = re.compile(r"/embed/?$")
-_PERMALINK = re.compile(
-    r"//(?:www\.|mobile\.)?(?:twitter\.com|x\.com)/[^/]+/status(?:es)?/\d+"
-    r"|//(?:www\.)?instagram\.com/(?:[^/]+/)?(?:p|reel|tv)/[\w-]+"
-    r"|//(?:www\.)?tiktok\.com/@[^/]+/video/\d+"
-    r"|//(?:www\.|m\.|web\.|graph\.)?facebook\.com/.+/(?:posts|videos|photos|permalink)"
-    r"|//(?:www\.|m\.)?facebook\.com/(?:permalink\.php|story\.php|watch)"
-    r"|//bsky\.app/profile/[^/]+/post/\w+"
-    r"|//(?:www\.)?threads\.(?:net|com)/@[^/]+/post/"
-    r"|//(?:www\.)?reddit\.com/r/[^/]+/comments/"
-    r"|//(?:www\.)?linkedin\.com/(?:posts|feed/update)/"
-    r"|//(?:www\.)?youtube\.com/watch|//youtu\.be/"
-    r"|//[^/]+/@[\w.]+/\d{6,}",  # a Mastodon status
-    re.IGNORECASE)
-
-# Boxes a site names for what they are (class and id words), inside the article or out.
-_BOX_HINTS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"related|recommend|more-?stories|more-?from|read-?next|read-?more|also-?read"
-                r"|further-?stories|trending|popular|most-?read|recirc|outbrain|taboola"
-                r"|teaser|you-?may|dont-?miss|zum-?thema|a-?lire|lire-?aussi|weitere"),
-     "a box of related stories"),
-    (re.compile(r"newsletter|subscri|signup|sign-?up|paywall|promo|follow|abonn|cta\b"
-                r"|hs-cta|donat"), "a newsletter, subscribe or follow promo"),
-    (re.compile(r"share|sharing|social-?(?:bar|links|icons|buttons)|sharer|addthis"),
-     "a share bar"),
-    (re.compile(r"\btags?\b|tag-?list|tag-?cloud|tags?-|topics|keywords|kicker|rubri|eyebrow"
-                r"|section-?tag|group-?labels|labels"),
-     "a tag or topic list"),
-    (re.compile(r"byline|author|\bbio\b|writer|contributor|journalist|identite"),
-     "the byline or author box"),
-    (re.compile(r"comment|discussion|disqus|replies"), "comments"),
-    (re.compile(r"breadcrumb"), "breadcrumbs"),
-    (re.compile(r"cookie|consent|gdpr"), "a cookie notice"),
-    (re.compile(r"\b(?:ad|ads|advert\w*|sponsor\w*|affiliate)\b"), "an advertisement"),
-    (re.compile(r"(?:^|[\s_-])(?:nav|menu)|navigation|navbar|navtree|sitemap"), "navigation"),
-    (re.compile(r"rollover|hovercard|tooltip|popover"), "a hover card"),
-)
-
-# A line or heading that introduces links as related reading, in several languages.
-_RELATED_WORDS = (
-    r"related|more stories|more from|more on|more great|more news|read more|read next|read also"
-    r"|also read|recommended|you may also|you might also|don'?t miss|most read|most popular"
-    r"|trending|see also|see more|further stories|top stories|latest news|in other news|watch:"
-    r"|read:|more:|lire aussi|à lire aussi|a lire aussi|lire :|lire:|voir aussi|sur le même sujet"
-    r"|les plus lus|revivez|à voir aussi|lesen sie auch|lesen sie mehr|mehr zum thema"
-    r"|mehr dazu|mehr:|siehe auch|auch interessant|das könnte sie auch|weitere artikel"
-    r"|meistgelesen|weiterlesen"
-    r"|leer más|lea también|lee también|te puede interesar|noticias relacionadas|relacionad"
-    r"|más noticias|leia também|leia mais|veja também|notícias relacionadas|leggi anche"
-    r"|potrebbe interessarti|čtěte také|přečtěte si|czytaj także|lees ook|läs också")
-# ... as a line's label: followed by a colon or an arrow (or the line is mostly its link).
-_RELATED_LINE = re.compile(rf"^\W{{0,3}}(?:{_RELATED_WORDS})\s*[:»›→|–—>]", re.IGNORECASE)
-_RELATED_START = re.compile(rf"^\W{{0,3}}(?:{_RELATED_WORDS})", re.IGNORECASE)
-_RELATED_HEADING = re.compile(rf"^\W{{0,3}}(?:{_RELATED_WORDS})", re.IGNORECASE)
-# Lines that ask the reader to subscribe, sign up or follow.
-_PROMO = re.compile(
-    r"(?:^|[.!?]\s+|\band\s+)(?:\W{0,2})(?:subscribe|sign up|follow|join our|get our"
-    r"|download our|abonnieren sie|jetzt abonnieren|folgen sie|abonnez-vous|inscrivez-vous"
-    r"|suivez|suscríbete|síguenos|assine|inscreva-se|siga|iscriviti|seguici|odebírejte"
-    r"|sledujte)\b"
-    r"|\b(?:follow (?:us|@)|sign up for|subscribe now|newsletter bestellen"
-    r"|tell us what you think|your feedback"
-    r"|send us (?:a|your) (?:tip|story)|report an? (?:error|typo)|fehler gefunden"
-    r"|signaler une erreur)",
-    re.IGNORECASE)
-# Landmarks inside an article that hold no citations (a "Sources" box is found before these).
-_BOX_TAGS = {"nav": "navigation", "aside": "a side box", "header": "the article's header",
-             "footer": "the article's footer", "form": "a form", "menu": "a menu"}
-_BOX_ROLES = {"navigation": "navigation", "complementary": "a side box",
-              "contentinfo": "the page footer", "banner": "the page header"}
-# A heading that introduces the article's own list of sources.
-_SOURCES_HEADING = re.compile(
-    r"^\W{0,3}(?:our )?(?:sources?|references?|further reading|bibliography|works cited"
-    r"|citations|notes and sources|sources and notes|footnotes|documents|read the (?:report|"
-    r"document|study|filing)s?|quellen(?:angaben)?|quelle|literatur|weiterführende links"
-    r"|einzelnachweise|références|bibliographie|pour aller plus loin|fuentes|referencias"
-    r"|bibliografía|fontes|referências|fonti|bibliografia|zdroje|źródła|bronnen|källor)"
-    r"\W{0,3}$", re.IGNORECASE)
-_SOURCES_CLASS = re.compile(r"(?:^|[\s_-])(?:sources?|references?|footnotes|bibliograph\w*"
-                            r"|citations|quellen|einzelnachweise)(?:$|[\s_-])", re.IGNORECASE)
-# Pages that list a site's stories on a topic, by a person, or share this page.
-_TAG_PATH = re.compile(
-    r"/(?:tags?|topics?|themen|thema|schlagw(?:ort|orte)|stichw(?:ort|orte)|t|sujets?"
-    r"|etiquetas?|temas?|rubri[ck]\w*|category|categories|categorie|kategorie|subjects?"
-    r"|dossiers?|label|keyword|keywords|columns?|kolumnen?|series|serie|section)/",
-    re.IGNORECASE)
-# Where sites keep files: a link there is a document (a source), not a teaser of a story.
-_DOCUMENT_PATH = re.compile(
-    r"/(?:documents?|dokumente?|docs|files?|downloads?|uploads|attachments?|assets|media)/"
-    r"|\.(?:pdf|docx?|xlsx?|csv|pptx?|odt|ods|txt|json|xml|zip)$", re.IGNORECASE)
-_IMAGE_FILE = re.compile(r"\.(?:jpe?g|png|gif|webp|avif|svg|tiff?)$", re.IGNORECASE)
-_HOME_PATHS = frozenset({"", "/", "/index.html", "/index.htm", "/index.php", "/home",
-                         "/home/"})
-_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
-_BRACKETED = re.compile(r"^[\[(].*[\])]$")
-# The site's own tracking of where a link was placed: a related-stories module.
-_RELATED_QUERY = re.compile(r"related|recirc|read_?more|more_?on|you_?may|recommend"
-                            r"|most_?popular|trending|morein", re.IGNORECASE)
-_SUBSCRIBE_QUERY = re.compile(r"sub_confirmation|(?:^|&)subscribe=", re.IGNORECASE)
-# A person's page on a social platform (not a post of theirs).
-_SOCIAL_PROFILE = re.compile(
-    r"^https?://(?:www\.|m\.|mobile\.)?(?:twitter\.com|x\.com|facebook\.com|instagram\.com"
-    r"|threads\.(?:net|com)|tiktok\.com|youtube\.com|linkedin\.com|bsky\.app)"
-    r"/(?:@|in/|user/|channel/|c/|profile/)?[\w.@-]+/?(?:[?#].*)?$", re.IGNORECASE)
-_YEAR = re.compile(r"(?:19|20)\d\d")
-# The site's own pages about itself, by their usual link text.
-_SERVICE_TEXT = re.compile(
-    r"^(?:about(?: us)?|contact(?: us)?|privacy(?: policy)?|terms(?: of (?:use|service))?"
-    r"|cookie (?:policy|settings)|advertise(?: with us)?|careers|impressum|datenschutz\w*"
-    r"|kontakt|über uns|mentions légales|qui sommes-nous|nous contacter|contacto|aviso legal"
-    r"|quiénes somos|política de privacidad|fale conosco|quem somos|chi siamo|contatti"
-    r"|o nás|kontakty)$", re.IGNORECASE)
-_TAG_HOST = re.compile(r"^topics?\.", re.IGNORECASE)
-_AUTHOR_PATH = re.compile(r"/(?:author|authors|writer|writers|autor|autoren|auteur|auteurs"
-                          r"|journaliste|journalist|staff|bio|profile|redaktion|redakteur)/",
-                          re.IGNORECASE)
-_SHARE_URL = re.compile(
-    r"//(?:[\w-]+\.)*(?:twitter\.com|x\.com)/(?:intent|share)"
-    r"|//(?:[\w-]+\.)*facebook\.com/(?:sharer|dialog/share|share)"
-    r"|//(?:[\w-]+\.)*linkedin\.com/(?:shareArticle|sharing)"
-    r"|//(?:[\w-]+\.)*reddit\.com/submit|//(?:[\w-]+\.)*pinterest\.\w+/pin/create"
-    r"|//api\.whatsapp\.com/send|//wa\.me/|//t\.me/share|//plus\.google\.com/share"
-    r"|//(?:[\w-]+\.)*addthis\.com/|//(?:[\w-]+\.)*flipboard\.com/bookmarklet"
-    r"|//(?:www\.)?tumblr\.com/(?:share|widgets)|//news\.ycombinator\.com/submitlink",
-    re.IGNORECASE)
-_ACCOUNT_PATH = re.compile(r"/(?:login|log-in|signin|sign-in|register|logout|account|"
-                           r"subscribe|newsletters?|abo|search|search_form|suche|recherche"
-                           r"|buscar|contact|kontakt|impressum|privacy|datenschutz)(?:/|$|\?)",
-                           re.IGNORECASE)
 
 OUTSIDE = "outside the main text"
 
@@ -315,20 +199,13 @@ def _tag(element: etree._Element) -> str:
     return element.tag if isinstance(element.tag, str) else ""
 
 
-def _host(url: str | None) -> str:
-    try:
-        return (urlsplit(url or "").hostname or "").removeprefix("www.")
-    except ValueError:
-        return ""
-
-
 class _Reader:
     def __init__(self, tree: lxml.html.HtmlElement, address: str | None, base: str | None,
                  main_text: str, main_links: Sequence[Mapping[str, Any]]) -> None:
         self.tree = tree
         self.address = address
         self.base = base
-        self.site = _host(address)
+        self.site = host_of(address)
         # The page's own addresses (its URL, canonical and og:url): a link there is the story.
         self.own = {urldefrag(name)[0] for name in (address, *self_names(tree)) if name}
         self.main_text = " ".join((main_text or "").split())
@@ -513,14 +390,14 @@ class _Reader:
             tag = _tag(element)
             if not tag:
                 continue
-            if tag in ("section", "div", "ol", "ul", "aside", "dl") and _SOURCES_CLASS.search(
-                    _names(element)) and not _BOX_HINTS[0][0].search(_names(element)):
+            if tag in ("section", "div", "ol", "ul", "aside", "dl") and SOURCES_CLASS.search(
+                    _names(element)) and not BOX_HINTS[0][0].search(_names(element)):
                 found.add(element)
                 continue
             if not (tag in _HEADINGS or tag in _LABEL_TAGS) or len(element) > 2:
                 continue
             label = self.text(element)
-            if len(label) <= 40 and _SOURCES_HEADING.match(label) and not any(
+            if len(label) <= 40 and SOURCES_HEADING.match(label) and not any(
                     _tag(child) in ("a", "ul", "ol", "p", "li") for child in element):
                 heading = element
                 for _ in range(3):
@@ -549,7 +426,7 @@ class _Reader:
         """Embedded posts and each one's permalink (None when it has none)."""
         embeds: dict[etree._Element, str | None] = {}
         for element in self.tree.iter("blockquote", "div", "iframe", "section", "figure"):
-            if not _EMBED_CLASS.search(element.get("class") or ""):
+            if not EMBED_CLASS.search(element.get("class") or ""):
                 continue
             if any(ancestor in embeds for ancestor in element.iterancestors()):
                 continue
@@ -560,16 +437,16 @@ class _Reader:
         """The post's own address: its last link that looks like one (the embed codes put
         it last, on the date), else what the embed's attributes name."""
         permalinks = [url for url in (try_normalize((a.get("href") or "").strip(), self.base)
-                                      for a in embed.iter("a")) if url and _PERMALINK.search(url)]
+                                      for a in embed.iter("a")) if url and PERMALINK.search(url)]
         if permalinks:
             return permalinks[-1]
         tweet = (embed.get("data-tweet-id") or "").strip()
         if tweet.isdigit():  # a tweet the platform's script has already rendered
             return f"https://twitter.com/i/status/{tweet}"
-        for name in _EMBED_ATTRS:
-            value = _EMBED_SUFFIX.sub("", (embed.get(name) or "").strip())
+        for name in EMBED_ATTRS:
+            value = EMBED_SUFFIX.sub("", (embed.get(name) or "").strip())
             url = try_normalize(value, self.base) if value else None
-            if url and _PERMALINK.search(url):
+            if url and PERMALINK.search(url):
                 return url
         return None
 
@@ -599,17 +476,17 @@ class _Reader:
             return "inside an embedded post (the post's permalink is the citation)"
         if url is None:
             href = (anchor.get("href") or "").strip()
-            if self.base is None and not _SCHEME.match(href) and not href.startswith("#"):
+            if self.base is None and not SCHEME.match(href) and not href.startswith("#"):
                 return ("a relative link, and the page names no address of its own (no <base>, "
                         "canonical URL or og:url) to resolve it against")
             return None  # not a web address: link_target says why
         if urldefrag(url)[0] in self.own:
             return "a link within the story itself"
-        if _SHARE_URL.search(url):
+        if SHARE_URL.search(url):
             return "a share link"
         if "sponsored" in (anchor.get("rel") or "").lower().split():
             return "a sponsored link"
-        if _SUBSCRIBE_QUERY.search(urlsplit(url).query):
+        if SUBSCRIBE_QUERY.search(urlsplit(url).query):
             return "a subscribe link"
         in_sources = self._in_sources(anchor)
         in_region = self._within(anchor, self.region)
@@ -640,39 +517,10 @@ class _Reader:
             self.order.get(anchor, 0) < self.order.get(self.headline, 0))
 
     def _url_reason(self, url: str, text: str = "") -> str | None:
-        """Pages of the site's own that list stories or people, or run the site: never a
-        source. (Another site's topic page cited in the text is that site's reporting.)"""
-        try:
-            parts = urlsplit(url)
-        except ValueError:
-            return None
-        if _IMAGE_FILE.search(parts.path) or _IMAGE_FILE.search(text):
-            return "a link to an image"
-        if not self._same_site(parts.hostname or ""):
-            return None
-        if parts.path in _HOME_PATHS:
-            return "the site's home page"
-        if _TAG_HOST.match(parts.hostname or ""):
-            return "a tag or topic page"
-        if _listing_page(parts.path, _TAG_PATH):
-            return "a tag or topic page"
-        if _listing_page(parts.path, _AUTHOR_PATH):
-            return "an author page"
-        if _SERVICE_TEXT.match(text):
-            return "one of the site's own service pages"
-        if _ACCOUNT_PATH.search(parts.path):
-            return "an account or subscription page"
-        if _RELATED_QUERY.search(parts.query):
-            return "a related-stories link (its address says so)"
-        return None
+        return page_kind(url, text, self.site)
 
     def _same_site(self, host: str) -> bool:
-        """The page's own site: its host, or one sharing its last two labels (www.,
-        edition., topics. …); a page without an address has no site of its own."""
-        if not self.site:
-            return False
-        host = host.lower().removeprefix("www.")
-        return host == self.site or host.split(".")[-2:] == self.site.split(".")[-2:]
+        return same_site(host, self.site)
 
     def _embed_of(self, anchor: etree._Element) -> etree._Element | None:
         for ancestor in anchor.iterancestors():
@@ -707,18 +555,18 @@ class _Reader:
             if stop is None and self._within(self.region, ancestor):
                 break  # a wrapper of the whole article says nothing about this link
             tag = _tag(ancestor)
-            if tag in _BOX_TAGS:
-                return _BOX_TAGS[tag]
-            if (ancestor.get("role") or "").lower() in _BOX_ROLES:
-                return _BOX_ROLES[(ancestor.get("role") or "").lower()]
+            if tag in BOX_TAGS:
+                return BOX_TAGS[tag]
+            if (ancestor.get("role") or "").lower() in BOX_ROLES:
+                return BOX_ROLES[(ancestor.get("role") or "").lower()]
             names = _names(ancestor)
             if tag in ("figcaption", "figure") or not names.strip():
                 continue
             if self.weight.get(ancestor, 0) >= WRAPPER_SHARE * self.total > 0:
                 continue  # it holds much of the main text: a wrapper, whatever its name
-            if _EMBED_CLASS.search(names):
+            if EMBED_CLASS.search(names):
                 continue
-            for pattern, what in _BOX_HINTS:
+            for pattern, what in BOX_HINTS:
                 if pattern.search(names):
                     return what
         return None
@@ -729,19 +577,19 @@ class _Reader:
         block = self._block(anchor)
         block_text = self.text(block)
         if len(block_text) <= MAX_LABEL_LINE_CHARS and (
-                _RELATED_LINE.match(block_text) or (_RELATED_START.match(block_text) and len(
+                RELATED_LINE.match(block_text) or (RELATED_START.match(block_text) and len(
                     text) >= _LINKED_LINE_SHARE * len(block_text))):
             return "a \"related\" line inside the article"
-        if len(block_text) <= MAX_PROMO_CHARS and _PROMO.search(block_text):
+        if len(block_text) <= MAX_PROMO_CHARS and PROMO.search(block_text):
             return "a newsletter, subscribe or follow promo"
-        if _BRACKETED.match(block_text) and len(text) >= _HEADLINE_SHARE * (len(block_text) - 2):
+        if BRACKETED.match(block_text) and len(text) >= _HEADLINE_SHARE * (len(block_text) - 2):
             return "a \"related\" line inside the article"
         heading = self._list_heading(block)
         if heading is not None:
             return "a list of related stories inside the article"
         if self._headline_run(block, url):
             return "a list of links to the site's own stories"
-        if (_SOCIAL_PROFILE.match(url) and len(block_text) <= MAX_PROMO_CHARS
+        if (SOCIAL_PROFILE.match(url) and len(block_text) <= MAX_PROMO_CHARS
                 and self._after_the_text(block)):
             return "a social profile linked after the story's text (the author's)"
         if not self.region_reliable and self._linked_headline(block, url, own_site=False):
@@ -800,7 +648,7 @@ class _Reader:
             label = self.text(sibling)
             if not label:
                 continue
-            if (len(label) <= 60 and _RELATED_HEADING.match(label)
+            if (len(label) <= 60 and RELATED_HEADING.match(label)
                     and (sibling.find(".//a") is None or _tag(sibling) in _HEADINGS)):
                 found = sibling
                 break
@@ -835,9 +683,9 @@ class _Reader:
         if len(anchors) != 1:
             return False
         target = url or try_normalize((anchors[0].get("href") or "").strip(), self.base)
-        if not target or (own_site and not self._same_site(_host(target))):
+        if not target or (own_site and not self._same_site(host_of(target))):
             return False
-        if _DOCUMENT_PATH.search(urlsplit(target).path):
+        if DOCUMENT_PATH.search(urlsplit(target).path):
             return False  # a list of the documents the story publishes
         text = self.text(block)
         return bool(text) and len(self.text(anchors[0])) >= _HEADLINE_SHARE * len(text)
@@ -855,21 +703,6 @@ def _has_own_text(element: etree._Element) -> bool:
     if (element.text or "").strip():
         return True
     return any((child.tail or "").strip() for child in element)
-
-
-def _listing_page(path: str, folder: re.Pattern[str]) -> bool:
-    """A page of a folder of listings (/tag/water, /themen/eu-4540782.html,
-    /category/business/ai, /tags/view/sections/sport): the folder's word followed by at most
-    two segments (three when the last is not a headline's words), none a year; a story filed
-    under a topic (/topics/water/2025/03/meters-billed-air) goes deeper."""
-    segments = [segment for segment in path.split("/") if segment]
-    for index, segment in enumerate(segments):
-        if folder.fullmatch(f"/{segment}/"):
-            rest = segments[index + 1:]
-            if any(_YEAR.fullmatch(part) for part in rest):
-                return False
-            return len(rest) <= 2 or (len(rest) == 3 and rest[-1].count("-") < 3)
-    return False
 
 
 def story_selection(html: str, url: str | None, main_text: str,
