@@ -127,3 +127,20 @@ def test_a_huge_stated_title_is_cut_and_quick() -> None:
     head = "<title>" + "Tide mill " * 200_000 + "</title>"
     title = extract_html(page(head, "<h1>Gazette</h1>")).title
     assert title is not None and len(title) <= 2000
+
+
+def test_a_mastheads_h1_is_the_sites_name_not_the_headline() -> None:
+    # A council's minutes: its name in the page header's <h1>, the document's in <title>.
+    head = "<title>Minutes of the Harbour Town Council, 19 November 2019</title>"
+    masthead = ("<header><img src='seal.png' alt='Seal'><h1>Council of Harbour Town</h1>"
+                "<p>Minutes of the regular meeting</p></header>")
+    result = extract_html(page(head, masthead), "https://council.example/minutes")
+    assert result.title == "Minutes of the Harbour Town Council, 19 November 2019"
+
+
+def test_an_articles_own_header_holds_its_headline() -> None:
+    head = "<title>Harbour Gazette: news of the coast</title>"
+    body = ("<header><a href='/'>Harbour Gazette</a></header><article><header>"
+            "<h1>Tide mill reopens after a decade of repairs</h1></header></article>")
+    result = extract_html(page(head, body), "https://gazette.example/mill")
+    assert result.title == "Tide mill reopens after a decade of repairs"

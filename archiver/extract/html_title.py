@@ -132,13 +132,25 @@ def strip_site(title: str, site_name: str | None, url: str | None = None) -> str
     return title
 
 
-def _headings(tree: lxml.html.HtmlElement) -> list[str]:
-    found: list[str] = []
+def _headings(tree: lxml.html.HtmlElement) -> list[tuple[str, bool]]:
+    """Each <h1>'s text, and whether it stands in the page's masthead."""
+    found: list[tuple[str, bool]] = []
     for element in tree.xpath("//body//h1")[:MAX_HEADINGS]:
         text = clean_title(element.text_content())
         if text and len(text) <= MAX_HEADING_CHARS:
-            found.append(text)
+            found.append((text, _in_masthead(element)))
     return found
+
+
+def _in_masthead(element: lxml.html.HtmlElement) -> bool:
+    """Inside the page's <header> (or role=banner) and not inside an article or the main
+    part: where sites put their own name in an <h1> (a council's, a journal's)."""
+    masthead = False
+    for ancestor in element.iterancestors():
+        if ancestor.tag in ("article", "main") or ancestor.get("role") == "main":
+            return False  # an article's own header holds its headline
+        masthead = masthead or ancestor.tag == "header" or ancestor.get("role") == "banner"
+    return masthead
 
 
 def stated_titles(tree: lxml.html.HtmlElement, article: dict[str, Any] | None,
@@ -166,16 +178,18 @@ def find_title(tree: lxml.html.HtmlElement, article: dict[str, Any] | None,
     without its site name, else the first <h1>."""
     stated = stated_titles(tree, article, meta)
     headings = _headings(tree)
-    for heading in headings:
+    for heading, _ in headings:
         if any(confirms(title, heading) for title in stated):
             return heading
-    lone = _lone_headline(headings, site_name, url)
+    # A masthead's <h1> no stated title confirms is the site's name, not the headline.
+    lone = _lone_headline([heading for heading, masthead in headings if not masthead],
+                          site_name, url)
     if lone and not any(comparable(strip_site(title, site_name, url)) in comparable(lone)
                         for title in stated):
         return lone
     if stated:
         return strip_site(stated[0], site_name, url)
-    return headings[0] if headings else None
+    return headings[0][0] if headings else None
 
 
 def _lone_headline(headings: list[str], site_name: str | None, url: str | None) -> str | None:
