@@ -14,6 +14,7 @@ from dataclasses import replace
 from typing import NamedTuple
 
 from archiver.capture.urls import try_normalize, url_from_header
+from archiver.verification.coverage import DAMAGED, Coverage
 from archiver.verification.problems import Note, Problem
 from archiver.verification.record_digests import RecordDigests, RecordOutcome
 from archiver.warc.fields import field_defects, target_uri
@@ -79,17 +80,20 @@ class RecordChecker:
     """Checks the records a `RecordParser` hands it; remembers the ones in `wanted`."""
 
     def __init__(self, path: str, *, wanted: Container[str] = frozenset(),
-                 accept_dechunked: bool = True) -> None:
+                 accept_dechunked: bool = True, strict: bool = False) -> None:
         self.path = path
         self.problems: list[Problem] = []
         self.omitted = 0
         """Problems found past MAX_KEPT, counted but not kept."""
         self.notes: list[Note] = []
+        self.notes_omitted = 0
+        """Notes (one for each record no digest covers whole) past MAX_KEPT."""
         self.found: dict[str, RecordInfo] = {}
         self.records = 0
-        self.unverifiable = 0
+        self.coverage = Coverage()
         self._wanted = wanted
         self._accept_dechunked = accept_dechunked
+        self._strict = strict
         self._current: RecordDigests | None = None
         self._pending: list[Problem] = []
         self._member_first: RecordHeader | None = None
@@ -104,7 +108,8 @@ class RecordChecker:
                              for defect in field_defects(header))
         self._current = RecordDigests(header, self.path,
                                       want_sha256=header.record_id in self._wanted,
-                                      accept_dechunked=self._accept_dechunked)
+                                      accept_dechunked=self._accept_dechunked,
+                                      strict=self._strict)
 
     def record_data(self, data: memoryview) -> None:
         if self._current is not None:
@@ -116,12 +121,19 @@ class RecordChecker:
             return
         outcome = current.finish()
         self._pending.extend(outcome.problems)
-        self.notes.extend(outcome.notes)
-        self.unverifiable += outcome.unverifiable
+        room = MAX_KEPT - len(self.notes)
+        self.notes.extend(outcome.notes[:max(room, 0)])
+        self.notes_omitted += max(len(outcome.notes) - max(room, 0), 0)
+        self.coverage.count(outcome.grade, current.header.record_type)
         record_id = current.header.record_id
         if record_id in self._wanted and record_id is not None:
             self.found[record_id] = _info(current.header, outcome)
             self._member_found.append(record_id)
+
+    @property
+    def unverifiable(self) -> int:
+        """Records whose content no digest covers (each one a problem)."""
+        return self.coverage.unverifiable
 
     def member_end(self) -> None:
         self._keep(self._pending)
@@ -130,6 +142,8 @@ class RecordChecker:
     def damage(self, damage: Damage, *, in_record: bool) -> None:
         current, self._current = self._current, None
         broken = current.header if in_record and current is not None else None
+        if broken is not None:
+            self.coverage.count(DAMAGED, broken.record_type)
         if damage.code not in MEMBER_DAMAGE:
             self._keep([self._problem(damage, broken)])
             return
