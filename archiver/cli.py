@@ -313,7 +313,7 @@ def verify(
                                          "headers no digest covers, ARC files.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the reports as JSON.")] = False,
 ) -> None:
-    """Re-check packages, WARCs or WACZs: every file digest, every record digest, the manifest.
+    """Re-check packages, WARCs, WACZs or ARC files: every file and record digest, the manifest.
 
     Example:  archiver verify evidence/story1 other-tool-crawl.warc.gz story1.wacz
 

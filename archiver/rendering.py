@@ -106,12 +106,12 @@ def render_verification(report: VerificationReport) -> str:
     else:
         lines = [f"{_one(report.path)}: {verdict} ({report.kind}; {report.problem_count:,} "
                  f"problem(s); {checked})"]
-        lines += [f"  - {_one(problem)}" for problem in report.problems]
-        lines += [f"  ... and {count:,} more problem{'s' if count != 1 else ''} in "
-                  f"{_one(path)}" for path, count in report.omitted.items()]
         told = any(problem.code == "arc-no-digests" for problem in report.problems)
         if report.records_checked and report.verdict != "incomplete" and not told:
             lines.append(f"  digests: {covered}")
+        lines += [f"  - {_one(problem)}" for problem in report.problems]
+        lines += [f"  ... and {count:,} more problem{'s' if count != 1 else ''} in "
+                  f"{_one(path)}" for path, count in report.omitted.items()]
     shown = [note for note in report.notes if note.code not in SUMMED_NOTES]
     lines += [f"  note: {_one(note)}" for note in shown[:SHOWN_NOTES]]
     if len(shown) > SHOWN_NOTES:

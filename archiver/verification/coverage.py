@@ -87,9 +87,12 @@ class Coverage:
     def describe(self) -> str:
         """What the digests covered, in words: the body of an "intact" verdict.
 
-        >>> Coverage(payload_only=171, no_digest={"request": 171, "revisit": 123,
-        ...                                       "warcinfo": 1}).describe()
-        '171 payloads verified, headers not covered; 295 records carry no digest of their own (171 request, 123 revisit, 1 warcinfo)'
+        >>> said = Coverage(payload_only=171, no_digest={"request": 171, "revisit": 123,
+        ...                                              "warcinfo": 1}).describe()
+        >>> for part in said.split("; "):
+        ...     print(part)
+        171 payloads verified, headers not covered
+        295 records carry no digest of their own (171 request, 123 revisit, 1 warcinfo)
         >>> Coverage(verified=1).describe()
         '1 record verified'
         """
