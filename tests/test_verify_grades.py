@@ -36,9 +36,10 @@ from warcio.warcwriter import WARCWriter
 from archiver.cli import app
 from archiver.rendering import render_verification
 from archiver.schema_files import load_schema
-from archiver.verification import Note, VerificationReport, check, verify
+from archiver.verification import Note, VerificationReport, check, verify, warc_check
 from archiver.verification.coverage import ARC_VERDICT
 from archiver.verification.warc_check import check_warc_file
+from tests.conftest import warcio_check
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "warc"
 DATE = "2024-05-01T12:00:00Z"
@@ -358,10 +359,15 @@ def test_a_resource_without_digest_cannot_be_verified(tmp_path: Path) -> None:
 
 
 def test_a_damaged_payload_is_damaged_whatever_else_is_uncovered(tmp_path: Path) -> None:
+    intact = heritrix_warc(tmp_path / "intact.warc.gz")
+    assert warcio_check(intact)[0] == 0  # the judge: every digest it could check matched
     path = heritrix_warc(tmp_path / "heritrix.warc.gz", damage_payload=True)
     report = check(path)
     assert report.verdict == "damaged" and report.coverage.damaged == 1
-    assert [problem.code for problem in report.problems] == ["record-payload-digest-mismatch"]
+    (problem,) = report.problems
+    assert problem.code == "record-payload-digest-mismatch"
+    code, said = warcio_check(path)
+    assert code == 1 and f"offset {problem.offset} WARC-Record-ID {problem.record_id}" in said
     assert run("verify", str(path))[1].startswith(f"{path}: DAMAGED (warc; 1 problem(s);")
 
 
@@ -422,6 +428,7 @@ def test_a_report_keeps_a_bounded_number_of_notes() -> None:
 
 def test_a_warc_checked_in_parts_counts_as_one_read_whole(tmp_path: Path) -> None:
     path = heritrix_warc(tmp_path / "heritrix.warc.gz", pages=400, revisits=50)
+    assert warc_check._cuts(path, 1)  # it is cut into parts
     whole = check_warc_file(path, "h", split_min_bytes=1 << 40)
     parts = check_warc_file(path, "h", split_min_bytes=1)
     assert whole.coverage == parts.coverage and whole.coverage.payload_only == 400
