@@ -537,6 +537,32 @@ def test_each_broken_arc_structure_is_named(build: Callable[[], bytes], code: st
     assert (f"  digests: {ARC_VERDICT}" in stdout) == bool(report.records_checked)
 
 
+def gzip_members(parts: list[bytes]) -> bytes:
+    out = b""
+    for part in parts:
+        packer = zlib.compressobj(6, zlib.DEFLATED, 31)
+        out += packer.compress(part) + packer.flush()
+    return out
+
+
+def test_a_gzipped_arc_record_whose_length_runs_into_the_next_member_is_named(
+        tmp_path: Path) -> None:
+    """Two bytes too long, a record eats the next member's newline and first letter: the next
+    header line still parses (`ttp://...` is a URL), so only its member's end tells."""
+    version = (b"filedesc://crawl.arc 0.0.0.0 20050614070144 text/plain %d\n" % len(V1_BLOCK)
+               + V1_BLOCK + b"\n")
+    good = [version, arc_record(url(0), http_block(0)), arc_record(url(2), http_block(2))]
+    path = tmp_path / "crawl.arc.gz"
+    path.write_bytes(gzip_members(good))
+    assert check(path).verdict == "structure-checked"
+    long = arc_record(url(1), http_block(1)).replace(b" %d\n" % len(http_block(1)),
+                                                      b" %d\n" % (len(http_block(1)) + 2), 1)
+    path.write_bytes(gzip_members([*good[:2], long, good[2]]))
+    report = check(path)
+    assert [problem.code for problem in report.problems] == ["arc-record-length-mismatch"]
+    assert report.problems[0].found == url(1)
+
+
 def test_a_file_that_is_neither_warc_nor_arc_is_still_refused(tmp_path: Path) -> None:
     path = tmp_path / "notes.txt"
     path.write_text("hello")

@@ -7,7 +7,8 @@ fields), every record's header line has the fields that version declares (a URL,
 address, a 12 to 14 digit date, a content type, a length), and every record's length ends
 where the next record's header line starts, or at the end of the file (a length that is
 off leaves bytes that are no header line, or runs past the end of the file: both are named
-by the reader). Damaged gzip members are found as in a WARC.
+by the reader), and in a gzipped file within its own gzip member. Damaged gzip members are
+found as in a WARC.
 """
 
 from __future__ import annotations
@@ -51,11 +52,14 @@ class ArcChecker:
         self.version: int | None = None
         """The version the file's version block declares, once read."""
         self._current: RecordHeader | None = None
+        self._overran = False
+        """Whether the open record has been reported running past its gzip member."""
         self._version_block: bytearray | None = None
 
     def record_start(self, header: RecordHeader) -> None:
         self.records += 1
         self._current = header
+        self._overran = False
         if self.records == 1:
             if header.record_type == "warcinfo":  # a filedesc:// record
                 self._version_block = bytearray()
@@ -88,7 +92,15 @@ class ArcChecker:
             self.coverage.count(STRUCTURE_ONLY, header.record_type)
 
     def member_end(self) -> None:
-        return None  # an ARC record's own structure does not depend on its member
+        # The reader calls this after each record of an uncompressed file, and at each gzip
+        # member's end: a record still open here ran past the end of its member.
+        header = self._current
+        if header is not None and not self._overran:
+            self._overran = True
+            self._keep(Problem("arc-record-length-mismatch", self.path,
+                               f"the record's length ({header.content_length}) runs past the "
+                               "end of its gzip member, into the next record's",
+                               found=header.get("WARC-Target-URI"), offset=header.offset))
 
     def damage(self, damage: Damage, *, in_record: bool) -> None:
         broken, self._current = self._current, None
