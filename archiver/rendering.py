@@ -106,8 +106,9 @@ def render_verification(report: VerificationReport) -> str:
     else:
         lines = [f"{_one(report.path)}: {verdict} ({report.kind}; {report.problem_count:,} "
                  f"problem(s); {checked})"]
+        # What the digests covered, where it is more than "every record verified whole".
         told = any(problem.code == "arc-no-digests" for problem in report.problems)
-        if report.records_checked and report.verdict != "incomplete" and not told:
+        if not (report.coverage.fully_covered or told or report.verdict == "incomplete"):
             lines.append(f"  digests: {covered}")
         lines += [f"  - {_one(problem)}" for problem in report.problems]
         lines += [f"  ... and {count:,} more problem{'s' if count != 1 else ''} in "
