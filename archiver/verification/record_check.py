@@ -121,9 +121,11 @@ class RecordChecker:
             return
         outcome = current.finish()
         self._pending.extend(outcome.problems)
-        room = MAX_KEPT - len(self.notes)
-        self.notes.extend(outcome.notes[:max(room, 0)])
-        self.notes_omitted += max(len(outcome.notes) - max(room, 0), 0)
+        notes = outcome.notes
+        if notes:
+            room = max(MAX_KEPT - len(self.notes), 0)
+            self.notes.extend(notes if room >= len(notes) else notes[:room])
+            self.notes_omitted += max(len(notes) - room, 0)
         self.coverage.count(outcome.grade, current.header.record_type)
         record_id = current.header.record_id
         if record_id in self._wanted and record_id is not None:
