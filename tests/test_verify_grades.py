@@ -413,6 +413,18 @@ def test_json_counts_every_grade_and_notes_every_record(tmp_path: Path) -> None:
     assert third["coverage"]["structure_only"] == 4 and third["valid"] is True
 
 
+def test_every_kind_of_report_matches_the_schema(sample_package: Path, tmp_path: Path) -> None:
+    schema = load_schema("verification")
+    [leftover] = (FIXTURES.parent / "leftovers" / ".story.partial-0123abcd").glob(
+        "story/data/warc/*.warc.gz")
+    strict = heritrix_warc(tmp_path / "strict.warc.gz")
+    for report in (check(sample_package), check(FIXTURES / "bad-block-digest.warc.gz"),
+                   check(leftover), check(strict, strict=True),
+                   check(FIXTURES / "truncated.arc.gz", strict=True)):
+        jsonschema.validate(json.loads(json.dumps(report.to_dict())), schema)
+    assert check(leftover).verdict == "incomplete"
+
+
 def record_ids(path: Path) -> list[str]:
     with path.open("rb") as stream:
         return [record.rec_headers.get_header("WARC-Record-ID")
