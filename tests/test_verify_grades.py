@@ -337,6 +337,24 @@ def test_strict_fails_on_anything_not_covered_whole(tmp_path: Path) -> None:
     assert "  digests: 3 payloads verified, headers not covered;" in stdout
 
 
+def test_damage_past_the_problems_kept_still_makes_the_verdict_damaged(tmp_path: Path) -> None:
+    """Under --strict, a Heritrix WARC has a problem for nearly every record: the one damaged
+    payload near its end is past the 100 problems a file keeps, and still decides."""
+    path = heritrix_warc(tmp_path / "heritrix.warc.gz", pages=60, damage_payload=True)
+    report = check(path, strict=True)
+    assert len(report.problems) == 100 and report.omitted
+    assert {problem.code for problem in report.problems} <= {"record-no-digest",
+                                                             "record-headers-not-covered"}
+    assert report.verdict == "damaged" and report.coverage.damaged == 1
+    intact = check(heritrix_warc(tmp_path / "intact.warc.gz", pages=60), strict=True)
+    assert intact.omitted and intact.verdict == "cannot-be-verified"
+    # Counted by a reader, not kept: damage unless the reader says they were all uncovered.
+    for uncovered, verdict in ((5, "cannot-be-verified"), (4, "damaged")):
+        counted = VerificationReport("x.warc", "warc")
+        counted.count_omitted("x.warc", 5, uncovered)
+        assert counted.verdict == verdict
+
+
 def test_a_response_no_digest_covers_cannot_be_verified(tmp_path: Path) -> None:
     """Heritrix writes its dns: responses with no digest: their content is unverifiable."""
     path = heritrix_warc(tmp_path / "heritrix-dns.warc.gz", dns=True)

@@ -277,7 +277,7 @@ class WaczCheck:
         self.report.records_checked += checker.records
         self.report.coverage.add(checker.coverage)
         self.report.extend(checker.problems)
-        self.report.count_omitted(checker.path, checker.omitted)
+        self.report.count_omitted(checker.path, checker.omitted, checker.omitted_uncovered)
         self.report.add_notes(checker.path, checker.notes, checker.notes_omitted)
 
     def _check_file_claims(self, claims: dict[str, FileClaim]) -> None:

@@ -106,6 +106,6 @@ def _check_bare_file(path: Path, progress: Progress | None, limits: ReadLimits,
                                 max_per_file=limits.max_problems_per_file,
                                 max_problems=limits.max_problems)
     report.extend(result.problems)
-    report.count_omitted(name, result.omitted)
+    report.count_omitted(name, result.omitted, result.omitted_uncovered)
     report.add_notes(name, result.notes, result.notes_omitted)
     return report

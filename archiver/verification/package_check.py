@@ -200,7 +200,7 @@ class PackageCheck:
         self.report.records_checked += result.records
         self.report.coverage.add(result.coverage)
         self.report.extend(result.problems)
-        self.report.count_omitted(path, result.omitted)
+        self.report.count_omitted(path, result.omitted, result.omitted_uncovered)
         self.report.add_notes(path, result.notes, result.notes_omitted)
         self.found[path] = result.found
         self.damaged[path] = {problem.offset for problem in result.problems

@@ -91,7 +91,7 @@ class ProblemSink(Protocol):
 
     def add(self, problem: Problem) -> None: ...
 
-    def count_omitted(self, path: str, count: int) -> None: ...
+    def count_omitted(self, path: str, count: int, uncovered: int = 0) -> None: ...
 
 
 @dataclass
@@ -120,6 +120,9 @@ class VerificationReport:
     """Problems found but not kept, by file."""
     notes_omitted: dict[str, int] = field(default_factory=dict)
     """Notes found but not kept (past `max_notes`), by file."""
+    _omitted_damage: bool = field(default=False, init=False, repr=False, compare=False)
+    """Whether any problem counted but not kept says more than that content is not covered
+    (so that the verdict of a report full of `--strict` problems can still be DAMAGED)."""
     _seen: set[Problem] = field(default_factory=set, init=False, repr=False, compare=False)
     _per_file: dict[str, int] = field(default_factory=dict, init=False, repr=False,
                                       compare=False)
@@ -148,9 +151,11 @@ class VerificationReport:
         if not self.problems and not self.omitted:
             return "structure-checked" if self.kind == "arc" else "intact"
         codes = {problem.code for problem in self.problems}
-        if codes == {"incomplete"}:
+        if codes == {"incomplete"} and not self.omitted:
             return "incomplete"
-        return "cannot-be-verified" if codes <= NOT_COVERED_CODES else "damaged"
+        if codes <= NOT_COVERED_CODES and not self._omitted_damage:
+            return "cannot-be-verified"
+        return "damaged"
 
     def describe_coverage(self) -> str:
         """What the digests covered, in words (see Coverage.describe)."""
@@ -185,6 +190,7 @@ class VerificationReport:
         if kept >= self.max_per_file or len(self.problems) >= self.max_problems:
             where = problem.path if kept else self.path
             self.omitted[where] = self.omitted.get(where, 0) + 1
+            self._omitted_damage |= problem.code not in NOT_COVERED_CODES
             return
         self._seen.add(problem)
         self._per_file[problem.path] = kept + 1
@@ -194,9 +200,11 @@ class VerificationReport:
         for problem in problems:
             self.add(problem)
 
-    def count_omitted(self, path: str, count: int) -> None:
-        """Count problems of `path` that a reader found but did not keep."""
+    def count_omitted(self, path: str, count: int, uncovered: int = 0) -> None:
+        """Count problems of `path` that a reader found but did not keep; `uncovered` of
+        them only say that content is not covered by a digest."""
         if count:
+            self._omitted_damage |= count > uncovered
             where = path if path in self._per_file else self.path
             self.omitted[where] = self.omitted.get(where, 0) + count
 

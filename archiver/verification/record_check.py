@@ -14,7 +14,7 @@ from dataclasses import replace
 from typing import NamedTuple
 
 from archiver.capture.urls import try_normalize, url_from_header
-from archiver.verification.coverage import DAMAGED, Coverage
+from archiver.verification.coverage import DAMAGED, NOT_COVERED_CODES, Coverage
 from archiver.verification.problems import Note, Problem
 from archiver.verification.record_digests import RecordDigests, RecordOutcome
 from archiver.warc.fields import field_defects, target_uri
@@ -85,6 +85,8 @@ class RecordChecker:
         self.problems: list[Problem] = []
         self.omitted = 0
         """Problems found past MAX_KEPT, counted but not kept."""
+        self.omitted_uncovered = 0
+        """How many of those only say that content is not covered by a digest."""
         self.notes: list[Note] = []
         self.notes_omitted = 0
         """Notes (one for each record no digest covers whole) past MAX_KEPT."""
@@ -167,6 +169,7 @@ class RecordChecker:
                 self.problems.append(problem)
             else:
                 self.omitted += 1
+                self.omitted_uncovered += problem.code in NOT_COVERED_CODES
 
     def _next_member(self) -> None:
         self._pending = []

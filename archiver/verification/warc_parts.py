@@ -28,12 +28,15 @@ class WarcResult:
     sha256: str | None = None
     notes_omitted: int = 0
     """Notes found but not kept (see record_check.MAX_KEPT)."""
+    omitted_uncovered: int = 0
+    """Of the problems not kept, those that only say content is not covered by a digest."""
 
     @classmethod
     def of(cls, checker: RecordChecker, bytes_read: int) -> WarcResult:
         return cls(checker.problems, checker.omitted, checker.notes, checker.found,
                    checker.records, checker.coverage, bytes_read,
-                   notes_omitted=checker.notes_omitted)
+                   notes_omitted=checker.notes_omitted,
+                   omitted_uncovered=checker.omitted_uncovered)
 
     @property
     def unverifiable(self) -> int:
@@ -44,6 +47,7 @@ class WarcResult:
         read both (a record found in both parts is, in the end, where the later part saw it)."""
         self.problems.extend(later.problems)
         self.omitted += later.omitted
+        self.omitted_uncovered += later.omitted_uncovered
         self.notes.extend(later.notes)
         self.notes_omitted += later.notes_omitted
         self.found.update(later.found)
