@@ -346,6 +346,7 @@ def test_damage_past_the_problems_kept_still_makes_the_verdict_damaged(tmp_path:
     assert {problem.code for problem in report.problems} <= {"record-no-digest",
                                                              "record-headers-not-covered"}
     assert report.verdict == "damaged" and report.coverage.damaged == 1
+    assert "; 1 record damaged; " in render_verification(report).splitlines()[1]
     intact = check(heritrix_warc(tmp_path / "intact.warc.gz", pages=60), strict=True)
     assert intact.omitted and intact.verdict == "cannot-be-verified"
     # Counted by a reader, not kept: damage unless the reader says they were all uncovered.

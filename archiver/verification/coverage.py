@@ -102,6 +102,8 @@ class Coverage:
         if self.payload_only:
             parts.append(f"{_plural(self.payload_only, 'payload', 'payloads')} verified, "
                          "headers not covered")
+        if self.damaged:
+            parts.append(f"{_plural(self.damaged, 'record', 'records')} damaged")
         if self.unverifiable:
             parts.append(f"{_plural(self.unverifiable, 'record', 'records')} that no digest "
                          "covers cannot be verified")
