@@ -12,6 +12,8 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+import sys
+import types
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -85,6 +87,25 @@ def __getattr__(name: str) -> Any:
     value = getattr(importlib.import_module(home), name)
     globals()[name] = value
     return value
+
+
+class _StablePublicNames(types.ModuleType):
+    """The `archiver` module, whose public names no import can overwrite.
+
+    Importing a subpackage sets an attribute of its name on the package: once
+    `archiver.extract` (the subpackage) has been imported, by `create_package` or anything
+    else, `archiver.extract` would be that module, not the function `extract`. Here such an
+    import leaves a public name alone; the subpackage stays in `sys.modules`, where every
+    `import archiver.extract.x` and `from archiver.extract.x import y` finds it."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if (name in _HOMES and isinstance(value, types.ModuleType)
+                and value.__name__ == f"{__name__}.{name}"):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _StablePublicNames
 
 
 __all__ = [

@@ -6,6 +6,8 @@ Exit codes, the same for every verb:
   1  the work ran and found a problem in the evidence (a source failed, a check failed)
   2  usage error (bad arguments, an input that is not what the verb takes)
   3  could not run (I/O error, full disk, interrupted, missing component)
+When the reader of stdout goes away (`| head`), a verb stops quietly, ended by SIGPIPE, as
+any Unix tool is (see `main`).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from archiver.rendering import (
 )
 from archiver.settings import parse_size
 from archiver.terminal import (
+    OutputClosed,
     human_size,
     printable,
     progress_bar,
@@ -77,6 +80,25 @@ AllowPrivateOption = Annotated[bool, typer.Option("--allow-private", help="Also 
                                                   "private, loopback, link-local and reserved "
                                                   "addresses (refused by default; recorded in "
                                                   "the package).")]
+
+
+def _size(text: str) -> int:
+    try:
+        return parse_size(text)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+
+
+MaxSizeOption = Annotated[int, typer.Option("--max-size", parser=_size, metavar="SIZE",
+                                            help="Largest body kept per resource; longer ones "
+                                            "are cut and marked WARC-Truncated.")]
+TimeoutOption = Annotated[float, typer.Option("--timeout", help="Seconds allowed per "
+                                              "resource.")]
+RetriesOption = Annotated[int, typer.Option("--retries", min=0, help="Extra tries after a "
+                                            "reset, refusal or timeout.")]
+ExtractOption = Annotated[bool, typer.Option("--extract/--no-extract", help="Also extract the "
+                                             "text and metadata of every page and PDF into "
+                                             "the package.")]
 
 
 def exit_code_for(error: BaseException) -> int:
@@ -121,13 +143,6 @@ def _emit_json(data: Any) -> None:
     show_json(json.dumps(data, indent=2, ensure_ascii=False))
 
 
-def _size(text: str) -> int:
-    try:
-        return parse_size(text)
-    except ValueError as error:
-        raise typer.BadParameter(str(error)) from None
-
-
 def _sweep_beside(output: Path) -> None:
     """Clear away what killed runs left beside `output`, saying so in one line each."""
     from archiver.leftovers import remove_stale_partials
@@ -150,26 +165,61 @@ def read_url_list(path: Path) -> list[str]:
     return [line for line in lines if line and not line.startswith("#")]
 
 
+def _refuse_mistyped_urls(urls: list[str]) -> None:
+    """URLs typed on the command line are checked before anything is written: a typo is a
+    usage error, named with what was probably meant (`example.org`: https://example.org),
+    not a package of one failure. (A URL list file is data: a bad line in it is a source
+    that failed, recorded with its reason.)"""
+    from archiver.capture.urls import typed_url_problem
+
+    found = [f"{url}: a file, not a URL; to capture the URLs it lists, give -i {url}"
+             if Path(url).is_file() else typed_url_problem(url) for url in urls]
+    problems = [problem for problem in found if problem is not None]
+    for problem in problems:
+        show_error(problem)
+    if problems:
+        raise typer.Exit(EXIT_USAGE)
+
+
+def _refuse_mistyped_story(story: str) -> None:
+    """A story that is neither a URL nor a file, but reads as a web address without its
+    scheme (`news.example.org/story`), is a usage error that names the address meant."""
+    from archiver.capture.urls import address_meant
+    from archiver.story.build import is_url
+    from archiver.story.drafts import DRAFT_SUFFIXES
+
+    if is_url(story) or Path(story).exists():
+        return
+    meant = address_meant(story)
+    # `refunds.md` is a host name too (Moldova's): a draft's name is taken for a mistyped file
+    if meant is not None and not story.lower().endswith(DRAFT_SUFFIXES):
+        _fail(f"{story}: no such story draft, and not a URL (no http:// or https://); "
+              f"did you mean {meant}?", EXIT_USAGE)
+
+
+def _refuse_missing(missing: list[str]) -> None:
+    """Name everything missing from the command line at once, not one per try."""
+    if missing:
+        _fail("missing " + " and ".join(missing), EXIT_USAGE)
+
+
 @app.command()
 def capture(
-    output: Annotated[Path, typer.Option("-o", "--output", help="The new package directory "
-                                         "(must not exist).", show_default=False)],
     urls: Annotated[list[str] | None, typer.Argument(help="URLs of the sources to capture.",
                                                       show_default=False)] = None,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="The new package "
+                                                "directory (required; must not exist).",
+                                                show_default=False)] = None,
     input_file: Annotated[Path | None, typer.Option("-i", "--input", help="A file of URLs, one "
                                                     "a line; # starts a comment.")] = None,
     requisites: RequisitesOption = True,
-    max_size: Annotated[int, typer.Option("--max-size", parser=_size, metavar="SIZE",
-                                          help="Largest body kept per resource; longer ones "
-                                          "are cut and marked WARC-Truncated.")] = "2GiB",  # type: ignore[assignment]
-    timeout: Annotated[float, typer.Option("--timeout", help="Seconds allowed per resource.")]
-    = 600.0,
+    max_size: MaxSizeOption = "2GiB",  # type: ignore[assignment]
+    timeout: TimeoutOption = 600.0,
     read_timeout: Annotated[float, typer.Option("--read-timeout", help="Seconds of silence "
                                                 "before a connection is given up.")] = 30.0,
     connect_timeout: Annotated[float, typer.Option("--connect-timeout", help="Seconds to wait "
                                                    "for a connection.")] = 10.0,
-    retries: Annotated[int, typer.Option("--retries", min=0, help="Extra tries after a reset, "
-                                         "refusal or timeout.")] = 2,
+    retries: RetriesOption = 2,
     per_host: Annotated[int, typer.Option("--per-host", min=1, help="Connections at once to "
                                           "one host.")] = 6,
     concurrency: Annotated[int, typer.Option("--concurrency", min=1, help="Connections at once "
@@ -180,9 +230,7 @@ def capture(
     warc_size: Annotated[int, typer.Option("--warc-size", parser=_size, metavar="SIZE",
                                            help="Start a new WARC file past this size.")]
     = "1GiB",  # type: ignore[assignment]
-    extract: Annotated[bool, typer.Option("--extract/--no-extract", help="Also extract the "
-                                          "text and metadata of every page and PDF into the "
-                                          "package.")] = True,
+    extract: ExtractOption = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Capture sources into a new sealed evidence package.
@@ -190,17 +238,23 @@ def capture(
     Example:  archiver capture https://example.org/report.pdf -i sources.txt -o evidence/story1
 
     Exit 0 when every source was captured, 1 when any failed (the package is still written,
-    with each failure and its reason). Private, loopback, link-local and reserved addresses
-    (localhost, 10.0.0.0/8, 169.254.169.254...) are refused unless --allow-private is given.
+    with each failure and its reason), 2 for a URL typed without its scheme (example.org:
+    give https://example.org) or any other usage error, with nothing written. Private,
+    loopback, link-local and reserved addresses (localhost, 10.0.0.0/8, 169.254.169.254...)
+    are refused unless --allow-private is given.
     """
     from archiver.package.build import create_package
     from archiver.settings import CaptureSettings, ExtractionSettings
 
     with _reported_errors():
         signal.signal(signal.SIGTERM, _terminate_as_interrupt)
+        _refuse_missing(([] if urls or input_file else ["the URLs to capture (URLs or -i FILE)"])
+                        + ([] if output else ["the new package's path (-o PKG)"]))
+        assert output is not None
+        _refuse_mistyped_urls(list(urls or []))
         wanted = list(urls or []) + (read_url_list(input_file) if input_file else [])
         if not wanted:
-            _fail("no URLs to capture: give URLs or -i FILE", EXIT_USAGE)
+            _fail(f"{input_file}: no URLs in it (one a line; # starts a comment)", EXIT_USAGE)
         if ca_file is not None and not ca_file.is_file():
             raise InputNotFoundError(ca_file)
         settings = CaptureSettings(
@@ -222,12 +276,14 @@ def capture(
 
 @app.command()
 def story(
-    story_input: Annotated[str, typer.Argument(metavar="STORY", help="The story's URL, or a "
-                                               "local draft (HTML, Markdown or text file).",
-                                               show_default=False)],
+    story_input: Annotated[str | None, typer.Argument(metavar="STORY", help="The story's URL, "
+                                                      "or a local draft (HTML, Markdown or "
+                                                      "text file); required.",
+                                                      show_default=False)]
+    = None,
     output: Annotated[Path | None, typer.Option("-o", "--output", help="The new package "
-                                                "directory (must not exist).",
-                                                show_default=False)] = None,
+                                                "directory (required unless --dry-run; "
+                                                "must not exist).", show_default=False)] = None,
     citations_from: Annotated[Path | None, typer.Option("--citations-from", help="Capture the "
                                                         "URLs of this file (one a line) as the "
                                                         "citations, instead of the story's "
@@ -242,9 +298,16 @@ def story(
                                           "captured, and why each link was kept or left "
                                           "out.")] = False,
     requisites: RequisitesOption = True,
+    max_size: MaxSizeOption = "2GiB",  # type: ignore[assignment]
+    timeout: TimeoutOption = 600.0,
+    retries: RetriesOption = 2,
     insecure: InsecureOption = False,
     ca_file: CaFileOption = None,
     allow_private: AllowPrivateOption = False,
+    extract: Annotated[bool, typer.Option("--extract/--no-extract", help="Also extract the "
+                                          "text and metadata of every cited page and PDF "
+                                          "into the package (the story is read for its "
+                                          "citations either way).")] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print the chain as JSON.")] = False,
 ) -> None:
     """Capture a story and every source it cites, as one evidence chain with a report.
@@ -261,13 +324,16 @@ def story(
     import re
     import tempfile
 
-    from archiver.settings import CaptureSettings
+    from archiver.settings import CaptureSettings, ExtractionSettings
     from archiver.story.build import StoryOptions, create_story_package, plan_story
 
     with _reported_errors():
         signal.signal(signal.SIGTERM, _terminate_as_interrupt)
-        if output is None and not dry_run:
-            _fail("give the new package's path with -o PKG (or use --dry-run)", EXIT_USAGE)
+        _refuse_missing(([] if story_input else ["the story (its URL or a draft file)"])
+                        + ([] if output or dry_run else ["the new package's path (-o PKG, or "
+                                                         "--dry-run)"]))
+        assert story_input is not None
+        _refuse_mistyped_story(story_input)
         for pattern in [*(include or []), *(exclude or [])]:
             try:
                 re.compile(pattern)
@@ -279,8 +345,11 @@ def story(
             include=include or [], exclude=exclude or [])
         if ca_file is not None and not ca_file.is_file():
             raise InputNotFoundError(ca_file)
-        settings = CaptureSettings(requisites=requisites, verify_tls=not insecure,
-                                   ca_file=ca_file, allow_private=allow_private)
+        settings = CaptureSettings(requisites=requisites, max_resource_bytes=max_size,
+                                   resource_timeout=timeout, retries=retries,
+                                   verify_tls=not insecure, ca_file=ca_file,
+                                   allow_private=allow_private,
+                                   extraction=ExtractionSettings() if extract else None)
         if dry_run:
             with tempfile.TemporaryDirectory(prefix="archiver-dry-run-") as scratch:
                 plan = plan_story(story_input, settings=settings, options=options,
@@ -361,24 +430,30 @@ def _bytes_progress(progress: Progress | None, path: Path) -> Callable[[int, int
 @app.command()
 def extract(
     paths: Annotated[list[Path], typer.Argument(help="Packages, WARC or ARC files (from any "
-                                                "tool), or HTML and PDF files.",
+                                                "tool), WACZ files, or HTML, PDF, text, CSV, "
+                                                "JSON and XML files.",
                                                 show_default=False)],
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Also write one .json "
                                                 "and one .txt per document into this new "
                                                 "directory.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print every extraction as JSON "
                                           "(schemas/extraction.schema.json).")] = False,
-    text: Annotated[bool, typer.Option("--text", help="Print the extracted text of each "
+    text: Annotated[bool, typer.Option("--text", help="Print the main text of each "
                                        "document.")] = False,
+    visible_text: Annotated[bool, typer.Option("--visible-text", help="Print all the text a "
+                                               "reader of each page sees (menus, captions, "
+                                               "asides too), not only its main text.")] = False,
 ) -> None:
-    """Extract the text and metadata of pages and PDF reports.
+    """Extract the text and metadata of pages, PDF reports and data files.
 
     Example:  archiver extract evidence/story1 --text
 
-    Reads packages (never changing them), WARC and ARC files made by any tool, and loose
-    HTML or PDF files. Exit 0 when every document was read, 1 when any could not be or a
-    file is damaged (each reason is printed, with the record and offset), 2 when a path is
-    none of these.
+    Reads packages (never changing them), WARC and ARC files made by any tool, WACZ files
+    (streamed from the zip, never unpacked), and loose HTML, PDF, plain-text, CSV, JSON or
+    XML files. --text prints each document's main text; --visible-text all the text a
+    reader of a page sees (for finding a quote outside the article); --json gives both.
+    Exit 0 when every document was read, 1 when any could not be or a file is damaged
+    (each reason is printed, with the record and offset), 2 when a path is none of these.
     """
     from archiver.extract.api import extract as extract_from
     from archiver.extract.files import ExtractionWriter
@@ -403,8 +478,8 @@ def extract(
                         writer.write(extraction)
                     if as_json:
                         show_json(("," if summaries else "") + extraction.to_json().decode())
-                    elif text:
-                        show(render_text(extraction))
+                    elif text or visible_text:
+                        show(render_text(extraction, visible=visible_text))
                     summaries.append(extraction.summary())
                     if progress is not None:
                         progress(len(summaries), 0, extraction.source.url or str(path))
@@ -415,7 +490,7 @@ def extract(
                     worst = max(worst, EXIT_PROBLEM)
         if as_json:
             show("]")
-        elif not text:
+        elif not (text or visible_text):
             show(render_extractions(summaries, output))
         raise typer.Exit(worst)
 
@@ -475,7 +550,7 @@ def export(
 
 @app.command()
 def replay(
-    path: Annotated[Path, typer.Argument(help="A package, a WARC file or a WACZ.",
+    path: Annotated[Path, typer.Argument(help="A package, a WARC or ARC file, or a WACZ.",
                                          show_default=False)],
     port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port on 127.0.0.1 "
                                       "(0: any free port).")] = 0,
@@ -490,14 +565,15 @@ def replay(
     can stop). A record that cannot be replayed (no target URI, a bad date, a damaged member...) is
     named on stderr and left out; the rest is served, and the exit code is 1. Nothing
     replayable at all is a usage error (exit 2). Runs until Ctrl-C (exit 0, or 1 when
-    records were skipped). Needs pywb, installed apart (`pipx install pywb`): exit 3 without
-    it.
+    records were skipped). Replay runs pywb in an environment of its own, which the first
+    replay sets up under ~/.cache/archiver (a minute or two, once; it needs the package
+    index); set ARCHIVER_PYWB_PYTHON to use your own. Exit 3 when pywb cannot be had.
     """
     from archiver.replay import start_replay
 
     with _reported_errors():
         signal.signal(signal.SIGTERM, _terminate_as_interrupt)
-        with start_replay(path, port=port) as server:
+        with start_replay(path, port=port, notify=show_error) as server:
             try:  # Ctrl-C may come as soon as the address shows
                 for line in server.skipped.lines():
                     show_error(line)
@@ -553,7 +629,23 @@ def _main(
 
 def main() -> None:
     """Console-script entry point."""
-    app(prog_name="archiver")
+    try:
+        app(prog_name="archiver")
+    except OutputClosed:
+        _end_as_unix_tools_do()
+
+
+def _end_as_unix_tools_do() -> NoReturn:
+    """End the way a Unix tool ends when its reader goes: by SIGPIPE, with no word (the shell
+    sees 141, `subprocess` -13). Python ignores SIGPIPE so that a socket write can fail
+    with an error rather than kill a capture; here, everything unwound, it is let act."""
+    devnull = os.open(os.devnull, os.O_WRONLY)  # no flush at exit may fail on the pipe again
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    if hasattr(signal, "SIGPIPE"):
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGPIPE)
+    os._exit(EXIT_COULD_NOT_RUN)  # no SIGPIPE (Windows): an exit code of the contract
 
 
 if __name__ == "__main__":  # pragma: no cover

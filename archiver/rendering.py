@@ -68,10 +68,14 @@ def render_plan(plan: dict[str, Any]) -> str:
 
 
 def render_story(chain: dict[str, Any], path: Path) -> str:
+    from archiver.story.report import source_heading
+
     rows = []
     for source in chain["sources"]:
+        name, from_anchor = source_heading(source, chain["citations"])
+        shown = f"“{name}”" if name and from_anchor else (name or "")
         rows.append([",".join(map(str, source["cited"])), source["outcome"],
-                     str(source["status"] or "-"), source["url"], (source["title"] or "")[:50]])
+                     str(source["status"] or "-"), source["url"], shown[:50]])
     lines = [f"Story: {_one(chain['title'] or chain['url'] or chain['file'])}", "",
              table(rows, ["cited", "outcome", "status", "source", "title"]) if rows
              else "The story cites no sources.", ""]
@@ -120,9 +124,11 @@ def render_verification(report: VerificationReport) -> str:
     return "\n".join(lines)
 
 
-def render_text(extraction: Extraction) -> str:
+def render_text(extraction: Extraction, *, visible: bool = False) -> str:
+    """A document's main text (or, `visible`, all its visible text) under its source."""
     source = extraction.source.url or extraction.source.file or "?"
-    return f"==> {_one(source)} <==\n{extraction.text}\n"
+    text = extraction.visible_text if visible else extraction.text
+    return f"==> {_one(source)} <==\n{text}\n"
 
 
 def render_extractions(summaries: list[dict[str, Any]], output: Path | None) -> str:
@@ -132,7 +138,7 @@ def render_extractions(summaries: list[dict[str, Any]], output: Path | None) -> 
         rows.append([item["outcome"], item["kind"], size, item["url"] or item["file"],
                      (item["title"] or "")[:60]])
     lines = [table(rows, ["outcome", "kind", "size", "source", "title"]) if rows
-             else "no HTML page or PDF found"]
+             else "no page, PDF or data file (text, CSV, JSON, XML) found"]
     for item in summaries:
         for problem in item["problems"]:
             lines.append(f"  {_one(item['url'] or item['file'])}: {_one(problem)}")

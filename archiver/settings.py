@@ -63,7 +63,8 @@ class CaptureSettings:
     """A response still arriving after this is cut and marked WARC-Truncated: time."""
     connect_timeout: float = 10.0
     read_timeout: float = 30.0
-    max_redirects: int = 10
+    max_redirects: int = 20
+    """Redirects followed from one URL, as browsers do (Chromium and Firefox stop at 20)."""
     retries: int = 2
     """Extra attempts after a transient network error (reset, refused, timeout before a reply)."""
     retry_backoff: float = 0.5

@@ -54,10 +54,21 @@ def printable(text: str, *, one_line: bool = False) -> str:
     return (_UNSAFE_IN_LINE if one_line else _UNSAFE).sub(_escape, text)
 
 
+class OutputClosed(BaseException):
+    """Whoever reads our output has gone (`archiver extract PKG --text | head`): nothing more
+    can be said, so the work stops, quietly, as any Unix tool stops. A BaseException, like
+    KeyboardInterrupt, so that no `except Exception` on the way takes it for a fault; what
+    was being built under a hidden name is cleaned away as it passes, as after Ctrl-C (see
+    `archiver.cli.main`)."""
+
+
 def _echo(text: str, *, err: bool = False) -> None:
     import typer  # here: library code that only wants `human_size` need not load the CLI
 
-    typer.echo(text, err=err)
+    try:
+        typer.echo(text, err=err)
+    except BrokenPipeError:
+        raise OutputClosed from None
 
 
 def show(text: str, *, err: bool = False) -> None:

@@ -12,6 +12,11 @@ that throughput separately.
 
     python bench/extract_bench.py [--dev-set ../shared/extraction-dev] [--tools archiver,...]
                                   [--sets aeb,htmldate,readability] [--pool 2] [--json out.json]
+                                  [--split]
+
+--split also scores two fixed halves of the dev set: "tune" and "held-out", chosen by the
+SHA-256 of each document's id (even first byte: tune). Rules are developed looking at the tune
+half only; the held-out half says whether they generalise.
 
 The peers are bench-only extras (pip install trafilatura readability-lxml).
 """
@@ -21,10 +26,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gzip
+import hashlib
 import importlib.util
 import io
 import json
 import sys
+import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -66,6 +73,38 @@ def score(scorer: ModuleType, dev_set: Path, tool: str, sets: str,
     with contextlib.redirect_stdout(out):
         result: dict[str, Any] = scorer.main(argv)
     result["report"] = out.getvalue()
+    return result
+
+
+SPLITS = ("tune", "held-out")
+
+
+def split_of(doc_id: str) -> str:
+    """The fixed half a document belongs to: by the hash of its id, not by site or order."""
+    return SPLITS[hashlib.sha256(doc_id.encode("utf-8")).digest()[0] % 2]
+
+
+def split_manifests(dev_set: Path, folder: Path) -> dict[str, Path]:
+    """One manifest per half of the dev set, written into folder."""
+    lines = (dev_set / "data" / "manifest.jsonl").read_text(encoding="utf-8").splitlines()
+    parts: dict[str, list[str]] = {name: [] for name in SPLITS}
+    for line in lines:
+        if line.strip():
+            parts[split_of(json.loads(line)["id"])].append(line)
+    paths = {}
+    for name, part in parts.items():
+        paths[name] = folder / f"manifest-{name}.jsonl"
+        paths[name].write_text("\n".join(part) + "\n", encoding="utf-8")
+    return paths
+
+
+def rescore(scorer: ModuleType, dev_set: Path, tool: str, sets: str, predictions: Path,
+            manifest: Path) -> dict[str, Any]:
+    """Score saved predictions on one half (no timing: the full run timed them)."""
+    argv = ["html", "--predictions", str(predictions), "--name", tool, "--data-root",
+            str(dev_set), "--sets", sets, "--manifest", str(manifest.resolve())]
+    with contextlib.redirect_stdout(io.StringIO()):
+        result: dict[str, Any] = scorer.main(argv)
     return result
 
 
@@ -123,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--details", action="store_true", help="print the scorer's per-set tables")
     ap.add_argument("--save", type=Path, help="write each tool's predictions (JSONL) here")
     ap.add_argument("--json", type=Path, help="write all results here")
+    ap.add_argument("--split", action="store_true",
+                    help="also score the tune and held-out halves (by document id hash)")
     args = ap.parse_args(argv)
     tools = [t for t in args.tools.split(",") if t]
     unknown = [t for t in tools if t not in TOOLS]
@@ -132,6 +173,9 @@ def main(argv: list[str] | None = None) -> int:
     info = machine_info()
     print("machine:", ", ".join(f"{k}={v}" for k, v in info.items()))
     scorer = load_scorer(args.dev_set.resolve())
+    scratch = tempfile.TemporaryDirectory(prefix="extract-bench-")
+    if args.split and not args.save:
+        args.save = Path(scratch.name)
     if args.save:
         args.save.mkdir(parents=True, exist_ok=True)
     results: dict[str, dict[str, Any]] = {}
@@ -146,12 +190,26 @@ def main(argv: list[str] | None = None) -> int:
     print(table(summary_rows(results), ["tool", "main-text F1", "P", "R", "date", "title",
                                         "author", "docs/s", "archiver F1 ratio",
                                         "archiver speed ratio"]))
+    if args.split:
+        manifests = split_manifests(args.dev_set.resolve(), Path(scratch.name))
+        for part, manifest in manifests.items():
+            halves = {tool: rescore(scorer, args.dev_set.resolve(), tool, args.sets,
+                                    args.save / f"{tool}.jsonl", manifest) for tool in tools}
+            for tool, half in halves.items():
+                half["docs_per_s"] = results[tool].get("docs_per_s")
+                results[tool][f"split_{part}"] = half
+            count = next(iter(halves.values()))["n_docs"] if halves else 0
+            print(f"\n{part} half: {count} documents (docs/s: the full run's)")
+            print(table(summary_rows(halves), ["tool", "main-text F1", "P", "R", "date", "title",
+                                               "author", "docs/s", "archiver F1 ratio",
+                                               "archiver speed ratio"]))
     if args.pool:
         rate = pool_rate(scorer, args.dev_set.resolve(), args.pool)
         print(f"\narchiver over a {args.pool}-process pool: {rate:.1f} docs/s")
     print(f"load average at end: {machine_info()['load']}")
     if args.json:
         args.json.write_text(json.dumps(results, indent=1, default=str), encoding="utf-8")
+    scratch.cleanup()
     return 0
 
 

@@ -2,7 +2,8 @@
 up on first use under .cache/peers/ (git-ignored) so the README's one test line is enough:
 
 - pywb, in a virtual environment of its own (it would replace Google's brotli with brotlipy
-  and pin shared packages; see docs/decisions.md), for `archiver replay`;
+  and pin shared packages; see docs/decisions.md), for `archiver replay`: set up by the very
+  code archiver sets up its own with (archiver/replay/pywb_setup.py), here in the repository;
 - ReplayWeb.page's files from the npm registry, for the end-to-end test in Chromium.
 
 Each is set up once per machine (about 40 s for pywb); a failure (no network, no npm) leaves
@@ -15,17 +16,18 @@ import fcntl
 import os
 import shutil
 import subprocess
-import sys
 import tarfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from archiver.errors import ArchiverError
+from archiver.replay.pywb_setup import PYTHON_VARIABLE, environment_dir, provide_pywb
+
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / ".cache" / "peers"
-PYWB_VERSION = "2.10.0"
 RWP_PACKAGE = "replaywebpage@2.4.6"
-PYWB_VARIABLE = "ARCHIVER_PYWB_PYTHON"
+PYWB_VARIABLE = PYTHON_VARIABLE
 RWP_VARIABLE = "ARCHIVER_RWP_DIR"
 
 
@@ -53,19 +55,10 @@ def pywb_python() -> tuple[Path | None, str]:
     given = os.environ.get(PYWB_VARIABLE)
     if given:
         return Path(given), f"{PYWB_VARIABLE}={given}"
-    venv = CACHE / f"pywb-{PYWB_VERSION}"
-    python = venv / "bin" / "python"
-    with _locked("pywb"):
-        if (venv / "ready").is_file():
-            return python, f"cached in {venv}"
-        shutil.rmtree(venv, ignore_errors=True)
-        problem = (_run([sys.executable, "-m", "venv", str(venv)])
-                   or _run([str(python), "-m", "pip", "install", "-q",
-                            f"pywb=={PYWB_VERSION}"]))
-        if problem:
-            return None, f"could not install pywb {PYWB_VERSION}: {problem}"
-        (venv / "ready").write_text(PYWB_VERSION)
-    return python, f"installed in {venv}"
+    try:
+        return provide_pywb(CACHE), f"set up in {environment_dir(CACHE)}"
+    except ArchiverError as error:
+        return None, str(error)
 
 
 def replaywebpage_dir() -> tuple[Path | None, str]:

@@ -58,6 +58,11 @@ Routes besides the files (a target that is neither a route nor a file gets the 4
     /hostile/charset?label=L   a page declaring charset L (in its header and meta tag): L
                            may be a Python codec that is no character set (hex, base64, idna)
     /cookie/utf8           a page setting a cookie whose value is raw UTF-8 (UTF8_COOKIE)
+    /gate/consent          a consent gate: without its cookie, a 302 to itself that sets it;
+                           with it, the page (GATE_TITLE)
+    /gate/stubborn         always sets the same cookie and redirects to itself: a true loop
+    /gate/counter          sets a cookie one higher on each visit and redirects to itself:
+                           never the same cookies twice, never an end
     /hostile/blank-header-line   a header line of white space only inside the header block:
                            h11 reads it as a folded header, WARC readers as the block's end
     /hostile/blank-line-redirect   a 302 whose Location comes after such a line: h11 reads
@@ -139,6 +144,7 @@ LATE_WAIT = 30.0
 HIDDEN_REDIRECT_TARGET = "/sources/hidden-redirect-target.html"
 BAD_CHUNK_GOOD_PART = b"5\r\nhello\r\n"
 UTF8_COOKIE = "café=crème brûlée"
+GATE_COOKIE, GATE_TITLE = "consent", "Behind the consent gate"
 
 HTML = CONTENT_TYPES[".html"]
 
@@ -655,6 +661,17 @@ class SiteHandler(BaseHTTPRequestHandler):
                 "publish the audit of the water fund in full.</p></article>").encode("ascii")
         self.respond(200, body, f"text/html; charset={label}")
 
+    def gate(self) -> None:
+        here = urlsplit(self.path).path
+        if self.rest == "/consent" and self.cookie(GATE_COOKIE) == "yes":
+            self.page(200, GATE_TITLE)
+            return
+        value = ("yes" if self.rest in ("/consent", "/stubborn")
+                 else str(int(self.cookie(GATE_COOKIE) or 0) + 1))
+        body = f'<!doctype html>\n<p>Please wait: <a href="{here}">continue</a></p>\n'
+        self.respond(302, body.encode("utf-8"), HTML, [
+            ("Set-Cookie", f"{GATE_COOKIE}={value}; Path=/gate"), ("Location", here)])
+
     def cookie_utf8(self) -> None:
         self.page(200, "A cookie in UTF-8",
                   [("Set-Cookie", UTF8_COOKIE.encode().decode("latin-1") + "; Path=/")])
@@ -694,6 +711,7 @@ ROUTES: dict[str, Route] = {
     "/fault/big": SiteHandler.fault_big,
     "/cookie/login": SiteHandler.cookie_login,
     "/cookie/utf8": SiteHandler.cookie_utf8,
+    "/gate": SiteHandler.gate,
     "/cookie": SiteHandler.cookie_guarded,
     "/intl": SiteHandler.intl,
     "/delay": SiteHandler.delay,

@@ -22,12 +22,14 @@ from warcio.archiveiterator import ArchiveIterator
 import archiver.capture.urls
 from archiver import __version__
 from archiver.capture.urls import normalize_url
+from archiver.verification import check
 from archiver.warc.records import new_record_id, prepare_record
 from tests.conftest import Captured, read_record
 from tests.server import (
     BASE_HREF_PAGE_PATH,
     DEAD_LINK_PATH,
     EARLY_CLOSE_SENT_BYTES,
+    GATE_TITLE,
     MOVED_PAGE_PATH,
     MOVED_PAGE_TARGET,
     REPORT_PATH,
@@ -180,7 +182,8 @@ def test_redirect_loop_fails_the_source(site: SiteServer, capture: Capture, star
 
     source = captured.source(site.url(start))
     assert source["outcome"] == "failed"
-    assert source["reason"] == "redirect loop: " + " → ".join(site.url(p) for p in loop)
+    assert source["reason"] == ("redirect loop (same cookies each time): "
+                                + " → ".join(site.url(p) for p in loop))
     assert set(site.all_hits.values()) == {1}  # each hop once, kept as evidence
     for path in set(loop):
         assert captured.resource(site.url(path))["record"] is not None
@@ -201,6 +204,87 @@ def test_as_many_redirects_as_allowed_is_fine(site: SiteServer, capture: Capture
     assert (source["outcome"], source["status"]) == ("captured", 200)
     assert source["final_url"] == site.url("/redirect/many/0")
     assert len(source["redirects"]) == 4
+
+
+def _responses_for(captured: Captured, url: str) -> list[tuple[int, bytes, bytes]]:
+    """Every exchange the WARC holds for `url`, in order: (status, request, response)."""
+    records = list(captured.records())
+    requests = {r.headers["WARC-Record-ID"]: r for r in records
+                if r.headers["WARC-Type"] == "request"}
+    return [(int(r.block.split(b" ", 2)[1]), requests[r.headers["WARC-Concurrent-To"]].block,
+             r.block)
+            for r in records
+            if r.headers["WARC-Type"] == "response" and r.headers["WARC-Target-URI"] == url]
+
+
+def test_a_cookie_gate_that_redirects_to_itself_is_passed(site: SiteServer,
+                                                          capture: Capture) -> None:
+    # A consent or session gate: the first visit sets a cookie and redirects to the very same
+    # URL, the second (with the cookie) gets the page. Browsers load it; so does a capture.
+    url = site.url("/gate/consent")
+    captured = capture([url])
+
+    source = captured.source(url)
+    assert (source["outcome"], source["status"], source["reason"]) == ("captured", 200, None)
+    assert (source["final_url"], source["redirects"]) == (url, [url, url])
+    assert site.hits("/gate/consent") == 2
+    hops = [r for r in captured.manifest["resources"] if r["url"] == url]
+    assert [hop["status"] for hop in hops] == [302, 200]
+    assert hops[0]["redirect_to"] == url
+    assert source["record"] == hops[1]["record"]
+    # Both exchanges are evidence: the gate's answer and the page, each with its request.
+    exchanges = _responses_for(captured, url)
+    assert [status for status, _, _ in exchanges] == [302, 200]
+    assert b"Cookie:" not in exchanges[0][1]
+    assert b"\r\nSet-Cookie: consent=yes; Path=/gate\r\n" in exchanges[0][2]
+    assert b"\r\nCookie: consent=yes\r\n" in exchanges[1][1]
+    assert GATE_TITLE.encode() in exchanges[1][2]
+    # The page behind the gate is the one extracted; and the package checks out, each of
+    # its two claims about the URL against the record it names.
+    extracted = [hop for hop in hops if hop["derived"]]
+    assert [hop["status"] for hop in extracted] == [200]
+    report = check(captured.path)
+    assert report.is_valid, [str(problem) for problem in report.problems]
+
+
+def test_a_gate_whose_cookies_come_back_unchanged_is_a_loop(site: SiteServer,
+                                                            capture: Capture) -> None:
+    # The same URL with the same cookies a second time: nothing can change, a true loop.
+    url = site.url("/gate/stubborn")
+    captured = capture([url])
+
+    source = captured.source(url)
+    assert source["outcome"] == "failed"
+    assert source["reason"] == f"redirect loop (same cookies each time): {url} → {url}"
+    assert site.hits("/gate/stubborn") == 2  # without the cookie, then with it: no more
+    assert [status for status, _, _ in _responses_for(captured, url)] == [302, 302]
+
+
+def test_a_gate_that_never_lets_through_stops_after_20_redirects(site: SiteServer,
+                                                                 capture: Capture) -> None:
+    # New cookies on every visit: never a loop by URL and cookies, so the cap ends it, as
+    # in a browser: 20 redirects followed, the 21st refused.
+    url = site.url("/gate/counter")
+    captured = capture([url])
+
+    source = captured.source(url)
+    assert (source["outcome"], source["reason"]) == ("failed", "more than 20 redirects")
+    assert site.hits("/gate/counter") == 21
+    assert len(source["redirects"]) == 21
+    exchanges = _responses_for(captured, url)
+    assert [status for status, _, _ in exchanges] == [302] * 21  # every hop kept
+    assert b"\r\nCookie: consent=20\r\n" in exchanges[-1][1]
+
+
+def test_twenty_redirects_are_followed_and_the_21st_is_not(site: SiteServer,
+                                                           capture: Capture) -> None:
+    twenty = capture([site.url("/redirect/many/20")], requisites=False)
+    assert twenty.source(site.url("/redirect/many/20"))["status"] == 200
+
+    captured = capture([site.url("/redirect/many/21")], requisites=False)
+    source = captured.source(site.url("/redirect/many/21"))
+    assert (source["outcome"], source["reason"]) == ("failed", "more than 20 redirects")
+    assert site.hits("/redirect/many/0") == 1  # only by the first capture
 
 
 # -- faults are evidence --------------------------------------------------------------------------
@@ -664,3 +748,19 @@ def test_incompressible_blocks_are_stored_and_the_rest_deflated(size: int) -> No
             assert (len(member) < 0.8 * len(block)) is not stored
             inflated = zlib.decompress(member, 31)
             assert inflated.endswith(block + b"\r\n\r\n")
+
+
+def test_progress_is_told_of_each_fetch_and_of_all_known(site: SiteServer,
+                                                         tmp_path: Path) -> None:
+    # What the progress bar shows on a terminal: (done, known so far, url) after each fetch.
+    from archiver.package.build import create_package
+    from tests.conftest import fast_settings
+
+    told: list[tuple[int, int, str]] = []
+    create_package([site.url("/gate/consent")], tmp_path / "pkg",
+                   settings=fast_settings(requisites=False),
+                   progress=lambda done, known, url: told.append((done, known, url)))
+
+    # The gate's 302 is told once its second hop is known; then the page behind it.
+    fetches = [entry for entry in told if not entry[2].startswith("extracting ")]
+    assert fetches == [(1, 2, site.url("/gate/consent")), (2, 2, site.url("/gate/consent"))]

@@ -27,6 +27,9 @@ from archiver.replay.catalogue import package_entries
 from archiver.replay.collection import open_collection
 from archiver.replay.index_page import render_index
 from archiver.replay.warc_scan import MAX_NAMED, scan_warc
+from archiver.story.build import create_story_package
+from tests.conftest import fast_settings
+from tests.server import STORY_PATH, SiteServer
 from tests.test_replay import get, needs_pywb
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -227,3 +230,57 @@ def test_a_linked_warc_folder_is_refused(sample_package: Path, tmp_path: Path) -
     (package / "data" / "warc").symlink_to(tmp_path / "elsewhere")
     with pytest.raises(NotEvidenceError, match="data/warc is a link"):
         open_collection(package, tmp_path / "scratch")
+
+
+# -- a story package: the story is listed once, first, as what it is --------------------------
+
+
+@pytest.fixture(scope="module")
+def story_package(site: SiteServer, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    output = tmp_path_factory.mktemp("story") / "package"
+    create_story_package(site.url(STORY_PATH), output, settings=fast_settings())
+    return output
+
+
+def test_a_story_is_listed_once_first_and_as_captured(story_package: Path,
+                                                      site: SiteServer) -> None:
+    manifest = json.loads((story_package / "manifest.json").read_text("utf-8"))
+    story_url = site.url(STORY_PATH)
+    entries = package_entries(story_package)
+    assert [entry.url for entry in entries].count(story_url) == 1
+    first = entries[0]
+    assert (first.url, first.status, first.note) == (story_url, 200, "the story")
+    assert first.title == manifest["story"]["title"]
+    assert len(entries) == len(manifest["sources"])
+    page = render_index(entries, collection="evidence", source=story_package)
+    not_captured = [s for s in manifest["sources"] if s["outcome"] != "captured"]
+    assert page.count("<td>not captured</td>") == len(not_captured)
+    assert page.count(f'<td class="url">{story_url}</td>') == 1
+
+
+@needs_pywb
+def test_replay_of_a_story_package_links_the_story_once(story_package: Path,
+                                                        site: SiteServer) -> None:
+    with start_replay(story_package) as server:
+        index = get(server.url).body.decode("utf-8")
+        story_url = site.url(STORY_PATH)
+        assert index.count(f'<td class="url">{story_url}</td>') == 1
+        (link,) = (entry for entry in server.entries if entry.url == story_url)
+        assert get(server.replay_url(story_url, link.timestamp or "", "id_")).status == 200
+
+
+def test_a_draft_story_is_listed_as_a_local_draft(site: SiteServer, tmp_path: Path) -> None:
+    draft = tmp_path / "draft.html"
+    draft.write_text("<!doctype html><html><head><title>Meters, a draft</title></head><body>"
+                     f'<article><h1>Meters, a draft</h1><p>The <a href="{site.url(STORY_PATH)}">'
+                     "story</a> says so.</p></article></body></html>", "utf-8")
+    output = tmp_path / "package"
+    create_story_package(str(draft), output, settings=fast_settings())
+    entries = package_entries(output)
+    first = entries[0]
+    assert (first.title, first.status, first.status_label) == ("Meters, a draft", None,
+                                                               "local draft")
+    assert first.note is not None and "draft.html" in first.note
+    assert [entry.url for entry in entries[1:]] == [site.url(STORY_PATH)]
+    page = render_index(entries, collection="evidence", source=output)
+    assert "<td>local draft</td>" in page and "<td>not captured</td>" not in page

@@ -172,7 +172,7 @@ def test_the_report_names_every_citation_and_reads_offline(site: SiteServer,
     for warc in warcs:
         assert warc["sha256"] in page
     assert manifest["package_id"] in page
-    assert "archiver verify package" in page and "bagit.py --validate package" in page
+    assert "archiver verify package" in page and "warcio check package" in page
     assert "gone" in page and "404" in page
     listed = {f["path"] for f in manifest["files"]}
     assert {"data/report.html", "data/report.md"} <= listed
@@ -364,3 +364,14 @@ def test_verify_checks_the_records_the_chain_names(site: SiteServer, tmp_path: P
     report = check(package)
     assert [problem.code for problem in report.problems] == ["manifest-payload-mismatch"]
     assert "story.sources[0]" in str(report.problems[0])
+
+
+def test_a_consent_gate_back_to_the_same_page_is_captured_not_redirected(
+        site: SiteServer, tmp_path: Path) -> None:
+    draft = tmp_path / "gate.md"
+    draft.write_text("The council's [consent-gated notice](" + site.url("/gate/consent")
+                     + ") says so.\n", "utf-8")
+    manifest = story_package(site, tmp_path, str(draft))
+    assert chain(manifest, site) == [(1, "consent-gated notice", "/gate/consent", "captured")]
+    [source] = manifest["story"]["sources"]
+    assert source["redirects"] and source["final_url"] == site.url("/gate/consent")

@@ -1,4 +1,5 @@
-"""What to fetch next: each URL once, at most `per_host` at a time per origin, retries later.
+"""What to fetch next: each URL once (but for a redirect hop that comes back to a URL with
+other cookies), at most `per_host` at a time per origin, retries later.
 
 The frontier lives on the job's one scheduling thread; workers never touch it.
 """
@@ -24,8 +25,10 @@ class Task:
     found_on: str | None = None
     depth: int = 0
     """Requisite nesting: 0 for a source, 1 for what it loads, 2 for what a stylesheet loads..."""
-    redirects: int = 0
-    """How many redirects led here."""
+    slot: int = -1
+    """Which fetch of the job this is (its place in the job's list of resources)."""
+    trail: tuple[int, ...] = ()
+    """The slots of the redirect hops that led here, the first one first."""
     attempt: int = 0
     not_before: float = 0.0
     origin: Origin = field(init=False)
@@ -44,9 +47,10 @@ class Frontier:
         self._active: dict[Origin, int] = defaultdict(int)
         self.running = 0
 
-    def add(self, task: Task) -> bool:
-        """Queue a task unless its URL was already taken; say whether it was queued."""
-        if task.url in self._seen:
+    def add(self, task: Task, *, again: bool = False) -> bool:
+        """Queue a task unless its URL was already taken (or `again`: a redirect hop that
+        comes back to a URL with other cookies); say whether it was queued."""
+        if task.url in self._seen and not again:
             return False
         self._seen.add(task.url)
         self._waiting[task.origin].append(task)

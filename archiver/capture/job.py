@@ -4,6 +4,12 @@ One scheduling thread owns the frontier; a pool of workers performs exchanges. A
 fetches, compresses its request and response records and hands them to the writer, so the
 heavy work (network wait, gzip, SHA-256) runs in parallel and the scheduler stays light.
 
+Every fetch has a slot, its place in the job's list of resources. A URL is fetched once,
+except that a redirect may lead back to a URL already fetched when the cookies it would carry
+have changed since (a consent or session gate sets a cookie and redirects to itself): that
+hop is fetched again, as a browser does. A redirect is a loop only when a URL comes back
+with the cookies it had before; a chain is followed for at most `max_redirects` hops.
+
 Whatever goes wrong in one exchange is that exchange's failed outcome, with its reason; the
 job goes on. Only a fault of the machine (a full disk: EnvironmentFault, OSError) or an
 interruption ends it.
@@ -53,6 +59,15 @@ class _Fetched:
     resource: Resource
     requisites: list[str]
     error: NetworkError | None = None
+    cookies: str | None = None
+    """The Cookie header the request carried."""
+
+
+@dataclass(frozen=True)
+class _Admitted:
+    outcome: SourceOutcome
+    slot: int | None
+    """Where its redirect chain starts (None: not a URL that could be fetched)."""
 
 
 class CaptureJob:
@@ -74,7 +89,13 @@ class CaptureJob:
         self.progress = progress
         self.cookies = JobCookies()
         self.frontier = Frontier(per_host=settings.per_host, concurrency=settings.concurrency)
-        self.resources: dict[str, Resource] = {}
+        self._slots: list[Resource] = []
+        """Every fetch, in the order it was asked for: what the job found."""
+        self._by_url: dict[str, list[int]] = {}
+        self._sent_cookies: dict[int, str | None] = {}
+        """The Cookie header each finished fetch carried."""
+        self._next_hop: dict[int, int] = {}
+        """Where each followed redirect led: the slot of the fetch that answered it."""
         self._done = 0
         self._late: list[tuple[str, StrayRef]] = []
         self._late_lock = threading.Lock()
@@ -90,33 +111,42 @@ class CaptureJob:
         """Capture `urls`; may be called again (a story, then its citations): what was
         fetched before is not fetched again, and every result lists all resources so far."""
         started = utc_iso()
-        sources = [self._admit_source(url, role) for url in urls]
+        admitted = [self._admit_source(url, role) for url in urls]
         self._drive()
         self.transport.check_idle()  # bytes sent after a host's last exchange: kept too
         self._attach_late_strays()
         finished = utc_iso()
-        resolved = [self._resolve(source) for source in sources]
-        return CaptureResult(resolved, list(self.resources.values()), started, finished)
+        resolved = [self._resolve(entry) for entry in admitted]
+        return CaptureResult(resolved, list(self._slots), started, finished)
 
     def close(self) -> None:
         self.transport.close()
 
     # -- scheduling (one thread) ------------------------------------------------------------
 
-    def _admit_source(self, requested: str, role: Role) -> SourceOutcome:
+    def _admit_source(self, requested: str, role: Role) -> _Admitted:
         try:
             url = normalize_url(requested)
         except CaptureError as error:
-            return SourceOutcome(requested, None, "failed", reason=error.reason)
-        known = self.resources.get(url)
-        if known is not None and known.role == "requisite":
-            known.role = role  # asked for by name now: a requisite no longer
-        self._enqueue(Task(url, role))
-        return SourceOutcome(requested, url, "failed")
+            return _Admitted(SourceOutcome(requested, None, "failed", reason=error.reason), None)
+        slots = self._by_url.get(url)
+        if slots is None:
+            slot = self._enqueue(Task(url, role))
+        else:  # fetched already: its first fetch starts the chain, as it did then
+            slot = slots[0]
+            for known in slots:
+                if self._slots[known].role == "requisite":
+                    self._slots[known].role = role  # asked for by name now
+        return _Admitted(SourceOutcome(requested, url, "failed"), slot)
 
-    def _enqueue(self, task: Task) -> None:
-        if self.frontier.add(task):
-            self.resources[task.url] = Resource(task.url, task.role, found_on=task.found_on)
+    def _enqueue(self, task: Task, *, again: bool = False) -> int:
+        """Queue `task` in a new slot (unless its URL was taken, and not `again`); return
+        the slot of its URL's latest fetch."""
+        if self.frontier.add(task, again=again):
+            task.slot = len(self._slots)
+            self._slots.append(Resource(task.url, task.role, found_on=task.found_on))
+            self._by_url.setdefault(task.url, []).append(task.slot)
+        return self._by_url[task.url][-1]
 
     def _drive(self) -> None:
         pool = ThreadPoolExecutor(self.settings.concurrency, thread_name_prefix="archiver-fetch")
@@ -133,7 +163,7 @@ class CaptureJob:
                     self._settle(task, future.result())
                     self._done += 1
                     if self.progress:
-                        self.progress(self._done, len(self.resources), task.url)
+                        self.progress(self._done, len(self._slots), task.url)
         except BaseException:
             # Interrupted or failed: break off in-flight fetches so the workers end now.
             self.transport.close()
@@ -146,16 +176,34 @@ class CaptureJob:
         if error is not None and error.transient and task.attempt < self.settings.retries:
             self.frontier.retry(task, self.settings.retry_backoff * (2 ** task.attempt))
             return
-        self.resources[task.url] = fetched.resource
+        self._slots[task.slot] = fetched.resource
+        self._sent_cookies[task.slot] = fetched.cookies
         resource = fetched.resource
         if self.on_captured is not None and resource.outcome == "captured":
             self.on_captured(resource)
-        if resource.redirect_to and task.redirects < self.settings.max_redirects:
-            self._enqueue(Task(resource.redirect_to, task.role, found_on=task.found_on,
-                               depth=task.depth, redirects=task.redirects + 1))
+        if resource.redirect_to and len(task.trail) < self.settings.max_redirects:
+            self._follow(task, resource.redirect_to)
         if self.settings.requisites and task.depth < MAX_REQUISITE_DEPTH:
             for url in fetched.requisites:
                 self._enqueue(Task(url, "requisite", found_on=task.url, depth=task.depth + 1))
+
+    def _follow(self, task: Task, target: str) -> None:
+        """Link `task`'s redirect to the fetch that answers it: a hop of its own chain when
+        the URL comes back with the same cookies (a loop, told by `_resolve`), a fetch of
+        that URL made with the same cookies, or a new one."""
+        trail = (*task.trail, task.slot)
+        cookies = self.cookies.header_for(target)
+        for slot in trail:
+            if (self._slots[slot].url, self._sent_cookies.get(slot)) == (target, cookies):
+                self._next_hop[task.slot] = slot
+                return
+        for slot in self._by_url.get(target, []):
+            if slot not in self._sent_cookies or self._sent_cookies[slot] == cookies:
+                self._next_hop[task.slot] = slot  # under way, or made with these cookies
+                return
+        self._next_hop[task.slot] = self._enqueue(
+            Task(target, task.role, found_on=task.found_on, depth=task.depth, trail=trail),
+            again=True)
 
     # -- one exchange (worker threads) -------------------------------------------------------
 
@@ -187,10 +235,10 @@ class CaptureJob:
                                             finder.sink_for if self.settings.requisites else None)
         except NetworkError as error:
             resource.reason = error.reason
-            return _Fetched(task, resource, [], error)
+            return _Fetched(task, resource, [], error, cookie)
         except CaptureError as error:
             resource.reason = error.reason
-            return _Fetched(task, resource, [])
+            return _Fetched(task, resource, [], cookies=cookie)
         try:
             self.cookies.remember(task.url, exchange.headers)
             self._record(exchange, resource)
@@ -198,7 +246,7 @@ class CaptureJob:
             exchange.close()
         if finder.problem:
             resource.notes.append(finder.problem)
-        return _Fetched(task, resource, finder.urls)
+        return _Fetched(task, resource, finder.urls, cookies=cookie)
 
     def _record(self, exchange: Exchange, resource: Resource) -> None:
         prepared = exchange_records(exchange, gzip_level=self.settings.gzip_level)
@@ -244,28 +292,32 @@ class CaptureJob:
         with self._late_lock:
             late, self._late = self._late, []
         for url, ref in late:
-            resource = self.resources.get(url)
-            if resource is not None:
-                _add_stray(resource, ref, late=True)
+            slots = self._by_url.get(url)
+            if slots:  # the URL's latest fetch: the one that last used a connection
+                _add_stray(self._slots[slots[-1]], ref, late=True)
 
     # -- summing up --------------------------------------------------------------------------
 
-    def _resolve(self, source: SourceOutcome) -> SourceOutcome:
-        """Follow a source's redirects through the resources to its final response."""
-        if source.url is None:
+    def _resolve(self, admitted: _Admitted) -> SourceOutcome:
+        """Follow a source's redirects, hop by hop, to its final response."""
+        source, slot = admitted.outcome, admitted.slot
+        if slot is None:
             return source
-        chain = [source.url]
-        resource = self.resources[source.url]
+        hops = [slot]
+        resource = self._slots[slot]
         while resource.outcome == "captured" and resource.redirect_to:
-            target = resource.redirect_to
-            if target in chain:
-                loop = " → ".join([*chain[chain.index(target):], target])
-                return _failed(source, chain, f"redirect loop: {loop}", resource)
-            if target not in self.resources or len(chain) > self.settings.max_redirects:
+            chain = [self._slots[hop].url for hop in hops]
+            following = self._next_hop.get(slot)
+            if following in hops:
+                loop = " → ".join([*chain[hops.index(following):], resource.redirect_to])
+                return _failed(source, chain, f"redirect loop (same cookies each time): {loop}",
+                               resource)
+            if following is None or len(hops) > self.settings.max_redirects:
                 return _failed(source, chain, f"more than {self.settings.max_redirects} "
                                "redirects", resource)
-            chain.append(target)
-            resource = self.resources[target]
+            hops.append(following)
+            slot, resource = following, self._slots[following]
+        chain = [self._slots[hop].url for hop in hops]
         source.outcome = resource.outcome
         source.reason = resource.reason
         source.final_url = resource.url

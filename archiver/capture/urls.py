@@ -62,6 +62,55 @@ def try_normalize(url: str, base: str | None = None) -> str | None:
         return None
 
 
+def address_meant(text: str) -> str | None:
+    """The web address someone meant by `text`, typed without its scheme: `https://` and
+    `text`, when that is a URL whose host is a domain name, an IP address or localhost;
+    else None. Browsers read what is typed in their address bar the same way.
+
+    >>> address_meant("example.org"), address_meant("news.example.org/2025/story?id=1")
+    ('https://example.org', 'https://news.example.org/2025/story?id=1')
+    >>> address_meant("localhost:8000/page"), address_meant("127.0.0.1/x")
+    ('https://localhost:8000/page', 'https://127.0.0.1/x')
+    >>> address_meant("https://example.org"), address_meant("not a url"), address_meant("notes")
+    (None, None, None)
+    >>> address_meant("./sources.txt"), address_meant("a..b/c")
+    (None, None)
+    """
+    typed = text.strip()
+    if not typed or "://" in typed or typed.startswith(("/", ".")):
+        return None
+    guess = f"https://{typed}"
+    try:
+        host = ada_url.URL(guess).hostname
+    except ValueError:
+        return None
+    labels = host.removesuffix(".").split(".")
+    if host == "localhost" or host.startswith("[") or (len(labels) > 1 and all(labels)):
+        return guess
+    return None
+
+
+def typed_url_problem(text: str) -> str | None:
+    """Why `text`, typed as a URL to capture, is not one (None: it is); where a scheme is
+    missing, the address that was probably meant.
+
+    >>> typed_url_problem("example.org")
+    'example.org: not a URL (no http:// or https://); did you mean https://example.org?'
+    >>> typed_url_problem("ftp://example.org/f")
+    "ftp://example.org/f: not an http(s) URL (scheme 'ftp:')"
+    >>> typed_url_problem("https://example.org/") is None
+    True
+    """
+    try:
+        normalize_url(text)
+    except CaptureError as error:
+        meant = address_meant(text)
+        if meant is not None:
+            return f"{text}: not a URL (no http:// or https://); did you mean {meant}?"
+        return str(error)
+    return None
+
+
 def url_from_header(value: str) -> str:
     """A URL from a header (a Location) read the way browsers read it.
 

@@ -1,5 +1,6 @@
-"""The extract API: text and metadata from a package, a WARC made by any tool, or a loose
-HTML or PDF file. Readers only: a sealed package is never written to.
+"""The extract API: text and metadata from a package, a WARC or ARC file made by any tool, a
+WACZ, or a loose HTML, PDF, text, CSV, JSON or XML file. Readers only: a sealed package is
+never written to.
 
 Extractions stream out one by one (a WARC may hold thousands of pages); problems with the
 input itself (a record manifest.json names is not there, a WARC breaks off) are collected on
@@ -8,27 +9,31 @@ the run, so one bad record never stops the others.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal
 
 from archiver._types import StrPath
-from archiver.errors import ArchiverUsageError, UnreadableEvidence
+from archiver.errors import ArchiverUsageError, NotEvidenceError, UnreadableEvidence
 from archiver.evidence_kind import sniff_evidence
 from archiver.extract.document import Extraction
 from archiver.extract.extractor import extract_captured, extract_file
 from archiver.extract.kinds import kind_from_path
 from archiver.extract.payload import WarcDocuments, open_record
+from archiver.extract.wacz_input import READ_ERRORS, wacz_warcs
 from archiver.regular_files import is_regular_file, real_directory
-from archiver.settings import ExtractionSettings
+from archiver.settings import ExtractionSettings, ReadLimits
 from archiver.untrusted_json import read_json_file
+from archiver.warc.arc import has_arc_name
 from archiver.warc.members import looks_like_arc
 from archiver.warc.reader import Damage
 
-InputKind = Literal["package", "warc", "file"]
+InputKind = Literal["package", "warc", "wacz", "file"]
+WaczMember = Callable[[], AbstractContextManager[BinaryIO]]
 SKIPPED_STATUSES = range(300, 400)
 """Redirects: their bodies are the server's boilerplate, not the document."""
-ARC_SUFFIXES = (".arc", ".arc.gz")
 
 
 class ExtractionRun:
@@ -45,13 +50,16 @@ class ExtractionRun:
             yield from self._package()
         elif self.kind == "warc":
             yield from self._warc(self.path, str(self.path))
+        elif self.kind == "wacz":
+            yield from self._wacz()
         else:
             found = extract_file(self.path, self.settings)
             if found is not None:
                 yield found
 
-    def _warc(self, warc: Path, name: str) -> Iterator[Extraction]:
-        documents = WarcDocuments(warc, name)
+    def _warc(self, warc: Path, name: str, member: WaczMember | None = None,
+              errors: tuple[type[BaseException], ...] = (OSError,)) -> Iterator[Extraction]:
+        documents = WarcDocuments(warc, name, member)
         try:
             for found in documents:
                 document = found.document
@@ -62,10 +70,29 @@ class ExtractionRun:
                 if extraction is not None:
                     _note_damage(extraction, damage)
                     yield extraction
-        except OSError as exc:
+        except errors as exc:
             self.problems.append(f"{name}: reading stopped early: {_reason(exc)}; the "
                                  "documents before that point were extracted")
         self.problems.extend(documents.problems)
+
+    def _wacz(self) -> Iterator[Extraction]:
+        """Every WARC under archive/, streamed from the zip (never unpacked); a record is
+        named `archive/….warc.gz`, its path in the WACZ."""
+        try:
+            with wacz_warcs(self.path, ReadLimits()) as found:
+                self.problems.extend(found.refusals)
+                for info in found.members:
+                    said = len(self.problems)
+                    yield from self._warc(self.path, info.filename,
+                                          functools.partial(found.open_member, info),
+                                          READ_ERRORS)
+                    # Named inside the WACZ, as its record pointers are: say which WACZ.
+                    self.problems[said:] = [f"{self.path}: {problem}"
+                                            for problem in self.problems[said:]]
+        except NotEvidenceError as exc:
+            self.problems.append(str(exc))
+        except READ_ERRORS as exc:
+            self.problems.append(f"{self.path}: cannot be read as a zip ({_reason(exc)})")
 
     def _package(self) -> Iterator[Extraction]:
         try:
@@ -129,7 +156,8 @@ class ExtractionRun:
 
 
 def extract(path: StrPath, settings: ExtractionSettings | None = None) -> ExtractionRun:
-    """Extract text and metadata from a package, a WARC or an HTML or PDF file.
+    """Extract text and metadata from a package, a WARC, ARC or WACZ file, or a loose HTML,
+    PDF, plain-text, CSV, JSON or XML file.
 
     Raises InputNotFoundError (no such path) and ArchiverUsageError (a path of another
     kind) at once; problems with the evidence itself are collected on the returned run.
@@ -147,16 +175,13 @@ def input_kind(path: Path) -> InputKind:
         raise ArchiverUsageError(f"{path}: not a regular file (a device, pipe or socket); "
                                  "extract reads files and package directories")
     sniffed = sniff_evidence(path)
-    if sniffed.kind == "wacz":
-        raise ArchiverUsageError(f"{path}: a WACZ; extract from the package it was exported "
-                                 "from, or from the WARCs under archive/ once unpacked")
     if sniffed.kind != "other":
         return sniffed.kind
-    if path.name.lower().endswith(ARC_SUFFIXES) or looks_like_arc(sniffed.head):
+    if has_arc_name(path.name) or looks_like_arc(sniffed.head):
         return "warc"  # read as the WARC records it stands for
     if kind_from_path(path, sniffed.head) is None:
-        raise ArchiverUsageError(f"{path}: not an evidence package, a WARC, an HTML page or a "
-                                 "PDF file")
+        raise ArchiverUsageError(f"{path}: not an evidence package, a WARC, ARC or WACZ file, "
+                                 "nor an HTML, PDF, text, CSV, JSON or XML file")
     return "file"
 
 

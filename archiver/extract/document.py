@@ -69,6 +69,13 @@ class Extraction:
         return title if isinstance(title, str) else None
 
     @property
+    def visible_text(self) -> str:
+        """All the text a reader sees: a page's visible text (html.visible_text), and for any
+        other kind, its text."""
+        visible = self.details.get("visible_text") if self.kind == "html" else None
+        return visible if isinstance(visible, str) else self.text
+
+    @property
     def text_bytes(self) -> bytes:
         return self.text.encode("utf-8")
 
@@ -92,9 +99,10 @@ class Extraction:
             "text_sha256": hashlib.sha256(text).hexdigest(),
             "html": None,
             "pdf": None,
+            "data": None,
         }
         details = self.details if with_text else _without_page_text(self.details)
-        document[self.kind] = details
+        document[details_key(self.kind)] = details
         return document
 
     def to_json(self, *, with_text: bool = True) -> bytes:
@@ -109,6 +117,12 @@ class Extraction:
                 "published": self.metadata.get("published"),
                 "authors": self.metadata.get("authors", []), "words": len(self.text.split()),
                 "pages": pages, "problems": list(self.problems)}
+
+
+def details_key(kind: str) -> str:
+    """Where a kind's specifics go in the JSON: `html`, `pdf`, or `data` (plain text, CSV,
+    JSON, XML)."""
+    return kind if kind in ("html", "pdf") else "data"
 
 
 def _source(source: CapturedDocument) -> dict[str, Any]:

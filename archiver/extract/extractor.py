@@ -1,4 +1,5 @@
-"""Extract one document: a captured record's body, or a loose HTML or PDF file.
+"""Extract one document: a captured record's body, or a loose file (HTML, PDF, plain text,
+CSV, JSON or XML).
 
 Each problem becomes a plain note in the result, never an exception: a bad page must not stop
 the job. Bodies stream: a page is read up to a cap, a PDF is spooled to a temporary file.
@@ -12,10 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from archiver.decoding import decode_html
-from archiver.extract.document import PAGE_BREAK, Decoding, Extraction
+from archiver.extract.document import METADATA_FIELDS, PAGE_BREAK, Decoding, Extraction
 from archiver.extract.kinds import (
     SNIFF_BYTES,
     DocumentKind,
+    content_type_for,
+    fallback_kind,
     kind_from_path,
     kind_from_type,
     needs_sniffing,
@@ -35,33 +38,74 @@ TRUNCATION_NOTES = {
 
 def extract_captured(document: CapturedDocument, raw: ByteReader,
                      settings: ExtractionSettings | None = None) -> Extraction | None:
-    """The text and metadata of a captured body, or None when it is not a page or a PDF."""
+    """The text and metadata of a captured body, or None when it is not a document of a
+    kind archiver reads (see kinds.py)."""
     settings = settings or ExtractionSettings()
     declared = kind_from_type(document.content_type)
     if declared is None and not needs_sniffing(document.content_type):
         return None
-    cap = settings.max_decoded_bytes if declared != "html" else settings.max_html_bytes
+    cap = settings.max_decoded_bytes if declared in (None, "pdf") else settings.max_html_bytes
     reader = BodyReader(raw, document, cap)
     blocks = reader.blocks()
     head = _head(blocks)
-    kind = declared or sniff_kind(head)
+    kind = declared or sniff_kind(head) or fallback_kind(document.content_type)
     if kind is None:
         return None
     result = Extraction(document, kind, decoding=Decoding(document.content_encoding,
                                                            document.chunked))
     body = itertools.chain([head], blocks)
-    if kind == "html":
-        _extract_html_body(result, b"".join(body), document)
-    else:
+    if kind == "pdf":
         with spooled_to_disk(body, ".pdf") as path:
             _extract_pdf_file(result, path, settings)
-    result.decoding.bytes_read = reader.produced
+    else:
+        # A sniffed kind was read with the PDF cap so far: a page or a text is held in
+        # memory, so only max_html_bytes of it are taken.
+        data, over = _bounded(body, settings.max_html_bytes)
+        if over and not reader.exceeded:
+            result.decoding.cut = True
+            result.problems.append(_html_cut_note(settings.max_html_bytes))
+        _extract_text_body(result, data, document)
+    result.decoding.bytes_read = reader.produced if kind == "pdf" else len(data)
     _note_reading(result, reader, kind, cap)
     return result
 
 
+def _bounded(blocks: Iterator[bytes], cap: int) -> tuple[bytes, bool]:
+    """At most `cap` bytes of `blocks`, and whether there were more (read no further)."""
+    pieces: list[bytes] = []
+    size = 0
+    for block in blocks:
+        if size + len(block) > cap:
+            pieces.append(block[:cap - size])
+            return b"".join(pieces), True
+        pieces.append(block)
+        size += len(block)
+    return b"".join(pieces), False
+
+
+def _extract_text_body(result: Extraction, data: bytes, document: CapturedDocument) -> None:
+    if result.kind == "html":
+        _extract_html_body(result, data, document)
+    else:
+        _extract_data_body(result, data, document)
+
+
+def _extract_data_body(result: Extraction, data: bytes, document: CapturedDocument) -> None:
+    from archiver.extract.text_formats import extract_data_text
+
+    assert result.kind in ("text", "csv", "json", "xml")
+    found = extract_data_text(result.kind, data, document.content_type)
+    result.text = found.text
+    result.metadata = {name: None for name in METADATA_FIELDS}
+    result.metadata.update(title=found.title, authors=[])
+    result.decoding.charset = found.charset
+    result.decoding.charset_source = found.charset_source
+    result.problems.extend(found.problems)
+    result.details = found.details
+
+
 def extract_file(path: Path, settings: ExtractionSettings | None = None) -> Extraction | None:
-    """The text and metadata of a loose HTML or PDF file, or None when it is neither.
+    """The text and metadata of a loose file, or None when it is of no kind archiver reads.
 
     Raises OSError when the file cannot be read.
     """
@@ -71,8 +115,8 @@ def extract_file(path: Path, settings: ExtractionSettings | None = None) -> Extr
         kind = kind_from_path(path, head)
         if kind is None:
             return None
-        content_type = "text/html" if kind == "html" else "application/pdf"
-        document = CapturedDocument(url=None, content_type=content_type, file=str(path))
+        document = CapturedDocument(url=None, content_type=content_type_for(kind, path),
+                                    file=str(path))
         result = Extraction(document, kind)
         if kind == "pdf":
             _extract_pdf_file(result, path, settings)
@@ -84,7 +128,7 @@ def extract_file(path: Path, settings: ExtractionSettings | None = None) -> Extr
         result.decoding.cut = True
         result.problems.append(_html_cut_note(settings.max_html_bytes))
     result.decoding.bytes_read = len(data)
-    _extract_html_body(result, data, document)
+    _extract_text_body(result, data, document)
     return result
 
 

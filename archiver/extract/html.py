@@ -18,6 +18,7 @@ from archiver.extract.html_links import HtmlLink, base_url, build_links
 from archiver.extract.html_metadata import PageMetadata, extract_metadata
 from archiver.extract.html_parse import parse_html
 from archiver.extract.html_text import MainText, extract_main_text
+from archiver.extract.html_visible import VisibleText, visible_text
 
 __all__ = ["HtmlExtraction", "HtmlLink", "extract_html"]
 
@@ -25,10 +26,13 @@ __all__ = ["HtmlExtraction", "HtmlLink", "extract_html"]
 @dataclass
 class HtmlExtraction(PageMetadata):
     """What was extracted from one HTML page: what it says about itself (PageMetadata), its
-    main text, and the links of that text."""
+    main text, the links of that text, and all its visible text."""
 
     text: str = ""
     links: list[HtmlLink] = field(default_factory=list)
+    visible_text: str = ""
+    """All the page's visible text, main text or not (html_visible.py)."""
+    visible_text_cut: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready values (links as dicts, containers copied)."""
@@ -41,10 +45,11 @@ _FIELDS = [item.name for item in fields(HtmlExtraction)]
 
 
 def _combine(meta: PageMetadata, main: MainText, links: list[HtmlLink],
-             problems: list[str]) -> HtmlExtraction:
+             problems: list[str], visible: VisibleText) -> HtmlExtraction:
     found = {item.name: getattr(meta, item.name) for item in fields(PageMetadata)}
     found["problems"] = [*problems, *meta.problems, *main.problems]
-    return HtmlExtraction(**found, text=main.text, links=links)
+    return HtmlExtraction(**found, text=main.text, links=links, visible_text=visible.text,
+                          visible_text_cut=visible.cut)
 
 
 def extract_html(html: str, url: str | None = None) -> HtmlExtraction:
@@ -61,10 +66,11 @@ def _extract(html: str, url: str | None) -> HtmlExtraction:
     page = parse_html(html)
     if page.tree is None:
         return HtmlExtraction(problems=[*page.problems, "no main text found"])
+    visible = visible_text(page.tree)  # before the main-text pass changes the tree
     base = base_url(page.tree, url)
     meta = extract_metadata(page.tree, url, base)
     article = main_object(meta.json_ld)
     article_body = text_value(article.get("articleBody")) if article else None
     main = extract_main_text(page.tree, article_body, meta.title, base)
     links = build_links(main.text, main.spans, base, url)
-    return _combine(meta, main, links, page.problems)
+    return _combine(meta, main, links, page.problems, visible)

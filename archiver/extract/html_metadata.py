@@ -7,7 +7,6 @@ tags, then visible markup), never from rules about particular sites.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin
@@ -17,9 +16,8 @@ import lxml.html
 from archiver.extract.html_authors import find_authors
 from archiver.extract.html_dates import modified_date, published_date
 from archiver.extract.html_jsonld import main_object, parse_json_ld, text_value, types_of
+from archiver.extract.html_title import find_title
 
-# "Headline | Site", "Headline - Site": separators between a headline and the site's name.
-_TITLE_SEPARATORS = re.compile(r"\s+[|\-–—·•»:]{1,2}\s+|\s+::\s+")
 MAX_META_ELEMENTS = 2000
 
 
@@ -102,42 +100,6 @@ def _site_name(meta: dict[str, list[str]], objects: list[dict[str, Any]]) -> str
     return None
 
 
-def _strip_site(title: str, site_name: str | None) -> str:
-    """Drop a leading or trailing site name joined to the headline by a separator."""
-    parts = _TITLE_SEPARATORS.split(title)
-    if len(parts) < 2:
-        return title
-    site = (site_name or "").casefold()
-    last, first = parts[-1].casefold(), parts[0].casefold()
-    if site and (last in site or site in last):
-        return title[: title.rfind(parts[-1])].rstrip(" |-–—·•»:")
-    if site and (first in site or site in first):
-        return title[len(parts[0]) :].lstrip(" |-–—·•»:")
-    return title
-
-
-def _headings(tree: lxml.html.HtmlElement) -> list[str]:
-    texts = (clean_text(h.text_content()) for h in tree.xpath("//body//h1")[:5])
-    return [t for t in texts if t and len(t) < 300]
-
-
-def find_title(tree: lxml.html.HtmlElement, article: dict[str, Any] | None,
-               meta: dict[str, list[str]], site_name: str | None) -> str | None:
-    """The headline: JSON-LD, then OpenGraph/Twitter, then an <h1> the <title> agrees with."""
-    stated = (text_value(article.get("headline")) if article else None) or _first_meta(
-        meta, "og:title", "twitter:title", "title", "dc.title", "citation_title")
-    if stated:
-        return _strip_site(stated, site_name)
-    page_title = clean_text(tree.findtext(".//title"))
-    headings = _headings(tree)
-    if page_title:
-        for heading in headings:
-            if heading.casefold() in page_title.casefold():
-                return heading
-        return _strip_site(page_title, site_name)
-    return headings[0] if headings else None
-
-
 def _language(tree: lxml.html.HtmlElement, meta: dict[str, list[str]],
               article: dict[str, Any] | None) -> str | None:
     lang = tree.get("lang") or tree.get("xml:lang")
@@ -175,7 +137,7 @@ def extract_metadata(tree: lxml.html.HtmlElement, url: str | None,
     if description is None and article:
         description = text_value(article.get("description"))
     return PageMetadata(
-        title=find_title(tree, article, meta, site_name),
+        title=find_title(tree, article, meta, site_name, url or base),
         authors=find_authors(tree, article, meta),
         published=published_date(tree, article, meta, url),
         modified=modified_date(tree, article, meta),

@@ -21,7 +21,15 @@ from trafilatura.settings import use_config
 
 from archiver.extract.html_blocks import LinkSpan, MainText, collect_blocks, join_blocks
 from archiver.extract.html_chunks import merge_split_bodies
-from archiver.extract.html_trim import drop_leading_title, drop_link_lists, drop_trailing_teasers
+from archiver.extract.html_embeds import unhide_embedded_posts
+from archiver.extract.html_trim import (
+    drop_calls_to_action,
+    drop_leading_title,
+    drop_link_lists,
+    drop_promos,
+    drop_trailing_teasers,
+)
+from archiver.extract.html_whole_page import with_block_boundaries
 
 __all__ = ["LinkSpan", "MainText", "extract_main_text", "render"]
 
@@ -55,14 +63,17 @@ def _trafilatura_body(tree: lxml.html.HtmlElement) -> Any | None:
         include_tables=True, include_images=False, include_formatting=False,
         with_metadata=False, config=_CONFIG,
     )
-    return getattr(document, "body", None) if document is not None else None
+    body = getattr(document, "body", None) if document is not None else None
+    return with_block_boundaries(tree, body)
 
 
 def render(body: Any, title: str | None = None, page_url: str | None = None) -> MainText:
     """The article text of trafilatura's body tree, trimmed of a repeated headline, of boxes
-    of links to the page's own site and of a trailing run of teasers."""
+    of links to the page's own site, of paragraphs that only point elsewhere on it, and of a
+    trailing run of teasers."""
     blocks = drop_leading_title(collect_blocks(body), title)
-    return join_blocks(drop_trailing_teasers(drop_link_lists(blocks, page_url)))
+    blocks = drop_promos(drop_link_lists(blocks, page_url), page_url)
+    return join_blocks(drop_calls_to_action(drop_trailing_teasers(blocks)))
 
 
 _VISIBLE_CHARS = lxml.etree.XPath("string-length(normalize-space(.))")
@@ -94,6 +105,7 @@ def with_second_opinion(tree: lxml.html.HtmlElement, main: MainText, title: str 
         return main
     try:
         body, _, _ = trafilatura.baseline(tree)  # works on a copy
+        body = with_block_boundaries(tree, body)
     except Exception as exc:  # a third-party failure becomes a note
         problems.append(f"the fallback extractor failed ({type(exc).__name__}: {exc})")
         return main
@@ -113,6 +125,7 @@ def extract_main_text(tree: lxml.html.HtmlElement, article_body: str | None,
     # Metadata has been read by now: scripts and styles only cost trafilatura a deep copy
     # and its cleaning passes, so they go first, at C speed.
     lxml.etree.strip_elements(tree, "script", "style", "template", with_tail=False)
+    unhide_embedded_posts(tree)
     merge_split_bodies(tree)
     main = _extract(tree, title, page_url, problems)
     main = with_second_opinion(tree, main, title, problems)

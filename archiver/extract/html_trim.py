@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from archiver.extract.html_blocks import LINE_BLOCKS, Block, LinkSpan
 
 _WORDS = re.compile(r"\w+")
-_SENTENCE_ENDS = frozenset(".!?…:;\"'”’)»")
+_SENTENCE_ENDS = frozenset(".!?…:;\"'”’)»。！？」")
 # A trailing run of teasers is cut when it holds at least this many linked headlines.
 _MIN_TEASER_LINKS = 2
 # A headline of a teaser list is at least this much link text.
@@ -125,12 +125,151 @@ def drop_link_lists(blocks: list[Block], page_url: str | None = None) -> list[Bl
     return kept if kept else blocks
 
 
+# Lines above the headline (a kicker, topic tags, a date, the page's address) are at most
+# this many blocks and this long each.
+_MAX_ABOVE_TITLE = 3
+_MAX_ABOVE_TITLE_CHARS = 120
+
+
 def drop_leading_title(blocks: list[Block], title: str | None) -> list[Block]:
-    """The headline is the title field; repeated as the first line it is not article text."""
-    if blocks and title and _words(blocks[0].text) == _words(title):
-        return blocks[1:]
+    """The headline is the title field; repeated near the top it is not article text, and
+    neither are the short lines above it (a kicker, topic tags, a date line): the article
+    starts under its headline."""
+    if not blocks or not title:
+        return blocks
+    wanted = _words(title)
+    for index, block in enumerate(blocks[: _MAX_ABOVE_TITLE + 1]):
+        if _words(block.text) == wanted:
+            return blocks[index + 1 :]
+        text = block.text.strip()
+        if len(text) > _MAX_ABOVE_TITLE_CHARS or (_is_sentence(text) and not _URL.match(text)):
+            break
     return blocks
+
+
+_URL = re.compile(r"^(?:https?://|www\.)\S+$")
+# "Read more: <a linked headline>", "Related | <a linked headline>": a label of a few words
+# ending in a colon or a separator, then one link.
+_LEAD_LABEL = re.compile(r"^\W*\w[\w\s'’]{0,30}?\s*[:|»>–—]\s*$")
+_MIN_PROMO_WORDS = 3
+
+
+def _same_page(url: str, page_url: str | None) -> bool:
+    def key(value: str) -> str:
+        try:
+            parts = urlsplit(value.strip())
+        except ValueError:
+            return value
+        host = (parts.hostname or "").removeprefix("www.")
+        return host + parts.path.rstrip("/")
+    return bool(page_url) and key(url) == key(page_url or "")
+
+
+def _promo(block: Block, site: str, page_url: str | None) -> bool:
+    """A paragraph that only points elsewhere on the site: "Read more: <headline>", a lone
+    linked headline, or the page's own address written out (a share line)."""
+    text = block.text.strip()
+    if block.kind != "p":
+        return False
+    if _URL.match(text):
+        return _same_page(text, page_url)
+    links = _links(block)
+    if len(links) != 1 or not _on_site(links[0].href, site):
+        return False
+    span = links[0]
+    before = block.text[: span.start].strip()
+    after = block.text[span.end :].strip(" .…")
+    if after or len(_words(block.text[span.start : span.end])) < _MIN_PROMO_WORDS:
+        return False
+    return not before or bool(_LEAD_LABEL.match(before))
+
+
+def _headline_item(block: Block, site: str) -> bool:
+    """A list item that is a linked headline on the page's own site."""
+    links = _links(block)
+    return (block.kind == "item" and bool(links) and link_share(block) >= _LINK_LIST_SHARE
+            and all(_on_site(span.href, site) for span in links)
+            and len(_words(block.text)) >= _MIN_PROMO_WORDS)
+
+
+def _related_lists(blocks: list[Block], site: str) -> list[bool]:
+    """Lists (2+ items) whose every item is a linked headline on the own site, when a short
+    label line ("Related", "More stories") stands above them: a box of related stories inside
+    the article. The label goes too. An article's own list of sources links elsewhere."""
+    dropped = [False] * len(blocks)
+    index = 0
+    while index < len(blocks):
+        end = index
+        while end < len(blocks) and blocks[end].kind == "item":
+            end += 1
+        if end - index >= _MIN_TEASER_LINKS and index > 0 and _label(blocks[index - 1]) and \
+                all(_headline_item(block, site) for block in blocks[index:end]):
+            for position in range(index - 1, end):
+                dropped[position] = True
+        index = max(end, index + 1)
+    return dropped
+
+
+def drop_promos(blocks: list[Block], page_url: str | None = None) -> list[Block]:
+    """Drop paragraphs that only point elsewhere on the page's own site (see _promo), and
+    labelled lists of linked headlines on it (see _related_lists). A link to another site
+    stays: it may be a source the story cites."""
+    site = _host(page_url) if page_url else ""
+    related = _related_lists(blocks, site)
+    kept = [block for block, in_list in zip(blocks, related, strict=True)
+            if not in_list and not _promo(block, site, page_url)]
+    return kept if kept else blocks
 
 
 def _words(text: str) -> list[str]:
     return _WORDS.findall(text.casefold())
+
+
+# A newsletter pitch: the word (the same in English, German, French, Spanish, Italian...)
+# and a call to sign up, in a short paragraph.
+_NEWSLETTER = re.compile(r"\bnewsletters?\b", re.IGNORECASE)
+_SIGN_UP = re.compile(r"sign[ -]?up|subscri|abonn|inscri|suscr|iscriv|anmeld|registr|"
+                      r"in your inbox|delivered", re.IGNORECASE)
+# A closing "follow the author / reach the reporter" line names an address or a handle.
+_CONTACT = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+|(?<![\w@])@\w{2,}|twitter\.com/\w")
+_CREDIT = re.compile(r"^[—–-]")
+_MAX_PITCH_CHARS = 250
+_CLOSING_BLOCKS = 3
+_MAX_TAIL_WORDS = 2
+_MAX_TAIL_CHARS = 24
+# A sentence of Chinese or Japanese is one or two \w+ runs: that many characters of those
+# scripts make a clause, not a stray label.
+_MAX_TAIL_CJK = 5
+_CJK_START = 0x2E80
+
+
+def _pitch(block: Block) -> bool:
+    text = block.text.strip()
+    return (block.kind in ("p", "head") and len(text) <= _MAX_PITCH_CHARS
+            and bool(_NEWSLETTER.search(text)) and bool(_SIGN_UP.search(text)))
+
+
+def _contact_line(block: Block) -> bool:
+    """A short closing line with an address or handle; not the "— Name (@handle) date" line
+    that credits an embedded post."""
+    text = block.text.strip()
+    return (block.kind == "p" and len(text) <= _MAX_PITCH_CHARS and not _CREDIT.match(text)
+            and bool(_CONTACT.search(text)))
+
+
+def _tail_line(block: Block) -> bool:
+    text = block.text.strip()
+    return (block.kind not in LINE_BLOCKS and len(text) <= _MAX_TAIL_CHARS
+            and len(_words(text)) <= _MAX_TAIL_WORDS and not _is_sentence(text)
+            and sum(1 for ch in text if ord(ch) >= _CJK_START) <= _MAX_TAIL_CJK)
+
+
+def drop_calls_to_action(blocks: list[Block]) -> list[Block]:
+    """Drop newsletter pitches (anywhere), the author's contact or follow lines among the
+    last paragraphs, and one- or two-word lines left at the very end ("Comments")."""
+    closing = max(0, len(blocks) - _CLOSING_BLOCKS)
+    kept = [block for index, block in enumerate(blocks)
+            if not _pitch(block) and not (index >= closing and _contact_line(block))]
+    while len(kept) > 1 and _tail_line(kept[-1]):
+        kept.pop()
+    return kept if kept else blocks

@@ -12,11 +12,11 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
 from archiver.capped import Capped
 from archiver.decoding import Dechunker, StreamDecoder
@@ -162,9 +162,12 @@ class WarcDocuments:
     in file order. `problems` names, in file order, every damaged or unusable record found
     so far, and the damage between records."""
 
-    def __init__(self, warc: Path, name: str) -> None:
+    def __init__(self, warc: Path, name: str,
+                 opener: Callable[[], AbstractContextManager[BinaryIO]] | None = None) -> None:
         self.warc = warc
         self.name = name
+        self._open = opener or (lambda: warc.open("rb"))
+        """How to open the file: a path on disk, or (a WACZ's member) a stream from a zip."""
         self._problems = Capped[tuple[int, str]](MAX_PROBLEMS)
         self._stream: RecordStream | None = None
 
@@ -182,7 +185,7 @@ class WarcDocuments:
 
     def __iter__(self) -> Iterator[FoundDocument]:
         """Raises OSError when the file cannot be read."""
-        with self.warc.open("rb") as handle:
+        with self._open() as handle:
             self._stream = RecordStream(handle, expect_gzip=self.name.lower().endswith(".gz"))
             for record in self._stream:
                 if record.header.record_type in DOCUMENT_RECORD_TYPES:

@@ -29,15 +29,44 @@ def catalogue(collection: Collection, scans: list[WarcScan]) -> list[Entry]:
 
 
 def package_entries(package: Path) -> list[Entry]:
-    """Each source asked for (and the story, when there is one), captured or not."""
+    """Each source asked for, captured or not; the story (when there is one) first."""
     manifest = _json_file(package / "manifest.json")
     folder = real_directory(package, "data/extract")  # never a folder a link leads to
     found = regular_files_in(folder) if folder is not None else []
     titles = extraction_titles([path for path in found if path.suffix == ".json"])
+    sources = [s for s in manifest.get("sources") or [] if isinstance(s, dict)]
+    entries = [_source_entry(source, titles) for source in sources]
     story = manifest.get("story")
-    sources = [story] if isinstance(story, dict) else []
-    sources += [s for s in manifest.get("sources") or [] if isinstance(s, dict)]
-    return [_source_entry(source, titles) for source in sources]
+    if isinstance(story, dict):
+        entries = _story_first(story, sources, entries, titles)
+    return entries
+
+
+def _story_first(story: dict[str, Any], sources: list[dict[str, Any]], entries: list[Entry],
+                 titles: dict[str, str]) -> list[Entry]:
+    """The entries with the story's first, said to be the story. A story fetched from the web
+    is also a source (its HTTP status, its redirects are there): that one entry is the story's.
+    A local draft is no source: it is listed for what it is, with nothing to replay."""
+    record_id = _dict(story.get("record")).get("record_id")
+    url = _text(story.get("url"))
+    for index, source in enumerate(sources):
+        same_record = record_id is not None and _dict(source.get("record")).get(
+            "record_id") == record_id
+        if same_record or (url is not None and url in (_text(source.get("url")),
+                                                       _text(source.get("final_url")))):
+            entry = entries.pop(index)
+            note = f"the story; {entry.note}" if entry.note else "the story"
+            title = clean_title(story.get("title")) or entry.title
+            return [replace(entry, title=title, note=note), *entries]
+    title = clean_title(story.get("title"))
+    if story.get("kind") == "draft":
+        name = _text(story.get("file")) or "a file"
+        return [Entry(url="", title=title or name, captured_at=_text(story.get("captured_at")),
+                      status=None, content_type=None, status_label="local draft",
+                      note=f"the story: the local draft {name}, kept in the package as it "
+                           "was read; it has no web address to replay"), *entries]
+    entry = _source_entry(story, titles)
+    return [replace(entry, title=title or entry.title, note="the story"), *entries]
 
 
 def _source_entry(source: dict[str, Any], titles: dict[str, str]) -> Entry:

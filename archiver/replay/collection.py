@@ -1,4 +1,5 @@
-"""What `archiver replay` serves: the WARC files of a package, of a bare WARC, or of a WACZ."""
+"""What `archiver replay` serves: the WARC files of a package, of a bare WARC or ARC file, or
+of a WACZ."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from archiver.errors import NotEvidenceError
 from archiver.evidence_kind import WARC_SUFFIXES, sniff_evidence
 from archiver.regular_files import real_directory, regular_files_in
 from archiver.transfer.unpack import unpack_archive
+from archiver.warc.arc import has_arc_name
+from archiver.warc.members import looks_like_arc
 
 InputKind = Literal["package", "warc", "wacz"]
 
@@ -20,7 +23,7 @@ class Collection:
 
     kind: InputKind
     path: Path
-    """The package, WARC or WACZ as given."""
+    """The package, WARC (or ARC) or WACZ as given."""
     warcs: tuple[Path, ...]
     archive_dir: Path
 
@@ -28,7 +31,10 @@ class Collection:
 def open_collection(path: Path, scratch: Path) -> Collection:
     """The collection at `path`; a WACZ's WARCs are copied out into `scratch` (a new,
     private directory), never read from where an untrusted archive says."""
-    kind = sniff_evidence(path).kind
+    sniffed = sniff_evidence(path)
+    kind = sniffed.kind
+    if kind == "other" and (has_arc_name(path.name) or looks_like_arc(sniffed.head)):
+        kind = "warc"  # an ARC file: pywb reads it natively, as it reads a WARC
     if kind == "package":
         return _package(path)
     if kind == "wacz":
@@ -36,7 +42,7 @@ def open_collection(path: Path, scratch: Path) -> Collection:
     if kind == "warc":
         resolved = path.resolve()
         return Collection("warc", path, (resolved,), resolved.parent)
-    raise NotEvidenceError(path, "not a package, a WARC or a WACZ")
+    raise NotEvidenceError(path, "not a package, a WARC, an ARC file or a WACZ")
 
 
 def _package(path: Path) -> Collection:

@@ -1,69 +1,42 @@
 """Finding pywb, the replay engine, which lives in a Python environment of its own.
 
-pywb cannot share archiver's environment (see pywb_child.py), so archiver looks for a Python
-that has it, in this order: $ARCHIVER_PYWB_PYTHON; this Python, if pywb happens to be
-installed beside archiver; the Python behind a `wayback` command on PATH (what
-`pipx install pywb` puts there).
+pywb cannot share archiver's environment (see pywb_child.py). archiver runs it with, in this
+order: the Python the caller names; $ARCHIVER_PYWB_PYTHON; else the environment archiver sets
+up for it on the first replay, under the user's cache directory (pywb_setup.py).
 """
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import shutil
-import sys
 from pathlib import Path
 
-from archiver.errors import EnvironmentFault
+from archiver.replay.pywb_setup import (
+    PROVIDE_HINT,
+    PYTHON_VARIABLE,
+    Notify,
+    ReplayEngineMissing,
+    provide_pywb,
+)
 
-PYTHON_VARIABLE = "ARCHIVER_PYWB_PYTHON"
-INSTALL_HINT = ("install it apart from archiver with `pipx install pywb` (or into any virtual "
-                f"environment, then set {PYTHON_VARIABLE} to that environment's python)")
+__all__ = ["PROVIDE_HINT", "PYTHON_VARIABLE", "ReplayEngineMissing", "configured_pywb_python",
+           "find_pywb_python"]
 
-
-class ReplayEngineMissing(EnvironmentFault):
-    """pywb is not installed where archiver can find it (exit 3, "could not run")."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__("replay", f"{reason}; archiver replay needs pywb: {INSTALL_HINT}")
-
-
-def find_pywb_python() -> Path:
-    configured = os.environ.get(PYTHON_VARIABLE)
-    if configured:
-        path = Path(configured)
-        if not (path.is_file() and os.access(path, os.X_OK)):
-            raise ReplayEngineMissing(f"{PYTHON_VARIABLE}={configured} is not a Python program")
-        return path
-    if importlib.util.find_spec("pywb") is not None:
-        return Path(sys.executable)
-    wayback = shutil.which("wayback")
-    if wayback is not None:
-        python = _shebang_python(Path(wayback))
-        if python is not None:
-            return python
-    raise ReplayEngineMissing("pywb was not found")
+def configured_pywb_python(given: Path | None = None) -> Path | None:
+    """The Python a person named for pywb (`given`, else $ARCHIVER_PYWB_PYTHON), checked to be
+    a program; None when they named none."""
+    if given is None:
+        configured = os.environ.get(PYTHON_VARIABLE)
+        if not configured:
+            return None
+        given, named = Path(configured), f"{PYTHON_VARIABLE}={configured}"
+    else:
+        named = str(given)
+    if not (given.is_file() and os.access(given, os.X_OK)):
+        raise ReplayEngineMissing(f"{named} is not a Python program")
+    return given
 
 
-def _shebang_python(script: Path) -> Path | None:
-    """The interpreter a console script of pip's names on its first line.
-
-    >>> import tempfile
-    >>> with tempfile.TemporaryDirectory() as folder:
-    ...     script = Path(folder) / "wayback"
-    ...     _ = script.write_bytes(b"#!" + sys.executable.encode() + b"\\nimport x\\n")
-    ...     _shebang_python(script) == Path(sys.executable)
-    True
-    """
-    try:
-        with script.open("rb") as handle:
-            first = handle.readline(4096)
-    except OSError:
-        return None
-    if not first.startswith(b"#!"):
-        return None
-    words = first[2:].decode("utf-8", "replace").split()
-    if not words:
-        return None
-    python = Path(words[0])
-    return python if python.is_file() and "python" in python.name else None
+def find_pywb_python(given: Path | None = None, notify: Notify | None = None) -> Path:
+    """The Python to run pywb with: the one named, else archiver's own environment for it,
+    set up now if this is the first replay (`notify` gets a line for each step)."""
+    return configured_pywb_python(given) or provide_pywb(notify=notify)

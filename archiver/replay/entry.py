@@ -18,7 +18,10 @@ class Entry:
     status: int | None
     content_type: str | None
     note: str | None = None
-    """Why it was not captured, or where it redirects."""
+    """Why it was not captured, or where it redirects; that it is the story."""
+    status_label: str | None = None
+    """What the index says in place of an HTTP status when there is none ("not captured"
+    unless said otherwise: a local draft)."""
 
     @property
     def timestamp(self) -> str | None:

@@ -76,6 +76,7 @@ def _row(collection: str, entry: Entry) -> str:
     if entry.note:
         shown += f'<br><span class="note">{inert(entry.note)}</span>'
     captured = inert((entry.captured_at or "").replace("T", " ").rstrip("Z")[:19]) or "-"
-    status = str(entry.status) if entry.status is not None else "not captured"
+    status = (str(entry.status) if entry.status is not None
+              else inert(entry.status_label or "not captured"))
     return (f"<tr><td>{shown}</td><td class=\"url\">{inert(entry.url)}</td>"
             f"<td>{captured}</td><td>{status}</td></tr>")

@@ -1,4 +1,5 @@
-"""`start_replay`: serve a package, a WARC or a WACZ on 127.0.0.1 with pywb, in a child process.
+"""`start_replay`: serve a package, a WARC or ARC file, or a WACZ on 127.0.0.1 with pywb, in a
+child process.
 
 The parent (this module) reads each WARC once with archiver's own reader (warc_scan.py): what
 pywb may index, the index page, the records that cannot be replayed (skipped, named). The child
@@ -24,6 +25,7 @@ from archiver.replay.catalogue import Entry, catalogue
 from archiver.replay.collection import Collection, open_collection
 from archiver.replay.engine import find_pywb_python
 from archiver.replay.index_page import NOT_FOUND_TEMPLATE, render_index
+from archiver.replay.pywb_setup import Notify
 from archiver.replay.warc_scan import SkipList, Skipped, WarcScan, scan_warc
 
 HOST = "127.0.0.1"
@@ -109,16 +111,23 @@ class ReplayServer:
         self.stop()
 
 
-def start_replay(path: Path, *, port: int = 0) -> ReplayServer:
-    """Serve the package, WARC or WACZ at `path` on 127.0.0.1:`port` (0: any free port).
+def start_replay(path: Path, *, port: int = 0, pywb_python: Path | None = None,
+                 notify: Notify | None = None) -> ReplayServer:
+    """Serve the package, WARC or ARC file, or WACZ at `path` on 127.0.0.1:`port` (0: any
+    free port).
 
     Returns once the server answers; its `url` is an index of every captured page and report.
     The server fetches nothing from the live web (what was not captured is a 404 "Not
     archived"), and every response keeps the browser on it (response_guard.py).
     A record that cannot be replayed (no target URI, a bad date, a damaged member...) is left
     out and named in `skipped`; the rest is served. Raises InputNotFoundError,
-    NotEvidenceError or NothingToReplay (usage), ReplayEngineMissing when pywb is not
-    installed, EnvironmentFault when the engine cannot start (the port is taken...).
+    NotEvidenceError or NothingToReplay (usage), ReplayEngineMissing when pywb is not where
+    `pywb_python` (else $ARCHIVER_PYWB_PYTHON) says or cannot be set up, EnvironmentFault
+    when the engine cannot start (the port is taken...).
+
+    pywb runs with `pywb_python`, else $ARCHIVER_PYWB_PYTHON, else in an environment archiver
+    sets up for it on the first replay (a minute or two, once; `notify` gets a line to show
+    for each step; see archiver.replay.pywb_setup).
 
     >>> with start_replay(Path("evidence/story1")) as server:   # doctest: +SKIP
     ...     print(server.url)
@@ -127,7 +136,7 @@ def start_replay(path: Path, *, port: int = 0) -> ReplayServer:
     try:
         root = Path(workdir.name)
         collection = open_collection(path, root / "wacz")
-        python = find_pywb_python()
+        python = find_pywb_python(pywb_python, notify)
         scans = [scan_warc(warc) for warc in collection.warcs]
         skipped = SkipList()
         for scan in scans:

@@ -121,12 +121,12 @@ class WarcScan:
 def scan_warc(path: Path) -> WarcScan:
     """Read the WARC at `path` once; EnvironmentFault if it cannot be read."""
     scanner = _Scanner(path.name)
-    parser = RecordParser(scanner)
+    parser = RecordParser(scanner, accept_arc=True)  # an ARC file is read as WARC records
 
     def emit(event: Event) -> None:
         parser.handle([event])
 
-    inflater = Inflater(emit, expect_gzip=path.name.lower().endswith(".gz"))
+    inflater = Inflater(emit, expect_gzip=path.name.lower().endswith(".gz"), accept_arc=True)
     try:
         with path.open("rb") as handle:
             while block := handle.read(READ_BLOCK):

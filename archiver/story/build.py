@@ -18,7 +18,7 @@ from typing import Any
 from archiver.capture.job import CaptureJob, Progress
 from archiver.capture.results import CaptureResult, Resource, SourceOutcome
 from archiver.errors import EvidenceError
-from archiver.extract.document import Extraction
+from archiver.extract.document import Extraction, details_key
 from archiver.extract.extractor import extract_html_bytes, read_page
 from archiver.extract.payload import CapturedDocument, RecordPointer, open_record
 from archiver.package.build import PackageBuild, building
@@ -301,7 +301,7 @@ def _load_extraction(build: PackageBuild, path: str | None,
                             metadata={"title": data.get("title"),
                                       "published": data.get("published"),
                                       "authors": data.get("authors") or []},
-                            details=data.get(data["kind"]) or {},
+                            details=data.get(details_key(data["kind"])) or {},
                             problems=list(data.get("problems") or []))
     return extraction
 

@@ -69,7 +69,11 @@ def classify(source: SourceOutcome) -> tuple[SourceOutcomeKind, str | None]:
         return "gone", f"the server answered {status}: the page is gone"
     if status >= 400:
         return "error", f"the server answered {status}"
-    return ("redirected" if source.redirects else "captured"), None
+    # A gate that sets a cookie and sends the reader back to the same address (consent and
+    # session gates) has redirects, but what is kept is the page that was cited.
+    cited_url = source.url or source.requested_url
+    moved = bool(source.redirects) and source.final_url not in (None, cited_url)
+    return ("redirected" if moved else "captured"), None
 
 
 def describe_source(source: SourceOutcome, extraction: Extraction | None,
@@ -130,13 +134,43 @@ def wall_kind(extraction: Extraction) -> str | None:
 
 
 def lead(text: str) -> str | None:
-    """The first lines of a text, about LEAD_CHARS long, cut at a word."""
-    flat = " ".join(text.split())
+    """The first lines of a text, about LEAD_CHARS long, cut at a word; one line a heading,
+    paragraph or line break, so that "...that page" and "It may..." do not run together.
+
+    A line that starts in lower case (or after a hyphen, comma or an open parenthesis)
+    continues the one before: the hard wrap of a PDF's lines, not a new block.
+
+    >>> lead("We could not find that page\\n\\nIt may have  moved.")
+    'We could not find that page\\nIt may have moved.'
+    >>> lead("Between June and December the\\nWater Department replaced 11,240\\nmeters.")
+    'Between June and December the\\nWater Department replaced 11,240 meters.'
+    >>> lead(" \\n ") is None
+    True
+    """
+    lines: list[str] = []
+    for raw in text.splitlines():
+        line = " ".join(raw.split())
+        if not line:
+            continue
+        if lines and _continues(lines[-1], line):
+            lines[-1] += " " + line
+        else:
+            lines.append(line)
+        if sum(len(item) + 1 for item in lines) > LEAD_CHARS:
+            break
+    flat = "\n".join(lines)
     if not flat:
         return None
     if len(flat) <= LEAD_CHARS:
         return flat
-    return flat[:LEAD_CHARS].rsplit(" ", 1)[0] + "…"
+    cut = flat[:LEAD_CHARS]
+    at = max(cut.rfind(" "), cut.rfind("\n"))
+    return (cut[:at] if at > 0 else cut).rstrip() + "…"
+
+
+def _continues(previous: str, line: str) -> bool:
+    """True when `line` goes on with the sentence of `previous` (a wrapped line)."""
+    return line[0].islower() or previous[-1] in "-,(‐"
 
 
 def _site(url: str) -> str:

@@ -19,6 +19,8 @@ DraftKind = Literal["html", "markdown", "text"]
 MAX_DRAFT_BYTES = 64 * 1024 * 1024
 _MARKDOWN_SUFFIXES = (".md", ".markdown", ".mdown", ".mkd")
 _HTML_SUFFIXES = (".html", ".htm", ".xhtml")
+DRAFT_SUFFIXES = (*_HTML_SUFFIXES, *_MARKDOWN_SUFFIXES, ".txt")
+"""The names a draft usually has (any text file is read as one)."""
 _BARE_URL = re.compile(r"""https?://[^\s<>"'()\[\]]+[^\s<>"'()\[\].,;:!?]""")
 CONTENT_TYPES = {"html": "text/html", "markdown": "text/markdown; charset=utf-8",
                  "text": "text/plain; charset=utf-8"}

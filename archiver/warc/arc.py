@@ -16,6 +16,7 @@ ARC_FIELDS_V1 = 5
 ARC_FIELDS_V2 = 10
 _DATE = re.compile(r"\d{12,17}")
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:.*")
+ARC_SUFFIXES = (".arc", ".arc.gz")
 ARC_MEMBER_STARTS = (b"filed", b"http:", b"https", b"dns:", b"ftp:/")
 """What the first bytes of a gzip member that holds an ARC record inflate to."""
 
@@ -29,6 +30,11 @@ def is_arc_start(head: bytes) -> bool:
     False
     """
     return head.lstrip(b"\r\n").startswith(b"filedesc://")
+
+
+def has_arc_name(name: str) -> bool:
+    """Whether a file name says ARC (`crawl.arc`, `crawl.arc.gz`, in any case)."""
+    return name.lower().endswith(ARC_SUFFIXES)
 
 
 def arc_header_fields(line: bytes) -> dict[str, str]:
