@@ -23,11 +23,10 @@ from archiver.verification.pipeline import read_warc
 from archiver.verification.problems import Note, Problem
 from archiver.verification.record_check import MAX_KEPT
 from archiver.verification.warc_parts import WarcResult
-from archiver.warc.arc import ARC_FIELDS_V1, ARC_FIELDS_V2
+from archiver.warc.arc import ARC_FIELDS_V1, ARC_FIELDS_V2, has_arc_name
 from archiver.warc.members import looks_like_arc
 from archiver.warc.reader import Damage, RecordHeader, RecordParser
 
-ARC_SUFFIXES = (".arc", ".arc.gz")
 VERSION_BLOCK_BYTES = 4096
 """The version block's first two lines are read from at most this much of its record."""
 _VERSION_LINE = re.compile(r"(\d+) (\d+)(?: .*)?")
@@ -37,7 +36,7 @@ _FIELDS_BY_VERSION = {1: ARC_FIELDS_V1, 2: ARC_FIELDS_V2}
 def is_arc_file(path: Path, head: bytes) -> bool:
     """Whether to read the file that starts with `head` as an ARC file: by its first
     record, or (when its first bytes say nothing else) by its name."""
-    return looks_like_arc(head) or path.name.lower().endswith(ARC_SUFFIXES)
+    return looks_like_arc(head) or has_arc_name(path.name)
 
 
 class ArcChecker:
