@@ -314,12 +314,14 @@ def story(
 
     Example:  archiver story https://news.example.org/2025/water-meters -o evidence/meters
 
-    The citations are the links of the story's main text (not its menus, footers, share bars
-    or related-story boxes). The package holds the chain in manifest.json and a report in
-    data/report.html. Exit 0 when every citation was captured (a 404 is captured: it is
-    evidence), 1 when any failed or the story itself could not be captured. Links to private,
-    loopback, link-local and reserved addresses are refused (failed citations, with the
-    reason) unless --allow-private is given.
+    The citations are the links of the story's own text, its figure captions, the permalinks of
+    posts it embeds and its own list of sources; not its menus, footers, share bars, related
+    lists, promos or topic labels (--dry-run says why each link is left out). A saved page's
+    relative links resolve against its <base>, canonical URL or og:url. The package holds the
+    chain in manifest.json and a report in data/report.html. Exit 0 when every citation was
+    captured (a 404 is captured: it is evidence), 1 when any failed or the story itself could
+    not be captured. Links to private, loopback, link-local and reserved addresses are refused
+    (failed citations, with the reason) unless --allow-private is given.
     """
     import re
     import tempfile

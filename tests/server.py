@@ -559,9 +559,11 @@ class SiteHandler(BaseHTTPRequestHandler):
         self.close_connection = True
 
     def fault_stall(self) -> None:
+        # One write, so that a loaded machine cannot make the client time out between the
+        # head and the first part of the body.
         self.send(self.head(200, [("Content-Type", "application/octet-stream"),
-                                  ("Content-Length", str(BIG_BODY_BYTES))]))
-        self.send(big_body()[:STALL_SENT_BYTES])
+                                  ("Content-Length", str(BIG_BODY_BYTES))])
+                  + big_body()[:STALL_SENT_BYTES])
         if self.pause(3):
             self.send(big_body()[STALL_SENT_BYTES:])
 

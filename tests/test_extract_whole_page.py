@@ -13,9 +13,11 @@ SITE = Path(__file__).resolve().parent.parent / "fixtures" / "site"
 
 def test_the_error_page_keeps_its_heading_apart_and_its_sentence_whole() -> None:
     page = (SITE / "errors" / "404.html").read_text("utf-8")
-    text = extract_html(page, "http://127.0.0.1/missing").text
-    assert text.split("\n\n") == [
-        "We could not find that page",
+    extraction = extract_html(page, "http://127.0.0.1/missing")
+    # The heading is the page's title (its <h1>, which <title> confirms), so the main text,
+    # as on every page, starts after it.
+    assert extraction.title == "We could not find that page"
+    assert extraction.text.split("\n\n") == [
         "It may have moved, or it may never have existed. Try the front page."]
 
 

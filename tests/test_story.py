@@ -93,8 +93,8 @@ def test_a_page_heavy_with_navigation_cites_only_its_text(site: SiteServer,
     areas = {href: reason.removeprefix("outside the main text ") for href, reason in
              dropped.items()}
     assert areas["/news/2025/03/meters-billed-air"] == "(related stories)"
-    assert areas["https://social.example/share?u=refunds"] == "(a share bar)"
-    assert areas["/tag/water"] == "(a tag list)"
+    assert areas["https://social.example/share?u=refunds"] == "inside the article, a share bar"
+    assert areas["/tag/water"] == "inside the article, a tag or topic list"
     assert areas["https://forum.example/thread/991"] == "(comments)"
     assert areas["/privacy/accept"] == "(a cookie notice)"
     assert areas["/about/"] == "(the page footer)"

@@ -6,6 +6,7 @@ mailto:, javascript:, tel: and links to a place in the same page are left out.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -95,14 +96,22 @@ def _boundaries(text: str) -> list[int]:
 
 def sentence_around(text: str, start: int, end: int, bounds: list[int]) -> str:
     """The sentence holding text[start:end] (the link may span a boundary: join them)."""
-    left = max((b for b in bounds if b <= start), default=0)
-    right = min((b for b in bounds if b >= end and b > left), default=len(text))
+    # bounds are sorted: bisect, not a scan per link (a page of thousands of links)
+    at = bisect.bisect_right(bounds, start)
+    left = bounds[at - 1] if at else 0
+    after = bisect.bisect_left(bounds, max(end, left + 1))
+    right = bounds[after] if after < len(bounds) else len(text)
     sentence = " ".join(text[left:right].split())
     if len(sentence) > MAX_SENTENCE_CHARS:
         # Unpunctuated text: keep a window around the link rather than the whole block.
         lo = max(left, start - MAX_SENTENCE_CHARS // 2)
         sentence = " ".join(text[lo : lo + MAX_SENTENCE_CHARS].split())
     return sentence
+
+
+def sentence_at(text: str, start: int, end: int) -> str:
+    """The sentence of `text` holding text[start:end]."""
+    return sentence_around(text, start, end, _boundaries(text))
 
 
 def build_links(text: str, spans: list[LinkSpan], base: str | None,

@@ -26,13 +26,13 @@ from archiver.package.derived import EXTRACT_DIR, DerivedFiles, extract_resource
 from archiver.package.manifest import WARC_DIR, build_manifest
 from archiver.settings import CaptureSettings, ExtractionSettings
 from archiver.story.chain import CitedSource, chain_citations, describe_source, lead
+from archiver.story.citation_region import story_selection
 from archiver.story.citations import (
     DroppedLink,
     Selection,
     UrlFilter,
     citations_from_list,
     link_target,
-    select_citations,
 )
 from archiver.story.drafts import Draft, read_draft
 from archiver.story.page_links import page_links
@@ -214,15 +214,20 @@ def _store_draft(build: PackageBuild, draft: Draft) -> StoryPage:
 
 
 def _select(page: StoryPage, options: StoryOptions) -> Selection:
+    """The story's citations (citation_region reads the page, the main text its main
+    signal), and every other link with the reason it is left out."""
     url_filter = UrlFilter(options.include, options.exclude)
     if options.citations_from is not None:
         return citations_from_list(options.citations_from, url_filter)
     links = page.extraction.details.get("links") or []
-    return select_citations(links, page.url, url_filter)
+    return story_selection(page.html, page.url, page.extraction.text, links, url_filter)
 
 
 def explain_left_out(page: StoryPage, selection: Selection) -> None:
-    """Add the page's other links to `dropped`, each with the part of the page it is in."""
+    """With --citations-from, add the page's own links to `dropped` (each page link is
+    already judged otherwise)."""
+    if not selection.from_list:
+        return
     seen = {citation.href for citation in selection.citations}
     seen |= {link.href for link in selection.dropped}
     for link in page_links(page.html, page.url):
@@ -230,10 +235,8 @@ def explain_left_out(page: StoryPage, selection: Selection) -> None:
             continue
         seen.add(link.href)
         _, reason = link_target(link.href, link.url or link.href, page.url)
-        if reason is None:
-            reason = ("not in the --citations-from list" if selection.from_list
-                      else f"outside the main text ({link.area})")
-        selection.dropped.append(DroppedLink(link.href, link.url, link.text, reason))
+        selection.dropped.append(DroppedLink(link.href, link.url, link.text,
+                                             reason or "not in the --citations-from list"))
 
 
 def _seal_story(build: PackageBuild, page: StoryPage, selection: Selection,

@@ -60,11 +60,12 @@ def page_links(html: str, base_url: str | None) -> list[PageLink]:
         if not href:
             continue
         text = " ".join(anchor.text_content().split())
-        links.append(PageLink(href, try_normalize(href, base), text, _area(anchor)))
+        links.append(PageLink(href, try_normalize(href, base), text, area_of(anchor)))
     return links
 
 
-def _area(element: etree._Element) -> str:
+def area_of(element: etree._Element) -> str:
+    """The part of the page an element is in, as a person would name it."""
     for ancestor in element.iterancestors():
         names = f"{ancestor.get('class') or ''} {ancestor.get('id') or ''}".lower()
         for pattern, area in _CLASS_HINTS:

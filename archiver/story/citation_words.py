@@ -1,0 +1,149 @@
+"""The words and shapes story mode reads a page by: embed markup, the names sites give their
+boxes, the lines that introduce related reading or ask to subscribe, the headings of a list of
+sources, and the addresses of listing, author, account and share pages. Kept apart from the
+reading itself (citation_region) so that a new language or platform is one line here.
+
+Every list is of words a person recognises, in several languages; none names a site.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Embedded posts: the markup the platforms' embed codes write (and their no-script fallbacks).
+EMBED_CLASS = re.compile(
+    r"twitter-tweet|twitter-video|instagram-media|tiktok-embed|bluesky-embed|fb-post|fb-video"
+    r"|mastodon-embed|threads-embed|text-post-media|reddit-embed|linkedin-embed"
+    r"|embed-(?:tweet|twitter|"
+    r"instagram|tiktok|facebook|bluesky|social)|social-embed", re.IGNORECASE)
+EMBED_ATTRS = ("data-instgrm-permalink", "cite", "data-href", "data-bluesky-uri",
+                "data-embed-url", "data-url")
+EMBED_SUFFIX = re.compile(r"/embed/?$")
+PERMALINK = re.compile(
+    r"//(?:www\.|mobile\.)?(?:twitter\.com|x\.com)/[^/]+/status(?:es)?/\d+"
+    r"|//(?:www\.)?instagram\.com/(?:[^/]+/)?(?:p|reel|tv)/[\w-]+"
+    r"|//(?:www\.)?tiktok\.com/@[^/]+/video/\d+"
+    r"|//(?:www\.|m\.|web\.|graph\.)?facebook\.com/.+/(?:posts|videos|photos|permalink)"
+    r"|//(?:www\.|m\.)?facebook\.com/(?:permalink\.php|story\.php|watch)"
+    r"|//bsky\.app/profile/[^/]+/post/\w+"
+    r"|//(?:www\.)?threads\.(?:net|com)/@[^/]+/post/"
+    r"|//(?:www\.)?reddit\.com/r/[^/]+/comments/"
+    r"|//(?:www\.)?linkedin\.com/(?:posts|feed/update)/"
+    r"|//(?:www\.)?youtube\.com/watch|//youtu\.be/"
+    r"|//[^/]+/@[\w.]+/\d{6,}",  # a Mastodon status
+    re.IGNORECASE)
+
+# Boxes a site names for what they are (class and id words), inside the article or out.
+BOX_HINTS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"related|recommend|more-?stories|more-?from|read-?next|read-?more|also-?read"
+                r"|further-?stories|trending|popular|most-?read|recirc|outbrain|taboola"
+                r"|teaser|you-?may|dont-?miss|zum-?thema|a-?lire|lire-?aussi|weitere"),
+     "a box of related stories"),
+    (re.compile(r"newsletter|subscri|signup|sign-?up|paywall|promo|follow|abonn|cta\b"
+                r"|hs-cta|donat"), "a newsletter, subscribe or follow promo"),
+    (re.compile(r"share|sharing|social-?(?:bar|links|icons|buttons)|sharer|addthis"),
+     "a share bar"),
+    (re.compile(r"\btags?\b|tag-?list|tag-?cloud|tags?-|topics|keywords|kicker|rubri|eyebrow"
+                r"|section-?tag|group-?labels|labels"),
+     "a tag or topic list"),
+    (re.compile(r"byline|author|\bbio\b|writer|contributor|journalist|identite"),
+     "the byline or author box"),
+    (re.compile(r"comment|discussion|disqus|replies"), "comments"),
+    (re.compile(r"breadcrumb"), "breadcrumbs"),
+    (re.compile(r"cookie|consent|gdpr"), "a cookie notice"),
+    (re.compile(r"\b(?:ad|ads|advert\w*|sponsor\w*|affiliate)\b"), "an advertisement"),
+    (re.compile(r"(?:^|[\s_-])(?:nav|menu)|navigation|navbar|navtree|sitemap"), "navigation"),
+    (re.compile(r"rollover|hovercard|tooltip|popover"), "a hover card"),
+)
+
+# A line or heading that introduces links as related reading, in several languages.
+RELATED_WORDS = (
+    r"related|more stories|more from|more on|more great|more news|read more|read next|read also"
+    r"|also read|recommended|you may also|you might also|don'?t miss|most read|most popular"
+    r"|trending|see also|see more|further stories|top stories|latest news|in other news|watch:"
+    r"|read:|more:|lire aussi|à lire aussi|a lire aussi|lire :|lire:|voir aussi|sur le même sujet"
+    r"|les plus lus|revivez|à voir aussi|lesen sie auch|lesen sie mehr|mehr zum thema"
+    r"|mehr dazu|mehr:|siehe auch|auch interessant|das könnte sie auch|weitere artikel"
+    r"|meistgelesen|weiterlesen"
+    r"|leer más|lea también|lee también|te puede interesar|noticias relacionadas|relacionad"
+    r"|más noticias|leia também|leia mais|veja também|notícias relacionadas|leggi anche"
+    r"|potrebbe interessarti|čtěte také|přečtěte si|czytaj także|lees ook|läs också")
+# ... as a line's label: followed by a colon or an arrow (or the line is mostly its link).
+RELATED_LINE = re.compile(rf"^\W{{0,3}}(?:{RELATED_WORDS})\s*[:»›→|–—>]", re.IGNORECASE)
+RELATED_START = re.compile(rf"^\W{{0,3}}(?:{RELATED_WORDS})", re.IGNORECASE)
+RELATED_HEADING = re.compile(rf"^\W{{0,3}}(?:{RELATED_WORDS})", re.IGNORECASE)
+# Lines that ask the reader to subscribe, sign up or follow.
+PROMO = re.compile(
+    r"(?:^|[.!?]\s+|\band\s+)(?:\W{0,2})(?:subscribe|sign up|follow|join our|get our"
+    r"|download our|abonnieren sie|jetzt abonnieren|folgen sie|abonnez-vous|inscrivez-vous"
+    r"|suivez|suscríbete|síguenos|assine|inscreva-se|siga|iscriviti|seguici|odebírejte"
+    r"|sledujte)\b"
+    r"|\b(?:follow (?:us|@)|sign up for|subscribe now|newsletter bestellen"
+    r"|tell us what you think|your feedback"
+    r"|send us (?:a|your) (?:tip|story)|report an? (?:error|typo)|fehler gefunden"
+    r"|signaler une erreur)",
+    re.IGNORECASE)
+# Landmarks inside an article that hold no citations (a "Sources" box is found before these).
+BOX_TAGS = {"nav": "navigation", "aside": "a side box", "header": "the article's header",
+             "footer": "the article's footer", "form": "a form", "menu": "a menu"}
+BOX_ROLES = {"navigation": "navigation", "complementary": "a side box",
+              "contentinfo": "the page footer", "banner": "the page header"}
+# A heading that introduces the article's own list of sources.
+SOURCES_HEADING = re.compile(
+    r"^\W{0,3}(?:our )?(?:sources?|references?|further reading|bibliography|works cited"
+    r"|citations|notes and sources|sources and notes|footnotes|documents|read the (?:report|"
+    r"document|study|filing)s?|quellen(?:angaben)?|quelle|literatur|weiterführende links"
+    r"|einzelnachweise|références|bibliographie|pour aller plus loin|fuentes|referencias"
+    r"|bibliografía|fontes|referências|fonti|bibliografia|zdroje|źródła|bronnen|källor)"
+    r"\W{0,3}$", re.IGNORECASE)
+SOURCES_CLASS = re.compile(r"(?:^|[\s_-])(?:sources?|references?|footnotes|bibliograph\w*"
+                            r"|citations|quellen|einzelnachweise)(?:$|[\s_-])", re.IGNORECASE)
+# Pages that list a site's stories on a topic, by a person, or share this page.
+TAG_PATH = re.compile(
+    r"/(?:tags?|topics?|themen|thema|schlagw(?:ort|orte)|stichw(?:ort|orte)|t|sujets?"
+    r"|etiquetas?|temas?|rubri[ck]\w*|category|categories|categorie|kategorie|subjects?"
+    r"|dossiers?|label|keyword|keywords|columns?|kolumnen?|series|serie|section)/",
+    re.IGNORECASE)
+# Where sites keep files: a link there is a document (a source), not a teaser of a story.
+DOCUMENT_PATH = re.compile(
+    r"/(?:documents?|dokumente?|docs|files?|downloads?|uploads|attachments?|assets|media)/"
+    r"|\.(?:pdf|docx?|xlsx?|csv|pptx?|odt|ods|txt|json|xml|zip)$", re.IGNORECASE)
+IMAGE_FILE = re.compile(r"\.(?:jpe?g|png|gif|webp|avif|svg|tiff?)$", re.IGNORECASE)
+HOME_PATHS = frozenset({"", "/", "/index.html", "/index.htm", "/index.php", "/home",
+                         "/home/"})
+SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+BRACKETED = re.compile(r"^[\[(].*[\])]$")
+# The site's own tracking of where a link was placed: a related-stories module.
+RELATED_QUERY = re.compile(r"related|recirc|read_?more|more_?on|you_?may|recommend"
+                            r"|most_?popular|trending|morein", re.IGNORECASE)
+SUBSCRIBE_QUERY = re.compile(r"sub_confirmation|(?:^|&)subscribe=", re.IGNORECASE)
+# A person's page on a social platform (not a post of theirs).
+SOCIAL_PROFILE = re.compile(
+    r"^https?://(?:www\.|m\.|mobile\.)?(?:twitter\.com|x\.com|facebook\.com|instagram\.com"
+    r"|threads\.(?:net|com)|tiktok\.com|youtube\.com|linkedin\.com|bsky\.app)"
+    r"/(?:@|in/|user/|channel/|c/|profile/)?[\w.@-]+/?(?:[?#].*)?$", re.IGNORECASE)
+YEAR = re.compile(r"(?:19|20)\d\d")
+# The site's own pages about itself, by their usual link text.
+SERVICE_TEXT = re.compile(
+    r"^(?:about(?: us)?|contact(?: us)?|privacy(?: policy)?|terms(?: of (?:use|service))?"
+    r"|cookie (?:policy|settings)|advertise(?: with us)?|careers|impressum|datenschutz\w*"
+    r"|kontakt|über uns|mentions légales|qui sommes-nous|nous contacter|contacto|aviso legal"
+    r"|quiénes somos|política de privacidad|fale conosco|quem somos|chi siamo|contatti"
+    r"|o nás|kontakty)$", re.IGNORECASE)
+TAG_HOST = re.compile(r"^topics?\.", re.IGNORECASE)
+AUTHOR_PATH = re.compile(r"/(?:author|authors|writer|writers|autor|autoren|auteur|auteurs"
+                          r"|journaliste|journalist|staff|bio|profile|redaktion|redakteur)/",
+                          re.IGNORECASE)
+SHARE_URL = re.compile(
+    r"//(?:[\w-]+\.)*(?:twitter\.com|x\.com)/(?:intent|share)"
+    r"|//(?:[\w-]+\.)*facebook\.com/(?:sharer|dialog/share|share)"
+    r"|//(?:[\w-]+\.)*linkedin\.com/(?:shareArticle|sharing)"
+    r"|//(?:[\w-]+\.)*reddit\.com/submit|//(?:[\w-]+\.)*pinterest\.\w+/pin/create"
+    r"|//api\.whatsapp\.com/send|//wa\.me/|//t\.me/share|//plus\.google\.com/share"
+    r"|//(?:[\w-]+\.)*addthis\.com/|//(?:[\w-]+\.)*flipboard\.com/bookmarklet"
+    r"|//(?:www\.)?tumblr\.com/(?:share|widgets)|//news\.ycombinator\.com/submitlink",
+    re.IGNORECASE)
+ACCOUNT_PATH = re.compile(r"/(?:login|log-in|signin|sign-in|register|logout|account|"
+                           r"subscribe|newsletters?|abo|search|search_form|suche|recherche"
+                           r"|buscar|contact|kontakt|impressum|privacy|datenschutz)(?:/|$|\?)",
+                           re.IGNORECASE)

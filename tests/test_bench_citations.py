@@ -1,0 +1,63 @@
+"""The citation bench (bench/citation_bench.py) reads an extraction-dev layout, scores archiver
+and trafilatura by URL on the same pages, and says where the set is when it is not found."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parent.parent / "bench"
+sys.path.insert(0, str(BENCH))
+
+import citation_bench  # noqa: E402
+
+PAGE = """<!doctype html><html><head><title>Audit</title>
+<link rel="canonical" href="https://news.example/2025/audit"></head><body>
+<nav><a href="/news/">News</a></nav><article><h1>The audit</h1>
+<p>The city's auditor found the meters overbilled homes, <a href="https://audit.example/report.pdf">
+according to the report</a> published on Monday, which runs to forty pages of tables.</p>
+<p>Other coverage: <a href="https://gazette.example/a">Gazette</a>, <a href="https://radio.example/b">
+Valley Radio</a> and <a href="https://tv.example/c">TV9</a>.</p>
+<h2>More stories</h2><ul><li><a href="/news/2025/bridge">Bridge closed</a></li>
+<li><a href="/news/2025/rates">Rates go up</a></li></ul></article></body></html>"""
+
+
+def dev_set(root: Path) -> Path:
+    (root / "data" / "html" / "demo").mkdir(parents=True)
+    (root / "data" / "html" / "demo" / "one.html.gz").write_bytes(gzip.compress(PAGE.encode()))
+    (root / "data" / "manifest.jsonl").write_text(json.dumps(
+        {"id": "demo/one", "set": "demo", "url": None}) + "\n")
+    return root
+
+
+def test_it_scores_both_tools_on_the_same_pages(tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    labels = tmp_path / "labels.json"
+    labels.write_text(json.dumps({"pages": [{
+        "id": "demo/one", "set": "demo", "split": "dev", "note": "",
+        "citations": ["https://audit.example/report.pdf", "http://gazette.example/a#top",
+                      "https://radio.example/b?utm_source=x", "https://tv.example/c"]}]}))
+    out = tmp_path / "scores.json"
+    assert citation_bench.main(["--dev-set", str(dev_set(tmp_path / "set")), "--labels",
+                                str(labels), "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "dev: 1 pages, 4 labelled citations" in printed
+    scores = json.loads(out.read_text())["dev"]
+    assert scores["archiver"]["recall"] == 1.0 and scores["archiver"]["precision"] == 1.0
+    assert set(scores) == {"archiver", "trafilatura", "main-text"}
+    assert scores["archiver"]["found"] == 4
+
+
+def test_a_missing_set_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert citation_bench.main(["--dev-set", str(tmp_path / "nowhere")]) == 2
+    assert "no extraction-dev set at" in capsys.readouterr().err
+
+
+def test_one_source_one_key() -> None:
+    key = citation_bench.source_key
+    assert key("https://www.example.org/a/?utm_source=x&id=2#p") == key("http://example.org/a?id=2")
+    assert key("https://example.org/a?id=2") != key("https://example.org/a?id=3")

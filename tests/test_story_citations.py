@@ -1,0 +1,266 @@
+"""Story mode's citations on pages shaped like real news pages (fixtures/stories/): the links an
+editor marks are captured, including those the main-text extractor drops (an embedded post's
+permalink, a figure caption's credit, a link-dense paragraph, the article's own "Sources" list);
+the links inside the article that are not citations ("Related:", a "More stories" list, follow
+and subscribe promos, topic labels above the headline) are left out, each with its reason; and
+a saved page resolves its relative links against its <base>, canonical URL or og:url."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from archiver.cli import app
+from archiver.story.build import StoryOptions, create_story_package, plan_story
+from archiver.story.citation_region import select_in_page
+from tests.conftest import fast_settings
+from tests.server import REPORT_PATH, SiteServer
+from tests.test_story import STORIES, chain, story_package
+
+runner = CliRunner()
+SOURCED = "/stories/sourced-article.html"
+MINUTES = "/sources/council-minutes-2019.html"
+MEMOS = "/sources/smartflow-field-memos.html"
+POST = "/@smartflow/113900123456789012"
+# What an editor marks on the sourced article, in reading order.
+EDITOR_MARKS = [
+    ("city auditor’s report", REPORT_PATH),
+    ("single-session approval of 2019", MINUTES),
+    ("SmartFlow’s field memos", MEMOS),  # a figure caption's credit
+    ("17 April 2025", POST),  # an embedded post's permalink
+    ("SmartFlow’s 2019 launch release", "/press/2019/smartflow-rollout"),  # "Other coverage:"
+    ("the company’s statement", "/sources/smartflow-press-release.html"),
+    ("the county’s summary", "/status/404"),
+    ("Audit of the SmartFlow Water Meter Programme", REPORT_PATH),  # the Sources list
+    ("Utility rate notice", "/sources/utility-rate-notice-2018.html"),
+]
+# The links inside the article that are not citations, and why.
+LEFT_OUT = {
+    "/topics/water-meters/": "above the headline (a section or topic label)",
+    "/news/2025/03/meters-billed-air": "a \"related\" line inside the article",
+    "/news/2025/04/bridge-closure": "a list of related stories inside the article",
+    "/news/2024/11/new-meters-arrive": "a list of related stories inside the article",
+    "https://social.example/@imbeki": "a newsletter, subscribe or follow promo",
+    "/subscribe/": "a newsletter, subscribe or follow promo",
+    "/about/": "outside the main text (the page footer)",
+}
+
+
+def dropped_reasons(dropped: list[dict[str, Any]]) -> dict[str, str]:
+    return {d["href"]: d["reason"] for d in dropped}
+
+
+def test_story_mode_captures_what_an_editor_marks(site: SiteServer, tmp_path: Path) -> None:
+    site.reset_counts()
+    manifest = story_package(site, tmp_path, site.url(SOURCED))
+    assert [(text, path) for _, text, path, _ in chain(manifest, site)] == EDITOR_MARKS
+    story = manifest["story"]
+    reasons = dropped_reasons(story["dropped"])
+    for href, reason in LEFT_OUT.items():
+        assert reasons[href] == reason, href
+    assert reasons[site.url("/tags/HarrowPoint")] == (
+        "inside an embedded post (the post's permalink is the citation)")
+    # The caption's credit and the Sources list keep the words around them.
+    caption = story["citations"][2]
+    assert caption["sentence"] == "Chart: Ledger analysis of SmartFlow’s field memos"
+    listed = story["citations"][8]
+    assert listed["sentence"].startswith("Harrow Point Water Department, Utility rate notice")
+    # The audit, cited in the text and listed again under Sources, is one source.
+    assert story["sources"][0]["cited"] == [1, 8]
+    # Nothing left out was fetched.
+    for path in ("/news/2025/04/bridge-closure", "/topics/water-meters/", "/subscribe/"):
+        assert site.hits(path) == 0, path
+
+
+def test_dry_run_gives_a_reason_for_every_link(site: SiteServer) -> None:
+    result = runner.invoke(app, ["story", site.url(SOURCED), "--dry-run", "--json",
+                                 "--allow-private"])
+    assert result.exit_code == 0, result.output
+    plan = json.loads(result.stdout)
+    assert [c["text"] for c in plan["citations"]] == [text for text, _ in EDITOR_MARKS]
+    reasons = dropped_reasons(plan["dropped"])
+    for href, reason in LEFT_OUT.items():
+        assert reasons[href] == reason, href
+    # Every link of the page is either cited or left out with a reason.
+    page = (STORIES / "sourced-article.html").read_text("utf-8")
+    page = page.replace("127.0.0.1:PORT", site.url("").split("//")[1].rstrip("/"))
+    cited = {c["href"] for c in plan["citations"]}
+    import lxml.html
+
+    hrefs = {a.get("href") for a in lxml.html.fromstring(page).iter("a")}
+    assert hrefs <= cited | set(reasons)
+    assert all(reason for reason in reasons.values())
+    text = runner.invoke(app, ["story", site.url(SOURCED), "--dry-run", "--allow-private"])
+    assert text.exit_code == 0
+    assert "Left out:" in text.stdout
+    assert "/news/2025/04/bridge-closure: a list of related stories inside the article" in (
+        text.stdout)
+    assert site.hits(MEMOS) == 0  # a dry run fetches the story only
+
+
+EMBEDS = """<!doctype html><html><head><title>Flood posts</title></head><body><article>
+<h1>What residents posted as the river rose</h1>
+<p>The river rose a metre overnight, residents said, and the first posts came before dawn, long
+before the county's own warning went out at seven.</p>
+<blockquote class="twitter-tweet"><p lang="en">Water over the bridge at Mill Road
+<a href="https://t.co/AbCdEf123">pic.twitter.com/AbCdEf123</a></p>&mdash; Mill Road Watch
+(@millroad) <a href="https://twitter.com/millroad/status/1790000000000000001?ref_src=twsrc%5Etfw">
+May 13, 2024</a></blockquote>
+<p>An hour later a neighbour filmed the lower car park under water and shared it widely.</p>
+<blockquote class="instagram-media"
+ data-instgrm-permalink="https://www.instagram.com/p/C7xYzAbCdEf/?utm_source=ig_embed"
+ data-instgrm-version="14"></blockquote>
+<blockquote class="tiktok-embed" cite="https://www.tiktok.com/@riverwatch/video/7368000000000000000">
+<section><a href="https://www.tiktok.com/@riverwatch">@riverwatch</a> The car park at 6am
+<a href="https://www.tiktok.com/music/original-sound-7368">original sound</a></section></blockquote>
+<blockquote class="bluesky-embed" data-bluesky-uri="at://did:plc:abc/app.bsky.feed.post/3ks">
+<p>Sandbags are at the fire station.</p>&mdash; County Fire (<a
+href="https://bsky.app/profile/did:plc:abc?ref_src=embed">@countyfire.bsky.social</a>)
+<a href="https://bsky.app/profile/did:plc:abc/post/3ksxyz?ref_src=embed">May 13, 2024</a>
+</blockquote>
+<p>The county's warning came after all of them.</p>
+</article></body></html>"""
+
+
+def test_embedded_posts_are_cited_by_their_permalinks() -> None:
+    selection = select_in_page(EMBEDS, "https://news.example/2024/05/flood-posts")
+    assert selection.sources == [
+        "https://twitter.com/millroad/status/1790000000000000001?ref_src=twsrc%5Etfw",
+        "https://www.instagram.com/p/C7xYzAbCdEf/?utm_source=ig_embed",
+        "https://www.tiktok.com/@riverwatch/video/7368000000000000000",
+        "https://bsky.app/profile/did:plc:abc/post/3ksxyz?ref_src=embed",
+    ]
+    reasons = {d.href: d.reason for d in selection.dropped}
+    embedded = "inside an embedded post (the post's permalink is the citation)"
+    assert reasons["https://t.co/AbCdEf123"] == embedded
+    assert reasons["https://www.tiktok.com/music/original-sound-7368"] == embedded
+    assert reasons["https://bsky.app/profile/did:plc:abc?ref_src=embed"] == embedded
+
+
+@pytest.mark.parametrize("says_where", ["canonical", "og:url", "base"])
+def test_a_saved_page_resolves_its_links_where_it_says_it_is(
+        site: SiteServer, tmp_path: Path, says_where: str) -> None:
+    here = site.url("").split("//")[1].rstrip("/")
+    page = (STORIES / "saved-page.html").read_text("utf-8").replace("127.0.0.1:PORT", here)
+    canonical = f'<link rel="canonical" href="http://{here}/stories/clean-article.html">'
+    og_url = f'<meta property="og:url" content="http://{here}/stories/clean-article.html">'
+    assert canonical in page and og_url in page
+    if says_where != "canonical":
+        page = page.replace(canonical, "")
+    if says_where != "og:url":
+        page = page.replace(og_url, "")
+    if says_where == "base":
+        page = page.replace("<head>", f'<head><base href="http://{here}/stories/">')
+    saved = tmp_path / "saved.html"
+    saved.write_text(page, "utf-8")
+    plan = plan_story(str(saved), settings=fast_settings(), scratch=tmp_path / "scratch")
+    assert plan.selection.sources == [site.url(MINUTES), site.url(REPORT_PATH)]
+    reasons = {d.href: d.reason for d in plan.selection.dropped}
+    assert reasons == {"#figures": "a link within the story itself"}
+    output = tmp_path / "package"
+    create_story_package(str(saved), output, settings=fast_settings(),
+                         options=StoryOptions())
+    manifest = json.loads((output / "manifest.json").read_bytes())
+    assert [s["outcome"] for s in manifest["story"]["sources"]] == ["captured", "captured"]
+    assert manifest["story"]["kind"] == "draft"
+
+
+def test_a_saved_page_that_says_nothing_of_where_it_is(tmp_path: Path) -> None:
+    """Without a URL of its own a relative link cannot be resolved: said so, plainly."""
+    saved = tmp_path / "saved.html"
+    saved.write_text('<html><body><article><h1>Notes</h1><p>See <a href="/reports/a.pdf">the '
+                     'report</a> and <a href="https://example.org/b">the other one</a>, which '
+                     'says the same thing in fewer words.</p></article></body></html>', "utf-8")
+    plan = plan_story(str(saved), settings=fast_settings(), scratch=tmp_path / "scratch")
+    assert plan.selection.sources == ["https://example.org/b"]
+    assert {d.href: d.reason for d in plan.selection.dropped} == {
+        "/reports/a.pdf": "a relative link, and the page names no address of its own (no "
+                          "<base>, canonical URL or og:url) to resolve it against"}
+
+
+PROSE = """<!doctype html><html><head><title>Council minutes</title></head><body><main>
+<article><p><a href="/news/">News</a></p><h1>Minutes show the vote was rushed</h1>
+<div class="article-body">
+<p>More on that later, the clerk said, pointing to <a href="https://records.example/minutes">the
+minutes of the 2019 session</a>, which run to four pages and record no debate at all.</p>
+<p>The council's newsletter, which <a href="https://council.example/newsletter/2019-05">reported
+the vote in May 2019</a>, called it routine; residents could subscribe to its alerts.</p>
+<p>Watch the <a href="https://video.example/session-2019">recording of the session</a>: the vote
+takes eleven seconds.</p>
+<p>Other coverage: <a href="https://gazette.example/a">Gazette</a>,
+<a href="https://radio.example/b">Valley Radio</a> and <a href="https://tv.example/c">TV9</a>.</p>
+</div></article>
+<footer><h1>The Ledger</h1><a href="/about/">About</a></footer></main></body></html>"""
+
+
+def test_prose_that_uses_the_words_of_promos_and_related_lines_is_still_cited() -> None:
+    """The rules read labels and calls to action, not words anywhere in a sentence; a
+    heading after the text is not the headline."""
+    selection = select_in_page(PROSE, "https://ledger.example/2025/minutes")
+    assert selection.sources == [
+        "https://records.example/minutes", "https://council.example/newsletter/2019-05",
+        "https://video.example/session-2019", "https://gazette.example/a",
+        "https://radio.example/b", "https://tv.example/c"]
+    reasons = {d.href: d.reason for d in selection.dropped}
+    assert reasons["/news/"] == "above the headline (a section or topic label)"
+    assert reasons["/about/"] == "outside the main text (the page footer)"
+
+
+def test_a_tweet_already_rendered_by_its_script_is_cited_by_its_id() -> None:
+    """A page saved after its scripts ran holds the tweet as a frame with its id only."""
+    page = ("<html><body><article><h1>Posts</h1><p>The mayor answered within the hour, in a "
+            "post that has since been deleted from her account.</p>"
+            '<iframe class="twitter-tweet twitter-tweet-rendered" data-tweet-id='
+            '"1790000000000000002" src="https://platform.twitter.com/embed/Tweet.html?id=1">'
+            "</iframe><p>Her office did not respond to questions about it.</p>"
+            "</article></body></html>")
+    selection = select_in_page(page, "https://news.example/2024/05/posts")
+    assert selection.sources == ["https://twitter.com/i/status/1790000000000000002"]
+    assert selection.citations[0].text == "embedded post"
+
+
+RECIRCULATION = """<!doctype html><html><head><title>Crash</title></head><body><article>
+<h1>Two killed in helicopter crash</h1>
+<div class="body"><p>Two service members were killed, <a href="https://mil.example/statement">the
+military said in a statement</a>; the cause is under investigation, officials added.</p>
+<h4>More:</h4>
+<ul><li><h4><a href="/news/2019/10/talks-hope">Politician sees talks as only hope</a></h4></li></ul>
+<ul><li><h4><a href="/news/2019/10/youth-heard">Young people must be heard</a></h4></li></ul>
+<p>The crash came a day after <a href="/news/2019/11/prisoner-swap">a prisoner swap</a> in Qatar,
+which the group had demanded for two years.</p>
+<p>Mehr: <a href="/news/2019/11/second-wave">Die zweite Welle</a></p>
+<div><a href="/interactive/2016/streets.html?module=RelatedLinks">Why are the streets always
+dug up?</a></div>
+<h3>Related coverage from <a href="/category/money">Money</a>:</h3>
+<ul><li><h3><a href="/when-can-i-retire">When can you retire</a></h3></li>
+<li><h3><a href="/real-estate">How to invest in real estate</a></h3></li></ul>
+<p>Save on the new model at <a rel="sponsored nofollow" href="https://shop.example/deal">the
+reseller</a>, which is knocking $100 off with our code.</p>
+<p>Our weekly show is on <a href="https://www.youtube.com/user/Example?sub_confirmation=1">
+YouTube</a> now.</p>
+<p>Ann Lee covers defence. She is on Twitter at <a href="https://twitter.com/annlee">annlee</a>.</p>
+</div></article></body></html>"""
+
+
+def test_recirculation_inside_the_article_is_left_out() -> None:
+    selection = select_in_page(RECIRCULATION, "https://news.example/news/2019/11/crash")
+    assert selection.sources == ["https://mil.example/statement",
+                                 "https://news.example/news/2019/11/prisoner-swap"]
+    reasons = {d.href: d.reason for d in selection.dropped}
+    related_list = "a list of related stories inside the article"
+    assert reasons["/news/2019/10/talks-hope"] == related_list
+    assert reasons["/news/2019/10/youth-heard"] == related_list  # its own list, same label
+    assert reasons["/when-can-i-retire"] == related_list  # a heading label with a link
+    assert reasons["/real-estate"] == related_list
+    assert reasons["/news/2019/11/second-wave"] == "a \"related\" line inside the article"
+    assert reasons["/interactive/2016/streets.html?module=RelatedLinks"] == (
+        "a related-stories link (its address says so)")
+    assert reasons["https://shop.example/deal"] == "a sponsored link"
+    assert reasons["https://www.youtube.com/user/Example?sub_confirmation=1"] == (
+        "a subscribe link")
+    assert reasons["https://twitter.com/annlee"] == (
+        "a social profile linked after the story's text (the author's)")
