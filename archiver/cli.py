@@ -377,16 +377,26 @@ def story(
 
 @app.command()
 def verify(
-    paths: Annotated[list[Path], typer.Argument(help="Packages, WARC files or WACZ files to check.",
-                                                show_default=False)],
+    paths: Annotated[list[Path], typer.Argument(help="Packages, WARC, WACZ or ARC files to "
+                                                "check.", show_default=False)],
+    strict: Annotated[bool, typer.Option("--strict", help="Fail on anything no digest covers "
+                                         "whole: records without a digest, payloads whose "
+                                         "headers no digest covers, ARC files.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the reports as JSON.")] = False,
 ) -> None:
-    """Re-check packages, WARCs or WACZs: every file digest, every record digest, the manifest.
+    """Re-check packages, WARCs, WACZs or ARC files: every file and record digest, the manifest.
 
     Example:  archiver verify evidence/story1 other-tool-crawl.warc.gz story1.wacz
 
-    Exit 0 when everything is intact, 1 when anything is damaged or cannot be verified,
-    2 when a path is not a package, a WARC or a WACZ. Every path is checked before exiting.
+    The verdict says what the digests covered: records verified whole; payloads verified
+    whose HTTP headers no digest covers; records that carry no digest of their own
+    (warcinfo, request, metadata and revisit records, listed, not failed). A response or
+    resource record that no digest covers cannot be verified. ARC files have no digests:
+    their structure is checked and said to be sound, their content cannot be verified.
+    Exit 0 when everything is intact (or an ARC file's structure sound), 1 when anything
+    is damaged or cannot be verified (with --strict: anything no digest covers whole),
+    2 when a path is not a package, a WARC, a WACZ or an ARC file. Every path is checked
+    before exiting.
     """
     from archiver.verification import check
 
@@ -397,7 +407,8 @@ def verify(
         with progress_bar("verifying") as progress:
             for path in paths:
                 try:
-                    report = check(path, progress=_bytes_progress(progress, path))
+                    report = check(path, progress=_bytes_progress(progress, path),
+                                   strict=strict)
                 except ArchiverError as error:
                     show_error(str(error))
                     worst = max(worst, exit_code_for(error))

@@ -87,21 +87,40 @@ def render_story(chain: dict[str, Any], path: Path) -> str:
     return "\n".join(lines)
 
 
+VERDICT_WORDS = {"intact": "intact", "structure-checked": "structure sound",
+                 "cannot-be-verified": "CANNOT BE VERIFIED", "damaged": "DAMAGED",
+                 "incomplete": "INCOMPLETE"}
+SUMMED_NOTES = frozenset({"record-no-digest", "record-headers-not-covered", "arc-no-digests"})
+"""Notes the verdict line counts (one for each record no digest covers whole): listed by
+`--json`, summed up here."""
+SHOWN_NOTES = 100
+
+
 def render_verification(report: VerificationReport) -> str:
+    """One verdict line ("intact: 171 payloads verified, headers not covered; 295 records
+    carry no digest of their own (171 request, 123 revisit, 1 warcinfo) (warc; ...)"), then
+    every problem kept, then the notes the verdict line does not sum up."""
     checked = (f"{report.files_checked} file(s), {report.records_checked} record(s), "
                f"{human_size(report.bytes_read)} read")
+    verdict = VERDICT_WORDS[report.verdict]
+    covered = report.describe_coverage()
     if report.is_valid:
-        lines = [f"{report.path}: intact ({report.kind}; {checked})"]
+        joint = "; " if report.kind == "arc" else ": "  # "structure sound; ARC files carry..."
+        lines = [f"{_one(report.path)}: {verdict}{joint}{covered} ({report.kind}; {checked})"]
     else:
-        codes = {problem.code for problem in report.problems}
-        verdict = {frozenset({"record-unverifiable"}): "CANNOT BE VERIFIED",
-                   frozenset({"incomplete"}): "INCOMPLETE"}.get(frozenset(codes), "DAMAGED")
-        lines = [f"{report.path}: {verdict} ({report.kind}; {report.problem_count:,} "
+        lines = [f"{_one(report.path)}: {verdict} ({report.kind}; {report.problem_count:,} "
                  f"problem(s); {checked})"]
+        # What the digests covered, where it is more than "every record verified whole".
+        told = any(problem.code == "arc-no-digests" for problem in report.problems)
+        if not (report.coverage.fully_covered or told or report.verdict == "incomplete"):
+            lines.append(f"  digests: {covered}")
         lines += [f"  - {_one(problem)}" for problem in report.problems]
         lines += [f"  ... and {count:,} more problem{'s' if count != 1 else ''} in "
                   f"{_one(path)}" for path, count in report.omitted.items()]
-    lines += [f"  note: {_one(note)}" for note in report.notes]
+    shown = [note for note in report.notes if note.code not in SUMMED_NOTES]
+    lines += [f"  note: {_one(note)}" for note in shown[:SHOWN_NOTES]]
+    if len(shown) > SHOWN_NOTES:
+        lines.append(f"  ... and {len(shown) - SHOWN_NOTES:,} more notes (--json lists them)")
     return "\n".join(lines)
 
 

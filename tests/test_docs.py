@@ -119,6 +119,6 @@ def test_the_readme_library_example_runs(site: SiteServer, tmp_path: Path) -> No
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0] == "True []"  # the report captured, nothing failed
-    assert lines[1] == "True []"  # the package checks out
+    assert lines[1] == "True intact []"  # the package checks out
     assert any(line.startswith(site.url(STORY_PATH) + " ") for line in lines[3:])
     assert (tmp_path / "s1.wacz").is_file()

@@ -185,7 +185,8 @@ def test_archiver_verify_accepts_an_intact_wacz(wacz_file: Path) -> None:
     assert report.is_valid, [str(p) for p in report.problems]
     assert report.records_checked > 10 and report.kind == "wacz"
     code, stdout, _ = run("verify", str(wacz_file))
-    assert code == 0 and "intact (wacz;" in stdout
+    assert code == 0 and ": intact: " in stdout and " records verified (wacz;" in stdout
+    assert report.coverage.fully_covered and report.verdict == "intact"
 
 
 def test_verify_names_a_damaged_warc_inside_a_wacz(wacz_file: Path, tmp_path: Path) -> None:

@@ -85,6 +85,10 @@ def test_an_intact_package_passes(sample_package: Path) -> None:
     assert [done for done, _ in seen] == sorted(done for done, _ in seen)
     assert report.is_valid and report.kind == "package"
     assert report.records_checked >= 10 and report.unverifiable_records == 0
+    # Every record archiver writes carries the digests that cover it whole.
+    assert report.coverage.verified == report.records_checked and report.coverage.fully_covered
+    assert report.notes == [] and report.verdict == "intact"
+    assert verify(sample_package, strict=True).is_valid
     every_file = [path for path in sample_package.rglob("*") if path.is_file()]
     assert report.files_checked == len(every_file)
     assert report.bytes_read == sum(path.stat().st_size for path in every_file)
@@ -135,8 +139,7 @@ def test_a_dechunked_payload_digest_is_accepted_with_a_note() -> None:
     ("truncated-record.warc", ["truncated-record"]),
     ("bad-block-digest.warc.gz", ["record-block-digest-mismatch"]),
     ("bad-payload-digest.warc.gz", ["record-payload-digest-mismatch"]),
-    ("no-digest.warc", ["record-unverifiable"] * 3),
-    ("revisit-payload-digest-only.warc.gz", ["record-unverifiable"]),
+    ("no-digest.warc", ["record-unverifiable"]),  # its response; warcinfo and request listed
     ("unknown-digest-algorithm.warc", ["record-digest-invalid"]),
     ("not-gzip-garbage.warc.gz", ["not-gzip"]),
     ("trailing-garbage.warc.gz", ["not-gzip"]),
@@ -173,7 +176,20 @@ def test_problems_name_the_record_and_its_offset() -> None:
 
 def test_unverifiable_records_are_counted() -> None:
     report = check(FIXTURES / "no-digest.warc")
-    assert report.unverifiable_records == 3 and report.records_checked == 3
+    assert report.unverifiable_records == 1 and report.records_checked == 3
+    assert report.coverage.no_digest == {"warcinfo": 1, "request": 1}
+    assert [note.code for note in report.notes] == ["record-no-digest"] * 2
+    assert report.verdict == "cannot-be-verified"
+
+
+def test_a_revisit_with_only_the_payload_digest_it_names_is_listed_not_failed() -> None:
+    report = check(FIXTURES / "revisit-payload-digest-only.warc.gz")
+    assert report.is_valid and report.verdict == "intact"
+    assert report.coverage.no_digest == {"revisit": 1} and report.coverage.verified == 1
+    (note,) = report.notes
+    assert note.code == "record-no-digest" and "revisit" in note.message
+    strict = check(FIXTURES / "revisit-payload-digest-only.warc.gz", strict=True)
+    assert codes(strict) == ["record-no-digest"] and strict.verdict == "cannot-be-verified"
 
 
 # -- damaged packages --------------------------------------------------------------------------

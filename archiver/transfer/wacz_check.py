@@ -49,10 +49,11 @@ from archiver.warc.reader import RecordParser
 
 
 def check_wacz(path: StrPath, progress: Progress | None = None,
-               limits: ReadLimits | None = None) -> VerificationReport:
+               limits: ReadLimits | None = None, *, strict: bool = False) -> VerificationReport:
     """Check the WACZ at `path` and report every problem found; never raises for damaged
     evidence. `progress` is called with (bytes read, bytes to read) as reading goes on;
-    `limits` bound what is read (a zip or an entry past them is a problem, never read).
+    `limits` bound what is read (a zip or an entry past them is a problem, never read);
+    `strict`: a record no digest covers whole is a problem, not a note.
 
     Raises InputNotFoundError, NotEvidenceError (not a zip, or a zip without
     datapackage.json) and EnvironmentFault (the file system failed).
@@ -64,15 +65,16 @@ def check_wacz(path: StrPath, progress: Progress | None = None,
             raise InputNotFoundError(target, "file")
         refusals = directory_problems(target, limits)
         if refusals:  # its list of entries is not even read
-            report = _report(target, limits)
+            report = _report(target, limits, strict)
             report.extend(refusals)
             return report
         with open_zip(target, "it is not a zip file, so not a WACZ") as archive:
-            return WaczCheck(target, archive, progress, limits).run()
+            return WaczCheck(target, archive, progress, limits, strict=strict).run()
 
 
-def _report(path: Path, limits: ReadLimits) -> VerificationReport:
-    return VerificationReport(str(path), "wacz", max_per_file=limits.max_problems_per_file,
+def _report(path: Path, limits: ReadLimits, strict: bool = False) -> VerificationReport:
+    return VerificationReport(str(path), "wacz", strict=strict,
+                              max_per_file=limits.max_problems_per_file,
                               max_problems=limits.max_problems)
 
 
@@ -80,11 +82,11 @@ class WaczCheck:
     """One verification of an open WACZ; `run()` returns the report."""
 
     def __init__(self, path: Path, archive: zipfile.ZipFile, progress: Progress | None,
-                 limits: ReadLimits | None = None) -> None:
+                 limits: ReadLimits | None = None, *, strict: bool = False) -> None:
         self.path = path
         self.archive = archive
         self.limits = limits or ReadLimits()
-        self.report = _report(path, self.limits)
+        self.report = _report(path, self.limits, strict)
         self.files: dict[str, zipfile.ZipInfo] = {}
         self.resources: dict[str, Resource] = {}
         self.refused: set[str] = set()
@@ -224,7 +226,8 @@ class WaczCheck:
             claimed[claim.warc_file].add(claim.record_id)
         for name in todo:
             wanted = frozenset(claimed.get(name, ()))
-            checker = RecordChecker(name, wanted=wanted) if is_warc_path(name) else None
+            checker = (RecordChecker(name, wanted=wanted, strict=self.report.strict)
+                       if is_warc_path(name) else None)
             reader = self._read(name, checker)
             if reader is not None:
                 self._judge(name, reader)
@@ -272,10 +275,10 @@ class WaczCheck:
             checker.problems.append(Problem("warc-empty", checker.path,
                                             "the file holds no WARC record"))
         self.report.records_checked += checker.records
-        self.report.unverifiable_records += checker.unverifiable
+        self.report.coverage.add(checker.coverage)
         self.report.extend(checker.problems)
-        self.report.count_omitted(checker.path, checker.omitted)
-        self.report.notes.extend(checker.notes)
+        self.report.count_omitted(checker.path, checker.omitted, checker.omitted_uncovered)
+        self.report.add_notes(checker.path, checker.notes, checker.notes_omitted)
 
     def _check_file_claims(self, claims: dict[str, FileClaim]) -> None:
         for claim in claims.values():

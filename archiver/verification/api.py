@@ -1,5 +1,6 @@
 """The verify API: `check` returns a report, `verify` raises on any problem, `is_valid` says
-yes or no. What a path is (package, WARC, WACZ) is decided in archiver/evidence_kind.py."""
+yes or no. What a path is (package, WARC, WACZ) is decided in archiver/evidence_kind.py; an
+ARC file is known by its first record or its name (see arc_check)."""
 
 from __future__ import annotations
 
@@ -10,20 +11,30 @@ from archiver.errors import NotEvidenceError, VerificationFailed
 from archiver.evidence_kind import sniff_evidence
 from archiver.partial_paths import partial_dir_of
 from archiver.settings import ReadLimits
+from archiver.verification.arc_check import check_arc_file, is_arc_file
 from archiver.verification.boundary import os_errors
 from archiver.verification.package_check import check_package
 from archiver.verification.pipeline import ByteCounter, Progress
 from archiver.verification.problems import Problem, VerificationReport
-from archiver.verification.warc_check import check_warc_file
+from archiver.verification.warc_check import WarcResult, check_warc_file
+from archiver.warc.members import looks_like_warc
 
 
 def check(path: StrPath, *, progress: Progress | None = None,
-          limits: ReadLimits | None = None) -> VerificationReport:
-    """Check a package, a WARC or a WACZ file and report every problem found; never raises for
-    damaged evidence. Whatever lies in the hidden work directory of a run that has not
-    finished is reported as one problem, `incomplete`. `progress`, if given, is called as
-    reading goes on with (bytes read so far, bytes to read), on the caller's thread. `limits`
-    bound what is read (see ReadLimits: a file over them is a problem, never read).
+          limits: ReadLimits | None = None, strict: bool = False) -> VerificationReport:
+    """Check a package, a WARC, a WACZ or an ARC file and report every problem found; never
+    raises for damaged evidence. Whatever lies in the hidden work directory of a run that
+    has not finished is reported as one problem, `incomplete`. `progress`, if given, is
+    called as reading goes on with (bytes read so far, bytes to read), on the caller's
+    thread. `limits` bound what is read (see ReadLimits: a file over them is a problem,
+    never read).
+
+    A record that carries no digest by nature (warcinfo, request, metadata) or a revisit,
+    and an HTTP record whose payload digest matches but has no block digest (its headers
+    not covered) are notes, listed in the report (`report.verdict` stays "intact"); a
+    response or resource whose content no digest covers is a problem. An ARC file has no
+    digests: its structure is checked (verdict "structure-checked"). With `strict`, each of
+    these notes is a problem instead: only what digests cover whole passes.
 
     Raises InputNotFoundError (no such path), NotEvidenceError (neither a package nor a
     WARC) and EnvironmentFault (the file system failed while reading).
@@ -35,30 +46,35 @@ def check(path: StrPath, *, progress: Progress | None = None,
     with os_errors(target):
         if partial_dir_of(target) is not None and target.exists():
             return _partial_report(target)
-        kind = sniff_evidence(target).kind
+        sniffed = sniff_evidence(target)
+        kind = sniffed.kind
         if kind == "package":
-            return check_package(target, progress, limits)
+            return check_package(target, progress, limits, strict=strict)
         if kind == "wacz":
             from archiver.transfer.wacz_check import check_wacz  # transfer builds on this
 
-            return check_wacz(target, progress, limits)
+            return check_wacz(target, progress, limits, strict=strict)
+        if not looks_like_warc(sniffed.head) and is_arc_file(target, sniffed.head):
+            return _check_bare_file(target, progress, limits or ReadLimits(), strict, arc=True)
         if kind == "other":
-            raise NotEvidenceError(target, "it does not begin with a WARC record, plain or gzipped")
-        return _check_bare_warc(target, progress, limits or ReadLimits())
+            raise NotEvidenceError(target, "it does not begin with a WARC or ARC record, plain "
+                                   "or gzipped")
+        return _check_bare_file(target, progress, limits or ReadLimits(), strict, arc=False)
 
 
-def verify(path: StrPath, *, progress: Progress | None = None) -> VerificationReport:
+def verify(path: StrPath, *, progress: Progress | None = None,
+           strict: bool = False) -> VerificationReport:
     """Like `check`, but raise VerificationFailed, carrying every problem, if any is found."""
-    report = check(path, progress=progress)
+    report = check(path, progress=progress, strict=strict)
     if not report.is_valid:
         raise VerificationFailed(Path(path), report.problems,
                                  report.problem_count - len(report.problems))
     return report
 
 
-def is_valid(path: StrPath) -> bool:
+def is_valid(path: StrPath, *, strict: bool = False) -> bool:
     """True when `check` finds nothing wrong (usage and environment errors still raise)."""
-    return check(path).is_valid
+    return check(path, strict=strict).is_valid
 
 
 def _partial_report(target: Path) -> VerificationReport:
@@ -73,17 +89,23 @@ def _partial_report(target: Path) -> VerificationReport:
     return report
 
 
-def _check_bare_warc(path: Path, progress: Progress | None,
-                     limits: ReadLimits) -> VerificationReport:
+def _check_bare_file(path: Path, progress: Progress | None, limits: ReadLimits,
+                     strict: bool, *, arc: bool) -> VerificationReport:
     name = str(path)
     # The path given may be a link (to a WARC kept elsewhere): the file it leads to is read.
-    result = check_warc_file(path.resolve(), name, accept_dechunked=True,
-                             on_read=ByteCounter(path.stat().st_size, progress))
-    report = VerificationReport(name, "warc", files_checked=1,
+    on_read = ByteCounter(path.stat().st_size, progress)
+    result: WarcResult
+    if arc:
+        result = check_arc_file(path.resolve(), name, strict=strict, on_read=on_read)
+    else:
+        result = check_warc_file(path.resolve(), name, accept_dechunked=True,
+                                 on_read=on_read, strict=strict)
+    report = VerificationReport(name, "arc" if arc else "warc", files_checked=1,
                                 records_checked=result.records, bytes_read=result.bytes_read,
-                                unverifiable_records=result.unverifiable, notes=result.notes,
+                                coverage=result.coverage, strict=strict,
                                 max_per_file=limits.max_problems_per_file,
                                 max_problems=limits.max_problems)
     report.extend(result.problems)
-    report.count_omitted(name, result.omitted)
+    report.count_omitted(name, result.omitted, result.omitted_uncovered)
+    report.add_notes(name, result.notes, result.notes_omitted)
     return report

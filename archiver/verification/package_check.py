@@ -46,10 +46,11 @@ class PackageCheck:
     """One verification of the package at `root`; `run()` returns the report."""
 
     def __init__(self, root: Path, progress: Progress | None = None,
-                 limits: ReadLimits | None = None) -> None:
+                 limits: ReadLimits | None = None, *, strict: bool = False) -> None:
         self.limits = limits or ReadLimits()
+        self.strict = strict
         self.bag = Bag(root, {}, limits=self.limits)  # its files are listed in `run`
-        self.report = VerificationReport(str(root), "package",
+        self.report = VerificationReport(str(root), "package", strict=strict,
                                          max_per_file=self.limits.max_problems_per_file,
                                          max_problems=self.limits.max_problems)
         self.read = ByteCounter(0, progress)
@@ -132,7 +133,7 @@ class PackageCheck:
     def _warc_check(self, path: str, wanted: frozenset[str] | None) -> WarcCheck:
         # Our own WARCs always digest the payload as stored: no de-chunked second chance.
         return WarcCheck(self.bag.root / path, path, wanted=wanted, accept_dechunked=False,
-                         hash_file=True, on_read=self.read)
+                         hash_file=True, on_read=self.read, strict=self.strict)
 
     def _check_fixity(self) -> None:
         tags = self.bag.tags
@@ -197,10 +198,10 @@ class PackageCheck:
             return
         self.report.files_checked += 1
         self.report.records_checked += result.records
-        self.report.unverifiable_records += result.unverifiable
+        self.report.coverage.add(result.coverage)
         self.report.extend(result.problems)
-        self.report.count_omitted(path, result.omitted)
-        self.report.notes.extend(result.notes)
+        self.report.count_omitted(path, result.omitted, result.omitted_uncovered)
+        self.report.add_notes(path, result.notes, result.notes_omitted)
         self.found[path] = result.found
         self.damaged[path] = {problem.offset for problem in result.problems
                               if problem.code in MEMBER_DAMAGE and problem.offset is not None}
@@ -253,9 +254,10 @@ class PackageCheck:
 
 
 def check_package(root: Path, progress: Progress | None = None,
-                  limits: ReadLimits | None = None) -> VerificationReport:
+                  limits: ReadLimits | None = None, *, strict: bool = False
+                  ) -> VerificationReport:
     with cyclic_gc_paused():
-        return PackageCheck(root, progress, limits).run()
+        return PackageCheck(root, progress, limits, strict=strict).run()
 
 
 @contextmanager

@@ -96,16 +96,17 @@ def _produce(handle: BinaryIO, batcher: _Batcher, inflater: Inflater,
 
 def read_warc(handle: BinaryIO, parser: RecordParser, *, expect_gzip: bool,
               file_hash: hashlib._Hash | None = None,
-              on_read: Callable[[int], object] | None = None) -> int:
+              on_read: Callable[[int], object] | None = None, accept_arc: bool = False) -> int:
     """Feed every record in `handle` to `parser`; hash the raw file too. Bytes read back.
 
     `on_read` hears of each block read, on the caller's thread. An OSError while reading
-    is raised here, in the caller's thread too.
+    is raised here, in the caller's thread too. `accept_arc`: gzip members holding ARC
+    records count as record members (the parser must accept ARC too).
     """
     out: queue.Queue[_Batch | BaseException] = queue.Queue(QUEUE_BATCHES)
     stop = threading.Event()
     batcher = _Batcher(out, stop)
-    inflater = Inflater(batcher.emit, expect_gzip=expect_gzip)
+    inflater = Inflater(batcher.emit, expect_gzip=expect_gzip, accept_arc=accept_arc)
 
     def run() -> None:
         try:

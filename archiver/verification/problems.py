@@ -11,7 +11,13 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Protocol
 
-ReportKind = Literal["package", "warc", "wacz"]
+from archiver.verification.coverage import ARC_VERDICT, NOT_COVERED_CODES, Coverage
+
+ReportKind = Literal["package", "warc", "wacz", "arc"]
+Verdict = Literal["intact", "structure-checked", "cannot-be-verified", "damaged", "incomplete"]
+MAX_NOTES = 10_000
+"""Notes a report keeps (a WARC from another tool has one for each record no digest covers
+whole); the rest are counted, by file, in `notes_omitted`."""
 
 
 SHOWN_PATH = 240
@@ -85,7 +91,7 @@ class ProblemSink(Protocol):
 
     def add(self, problem: Problem) -> None: ...
 
-    def count_omitted(self, path: str, count: int) -> None: ...
+    def count_omitted(self, path: str, count: int, uncovered: int = 0) -> None: ...
 
 
 @dataclass
@@ -103,11 +109,20 @@ class VerificationReport:
     files_checked: int = 0
     records_checked: int = 0
     bytes_read: int = 0
-    unverifiable_records: int = 0
+    coverage: Coverage = field(default_factory=Coverage)
+    """The records read, counted by how far their digests cover them."""
+    strict: bool = False
+    """Checked with `strict`: whatever no digest covers whole is a problem, not a note."""
     max_per_file: int = 100
     max_problems: int = 1000
+    max_notes: int = MAX_NOTES
     omitted: dict[str, int] = field(default_factory=dict)
     """Problems found but not kept, by file."""
+    notes_omitted: dict[str, int] = field(default_factory=dict)
+    """Notes found but not kept (past `max_notes`), by file."""
+    _omitted_damage: bool = field(default=False, init=False, repr=False, compare=False)
+    """Whether any problem counted but not kept says more than that content is not covered
+    (so that the verdict of a report full of `--strict` problems can still be DAMAGED)."""
     _seen: set[Problem] = field(default_factory=set, init=False, repr=False, compare=False)
     _per_file: dict[str, int] = field(default_factory=dict, init=False, repr=False,
                                       compare=False)
@@ -123,6 +138,46 @@ class VerificationReport:
         return not self.problems
 
     @property
+    def unverifiable_records(self) -> int:
+        """Records whose content no digest covers, each a problem (ARC records aside)."""
+        return self.coverage.unverifiable
+
+    @property
+    def verdict(self) -> Verdict:
+        """One word for the whole: `intact` (every digest matched; records that by nature
+        carry none are listed in notes), `structure-checked` (an ARC file: sound, but the
+        format has no digests), `cannot-be-verified` (nothing damaged, but content that no
+        digest covers), `damaged`, or `incomplete` (a run that did not finish)."""
+        if not self.problems and not self.omitted:
+            return "structure-checked" if self.kind == "arc" else "intact"
+        codes = {problem.code for problem in self.problems}
+        if codes == {"incomplete"} and not self.omitted:
+            return "incomplete"
+        if codes <= NOT_COVERED_CODES and not self._omitted_damage:
+            return "cannot-be-verified"
+        return "damaged"
+
+    def describe_coverage(self) -> str:
+        """What the digests covered, in words (see Coverage.describe)."""
+        if self.kind == "arc":
+            return ARC_VERDICT
+        return self.coverage.describe()
+
+    def add_note(self, note: Note) -> None:
+        """Keep a note, unless `max_notes` are kept already: then count it."""
+        if len(self.notes) < self.max_notes:
+            self.notes.append(note)
+        else:
+            self.notes_omitted[note.path] = self.notes_omitted.get(note.path, 0) + 1
+
+    def add_notes(self, path: str, notes: Iterable[Note], omitted: int = 0) -> None:
+        """Keep the notes of `path` (and count those its reader did not keep)."""
+        for note in notes:
+            self.add_note(note)
+        if omitted:
+            self.notes_omitted[path] = self.notes_omitted.get(path, 0) + omitted
+
+    @property
     def problem_count(self) -> int:
         """Every problem found, kept or only counted."""
         return len(self.problems) + sum(self.omitted.values())
@@ -135,6 +190,7 @@ class VerificationReport:
         if kept >= self.max_per_file or len(self.problems) >= self.max_problems:
             where = problem.path if kept else self.path
             self.omitted[where] = self.omitted.get(where, 0) + 1
+            self._omitted_damage |= problem.code not in NOT_COVERED_CODES
             return
         self._seen.add(problem)
         self._per_file[problem.path] = kept + 1
@@ -144,9 +200,11 @@ class VerificationReport:
         for problem in problems:
             self.add(problem)
 
-    def count_omitted(self, path: str, count: int) -> None:
-        """Count problems of `path` that a reader found but did not keep."""
+    def count_omitted(self, path: str, count: int, uncovered: int = 0) -> None:
+        """Count problems of `path` that a reader found but did not keep; `uncovered` of
+        them only say that content is not covered by a digest."""
         if count:
+            self._omitted_damage |= count > uncovered
             where = path if path in self._per_file else self.path
             self.omitted[where] = self.omitted.get(where, 0) + count
 
@@ -155,11 +213,16 @@ class VerificationReport:
             "path": self.path,
             "kind": self.kind,
             "valid": self.is_valid,
+            "verdict": self.verdict,
+            "summary": self.describe_coverage(),
+            "strict": self.strict,
             "files_checked": self.files_checked,
             "records_checked": self.records_checked,
             "unverifiable_records": self.unverifiable_records,
+            "coverage": self.coverage.to_dict(),
             "bytes_read": self.bytes_read,
             "problems": [problem.to_dict() for problem in self.problems],
             "problems_omitted": dict(self.omitted),
             "notes": [note.to_dict() for note in self.notes],
+            "notes_omitted": dict(self.notes_omitted),
         }

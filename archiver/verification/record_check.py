@@ -14,6 +14,7 @@ from dataclasses import replace
 from typing import NamedTuple
 
 from archiver.capture.urls import try_normalize, url_from_header
+from archiver.verification.coverage import DAMAGED, NOT_COVERED_CODES, Coverage
 from archiver.verification.problems import Note, Problem
 from archiver.verification.record_digests import RecordDigests, RecordOutcome
 from archiver.warc.fields import field_defects, target_uri
@@ -79,17 +80,22 @@ class RecordChecker:
     """Checks the records a `RecordParser` hands it; remembers the ones in `wanted`."""
 
     def __init__(self, path: str, *, wanted: Container[str] = frozenset(),
-                 accept_dechunked: bool = True) -> None:
+                 accept_dechunked: bool = True, strict: bool = False) -> None:
         self.path = path
         self.problems: list[Problem] = []
         self.omitted = 0
         """Problems found past MAX_KEPT, counted but not kept."""
+        self.omitted_uncovered = 0
+        """How many of those only say that content is not covered by a digest."""
         self.notes: list[Note] = []
+        self.notes_omitted = 0
+        """Notes (one for each record no digest covers whole) past MAX_KEPT."""
         self.found: dict[str, RecordInfo] = {}
         self.records = 0
-        self.unverifiable = 0
+        self.coverage = Coverage()
         self._wanted = wanted
         self._accept_dechunked = accept_dechunked
+        self._strict = strict
         self._current: RecordDigests | None = None
         self._pending: list[Problem] = []
         self._member_first: RecordHeader | None = None
@@ -104,7 +110,8 @@ class RecordChecker:
                              for defect in field_defects(header))
         self._current = RecordDigests(header, self.path,
                                       want_sha256=header.record_id in self._wanted,
-                                      accept_dechunked=self._accept_dechunked)
+                                      accept_dechunked=self._accept_dechunked,
+                                      strict=self._strict)
 
     def record_data(self, data: memoryview) -> None:
         if self._current is not None:
@@ -116,12 +123,21 @@ class RecordChecker:
             return
         outcome = current.finish()
         self._pending.extend(outcome.problems)
-        self.notes.extend(outcome.notes)
-        self.unverifiable += outcome.unverifiable
+        notes = outcome.notes
+        if notes:
+            room = max(MAX_KEPT - len(self.notes), 0)
+            self.notes.extend(notes if room >= len(notes) else notes[:room])
+            self.notes_omitted += max(len(notes) - room, 0)
+        self.coverage.count(outcome.grade, current.header.record_type)
         record_id = current.header.record_id
         if record_id in self._wanted and record_id is not None:
             self.found[record_id] = _info(current.header, outcome)
             self._member_found.append(record_id)
+
+    @property
+    def unverifiable(self) -> int:
+        """Records whose content no digest covers (each one a problem)."""
+        return self.coverage.unverifiable
 
     def member_end(self) -> None:
         self._keep(self._pending)
@@ -130,6 +146,8 @@ class RecordChecker:
     def damage(self, damage: Damage, *, in_record: bool) -> None:
         current, self._current = self._current, None
         broken = current.header if in_record and current is not None else None
+        if broken is not None:
+            self.coverage.count(DAMAGED, broken.record_type)
         if damage.code not in MEMBER_DAMAGE:
             self._keep([self._problem(damage, broken)])
             return
@@ -151,6 +169,7 @@ class RecordChecker:
                 self.problems.append(problem)
             else:
                 self.omitted += 1
+                self.omitted_uncovered += problem.code in NOT_COVERED_CODES
 
     def _next_member(self) -> None:
         self._pending = []

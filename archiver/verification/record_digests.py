@@ -11,6 +11,14 @@ import hashlib
 from dataclasses import dataclass, field
 
 from archiver.decoding import Dechunker
+from archiver.verification.coverage import (
+    DAMAGED,
+    LISTED_TYPES,
+    NO_DIGEST,
+    PAYLOAD_ONLY,
+    UNVERIFIABLE,
+    VERIFIED,
+)
 from archiver.verification.digests import DigestClaim, new_hash, parse_digest
 from archiver.verification.problems import Note, Problem
 from archiver.warc.http_head import HeaderBlock, HeadFacts
@@ -25,7 +33,8 @@ class RecordOutcome:
     problems: list[Problem] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
     payload_sha256: str | None = None
-    unverifiable: bool = False
+    grade: str = VERIFIED
+    """How far its digests cover it (see archiver.verification.coverage)."""
     head: HeadFacts | None = None
     payload_length: int | None = None
 
@@ -34,9 +43,11 @@ class RecordDigests:
     """Hashes one record's block (and payload) as it streams by, then judges its digests."""
 
     def __init__(self, header: RecordHeader, path: str, *, want_sha256: bool,
-                 accept_dechunked: bool) -> None:
+                 accept_dechunked: bool, strict: bool = False) -> None:
         self.header = header
         self._path = path
+        self._strict = strict
+        """Whether a record no digest covers whole is a problem, not a note."""
         self._outcome = RecordOutcome()
         fields = header.fields  # (keys are lowercase)
         self._block_claim = self._claim("WARC-Block-Digest", fields.get("warc-block-digest"))
@@ -91,9 +102,47 @@ class RecordDigests:
         if self._want_facts and self._head is not None:
             outcome.head = self._head.facts()
             outcome.payload_length = self._payload_length
-        if self._block_claim is None and self._payload_claim is None:
-            self._unverifiable()
+        self._grade()
         return outcome
+
+    def _grade(self) -> None:
+        """How far the record's digests cover it, and the note (or problem) that says so."""
+        outcome = self._outcome
+        if outcome.problems:
+            outcome.grade = DAMAGED
+        elif self._block_claim is not None or (self._payload_claim is not None
+                                               and not self._http):
+            outcome.grade = VERIFIED  # the block is covered whole
+        elif self._payload_claim is not None:
+            outcome.grade = PAYLOAD_ONLY
+            self._uncovered("record-headers-not-covered", "payload verified, headers not "
+                            "covered: its WARC-Payload-Digest matches, and no "
+                            "WARC-Block-Digest covers its HTTP headers")
+        elif self.header.record_type in LISTED_TYPES:
+            outcome.grade = NO_DIGEST
+            self._uncovered("record-no-digest", self._no_digest_reason())
+        else:
+            outcome.grade = UNVERIFIABLE
+            self._unverifiable()
+
+    def _no_digest_reason(self) -> str:
+        kind = self.header.record_type
+        if kind == "revisit":
+            if self._had_payload_claim:
+                return ("a revisit record: its WARC-Payload-Digest names the payload of the "
+                        "record it revisits, which it does not hold, and no "
+                        "WARC-Block-Digest covers it")
+            return "a revisit record with no digest"
+        return f"a {kind} record with no digest ({kind} records often carry none)"
+
+    def _uncovered(self, code: str, message: str) -> None:
+        """A record that is not damaged but no digest covers whole: a note, or under
+        --strict a problem."""
+        if self._strict:
+            self._outcome.problems.append(self._problem(code, message))
+        else:
+            self._outcome.notes.append(Note(code, self._path, message, self.header.record_id,
+                                            self.header.offset))
 
     def _claim(self, name: str, label: str | None) -> DigestClaim | None:
         if label is None:
@@ -142,14 +191,13 @@ class RecordDigests:
             "the record's payload does not match its WARC-Payload-Digest", claim, computed))
 
     def _unverifiable(self) -> None:
-        self._outcome.unverifiable = True
-        if any(problem.code == "record-digest-invalid" for problem in self._outcome.problems):
-            return  # already reported, with the reason
+        kind = self.header.record_type or "untyped"
         if self._had_payload_claim:
-            reason = (f"this {self.header.record_type} record has only a payload digest, of a "
-                      "payload it does not hold, so its content cannot be checked")
+            reason = (f"this {kind} record has only a payload digest, of a payload it does "
+                      "not hold whole (a segment's digest covers every segment), so its "
+                      "content cannot be checked")
         else:
-            reason = "the record has no digest, so its content cannot be checked"
+            reason = f"this {kind} record carries no digest, so its content cannot be checked"
         self._outcome.problems.append(self._problem("record-unverifiable", reason))
 
     def _mismatch(self, code: str, message: str, claim: DigestClaim,

@@ -50,10 +50,10 @@ class WarcCheck:
     def __init__(self, path: Path, name: str, *, wanted: Container[str] | None = frozenset(),
                  accept_dechunked: bool = True, hash_file: bool = False,
                  on_read: Callable[[int], object] | None = None,
-                 split_min_bytes: int | None = None) -> None:
+                 split_min_bytes: int | None = None, strict: bool = False) -> None:
         self.path = path
         self._spec = PartSpec(path, name, EVERY_RECORD if wanted is None else wanted,
-                              accept_dechunked)
+                              accept_dechunked, strict)
         self._hash_file = hash_file
         self._on_read = on_read
         cuts = _cuts(path, SPLIT_MIN_BYTES if split_min_bytes is None else split_min_bytes)
@@ -93,11 +93,11 @@ class WarcCheck:
 def check_warc_file(path: Path, name: str, *, wanted: frozenset[str] = frozenset(),
                     accept_dechunked: bool = True, hash_file: bool = False,
                     on_read: Callable[[int], object] | None = None,
-                    split_min_bytes: int | None = None) -> WarcResult:
+                    split_min_bytes: int | None = None, strict: bool = False) -> WarcResult:
     """`WarcCheck`, start to finish. Raises OSError."""
     with WarcCheck(path, name, wanted=wanted, accept_dechunked=accept_dechunked,
-                   hash_file=hash_file, on_read=on_read,
-                   split_min_bytes=split_min_bytes) as check:
+                   hash_file=hash_file, on_read=on_read, split_min_bytes=split_min_bytes,
+                   strict=strict) as check:
         return check.result()
 
 
@@ -122,7 +122,7 @@ def _cuts(path: Path, min_bytes: int) -> list[int]:
 def _check_here(spec: PartSpec, *, hash_file: bool,
                 on_read: Callable[[int], object] | None) -> WarcResult:
     checker = RecordChecker(spec.name, wanted=spec.wanted,
-                            accept_dechunked=spec.accept_dechunked)
+                            accept_dechunked=spec.accept_dechunked, strict=spec.strict)
     file_hash = hashlib.sha256() if hash_file else None
     with open_binary(spec.path) as handle:
         total = read_warc(handle, RecordParser(checker), file_hash=file_hash,

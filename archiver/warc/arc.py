@@ -47,7 +47,7 @@ def arc_header_fields(line: bytes) -> dict[str, str]:
     """
     text = line.decode("utf-8", "replace").strip()
     parts = text.split(" ")
-    if len(parts) == ARC_FIELDS_V2 and _DATE.fullmatch(parts[2]):
+    if _is_v2(parts):
         url, address, date, content_type, length = (*parts[:4], parts[-1])
     else:
         # Version 1: a URL with spaces in it (some crawlers wrote them) runs to the 5th field
@@ -71,6 +71,19 @@ def arc_header_fields(line: bytes) -> dict[str, str]:
     seconds = f":{date[12:14]}" if len(date) >= 14 else ""
     fields["warc-date"] = f"{date[:4]}-{date[4:6]}-{date[6:8]}T{date[8:10]}:{date[10:12]}{seconds}Z"
     return fields
+
+
+def arc_line_version(line: bytes) -> int:
+    """The ARC version whose header line `line` is: 2 (ten fields), else 1.
+
+    >>> arc_line_version(b"http://a.example/ 192.0.2.1 20240501120000 text/html 42")
+    1
+    """
+    return 2 if _is_v2(line.decode("utf-8", "replace").strip().split(" ")) else 1
+
+
+def _is_v2(parts: list[str]) -> bool:
+    return len(parts) == ARC_FIELDS_V2 and _DATE.fullmatch(parts[2]) is not None
 
 
 def _record_type(url: str) -> str:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Protocol, TypeAlias
 
-from archiver.warc.arc import arc_header_fields
+from archiver.warc.arc import arc_header_fields, arc_line_version
 
 PIECE = 1024 * 1024
 """The most inflated bytes in one DATA event: a gzip bomb still arrives in small pieces."""
@@ -58,6 +58,8 @@ class RecordHeader:
     version: str
     fields: dict[str, str] = field(default_factory=dict)
     content_length: int = 0
+    arc_version: int | None = None
+    """For an ARC record, the ARC version its header line is written in (1 or 2)."""
 
     def get(self, name: str) -> str | None:
         return self.fields.get(_field_key(name))
@@ -100,6 +102,7 @@ def parse_arc_header(line: bytes, offset: int) -> RecordHeader:
     """Parse an ARC record's header line as the WARC header it stands for; ValueError if bad."""
     header = RecordHeader(offset, "ARC", arc_header_fields(line))
     header.content_length = int(header.fields["content-length"])
+    header.arc_version = arc_line_version(line)
     return header
 
 
