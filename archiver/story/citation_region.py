@@ -86,6 +86,10 @@ _LINKED_LINE_SHARE = 0.5
 _PROSE_CHARS = 200
 # A caption is short; an element named "caption" holding more is a layout wrapper.
 MAX_CAPTION_CHARS = 400
+# A story's card in a list of cards (headline, label, date, a line of summary) is short, and
+# its headline sits a few levels inside it.
+MAX_CARD_CHARS = 400
+MAX_CARD_DEPTH = 3
 # A block that is this much one link is a linked headline, not a sentence with a link in it.
 _HEADLINE_SHARE = 0.85
 
@@ -207,7 +211,7 @@ class _Reader:
         self.base = base
         self.site = host_of(address)
         # The page's own addresses (its URL, canonical and og:url): a link there is the story.
-        self.own = {urldefrag(name)[0] for name in (address, *self_names(tree)) if name}
+        self.own = {_own_key(name) for name in (address, *self_names(tree)) if name}
         self.main_text = " ".join((main_text or "").split())
         self.main_links = main_links
         self.order: dict[etree._Element, int] = {}
@@ -480,7 +484,7 @@ class _Reader:
                 return ("a relative link, and the page names no address of its own (no <base>, "
                         "canonical URL or og:url) to resolve it against")
             return None  # not a web address: link_target says why
-        if urldefrag(url)[0] in self.own:
+        if _own_key(url) in self.own:
             return "a link within the story itself"
         if SHARE_URL.search(url):
             return "a share link"
@@ -672,9 +676,39 @@ class _Reader:
         beside another such block: a list of stories, not a sentence."""
         if not self._linked_headline(block, url):
             return False
-        for sibling in (block.getprevious(), block.getnext()):
+        for sibling in (_element_sibling(block, preceding=True), _element_sibling(block)):
             if sibling is not None and self._linked_headline(sibling, None):
                 return True
+        return self._teaser_card(block, url)
+
+    def _teaser_card(self, block: etree._Element, url: str) -> bool:
+        """The linked headline is the title of a card (a short box of a headline, a label,
+        a date, a line of summary) beside cards of the same make, each titled with another
+        story of the site's own: a list of stories laid out as cards."""
+        card = block
+        for _ in range(MAX_CARD_DEPTH):
+            parent = card.getparent()
+            if parent is None or parent is self.region or len(self.text(parent)) > MAX_CARD_CHARS:
+                break
+            card = parent
+            for sibling in (_element_sibling(card, preceding=True), _element_sibling(card)):
+                if (sibling is not None and _tag(sibling) == _tag(card)
+                        and sibling.get("class") == card.get("class")
+                        and self._titled_with_story(sibling, url)):
+                    return True
+        return False
+
+    def _titled_with_story(self, card: etree._Element, url: str) -> bool:
+        """The card holds a linked headline of the site's own (not to `url`)."""
+        if len(self.text(card)) > MAX_CARD_CHARS:
+            return False
+        for element in card.iter():
+            if _tag(element) in _LINE_BLOCKS and element.find(".//a") is not None:
+                anchors = list(element.iter("a"))
+                target = try_normalize((anchors[0].get("href") or "").strip(), self.base)
+                if (target and target != url and len(self.text(anchors[0]).split()) >= 2
+                        and self._linked_headline(element, target)):
+                    return True
         return False
 
     def _linked_headline(self, block: etree._Element, url: str | None,
@@ -697,6 +731,28 @@ class _Reader:
         if start < 0:
             return block_text[:300]
         return sentence_at(block_text, start, start + len(text))
+
+
+def _own_key(url: str) -> str:
+    """One spelling of an address of the page itself: scheme, "www.", fragment, a trailing
+    slash and doubled slashes ("example.org//news/story") set aside."""
+    try:
+        parts = urlsplit(urldefrag(url)[0])
+    except ValueError:
+        return url
+    host = (parts.hostname or "").lower().removeprefix("www.")
+    path = re.sub(r"/{2,}", "/", parts.path).rstrip("/")
+    return f"{host}{path}?{parts.query}" if parts.query else f"{host}{path}"
+
+
+def _element_sibling(element: etree._Element, preceding: bool = False
+                     ) -> etree._Element | None:
+    """The element's neighbour, comments and processing instructions passed over (a
+    template's "<!-- teaser -->" between two cards does not part them)."""
+    for sibling in element.itersiblings(preceding=preceding):
+        if _tag(sibling):
+            return sibling
+    return None
 
 
 def _has_own_text(element: etree._Element) -> bool:

@@ -61,6 +61,7 @@ RELATED_WORDS = (
     r"related|more stories|more from|more on|more great|more news|read more|read next|read also"
     r"|also read|recommended|you may also|you might also|don'?t miss|most read|most popular"
     r"|trending|see also|see more|further stories|top stories|latest news|in other news|watch:"
+    r"|around the web|elsewhere on the web|from the web|ailleurs sur le web|aus dem netz"
     r"|read:|more:|lire aussi|à lire aussi|a lire aussi|lire :|lire:|voir aussi|sur le même sujet"
     r"|les plus lus|revivez|à voir aussi|lesen sie auch|lesen sie mehr|mehr zum thema"
     r"|mehr dazu|mehr:|siehe auch|auch interessant|das könnte sie auch|weitere artikel"
@@ -104,9 +105,11 @@ TAG_PATH = re.compile(
     r"|etiquetas?|temas?|rubri[ck]\w*|category|categories|categorie|kategorie|subjects?"
     r"|dossiers?|label|keyword|keywords|columns?|kolumnen?|series|serie|section)/",
     re.IGNORECASE)
-# Where sites keep files: a link there is a document (a source), not a teaser of a story.
+# Where sites keep documents: a link there is a document (a source), not a teaser of a story.
+# (A "media" or "assets" folder alone says nothing: sites file stories and banners there too;
+# a document there ends in a document's extension.)
 DOCUMENT_PATH = re.compile(
-    r"/(?:documents?|dokumente?|docs|files?|downloads?|uploads|attachments?|assets|media)/"
+    r"/(?:documents?|dokumente?|docs|downloads?|attachments?)/"
     r"|\.(?:pdf|docx?|xlsx?|csv|pptx?|odt|ods|txt|json|xml|zip)$", re.IGNORECASE)
 IMAGE_FILE = re.compile(r"\.(?:jpe?g|png|gif|webp|avif|svg|tiff?)$", re.IGNORECASE)
 HOME_PATHS = frozenset({"", "/", "/index.html", "/index.htm", "/index.php", "/home",
