@@ -264,3 +264,55 @@ def test_recirculation_inside_the_article_is_left_out() -> None:
         "a subscribe link")
     assert reasons["https://twitter.com/annlee"] == (
         "a social profile linked after the story's text (the author's)")
+
+
+def test_a_portal_page_cites_the_story_not_its_topics_cards_and_teasers() -> None:
+    """A news portal's story (fixtures/stories/portal-story.html): names linked to the site's
+    pages about them, cards of the site's latest stories and teaser grids set inside the
+    story's text, an "Around the web" box, and the story's own address spelled with a doubled
+    slash are left out, each with its reason; the statement, the earlier story and the
+    ministry's guidance are cited."""
+    page = (STORIES / "portal-story.html").read_text("utf-8")
+    selection = select_in_page(page, "https://ledger.example//sport/2025/03/the-cup-is-off")
+    assert selection.sources == [
+        "https://confederation.example/press/2025/03/17/qualifiers-suspended",
+        "https://ledger.example/sport/2025/03/12/federation-halts-domestic-league-after-first-cases",
+        "https://ledger.example/documents/2025/health-ministry-guidance-on-gatherings.pdf"]
+    reasons = {d.href: d.reason for d in selection.dropped}
+    topic = "a topic page (the linked words name the page: the site's page about them)"
+    for href in ("/all-about/arsenal-fc", "/world/newzealand", "/titan",
+                 "/news/coronavirus/index.html"):
+        assert reasons[href] == topic, href
+    assert reasons["https://ledger.example/sport/2025/03/the-cup-is-off"] == (
+        "a link within the story itself")
+    own_stories = "a list of links to the site's own stories"
+    for href in ("/finance/2025/03/new-head-of-the-development-bank",  # cards
+                 "/politics/2025/03/a-disappointment-that-cannot-justify-everything",
+                 # headlines parted by template comments, filed in a "Media" folder
+                 "/Media/Banners/Do-not-miss-block/Europeans-barred-from-entry",
+                 "/Media/Banners/Do-not-miss-block/A-new-online-market"):
+        assert reasons[href] == own_stories, href
+    for href in ("https://broadcaster.example/fr/a-52441490",
+                 "https://radio.example/info/26424/pressure-in-the-north"):
+        assert reasons[href] == "a list of related stories inside the article", href
+
+
+@pytest.mark.parametrize(("path", "text", "topic"), [
+    ("/titan", "Titan", True),
+    ("/sport/teampages/manchester-united.html", "Manchester United", True),
+    ("/music/the-doobie-brothers", "The Doobie Brothers", True),
+    ("/term/travis-county-judge", "Travis County Judge", True),
+    ("/sport/premierleague/index.html", "Premier League", True),
+    # a story's address says more than the words linked to it
+    ("/news/2025/03/titan-mapped", "Titan", False),
+    ("/news/titan-4412345", "Titan", False),
+    ("/science/titan-has-weird-deep-methane-lakes", "Titan", False),
+    ("/histalp/", "http://www.zamg.example/histalp/", False),  # an address, not a name
+    ("/data/premarket/index.html", "trading slightly positive", False),
+    ("/search", "Titan", False),
+])
+def test_a_name_linked_to_the_page_named_after_it_is_a_topic_page(
+        path: str, text: str, topic: bool) -> None:
+    from archiver.story.link_kinds import named_page
+
+    assert named_page(path, "", text) is topic

@@ -93,8 +93,9 @@ def named_page(path: str, query: str, text: str) -> bool:
     segments = [segment for segment in path.split("/") if segment]
     if segments and _INDEX_PAGE.fullmatch(segments[-1]):
         segments.pop()
-    if not segments or len(segments) > MAX_TOPIC_DEPTH:
-        return False
+    if not segments or len(segments) > MAX_TOPIC_DEPTH or any(
+            _DIGITS.search(segment) for segment in segments[:-1]):
+        return False  # a date or an id in the address: a story's
     last = _PAGE_SUFFIX.sub("", unquote(segments[-1]))
     last = _SERIAL.sub("", last)  # /coronavirus-1, /miso-0: a second page of that name
     if len(_WORD_SPLIT.split(last.strip("-_"))) > MAX_NAME_WORDS or _DIGITS.search(last):
