@@ -44,6 +44,7 @@ from archiver.story.citation_words import (
     EMBED_ATTRS,
     EMBED_CLASS,
     EMBED_SUFFIX,
+    PAGER_TEXT,
     PERMALINK,
     PROMO,
     RELATED_HEADING,
@@ -54,6 +55,7 @@ from archiver.story.citation_words import (
     SOCIAL_PROFILE,
     SOURCES_CLASS,
     SOURCES_HEADING,
+    STANDARDS_TEXT,
     SUBSCRIBE_QUERY,
 )
 from archiver.story.citations import DroppedLink, Selection, UrlFilter, select_citations
@@ -86,6 +88,8 @@ _LINKED_LINE_SHARE = 0.5
 _PROSE_CHARS = 200
 # A caption is short; an element named "caption" holding more is a layout wrapper.
 MAX_CAPTION_CHARS = 400
+# A linked headline has a few words; a lone linked word or two is a name.
+MIN_HEADLINE_WORDS = 4
 # A story's card in a list of cards (headline, label, date, a line of summary) is short, and
 # its headline sits a few levels inside it.
 MAX_CARD_CHARS = 400
@@ -302,11 +306,24 @@ class _Reader:
             if not href:
                 continue
             last += 1e-6
+            url = try_normalize(href, self.base)
+            text = " ".join(str(link.get("text") or "").split())
+            reason = self._address_reason(url, text) if url else None
             placed.append((last, PageLink(
-                href, try_normalize(href, self.base), " ".join(str(link.get("text") or "")
-                                                               .split()),
-                " ".join(str(link.get("sentence") or "").split()))))
+                href, url, text, "" if reason else " ".join(
+                    str(link.get("sentence") or "").split()), reason)))
         return placed
+
+    def _address_reason(self, url: str, text: str) -> str | None:
+        """What the link's address alone says against it (the page itself, a share or
+        subscribe link, a tag, author or service page of the site)."""
+        if _own_key(url) in self.own:
+            return "a link within the story itself"
+        if SHARE_URL.search(url):
+            return "a share link"
+        if SUBSCRIBE_QUERY.search(urlsplit(url).query):
+            return "a subscribe link"
+        return self._url_reason(url, text)
 
     def _region(self) -> etree._Element:
         """The deepest element holding REGION_SHARE of the main text found in the page."""
@@ -584,8 +601,17 @@ class _Reader:
                 RELATED_LINE.match(block_text) or (RELATED_START.match(block_text) and len(
                     text) >= _LINKED_LINE_SHARE * len(block_text))):
             return "a \"related\" line inside the article"
+        if (len(block_text) <= MAX_RELATED_BOX_CHARS and RELATED_START.match(block_text)
+                and self._link_share(block) >= _LINKED_LINE_SHARE):
+            return "a \"related\" line inside the article"  # "DON'T MISS" and its headlines
         if len(block_text) <= MAX_PROMO_CHARS and PROMO.search(block_text):
             return "a newsletter, subscribe or follow promo"
+        if STANDARDS_TEXT.search(text) or STANDARDS_TEXT.match(block_text):
+            return "the outlet's standards or policies"
+        if PAGER_TEXT.search(text):
+            return "the link to the previous or next story"
+        if self._lone_headline(block, url):
+            return "a linked headline on a line of its own (a teaser of the site's own story)"
         if BRACKETED.match(block_text) and len(text) >= _HEADLINE_SHARE * (len(block_text) - 2):
             return "a \"related\" line inside the article"
         heading = self._list_heading(block)
@@ -599,6 +625,17 @@ class _Reader:
         if not self.region_reliable and self._linked_headline(block, url, own_site=False):
             return "a linked headline (a teaser), on a page whose article is not told apart"
         return None
+
+    def _lone_headline(self, block: etree._Element, url: str) -> bool:
+        """A paragraph (or heading) that is nothing but a link to another story of the site's
+        own, in several words: a teaser set between the story's paragraphs, not a sentence
+        that cites it."""
+        if _tag(block) not in ("p", "h2", "h3", "h4", "h5", "h6", "div"):
+            return False
+        anchors = [a for a in block.iter("a") if (a.get("href") or "").strip()]
+        if len(anchors) != 1 or len(self.text(anchors[0]).split()) < MIN_HEADLINE_WORDS:
+            return False
+        return self._linked_headline(block, url)
 
     def _after_the_text(self, block: etree._Element) -> bool:
         """No paragraph of the story's text comes after the block (it is in the tail of

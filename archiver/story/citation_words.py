@@ -61,7 +61,7 @@ RELATED_WORDS = (
     r"related|more stories|more from|more on|more great|more news|read more|read next|read also"
     r"|also read|recommended|you may also|you might also|don'?t miss|most read|most popular"
     r"|trending|see also|see more|further stories|top stories|latest news|in other news|watch:"
-    r"|around the web|elsewhere on the web|from the web|ailleurs sur le web|aus dem netz"
+    r"|around the web|elsewhere on the web|from the web|ailleurs sur le web|aus dem netz|also:"
     r"|read:|more:|lire aussi|à lire aussi|a lire aussi|lire :|lire:|voir aussi|sur le même sujet"
     r"|les plus lus|revivez|à voir aussi|lesen sie auch|lesen sie mehr|mehr zum thema"
     r"|mehr dazu|mehr:|siehe auch|auch interessant|das könnte sie auch|weitere artikel"
@@ -80,9 +80,25 @@ PROMO = re.compile(
     r"|suivez|suscríbete|síguenos|assine|inscreva-se|siga|iscriviti|seguici|odebírejte"
     r"|sledujte)\b"
     r"|\b(?:follow (?:us|@)|sign up for|subscribe now|newsletter bestellen"
+    r"|(?:get|download) (?:the|our) [\w ]{0,30}\bapp\b|app (?:herunterladen|downloaden)"
+    r"|télécharge[zr] (?:l'|notre )app|jetzt registrieren|register now|inscrivez-vous"
+    r"|(?:make|consider making) a donation|donate now|support (?:our|independent) journalism"
     r"|tell us what you think|your feedback"
     r"|send us (?:a|your) (?:tip|story)|report an? (?:error|typo)|fehler gefunden"
     r"|signaler une erreur)",
+    re.IGNORECASE)
+# The outlet's pages about its own standards, linked under a story.
+STANDARDS_TEXT = re.compile(
+    r"\b(?:trust principles|editorial (?:standards|guidelines|policy)|ethics (?:policy|statement"
+    r"|code)|why you can trust|our standards|corrections policy|redaktionelle richtlinien"
+    r"|charte (?:éditoriale|de déontologie))\b", re.IGNORECASE)
+# The link to the story before or after this one in the site's order.
+PAGER_TEXT = re.compile(
+    r"^\W{0,3}(?:next|previous|prev|older|newer|nächster|vorheriger|nächste|vorherige"
+    r"|suivant|précédent|siguiente|anterior|próxim[oa]|successivo|precedente)"
+    r"(?: (?:\w+ ){0,2}(?:story|article|post|news|artikel|beitrag|article|noticia|notícia"
+    r"|articolo))?\W{0,3}$"
+    r"|^\W{0,3}(?:\w+ ){0,2}(?:story|article|post|news)\W{0,3}(?:next|previous)\W{0,3}$",
     re.IGNORECASE)
 # Landmarks inside an article that hold no citations (a "Sources" box is found before these).
 BOX_TAGS = {"nav": "navigation", "aside": "a side box", "header": "the article's header",
