@@ -316,3 +316,62 @@ def test_a_name_linked_to_the_page_named_after_it_is_a_topic_page(
     from archiver.story.link_kinds import named_page
 
     assert named_page(path, "", text) is topic
+
+
+def test_a_tabloid_story_leaves_out_its_teasers_promos_and_pager() -> None:
+    """fixtures/stories/tabloid-story.html: a capitalised linked headline on a line of its
+    own, a "DON'T MISS" run of headlines, app, donation and standards links, and the
+    previous/next links are left out, each with its reason; the earlier story, the post and
+    the statement are cited."""
+    page = (STORIES / "tabloid-story.html").read_text("utf-8")
+    selection = select_in_page(
+        page, "https://chronicle.example/entertainment/star-eliminated-after-family-loss")
+    assert selection.sources == [
+        "https://chronicle.example/entertainment/actor-announces-on-the-show-that-his-wife-is-expecting",
+        "https://social.example/@actor/1196909601389785089",
+        "https://network.example/press/2019/11/18/statement"]
+    reasons = {d.href: d.reason for d in selection.dropped}
+    assert reasons["/entertainment/judge-opens-up-about-her-serious-health-condition"] == (
+        "a linked headline on a line of its own (a teaser of the site's own story)")
+    for href in ("/entertainment/2019/11/host-says-farewell-to-the-ballroom",
+                 "/entertainment/2019/11/singer-channels-her-breakup-energy-into-the-tango"):
+        assert reasons[href] == "a \"related\" line inside the article", href
+    promo = "a newsletter, subscribe or follow promo"
+    assert reasons["https://chronicle.onelink.example/app?pid=ArticleLink"] == promo
+    assert reasons["https://donate.example/chronicle"] == promo
+    assert reasons["https://group.example/about-us/trust-principles.html"] == (
+        "the outlet's standards or policies")
+    for href in ("/entertainment/2019/11/previous-story-slug",
+                 "/entertainment/2019/11/next-story-slug"):
+        assert reasons[href] == "the link to the previous or next story", href
+
+
+def test_a_main_text_link_without_an_anchor_is_still_judged_by_its_address() -> None:
+    """The extractor may report a link this reading of the page finds no anchor for (its
+    text rendered differently): kept as a citation, unless its address is a share link or
+    the page itself."""
+    from archiver.story.citation_region import story_selection
+
+    page = ("<html><body><article><h1>Vote</h1><p>The council voted on Tuesday to approve the "
+            "budget after a long debate about the water meters and the cost of the audit.</p>"
+            "</article></body></html>")
+    share = "https://www.pinterest.com/pin/create/button/?url=https://news.example/vote"
+    links = [{"href": "https://records.example/minutes", "text": "minutes", "sentence": ""},
+             {"href": share, "text": "Pin it", "sentence": ""},
+             {"href": "https://news.example/vote", "text": "this story", "sentence": ""}]
+    selection = story_selection(page, "https://news.example/vote", "The council voted.", links)
+    assert selection.sources == ["https://records.example/minutes"]
+    reasons = {d.href: d.reason for d in selection.dropped}
+    assert reasons[share] == "a share link"
+    assert reasons["https://news.example/vote"] == "a link within the story itself"
+
+
+@pytest.mark.parametrize(("text", "pager"), [
+    ("Next story", True), ("- Next Auto News", True), ("Previous article", True),
+    ("Nächster Artikel", True), ("« Précédent", True),
+    ("next year's budget", False), ("the previous council", False), ("Next story: the vote",
+                                                                      False)])
+def test_previous_and_next_links_are_told_by_their_words(text: str, pager: bool) -> None:
+    from archiver.story.citation_words import PAGER_TEXT
+
+    assert bool(PAGER_TEXT.search(text)) is pager

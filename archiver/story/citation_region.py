@@ -531,7 +531,11 @@ class _Reader:
         box = self._box(anchor, stop)
         if box is not None:
             return f"inside the article, {box}"
-        return self._line_reason(anchor, url, text) or self._url_reason(url, text)
+        if reason := self._line_reason(anchor, url, text) or self._url_reason(url, text):
+            return reason
+        if self._lone_headline(self._block(anchor), url):
+            return "a linked headline on a line of its own (a teaser of the site's own story)"
+        return None
 
     def _above_headline(self, anchor: etree._Element) -> bool:
         return self.headline is not None and (
@@ -610,8 +614,6 @@ class _Reader:
             return "the outlet's standards or policies"
         if PAGER_TEXT.search(text):
             return "the link to the previous or next story"
-        if self._lone_headline(block, url):
-            return "a linked headline on a line of its own (a teaser of the site's own story)"
         if BRACKETED.match(block_text) and len(text) >= _HEADLINE_SHARE * (len(block_text) - 2):
             return "a \"related\" line inside the article"
         heading = self._list_heading(block)
