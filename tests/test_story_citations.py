@@ -320,8 +320,8 @@ def test_a_name_linked_to_the_page_named_after_it_is_a_topic_page(
 
 def test_a_tabloid_story_leaves_out_its_teasers_promos_and_pager() -> None:
     """fixtures/stories/tabloid-story.html: a capitalised linked headline on a line of its
-    own, a "DON'T MISS" run of headlines, app, donation and standards links, and the
-    previous/next links are left out, each with its reason; the earlier story, the post and
+    own, a "DON'T MISS" run of headlines, app, donation and standards links, a "Tags:" line
+    and the previous/next links are left out, each with its reason; the earlier story, the post and
     the statement are cited."""
     page = (STORIES / "tabloid-story.html").read_text("utf-8")
     selection = select_in_page(
@@ -341,6 +341,7 @@ def test_a_tabloid_story_leaves_out_its_teasers_promos_and_pager() -> None:
     assert reasons["https://donate.example/chronicle"] == promo
     assert reasons["https://group.example/about-us/trust-principles.html"] == (
         "the outlet's standards or policies")
+    assert reasons["/post/tags/2019/page1"] == "a tag or topic list"
     for href in ("/entertainment/2019/11/previous-story-slug",
                  "/entertainment/2019/11/next-story-slug"):
         assert reasons[href] == "the link to the previous or next story", href

@@ -57,6 +57,7 @@ from archiver.story.citation_words import (
     SOURCES_HEADING,
     STANDARDS_TEXT,
     SUBSCRIBE_QUERY,
+    TAG_LINE,
 )
 from archiver.story.citations import DroppedLink, Selection, UrlFilter, select_citations
 from archiver.story.link_kinds import host_of, page_kind, same_site
@@ -610,6 +611,8 @@ class _Reader:
             return "a \"related\" line inside the article"  # "DON'T MISS" and its headlines
         if len(block_text) <= MAX_PROMO_CHARS and PROMO.search(block_text):
             return "a newsletter, subscribe or follow promo"
+        if len(block_text) <= MAX_RELATED_BOX_CHARS and TAG_LINE.match(block_text):
+            return "a tag or topic list"
         if STANDARDS_TEXT.search(text) or STANDARDS_TEXT.match(block_text):
             return "the outlet's standards or policies"
         if PAGER_TEXT.search(text):

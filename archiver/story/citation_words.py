@@ -87,6 +87,11 @@ PROMO = re.compile(
     r"|send us (?:a|your) (?:tip|story)|report an? (?:error|typo)|fehler gefunden"
     r"|signaler une erreur)",
     re.IGNORECASE)
+# A line that labels the links after it as the story's tags or topics.
+TAG_LINE = re.compile(
+    r"^\W{0,3}(?:tags?|tagged|topics?|keywords?|themen|thema|schlagw[oö]rte?|stichw[oö]rter"
+    r"|mots[- ]cl[ée]s|sujets?|étiquettes|etiquetas|temas|palavras[- ]chave|argomenti"
+    r"|parole chiave|tagi|štítky|témata|trefwoorden)\s*[:»›|]", re.IGNORECASE)
 # The outlet's pages about its own standards, linked under a story.
 STANDARDS_TEXT = re.compile(
     r"\b(?:trust principles|editorial (?:standards|guidelines|policy)|ethics (?:policy|statement"
