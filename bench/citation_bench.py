@@ -215,8 +215,9 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"the extraction-dev folder (default ${ENV_DEV_SET}, else "
                         "../shared/extraction-dev beside the repository)")
     parser.add_argument("--split", default="each",
-                        help="a split of the labels (dev, heldout1, heldout, final, heldout3, heldout4), "
-                        "all of them together (all), or each in turn (each, the default)")
+                        help="a split of the labels (dev, heldout1, heldout, final, heldout3, "
+                        "heldout4), all of them together (all), or each in turn (each, the "
+                        "default)")
     parser.add_argument("--pages", action="store_true", help="print every page's result")
     parser.add_argument("--json", type=Path, help="also write the scores here")
     parser.add_argument("--labels", type=Path, default=LABELS,
