@@ -420,10 +420,10 @@ def test_related_links_to_the_sites_own_stories_stay_left_out() -> None:
 
 def test_a_wire_story_leaves_out_its_video_box_teaser_and_contact_lines() -> None:
     """fixtures/stories/wire-story.html: the outlet's own video player set in the story's text
-    (its caption included), an "Also on <site>" teaser styled as a read-more box, a contact
-    line whose link text is an e-mail address and an "about:blank" placeholder the site wrote
-    as a relative link are left out, each with its reason; the statement and the report are
-    cited."""
+    (its caption included), an "Also on <site>" teaser styled as a read-more box, a magazine
+    subscription line, the story's own page links, a contact line whose link text is an
+    e-mail address and an "about:blank" placeholder the site wrote as a relative link are left
+    out, each with its reason; the statement and the report are cited."""
     page = (STORIES / "wire-story.html").read_text("utf-8")
     selection = select_in_page(page, "https://wire.example/news/2019/11/three-dead-as-protests-spread")
     assert selection.sources == [
@@ -438,6 +438,25 @@ def test_a_wire_story_leaves_out_its_video_box_teaser_and_contact_lines() -> Non
         "an e-mail address (a contact, not a source)")
     assert reasons["/news/2019/11/about:blank"] == (
         "an about: placeholder read as a relative link, not a web page")
+    assert reasons["https://shop.wire.example/weekly"] == (
+        "a newsletter, subscribe or follow promo")
+    for page_number in (1, 2):
+        assert reasons[f"/news/2019/11/three-dead-as-protests-spread?page={page_number}"] == (
+            "another page or view of this story (a pager, print or comments link)")
+
+
+def test_a_story_on_a_site_that_files_every_story_under_one_path_is_cited() -> None:
+    """"news.php?id=…" is another story, not another view of this one: only a query that
+    asks for a page or a view of the story itself is read as the story."""
+    page = ("<html><body><article><h1>Vote</h1><p>The council voted on Tuesday to approve "
+            "the budget, a year after <a href='/news.php?id=4411'>the audit</a> found the "
+            "water meters overbilled (<a href='/news.php?id=4412&amp;print=1'>print this "
+            "story</a>).</p></article></body></html>")
+    selection = select_in_page(page, "https://news.example/news.php?id=4412")
+    assert selection.sources == ["https://news.example/news.php?id=4411"]
+    reasons = {d.href: d.reason for d in selection.dropped}
+    assert reasons["/news.php?id=4412&print=1"] == (
+        "another page or view of this story (a pager, print or comments link)")
 
 
 def test_an_app_download_line_is_a_promo_in_languages_without_spaces() -> None:

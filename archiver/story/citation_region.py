@@ -27,7 +27,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urldefrag, urlsplit
+from urllib.parse import parse_qsl, urldefrag, urlsplit
 
 import lxml.html
 from lxml import etree
@@ -61,6 +61,7 @@ from archiver.story.citation_words import (
     SUBSCRIBE_QUERY,
     TAG_LINE,
     VIDEO_BOX,
+    VIEW_QUERY_KEYS,
 )
 from archiver.story.citations import DroppedLink, Selection, UrlFilter, select_citations
 from archiver.story.link_kinds import host_of, page_kind, same_site
@@ -117,6 +118,7 @@ _LABEL_TAGS = frozenset({"p", "strong", "b", "dt", "div", "span"})
 _LINE_BLOCKS = frozenset({"p", "li", "div", "dd", "dt", "h2", "h3", "h4", "h5", "h6", "td"})
 
 OUTSIDE = "outside the main text"
+OTHER_VIEW = "another page or view of this story (a pager, print or comments link)"
 
 
 @dataclass
@@ -225,6 +227,12 @@ class _Reader:
         self.site = host_of(address)
         # The page's own addresses (its URL, canonical and og:url): a link there is the story.
         self.own = {_own_key(name) for name in (address, *self_names(tree)) if name}
+        # each of its own paths, with the queries it is known by ("?id=4412" on sites that
+        # file every story under one path)
+        self.own_paths: dict[str, set[frozenset[tuple[str, str]]]] = {}
+        for key in self.own:
+            path, _, query = key.partition("?")
+            self.own_paths.setdefault(path, set()).add(frozenset(parse_qsl(query)))
         self.main_text = " ".join((main_text or "").split())
         self.main_links = main_links
         self.order: dict[etree._Element, int] = {}
@@ -328,11 +336,25 @@ class _Reader:
         subscribe link, a tag, author or service page of the site)."""
         if _own_key(url) in self.own:
             return "a link within the story itself"
+        if self._other_view(url):
+            return OTHER_VIEW
         if SHARE_URL.search(url):
             return "a share link"
         if SUBSCRIBE_QUERY.search(urlsplit(url).query):
             return "a subscribe link"
         return self._url_reason(url, text)
+
+    def _other_view(self, url: str) -> bool:
+        """The page itself with a query that only asks for another of its pages or views
+        ("?page=2", "?print=1", "?p=3"): the story, not a source."""
+        path, _, query = _own_key(url).partition("?")
+        known = self.own_paths.get(path)
+        if not query or known is None:
+            return False
+        params = parse_qsl(query, keep_blank_values=True)
+        rest = frozenset((name, value) for name, value in params
+                         if name.lower() not in VIEW_QUERY_KEYS)
+        return len(rest) < len(params) and rest in known
 
     def _region(self) -> etree._Element:
         """The deepest element holding REGION_SHARE of the main text found in the page."""
@@ -571,6 +593,8 @@ class _Reader:
             return None  # not a web address: link_target says why
         if _own_key(url) in self.own:
             return "a link within the story itself"
+        if self._other_view(url):
+            return OTHER_VIEW
         if SHARE_URL.search(url):
             return "a share link"
         if "sponsored" in (anchor.get("rel") or "").lower().split():

@@ -58,6 +58,10 @@ BOX_HINTS: tuple[tuple[re.Pattern[str], str], ...] = (
 # A box that plays the outlet's own video (its links go to the video's page on the site).
 VIDEO_BOX = re.compile(r"video-?(?:player|container|box|wrap\w*|module|promo)|featured-?video"
                        r"|jwplayer|vjs-|brightcove", re.IGNORECASE)
+# Query parameters that ask for another page or view of the same story, not another story.
+VIEW_QUERY_KEYS = frozenset({"p", "page", "pg", "paged", "pagina", "seite", "print", "printable",
+                             "view", "output", "amp", "outputtype", "comments", "comment-page",
+                             "showall", "full", "singlepage", "lang", "hl", "sort", "replytocom"})
 # Link text that is an e-mail address: a contact line ("Contact: desk@example.org").
 EMAIL_TEXT = re.compile(r"^[\w.+-]+@[\w-]+(?:\.[\w-]+)+$")
 
@@ -92,7 +96,8 @@ PROMO = re.compile(
     r"|(?:get|download) (?:the|our) [\w ]{0,30}\bapp\b|app (?:herunterladen|downloaden)"
     r"|télécharge[zr] (?:l'|notre )app|jetzt registrieren|register now|inscrivez-vous"
     r"|(?:make|consider making) a donation|donate now|support (?:our|independent) journalism"
-    r"|tell us what you think|your feedback"
+    r"|tell us what you think|your feedback|\d+ issues for|delivered (?:to|through) your"
+    r" (?:door|letterbox|letter box|inbox)"
     r"|send us (?:a|your) (?:tip|story)|report an? (?:error|typo)|fehler gefunden"
     r"|signaler une erreur)"
     # app downloads where words are not parted by spaces (Chinese, Japanese, Korean)
