@@ -78,6 +78,8 @@ MIN_REGION_CHARS = 1500
 # text, and the rest of the region is at least this much link text, the region took in the
 # page around the story: the story is that element.
 CORE_MAX_SHARE = 0.6
+# A "Related links:" list read as the story's sources is a few items long.
+MAX_LIST_AFTER = 12
 OUTSIDE_MIN_LINK_SHARE = 0.2
 # An element holding this share of the main text is the article's wrapper, not a box in it,
 # whatever its class says ("breadcrumb-wrapper", "content-with-sidebar"…).
@@ -491,7 +493,7 @@ class _Reader:
             if (len(label) <= 40 and RELATED_HEADING.match(label) and not PAID_LABEL.search(label)
                     and self._within(element, self.scope)
                     and not any(_tag(child) in ("a", "ul", "ol", "p", "li") for child in element)):
-                followers = self._section_after(element)
+                followers = self._list_after(element)
                 if self._links_elsewhere(followers):
                     found.update(followers)  # "Related links:" to other sites' documents
                 continue
@@ -521,6 +523,18 @@ class _Reader:
         text = sum(len(self.text(follower)) for follower in followers)
         linked = sum(len(self.text(a)) for follower in followers for a in follower.iter("a"))
         return linked >= _HEADLINE_SHARE * text  # a list of links, not a widget or a comment
+
+    @staticmethod
+    def _list_after(label: etree._Element) -> list[etree._Element]:
+        """The few elements after a label, up to the next heading or label of its kind."""
+        followers: list[etree._Element] = []
+        for sibling in label.itersiblings():
+            tag = _tag(sibling)
+            if tag in _HEADINGS or tag == _tag(label) or len(followers) >= MAX_LIST_AFTER:
+                break
+            if tag:
+                followers.append(sibling)
+        return followers
 
     @staticmethod
     def _section_after(heading: etree._Element) -> list[etree._Element]:
