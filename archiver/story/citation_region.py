@@ -6,10 +6,15 @@ links ("Other coverage: A, B and C"), figure captions, embedded posts and an art
 "Sources" list, and it keeps a "More stories" list or a subscribe promo that sits inside the
 article. So the citations are found here, in the page itself:
 
-1. The article region is the deepest element that holds nine tenths of the main text.
+1. The article region is the deepest element that holds nine tenths of the main text; when
+   the main text ran past the story (a page laid out in one table, teaser lists taken in), the
+   deepest element holding nine tenths of the story's long paragraphs, if it sits inside that
+   region and the rest of the region is largely links.
 2. A link there is a citation when it sits in the article's text, a figure caption, or is the
    permalink of an embedded post; one in a list headed "Sources", "References", "Further
-   reading"… anywhere on the page is too; so is a main-text link the extractor found elsewhere.
+   reading"… anywhere on the page is too, as is one of a short "Related links" list under the
+   story whose every link goes to another site; so is a main-text link the extractor found
+   elsewhere.
 3. These are left out even inside the article, each with a reason a person recognises: links
    above the headline (section and topic labels), boxes the site names for what they are
    (related, newsletter, share, tags, author…), a list or line introduced as related ("Related:",
