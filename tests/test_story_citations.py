@@ -376,3 +376,120 @@ def test_previous_and_next_links_are_told_by_their_words(text: str, pager: bool)
     from archiver.story.citation_words import PAGER_TEXT
 
     assert bool(PAGER_TEXT.search(text)) is pager
+
+
+def test_a_page_laid_out_in_one_table_cites_the_story_not_the_lists_beside_it() -> None:
+    """fixtures/stories/table-layout-story.html: a page laid out in one table, where the
+    extractor's main text took in the teaser table and article list beside the story (as
+    extractors do on such pages). The story is found by its structure (the element holding
+    its paragraphs): the teasers, section links and ad widget are left out as outside it;
+    the "Related links" under the story, every one to another site's report, are its
+    sources."""
+    from lxml import html as lxml_html
+
+    from archiver.story.citation_region import story_selection
+
+    page = (STORIES / "table-layout-story.html").read_text("utf-8")
+    main_text = "\n\n".join(" ".join(p.text_content().split())
+                            for p in lxml_html.fromstring(page).iter("p"))
+    selection = story_selection(page, "https://caucasus.example/eng/news/275221/", main_text, [])
+    assert selection.sources == [
+        "https://rights.example/en/latest/news/2019/11/more-than-100-protesters-killed/",
+        "https://tv.example/news/rights-group-more-than-a-hundred-killed-in-fuel-protests/"]
+    reasons = {d.href: d.reason for d in selection.dropped}
+    for href in ("/eng/news/274560/", "/eng/news/272902/", "/eng/world/details/271500/",
+                 "https://adnetwork.example/"):
+        assert reasons[href].startswith("outside the main text"), href
+
+
+def test_related_links_to_the_sites_own_stories_stay_left_out() -> None:
+    """Only a "Related links" list whose every link goes to another site is read as the
+    story's sources; one of the site's own stories stays a list of related stories."""
+    page = ("<html><body><article><h1>Vote</h1><div class='body'><p>The council voted on "
+            "Tuesday to approve the budget after a long debate about the water meters, the cost "
+            "of the audit and the timetable for the works that the city has planned.</p>"
+            "<p>The mayor said the vote ended two years of delays and that the first meters "
+            "would be replaced in the spring, starting in the northern districts of the city."
+            "</p></div><div><b>Related links:</b><div><a href='https://records.example/minutes'>"
+            "Council minutes of the budget debate</a></div><div><a href='/news/2025/03/meters'>"
+            "Meters billed for air, readers say</a></div></div></article></body></html>")
+    selection = select_in_page(page, "https://news.example/news/2025/03/vote")
+    assert "https://records.example/minutes" not in selection.sources
+    assert "https://news.example/news/2025/03/meters" not in selection.sources
+
+
+def test_a_wire_story_leaves_out_its_video_box_teaser_and_contact_lines() -> None:
+    """fixtures/stories/wire-story.html: the outlet's own video player set in the story's text
+    (its caption included), an "Also on <site>" teaser styled as a read-more box, a magazine
+    subscription line, the story's own page links, a contact line whose link text is an
+    e-mail address and an "about:blank" placeholder the site wrote as a relative link are left
+    out, each with its reason; the statement and the report are cited."""
+    page = (STORIES / "wire-story.html").read_text("utf-8")
+    selection = select_in_page(page, "https://wire.example/news/2019/11/three-dead-as-protests-spread")
+    assert selection.sources == [
+        "https://ombudsman.example/statements/2019/11/withdraw-the-military",
+        "https://interior.example/press/2019/11/12/operations-report.pdf"]
+    reasons = {d.href: d.reason for d in selection.dropped}
+    assert reasons["https://video.wire.example/v/6054388105001"] == (
+        "inside a video player (the outlet's own video)")
+    assert reasons["/news/2019/11/journalists-threatened-with-sedition-arrests"] == (
+        "a link styled as a box of related stories (a teaser)")
+    assert reasons["https://wire.example/business-desk"] == (
+        "an e-mail address (a contact, not a source)")
+    assert reasons["/news/2019/11/about:blank"] == (
+        "an about: placeholder read as a relative link, not a web page")
+    assert reasons["https://shop.wire.example/weekly"] == (
+        "a newsletter, subscribe or follow promo")
+    for page_number in (1, 2):
+        assert reasons[f"/news/2019/11/three-dead-as-protests-spread?page={page_number}"] == (
+            "another page or view of this story (a pager, print or comments link)")
+
+
+def test_a_story_on_a_site_that_files_every_story_under_one_path_is_cited() -> None:
+    """"news.php?id=…" is another story, not another view of this one: only a query that
+    asks for a page or a view of the story itself is read as the story."""
+    page = ("<html><body><article><h1>Vote</h1><p>The council voted on Tuesday to approve "
+            "the budget, a year after <a href='/news.php?id=4411'>the audit</a> found the "
+            "water meters overbilled (<a href='/news.php?id=4412&amp;print=1'>print this "
+            "story</a>).</p></article></body></html>")
+    selection = select_in_page(page, "https://news.example/news.php?id=4412")
+    assert selection.sources == ["https://news.example/news.php?id=4411"]
+    reasons = {d.href: d.reason for d in selection.dropped}
+    assert reasons["/news.php?id=4412&print=1"] == (
+        "another page or view of this story (a pager, print or comments link)")
+
+
+def test_an_app_download_line_is_a_promo_in_languages_without_spaces() -> None:
+    """fixtures/stories/lottery-story-zh.html: a Chinese story's "download our app" line (its
+    two links) is a promo; the tax office's page the story sends readers to is cited."""
+    page = (STORIES / "lottery-story-zh.html").read_text("utf-8")
+    selection = select_in_page(page, "https://news.example/business/3110000")
+    assert selection.sources == ["https://invoice.mof.example/lottery/2020-0102"]
+    reasons = {d.href: d.reason for d in selection.dropped}
+    for href in ("https://iservice.news.example/app/app.html",
+                 "https://drawpage.news.example/slot_v9/"):
+        assert reasons[href] == "a newsletter, subscribe or follow promo", href
+
+
+@pytest.mark.parametrize(("line", "promo"), [
+    ("點我下載APP", True), ("立即下载App", True), ("앱 다운로드", True),
+    ("アプリをダウンロード", True), ("Download our app", True),
+    ("該公司推出的APP下架", False), ("the app was downloaded a million times", False)])
+def test_app_download_words(line: str, promo: bool) -> None:
+    from archiver.story.citation_words import PROMO
+
+    assert bool(PROMO.search(line)) is promo
+
+
+@pytest.mark.parametrize(("href", "web_page"), [
+    ("/business/about:blank", False), ("/x/javascript:void(0)", False),
+    ("/news/2019/about-blank-pages", True), ("/news/tel-aviv:-the-day", True)])
+def test_a_placeholder_written_as_a_relative_link_is_not_a_web_page(
+        href: str, web_page: bool) -> None:
+    from archiver.capture.urls import try_normalize
+    from archiver.story.citations import link_target
+
+    resolved = try_normalize(href, "https://news.example/business/story")
+    assert resolved is not None
+    target, _reason = link_target(href, resolved, "https://news.example/business/story")
+    assert (target is not None) is web_page

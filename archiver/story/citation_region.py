@@ -6,10 +6,15 @@ links ("Other coverage: A, B and C"), figure captions, embedded posts and an art
 "Sources" list, and it keeps a "More stories" list or a subscribe promo that sits inside the
 article. So the citations are found here, in the page itself:
 
-1. The article region is the deepest element that holds nine tenths of the main text.
+1. The article region is the deepest element that holds nine tenths of the main text; when
+   the main text ran past the story (a page laid out in one table, teaser lists taken in), the
+   deepest element holding nine tenths of the story's long paragraphs, if it sits inside that
+   region and the rest of the region is largely links.
 2. A link there is a citation when it sits in the article's text, a figure caption, or is the
    permalink of an embedded post; one in a list headed "Sources", "References", "Further
-   reading"… anywhere on the page is too; so is a main-text link the extractor found elsewhere.
+   reading"… anywhere on the page is too, as is one of a short "Related links" list under the
+   story whose every link goes to another site; so is a main-text link the extractor found
+   elsewhere.
 3. These are left out even inside the article, each with a reason a person recognises: links
    above the headline (section and topic labels), boxes the site names for what they are
    (related, newsletter, share, tags, author…), a list or line introduced as related ("Related:",
@@ -27,7 +32,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urldefrag, urlsplit
+from urllib.parse import parse_qsl, urldefrag, urlsplit
 
 import lxml.html
 from lxml import etree
@@ -41,10 +46,12 @@ from archiver.story.citation_words import (
     BOX_TAGS,
     BRACKETED,
     DOCUMENT_PATH,
+    EMAIL_TEXT,
     EMBED_ATTRS,
     EMBED_CLASS,
     EMBED_SUFFIX,
     PAGER_TEXT,
+    PAID_LABEL,
     PERMALINK,
     PROMO,
     RELATED_HEADING,
@@ -58,6 +65,8 @@ from archiver.story.citation_words import (
     STANDARDS_TEXT,
     SUBSCRIBE_QUERY,
     TAG_LINE,
+    VIDEO_BOX,
+    VIEW_QUERY_KEYS,
 )
 from archiver.story.citations import DroppedLink, Selection, UrlFilter, select_citations
 from archiver.story.link_kinds import host_of, page_kind, same_site
@@ -70,6 +79,13 @@ REGION_SHARE = 0.9
 # there (with embedded posts, captions and source lists).
 REGION_MAX_RATIO = 4
 MIN_REGION_CHARS = 1500
+# When the element holding the story's long paragraphs is at most this share of the region's
+# text, and the rest of the region is at least this much link text, the region took in the
+# page around the story: the story is that element.
+CORE_MAX_SHARE = 0.6
+# A "Related links:" list read as the story's sources is a few items long.
+MAX_LIST_AFTER = 12
+OUTSIDE_MIN_LINK_SHARE = 0.2
 # An element holding this share of the main text is the article's wrapper, not a box in it,
 # whatever its class says ("breadcrumb-wrapper", "content-with-sidebar"…).
 WRAPPER_SHARE = 0.5
@@ -109,6 +125,7 @@ _LABEL_TAGS = frozenset({"p", "strong", "b", "dt", "div", "span"})
 _LINE_BLOCKS = frozenset({"p", "li", "div", "dd", "dt", "h2", "h3", "h4", "h5", "h6", "td"})
 
 OUTSIDE = "outside the main text"
+OTHER_VIEW = "another page or view of this story (a pager, print or comments link)"
 
 
 @dataclass
@@ -217,6 +234,12 @@ class _Reader:
         self.site = host_of(address)
         # The page's own addresses (its URL, canonical and og:url): a link there is the story.
         self.own = {_own_key(name) for name in (address, *self_names(tree)) if name}
+        # each of its own paths, with the queries it is known by ("?id=4412" on sites that
+        # file every story under one path)
+        self.own_paths: dict[str, set[frozenset[tuple[str, str]]]] = {}
+        for key in self.own:
+            path, _, query = key.partition("?")
+            self.own_paths.setdefault(path, set()).add(frozenset(parse_qsl(query)))
         self.main_text = " ".join((main_text or "").split())
         self.main_links = main_links
         self.order: dict[etree._Element, int] = {}
@@ -320,11 +343,25 @@ class _Reader:
         subscribe link, a tag, author or service page of the site)."""
         if _own_key(url) in self.own:
             return "a link within the story itself"
+        if self._other_view(url):
+            return OTHER_VIEW
         if SHARE_URL.search(url):
             return "a share link"
         if SUBSCRIBE_QUERY.search(urlsplit(url).query):
             return "a subscribe link"
         return self._url_reason(url, text)
+
+    def _other_view(self, url: str) -> bool:
+        """The page itself with a query that only asks for another of its pages or views
+        ("?page=2", "?print=1", "?p=3"): the story, not a source."""
+        path, _, query = _own_key(url).partition("?")
+        known = self.own_paths.get(path)
+        if not query or known is None:
+            return False
+        params = parse_qsl(query, keep_blank_values=True)
+        rest = frozenset((name, value) for name, value in params
+                         if name.lower() not in VIEW_QUERY_KEYS)
+        return len(rest) < len(params) and rest in known
 
     def _region(self) -> etree._Element:
         """The deepest element holding REGION_SHARE of the main text found in the page."""
@@ -365,7 +402,46 @@ class _Reader:
                     if depth > best_depth:
                         best, best_depth = element, depth
                     break
-        return best if best is not None else self._fallback_region()
+        region = best if best is not None else self._fallback_region()
+        core = self._prose_core(long_blocks, region)
+        return core if core is not None else region
+
+    def _prose_core(self, long_blocks: list[etree._Element],
+                    region: etree._Element) -> etree._Element | None:
+        """The article by its structure, when the extractor's main text ran past it: the
+        deepest element holding nearly all the story's long paragraphs, when it sits inside
+        the region, is less than CORE_MAX_SHARE of its text, and what else the region holds
+        is largely links (tables of teaser headlines, section links, widgets: a page laid out
+        in one table, or a main text that took in the page's lists). None otherwise."""
+        if len(long_blocks) < 2:
+            return None
+        weight: dict[etree._Element, int] = {}
+        total = 0
+        for block in long_blocks:
+            size = len(self.text(block))
+            total += size
+            for element in (block, *block.iterancestors()):
+                weight[element] = weight.get(element, 0) + size
+        best: etree._Element | None = None
+        best_depth = -1
+        for block in long_blocks:
+            chain = [block, *block.iterancestors()]
+            for element in chain:
+                if weight.get(element, 0) >= REGION_SHARE * total:
+                    depth = len(chain) - chain.index(element)
+                    if depth > best_depth:
+                        best, best_depth = element, depth
+                    break
+        if best is None or best is region or not self._within(best, region):
+            return None
+        core_chars, region_chars = len(self.text(best)), len(self.text(region))
+        if core_chars > CORE_MAX_SHARE * region_chars:
+            return None  # the region is the story, give or take a box
+        linked = (sum(len(self.text(a)) for a in region.iter("a"))
+                  - sum(len(self.text(a)) for a in best.iter("a")))
+        if linked < OUTSIDE_MIN_LINK_SHARE * (region_chars - core_chars):
+            return None  # what lies beside the paragraphs is more text, not lists of links
+        return best
 
     def _last_order(self, element: etree._Element) -> int:
         """The document position of the element's last descendant (or its own)."""
@@ -419,6 +495,13 @@ class _Reader:
             if not (tag in _HEADINGS or tag in _LABEL_TAGS) or len(element) > 2:
                 continue
             label = self.text(element)
+            if (len(label) <= 40 and RELATED_HEADING.match(label) and not PAID_LABEL.search(label)
+                    and self._within(element, self.scope)
+                    and not any(_tag(child) in ("a", "ul", "ol", "p", "li") for child in element)):
+                followers = self._list_after(element)
+                if self._links_elsewhere(followers):
+                    found.update(followers)  # "Related links:" to other sites' documents
+                continue
             if len(label) <= 40 and SOURCES_HEADING.match(label) and not any(
                     _tag(child) in ("a", "ul", "ol", "p", "li") for child in element):
                 heading = element
@@ -432,6 +515,31 @@ class _Reader:
                         break
                     heading = parent
         return found
+
+    def _links_elsewhere(self, followers: list[etree._Element]) -> bool:
+        """The elements hold links, every one to another site (the story's own list of the
+        documents and reports it is built on, whatever its label says), none to the site's
+        own stories."""
+        hosts = [host_of(try_normalize((a.get("href") or "").strip(), self.base))
+                 for follower in followers for a in follower.iter("a")
+                 if (a.get("href") or "").strip()]
+        if not hosts or not all(host and not self._same_site(host) for host in hosts):
+            return False
+        text = sum(len(self.text(follower)) for follower in followers)
+        linked = sum(len(self.text(a)) for follower in followers for a in follower.iter("a"))
+        return linked >= _HEADLINE_SHARE * text  # a list of links, not a widget or a comment
+
+    @staticmethod
+    def _list_after(label: etree._Element) -> list[etree._Element]:
+        """The few elements after a label, up to the next heading or label of its kind."""
+        followers: list[etree._Element] = []
+        for sibling in label.itersiblings():
+            tag = _tag(sibling)
+            if tag in _HEADINGS or tag == _tag(label) or len(followers) >= MAX_LIST_AFTER:
+                break
+            if tag:
+                followers.append(sibling)
+        return followers
 
     @staticmethod
     def _section_after(heading: etree._Element) -> list[etree._Element]:
@@ -504,6 +612,8 @@ class _Reader:
             return None  # not a web address: link_target says why
         if _own_key(url) in self.own:
             return "a link within the story itself"
+        if self._other_view(url):
+            return OTHER_VIEW
         if SHARE_URL.search(url):
             return "a share link"
         if "sponsored" in (anchor.get("rel") or "").lower().split():
@@ -523,6 +633,8 @@ class _Reader:
             return "an image link"
         if not text:
             return "a link with no text"
+        if EMAIL_TEXT.match(text):
+            return "an e-mail address (a contact, not a source)"
         if (not in_sources and self._above_headline(anchor)
                 and not self._caption(anchor, in_scope)):
             return "above the headline (a section or topic label)"
@@ -532,6 +644,10 @@ class _Reader:
         box = self._box(anchor, stop)
         if box is not None:
             return f"inside the article, {box}"
+        if BOX_HINTS[0][0].search(_names(anchor)):
+            return f"a link styled as {BOX_HINTS[0][1]} (a teaser)"  # "read-more-big"
+        if self._same_site(host_of(url)) and self._in_video_box(anchor, stop):
+            return "inside a video player (the outlet's own video)"
         if reason := self._line_reason(anchor, url, text) or self._url_reason(url, text):
             return reason
         if self._lone_headline(self._block(anchor), url):
@@ -596,6 +712,16 @@ class _Reader:
                 if pattern.search(names):
                     return what
         return None
+
+    def _in_video_box(self, anchor: etree._Element, stop: etree._Element | None) -> bool:
+        for ancestor in anchor.iterancestors():
+            if ancestor is stop or _tag(ancestor) in ("body", "html"):
+                return False
+            if self.weight.get(ancestor, 0) >= WRAPPER_SHARE * self.total > 0:
+                return False  # a wrapper of the article, whatever its name
+            if VIDEO_BOX.search(_names(ancestor)):
+                return True
+        return False
 
     def _line_reason(self, anchor: etree._Element, url: str, text: str) -> str | None:
         """Whether the line or list the link is in introduces related reading, promotes, or

@@ -55,12 +55,22 @@ BOX_HINTS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?:^|[\s_-])(?:nav|menu)|navigation|navbar|navtree|sitemap"), "navigation"),
     (re.compile(r"rollover|hovercard|tooltip|popover"), "a hover card"),
 )
+# A box that plays the outlet's own video (its links go to the video's page on the site).
+VIDEO_BOX = re.compile(r"video-?(?:player|container|box|wrap\w*|module|promo)|featured-?video"
+                       r"|jwplayer|vjs-|brightcove", re.IGNORECASE)
+# Query parameters that ask for another page or view of the same story, not another story.
+VIEW_QUERY_KEYS = frozenset({"p", "page", "pg", "paged", "pagina", "seite", "print", "printable",
+                             "view", "output", "amp", "outputtype", "comments", "comment-page",
+                             "showall", "full", "singlepage", "lang", "hl", "sort", "replytocom"})
+# Link text that is an e-mail address: a contact line ("Contact: desk@example.org").
+EMAIL_TEXT = re.compile(r"^[\w.+-]+@[\w-]+(?:\.[\w-]+)+$")
 
 # A line or heading that introduces links as related reading, in several languages.
 RELATED_WORDS = (
     r"related|more stories|more from|more on|more great|more news|read more|read next|read also"
     r"|also read|recommended|you may also|you might also|don'?t miss|most read|most popular"
     r"|trending|see also|see more|further stories|top stories|latest news|in other news|watch:"
+    r"|also on\b"
     r"|around the web|elsewhere on the web|from the web|ailleurs sur le web|aus dem netz|also:"
     r"|read:|more:|lire aussi|à lire aussi|a lire aussi|lire :|lire:|voir aussi|sur le même sujet"
     r"|les plus lus|revivez|à voir aussi|lesen sie auch|lesen sie mehr|mehr zum thema"
@@ -73,6 +83,9 @@ RELATED_WORDS = (
 RELATED_LINE = re.compile(rf"^\W{{0,3}}(?:{RELATED_WORDS})\s*[:»›→|–—>]", re.IGNORECASE)
 RELATED_START = re.compile(rf"^\W{{0,3}}(?:{RELATED_WORDS})", re.IGNORECASE)
 RELATED_HEADING = re.compile(rf"^\W{{0,3}}(?:{RELATED_WORDS})", re.IGNORECASE)
+# A label for links others paid for or picked by a widget, not the story's own reading.
+PAID_LABEL = re.compile(r"web|netz|sponsor|promot|partner|advert|anzeige|publicit|paid",
+                        re.IGNORECASE)
 # Lines that ask the reader to subscribe, sign up or follow.
 PROMO = re.compile(
     r"(?:^|[.!?]\s+|\band\s+)(?:\W{0,2})(?:subscribe|sign up|follow|join our|get our"
@@ -83,9 +96,12 @@ PROMO = re.compile(
     r"|(?:get|download) (?:the|our) [\w ]{0,30}\bapp\b|app (?:herunterladen|downloaden)"
     r"|télécharge[zr] (?:l'|notre )app|jetzt registrieren|register now|inscrivez-vous"
     r"|(?:make|consider making) a donation|donate now|support (?:our|independent) journalism"
-    r"|tell us what you think|your feedback"
+    r"|tell us what you think|your feedback|\d+ issues for|delivered (?:to|through) your"
+    r" (?:door|letterbox|letter box|inbox)"
     r"|send us (?:a|your) (?:tip|story)|report an? (?:error|typo)|fehler gefunden"
-    r"|signaler une erreur)",
+    r"|signaler une erreur)"
+    # app downloads where words are not parted by spaces (Chinese, Japanese, Korean)
+    r"|(?:下[載载]|安[裝装])\s*app|app\s*下[載载]|앱\s*(?:다운로드|설치)|アプリ(?:を)?(?:ダウンロード|インストール)",
     re.IGNORECASE)
 # A line that labels the links after it as the story's tags or topics.
 TAG_LINE = re.compile(

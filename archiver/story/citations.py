@@ -113,13 +113,23 @@ def _page(url: str | None) -> str | None:
     return urldefrag(url)[0] if url else None
 
 
+# A pseudo-address ("about:blank", "javascript:void(0)") in a path segment: a placeholder
+# the site wrote as a relative link, which resolves to a page that does not exist.
+PSEUDO_PATH = re.compile(r"(?:^|/)(about|javascript|data|mailto|tel):", re.IGNORECASE)
+
+
 def link_target(href: str, resolved: str, story: str | None) -> tuple[str | None, str | None]:
     """The URL to capture for a link, or why there is none."""
-    scheme = urlsplit(resolved).scheme.lower()
+    parts = urlsplit(resolved)
+    scheme = parts.scheme.lower()
     if href.strip().startswith("#"):
         return None, "a link within the story itself"
     if scheme and scheme not in CAPTURABLE_SCHEMES:
         return None, f"a {scheme}: link, not a web page"
+    if placeholder := PSEUDO_PATH.search(parts.path):
+        # "/news/about:blank": a site's placeholder written as a relative link
+        return None, (f"an {placeholder.group(1).lower()}: placeholder read as a relative link, "
+                      "not a web page")
     normalized = try_normalize(resolved)
     if normalized is None:
         return None, "not a valid web address"
