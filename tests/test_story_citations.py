@@ -493,3 +493,26 @@ def test_a_placeholder_written_as_a_relative_link_is_not_a_web_page(
     assert resolved is not None
     target, _reason = link_target(href, resolved, "https://news.example/business/story")
     assert (target is not None) is web_page
+
+
+def test_two_sites_under_one_public_suffix_are_two_sites() -> None:
+    from archiver.story.link_kinds import page_kind, same_site
+
+    assert same_site("news.bbc.co.uk", "www.bbc.co.uk")
+    assert same_site("edition.cnn.com", "cnn.com")
+    assert not same_site("www.theguardian.co.uk", "bbc.co.uk")  # not one site: both .co.uk
+    assert not same_site("abc.net.au", "smh.com.au")
+    assert not same_site("127.0.0.2", "127.0.0.1")
+    # Another .co.uk site's front page cited in the text is that site's, not ours.
+    assert page_kind("https://www.theguardian.co.uk/", "The Guardian", "bbc.co.uk") is None
+    assert page_kind("https://www.bbc.co.uk/", "BBC", "bbc.co.uk") == "the site's home page"
+
+
+def test_a_story_filed_under_index_php_is_no_home_page() -> None:
+    from archiver.story.link_kinds import page_kind
+
+    site = "gazette.example"
+    assert page_kind("https://gazette.example/index.php?id=4211", "the council's vote",
+                     site) is None
+    assert page_kind("https://gazette.example/index.php?utm_source=nav", "Home",
+                     site) == "the site's home page"

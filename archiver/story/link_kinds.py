@@ -7,9 +7,13 @@ that site's reporting.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import unicodedata
-from urllib.parse import unquote, urlsplit
+from functools import lru_cache
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from publicsuffixlist import PublicSuffixList
 
 from archiver.story.citation_words import (
     ACCOUNT_PATH,
@@ -45,13 +49,39 @@ def host_of(url: str | None) -> str:
         return ""
 
 
+# The Public Suffix List as the package bundles it (nothing is fetched): where a site's own
+# name ends, co.uk and com.au included.
+_PUBLIC_SUFFIXES = PublicSuffixList()
+# Query fields that only say where a reader came from: the page they lead to is the same.
+_TRACKING_FIELD = re.compile(r"^(?:utm_\w+|ref|src|source|from|fbclid|gclid)$", re.IGNORECASE)
+
+
+@lru_cache(maxsize=4096)
+def site_of(host: str) -> str:
+    """The name a site registered (bbc.co.uk for news.bbc.co.uk, cnn.com for
+    edition.cnn.com); an IP address or a name under no public suffix stands for itself."""
+    host = host.lower().rstrip(".").removeprefix("www.")
+    try:
+        ipaddress.ip_address(host)
+        return host
+    except ValueError:
+        pass
+    return _PUBLIC_SUFFIXES.privatesuffix(host) or host
+
+
 def same_site(host: str, site: str) -> bool:
-    """The page's own site: its host, or one sharing its last two labels (www.,
-    edition., topics. …); a page without an address has no site of its own."""
-    if not site:
+    """The page's own site: its host, or another name under the same registered name (www.,
+    edition., topics. …), never just the same public suffix (two .co.uk sites are two
+    sites); a page without an address has no site of its own."""
+    if not site or not host:
         return False
-    host = host.lower().removeprefix("www.")
-    return host == site or host.split(".")[-2:] == site.split(".")[-2:]
+    return site_of(host) == site_of(site)
+
+
+def _is_home_page(path: str, query: str) -> bool:
+    """/, /index.php… with no query but tracking: /index.php?id=42 is a story."""
+    return path in HOME_PATHS and all(_TRACKING_FIELD.match(name)
+                                      for name, _ in parse_qsl(query, keep_blank_values=True))
 
 
 def page_kind(url: str, text: str, site: str) -> str | None:
@@ -64,7 +94,7 @@ def page_kind(url: str, text: str, site: str) -> str | None:
         return "a link to an image"
     if not same_site(parts.hostname or "", site):
         return None
-    if parts.path in HOME_PATHS:
+    if _is_home_page(parts.path, parts.query):
         return "the site's home page"
     if TAG_HOST.match(parts.hostname or ""):
         return "a tag or topic page"
