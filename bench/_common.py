@@ -80,13 +80,13 @@ def archiver_command(via: str = "auto", experiments: Sequence[str] = ()) -> tupl
     return [sys.executable, str(Path(__file__).resolve())], "library shim (bench/_common.py)"
 
 
-def compile_sources() -> None:
+def compile_sources(repo: Path = REPO_DIR) -> None:
     """Byte-compile archiver's sources, as `pip install` does for every package (the peers'
     included). An editable install under PYTHONDONTWRITEBYTECODE=1, as on these machines,
     would otherwise compile them again at every start (~0.1 s of CPU per run)."""
     import compileall
 
-    compileall.compile_dir(str(REPO_DIR / "archiver"), quiet=1)
+    compileall.compile_dir(str(repo / "archiver"), quiet=1)
 
 
 def tool_version(argv: Sequence[str]) -> str:
@@ -98,12 +98,12 @@ def tool_version(argv: Sequence[str]) -> str:
     return text[0] if text else "unknown"
 
 
-def code_version() -> str:
+def code_version(repo: Path = REPO_DIR) -> str:
     """The commit archiver runs from, and whether archiver/ differs from it (read-only git)."""
     try:
-        head = subprocess.run(["git", "-C", str(REPO_DIR), "rev-parse", "--short", "HEAD"],
+        head = subprocess.run(["git", "-C", str(repo), "rev-parse", "--short", "HEAD"],
                               capture_output=True, text=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(REPO_DIR), "status", "--porcelain", "--",
+        dirty = subprocess.run(["git", "-C", str(repo), "status", "--porcelain", "--",
                                 "archiver"], capture_output=True, text=True,
                                timeout=10).stdout.strip()
     except (OSError, subprocess.TimeoutExpired):

@@ -23,12 +23,14 @@ counts a page shared by forked processes once in all). The kernel's peak RSS of 
 single process (wait4) is printed beside it.
 
     python bench/verify_bench.py [--rounds 3] [--work DIR] [--json results.json]
+        [--baseline DIR]   (also time the archiver in DIR, say main's, in the same rounds)
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -43,6 +45,7 @@ from _common import (
     TreeMemorySampler,
     archiver_command,
     code_version,
+    compile_sources,
     handle_signals,
     human_bytes,
     load_note,
@@ -110,6 +113,10 @@ def main() -> int:
     ap.add_argument("--only", default="", help="comma-separated subset of the tools to time "
                     "(archiver-pkg, archiver-warc, fastwarc, warcio)")
     ap.add_argument("--json", type=Path, help="also write the results to this JSON file")
+    ap.add_argument("--baseline", type=Path, metavar="DIR",
+                    help="also time archiver as found in DIR (a checkout of another commit, "
+                         "put first on PYTHONPATH), as archiver-pkg@base and archiver-warc@base, "
+                         "in the same rounds: before and after a change, in the same run")
     args = ap.parse_args()
     handle_signals()
 
@@ -142,8 +149,19 @@ def main() -> int:
         "fastwarc": [fastwarc, "check", "-p", str(warc)],
         "warcio": [warcio, "check", str(warc)],
     }
+    envs: dict[str, dict[str, str]] = {}
+    if args.baseline is not None:
+        base = args.baseline.resolve()
+        if not (base / "archiver" / "__init__.py").is_file():
+            raise SystemExit(f"bench: no archiver package in {base}")
+        compile_sources(base)
+        info["baseline"] = f"{base} ({code_version(base)})"
+        for ours in ("archiver-pkg", "archiver-warc"):
+            commands[f"{ours}@base"] = commands[ours]
+            envs[f"{ours}@base"] = {**os.environ, "PYTHONPATH": str(base)}
     if args.only:
-        commands = {k: v for k, v in commands.items() if k in args.only.split(",")}
+        wanted = args.only.split(",")
+        commands = {k: v for k, v in commands.items() if k.split("@")[0] in wanted}
     names = list(commands)
     results: dict[str, list[Run]] = {name: [] for name in names}
     for i in range(args.rounds):
@@ -153,17 +171,17 @@ def main() -> int:
             # Timed with nothing else running: the memory sampler reads /proc every 50 ms,
             # which costs CPU and takes the kernel's locks of the processes it reads, so it
             # would slow a tool that keeps both cores busy more than one that uses one.
-            run = measure(commands[name])
+            run = measure(commands[name], env=envs.get(name))
             results[name].append(run)
             flag = "" if run.returncode == 0 else f"  EXIT {run.returncode}: {run.tail(400)!r}"
-            print(f"round {i + 1}: {name:14s} {run.seconds:7.2f} s  cpu "
+            print(f"round {i + 1}: {name:18s} {run.seconds:7.2f} s  cpu "
                   f"{run.user_s + run.sys_s:6.1f} s  (largest process {run.peak_mb:4.0f} MB)"
                   f"{flag}")
             time.sleep(0.2)
     memory: dict[str, Run] = {}
     for name in names:  # one more run each, untimed, for the memory of the whole tree
-        memory[name] = measure(commands[name], memory=TreeMemorySampler())
-        print(f"memory run: {name:14s} peak {memory[name].peak_tree_mb:6.0f} MB (PSS, all "
+        memory[name] = measure(commands[name], env=envs.get(name), memory=TreeMemorySampler())
+        print(f"memory run: {name:18s} peak {memory[name].peak_tree_mb:6.0f} MB (PSS, all "
               f"processes; {memory[name].seconds:.2f} s while sampled)")
 
     summary: dict[str, dict[str, Any]] = {name: {"seconds": median([r.seconds for r in runs]),
