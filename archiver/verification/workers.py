@@ -26,6 +26,7 @@ leaves with os._exit.
 from __future__ import annotations
 
 import fcntl
+import gc
 import mmap
 import multiprocessing
 import os
@@ -118,6 +119,9 @@ def _rebuilt_channel(fd: Any, counters_fd: Any, counters_size: int, slot: int) -
     parent is now the fork server, which `advance` watches."""
     _let_the_fork_server_go()
     _die_with_parent()
+    # What the fork server loaded stays as it is: the worker's garbage collections then
+    # leave it alone, rather than walk (and so copy) all of it again and again.
+    gc.freeze()
     return Channel(fd.detach(), counters_fd.detach(), counters_size, slot)
 
 
