@@ -33,7 +33,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import (
+from generated_site import shared_site
+from measurement import (
     Run,
     SocketSampler,
     archiver_command,
@@ -45,7 +46,6 @@ from _common import (
     median,
     remove_tree,
     response_uris,
-    shared_site,
     table,
     tool_version,
     warc_files,
@@ -90,11 +90,9 @@ def main() -> int:
     ap.add_argument("--tools", default="archiver,wget,archiver+extract",
                     help="comma-separated subset of archiver,wget,archiver+extract (default "
                     "all)")
-    ap.add_argument("--via", choices=["auto", "cli", "library"], default="auto",
-                    help="run archiver through its CLI (default when it works) or the library")
     ap.add_argument("--experiment", default="",
                     help="comma-separated candidate changes applied to archiver at run time "
-                    "(quickack, split-slots; see bench/_common.py); default none")
+                    "(split-slots; see bench/experiments.py); default none")
     ap.add_argument("--json", type=Path, help="also write the results to this JSON file")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
     args = ap.parse_args()
@@ -102,7 +100,7 @@ def main() -> int:
     tools = [t.strip() for t in args.tools.split(",") if t.strip()]
 
     experiments = [e for e in args.experiment.split(",") if e]
-    cli, how = archiver_command(args.via, experiments)
+    cli, how = archiver_command(experiments)
     info = machine_info()
     info["archiver"] = how
     info["wget"] = tool_version([WGET, "--version"])

@@ -41,7 +41,7 @@ from typing import Any
 BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
 
-from _common import REPO_DIR, machine_info, table  # noqa: E402
+from measurement import REPO_DIR, machine_info, table  # noqa: E402
 
 ADAPTER = BENCH_DIR / "extract_adapter.py"
 TOOLS = {

@@ -32,7 +32,7 @@ sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(BENCH.parent))
 
 import extract_pdf_adapter as adapters  # noqa: E402
-from _common import machine_info  # noqa: E402
+from measurement import machine_info  # noqa: E402
 
 Extractor = Callable[[str], dict[str, Any]]
 EXTRACTORS: dict[str, Extractor] = {

@@ -26,7 +26,7 @@ from pathlib import Path
 BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
 
-from _common import REPO_DIR, machine_info  # noqa: E402
+from measurement import REPO_DIR, machine_info  # noqa: E402
 
 sys.path.insert(0, str(REPO_DIR))
 

@@ -46,10 +46,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import hostile_cases_capture  # noqa: F401  (registers its cases)
 import hostile_cases_files  # noqa: F401
-from _common import handle_signals, machine_info, make_temp_dir, remove_tree, tool_version
 from hostile_context import CASES, Case, CaseResult, Context, SetupFailed, has_allow_private
 from hostile_runner import escape
 from hostile_site import LoopbackSite
+from measurement import handle_signals, machine_info, make_temp_dir, remove_tree, tool_version
 
 NOT_RUN = {"4-replay-csp": "replay's Content-Security-Policy needs a real browser: "
                           "see tests/test_replay.py"}
@@ -72,7 +72,7 @@ def chosen(names: list[str]) -> list[Case]:
 
 
 def archiver_code(command: str) -> str:
-    """The commit of the archiver sources `command` runs (read-only git), as _common's
+    """The commit of the archiver sources `command` runs (read-only git), as measurement's
     code_version does for this repository's own."""
     script = Path(shutil.which(command) or command)
     try:

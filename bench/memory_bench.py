@@ -31,10 +31,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import (
-    Corpus,
-    GeneratedSite,
-    Resource,
+from generated_site import Corpus, GeneratedSite, Resource
+from measurement import (
     archiver_command,
     handle_signals,
     machine_info,
@@ -73,9 +71,9 @@ def main() -> int:
     ap.add_argument("--kind", choices=["binary", "html"], default="binary",
                     help="binary: random bytes (application/octet-stream); html: one huge "
                     "text/html page, which archiver also parses for requisites")
-    ap.add_argument("--via", choices=["auto", "cli", "library"], default="auto")
     ap.add_argument("--experiment", default="",
-                    help="comma-separated candidate changes applied at run time (see _common)")
+                    help="comma-separated candidate changes applied at run time "
+                    "(see experiments.py)")
     ap.add_argument("--no-verify", action="store_true", help="skip archiver verify")
     ap.add_argument("--keep", action="store_true")
     ap.add_argument("--json", type=Path)
@@ -83,7 +81,7 @@ def main() -> int:
     handle_signals()
     size = parse_size(args.size)
 
-    cli, how = archiver_command(args.via, [e for e in args.experiment.split(",") if e])
+    cli, how = archiver_command([e for e in args.experiment.split(",") if e])
     info = machine_info()
     info["archiver"] = how
     print("machine: " + ", ".join(f"{k} {v}" for k, v in info.items()))
@@ -106,7 +104,7 @@ def main() -> int:
                               "peak_rss_mb": run.peak_mb, "exit": run.returncode, **kept}
         print(f"capture of {args.count} x {size} bytes ({size / 2**30:.2f} GiB, {args.kind}): "
               f"{run.seconds:.1f} s, cpu "
-              f"{run.user_s + run.sys_s:.1f} s, peak RSS {run.peak_mb:.0f} MB, "
+              f"{run.user_s + run.sys_s:.1f} s, peak RSS {run.peak_text()} MB, "
               f"exit {run.returncode}; {kept}")
         if run.returncode != 0:
             print(run.tail())
@@ -115,7 +113,7 @@ def main() -> int:
             results["verify"] = {"seconds": vrun.seconds, "cpu_s": vrun.user_s + vrun.sys_s,
                                  "peak_rss_mb": vrun.peak_mb, "exit": vrun.returncode}
             print(f"verify of that package: {vrun.seconds:.1f} s, peak RSS "
-                  f"{vrun.peak_mb:.0f} MB, exit {vrun.returncode}")
+                  f"{vrun.peak_text()} MB, exit {vrun.returncode}")
             if vrun.returncode != 0:
                 print(vrun.tail())
     finally:

@@ -7,11 +7,11 @@ stages of every exchange (waiting for the network, preparing gzip records, appen
 WARC) and how many exchanges were in flight on average.
 
     python bench/profile_capture.py [--timer wall|cpu] [--top 30] [--no-profile]
-                                    [--quickack] [--split-slots 2]
+                                    [--split-slots 2]
 
---quickack and --split-slots are experiments, not fixes in place (see the experiment_*
-functions in bench/_common.py): they patch archiver's classes at run time to measure what a
-change would buy. Nothing under archiver/ is edited.
+--split-slots is an experiment, not a fix in place (see bench/experiments.py): it patches
+archiver's classes at run time to measure what a change would buy. Nothing under archiver/ is
+edited.
 """
 
 from __future__ import annotations
@@ -29,17 +29,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import (
-    experiment_isal_gzip,
-    experiment_quickack,
-    experiment_split_slots,
-    handle_signals,
-    make_temp_dir,
-    median,
-    remove_tree,
-    shared_site,
-    transport_modules,
-)
+from experiments import experiment_split_slots
+from generated_site import shared_site
+from measurement import handle_signals, make_temp_dir, median, remove_tree
 
 
 def main() -> int:
@@ -51,13 +43,9 @@ def main() -> int:
     ap.add_argument("--timer", choices=["wall", "cpu"], default="cpu",
                     help="cpu: time.thread_time per thread (where CPU goes); wall: perf_counter")
     ap.add_argument("--top", type=int, default=30)
-    ap.add_argument("--quickack", action="store_true",
-                    help="experiment: TCP_QUICKACK sockets (see _common.experiment_quickack)")
     ap.add_argument("--split-slots", type=int, default=0, metavar="FACTOR",
                     help="experiment: frontier admits FACTOR x per_host tasks, a semaphore "
                     "keeps per_host connections in use")
-    ap.add_argument("--isal-gzip", action="store_true",
-                    help="experiment: gzip members with ISA-L level 2 (see _common)")
     ap.add_argument("--no-profile", action="store_true", help="only the stage timings")
     ap.add_argument("--per-host", type=int, default=None)
     ap.add_argument("--concurrency", type=int, default=None)
@@ -66,18 +54,15 @@ def main() -> int:
     args = ap.parse_args()
     handle_signals()
 
+    from archiver.capture import http_transport as http
     from archiver.capture import job
     from archiver.package.build import create_package
     from archiver.settings import CaptureSettings
     from archiver.warc import exchange_records as er_mod
     from archiver.warc import writer as writer_mod
 
-    if args.quickack:
-        experiment_quickack()
     if args.split_slots:
         experiment_split_slots(args.split_slots)
-    if args.isal_gzip:
-        experiment_isal_gzip()
     timer = time.thread_time if args.timer == "cpu" else time.perf_counter
     profiles: list[cProfile.Profile] = []
     local = threading.local()
@@ -126,7 +111,6 @@ def main() -> int:
             track(-1)
 
     job.CaptureJob._fetch = fetch  # type: ignore[method-assign]
-    _, http = transport_modules()
     http.HttpTransport.fetch = timed("transport.fetch (network)", http.HttpTransport.fetch)
     job.exchange_records = timed("exchange_records (gzip)", er_mod.exchange_records)
     writer_mod.WarcWriter.write = timed("WarcWriter.write (lock+append)",
@@ -180,8 +164,7 @@ def main() -> int:
     job_wall = wall
     print(f"capture: {wall:.2f} s wall, {cpu:.2f} s CPU (this process), "
           f"{len(result.capture.resources)} resources, complete={result.is_complete}, "
-          f"experiments: quickack={args.quickack} split_slots={args.split_slots} "
-          f"isal_gzip={args.isal_gzip}; settings per_host={settings.per_host} "
+          f"experiment split_slots={args.split_slots}; settings per_host={settings.per_host} "
           f"concurrency={settings.concurrency} gzip={settings.gzip_level}")
     for name, vals in phases.items():
         print(f"  phase {name}: {sum(vals):.2f} s")

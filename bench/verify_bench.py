@@ -12,7 +12,8 @@ each round (rotating the order, with the WARC in the page cache), it times
     fastwarc check -p WARC         (block and payload digests)
     warcio check WARC
 
-and prints wall time, CPU time (the process's and its reaped children's) and exit code of
+and prints wall time, CPU time (the process's and its reaped children's, and those of the
+processes it leaves behind: multiprocessing's fork server and its workers) and exit code of
 each, the medians, and the ratios peer time / archiver time. Timed rounds run with nothing
 else measuring; peak memory comes from one more run of each tool, sampled.
 
@@ -23,12 +24,14 @@ counts a page shared by forked processes once in all). The kernel's peak RSS of 
 single process (wait4) is printed beside it.
 
     python bench/verify_bench.py [--rounds 3] [--work DIR] [--json results.json]
+        [--baseline DIR]   (also time the archiver in DIR, say main's, in the same rounds)
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -36,13 +39,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import (
+from generated_site import Corpus
+from measurement import (
     WORK_DIR,
-    Corpus,
     Run,
     TreeMemorySampler,
+    adopt_orphans,
     archiver_command,
     code_version,
+    compile_sources,
     handle_signals,
     human_bytes,
     load_note,
@@ -106,14 +111,20 @@ def main() -> int:
     ap.add_argument("--no-extract", action="store_true",
                     help="build (and time) the corpus captured with --no-extract: the package "
                          "then holds the WARC and no extraction files")
-    ap.add_argument("--via", choices=["auto", "cli", "library"], default="auto")
     ap.add_argument("--only", default="", help="comma-separated subset of the tools to time "
                     "(archiver-pkg, archiver-warc, fastwarc, warcio)")
     ap.add_argument("--json", type=Path, help="also write the results to this JSON file")
+    ap.add_argument("--baseline", type=Path, metavar="DIR",
+                    help="also time archiver as found in DIR (a checkout of another commit, "
+                         "put first on PYTHONPATH), as archiver-pkg@base and archiver-warc@base, "
+                         "in the same rounds: before and after a change, in the same run")
     args = ap.parse_args()
     handle_signals()
+    # Workers started by a fork server are not the archiver process's children: their CPU
+    # is counted when the fork server, left to this process, is reaped.
+    orphans = adopt_orphans()
 
-    cli, how = archiver_command(args.via)
+    cli, how = archiver_command()
     info = machine_info()
     info["archiver"] = how
     bindir = Path(sys.executable).parent
@@ -142,8 +153,19 @@ def main() -> int:
         "fastwarc": [fastwarc, "check", "-p", str(warc)],
         "warcio": [warcio, "check", str(warc)],
     }
+    envs: dict[str, dict[str, str]] = {}
+    if args.baseline is not None:
+        base = args.baseline.resolve()
+        if not (base / "archiver" / "__init__.py").is_file():
+            raise SystemExit(f"bench: no archiver package in {base}")
+        compile_sources(base)
+        info["baseline"] = f"{base} ({code_version(base)})"
+        for ours in ("archiver-pkg", "archiver-warc"):
+            commands[f"{ours}@base"] = commands[ours]
+            envs[f"{ours}@base"] = {**os.environ, "PYTHONPATH": str(base)}
     if args.only:
-        commands = {k: v for k, v in commands.items() if k in args.only.split(",")}
+        wanted = args.only.split(",")
+        commands = {k: v for k, v in commands.items() if k.split("@")[0] in wanted}
     names = list(commands)
     results: dict[str, list[Run]] = {name: [] for name in names}
     for i in range(args.rounds):
@@ -153,17 +175,18 @@ def main() -> int:
             # Timed with nothing else running: the memory sampler reads /proc every 50 ms,
             # which costs CPU and takes the kernel's locks of the processes it reads, so it
             # would slow a tool that keeps both cores busy more than one that uses one.
-            run = measure(commands[name])
+            run = measure(commands[name], env=envs.get(name), orphans=orphans)
             results[name].append(run)
             flag = "" if run.returncode == 0 else f"  EXIT {run.returncode}: {run.tail(400)!r}"
-            print(f"round {i + 1}: {name:14s} {run.seconds:7.2f} s  cpu "
-                  f"{run.user_s + run.sys_s:6.1f} s  (largest process {run.peak_mb:4.0f} MB)"
+            print(f"round {i + 1}: {name:18s} {run.seconds:7.2f} s  cpu "
+                  f"{run.user_s + run.sys_s:6.1f} s  (largest process {run.peak_text():>6s} MB)"
                   f"{flag}")
             time.sleep(0.2)
     memory: dict[str, Run] = {}
     for name in names:  # one more run each, untimed, for the memory of the whole tree
-        memory[name] = measure(commands[name], memory=TreeMemorySampler())
-        print(f"memory run: {name:14s} peak {memory[name].peak_tree_mb:6.0f} MB (PSS, all "
+        memory[name] = measure(commands[name], env=envs.get(name), memory=TreeMemorySampler(),
+                               orphans=orphans)
+        print(f"memory run: {name:18s} peak {memory[name].peak_tree_mb:6.0f} MB (PSS, all "
               f"processes; {memory[name].seconds:.2f} s while sampled)")
 
     summary: dict[str, dict[str, Any]] = {name: {"seconds": median([r.seconds for r in runs]),
@@ -172,6 +195,8 @@ def main() -> int:
                       "peak_tree_pss_mb": memory[name].peak_tree_mb,
                       "peak_tree_rss_mb": (memory[name].peak_tree_rss_kib or 0) * 1024 / 1e6,
                       "peak_rss_mb": max(r.peak_mb for r in [*runs, memory[name]]),
+                      "peak_rss_may_be_the_bench_s": not any(
+                          r.peak_is_the_tool_s for r in [*runs, memory[name]]),
                       "exit_codes": sorted({r.returncode for r in [*runs, memory[name]]}),
                       "command": " ".join(commands[name])}
                for name, runs in results.items()}
@@ -180,7 +205,8 @@ def main() -> int:
         s = summary[name]
         row = [name, f"{s['seconds']:.2f}", f"{s['best_seconds']:.2f}", f"{s['cpu_s']:.1f}",
                f"{s['peak_tree_pss_mb']:.0f}",
-               f"{s['peak_rss_mb']:.0f}", f"{size / 1e6 / s['seconds']:.0f}",
+               ("<= " if s["peak_rss_may_be_the_bench_s"] else "") + f"{s['peak_rss_mb']:.0f}",
+               f"{size / 1e6 / s['seconds']:.0f}",
                ",".join(map(str, s["exit_codes"]))]
         for ours in ("archiver-pkg", "archiver-warc"):
             if ours in summary:

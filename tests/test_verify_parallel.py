@@ -167,14 +167,25 @@ def cut_sets(data: bytes, parts: list[bytes], rng: random.Random) -> list[list[i
             sorted(anywhere + rng.sample(starts, 2)), sorted(rng.sample(magics, 5))]
 
 
+SMALL = ((pipeline, "READ_BLOCK", 4099), (pipeline, "BATCH_BYTES", 5000),
+         (members, "PIECE", 1500), (reader, "PIECE", 1500), (members, "LOOKBACK", 9000))
+
+
 def small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
     """Small blocks, pieces and lookback make a small file cross every boundary a large one
-    does: between read blocks, inflated pieces, and the bytes kept to rescan from."""
-    monkeypatch.setattr(pipeline, "READ_BLOCK", 4099)
-    monkeypatch.setattr(pipeline, "BATCH_BYTES", 5000)
-    monkeypatch.setattr(members, "PIECE", 1500)
-    monkeypatch.setattr(reader, "PIECE", 1500)
-    monkeypatch.setattr(members, "LOOKBACK", 9000)
+    does: between read blocks, inflated pieces, and the bytes kept to rescan from. In the
+    workers too, which are fresh processes: they check their parts with
+    `check_part_in_small_blocks`."""
+    for module, name, value in SMALL:
+        monkeypatch.setattr(module, name, value)
+    monkeypatch.setattr(split_check, "check_part", check_part_in_small_blocks)
+
+
+def check_part_in_small_blocks(spec: PartSpec, **kwargs: object) -> object:
+    """`check_part` in a worker, with small_blocks' sizes."""
+    for module, name, value in SMALL:
+        setattr(module, name, value)
+    return check_part(spec, **kwargs)  # type: ignore[arg-type]
 
 
 # -- the same findings, wherever the cuts fall -------------------------------------------------
@@ -325,12 +336,26 @@ def test_the_file_digest_and_progress_in_parts(tmp_path: Path) -> None:
 # -- errors and interruptions ------------------------------------------------------------------
 
 
-def failing_part(fail_from: int) -> object:
-    def part(spec: PartSpec, **kwargs: object) -> object:
-        if spec.start >= fail_from:
-            raise OSError(5, "Input/output error", str(spec.path))
-        return check_part(spec, **kwargs)  # type: ignore[arg-type]
-    return part
+# What a worker runs instead of check_part. Workers are fresh processes: the functions are
+# found by name, so they are defined here, at the top of this module.
+
+
+def fails_after_the_first_part(spec: PartSpec, **kwargs: object) -> object:
+    if spec.start >= 1:
+        raise OSError(5, "Input/output error", str(spec.path))
+    return check_part(spec, **kwargs)  # type: ignore[arg-type]
+
+
+def fails_from_the_embedded_warc(spec: PartSpec, **kwargs: object) -> object:
+    if spec.start >= spec.path.read_bytes().index(embedded_warc()):
+        raise OSError(5, "Input/output error", str(spec.path))
+    return check_part(spec, **kwargs)  # type: ignore[arg-type]
+
+
+def dies_after_the_first_part(spec: PartSpec, **kwargs: object) -> object:
+    if spec.start:
+        os._exit(9)
+    return check_part(spec, **kwargs)  # type: ignore[arg-type]
 
 
 def test_an_os_error_in_a_part_is_the_error_one_reader_raises(
@@ -338,7 +363,7 @@ def test_an_os_error_in_a_part_is_the_error_one_reader_raises(
     path = tmp_path / "test.warc.gz"
     path.write_bytes(b"".join(members_of(20)))
     monkeypatch.setattr(warc_check, "SPLIT_MIN_BYTES", 0)
-    monkeypatch.setattr(split_check, "check_part", failing_part(1))
+    monkeypatch.setattr(split_check, "check_part", fails_after_the_first_part)
     with pytest.raises(EnvironmentFault) as raised:
         check(path)
     assert str(raised.value) == f"{path}: input/output error"
@@ -351,7 +376,7 @@ def test_an_error_in_a_part_that_does_not_count_is_no_error(
     path.write_bytes(b"".join(parts))
     expected = one_reader(path, frozenset())
     inner = b"".join(parts).index(embedded_warc())
-    monkeypatch.setattr(split_check, "check_part", failing_part(inner))
+    monkeypatch.setattr(split_check, "check_part", fails_from_the_embedded_warc)
     assert in_parts(path, frozenset(), [inner]) == expected
 
 
@@ -360,13 +385,8 @@ def test_a_part_that_dies_is_an_environment_fault(tmp_path: Path,
     path = tmp_path / "test.warc.gz"
     path.write_bytes(b"".join(members_of(20)))
 
-    def dies(spec: PartSpec, **kwargs: object) -> object:
-        if spec.start:
-            os._exit(9)
-        return check_part(spec, **kwargs)  # type: ignore[arg-type]
-
     monkeypatch.setattr(warc_check, "SPLIT_MIN_BYTES", 0)
-    monkeypatch.setattr(split_check, "check_part", dies)
+    monkeypatch.setattr(split_check, "check_part", dies_after_the_first_part)
     with pytest.raises(EnvironmentFault, match="ended without"):
         check(path)
 
@@ -374,20 +394,24 @@ def test_a_part_that_dies_is_an_environment_fault(tmp_path: Path,
 SLOW_VERIFY = """
 import sys, time
 from archiver.verification import split_check, warc_check
-warc_check.SPLIT_MIN_BYTES = 0
-real = split_check.check_part
-def slow(spec, **kwargs):
+
+
+def slow(spec, **kwargs):  # run by the workers, which find it here by name
     time.sleep(60)
-    return real(spec, **kwargs)
-split_check.check_part = slow
-if sys.argv[1] == "sigterm-as-interrupt":  # as the CLI's capture does
-    import signal
-    def interrupt(signum, frame):
-        raise KeyboardInterrupt
-    signal.signal(signal.SIGTERM, interrupt)
-from archiver.cli import main
-sys.argv = ["archiver", "verify", sys.argv[2]]
-main()
+    return split_check.check_part(spec, **kwargs)
+
+
+if __name__ == "__main__":
+    warc_check.SPLIT_MIN_BYTES = 0
+    split_check.check_part = slow
+    if sys.argv[1] == "sigterm-as-interrupt":  # as the CLI's capture does
+        import signal
+        def interrupt(signum, frame):
+            raise KeyboardInterrupt
+        signal.signal(signal.SIGTERM, interrupt)
+    from archiver.cli import main
+    sys.argv = ["archiver", "verify", sys.argv[2]]
+    main()
 """
 
 
@@ -416,7 +440,9 @@ def test_an_interrupted_verify_leaves_no_process(tmp_path: Path, how: str, signu
                                                  code: int) -> None:
     path = tmp_path / "test.warc.gz"
     path.write_bytes(b"".join(members_of(20)))
-    proc = subprocess.Popen([sys.executable, "-c", SLOW_VERIFY, how, str(path)],
+    script = tmp_path / "slow_verify.py"
+    script.write_text(SLOW_VERIFY)
+    proc = subprocess.Popen([sys.executable, str(script), how, str(path)],
                             start_new_session=True, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "PYTHONPATH": os.getcwd()})
@@ -424,7 +450,8 @@ def test_an_interrupted_verify_leaves_no_process(tmp_path: Path, how: str, signu
         deadline = time.monotonic() + 30
         while len(processes_in_group(proc.pid)) < 3 and time.monotonic() < deadline:
             time.sleep(0.02)
-        assert len(processes_in_group(proc.pid)) >= 3  # the parent and its parts
+        # the parent, the fork server and the parts
+        assert len(processes_in_group(proc.pid)) >= 3
         proc.send_signal(signum)
         _, stderr = proc.communicate(timeout=30)
         assert proc.returncode == code, stderr
@@ -440,3 +467,53 @@ def test_an_interrupted_verify_leaves_no_process(tmp_path: Path, how: str, signu
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
+
+
+# -- the caller's process is never forked ------------------------------------------------------
+
+
+THREADED_HOST = """
+import os, sys, threading, warnings
+import archiver
+from archiver.verification import warc_check
+
+if __name__ == "__main__":
+    forked = []
+    os.register_at_fork(before=lambda: forked.append(os.getpid()))
+    parts = []
+    real = warc_check.PartsCheck
+    def spy(*args, **kwargs):
+        parts.append(args[1])
+        return real(*args, **kwargs)
+    warc_check.PartsCheck = spy
+    stop = threading.Event()
+    busy = threading.Thread(target=stop.wait, daemon=True)  # a host with a thread running
+    busy.start()
+    report = archiver.check(sys.argv[1])
+    stop.set()
+    print(not report.problems and report.records_checked, len(parts),
+          len(parts[0]) if parts else 0, forked)
+"""
+
+
+@pytest.mark.skipif(split_check.processes() < 2, reason="needs two cores")
+def test_a_threaded_host_is_never_forked(tmp_path: Path) -> None:
+    """A WARC large enough to be checked in parts (default threshold) is checked in worker
+    processes that the fork server starts: the host, which has a thread running, never
+    calls fork (which Python 3.12+ warns about, here an error)."""
+    path = tmp_path / "large.warc.gz"
+    rng = random.Random(3)
+    with path.open("wb") as out:
+        number = 0
+        while out.tell() <= warc_check.SPLIT_MIN_BYTES:  # 64 records of 1 MiB
+            out.write(gz(record(number, rng.randbytes(1 << 20)), level=0))
+            number += 1
+    script = tmp_path / "host.py"
+    script.write_text(THREADED_HOST)
+    done = subprocess.run([sys.executable, "-W", "error::DeprecationWarning", str(script),
+                           str(path)], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PYTHONPATH": os.getcwd()})
+    assert done.returncode == 0, done.stderr
+    records, checked_in_parts, cuts, forked = done.stdout.split(" ", 3)
+    assert int(records) >= 64 and checked_in_parts == "1" and int(cuts) >= 1
+    assert forked.strip() == "[]"

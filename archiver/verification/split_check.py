@@ -1,5 +1,5 @@
 """Check a large gzipped WARC on several cores: cut it into parts at gzip members, and check
-the parts in processes of their own, a few at a time.
+the parts in processes of their own (started by a fork server: see workers), a few at a time.
 
 Where to cut is only a guess (`find_record_member`): a member that inflates to `WARC/` can
 also sit inside a record (a captured .warc.gz). So each part is checked with every later
@@ -143,12 +143,12 @@ def check_in_parts(spec: PartSpec, cuts: list[int], *, hash_file: bool = False,
         return parts.finish()
 
 
-def _task(spec: PartSpec) -> Callable[[Channel], PartResult]:
-    def task(channel: Channel) -> PartResult:
-        return check_part(spec, on_read=channel.advance,
-                          on_checkpoint=lambda offset, clean: channel.send(
-                              Verdict(offset, clean)))
-    return task
+def _check_in_worker(channel: Channel, spec: PartSpec,
+                     check: Callable[..., PartResult]) -> PartResult:
+    """A worker's job: check one part (with `check`, which is `check_part`), and tell the
+    parent of each checkpoint passed as it goes."""
+    return check(spec, on_read=channel.advance,
+                 on_checkpoint=lambda offset, clean: channel.send(Verdict(offset, clean)))
 
 
 def _hash(path: Path, schedule: _Schedule) -> str:
@@ -221,7 +221,7 @@ class _Schedule:
             part = self._parts[self._next]
             self._next += 1
             if not part.passed_over:
-                part.worker = self._group.start(_task(part.spec))
+                part.worker = self._group.start(_check_in_worker, part.spec, check_part)
                 running += 1
 
     def _hear(self, part: _Part) -> None:

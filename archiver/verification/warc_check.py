@@ -25,7 +25,7 @@ from archiver.verification.split_check import (
     processes,
 )
 from archiver.verification.warc_parts import PartSpec, WarcResult
-from archiver.verification.workers import can_fork
+from archiver.verification.workers import can_start_workers, warm_up
 from archiver.warc.members import GZIP_MAGIC
 from archiver.warc.reader import RecordParser
 
@@ -103,7 +103,7 @@ def check_warc_file(path: Path, name: str, *, wanted: frozenset[str] = frozenset
 
 def _cuts(path: Path, min_bytes: int) -> list[int]:
     """Where to cut the file into parts for other processes; none to check it in this one."""
-    at_once = processes() if can_fork() else 1
+    at_once = processes() if can_start_workers() else 1
     if at_once < 2:
         return []
     with open_binary(path) as handle:
@@ -113,6 +113,7 @@ def _cuts(path: Path, min_bytes: int) -> list[int]:
         handle.seek(0)
         if handle.read(len(GZIP_MAGIC)) != GZIP_MAGIC:
             return []  # not gzip (or damaged from its first byte): one reader decides
+    warm_up()
     # Parts of at least a quarter of the smallest file cut (down to 1/16 of the file, so a
     # test can cut small files as a large one is cut).
     smallest = min(MIN_PART_BYTES, max(min_bytes // 4, size // 16))
