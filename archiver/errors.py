@@ -6,6 +6,7 @@
     │   ├── InputNotFoundError    a named input file or directory does not exist
     │   └── NotEvidenceError      a path is neither a package nor a WARC
     ├── EvidenceError             the evidence itself is wrong (exit 1)
+    │   ├── StoryError            the story itself could not be captured, or is not a page
     │   ├── VerificationFailed    verify found problems; carries every `Problem`
     │   │   └── ArchiveRefused    a zip or WACZ from elsewhere is unsafe or wrong; nothing
     │   │                         of it was written
@@ -14,6 +15,7 @@
     ├── CaptureError              a site or the network failed one fetch (recorded, not raised
     │                             out of a job: it becomes a failed outcome with its reason)
     └── EnvironmentFault          we could not run: I/O error, full disk, missing component (exit 3)
+        └── ReplayEngineMissing   pywb is not where archiver was told, or could not be set up
 
 Programmer misuse (calling the library wrongly) raises plain `RuntimeError`/`TypeError`.
 Message text lives in the classes, so the CLI prints `str(error)` and nothing else.
@@ -58,6 +60,10 @@ class NotEvidenceError(ArchiverUsageError):
 
 class EvidenceError(ArchiverError):
     """The evidence (a package or a WARC) is damaged or incomplete."""
+
+
+class StoryError(EvidenceError):
+    """The story itself could not be captured, or is not a page: nothing to chain (exit 1)."""
 
 
 class VerificationFailed(EvidenceError):
@@ -123,3 +129,12 @@ class EnvironmentFault(ArchiverError):
         name = str(what) if what is not None else (exc.filename or "file system")
         reason = exc.strerror or str(exc)
         return cls(str(name), reason[:1].lower() + reason[1:])
+
+
+class ReplayEngineMissing(EnvironmentFault):
+    """pywb is not where archiver was told to find it, or could not be set up (exit 3).
+
+    `hint` says how to provide it by hand (archiver.replay.pywb_setup.PROVIDE_HINT)."""
+
+    def __init__(self, reason: str, hint: str) -> None:
+        super().__init__("replay", f"{reason}; {hint}")

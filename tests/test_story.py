@@ -375,3 +375,23 @@ def test_a_consent_gate_back_to_the_same_page_is_captured_not_redirected(
     assert chain(manifest, site) == [(1, "consent-gated notice", "/gate/consent", "captured")]
     [source] = manifest["story"]["sources"]
     assert source["redirects"] and source["final_url"] == site.url("/gate/consent")
+
+
+def test_story_json_prints_the_manifest_story_section_exactly(site: SiteServer,
+                                                              tmp_path: Path) -> None:
+    """`archiver story --json` prints the package, the report and the story section of
+    manifest.json as it is written there (both from StorySection.to_dict()), in the schema."""
+    output = tmp_path / "package"
+    result = runner.invoke(app, ["story", site.url(STORY_PATH), "-o", str(output), "--json",
+                                 "--allow-private", "--no-requisites", "--timeout", "20"])
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.stdout)
+    manifest = json.loads((output / "manifest.json").read_bytes())
+    jsonschema.validate(manifest, manifest_schema())
+    assert list(printed) == ["package", "package_id", "complete", "report", "story"]
+    assert printed["package"] == str(output) and printed["complete"] is True
+    assert printed["package_id"] == manifest["package_id"]
+    assert printed["report"] == str(output / "data" / "report.html")
+    assert json.dumps(printed["story"]) == json.dumps(manifest["story"])  # order too
+    assert manifest["story"]["report"] == {"html": "data/report.html",
+                                           "markdown": "data/report.md"}

@@ -11,7 +11,6 @@ from urllib.parse import urlsplit
 
 from archiver.capture.results import SourceOutcome
 from archiver.extract.document import Extraction
-from archiver.story.citations import Selection
 
 SourceOutcomeKind = Literal["captured", "redirected", "gone", "error", "failed"]
 LEAD_CHARS = 280
@@ -177,12 +176,3 @@ def _site(url: str) -> str:
     host = (urlsplit(url).hostname or "").lower()
     return host[4:] if host.startswith("www.") else host
 
-
-def chain_citations(selection: Selection, sources: dict[str, CitedSource]
-                    ) -> list[dict[str, Any]]:
-    """Each citation with the index of its source in the story's `sources`."""
-    order = list(sources)
-    for citation in selection.citations:
-        sources[citation.url].cited.append(citation.order)
-    return [{**citation.to_dict(), "source": order.index(citation.url)}
-            for citation in selection.citations]
