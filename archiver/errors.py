@@ -25,10 +25,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     from archiver.verification.problems import Problem
+
+
+RefusalCode = Literal["json-invalid", "json-too-large", "json-too-deep", "not-a-regular-file",
+                      "file-too-large"]
+"""Why a file of the evidence was refused before it was read (see UnreadableEvidence)."""
 
 
 class ArchiverError(Exception):
@@ -94,13 +99,13 @@ class UnreadableEvidence(EvidenceError):
     `what` names the file, `reason` says why in a plain phrase, `code` is the code of the
     `Problem` a verification reports for it."""
 
-    def __init__(self, what: str, reason: str, code: str) -> None:
+    def __init__(self, what: str, reason: str, code: RefusalCode) -> None:
         super().__init__(f"{what}: {reason}")
         self.what = what
         self.reason = reason
         self.code = code
 
-    def __reduce__(self) -> tuple[type[UnreadableEvidence], tuple[str, str, str]]:
+    def __reduce__(self) -> tuple[type[UnreadableEvidence], tuple[str, str, RefusalCode]]:
         return type(self), (self.what, self.reason, self.code)  # from a worker process
 
 
