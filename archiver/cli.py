@@ -477,10 +477,11 @@ def extract(
     (each reason is printed, with the record and offset), 2 when a path is none of these.
     """
     from archiver.extract.api import extract as extract_from
+    from archiver.extract.document import ExtractionSummary
     from archiver.extract.files import ExtractionWriter
 
     writer = ExtractionWriter(output) if output is not None else None
-    summaries: list[dict[str, Any]] = []
+    summaries: list[ExtractionSummary] = []
     worst = EXIT_OK
     if as_json:
         show("[")

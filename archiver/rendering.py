@@ -11,7 +11,7 @@ from archiver.terminal import human_size, printable, table
 
 if TYPE_CHECKING:
     from archiver.errors import VerificationFailed
-    from archiver.extract.document import Extraction
+    from archiver.extract.document import Extraction, ExtractionSummary
     from archiver.package.build import PackageResult
     from archiver.story.build import StoryPlan, StoryResult
     from archiver.transfer import ExportResult
@@ -155,17 +155,17 @@ def render_text(extraction: Extraction, *, visible: bool = False) -> str:
     return f"==> {_one(source)} <==\n{text}\n"
 
 
-def render_extractions(summaries: list[dict[str, Any]], output: Path | None) -> str:
+def render_extractions(summaries: list[ExtractionSummary], output: Path | None) -> str:
     rows = []
     for item in summaries:
-        size = f"{item['pages']} pages" if item["pages"] is not None else f"{item['words']} words"
-        rows.append([item["outcome"], item["kind"], size, item["url"] or item["file"],
-                     (item["title"] or "")[:60]])
+        size = f"{item.pages} pages" if item.pages is not None else f"{item.words} words"
+        rows.append([item.outcome, item.kind, size, item.url or item.file or "",
+                     (item.title or "")[:60]])
     lines = [table(rows, ["outcome", "kind", "size", "source", "title"]) if rows
              else "no page, PDF or data file (text, CSV, JSON, XML) found"]
     for item in summaries:
-        for problem in item["problems"]:
-            lines.append(f"  {_one(item['url'] or item['file'])}: {_one(problem)}")
+        for problem in item.problems:
+            lines.append(f"  {_one(item.url or item.file)}: {_one(problem)}")
     if output is not None:
         lines.append(f"Written to {output}")
     return "\n".join(lines)

@@ -395,3 +395,31 @@ def test_story_json_prints_the_manifest_story_section_exactly(site: SiteServer,
     assert json.dumps(printed["story"]) == json.dumps(manifest["story"])  # order too
     assert manifest["story"]["report"] == {"html": "data/report.html",
                                            "markdown": "data/report.md"}
+
+
+def test_a_cited_extraction_read_back_is_the_one_stored(tmp_path: Path) -> None:
+    """The chain judges a cited source by its extraction as stored in the package: all of its
+    metadata, so that its outcome (and the warning "its text could not be extracted") is
+    the one the extraction file states. (Read back with only title, date and authors, this
+    page, which says nothing but its language and description, was taken for a failure.)"""
+    from archiver.capture.results import SourceOutcome
+    from archiver.extract.extractor import extract_html_bytes
+    from archiver.extract.payload import CapturedDocument
+    from archiver.story.build import load_extraction
+    from archiver.story.chain import CitedSource, warnings_for
+
+    page = (b'<html lang="en"><head><meta charset="x-bogus-9"><meta name="description" '
+            b'content="A list of meters."></head><body></body></html>')
+    stored = extract_html_bytes(page, CapturedDocument(url="http://127.0.0.1/meters",
+                                                       content_type="text/html"))
+    (tmp_path / "x.json").write_bytes(stored.to_json(with_text=False))
+    (tmp_path / "x.txt").write_bytes(stored.text_bytes)
+    loaded = load_extraction(tmp_path, "x.json", "x.txt")
+    assert loaded is not None
+    assert loaded.metadata == stored.metadata and loaded.metadata.language == "en"
+    assert loaded.outcome == stored.outcome == json.loads(stored.to_json())["outcome"]
+    assert loaded.outcome == "partial"
+    url = "http://127.0.0.1/meters"
+    cited = CitedSource(url, "captured")
+    warnings = warnings_for(cited, SourceOutcome(url, url, "captured"), loaded)
+    assert not any("could not be extracted" in warning for warning in warnings)

@@ -18,7 +18,7 @@ from typing import Any
 from archiver.capture.job import CaptureJob, Progress
 from archiver.capture.results import CaptureResult, Resource, SourceOutcome
 from archiver.errors import StoryError
-from archiver.extract.document import Extraction, details_key
+from archiver.extract.document import DocumentMetadata, Extraction, details_key
 from archiver.extract.extractor import extract_html_bytes, read_page
 from archiver.extract.payload import CapturedDocument, RecordPointer, open_record
 from archiver.package.build import PackageBuild, building
@@ -283,7 +283,7 @@ def _cited_sources(result: CaptureResult, derived: DerivedFiles,
         paths = {item["kind"]: item["path"]
                  for item in (derived.by_resource.get(index, []) if index is not None else [])}
         extraction_path = paths.get("extraction")
-        extraction = _load_extraction(build, extraction_path, paths.get("text"))
+        extraction = load_extraction(build.staging, extraction_path, paths.get("text"))
         record = None
         if resource is not None and resource.record is not None:
             record = {"warc_file": f"{WARC_DIR}/{resource.record.warc_file}",
@@ -294,23 +294,20 @@ def _cited_sources(result: CaptureResult, derived: DerivedFiles,
     return cited
 
 
-def _load_extraction(build: PackageBuild, path: str | None,
-                     text_path: str | None) -> Extraction | None:
-    """The extraction stored at `path` (its text at `text_path`: the JSON leaves it out), as
-    an Extraction again (title, text, details)."""
+def load_extraction(staging: Path, path: str | None,
+                    text_path: str | None) -> Extraction | None:
+    """The extraction stored at `path` in the package being built at `staging` (its text at
+    `text_path`: the JSON leaves it out), as an Extraction again (text, metadata, details)."""
     if path is None:
         return None
-    data = json.loads((build.staging / path).read_bytes())
-    text = (build.staging / text_path).read_text("utf-8") if text_path else ""
+    data = json.loads((staging / path).read_bytes())
+    text = (staging / text_path).read_text("utf-8") if text_path else ""
     document = CapturedDocument(url=data["source"]["url"],
                                 content_type=data["source"]["content_type"])
-    extraction = Extraction(document, data["kind"], text=text,
-                            metadata={"title": data.get("title"),
-                                      "published": data.get("published"),
-                                      "authors": data.get("authors") or []},
-                            details=data.get(details_key(data["kind"])) or {},
-                            problems=list(data.get("problems") or []))
-    return extraction
+    return Extraction(document, data["kind"], text=text,
+                      metadata=DocumentMetadata.from_dict(data),
+                      details=data.get(details_key(data["kind"])) or {},
+                      problems=list(data.get("problems") or []))
 
 
 def _story_section(page: StoryPage, selection: Selection, cited: dict[str, CitedSource],
@@ -326,8 +323,8 @@ def _story_section(page: StoryPage, selection: Selection, cited: dict[str, Cited
         url=page.url,
         file=page.draft.path.name if page.draft is not None else None,
         title=extraction.title,
-        published=extraction.metadata.get("published"),
-        authors=extraction.metadata.get("authors") or [],
+        published=extraction.metadata.published,
+        authors=list(extraction.metadata.authors),
         lead=lead(extraction.text),
         captured_at=page.captured_at,
         record=page.record,

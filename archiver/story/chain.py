@@ -89,7 +89,7 @@ def describe_source(source: SourceOutcome, extraction: Extraction | None,
         cited.payload_sha256 = resource.payload_sha256
     if extraction is not None:
         cited.title = extraction.title
-        published = extraction.metadata.get("published")
+        published = extraction.metadata.published
         cited.published = published if isinstance(published, str) else None
         cited.lead = lead(extraction.text)
     cited.warnings = warnings_for(cited, source, extraction)
