@@ -12,6 +12,7 @@ any Unix tool is (see `main`).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
@@ -19,7 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, ParamSpec
 
 import typer
 
@@ -35,22 +36,16 @@ from archiver.errors import (
 from archiver.rendering import (
     capture_summary,
     render_capture,
+    render_export,
     render_extractions,
     render_plan,
+    render_refusal,
     render_story,
     render_text,
     render_verification,
 )
-from archiver.settings import parse_size
-from archiver.terminal import (
-    OutputClosed,
-    human_size,
-    printable,
-    progress_bar,
-    show,
-    show_error,
-    show_json,
-)
+from archiver.settings import CaptureSettings, ExtractionSettings, parse_size, size_text
+from archiver.terminal import OutputClosed, progress_bar, show, show_error, show_json
 
 if TYPE_CHECKING:
     from archiver.capture.job import Progress
@@ -69,7 +64,13 @@ app = typer.Typer(
 )
 
 
-# Options that more than one verb takes, spelled once.
+DEFAULTS = CaptureSettings()
+"""Where every capture option's default comes from: the library's own."""
+MAX_SIZE_DEFAULT = size_text(DEFAULTS.max_resource_bytes)
+WARC_SIZE_DEFAULT = size_text(DEFAULTS.warc_max_bytes)
+
+# The capture options (capture and story take them alike), spelled once; each verb's
+# settings are built from them by `_capture_settings`.
 RequisitesOption = Annotated[bool, typer.Option("--requisites/--no-requisites",
                                                 help="Also capture what pages need to render.")]
 InsecureOption = Annotated[bool, typer.Option("--insecure", help="Do not check TLS "
@@ -99,6 +100,34 @@ RetriesOption = Annotated[int, typer.Option("--retries", min=0, help="Extra trie
 ExtractOption = Annotated[bool, typer.Option("--extract/--no-extract", help="Also extract the "
                                              "text and metadata of every page and PDF into "
                                              "the package.")]
+StoryExtractOption = Annotated[bool, typer.Option("--extract/--no-extract", help="Also extract "
+                                                  "the text and metadata of every cited page "
+                                                  "and PDF into the package (the story is read "
+                                                  "for its citations either way).")]
+ReadTimeoutOption = Annotated[float, typer.Option("--read-timeout", help="Seconds of silence "
+                                                  "before a connection is given up.")]
+ConnectTimeoutOption = Annotated[float, typer.Option("--connect-timeout", help="Seconds to wait "
+                                                     "for a connection.")]
+PerHostOption = Annotated[int, typer.Option("--per-host", min=1, help="Connections at once to "
+                                            "one host.")]
+ConcurrencyOption = Annotated[int, typer.Option("--concurrency", min=1, help="Connections at "
+                                                "once in all.")]
+WarcSizeOption = Annotated[int, typer.Option("--warc-size", parser=_size, metavar="SIZE",
+                                             help="Start a new WARC file past this size.")]
+OutputOption = Annotated[Path | None, typer.Option("-o", "--output", help="The new package "
+                                                   "directory (required; must not exist).",
+                                                   show_default=False)]
+
+
+def _capture_settings(*, max_size: int | str, timeout: float, retries: int, insecure: bool,
+                      ca_file: Path | None, extract: bool, **others: Any) -> CaptureSettings:
+    """The settings the capture options ask for (`others` are CaptureSettings fields as they
+    are named there); a --ca-file that is not there is a usage error."""
+    if ca_file is not None and not ca_file.is_file():
+        raise InputNotFoundError(ca_file)
+    return CaptureSettings(max_resource_bytes=int(max_size), resource_timeout=timeout,
+                           retries=retries, verify_tls=not insecure, ca_file=ca_file,
+                           extraction=ExtractionSettings() if extract else None, **others)
 
 
 def exit_code_for(error: BaseException) -> int:
@@ -137,6 +166,22 @@ def _reported_errors() -> Iterator[None]:
 
 def _terminate_as_interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
+
+
+Params = ParamSpec("Params")
+
+
+def reported(verb: Callable[Params, None]) -> Callable[Params, None]:
+    """Run a verb the way every verb runs: SIGTERM ends it as Ctrl-C does (nothing is left
+    half-written), and whatever goes wrong is one line on stderr and its exit code."""
+
+    @functools.wraps(verb)
+    def run(*args: Params.args, **kwargs: Params.kwargs) -> None:
+        with _reported_errors():
+            signal.signal(signal.SIGTERM, _terminate_as_interrupt)
+            verb(*args, **kwargs)
+
+    return run
 
 
 def _emit_json(data: Any) -> None:
@@ -204,33 +249,26 @@ def _refuse_missing(missing: list[str]) -> None:
 
 
 @app.command()
+@reported
 def capture(
     urls: Annotated[list[str] | None, typer.Argument(help="URLs of the sources to capture.",
                                                       show_default=False)] = None,
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="The new package "
-                                                "directory (required; must not exist).",
-                                                show_default=False)] = None,
+    output: OutputOption = None,
     input_file: Annotated[Path | None, typer.Option("-i", "--input", help="A file of URLs, one "
                                                     "a line; # starts a comment.")] = None,
-    requisites: RequisitesOption = True,
-    max_size: MaxSizeOption = "2GiB",  # type: ignore[assignment]
-    timeout: TimeoutOption = 600.0,
-    read_timeout: Annotated[float, typer.Option("--read-timeout", help="Seconds of silence "
-                                                "before a connection is given up.")] = 30.0,
-    connect_timeout: Annotated[float, typer.Option("--connect-timeout", help="Seconds to wait "
-                                                   "for a connection.")] = 10.0,
-    retries: RetriesOption = 2,
-    per_host: Annotated[int, typer.Option("--per-host", min=1, help="Connections at once to "
-                                          "one host.")] = 6,
-    concurrency: Annotated[int, typer.Option("--concurrency", min=1, help="Connections at once "
-                                             "in all.")] = 16,
-    insecure: InsecureOption = False,
-    ca_file: CaFileOption = None,
-    allow_private: AllowPrivateOption = False,
-    warc_size: Annotated[int, typer.Option("--warc-size", parser=_size, metavar="SIZE",
-                                           help="Start a new WARC file past this size.")]
-    = "1GiB",  # type: ignore[assignment]
-    extract: ExtractOption = True,
+    requisites: RequisitesOption = DEFAULTS.requisites,
+    max_size: MaxSizeOption = MAX_SIZE_DEFAULT,  # type: ignore[assignment]
+    timeout: TimeoutOption = DEFAULTS.resource_timeout,
+    read_timeout: ReadTimeoutOption = DEFAULTS.read_timeout,
+    connect_timeout: ConnectTimeoutOption = DEFAULTS.connect_timeout,
+    retries: RetriesOption = DEFAULTS.retries,
+    per_host: PerHostOption = DEFAULTS.per_host,
+    concurrency: ConcurrencyOption = DEFAULTS.concurrency,
+    insecure: InsecureOption = not DEFAULTS.verify_tls,
+    ca_file: CaFileOption = DEFAULTS.ca_file,
+    allow_private: AllowPrivateOption = DEFAULTS.allow_private,
+    warc_size: WarcSizeOption = WARC_SIZE_DEFAULT,  # type: ignore[assignment]
+    extract: ExtractOption = DEFAULTS.extraction is not None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Capture sources into a new sealed evidence package.
@@ -244,37 +282,31 @@ def capture(
     are refused unless --allow-private is given.
     """
     from archiver.package.build import create_package
-    from archiver.settings import CaptureSettings, ExtractionSettings
 
-    with _reported_errors():
-        signal.signal(signal.SIGTERM, _terminate_as_interrupt)
-        _refuse_missing(([] if urls or input_file else ["the URLs to capture (URLs or -i FILE)"])
-                        + ([] if output else ["the new package's path (-o PKG)"]))
-        assert output is not None
-        _refuse_mistyped_urls(list(urls or []))
-        wanted = list(urls or []) + (read_url_list(input_file) if input_file else [])
-        if not wanted:
-            _fail(f"{input_file}: no URLs in it (one a line; # starts a comment)", EXIT_USAGE)
-        if ca_file is not None and not ca_file.is_file():
-            raise InputNotFoundError(ca_file)
-        settings = CaptureSettings(
-            requisites=requisites, max_resource_bytes=max_size, resource_timeout=timeout,
-            read_timeout=read_timeout, connect_timeout=connect_timeout, retries=retries,
-            per_host=per_host, concurrency=concurrency, verify_tls=not insecure,
-            ca_file=ca_file, allow_private=allow_private, warc_max_bytes=warc_size,
-            extraction=ExtractionSettings() if extract else None,
-        )
-        _sweep_beside(output)
-        with progress_bar("capturing") as progress:
-            result = create_package(wanted, output, settings=settings, progress=progress)
-        if as_json:
-            _emit_json(capture_summary(result))
-        else:
-            show(render_capture(result))
-        raise typer.Exit(EXIT_OK if result.is_complete else EXIT_PROBLEM)
+    _refuse_missing(([] if urls or input_file else ["the URLs to capture (URLs or -i FILE)"])
+                    + ([] if output else ["the new package's path (-o PKG)"]))
+    assert output is not None
+    _refuse_mistyped_urls(list(urls or []))
+    wanted = list(urls or []) + (read_url_list(input_file) if input_file else [])
+    if not wanted:
+        _fail(f"{input_file}: no URLs in it (one a line; # starts a comment)", EXIT_USAGE)
+    settings = _capture_settings(
+        requisites=requisites, max_size=max_size, timeout=timeout, read_timeout=read_timeout,
+        connect_timeout=connect_timeout, retries=retries, per_host=per_host,
+        concurrency=concurrency, insecure=insecure, ca_file=ca_file,
+        allow_private=allow_private, warc_max_bytes=warc_size, extract=extract)
+    _sweep_beside(output)
+    with progress_bar("capturing") as progress:
+        result = create_package(wanted, output, settings=settings, progress=progress)
+    if as_json:
+        _emit_json(capture_summary(result))
+    else:
+        show(render_capture(result))
+    raise typer.Exit(EXIT_OK if result.is_complete else EXIT_PROBLEM)
 
 
 @app.command()
+@reported
 def story(
     story_input: Annotated[str | None, typer.Argument(metavar="STORY", help="The story's URL, "
                                                       "or a local draft (HTML, Markdown or "
@@ -297,17 +329,14 @@ def story(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only list what would be "
                                           "captured, and why each link was kept or left "
                                           "out.")] = False,
-    requisites: RequisitesOption = True,
-    max_size: MaxSizeOption = "2GiB",  # type: ignore[assignment]
-    timeout: TimeoutOption = 600.0,
-    retries: RetriesOption = 2,
-    insecure: InsecureOption = False,
-    ca_file: CaFileOption = None,
-    allow_private: AllowPrivateOption = False,
-    extract: Annotated[bool, typer.Option("--extract/--no-extract", help="Also extract the "
-                                          "text and metadata of every cited page and PDF "
-                                          "into the package (the story is read for its "
-                                          "citations either way).")] = True,
+    requisites: RequisitesOption = DEFAULTS.requisites,
+    max_size: MaxSizeOption = MAX_SIZE_DEFAULT,  # type: ignore[assignment]
+    timeout: TimeoutOption = DEFAULTS.resource_timeout,
+    retries: RetriesOption = DEFAULTS.retries,
+    insecure: InsecureOption = not DEFAULTS.verify_tls,
+    ca_file: CaFileOption = DEFAULTS.ca_file,
+    allow_private: AllowPrivateOption = DEFAULTS.allow_private,
+    extract: StoryExtractOption = DEFAULTS.extraction is not None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the chain as JSON.")] = False,
 ) -> None:
     """Capture a story and every source it cites, as one evidence chain with a report.
@@ -326,56 +355,48 @@ def story(
     import re
     import tempfile
 
-    from archiver.settings import CaptureSettings, ExtractionSettings
     from archiver.story.build import StoryOptions, create_story_package, plan_story
 
-    with _reported_errors():
-        signal.signal(signal.SIGTERM, _terminate_as_interrupt)
-        _refuse_missing(([] if story_input else ["the story (its URL or a draft file)"])
-                        + ([] if output or dry_run else ["the new package's path (-o PKG, or "
-                                                         "--dry-run)"]))
-        assert story_input is not None
-        _refuse_mistyped_story(story_input)
-        for pattern in [*(include or []), *(exclude or [])]:
-            try:
-                re.compile(pattern)
-            except re.error as error:
-                _fail(f"--include/--exclude {pattern!r}: not a regular expression ({error})",
-                      EXIT_USAGE)
-        options = StoryOptions(
-            citations_from=read_url_list(citations_from) if citations_from else None,
-            include=include or [], exclude=exclude or [])
-        if ca_file is not None and not ca_file.is_file():
-            raise InputNotFoundError(ca_file)
-        settings = CaptureSettings(requisites=requisites, max_resource_bytes=max_size,
-                                   resource_timeout=timeout, retries=retries,
-                                   verify_tls=not insecure, ca_file=ca_file,
-                                   allow_private=allow_private,
-                                   extraction=ExtractionSettings() if extract else None)
-        if dry_run:
-            with tempfile.TemporaryDirectory(prefix="archiver-dry-run-") as scratch:
-                plan = plan_story(story_input, settings=settings, options=options,
-                                  scratch=Path(scratch) / "story")
-            if as_json:
-                _emit_json(plan.to_dict())
-            else:
-                show(render_plan(plan.to_dict()))
-            raise typer.Exit(EXIT_OK)
-        assert output is not None
-        _sweep_beside(output)
-        with progress_bar("capturing the story") as progress:
-            result = create_story_package(story_input, output, settings=settings,
-                                          options=options, progress=progress)
+    _refuse_missing(([] if story_input else ["the story (its URL or a draft file)"])
+                    + ([] if output or dry_run else ["the new package's path (-o PKG, or "
+                                                     "--dry-run)"]))
+    assert story_input is not None
+    _refuse_mistyped_story(story_input)
+    for pattern in [*(include or []), *(exclude or [])]:
+        try:
+            re.compile(pattern)
+        except re.error as error:
+            _fail(f"--include/--exclude {pattern!r}: not a regular expression ({error})",
+                  EXIT_USAGE)
+    options = StoryOptions(
+        citations_from=read_url_list(citations_from) if citations_from else None,
+        include=include or [], exclude=exclude or [])
+    settings = _capture_settings(requisites=requisites, max_size=max_size, timeout=timeout,
+                                 retries=retries, insecure=insecure, ca_file=ca_file,
+                                 allow_private=allow_private, extract=extract)
+    if dry_run:
+        with tempfile.TemporaryDirectory(prefix="archiver-dry-run-") as scratch:
+            plan = plan_story(story_input, settings=settings, options=options,
+                              scratch=Path(scratch) / "story")
         if as_json:
-            _emit_json({"package": str(result.path), "package_id": result.package_id,
-                        "complete": result.is_complete, "report": str(result.report_path),
-                        "story": result.story})
+            _emit_json(plan.to_dict())
         else:
-            show(render_story(result.story, result.path))
-        raise typer.Exit(EXIT_OK if result.is_complete else EXIT_PROBLEM)
+            show(render_plan(plan))
+        raise typer.Exit(EXIT_OK)
+    assert output is not None
+    _sweep_beside(output)
+    with progress_bar("capturing the story") as progress:
+        result = create_story_package(story_input, output, settings=settings,
+                                      options=options, progress=progress)
+    if as_json:
+        _emit_json(result.to_dict())
+    else:
+        show(render_story(result))
+    raise typer.Exit(EXIT_OK if result.is_complete else EXIT_PROBLEM)
 
 
 @app.command()
+@reported
 def verify(
     paths: Annotated[list[Path], typer.Argument(help="Packages, WARC, WACZ or ARC files to "
                                                 "check.", show_default=False)],
@@ -400,27 +421,24 @@ def verify(
     """
     from archiver.verification import check
 
-    with _reported_errors():
-        signal.signal(signal.SIGTERM, _terminate_as_interrupt)
-        reports: list[VerificationReport] = []
-        worst = EXIT_OK
-        with progress_bar("verifying") as progress:
-            for path in paths:
-                try:
-                    report = check(path, progress=_bytes_progress(progress, path),
-                                   strict=strict)
-                except ArchiverError as error:
-                    show_error(str(error))
-                    worst = max(worst, exit_code_for(error))
-                    continue
-                reports.append(report)
-                worst = max(worst, EXIT_OK if report.is_valid else EXIT_PROBLEM)
-        if as_json:
-            _emit_json([report.to_dict() for report in reports])
-        else:
-            for report in reports:
-                show(render_verification(report))
-        raise typer.Exit(worst)
+    reports: list[VerificationReport] = []
+    worst = EXIT_OK
+    with progress_bar("verifying") as progress:
+        for path in paths:
+            try:
+                report = check(path, progress=_bytes_progress(progress, path), strict=strict)
+            except ArchiverError as error:
+                show_error(str(error))
+                worst = max(worst, exit_code_for(error))
+                continue
+            reports.append(report)
+            worst = max(worst, EXIT_OK if report.is_valid else EXIT_PROBLEM)
+    if as_json:
+        _emit_json([report.to_dict() for report in reports])
+    else:
+        for report in reports:
+            show(render_verification(report))
+    raise typer.Exit(worst)
 
 
 def _bytes_progress(progress: Progress | None, path: Path) -> Callable[[int, int], None] | None:
@@ -430,6 +448,7 @@ def _bytes_progress(progress: Progress | None, path: Path) -> Callable[[int, int
 
 
 @app.command()
+@reported
 def extract(
     paths: Annotated[list[Path], typer.Argument(help="Packages, WARC or ARC files (from any "
                                                 "tool), WACZ files, or HTML, PDF, text, CSV, "
@@ -458,46 +477,46 @@ def extract(
     (each reason is printed, with the record and offset), 2 when a path is none of these.
     """
     from archiver.extract.api import extract as extract_from
+    from archiver.extract.document import ExtractionSummary
     from archiver.extract.files import ExtractionWriter
 
-    with _reported_errors():
-        signal.signal(signal.SIGTERM, _terminate_as_interrupt)
-        writer = ExtractionWriter(output) if output is not None else None
-        summaries: list[dict[str, Any]] = []
-        worst = EXIT_OK
-        if as_json:
-            show("[")
-        with progress_bar("extracting") as progress:
-            for path in paths:
-                try:
-                    run = extract_from(path)
-                except ArchiverError as error:
-                    show_error(str(error))
-                    worst = max(worst, exit_code_for(error))
-                    continue
-                for extraction in run:
-                    if writer is not None:
-                        writer.write(extraction)
-                    if as_json:
-                        show_json(("," if summaries else "") + extraction.to_json().decode())
-                    elif text or visible_text:
-                        show(render_text(extraction, visible=visible_text))
-                    summaries.append(extraction.summary())
-                    if progress is not None:
-                        progress(len(summaries), 0, extraction.source.url or str(path))
-                    if extraction.outcome == "failed":
-                        worst = max(worst, EXIT_PROBLEM)
-                for problem in run.problems:
-                    show_error(problem)
+    writer = ExtractionWriter(output) if output is not None else None
+    summaries: list[ExtractionSummary] = []
+    worst = EXIT_OK
+    if as_json:
+        show("[")
+    with progress_bar("extracting") as progress:
+        for path in paths:
+            try:
+                run = extract_from(path)
+            except ArchiverError as error:
+                show_error(str(error))
+                worst = max(worst, exit_code_for(error))
+                continue
+            for extraction in run:
+                if writer is not None:
+                    writer.write(extraction)
+                if as_json:
+                    show_json(("," if summaries else "") + extraction.to_json().decode())
+                elif text or visible_text:
+                    show(render_text(extraction, visible=visible_text))
+                summaries.append(extraction.summary())
+                if progress is not None:
+                    progress(len(summaries), 0, extraction.source.url or str(path))
+                if extraction.outcome == "failed":
                     worst = max(worst, EXIT_PROBLEM)
-        if as_json:
-            show("]")
-        elif not (text or visible_text):
-            show(render_extractions(summaries, output))
-        raise typer.Exit(worst)
+            for problem in run.problems:
+                show_error(problem)
+                worst = max(worst, EXIT_PROBLEM)
+    if as_json:
+        show("]")
+    elif not (text or visible_text):
+        show(render_extractions(summaries, output))
+    raise typer.Exit(worst)
 
 
 @app.command()
+@reported
 def export(
     package: Annotated[Path, typer.Argument(help="The package to export.", show_default=False)],
     wacz: Annotated[Path | None, typer.Option("--wacz", help="Write a WACZ file (for "
@@ -519,38 +538,32 @@ def export(
     """
     from archiver.transfer import ExportResult, export_wacz, export_zip
 
-    with _reported_errors():
-        signal.signal(signal.SIGTERM, _terminate_as_interrupt)
-        if wacz is None and zip_file is None:
-            _fail("nothing to export to: give --wacz OUT.wacz or --zip OUT.zip", EXIT_USAGE)
-        results: list[ExportResult] = []
-        for out in (wacz, zip_file):
-            if out is not None:
-                _sweep_beside(out)
-        with progress_bar("exporting") as progress:
-            try:
-                if wacz is not None:
-                    results.append(export_wacz(package, wacz, progress=progress))
-                if zip_file is not None:
-                    results.append(export_zip(package, zip_file, progress=progress))
-            except VerificationFailed as error:
-                for problem in error.problems:
-                    show(f"  - {printable(str(problem), one_line=True)}", err=True)
-                if error.more:
-                    show(f"  ... and {error.more:,} more", err=True)
-                _fail(f"{error}; not exported", EXIT_PROBLEM)
-        if as_json:
-            _emit_json([result.to_dict() for result in results])
-        else:
-            for result in results:
-                show(f"{result.path}: {result.kind.upper()} of {result.package}, "
-                           f"{len(result.files)} files, {human_size(result.size)}"
-                           + (f", {result.pages} pages, {result.records_indexed} captures "
-                              "indexed" if result.kind == "wacz" else ""))
-        raise typer.Exit(EXIT_OK)
+    if wacz is None and zip_file is None:
+        _fail("nothing to export to: give --wacz OUT.wacz or --zip OUT.zip", EXIT_USAGE)
+    results: list[ExportResult] = []
+    for out in (wacz, zip_file):
+        if out is not None:
+            _sweep_beside(out)
+    with progress_bar("exporting") as progress:
+        try:
+            if wacz is not None:
+                results.append(export_wacz(package, wacz, progress=progress))
+            if zip_file is not None:
+                results.append(export_zip(package, zip_file, progress=progress))
+        except VerificationFailed as error:
+            for line in render_refusal(error):
+                show(line, err=True)
+            _fail(f"{error}; not exported", EXIT_PROBLEM)
+    if as_json:
+        _emit_json([result.to_dict() for result in results])
+    else:
+        for result in results:
+            show(render_export(result))
+    raise typer.Exit(EXIT_OK)
 
 
 @app.command()
+@reported
 def replay(
     path: Annotated[Path, typer.Argument(help="A package, a WARC or ARC file, or a WACZ.",
                                          show_default=False)],
@@ -573,21 +586,20 @@ def replay(
     """
     from archiver.replay import start_replay
 
-    with _reported_errors():
-        signal.signal(signal.SIGTERM, _terminate_as_interrupt)
-        with start_replay(path, port=port, notify=show_error) as server:
-            try:  # Ctrl-C may come as soon as the address shows
-                for line in server.skipped.lines():
-                    show_error(line)
-                show(f"Replaying {path}: {len(server.entries)} page(s) and report(s).")
-                show(f"Open {server.url}  (Ctrl-C to stop)")
-                code = server.wait()
-            except KeyboardInterrupt:
-                raise typer.Exit(EXIT_PROBLEM if server.skipped.total else EXIT_OK) from None
-        _fail(f"the replay engine stopped on its own (exit {code})", EXIT_COULD_NOT_RUN)
+    with start_replay(path, port=port, notify=show_error) as server:
+        try:  # Ctrl-C may come as soon as the address shows
+            for line in server.skipped.lines():
+                show_error(line)
+            show(f"Replaying {path}: {len(server.entries)} page(s) and report(s).")
+            show(f"Open {server.url}  (Ctrl-C to stop)")
+            code = server.wait()
+        except KeyboardInterrupt:
+            raise typer.Exit(EXIT_PROBLEM if server.skipped.total else EXIT_OK) from None
+    _fail(f"the replay engine stopped on its own (exit {code})", EXIT_COULD_NOT_RUN)
 
 
 @app.command()
+@reported
 def demo(
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Where to write the "
                                                 "package (default: ./archiver-demo-<time>).")]
@@ -603,16 +615,14 @@ def demo(
     """
     from archiver.demo import default_output, run_demo
 
-    with _reported_errors():
-        signal.signal(signal.SIGTERM, _terminate_as_interrupt)
-        target = output or default_output()
-        _sweep_beside(target)
-        with progress_bar("capturing the sample") as progress:
-            result = run_demo(target, progress=progress)
-        show(render_story(result.story.story, result.story.path))
-        show("")
-        show(render_verification(result.verification))
-        raise typer.Exit(EXIT_OK if result.is_ok else EXIT_PROBLEM)
+    target = output or default_output()
+    _sweep_beside(target)
+    with progress_bar("capturing the sample") as progress:
+        result = run_demo(target, progress=progress)
+    show(render_story(result.story))
+    show("")
+    show(render_verification(result.verification))
+    raise typer.Exit(EXIT_OK if result.is_ok else EXIT_PROBLEM)
 
 
 def _version(value: bool) -> None:

@@ -6,6 +6,7 @@
     │   ├── InputNotFoundError    a named input file or directory does not exist
     │   └── NotEvidenceError      a path is neither a package nor a WARC
     ├── EvidenceError             the evidence itself is wrong (exit 1)
+    │   ├── StoryError            the story itself could not be captured, or is not a page
     │   ├── VerificationFailed    verify found problems; carries every `Problem`
     │   │   └── ArchiveRefused    a zip or WACZ from elsewhere is unsafe or wrong; nothing
     │   │                         of it was written
@@ -14,6 +15,7 @@
     ├── CaptureError              a site or the network failed one fetch (recorded, not raised
     │                             out of a job: it becomes a failed outcome with its reason)
     └── EnvironmentFault          we could not run: I/O error, full disk, missing component (exit 3)
+        └── ReplayEngineMissing   pywb is not where archiver was told, or could not be set up
 
 Programmer misuse (calling the library wrongly) raises plain `RuntimeError`/`TypeError`.
 Message text lives in the classes, so the CLI prints `str(error)` and nothing else.
@@ -23,10 +25,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     from archiver.verification.problems import Problem
+
+
+RefusalCode = Literal["json-invalid", "json-too-large", "json-too-deep", "not-a-regular-file",
+                      "file-too-large"]
+"""Why a file of the evidence was refused before it was read (see UnreadableEvidence)."""
 
 
 class ArchiverError(Exception):
@@ -60,6 +67,10 @@ class EvidenceError(ArchiverError):
     """The evidence (a package or a WARC) is damaged or incomplete."""
 
 
+class StoryError(EvidenceError):
+    """The story itself could not be captured, or is not a page: nothing to chain (exit 1)."""
+
+
 class VerificationFailed(EvidenceError):
     """`problems` are those kept; `more` counts those found beyond them (see
     VerificationReport.omitted)."""
@@ -88,13 +99,13 @@ class UnreadableEvidence(EvidenceError):
     `what` names the file, `reason` says why in a plain phrase, `code` is the code of the
     `Problem` a verification reports for it."""
 
-    def __init__(self, what: str, reason: str, code: str) -> None:
+    def __init__(self, what: str, reason: str, code: RefusalCode) -> None:
         super().__init__(f"{what}: {reason}")
         self.what = what
         self.reason = reason
         self.code = code
 
-    def __reduce__(self) -> tuple[type[UnreadableEvidence], tuple[str, str, str]]:
+    def __reduce__(self) -> tuple[type[UnreadableEvidence], tuple[str, str, RefusalCode]]:
         return type(self), (self.what, self.reason, self.code)  # from a worker process
 
 
@@ -123,3 +134,12 @@ class EnvironmentFault(ArchiverError):
         name = str(what) if what is not None else (exc.filename or "file system")
         reason = exc.strerror or str(exc)
         return cls(str(name), reason[:1].lower() + reason[1:])
+
+
+class ReplayEngineMissing(EnvironmentFault):
+    """pywb is not where archiver was told to find it, or could not be set up (exit 3).
+
+    `hint` says how to provide it by hand (archiver.replay.pywb_setup.PROVIDE_HINT)."""
+
+    def __init__(self, reason: str, hint: str) -> None:
+        super().__init__("replay", f"{reason}; {hint}")

@@ -16,13 +16,13 @@ import errno
 import os
 import stat
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Final
 
 from archiver._types import StrPath
 from archiver.errors import UnreadableEvidence
 
-NOT_REGULAR = "not-a-regular-file"
-TOO_LARGE = "file-too-large"
+NOT_REGULAR: Final = "not-a-regular-file"
+TOO_LARGE: Final = "file-too-large"
 _FLAGS = (os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
           | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
 _KINDS = ((stat.S_ISLNK, "a symbolic link"), (stat.S_ISFIFO, "a FIFO (a named pipe)"),

@@ -10,8 +10,11 @@ from typing import TYPE_CHECKING, Any
 from archiver.terminal import human_size, printable, table
 
 if TYPE_CHECKING:
-    from archiver.extract.document import Extraction
+    from archiver.errors import VerificationFailed
+    from archiver.extract.document import Extraction, ExtractionSummary
     from archiver.package.build import PackageResult
+    from archiver.story.build import StoryPlan, StoryResult
+    from archiver.transfer import ExportResult
     from archiver.verification import VerificationReport
 
 TRUNCATION_WORDS = {"length": "over the size limit", "time": "over the time limit",
@@ -55,36 +58,57 @@ def render_capture(result: PackageResult) -> str:
     return "\n".join(lines)
 
 
-def render_plan(plan: dict[str, Any]) -> str:
-    rows = [[str(c["order"]), c["url"], c["text"][:50]] for c in plan["citations"]]
-    lines = [f"Story: {_one(plan['title'] or plan['story'])}", "",
+def render_plan(plan: StoryPlan) -> str:
+    """What `archiver story --dry-run` would capture, and each link left out with why."""
+    selection = plan.selection
+    rows = [[str(c.order), c.url, c.text[:50]] for c in selection.citations]
+    lines = [f"Story: {_one(plan.title or plan.story)}", "",
              table(rows, ["#", "would capture", "anchor text"]) if rows else "no citations",
-             "", f"{len(plan['sources'])} source(s) from {len(rows)} citation(s)."]
-    if plan["dropped"]:
+             "", f"{len(selection.sources)} source(s) from {len(rows)} citation(s)."]
+    if selection.dropped:
         lines += ["", "Left out:"]
-        lines += [f"  {_one(d['url'] or d['href'])}: {_one(d['reason'])}"
-                  for d in plan["dropped"]]
+        lines += [f"  {_one(d.url or d.href)}: {_one(d.reason)}" for d in selection.dropped]
     return "\n".join(lines)
 
 
-def render_story(chain: dict[str, Any], path: Path) -> str:
+def render_story(result: StoryResult) -> str:
+    """The chain of a story package: each source, its outcome and title, then the warnings."""
     from archiver.story.report import source_heading
 
+    chain, path = result.story, result.path
+    citations = [citation.to_dict() for citation in chain.citations]
     rows = []
-    for source in chain["sources"]:
-        name, from_anchor = source_heading(source, chain["citations"])
+    for source in chain.sources:
+        name, from_anchor = source_heading(source.to_dict(), citations)
         shown = f"“{name}”" if name and from_anchor else (name or "")
-        rows.append([",".join(map(str, source["cited"])), source["outcome"],
-                     str(source["status"] or "-"), source["url"], shown[:50]])
-    lines = [f"Story: {_one(chain['title'] or chain['url'] or chain['file'])}", "",
+        rows.append([",".join(map(str, source.cited)), source.outcome,
+                     str(source.status or "-"), source.url, shown[:50]])
+    lines = [f"Story: {_one(chain.title or chain.url or chain.file)}", "",
              table(rows, ["cited", "outcome", "status", "source", "title"]) if rows
              else "The story cites no sources.", ""]
-    for source in chain["sources"]:
-        lines += [f"warning: {_one(source['url'])}: {_one(warning)}"
-                  for warning in source["warnings"]]
+    for source in chain.sources:
+        lines += [f"warning: {_one(source.url)}: {_one(warning)}"
+                  for warning in source.warnings]
     lines += [f"Package: {path}", f"Report: {path / 'data' / 'report.html'}",
               f"Check it any time with: archiver verify {path}"]
     return "\n".join(lines)
+
+
+def render_export(result: ExportResult) -> str:
+    """One line for a file `archiver export` wrote."""
+    line = (f"{result.path}: {result.kind.upper()} of {result.package}, "
+            f"{len(result.files)} files, {human_size(result.size)}")
+    if result.kind == "wacz":
+        line += f", {result.pages} pages, {result.records_indexed} captures indexed"
+    return line
+
+
+def render_refusal(error: VerificationFailed) -> list[str]:
+    """The problems that stopped an export, one line each (for stderr)."""
+    lines = [f"  - {printable(str(problem), one_line=True)}" for problem in error.problems]
+    if error.more:
+        lines.append(f"  ... and {error.more:,} more")
+    return lines
 
 
 VERDICT_WORDS = {"intact": "intact", "structure-checked": "structure sound",
@@ -131,17 +155,17 @@ def render_text(extraction: Extraction, *, visible: bool = False) -> str:
     return f"==> {_one(source)} <==\n{text}\n"
 
 
-def render_extractions(summaries: list[dict[str, Any]], output: Path | None) -> str:
+def render_extractions(summaries: list[ExtractionSummary], output: Path | None) -> str:
     rows = []
     for item in summaries:
-        size = f"{item['pages']} pages" if item["pages"] is not None else f"{item['words']} words"
-        rows.append([item["outcome"], item["kind"], size, item["url"] or item["file"],
-                     (item["title"] or "")[:60]])
+        size = f"{item.pages} pages" if item.pages is not None else f"{item.words} words"
+        rows.append([item.outcome, item.kind, size, item.url or item.file or "",
+                     (item.title or "")[:60]])
     lines = [table(rows, ["outcome", "kind", "size", "source", "title"]) if rows
              else "no page, PDF or data file (text, CSV, JSON, XML) found"]
     for item in summaries:
-        for problem in item["problems"]:
-            lines.append(f"  {_one(item['url'] or item['file'])}: {_one(problem)}")
+        for problem in item.problems:
+            lines.append(f"  {_one(item.url or item.file)}: {_one(problem)}")
     if output is not None:
         lines.append(f"Written to {output}")
     return "\n".join(lines)

@@ -135,6 +135,20 @@ def parse_size(text: str) -> int:
     return int(float(number) * _UNITS[key])
 
 
+def size_text(size: int) -> str:
+    """A size as parse_size reads it back, in the largest binary unit that divides it whole.
+
+    >>> size_text(2 * GIB), size_text(1536), size_text(1000)
+    ('2GiB', '1536', '1000')
+    >>> all(parse_size(size_text(n)) == n for n in (0, 1, KIB, 3 * MIB, 5 * GIB))
+    True
+    """
+    for unit, factor in (("TiB", 1024 * GIB), ("GiB", GIB), ("MiB", MIB), ("KiB", KIB)):
+        if size and size % factor == 0:
+            return f"{size // factor}{unit}"
+    return str(size)
+
+
 @dataclass(frozen=True)
 class ReadLimits:
     """Bounds on reading evidence made elsewhere: a package, a WACZ or zip file, and the JSON

@@ -23,7 +23,7 @@ import json
 from dataclasses import dataclass
 from itertools import accumulate
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import orjson
 
@@ -31,9 +31,9 @@ from archiver.errors import UnreadableEvidence
 from archiver.regular_files import read_regular, too_large
 from archiver.settings import ReadLimits
 
-JSON_INVALID = "json-invalid"
-JSON_TOO_LARGE = "json-too-large"
-JSON_TOO_DEEP = "json-too-deep"
+JSON_INVALID: Final = "json-invalid"
+JSON_TOO_LARGE: Final = "json-too-large"
+JSON_TOO_DEEP: Final = "json-too-deep"
 _DEFAULTS = ReadLimits()
 _CHUNK = 1024 * 1024
 _NOT_STRUCTURE = bytes(byte for byte in range(256) if byte not in b'"[]{},')

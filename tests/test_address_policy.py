@@ -291,8 +291,7 @@ def test_a_refused_citation_is_a_failed_citation_with_its_reason_in_the_report(
     output = tmp_path / "package"
     result = create_story_package(str(draft), output,
                                   settings=fast_settings(**ONLY_THE_TEST_SITE))
-    outcomes = {source["url"]: (source["outcome"], source["reason"])
-                for source in result.story["sources"]}
+    outcomes = {source.url: (source.outcome, source.reason) for source in result.story.sources}
     assert outcomes == {
         site.url(REPORT_PATH): ("captured", None),
         METADATA: ("failed", f"refused: 169.254.169.254 is a link-local address; {ADVICE}"),

@@ -342,3 +342,34 @@ def test_story_takes_captures_size_time_retry_and_extraction_options(site: SiteS
     assert not (out / "data" / "extract").exists()
     assert all(resource["derived"] == [] for resource in manifest["resources"])
     assert manifest["story"]["title"]  # read for its citations all the same
+
+
+def test_the_capture_options_default_to_the_library_settings() -> None:
+    """capture and story offer the library's own defaults (CaptureSettings), not copies."""
+    import typer.main
+
+    from archiver.settings import CaptureSettings
+
+    defaults = CaptureSettings()
+    library = {"requisites": defaults.requisites, "max_size": defaults.max_resource_bytes,
+               "timeout": defaults.resource_timeout, "retries": defaults.retries,
+               "insecure": not defaults.verify_tls, "ca_file": defaults.ca_file,
+               "allow_private": defaults.allow_private, "extract": True,
+               "read_timeout": defaults.read_timeout,
+               "connect_timeout": defaults.connect_timeout, "per_host": defaults.per_host,
+               "concurrency": defaults.concurrency, "warc_size": defaults.warc_max_bytes}
+    group = typer.main.get_command(app)
+    for verb, count in (("capture", 13), ("story", 8)):
+        given = group.commands[verb].make_context(verb, []).params  # type: ignore[attr-defined]
+        shared = {name: value for name, value in given.items() if name in library}
+        assert len(shared) == count
+        assert shared == {name: library[name] for name in shared}, verb
+
+
+def test_every_verb_reports_errors_and_sigterm_the_same_way() -> None:
+    from archiver.cli import reported
+
+    for command in app.registered_commands:
+        callback = command.callback
+        assert callback is not None and callback.__code__ is reported(print).__code__, (
+            callback.__name__)

@@ -375,3 +375,51 @@ def test_a_consent_gate_back_to_the_same_page_is_captured_not_redirected(
     assert chain(manifest, site) == [(1, "consent-gated notice", "/gate/consent", "captured")]
     [source] = manifest["story"]["sources"]
     assert source["redirects"] and source["final_url"] == site.url("/gate/consent")
+
+
+def test_story_json_prints_the_manifest_story_section_exactly(site: SiteServer,
+                                                              tmp_path: Path) -> None:
+    """`archiver story --json` prints the package, the report and the story section of
+    manifest.json as it is written there (both from StorySection.to_dict()), in the schema."""
+    output = tmp_path / "package"
+    result = runner.invoke(app, ["story", site.url(STORY_PATH), "-o", str(output), "--json",
+                                 "--allow-private", "--no-requisites", "--timeout", "20"])
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.stdout)
+    manifest = json.loads((output / "manifest.json").read_bytes())
+    jsonschema.validate(manifest, manifest_schema())
+    assert list(printed) == ["package", "package_id", "complete", "report", "story"]
+    assert printed["package"] == str(output) and printed["complete"] is True
+    assert printed["package_id"] == manifest["package_id"]
+    assert printed["report"] == str(output / "data" / "report.html")
+    assert json.dumps(printed["story"]) == json.dumps(manifest["story"])  # order too
+    assert manifest["story"]["report"] == {"html": "data/report.html",
+                                           "markdown": "data/report.md"}
+
+
+def test_a_cited_extraction_read_back_is_the_one_stored(tmp_path: Path) -> None:
+    """The chain judges a cited source by its extraction as stored in the package: all of its
+    metadata, so that its outcome (and the warning "its text could not be extracted") is
+    the one the extraction file states. (Read back with only title, date and authors, this
+    page, which says nothing but its language and description, was taken for a failure.)"""
+    from archiver.capture.results import SourceOutcome
+    from archiver.extract.extractor import extract_html_bytes
+    from archiver.extract.payload import CapturedDocument
+    from archiver.story.build import load_extraction
+    from archiver.story.chain import CitedSource, warnings_for
+
+    page = (b'<html lang="en"><head><meta charset="x-bogus-9"><meta name="description" '
+            b'content="A list of meters."></head><body></body></html>')
+    stored = extract_html_bytes(page, CapturedDocument(url="http://127.0.0.1/meters",
+                                                       content_type="text/html"))
+    (tmp_path / "x.json").write_bytes(stored.to_json(with_text=False))
+    (tmp_path / "x.txt").write_bytes(stored.text_bytes)
+    loaded = load_extraction(tmp_path, "x.json", "x.txt")
+    assert loaded is not None
+    assert loaded.metadata == stored.metadata and loaded.metadata.language == "en"
+    assert loaded.outcome == stored.outcome == json.loads(stored.to_json())["outcome"]
+    assert loaded.outcome == "partial"
+    url = "http://127.0.0.1/meters"
+    cited = CitedSource(url, "captured")
+    warnings = warnings_for(cited, SourceOutcome(url, url, "captured"), loaded)
+    assert not any("could not be extracted" in warning for warning in warnings)

@@ -25,7 +25,7 @@ from markdown_it import MarkdownIt
 from packaging.requirements import Requirement
 
 from archiver.replay.engine import ReplayEngineMissing, find_pywb_python
-from archiver.story.build import create_story_package
+from archiver.story.build import StoryResult, create_story_package
 from archiver.story.report import REPLAY_PORT
 from tests.conftest import fast_settings
 from tests.server import STORY_PATH, SiteServer
@@ -42,6 +42,7 @@ class Report:
     story: dict[str, Any]
     markdown: str
     html: str
+    result: StoryResult
 
     @property
     def page(self) -> Any:
@@ -60,11 +61,11 @@ class Report:
 @pytest.fixture(scope="module")
 def report(site: SiteServer, tmp_path_factory: pytest.TempPathFactory) -> Report:
     package = tmp_path_factory.mktemp("report") / "package"
-    create_story_package(site.url(STORY_PATH), package, settings=fast_settings())
+    result = create_story_package(site.url(STORY_PATH), package, settings=fast_settings())
     manifest = json.loads((package / "manifest.json").read_bytes())
     return Report(package, manifest["story"],
                   (package / "data" / "report.md").read_text("utf-8"),
-                  (package / "data" / "report.html").read_text("utf-8"))
+                  (package / "data" / "report.html").read_text("utf-8"), result)
 
 
 def label(source: dict[str, Any]) -> str:
@@ -273,7 +274,7 @@ def test_the_terminal_summary_names_a_gone_source_as_the_report_does(report: Rep
 
     gone = report.source(site, GONE)
     anchor = next(c["text"] for c in report.story["citations"] if c["url"] == gone["url"])
-    row = next(line for line in render_story(report.story, report.package).splitlines()
+    row = next(line for line in render_story(report.result).splitlines()
                if gone["url"] in line)
     assert f"“{anchor}”"[:50] in row and "Page not found" not in row
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -21,6 +22,55 @@ PAGE_BREAK = "\f"
 Outcome = Literal["complete", "partial", "failed"]
 METADATA_FIELDS = ("title", "authors", "published", "modified", "language", "description",
                    "site_name", "canonical_url")
+
+
+@dataclass
+class DocumentMetadata:
+    """What a document says about itself: one shape for a page, a PDF and a data file. Its
+    `to_dict()` is the metadata of the extraction JSON (schemas/extraction.schema.json)."""
+
+    title: str | None = None
+    authors: list[str] = field(default_factory=list)
+    published: str | None = None
+    modified: str | None = None
+    language: str | None = None
+    description: str | None = None
+    site_name: str | None = None
+    canonical_url: str | None = None
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> DocumentMetadata:
+        """The metadata among `values` (an extraction JSON, a page's details): fields that
+        are missing are None (authors: none)."""
+        return cls(**{name: values.get(name) for name in METADATA_FIELDS
+                      if name != "authors"}, authors=list(values.get("authors") or []))
+
+    def has_any(self) -> bool:
+        """Whether the document said anything of itself."""
+        return any(getattr(self, name) for name in METADATA_FIELDS)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {name: (list(self.authors) if name == "authors" else getattr(self, name))
+                for name in METADATA_FIELDS}
+
+
+@dataclass
+class ExtractionSummary:
+    """A few lines' worth of one extraction, for tables and scripts."""
+
+    url: str | None
+    file: str | None
+    kind: DocumentKind
+    outcome: Outcome
+    title: str | None
+    published: str | None
+    authors: list[str]
+    words: int
+    pages: int | None
+    problems: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
 
 
 @dataclass
@@ -48,7 +98,7 @@ class Extraction:
     source: CapturedDocument
     kind: DocumentKind
     text: str = ""
-    metadata: dict[str, Any] = field(default_factory=dict)
+    metadata: DocumentMetadata = field(default_factory=DocumentMetadata)
     details: dict[str, Any] = field(default_factory=dict)
     """The HTML or PDF specifics (links, OpenGraph, JSON-LD; pages, info, XMP)."""
     problems: list[str] = field(default_factory=list)
@@ -59,13 +109,13 @@ class Extraction:
     def outcome(self) -> Outcome:
         if not self.problems:
             return "complete"
-        if self.text.strip() or any(self.metadata.get(name) for name in METADATA_FIELDS):
+        if self.text.strip() or self.metadata.has_any():
             return "partial"
         return "failed"
 
     @property
     def title(self) -> str | None:
-        title = self.metadata.get("title")
+        title = self.metadata.title
         return title if isinstance(title, str) else None
 
     @property
@@ -92,8 +142,7 @@ class Extraction:
             "outcome": self.outcome,
             "problems": list(self.problems),
             "decoding": self.decoding.to_dict(),
-            **{name: self.metadata.get(name, [] if name == "authors" else None)
-               for name in METADATA_FIELDS},
+            **self.metadata.to_dict(),
             "text": self.text if with_text else None,
             "text_chars": len(self.text),
             "text_sha256": hashlib.sha256(text).hexdigest(),
@@ -109,14 +158,13 @@ class Extraction:
         return (json.dumps(self.to_dict(with_text=with_text), indent=2, ensure_ascii=False)
                 + "\n").encode("utf-8")
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> ExtractionSummary:
         """A few lines' worth, for tables and scripts."""
         pages = self.details.get("page_count") if self.kind == "pdf" else None
-        return {"url": self.source.url, "file": self.source.file, "kind": self.kind,
-                "outcome": self.outcome, "title": self.title,
-                "published": self.metadata.get("published"),
-                "authors": self.metadata.get("authors", []), "words": len(self.text.split()),
-                "pages": pages, "problems": list(self.problems)}
+        return ExtractionSummary(self.source.url, self.source.file, self.kind, self.outcome,
+                                 self.title, self.metadata.published,
+                                 list(self.metadata.authors), len(self.text.split()), pages,
+                                 list(self.problems))
 
 
 def details_key(kind: str) -> str:

@@ -13,7 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from archiver.decoding import decode_html
-from archiver.extract.document import METADATA_FIELDS, PAGE_BREAK, Decoding, Extraction
+from archiver.extract.document import (
+    METADATA_FIELDS,
+    PAGE_BREAK,
+    Decoding,
+    DocumentMetadata,
+    Extraction,
+)
 from archiver.extract.kinds import (
     SNIFF_BYTES,
     DocumentKind,
@@ -96,8 +102,7 @@ def _extract_data_body(result: Extraction, data: bytes, document: CapturedDocume
     assert result.kind in ("text", "csv", "json", "xml")
     found = extract_data_text(result.kind, data, document.content_type)
     result.text = found.text
-    result.metadata = {name: None for name in METADATA_FIELDS}
-    result.metadata.update(title=found.title, authors=[])
+    result.metadata = DocumentMetadata(title=found.title)
     result.decoding.charset = found.charset
     result.decoding.charset_source = found.charset_source
     result.problems.extend(found.problems)
@@ -174,10 +179,9 @@ def _extract_html_body(result: Extraction, data: bytes, document: CapturedDocume
     page = extract_html(decoded.text, document.url)
     details: dict[str, Any] = page.to_dict()
     result.text = page.text
-    result.metadata = {name: details.pop(name, None) for name in
-                       ("title", "authors", "published", "modified", "language",
-                        "description", "site_name", "canonical_url")}
-    result.metadata["authors"] = result.metadata["authors"] or []
+    result.metadata = DocumentMetadata.from_dict(details)
+    for name in METADATA_FIELDS:
+        details.pop(name, None)
     details.pop("text", None)
     result.problems.extend(details.pop("problems", []))
     result.details = details
@@ -190,16 +194,14 @@ def _extract_pdf_file(result: Extraction, path: Path, settings: ExtractionSettin
     details: dict[str, Any] = report.to_dict()
     result.text = PAGE_BREAK.join(page.text for page in report.pages)
     info = report.info
-    result.metadata = {
-        "title": report.title,
-        "authors": [report.author] if report.author else [],
-        "published": info.get("created"),
-        "modified": info.get("modified"),
-        "language": _first(report.xmp.get("dc:language")),
-        "description": info.get("subject") or _first(report.xmp.get("dc:description")),
-        "site_name": None,
-        "canonical_url": None,
-    }
+    result.metadata = DocumentMetadata(
+        title=report.title,
+        authors=[report.author] if report.author else [],
+        published=info.get("created"),
+        modified=info.get("modified"),
+        language=_first(report.xmp.get("dc:language")),
+        description=info.get("subject") or _first(report.xmp.get("dc:description")),
+    )
     result.problems.extend(details.pop("problems", []))
     details.pop("text", None)
     for name in ("title", "author"):

@@ -10,11 +10,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from archiver.errors import ReplayEngineMissing
 from archiver.replay.pywb_setup import (
     PROVIDE_HINT,
     PYTHON_VARIABLE,
     Notify,
-    ReplayEngineMissing,
+    engine_missing,
     provide_pywb,
 )
 
@@ -32,7 +33,7 @@ def configured_pywb_python(given: Path | None = None) -> Path | None:
     else:
         named = str(given)
     if not (given.is_file() and os.access(given, os.X_OK)):
-        raise ReplayEngineMissing(f"{named} is not a Python program")
+        raise engine_missing(f"{named} is not a Python program")
     return given
 
 

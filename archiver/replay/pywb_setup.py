@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from archiver.errors import EnvironmentFault
+from archiver.errors import ReplayEngineMissing
 
 PYWB_VERSION = "2.10.0"
 """The pywb replay is tested with (response_guard.py reads routes as this version does)."""
@@ -55,11 +55,9 @@ DEFAULT_INDEX = "https://pypi.org/simple"
 Notify = Callable[[str], None]
 
 
-class ReplayEngineMissing(EnvironmentFault):
-    """pywb is not where archiver was told to find it, or could not be set up (exit 3)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__("replay", f"{reason}; {PROVIDE_HINT}")
+def engine_missing(reason: str) -> ReplayEngineMissing:
+    """The error that says pywb cannot be had, and how to provide it by hand."""
+    return ReplayEngineMissing(reason, PROVIDE_HINT)
 
 
 def cache_root() -> Path:
@@ -71,8 +69,8 @@ def cache_root() -> Path:
     try:
         home = Path.home()
     except RuntimeError as error:  # no HOME and no password entry
-        raise ReplayEngineMissing(f"there is no home folder to keep pywb in ({error}); "
-                              "set XDG_CACHE_HOME to a folder of yours") from None
+        raise engine_missing(f"there is no home folder to keep pywb in ({error}); "
+                             "set XDG_CACHE_HOME to a folder of yours") from None
     return home / ".cache" / "archiver"
 
 
@@ -107,8 +105,8 @@ def provide_pywb(cache: Path | None = None, notify: Notify | None = None) -> Pat
     try:
         cache.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise ReplayEngineMissing(f"cannot make {cache} to set pywb up in "
-                                  f"({error.strerror or error})") from None
+        raise engine_missing(f"cannot make {cache} to set pywb up in "
+                             f"({error.strerror or error})") from None
     with _setup_lock(cache / f"pywb-{PYWB_VERSION}.lock", say):
         if not is_ready(environment):  # another archiver may have set it up meanwhile
             _set_up(cache, environment, say)
@@ -120,7 +118,7 @@ def _setup_lock(path: Path, say: Notify) -> Iterator[None]:
     try:
         handle = path.open("a")
     except OSError as error:
-        raise ReplayEngineMissing(f"cannot open {path} ({error.strerror or error})") from None
+        raise engine_missing(f"cannot open {path} ({error.strerror or error})") from None
     with handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -141,7 +139,7 @@ def _set_up(cache: Path, environment: Path, say: Notify) -> None:
     try:
         build = Path(tempfile.mkdtemp(prefix=f".pywb-{PYWB_VERSION}-", dir=cache))
     except OSError as error:
-        raise ReplayEngineMissing(f"cannot write in {cache} ({error.strerror or error})") from None
+        raise engine_missing(f"cannot write in {cache} ({error.strerror or error})") from None
     try:
         _build(build)
         (build / READY_MARK).write_text(f"{PYWB_VERSION}\n", "utf-8")
@@ -151,8 +149,8 @@ def _set_up(cache: Path, environment: Path, say: Notify) -> None:
             shutil.rmtree(stale, ignore_errors=True)
         build.rename(environment)
     except OSError as error:
-        raise ReplayEngineMissing(f"cannot set pywb up in {cache} "
-                                  f"({error.strerror or error})") from None
+        raise engine_missing(f"cannot set pywb up in {cache} "
+                             f"({error.strerror or error})") from None
     finally:
         shutil.rmtree(build, ignore_errors=True)  # gone already when it was renamed
     say(f"pywb {PYWB_VERSION} is ready ({time.monotonic() - started:.0f} s); "
@@ -167,17 +165,17 @@ def _build(build: Path) -> None:
     # line) has shown can make environments with pip.
     problem = _run([sys.executable, "-m", "venv", str(build)], log)
     if problem:
-        raise ReplayEngineMissing(f"could not make a virtual environment for pywb ({problem})")
+        raise engine_missing(f"could not make a virtual environment for pywb ({problem})")
     problem = _run([str(python), "-m", "pip", "install", "--disable-pip-version-check",
                     "--no-input", PYWB_REQUIREMENT], log)
     if problem:
-        raise ReplayEngineMissing(_install_failure(_tail(log), problem))
+        raise engine_missing(_install_failure(_tail(log), problem))
     check = ("import importlib.metadata as m, pywb.apps.frontendapp, gevent; "
              "print(m.version('pywb'))")
     problem = _run([str(python), "-c", check], log, expect=PYWB_VERSION)
     if problem:
-        raise ReplayEngineMissing(f"pywb {PYWB_VERSION} was installed but does not load "
-                                  f"({problem})")
+        raise engine_missing(f"pywb {PYWB_VERSION} was installed but does not load "
+                             f"({problem})")
 
 
 def _install_failure(output: str, problem: str) -> str:

@@ -17,15 +17,15 @@ from typing import Any
 
 from archiver.capture.job import CaptureJob, Progress
 from archiver.capture.results import CaptureResult, Resource, SourceOutcome
-from archiver.errors import EvidenceError
-from archiver.extract.document import Extraction, details_key
+from archiver.errors import StoryError
+from archiver.extract.document import DocumentMetadata, Extraction, details_key
 from archiver.extract.extractor import extract_html_bytes, read_page
 from archiver.extract.payload import CapturedDocument, RecordPointer, open_record
 from archiver.package.build import PackageBuild, building
 from archiver.package.derived import EXTRACT_DIR, DerivedFiles, extract_resource
 from archiver.package.manifest import WARC_DIR, build_manifest
 from archiver.settings import CaptureSettings, ExtractionSettings
-from archiver.story.chain import CitedSource, chain_citations, describe_source, lead
+from archiver.story.chain import CitedSource, describe_source, lead
 from archiver.story.citation_region import story_selection
 from archiver.story.citations import (
     DroppedLink,
@@ -37,15 +37,12 @@ from archiver.story.citations import (
 from archiver.story.drafts import Draft, read_draft
 from archiver.story.page_links import page_links
 from archiver.story.report import render_report
+from archiver.story.section import ReportFiles, StorySection, chain_citations
 from archiver.timestamps import utc_iso
 from archiver.warc.records import new_record_id, prepare_record, sha256_label
 
 REPORT_HTML = "data/report.html"
 REPORT_MD = "data/report.md"
-
-
-class StoryError(EvidenceError):
-    """The story itself could not be captured, or is not a page: nothing to chain (exit 1)."""
 
 
 @dataclass
@@ -80,7 +77,7 @@ class StoryResult:
 
     path: Path
     package_id: str
-    story: dict[str, Any]
+    story: StorySection
     manifest: dict[str, Any]
     capture: CaptureResult
     warnings: list[str] = field(default_factory=list)
@@ -88,11 +85,18 @@ class StoryResult:
     @property
     def is_complete(self) -> bool:
         """True when every cited source was captured (a 404 is captured: it is evidence)."""
-        return all(source["outcome"] != "failed" for source in self.story["sources"])
+        return all(source.outcome != "failed" for source in self.story.sources)
 
     @property
     def report_path(self) -> Path:
         return self.path / REPORT_HTML
+
+    def to_dict(self) -> dict[str, Any]:
+        """What `archiver story --json` prints: where the package and report are, and the
+        story section of its manifest.json."""
+        return {"package": str(self.path), "package_id": self.package_id,
+                "complete": self.is_complete, "report": str(self.report_path),
+                "story": self.story.to_dict()}
 
 
 @dataclass
@@ -250,14 +254,14 @@ def _seal_story(build: PackageBuild, page: StoryPage, selection: Selection,
     sources = ([page.source] if page.source is not None else []) + result.sources
     combined = CaptureResult(sources, result.resources, result.started_at, result.finished_at)
     warcs = build.close_warcs()
-    report_html, report_md = render_report(story, package_id=build.package_id, warcs=warcs,
-                                           output=build.output)
+    report_html, report_md = render_report(story.to_dict(), package_id=build.package_id,
+                                           warcs=warcs, output=build.output)
     reports = [build.add_file(REPORT_HTML, report_html), build.add_file(REPORT_MD, report_md)]
-    story["report"] = {"html": REPORT_HTML, "markdown": REPORT_MD}
+    story.report = ReportFiles(html=REPORT_HTML, markdown=REPORT_MD)
     files = warcs + derived.files + story_files + reports
     manifest = build_manifest(package_id=build.package_id, settings=settings,
                               result=combined, files=files, derived=derived.by_resource)
-    manifest["story"] = story
+    manifest["story"] = story.to_dict()
     build.seal(manifest, files)
     return StoryResult(build.output, build.package_id, story, manifest, combined)
 
@@ -279,7 +283,7 @@ def _cited_sources(result: CaptureResult, derived: DerivedFiles,
         paths = {item["kind"]: item["path"]
                  for item in (derived.by_resource.get(index, []) if index is not None else [])}
         extraction_path = paths.get("extraction")
-        extraction = _load_extraction(build, extraction_path, paths.get("text"))
+        extraction = load_extraction(build.staging, extraction_path, paths.get("text"))
         record = None
         if resource is not None and resource.record is not None:
             record = {"warc_file": f"{WARC_DIR}/{resource.record.warc_file}",
@@ -290,51 +294,47 @@ def _cited_sources(result: CaptureResult, derived: DerivedFiles,
     return cited
 
 
-def _load_extraction(build: PackageBuild, path: str | None,
-                     text_path: str | None) -> Extraction | None:
-    """The extraction stored at `path` (its text at `text_path`: the JSON leaves it out), as
-    an Extraction again (title, text, details)."""
+def load_extraction(staging: Path, path: str | None,
+                    text_path: str | None) -> Extraction | None:
+    """The extraction stored at `path` in the package being built at `staging` (its text at
+    `text_path`: the JSON leaves it out), as an Extraction again (text, metadata, details)."""
     if path is None:
         return None
-    data = json.loads((build.staging / path).read_bytes())
-    text = (build.staging / text_path).read_text("utf-8") if text_path else ""
+    data = json.loads((staging / path).read_bytes())
+    text = (staging / text_path).read_text("utf-8") if text_path else ""
     document = CapturedDocument(url=data["source"]["url"],
                                 content_type=data["source"]["content_type"])
-    extraction = Extraction(document, data["kind"], text=text,
-                            metadata={"title": data.get("title"),
-                                      "published": data.get("published"),
-                                      "authors": data.get("authors") or []},
-                            details=data.get(details_key(data["kind"])) or {},
-                            problems=list(data.get("problems") or []))
-    return extraction
+    return Extraction(document, data["kind"], text=text,
+                      metadata=DocumentMetadata.from_dict(data),
+                      details=data.get(details_key(data["kind"])) or {},
+                      problems=list(data.get("problems") or []))
 
 
 def _story_section(page: StoryPage, selection: Selection, cited: dict[str, CitedSource],
                    derived: DerivedFiles, result: CaptureResult,
-                   story_files: list[Any]) -> dict[str, Any]:
+                   story_files: list[Any]) -> StorySection:
     sources = {url: cited[url] for url in selection.sources if url in cited}
     citations = chain_citations(selection, sources)
     extraction = page.extraction
     story_extraction = story_files[0].path if story_files else _extraction_path(page, derived,
                                                                                  result)
-    return {
-        "kind": "draft" if page.draft is not None else "url",
-        "url": page.url,
-        "file": page.draft.path.name if page.draft is not None else None,
-        "title": extraction.title,
-        "published": extraction.metadata.get("published"),
-        "authors": extraction.metadata.get("authors") or [],
-        "lead": lead(extraction.text),
-        "captured_at": page.captured_at,
-        "record": page.record,
-        "payload_sha256": page.payload_sha256,
-        "extraction": story_extraction,
-        "citations_from": "list" if selection.from_list else "story",
-        "citations": citations,
-        "sources": [source.to_dict() for source in sources.values()],
-        "dropped": [link.to_dict() for link in selection.dropped],
-        "report": None,
-    }
+    return StorySection(
+        kind="draft" if page.draft is not None else "url",
+        url=page.url,
+        file=page.draft.path.name if page.draft is not None else None,
+        title=extraction.title,
+        published=extraction.metadata.published,
+        authors=list(extraction.metadata.authors),
+        lead=lead(extraction.text),
+        captured_at=page.captured_at,
+        record=page.record,
+        payload_sha256=page.payload_sha256,
+        extraction=story_extraction,
+        citations_from="list" if selection.from_list else "story",
+        citations=citations,
+        sources=list(sources.values()),
+        dropped=list(selection.dropped),
+    )
 
 
 def _extraction_path(page: StoryPage, derived: DerivedFiles,

@@ -11,7 +11,6 @@ from urllib.parse import urlsplit
 
 from archiver.capture.results import SourceOutcome
 from archiver.extract.document import Extraction
-from archiver.story.citations import Selection
 
 SourceOutcomeKind = Literal["captured", "redirected", "gone", "error", "failed"]
 LEAD_CHARS = 280
@@ -90,7 +89,7 @@ def describe_source(source: SourceOutcome, extraction: Extraction | None,
         cited.payload_sha256 = resource.payload_sha256
     if extraction is not None:
         cited.title = extraction.title
-        published = extraction.metadata.get("published")
+        published = extraction.metadata.published
         cited.published = published if isinstance(published, str) else None
         cited.lead = lead(extraction.text)
     cited.warnings = warnings_for(cited, source, extraction)
@@ -177,12 +176,3 @@ def _site(url: str) -> str:
     host = (urlsplit(url).hostname or "").lower()
     return host[4:] if host.startswith("www.") else host
 
-
-def chain_citations(selection: Selection, sources: dict[str, CitedSource]
-                    ) -> list[dict[str, Any]]:
-    """Each citation with the index of its source in the story's `sources`."""
-    order = list(sources)
-    for citation in selection.citations:
-        sources[citation.url].cited.append(citation.order)
-    return [{**citation.to_dict(), "source": order.index(citation.url)}
-            for citation in selection.citations]

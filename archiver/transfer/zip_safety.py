@@ -19,6 +19,7 @@ import zipfile
 from collections.abc import Iterator
 
 from archiver.settings import ReadLimits
+from archiver.verification.codes import ProblemCode
 from archiver.verification.problems import Problem
 
 MAX_RATIO = 250
@@ -86,8 +87,9 @@ def entry_problems(infos: list[zipfile.ZipInfo], *, zip_size: int,
     yield from _overlaps(infos)
 
 
-def _entry_faults(info: zipfile.ZipInfo, zip_size: int, largest: int) -> list[tuple[str, str]]:
-    faults = []
+def _entry_faults(info: zipfile.ZipInfo, zip_size: int, largest: int
+                  ) -> list[tuple[ProblemCode, str]]:
+    faults: list[tuple[ProblemCode, str]] = []
     if info.header_offset < 0 or info.header_offset + info.compress_size > zip_size:
         faults.append(("zip-entry-invalid", f"it declares {info.compress_size:,} bytes at "
                        f"offset {info.header_offset:,}, outside the zip"))

@@ -16,6 +16,7 @@ from archiver.package.bag import MANIFEST_JSON
 from archiver.schema_files import manifest_schema
 from archiver.settings import ReadLimits
 from archiver.untrusted_json import load_json
+from archiver.verification.codes import ProblemCode
 from archiver.verification.problems import Problem
 from archiver.verification.record_check import RecordInfo
 
@@ -312,7 +313,7 @@ def _misplaced(claim: RecordClaim, info: RecordInfo | None) -> Problem:
                           claim.record_type, info.record_type)
 
 
-def _claim_problem(claim: RecordClaim, code: str, message: str, expected: object = None,
+def _claim_problem(claim: RecordClaim, code: ProblemCode, message: str, expected: object = None,
                    found: object = None) -> Problem:
     return Problem(code, MANIFEST_JSON, f"{claim.where}: {message}",
                    None if expected is None else str(expected),

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Protocol
 
+from archiver.verification.codes import NoteCode, ProblemCode
 from archiver.verification.coverage import ARC_VERDICT, NOT_COVERED_CODES, Coverage
 
 ReportKind = Literal["package", "warc", "wacz", "arc"]
@@ -49,7 +50,7 @@ class Problem:
     its first byte in an uncompressed WARC).
     """
 
-    code: str
+    code: ProblemCode
     path: str
     message: str
     expected: str | None = None
@@ -73,7 +74,7 @@ class Problem:
 class Note:
     """Something a reader of the evidence should know that is not a defect."""
 
-    code: str
+    code: NoteCode
     path: str
     message: str
     record_id: str | None = None

@@ -11,6 +11,7 @@ import hashlib
 from dataclasses import dataclass, field
 
 from archiver.decoding import Dechunker
+from archiver.verification.codes import ProblemCode, UncoveredCode
 from archiver.verification.coverage import (
     DAMAGED,
     LISTED_TYPES,
@@ -135,7 +136,7 @@ class RecordDigests:
             return "a revisit record with no digest"
         return f"a {kind} record with no digest ({kind} records often carry none)"
 
-    def _uncovered(self, code: str, message: str) -> None:
+    def _uncovered(self, code: UncoveredCode, message: str) -> None:
         """A record that is not damaged but no digest covers whole: a note, or under
         --strict a problem."""
         if self._strict:
@@ -200,11 +201,11 @@ class RecordDigests:
             reason = f"this {kind} record carries no digest, so its content cannot be checked"
         self._outcome.problems.append(self._problem("record-unverifiable", reason))
 
-    def _mismatch(self, code: str, message: str, claim: DigestClaim,
+    def _mismatch(self, code: ProblemCode, message: str, claim: DigestClaim,
                   computed: bytes) -> Problem:
         return self._problem(code, message, expected=claim.label, found=claim.render(computed))
 
-    def _problem(self, code: str, message: str, *, expected: str | None = None,
+    def _problem(self, code: ProblemCode, message: str, *, expected: str | None = None,
                  found: str | None = None) -> Problem:
         return Problem(code, self._path, message, expected, found, self.header.record_id,
                        self.header.offset)

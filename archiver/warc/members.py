@@ -25,6 +25,7 @@ from archiver.warc.reader import (
     PIECE,
     PLAIN_DATA,
     Damage,
+    DamageCode,
     Event,
 )
 
@@ -312,5 +313,5 @@ class Inflater:
             pass
 
 
-def _damage(code: str, offset: int, message: str) -> Event:
+def _damage(code: DamageCode, offset: int, message: str) -> Event:
     return (DAMAGE, offset, Damage(code, offset, message))

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any, Protocol, TypeAlias
+from typing import Any, Literal, Protocol, TypeAlias
 
 from archiver.warc.arc import arc_header_fields, arc_line_version
 
@@ -29,13 +29,16 @@ _ARC_LINE = re.compile(rb"\n(?=[A-Za-z][A-Za-z0-9+.\-]*:[^ \n]* [^ \n]+ \d{12,17
                        rb"(?: [^ \n]+){0,5} \d+\r?\n)")
 """The start of a line that looks like an ARC header (version 1 or 2), to resync on."""
 MAX_ARC_LINE = 8 * 1024
+DamageCode = Literal["truncated-gzip", "not-gzip", "gzip-member-corrupt", "record-header-invalid",
+                     "truncated-record", "records-not-searched"]
+"""What is wrong with bytes that cannot be read as records (a verification problem's code)."""
 
 
 @dataclass(frozen=True)
 class Damage:
     """Bytes that cannot be read as WARC records: a broken or truncated member, a bad header."""
 
-    code: str
+    code: DamageCode
     offset: int
     message: str
 
