@@ -262,13 +262,17 @@ def test_a_broken_document_is_a_problem_not_a_crash(tmp_path: Path) -> None:
 
 
 def test_extraction_in_worker_processes_matches_inline(site: SiteServer, tmp_path: Path,
-                                                       capture: Callable[..., Captured]) -> None:
+                                                       capture: Callable[..., Captured],
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     # Enough pages to start the pool (POOL_AFTER), each a different document.
     from archiver.package.extraction_pool import POOL_AFTER
 
     urls = [site.url(f"/delay/{n}?ms=1") for n in range(POOL_AFTER + 4)]
     urls += [site.url(STORY_PATH), site.url(REPORT_PATH)]
-    waiting = Path(tempfile.gettempdir())
+    # A temp folder of this test's own: other runs on the machine make and remove theirs.
+    waiting = tmp_path / "tmp"
+    waiting.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(waiting))
     before = set(waiting.glob("archiver-pool-*"))
     pooled = capture(urls, extraction=ExtractionSettings(workers=2))
     assert set(waiting.glob("archiver-pool-*")) == before  # results wait on disk, then go
