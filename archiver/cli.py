@@ -53,7 +53,7 @@ from archiver.terminal import (
 )
 
 if TYPE_CHECKING:
-    from archiver.capture.job import Progress
+    from archiver._types import Progress
     from archiver.verification import VerificationReport
 
 EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, EXIT_COULD_NOT_RUN = 0, 1, 2, 3

@@ -24,7 +24,7 @@ from archiver.errors import (
     InputNotFoundError,
     NotEvidenceError,
 )
-from archiver.package.bag import BAGIT
+from archiver.package_layout import BAGIT
 from archiver.regular_files import too_large
 from archiver.settings import ReadLimits
 from archiver.staging import staging_beside
