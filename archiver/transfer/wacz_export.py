@@ -25,7 +25,11 @@ from archiver.errors import EvidenceError
 from archiver.package_layout import EXTRACT_DIR, WARC_DIR
 from archiver.timestamps import utc_iso
 from archiver.transfer.cdxj import CdxjIndexer, sorted_index
-from archiver.transfer.layout import (
+from archiver.transfer.output import ZipWriter, refuse_existing, zip_output
+from archiver.transfer.package_source import SourcePackage, verified_package
+from archiver.transfer.pages import Page, extraction_titles, pages, pages_jsonl
+from archiver.transfer.results import ExportResult
+from archiver.wacz_layout import (
     DATAPACKAGE,
     DATAPACKAGE_DIGEST,
     INDEX,
@@ -35,10 +39,6 @@ from archiver.transfer.layout import (
     resource_name,
     wacz_path,
 )
-from archiver.transfer.output import ZipWriter, refuse_existing, zip_output
-from archiver.transfer.package_source import SourcePackage, verified_package
-from archiver.transfer.pages import Page, extraction_titles, pages, pages_jsonl
-from archiver.transfer.results import ExportResult
 from archiver.warc.members import Inflater
 from archiver.warc.reader import Event, RecordParser
 

@@ -51,7 +51,7 @@ def check(path: StrPath, *, progress: ByteProgress | None = None,
         if kind == "package":
             return check_package(target, progress, limits, strict=strict)
         if kind == "wacz":
-            from archiver.transfer.wacz_check import check_wacz  # transfer builds on this
+            from archiver.verification.wacz_check import check_wacz  # a WACZ needs zip readers
 
             return check_wacz(target, progress, limits, strict=strict)
         if not looks_like_warc(sniffed.head) and is_arc_file(target, sniffed.head):

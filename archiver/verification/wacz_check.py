@@ -20,19 +20,8 @@ from archiver.errors import InputNotFoundError, NotEvidenceError
 from archiver.package_layout import MANIFEST_JSON
 from archiver.regular_files import too_large
 from archiver.settings import ReadLimits
-from archiver.transfer.hashing import HashingReader
-from archiver.transfer.layout import (
-    DATAPACKAGE,
-    DATAPACKAGE_DIGEST,
-    PAGES,
-    WACZ_MANIFEST,
-    is_warc_path,
-    wacz_path,
-)
-from archiver.transfer.wacz_datapackage import Resource, read_datapackage, read_digest_file
-from archiver.transfer.zip_directory import ENTRY_ERRORS, directory_problems, open_zip
-from archiver.transfer.zip_safety import entry_problems, is_dir, shown
 from archiver.verification.boundary import os_errors
+from archiver.verification.hashing import HashingReader
 from archiver.verification.manifest_check import (
     FileClaim,
     RecordClaim,
@@ -45,6 +34,17 @@ from archiver.verification.manifest_check import (
 from archiver.verification.pipeline import ByteCounter, read_warc
 from archiver.verification.problems import Note, Problem, VerificationReport
 from archiver.verification.record_check import MEMBER_DAMAGE, RecordChecker, RecordInfo
+from archiver.verification.wacz_datapackage import Resource, read_datapackage, read_digest_file
+from archiver.verification.zip_directory import ENTRY_ERRORS, directory_problems, open_zip
+from archiver.verification.zip_safety import entry_problems, is_dir, shown
+from archiver.wacz_layout import (
+    DATAPACKAGE,
+    DATAPACKAGE_DIGEST,
+    PAGES,
+    WACZ_MANIFEST,
+    is_warc_path,
+    wacz_path,
+)
 from archiver.warc.reader import RecordParser
 
 
