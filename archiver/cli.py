@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
@@ -53,7 +53,7 @@ from archiver.terminal import (
 )
 
 if TYPE_CHECKING:
-    from archiver._types import Progress
+    from archiver._types import ByteProgress, Progress
     from archiver.verification import VerificationReport
 
 EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, EXIT_COULD_NOT_RUN = 0, 1, 2, 3
@@ -423,7 +423,7 @@ def verify(
         raise typer.Exit(worst)
 
 
-def _bytes_progress(progress: Progress | None, path: Path) -> Callable[[int, int], None] | None:
+def _bytes_progress(progress: Progress | None, path: Path) -> ByteProgress | None:
     if progress is None:
         return None
     return lambda done, total: progress(done, total, str(path))
