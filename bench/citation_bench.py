@@ -14,9 +14,10 @@ citations (see bench/citations/README.md for the rules). Each page runs through
 
 and is scored by URL (fragment, tracking parameters, "www." and http/https set aside), micro-
 averaged over the pages of each split: dev (tuned on), heldout1 (scored once untouched, then
-tuned on) and heldout (labelled last, scored only).
+tuned on), heldout and final (each scored once, then tuned on) and heldout3 (held out:
+scored before and after the second round).
 
-    python bench/citation_bench.py [--dev-set DIR] [--split dev|heldout1|heldout|all] [--pages]
+    python bench/citation_bench.py [--dev-set DIR] [--split SPLIT|all|each] [--pages]
                                    [--json out.json]
 """
 
@@ -213,8 +214,8 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"the extraction-dev folder (default ${ENV_DEV_SET}, else "
                         "../shared/extraction-dev beside the repository)")
     parser.add_argument("--split", default="each",
-                        help="a split of the labels (dev, heldout1, heldout), all of them "
-                        "together (all), or each in turn (each, the default)")
+                        help="a split of the labels (dev, heldout1, heldout, final, heldout3), "
+                        "all of them together (all), or each in turn (each, the default)")
     parser.add_argument("--pages", action="store_true", help="print every page's result")
     parser.add_argument("--json", type=Path, help="also write the scores here")
     parser.add_argument("--labels", type=Path, default=LABELS,

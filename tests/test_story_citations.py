@@ -264,3 +264,115 @@ def test_recirculation_inside_the_article_is_left_out() -> None:
         "a subscribe link")
     assert reasons["https://twitter.com/annlee"] == (
         "a social profile linked after the story's text (the author's)")
+
+
+def test_a_portal_page_cites_the_story_not_its_topics_cards_and_teasers() -> None:
+    """A news portal's story (fixtures/stories/portal-story.html): names linked to the site's
+    pages about them, cards of the site's latest stories and teaser grids set inside the
+    story's text, an "Around the web" box, and the story's own address spelled with a doubled
+    slash are left out, each with its reason; the statement, the earlier story and the
+    ministry's guidance are cited."""
+    page = (STORIES / "portal-story.html").read_text("utf-8")
+    selection = select_in_page(page, "https://ledger.example//sport/2025/03/the-cup-is-off")
+    assert selection.sources == [
+        "https://confederation.example/press/2025/03/17/qualifiers-suspended",
+        "https://ledger.example/sport/2025/03/12/federation-halts-domestic-league-after-first-cases",
+        "https://ledger.example/documents/2025/health-ministry-guidance-on-gatherings.pdf"]
+    reasons = {d.href: d.reason for d in selection.dropped}
+    topic = "a topic page (the linked words name the page: the site's page about them)"
+    for href in ("/all-about/arsenal-fc", "/world/newzealand", "/titan",
+                 "/news/coronavirus/index.html"):
+        assert reasons[href] == topic, href
+    assert reasons["https://ledger.example/sport/2025/03/the-cup-is-off"] == (
+        "a link within the story itself")
+    own_stories = "a list of links to the site's own stories"
+    for href in ("/finance/2025/03/new-head-of-the-development-bank",  # cards
+                 "/politics/2025/03/a-disappointment-that-cannot-justify-everything",
+                 # headlines parted by template comments, filed in a "Media" folder
+                 "/Media/Banners/Do-not-miss-block/Europeans-barred-from-entry",
+                 "/Media/Banners/Do-not-miss-block/A-new-online-market"):
+        assert reasons[href] == own_stories, href
+    for href in ("https://broadcaster.example/fr/a-52441490",
+                 "https://radio.example/info/26424/pressure-in-the-north"):
+        assert reasons[href] == "a list of related stories inside the article", href
+
+
+@pytest.mark.parametrize(("path", "text", "topic"), [
+    ("/titan", "Titan", True),
+    ("/sport/teampages/manchester-united.html", "Manchester United", True),
+    ("/music/the-doobie-brothers", "The Doobie Brothers", True),
+    ("/term/travis-county-judge", "Travis County Judge", True),
+    ("/sport/premierleague/index.html", "Premier League", True),
+    # a story's address says more than the words linked to it
+    ("/news/2025/03/titan-mapped", "Titan", False),
+    ("/news/titan-4412345", "Titan", False),
+    ("/science/titan-has-weird-deep-methane-lakes", "Titan", False),
+    ("/histalp/", "http://www.zamg.example/histalp/", False),  # an address, not a name
+    ("/data/premarket/index.html", "trading slightly positive", False),
+    ("/search", "Titan", False),
+])
+def test_a_name_linked_to_the_page_named_after_it_is_a_topic_page(
+        path: str, text: str, topic: bool) -> None:
+    from archiver.story.link_kinds import named_page
+
+    assert named_page(path, "", text) is topic
+
+
+def test_a_tabloid_story_leaves_out_its_teasers_promos_and_pager() -> None:
+    """fixtures/stories/tabloid-story.html: a capitalised linked headline on a line of its
+    own, a "DON'T MISS" run of headlines, app, donation and standards links, a "Tags:" line
+    and the previous/next links are left out, each with its reason; the earlier story, the post and
+    the statement are cited."""
+    page = (STORIES / "tabloid-story.html").read_text("utf-8")
+    selection = select_in_page(
+        page, "https://chronicle.example/entertainment/star-eliminated-after-family-loss")
+    assert selection.sources == [
+        "https://chronicle.example/entertainment/actor-announces-on-the-show-that-his-wife-is-expecting",
+        "https://social.example/@actor/1196909601389785089",
+        "https://network.example/press/2019/11/18/statement"]
+    reasons = {d.href: d.reason for d in selection.dropped}
+    assert reasons["/entertainment/judge-opens-up-about-her-serious-health-condition"] == (
+        "a linked headline on a line of its own (a teaser of the site's own story)")
+    for href in ("/entertainment/2019/11/host-says-farewell-to-the-ballroom",
+                 "/entertainment/2019/11/singer-channels-her-breakup-energy-into-the-tango"):
+        assert reasons[href] == "a \"related\" line inside the article", href
+    promo = "a newsletter, subscribe or follow promo"
+    assert reasons["https://chronicle.onelink.example/app?pid=ArticleLink"] == promo
+    assert reasons["https://donate.example/chronicle"] == promo
+    assert reasons["https://group.example/about-us/trust-principles.html"] == (
+        "the outlet's standards or policies")
+    assert reasons["/post/tags/2019/page1"] == "a tag or topic list"
+    for href in ("/entertainment/2019/11/previous-story-slug",
+                 "/entertainment/2019/11/next-story-slug"):
+        assert reasons[href] == "the link to the previous or next story", href
+
+
+def test_a_main_text_link_without_an_anchor_is_still_judged_by_its_address() -> None:
+    """The extractor may report a link this reading of the page finds no anchor for (its
+    text rendered differently): kept as a citation, unless its address is a share link or
+    the page itself."""
+    from archiver.story.citation_region import story_selection
+
+    page = ("<html><body><article><h1>Vote</h1><p>The council voted on Tuesday to approve the "
+            "budget after a long debate about the water meters and the cost of the audit.</p>"
+            "</article></body></html>")
+    share = "https://www.pinterest.com/pin/create/button/?url=https://news.example/vote"
+    links = [{"href": "https://records.example/minutes", "text": "minutes", "sentence": ""},
+             {"href": share, "text": "Pin it", "sentence": ""},
+             {"href": "https://news.example/vote", "text": "this story", "sentence": ""}]
+    selection = story_selection(page, "https://news.example/vote", "The council voted.", links)
+    assert selection.sources == ["https://records.example/minutes"]
+    reasons = {d.href: d.reason for d in selection.dropped}
+    assert reasons[share] == "a share link"
+    assert reasons["https://news.example/vote"] == "a link within the story itself"
+
+
+@pytest.mark.parametrize(("text", "pager"), [
+    ("Next story", True), ("- Next Auto News", True), ("Previous article", True),
+    ("Nächster Artikel", True), ("« Précédent", True),
+    ("next year's budget", False), ("the previous council", False), ("Next story: the vote",
+                                                                      False)])
+def test_previous_and_next_links_are_told_by_their_words(text: str, pager: bool) -> None:
+    from archiver.story.citation_words import PAGER_TEXT
+
+    assert bool(PAGER_TEXT.search(text)) is pager

@@ -582,3 +582,16 @@ def test_digest_labels_as_tools_write_them(label: str, algorithm: str, encoding:
 def test_digest_labels_that_cannot_be_used(label: str) -> None:
     with pytest.raises(ValueError):
         parse_digest(label)
+
+
+def test_damage_is_listed_before_what_only_lacks_a_digest() -> None:
+    # Under --strict a WARC of a tool that writes no digests fills the list with uncovered
+    # records; a damaged record met after them still gets a line of its own.
+    report = VerificationReport("w.warc.gz", "warc", strict=True, max_per_file=10)
+    for number in range(30):
+        report.add(Problem("record-no-digest", "w.warc.gz", f"record {number} has none"))
+    damaged = Problem("record-digest-mismatch", "w.warc.gz", "record 31 changed")
+    report.add(damaged)
+    assert damaged in report.problems and len(report.problems) == 10
+    assert report.problem_count == 31
+    assert render_verification(report).splitlines()[0].startswith("w.warc.gz: DAMAGED")

@@ -44,6 +44,7 @@ from archiver.story.citation_words import (
     EMBED_ATTRS,
     EMBED_CLASS,
     EMBED_SUFFIX,
+    PAGER_TEXT,
     PERMALINK,
     PROMO,
     RELATED_HEADING,
@@ -54,7 +55,9 @@ from archiver.story.citation_words import (
     SOCIAL_PROFILE,
     SOURCES_CLASS,
     SOURCES_HEADING,
+    STANDARDS_TEXT,
     SUBSCRIBE_QUERY,
+    TAG_LINE,
 )
 from archiver.story.citations import DroppedLink, Selection, UrlFilter, select_citations
 from archiver.story.link_kinds import host_of, page_kind, same_site
@@ -86,6 +89,12 @@ _LINKED_LINE_SHARE = 0.5
 _PROSE_CHARS = 200
 # A caption is short; an element named "caption" holding more is a layout wrapper.
 MAX_CAPTION_CHARS = 400
+# A linked headline has a few words; a lone linked word or two is a name.
+MIN_HEADLINE_WORDS = 4
+# A story's card in a list of cards (headline, label, date, a line of summary) is short, and
+# its headline sits a few levels inside it.
+MAX_CARD_CHARS = 400
+MAX_CARD_DEPTH = 3
 # A block that is this much one link is a linked headline, not a sentence with a link in it.
 _HEADLINE_SHARE = 0.85
 
@@ -207,7 +216,7 @@ class _Reader:
         self.base = base
         self.site = host_of(address)
         # The page's own addresses (its URL, canonical and og:url): a link there is the story.
-        self.own = {urldefrag(name)[0] for name in (address, *self_names(tree)) if name}
+        self.own = {_own_key(name) for name in (address, *self_names(tree)) if name}
         self.main_text = " ".join((main_text or "").split())
         self.main_links = main_links
         self.order: dict[etree._Element, int] = {}
@@ -298,11 +307,24 @@ class _Reader:
             if not href:
                 continue
             last += 1e-6
+            url = try_normalize(href, self.base)
+            text = " ".join(str(link.get("text") or "").split())
+            reason = self._address_reason(url, text) if url else None
             placed.append((last, PageLink(
-                href, try_normalize(href, self.base), " ".join(str(link.get("text") or "")
-                                                               .split()),
-                " ".join(str(link.get("sentence") or "").split()))))
+                href, url, text, "" if reason else " ".join(
+                    str(link.get("sentence") or "").split()), reason)))
         return placed
+
+    def _address_reason(self, url: str, text: str) -> str | None:
+        """What the link's address alone says against it (the page itself, a share or
+        subscribe link, a tag, author or service page of the site)."""
+        if _own_key(url) in self.own:
+            return "a link within the story itself"
+        if SHARE_URL.search(url):
+            return "a share link"
+        if SUBSCRIBE_QUERY.search(urlsplit(url).query):
+            return "a subscribe link"
+        return self._url_reason(url, text)
 
     def _region(self) -> etree._Element:
         """The deepest element holding REGION_SHARE of the main text found in the page."""
@@ -480,7 +502,7 @@ class _Reader:
                 return ("a relative link, and the page names no address of its own (no <base>, "
                         "canonical URL or og:url) to resolve it against")
             return None  # not a web address: link_target says why
-        if urldefrag(url)[0] in self.own:
+        if _own_key(url) in self.own:
             return "a link within the story itself"
         if SHARE_URL.search(url):
             return "a share link"
@@ -510,7 +532,11 @@ class _Reader:
         box = self._box(anchor, stop)
         if box is not None:
             return f"inside the article, {box}"
-        return self._line_reason(anchor, url, text) or self._url_reason(url, text)
+        if reason := self._line_reason(anchor, url, text) or self._url_reason(url, text):
+            return reason
+        if self._lone_headline(self._block(anchor), url):
+            return "a linked headline on a line of its own (a teaser of the site's own story)"
+        return None
 
     def _above_headline(self, anchor: etree._Element) -> bool:
         return self.headline is not None and (
@@ -580,8 +606,17 @@ class _Reader:
                 RELATED_LINE.match(block_text) or (RELATED_START.match(block_text) and len(
                     text) >= _LINKED_LINE_SHARE * len(block_text))):
             return "a \"related\" line inside the article"
+        if (len(block_text) <= MAX_RELATED_BOX_CHARS and RELATED_START.match(block_text)
+                and self._link_share(block) >= _LINKED_LINE_SHARE):
+            return "a \"related\" line inside the article"  # "DON'T MISS" and its headlines
         if len(block_text) <= MAX_PROMO_CHARS and PROMO.search(block_text):
             return "a newsletter, subscribe or follow promo"
+        if len(block_text) <= MAX_RELATED_BOX_CHARS and TAG_LINE.match(block_text):
+            return "a tag or topic list"
+        if STANDARDS_TEXT.search(text) or STANDARDS_TEXT.match(block_text):
+            return "the outlet's standards or policies"
+        if PAGER_TEXT.search(text):
+            return "the link to the previous or next story"
         if BRACKETED.match(block_text) and len(text) >= _HEADLINE_SHARE * (len(block_text) - 2):
             return "a \"related\" line inside the article"
         heading = self._list_heading(block)
@@ -595,6 +630,17 @@ class _Reader:
         if not self.region_reliable and self._linked_headline(block, url, own_site=False):
             return "a linked headline (a teaser), on a page whose article is not told apart"
         return None
+
+    def _lone_headline(self, block: etree._Element, url: str) -> bool:
+        """A paragraph (or heading) that is nothing but a link to another story of the site's
+        own, in several words: a teaser set between the story's paragraphs, not a sentence
+        that cites it."""
+        if _tag(block) not in ("p", "h2", "h3", "h4", "h5", "h6", "div"):
+            return False
+        anchors = [a for a in block.iter("a") if (a.get("href") or "").strip()]
+        if len(anchors) != 1 or len(self.text(anchors[0]).split()) < MIN_HEADLINE_WORDS:
+            return False
+        return self._linked_headline(block, url)
 
     def _after_the_text(self, block: etree._Element) -> bool:
         """No paragraph of the story's text comes after the block (it is in the tail of
@@ -672,9 +718,39 @@ class _Reader:
         beside another such block: a list of stories, not a sentence."""
         if not self._linked_headline(block, url):
             return False
-        for sibling in (block.getprevious(), block.getnext()):
+        for sibling in (_element_sibling(block, preceding=True), _element_sibling(block)):
             if sibling is not None and self._linked_headline(sibling, None):
                 return True
+        return self._teaser_card(block, url)
+
+    def _teaser_card(self, block: etree._Element, url: str) -> bool:
+        """The linked headline is the title of a card (a short box of a headline, a label,
+        a date, a line of summary) beside cards of the same make, each titled with another
+        story of the site's own: a list of stories laid out as cards."""
+        card = block
+        for _ in range(MAX_CARD_DEPTH):
+            parent = card.getparent()
+            if parent is None or parent is self.region or len(self.text(parent)) > MAX_CARD_CHARS:
+                break
+            card = parent
+            for sibling in (_element_sibling(card, preceding=True), _element_sibling(card)):
+                if (sibling is not None and _tag(sibling) == _tag(card)
+                        and sibling.get("class") == card.get("class")
+                        and self._titled_with_story(sibling, url)):
+                    return True
+        return False
+
+    def _titled_with_story(self, card: etree._Element, url: str) -> bool:
+        """The card holds a linked headline of the site's own (not to `url`)."""
+        if len(self.text(card)) > MAX_CARD_CHARS:
+            return False
+        for element in card.iter():
+            if _tag(element) in _LINE_BLOCKS and element.find(".//a") is not None:
+                anchors = list(element.iter("a"))
+                target = try_normalize((anchors[0].get("href") or "").strip(), self.base)
+                if (target and target != url and len(self.text(anchors[0]).split()) >= 2
+                        and self._linked_headline(element, target)):
+                    return True
         return False
 
     def _linked_headline(self, block: etree._Element, url: str | None,
@@ -697,6 +773,28 @@ class _Reader:
         if start < 0:
             return block_text[:300]
         return sentence_at(block_text, start, start + len(text))
+
+
+def _own_key(url: str) -> str:
+    """One spelling of an address of the page itself: scheme, "www.", fragment, a trailing
+    slash and doubled slashes ("example.org//news/story") set aside."""
+    try:
+        parts = urlsplit(urldefrag(url)[0])
+    except ValueError:
+        return url
+    host = (parts.hostname or "").lower().removeprefix("www.")
+    path = re.sub(r"/{2,}", "/", parts.path).rstrip("/")
+    return f"{host}{path}?{parts.query}" if parts.query else f"{host}{path}"
+
+
+def _element_sibling(element: etree._Element, preceding: bool = False
+                     ) -> etree._Element | None:
+    """The element's neighbour, comments and processing instructions passed over (a
+    template's "<!-- teaser -->" between two cards does not part them)."""
+    for sibling in element.itersiblings(preceding=preceding):
+        if _tag(sibling):
+            return sibling
+    return None
 
 
 def _has_own_text(element: etree._Element) -> bool:

@@ -61,6 +61,7 @@ RELATED_WORDS = (
     r"related|more stories|more from|more on|more great|more news|read more|read next|read also"
     r"|also read|recommended|you may also|you might also|don'?t miss|most read|most popular"
     r"|trending|see also|see more|further stories|top stories|latest news|in other news|watch:"
+    r"|around the web|elsewhere on the web|from the web|ailleurs sur le web|aus dem netz|also:"
     r"|read:|more:|lire aussi|à lire aussi|a lire aussi|lire :|lire:|voir aussi|sur le même sujet"
     r"|les plus lus|revivez|à voir aussi|lesen sie auch|lesen sie mehr|mehr zum thema"
     r"|mehr dazu|mehr:|siehe auch|auch interessant|das könnte sie auch|weitere artikel"
@@ -79,9 +80,30 @@ PROMO = re.compile(
     r"|suivez|suscríbete|síguenos|assine|inscreva-se|siga|iscriviti|seguici|odebírejte"
     r"|sledujte)\b"
     r"|\b(?:follow (?:us|@)|sign up for|subscribe now|newsletter bestellen"
+    r"|(?:get|download) (?:the|our) [\w ]{0,30}\bapp\b|app (?:herunterladen|downloaden)"
+    r"|télécharge[zr] (?:l'|notre )app|jetzt registrieren|register now|inscrivez-vous"
+    r"|(?:make|consider making) a donation|donate now|support (?:our|independent) journalism"
     r"|tell us what you think|your feedback"
     r"|send us (?:a|your) (?:tip|story)|report an? (?:error|typo)|fehler gefunden"
     r"|signaler une erreur)",
+    re.IGNORECASE)
+# A line that labels the links after it as the story's tags or topics.
+TAG_LINE = re.compile(
+    r"^\W{0,3}(?:tags?|tagged|topics?|keywords?|themen|thema|schlagw[oö]rte?|stichw[oö]rter"
+    r"|mots[- ]cl[ée]s|sujets?|étiquettes|etiquetas|temas|palavras[- ]chave|argomenti"
+    r"|parole chiave|tagi|štítky|témata|trefwoorden)\s*[:»›|]", re.IGNORECASE)
+# The outlet's pages about its own standards, linked under a story.
+STANDARDS_TEXT = re.compile(
+    r"\b(?:trust principles|editorial (?:standards|guidelines|policy)|ethics (?:policy|statement"
+    r"|code)|why you can trust|our standards|corrections policy|redaktionelle richtlinien"
+    r"|charte (?:éditoriale|de déontologie))\b", re.IGNORECASE)
+# The link to the story before or after this one in the site's order.
+PAGER_TEXT = re.compile(
+    r"^\W{0,3}(?:next|previous|prev|older|newer|nächster|vorheriger|nächste|vorherige"
+    r"|suivant|précédent|siguiente|anterior|próxim[oa]|successivo|precedente)"
+    r"(?: (?:\w+ ){0,2}(?:story|article|post|news|artikel|beitrag|article|noticia|notícia"
+    r"|articolo))?\W{0,3}$"
+    r"|^\W{0,3}(?:\w+ ){0,2}(?:story|article|post|news)\W{0,3}(?:next|previous)\W{0,3}$",
     re.IGNORECASE)
 # Landmarks inside an article that hold no citations (a "Sources" box is found before these).
 BOX_TAGS = {"nav": "navigation", "aside": "a side box", "header": "the article's header",
@@ -104,9 +126,11 @@ TAG_PATH = re.compile(
     r"|etiquetas?|temas?|rubri[ck]\w*|category|categories|categorie|kategorie|subjects?"
     r"|dossiers?|label|keyword|keywords|columns?|kolumnen?|series|serie|section)/",
     re.IGNORECASE)
-# Where sites keep files: a link there is a document (a source), not a teaser of a story.
+# Where sites keep documents: a link there is a document (a source), not a teaser of a story.
+# (A "media" or "assets" folder alone says nothing: sites file stories and banners there too;
+# a document there ends in a document's extension.)
 DOCUMENT_PATH = re.compile(
-    r"/(?:documents?|dokumente?|docs|files?|downloads?|uploads|attachments?|assets|media)/"
+    r"/(?:documents?|dokumente?|docs|downloads?|attachments?)/"
     r"|\.(?:pdf|docx?|xlsx?|csv|pptx?|odt|ods|txt|json|xml|zip)$", re.IGNORECASE)
 IMAGE_FILE = re.compile(r"\.(?:jpe?g|png|gif|webp|avif|svg|tiff?)$", re.IGNORECASE)
 HOME_PATHS = frozenset({"", "/", "/index.html", "/index.htm", "/index.php", "/home",

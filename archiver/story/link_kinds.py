@@ -8,7 +8,8 @@ that site's reporting.
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
+import unicodedata
+from urllib.parse import unquote, urlsplit
 
 from archiver.story.citation_words import (
     ACCOUNT_PATH,
@@ -21,6 +22,19 @@ from archiver.story.citation_words import (
     TAG_PATH,
     YEAR,
 )
+
+# A name is a few words; a topic page sits a few folders deep at most.
+MAX_NAME_WORDS = 4
+MAX_TOPIC_DEPTH = 4
+_URLISH = re.compile(r"[/@]|\.\w{2,4}\b|^www\b", re.IGNORECASE)
+_INDEX_PAGE = re.compile(r"index\.(?:s?html?|php|aspx?)", re.IGNORECASE)
+_PAGE_SUFFIX = re.compile(r"\.(?:s?html?|php|aspx?|jsp)$", re.IGNORECASE)
+_SERIAL = re.compile(r"[-_]\d{1,2}$")
+_DIGITS = re.compile(r"\d{3}")
+_WORD_SPLIT = re.compile(r"[-_+.\s]+")
+# "The Doobie Brothers" to /music/doobie-brothers, "Le Monde" to /monde.
+_ARTICLES = frozenset({"the", "a", "an", "le", "la", "les", "l", "der", "die", "das", "el",
+                       "los", "las", "il", "lo", "gli", "o", "os", "as"})
 
 
 def host_of(url: str | None) -> str:
@@ -64,7 +78,41 @@ def page_kind(url: str, text: str, site: str) -> str | None:
         return "an account or subscription page"
     if RELATED_QUERY.search(parts.query):
         return "a related-stories link (its address says so)"
+    if named_page(parts.path, parts.query, text):
+        return "a topic page (the linked words name the page: the site's page about them)"
     return None
+
+
+def named_page(path: str, query: str, text: str) -> bool:
+    """A name linked to the site's page named after it: "Titan" to /titan, "Arsenal" to
+    /all-about/arsenal-fc, "New Zealand" to /world/newzealand, "coronavirus" to
+    /news/coronavirus/index.html. A story's address says more than the words linked to it
+    (a headline's words, a date, an id); a topic, team or person page is the name alone."""
+    if query or not text or len(text.split()) > MAX_NAME_WORDS or _URLISH.search(text):
+        return False
+    segments = [segment for segment in path.split("/") if segment]
+    if segments and _INDEX_PAGE.fullmatch(segments[-1]):
+        segments.pop()
+    if not segments or len(segments) > MAX_TOPIC_DEPTH or any(
+            _DIGITS.search(segment) for segment in segments[:-1]):
+        return False  # a date or an id in the address: a story's
+    last = _PAGE_SUFFIX.sub("", unquote(segments[-1]))
+    last = _SERIAL.sub("", last)  # /coronavirus-1, /miso-0: a second page of that name
+    if len(_WORD_SPLIT.split(last.strip("-_"))) > MAX_NAME_WORDS or _DIGITS.search(last):
+        return False
+    slug, name = _letters(last), _letters(text)
+    if len(name) < 3 or len(slug) < 3:
+        return False
+    shorter, longer = sorted((slug, name), key=len)
+    return shorter == longer or (len(shorter) >= 4 and longer.startswith(shorter)
+                                 and len(longer) - len(shorter) <= 3) or (
+        longer.endswith(shorter) and longer[:len(longer) - len(shorter)] in _ARTICLES)
+
+
+def _letters(words: str) -> str:
+    """The letters and digits of a name, lower case, accents aside."""
+    decomposed = unicodedata.normalize("NFKD", words.lower())
+    return "".join(ch for ch in decomposed if ch.isalnum())
 
 
 def listing_page(path: str, folder: re.Pattern[str]) -> bool:

@@ -123,6 +123,9 @@ class VerificationReport:
     _omitted_damage: bool = field(default=False, init=False, repr=False, compare=False)
     """Whether any problem counted but not kept says more than that content is not covered
     (so that the verdict of a report full of `--strict` problems can still be DAMAGED)."""
+    _uncovered_kept: dict[str, int] = field(default_factory=dict, init=False, repr=False,
+                                            compare=False)
+    """Problems kept, by file, that only say content is not covered by a digest."""
     _seen: set[Problem] = field(default_factory=set, init=False, repr=False, compare=False)
     _per_file: dict[str, int] = field(default_factory=dict, init=False, repr=False,
                                       compare=False)
@@ -188,13 +191,32 @@ class VerificationReport:
             return
         kept = self._per_file.get(problem.path, 0)
         if kept >= self.max_per_file or len(self.problems) >= self.max_problems:
-            where = problem.path if kept else self.path
-            self.omitted[where] = self.omitted.get(where, 0) + 1
-            self._omitted_damage |= problem.code not in NOT_COVERED_CODES
-            return
+            if problem.code not in NOT_COVERED_CODES and self._make_room_for(problem.path):
+                kept -= 1  # damage is listed before what only lacks a digest (--strict)
+            else:
+                where = problem.path if kept else self.path
+                self.omitted[where] = self.omitted.get(where, 0) + 1
+                self._omitted_damage |= problem.code not in NOT_COVERED_CODES
+                return
         self._seen.add(problem)
         self._per_file[problem.path] = kept + 1
         self.problems.append(problem)
+        if problem.code in NOT_COVERED_CODES:
+            self._uncovered_kept[problem.path] = self._uncovered_kept.get(problem.path, 0) + 1
+
+    def _make_room_for(self, path: str) -> bool:
+        """Drop (and count) the last kept problem of `path` that only says content is not
+        covered by a digest, so that a damaged record is never the one left unlisted."""
+        if not self._uncovered_kept.get(path):
+            return False
+        for index in range(len(self.problems) - 1, -1, -1):
+            listed = self.problems[index]
+            if listed.path == path and listed.code in NOT_COVERED_CODES:
+                del self.problems[index]
+                self._uncovered_kept[path] -= 1
+                self.omitted[path] = self.omitted.get(path, 0) + 1
+                return True
+        return False
 
     def extend(self, problems: Iterable[Problem]) -> None:
         for problem in problems:
