@@ -48,7 +48,7 @@ from archiver.settings import CaptureSettings, ExtractionSettings, parse_size, s
 from archiver.terminal import OutputClosed, progress_bar, show, show_error, show_json
 
 if TYPE_CHECKING:
-    from archiver.capture.job import Progress
+    from archiver._types import ByteProgress, Progress
     from archiver.verification import VerificationReport
 
 EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, EXIT_COULD_NOT_RUN = 0, 1, 2, 3
@@ -441,7 +441,7 @@ def verify(
     raise typer.Exit(worst)
 
 
-def _bytes_progress(progress: Progress | None, path: Path) -> Callable[[int, int], None] | None:
+def _bytes_progress(progress: Progress | None, path: Path) -> ByteProgress | None:
     if progress is None:
         return None
     return lambda done, total: progress(done, total, str(path))

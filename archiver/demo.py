@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from archiver.capture.job import Progress
+from archiver._types import Progress
 from archiver.sample_site import SampleServer
 from archiver.settings import CaptureSettings
 from archiver.story.build import StoryResult, create_story_package

@@ -12,10 +12,9 @@ from pathlib import Path
 from typing import Literal
 
 from archiver.errors import EnvironmentFault, InputNotFoundError, NotEvidenceError
-from archiver.package.bag import BAG_INFO, BAGIT, MANIFEST_JSON, PAYLOAD_MANIFEST, TAG_MANIFEST
+from archiver.package_layout import TAG_FILES
 from archiver.warc.members import looks_like_warc
 
-KNOWN_TAG_FILES = (BAGIT, BAG_INFO, PAYLOAD_MANIFEST, TAG_MANIFEST, MANIFEST_JSON)
 WARC_SUFFIXES = (".warc", ".warc.gz")
 ZIP_MAGIC = b"PK\x03\x04"
 SNIFF_BYTES = 64 * 1024
@@ -40,7 +39,7 @@ def sniff_evidence(path: Path) -> Sniffed:
     if not path.exists():
         raise InputNotFoundError(path, "file or directory")
     if path.is_dir():
-        if not any((path / name).is_file() for name in KNOWN_TAG_FILES):
+        if not any((path / name).is_file() for name in TAG_FILES):
             raise NotEvidenceError(path, "a directory without bagit.txt")
         return Sniffed("package", b"")
     if not path.is_file():  # a FIFO would block the read below; a device never ends

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from archiver.package_layout import WARC_DIR
 from archiver.terminal import human_size, printable, table
 
 if TYPE_CHECKING:
@@ -45,7 +46,7 @@ def render_capture(result: PackageResult) -> str:
                      detail])
     captured = sum(1 for s in result.manifest["sources"] if s["outcome"] == "captured")
     total_size = sum(entry.size for entry in result.files)
-    warcs = sum(1 for entry in result.files if entry.path.startswith("data/warc/"))
+    warcs = sum(1 for entry in result.files if entry.path.startswith(f"{WARC_DIR}/"))
     lines = [
         table(rows, ["outcome", "status", "source", "detail"]),
         "",

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from archiver.capture.job import Progress
+    from archiver._types import Progress
 
 _STEERING = ("\x00-\x08\x0b-\x1f\x7f-\x9f"  # C0 but tab and newline, DEL, C1
              "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"  # bidirectional marks

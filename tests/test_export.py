@@ -29,8 +29,8 @@ from archiver.errors import ArchiveRefused, EvidenceError, NotEvidenceError, Out
 from archiver.settings import ReadLimits
 from archiver.transfer import check_wacz, export_wacz, export_zip, unpack_archive
 from archiver.transfer.surt import surt
-from archiver.transfer.zip_directory import directory_problems
 from archiver.verification import Problem
+from archiver.verification.zip_directory import directory_problems
 from tests.conftest import assert_standard_tools_accept, warcio_check
 
 WACZ_TOOL = Path(sys.executable).parent / "wacz"

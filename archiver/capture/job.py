@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
+from archiver._types import Progress
 from archiver.capture.cookies import JobCookies
 from archiver.capture.frontier import Frontier, Role, Task
 from archiver.capture.http_transport import HttpTransport
@@ -49,8 +50,6 @@ _log.addHandler(logging.NullHandler())  # a library's logger stays silent unless
 MAX_REQUISITE_DEPTH = 4
 _MACHINE_FAULTS = (EnvironmentFault, OSError)
 """Errors that are not one exchange's: they end the job (exit 3)."""
-Progress = Callable[[int, int, str], None]
-"""Called on the scheduling thread after each fetch: (done, known so far, url)."""
 
 
 @dataclass

@@ -14,7 +14,8 @@ Outcome = Literal["captured", "failed"]
 
 @dataclass
 class RecordRef:
-    """Where a response record is, and the digest it was written with."""
+    """Where a resource's response record is (`warc_file` is the WARC's name in data/warc/),
+    and the request record paired with it."""
 
     warc_file: str
     record_id: str

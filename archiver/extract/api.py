@@ -23,6 +23,7 @@ from archiver.extract.extractor import extract_captured, extract_file
 from archiver.extract.kinds import kind_from_path
 from archiver.extract.payload import WarcDocuments, open_record
 from archiver.extract.wacz_input import READ_ERRORS, wacz_warcs
+from archiver.package_layout import MANIFEST_JSON, WARC_DIR, warc_name
 from archiver.regular_files import is_regular_file, real_directory
 from archiver.settings import ExtractionSettings, ReadLimits
 from archiver.untrusted_json import read_json_file
@@ -96,10 +97,10 @@ class ExtractionRun:
 
     def _package(self) -> Iterator[Extraction]:
         try:
-            manifest = read_json_file(self.path / "manifest.json", "manifest.json")
+            manifest = read_json_file(self.path / MANIFEST_JSON, MANIFEST_JSON)
             resources = list(manifest["resources"])
         except (OSError, UnreadableEvidence, KeyError, TypeError) as exc:
-            self.problems.append(f"{self.path / 'manifest.json'}: cannot be read "
+            self.problems.append(f"{self.path / MANIFEST_JSON}: cannot be read "
                                  f"({_reason(exc)}); the WARC files are read instead")
             yield from self._package_warcs()
             return
@@ -109,7 +110,7 @@ class ExtractionRun:
                 yield found
 
     def _package_warcs(self) -> Iterator[Extraction]:
-        folder = real_directory(self.path, "data/warc")
+        folder = real_directory(self.path, WARC_DIR)
         for warc in sorted(folder.glob("*.warc*")) if folder is not None else ():
             if is_regular_file(warc):  # never through a link, never a FIFO
                 yield from self._warc(warc, str(warc.relative_to(self.path)))
@@ -145,11 +146,11 @@ class ExtractionRun:
 
     def _inside(self, name: object) -> Path | None:
         """The package's WARC file called `name`, never a path outside the package."""
-        if not isinstance(name, str) or not name.startswith("data/warc/"):
+        file_name = warc_name(name) if isinstance(name, str) else None
+        if file_name is None:
             return None
-        folder = real_directory(self.path, "data/warc")
-        file_name = name.removeprefix("data/warc/")
-        if folder is None or file_name in ("", ".", "..") or "/" in file_name:
+        folder = real_directory(self.path, WARC_DIR)
+        if folder is None or file_name in ("", ".", ".."):
             return None
         candidate = folder / file_name
         return candidate if is_regular_file(candidate) else None

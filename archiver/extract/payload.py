@@ -20,6 +20,7 @@ from typing import Any, BinaryIO, Protocol
 
 from archiver.capped import Capped
 from archiver.decoding import Dechunker, StreamDecoder
+from archiver.package_layout import record_reference
 from archiver.warc.fields import W3C_DATE, target_uri
 from archiver.warc.http_head import HttpHead, read_http_head
 from archiver.warc.reader import Damage, RecordHeader
@@ -47,7 +48,7 @@ class RecordPointer:
     offset: int
 
     def to_dict(self) -> dict[str, Any]:
-        return {"warc_file": self.warc_file, "record_id": self.record_id, "offset": self.offset}
+        return record_reference(self.warc_file, self.record_id, self.offset)
 
 
 @dataclass(frozen=True)

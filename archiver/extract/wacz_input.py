@@ -20,9 +20,9 @@ from typing import BinaryIO, cast
 
 from archiver.errors import NotEvidenceError
 from archiver.settings import ReadLimits
-from archiver.transfer.layout import is_warc_path
-from archiver.transfer.zip_directory import ENTRY_ERRORS, directory_problems, open_zip
-from archiver.transfer.zip_safety import entry_problems, is_dir, shown
+from archiver.verification.zip_directory import ENTRY_ERRORS, directory_problems, open_zip
+from archiver.verification.zip_safety import entry_problems, is_dir, shown
+from archiver.wacz_layout import is_warc_path
 
 READ_ERRORS = (OSError, *ENTRY_ERRORS)
 """What reading a member may raise: the file system, or a damaged entry (a bad CRC, a corrupt

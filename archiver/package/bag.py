@@ -13,13 +13,9 @@ from datetime import date
 from pathlib import Path
 
 from archiver import __version__
+from archiver.package_layout import BAG_INFO, BAGIT, MANIFEST_JSON, PAYLOAD_MANIFEST, TAG_MANIFEST
 
 BAGIT_TXT = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
-PAYLOAD_MANIFEST = "manifest-sha256.txt"
-TAG_MANIFEST = "tagmanifest-sha256.txt"
-BAG_INFO = "bag-info.txt"
-BAGIT = "bagit.txt"
-MANIFEST_JSON = "manifest.json"
 
 
 @dataclass(frozen=True)

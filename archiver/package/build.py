@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from archiver import __version__
-from archiver.capture.job import CaptureJob, Progress
+from archiver._types import Progress
+from archiver.capture.job import CaptureJob
 from archiver.capture.results import CaptureResult
 from archiver.errors import OutputExistsError
 from archiver.extract.document import Extraction
@@ -25,7 +26,8 @@ from archiver.extract.files import write_new
 from archiver.package.bag import FileDigest, write_bag
 from archiver.package.derived import DerivedFiles, extract_into_package
 from archiver.package.extraction_pool import ExtractionPool
-from archiver.package.manifest import WARC_DIR, build_manifest, dump_manifest, environment
+from archiver.package.manifest import build_manifest, dump_manifest, environment
+from archiver.package_layout import WARC_DIR, warc_path
 from archiver.settings import CaptureSettings
 from archiver.staging import staging_beside
 from archiver.timestamps import utc_iso
@@ -95,7 +97,7 @@ class PackageBuild:
     def close_warcs(self) -> list[FileDigest]:
         if self._written is None:
             self._written = self.writer.close()
-        return [FileDigest(f"{WARC_DIR}/{w.path.name}", w.size, w.sha256)
+        return [FileDigest(warc_path(w.path.name), w.size, w.sha256)
                 for w in self._written]
 
     def seal(self, manifest: dict[str, Any], files: list[FileDigest]) -> None:

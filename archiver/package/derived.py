@@ -7,29 +7,24 @@ and `metadata` records in the WARC, so a WARC-only reader has them too.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from archiver._types import Progress
 from archiver.capture.results import CaptureResult, Resource
 from archiver.extract.document import Extraction
 from archiver.extract.extractor import extract_captured
 from archiver.extract.files import slug, write_new
-from archiver.extract.kinds import kind_from_type, needs_sniffing
 from archiver.extract.payload import open_record
 from archiver.package.bag import FileDigest
-from archiver.package.extraction_pool import ExtractionPool
+from archiver.package.extraction_pool import ExtractionPool, is_extractable
+from archiver.package_layout import EXTRACT_DIR, record_reference, warc_path
 from archiver.settings import ExtractionSettings
 from archiver.timestamps import utc_iso
 from archiver.warc.derived_records import derived_record
 from archiver.warc.records import PreparedRecord
 from archiver.warc.writer import RecordLocation, WarcWriter
-
-EXTRACT_DIR = "data/extract"
-WARC_DIR = "data/warc"
-
-Progress = Callable[[int, int, str], None]
 
 _log = logging.getLogger(__name__)
 
@@ -41,16 +36,6 @@ class DerivedFiles:
 
     files: list[FileDigest] = field(default_factory=list)
     by_resource: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
-
-
-def is_extractable(resource: Resource) -> bool:
-    """A captured response that may be a page or a PDF (redirect bodies are not)."""
-    if resource.outcome != "captured" or resource.record is None:
-        return False
-    if resource.status is not None and 300 <= resource.status < 400:
-        return False
-    return kind_from_type(resource.content_type) is not None or needs_sniffing(
-        resource.content_type)
 
 
 def extract_into_package(staging: Path, writer: WarcWriter, result: CaptureResult,
@@ -96,9 +81,9 @@ def extract_resource(staging: Path, resource: Resource, settings: ExtractionSett
     """Read a resource's record back from the package being built and extract it."""
     ref = resource.record
     assert ref is not None
-    warc = staging / WARC_DIR / ref.warc_file
+    name = warc_path(ref.warc_file)
     try:
-        with open_record(warc, f"{WARC_DIR}/{ref.warc_file}", ref.offset) as (document, raw):
+        with open_record(staging / name, name, ref.offset) as (document, raw):
             return extract_captured(document, raw, settings)
     except (MemoryError, OSError):
         raise  # the machine failed, not the document: the job cannot go on
@@ -150,8 +135,7 @@ def _store(staging: Path, writer: WarcWriter, index: int, resource: Resource,
 def _entry(file: FileDigest, kind: str, where: RecordLocation, record_id: str
            ) -> dict[str, Any]:
     return {"path": file.path, "kind": kind, "sha256": file.sha256,
-            "record": {"warc_file": f"{WARC_DIR}/{where.warc_file}", "record_id": record_id,
-                       "offset": where.offset}}
+            "record": record_reference(warc_path(where.warc_file), record_id, where.offset)}
 
 
 def _write_new(root: Path, relative: str, data: bytes) -> FileDigest:

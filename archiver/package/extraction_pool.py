@@ -27,7 +27,9 @@ from pathlib import Path
 from archiver.capture.results import Resource
 from archiver.extract.document import Extraction
 from archiver.extract.extractor import extract_captured
+from archiver.extract.kinds import kind_from_type, needs_sniffing
 from archiver.extract.payload import open_record
+from archiver.package_layout import warc_path
 from archiver.settings import ExtractionSettings
 from archiver.warc.writer import WarcWriter
 
@@ -40,6 +42,16 @@ def _start_worker() -> None:
     # Load the extractors now, while the capture still waits on the network.
     for module in ("archiver.extract.html", "archiver.extract.pdf_process"):
         importlib.import_module(module)
+
+
+def is_extractable(resource: Resource) -> bool:
+    """A captured response that may be a page or a PDF (redirect bodies are not)."""
+    if resource.outcome != "captured" or resource.record is None:
+        return False
+    if resource.status is not None and 300 <= resource.status < 400:
+        return False
+    return kind_from_type(resource.content_type) is not None or needs_sniffing(
+        resource.content_type)
 
 
 def extract_record(warc: str, name: str, offset: int,
@@ -77,7 +89,6 @@ class ExtractionPool:
 
     def offer(self, resource: Resource) -> None:
         """A resource was just captured: extract it in the background if it is a document."""
-        from archiver.package.derived import is_extractable
 
         if self.workers < 1 or not is_extractable(resource):
             return
@@ -103,7 +114,7 @@ class ExtractionPool:
         out = self._scratch / f"{len(self._futures)}.pickle"
         future = self._pool.submit(extract_record_to, str(out),
                                    str(self.warc_dir / ref.warc_file),
-                                   f"data/warc/{ref.warc_file}", ref.offset, self.settings)
+                                   warc_path(ref.warc_file), ref.offset, self.settings)
         self._futures[resource.url] = (future, out)
 
     def result_for(self, resource: Resource) -> tuple[bool, Extraction | None, str | None]:

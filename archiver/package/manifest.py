@@ -11,11 +11,11 @@ from typing import Any
 from archiver import __version__
 from archiver.capture.results import CaptureResult, RecordRef, Resource, SourceOutcome
 from archiver.package.bag import FileDigest
+from archiver.package_layout import record_reference, warc_path
 from archiver.settings import CaptureSettings
 from archiver.timestamps import utc_iso
 
 FORMAT = "archiver-manifest/1"
-WARC_DIR = "data/warc"
 
 
 def environment(settings: CaptureSettings) -> dict[str, str]:
@@ -29,9 +29,8 @@ def environment(settings: CaptureSettings) -> dict[str, str]:
 def _record(ref: RecordRef | None) -> dict[str, Any] | None:
     if ref is None:
         return None
-    record = asdict(ref)
-    record["warc_file"] = f"{WARC_DIR}/{ref.warc_file}"
-    return record
+    return {**record_reference(warc_path(ref.warc_file), ref.record_id, ref.offset),
+            "request_record_id": ref.request_record_id, "request_offset": ref.request_offset}
 
 
 def _resource(resource: Resource, derived: list[dict[str, Any]]) -> dict[str, Any]:
@@ -40,7 +39,7 @@ def _resource(resource: Resource, derived: list[dict[str, Any]]) -> dict[str, An
     entry["derived"] = derived
     strays = entry.pop("stray_bytes")
     if strays:  # only where a server sent bytes after a response: rare, and an anomaly
-        entry["stray_bytes"] = [{**stray, "warc_file": f"{WARC_DIR}/{stray['warc_file']}"}
+        entry["stray_bytes"] = [{**stray, "warc_file": warc_path(stray["warc_file"])}
                                 for stray in strays]
     return entry
 

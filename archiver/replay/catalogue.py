@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from archiver.errors import UnreadableEvidence
+from archiver.package_layout import EXTRACT_DIR, MANIFEST_JSON
 from archiver.regular_files import real_directory, regular_files_in
 from archiver.replay.collection import Collection
 from archiver.replay.entry import Entry, clean_title
@@ -30,8 +31,8 @@ def catalogue(collection: Collection, scans: list[WarcScan]) -> list[Entry]:
 
 def package_entries(package: Path) -> list[Entry]:
     """Each source asked for, captured or not; the story (when there is one) first."""
-    manifest = _json_file(package / "manifest.json")
-    folder = real_directory(package, "data/extract")  # never a folder a link leads to
+    manifest = _json_file(package / MANIFEST_JSON)
+    folder = real_directory(package, EXTRACT_DIR)  # never a folder a link leads to
     found = regular_files_in(folder) if folder is not None else []
     titles = extraction_titles([path for path in found if path.suffix == ".json"])
     sources = [s for s in manifest.get("sources") or [] if isinstance(s, dict)]

@@ -9,6 +9,7 @@ from typing import Literal
 
 from archiver.errors import NotEvidenceError
 from archiver.evidence_kind import WARC_SUFFIXES, sniff_evidence
+from archiver.package_layout import BAGIT, DATA_DIR, WARC_DIR
 from archiver.regular_files import real_directory, regular_files_in
 from archiver.transfer.unpack import unpack_archive
 from archiver.warc.arc import has_arc_name
@@ -46,15 +47,15 @@ def open_collection(path: Path, scratch: Path) -> Collection:
 
 
 def _package(path: Path) -> Collection:
-    if not (path / "bagit.txt").is_file():
-        raise NotEvidenceError(path, "a directory without bagit.txt")
-    if (path / "data").is_symlink() or (path / "data" / "warc").is_symlink():
-        raise NotEvidenceError(path, "its data/warc is a link, which may lead out of it")
+    if not (path / BAGIT).is_file():
+        raise NotEvidenceError(path, f"a directory without {BAGIT}")
+    if (path / DATA_DIR).is_symlink() or (path / WARC_DIR).is_symlink():
+        raise NotEvidenceError(path, f"its {WARC_DIR} is a link, which may lead out of it")
     # The package's own folder, never one a link inside it leads to; its WARCs likewise.
-    warc_dir = real_directory(path.resolve(), "data/warc")
+    warc_dir = real_directory(path.resolve(), WARC_DIR)
     warcs = _warcs_in(warc_dir) if warc_dir is not None else ()
     if warc_dir is None or not warcs:
-        raise NotEvidenceError(path, "no WARC file under data/warc")
+        raise NotEvidenceError(path, f"no WARC file under {WARC_DIR}")
     return Collection("package", path, warcs, warc_dir)
 
 

@@ -15,15 +15,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from archiver.capture.job import CaptureJob, Progress
+from archiver._types import Progress
+from archiver.capture.job import CaptureJob
 from archiver.capture.results import CaptureResult, Resource, SourceOutcome
 from archiver.errors import StoryError
 from archiver.extract.document import DocumentMetadata, Extraction, details_key
 from archiver.extract.extractor import extract_html_bytes, read_page
 from archiver.extract.payload import CapturedDocument, RecordPointer, open_record
 from archiver.package.build import PackageBuild, building
-from archiver.package.derived import EXTRACT_DIR, DerivedFiles, extract_resource
-from archiver.package.manifest import WARC_DIR, build_manifest
+from archiver.package.derived import DerivedFiles, extract_resource
+from archiver.package.manifest import build_manifest
+from archiver.package_layout import DATA_DIR, EXTRACT_DIR, record_reference, warc_path
 from archiver.settings import CaptureSettings, ExtractionSettings
 from archiver.story.chain import CitedSource, describe_source, lead
 from archiver.story.citation_region import story_selection
@@ -41,8 +43,8 @@ from archiver.story.section import ReportFiles, StorySection, chain_citations
 from archiver.timestamps import utc_iso
 from archiver.warc.records import new_record_id, prepare_record, sha256_label
 
-REPORT_HTML = "data/report.html"
-REPORT_MD = "data/report.md"
+REPORT_HTML = f"{DATA_DIR}/report.html"
+REPORT_MD = f"{DATA_DIR}/report.md"
 
 
 @dataclass
@@ -186,9 +188,8 @@ def _capture_story(build: PackageBuild, job: CaptureJob, story: str,
                      payload_sha256=resource.payload_sha256, captured_at=resource.captured_at,
                      source=outcome)
     ref = resource.record
-    page.record = {"warc_file": f"{WARC_DIR}/{ref.warc_file}", "record_id": ref.record_id,
-                   "offset": ref.offset}
-    with open_record(build.staging / WARC_DIR / ref.warc_file, ref.warc_file,
+    page.record = record_reference(warc_path(ref.warc_file), ref.record_id, ref.offset)
+    with open_record(build.staging / warc_path(ref.warc_file), ref.warc_file,
                      ref.offset) as (document, raw):
         page.html = read_page(document, raw, limits)
     return page
@@ -207,7 +208,7 @@ def _store_draft(build: PackageBuild, draft: Draft) -> StoryPage:
         (where,) = build.writer.write([record])
     finally:
         record.close()
-    pointer = RecordPointer(f"{WARC_DIR}/{where.warc_file}", record.record_id, where.offset)
+    pointer = RecordPointer(warc_path(where.warc_file), record.record_id, where.offset)
     document = CapturedDocument(url=None, content_type=draft.content_type, file=draft.path.name,
                                 captured_at=created, payload_sha256=draft.sha256,
                                 record=pointer)
@@ -286,9 +287,8 @@ def _cited_sources(result: CaptureResult, derived: DerivedFiles,
         extraction = load_extraction(build.staging, extraction_path, paths.get("text"))
         record = None
         if resource is not None and resource.record is not None:
-            record = {"warc_file": f"{WARC_DIR}/{resource.record.warc_file}",
-                      "record_id": resource.record.record_id,
-                      "offset": resource.record.offset}
+            ref = resource.record
+            record = record_reference(warc_path(ref.warc_file), ref.record_id, ref.offset)
         key = source.url or source.requested_url
         cited[key] = describe_source(source, extraction, extraction_path, record)
     return cited

@@ -5,27 +5,23 @@ check each file again as it streams into the zip."""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from archiver._types import Progress
 from archiver.errors import (
     EvidenceError,
     InputNotFoundError,
     NotEvidenceError,
     VerificationFailed,
 )
-from archiver.package.bag import MANIFEST_JSON, TAG_MANIFEST
+from archiver.package_layout import MANIFEST_JSON, TAG_FILES, TAG_MANIFEST, is_payload_path
 from archiver.regular_files import read_regular
 from archiver.settings import ReadLimits
-from archiver.transfer.layout import TAG_FILES
 from archiver.transfer.results import ExportedFile
 from archiver.untrusted_json import read_json_file
 from archiver.verification import check
-
-Progress = Callable[[int, int, str], None]
-"""Called as an export goes on with (bytes done, bytes in all, what is being done)."""
 
 
 @dataclass
@@ -41,7 +37,7 @@ class SourcePackage:
 
     @property
     def payload_files(self) -> list[str]:
-        return sorted(path for path in self.expected if path.startswith("data/"))
+        return sorted(path for path in self.expected if is_payload_path(path))
 
     @property
     def total_size(self) -> int:

@@ -24,17 +24,17 @@ from archiver.errors import (
     InputNotFoundError,
     NotEvidenceError,
 )
-from archiver.package.bag import BAGIT
+from archiver.package_layout import BAGIT
 from archiver.regular_files import too_large
 from archiver.settings import ReadLimits
 from archiver.staging import staging_beside
-from archiver.transfer.hashing import HashingReader
-from archiver.transfer.layout import DATAPACKAGE, DATAPACKAGE_DIGEST
 from archiver.transfer.output import refuse_existing
-from archiver.transfer.wacz_datapackage import Resource, read_datapackage, read_digest_file
-from archiver.transfer.zip_directory import ENTRY_ERRORS, directory_problems, open_zip
-from archiver.transfer.zip_safety import entry_problems, is_dir
+from archiver.verification.hashing import HashingReader
 from archiver.verification.problems import Problem, VerificationReport
+from archiver.verification.wacz_datapackage import Resource, read_datapackage, read_digest_file
+from archiver.verification.zip_directory import ENTRY_ERRORS, directory_problems, open_zip
+from archiver.verification.zip_safety import entry_problems, is_dir
+from archiver.wacz_layout import DATAPACKAGE, DATAPACKAGE_DIGEST
 
 BLOCK = 1024 * 1024
 KEEP_PROBLEMS = 100

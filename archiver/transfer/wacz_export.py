@@ -20,10 +20,16 @@ from pathlib import Path
 from typing import Any
 
 from archiver import __version__
+from archiver._types import Progress
 from archiver.errors import EvidenceError
+from archiver.package_layout import EXTRACT_DIR, WARC_DIR
 from archiver.timestamps import utc_iso
 from archiver.transfer.cdxj import CdxjIndexer, sorted_index
-from archiver.transfer.layout import (
+from archiver.transfer.output import ZipWriter, refuse_existing, zip_output
+from archiver.transfer.package_source import SourcePackage, verified_package
+from archiver.transfer.pages import Page, extraction_titles, pages, pages_jsonl
+from archiver.transfer.results import ExportResult
+from archiver.wacz_layout import (
     DATAPACKAGE,
     DATAPACKAGE_DIGEST,
     INDEX,
@@ -33,10 +39,6 @@ from archiver.transfer.layout import (
     resource_name,
     wacz_path,
 )
-from archiver.transfer.output import ZipWriter, refuse_existing, zip_output
-from archiver.transfer.package_source import Progress, SourcePackage, verified_package
-from archiver.transfer.pages import Page, extraction_titles, pages, pages_jsonl
-from archiver.transfer.results import ExportResult
 from archiver.warc.members import Inflater
 from archiver.warc.reader import Event, RecordParser
 
@@ -75,7 +77,7 @@ class _WaczBuild:
     def run(self) -> None:
         index: list[str] = []
         for path in self.source.payload_files:
-            if path.startswith("data/warc/"):
+            if path.startswith(f"{WARC_DIR}/"):
                 index += self._add_warc(path)
             else:
                 self._add(path, stored=False)
@@ -84,7 +86,7 @@ class _WaczBuild:
         self.records = len(index)
         self.writer.add_bytes(INDEX, sorted_index(index))
         extracts = [self.source.root / p for p in self.source.payload_files
-                    if p.startswith("data/extract/") and p.endswith(".json")]
+                    if p.startswith(f"{EXTRACT_DIR}/") and p.endswith(".json")]
         self.pages = pages(self.source.manifest, extraction_titles(extracts))
         self.writer.add_bytes(PAGES, pages_jsonl(self.pages, self._title()))
         datapackage = self._datapackage()

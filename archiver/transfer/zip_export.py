@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from archiver._types import Progress
 from archiver.transfer.output import refuse_existing, zip_output
-from archiver.transfer.package_source import Progress, verified_package
+from archiver.transfer.package_source import verified_package
 from archiver.transfer.results import ExportResult
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from archiver._types import StrPath
+from archiver._types import ByteProgress, StrPath
 from archiver.errors import NotEvidenceError, VerificationFailed
 from archiver.evidence_kind import sniff_evidence
 from archiver.partial_paths import partial_dir_of
@@ -14,13 +14,13 @@ from archiver.settings import ReadLimits
 from archiver.verification.arc_check import check_arc_file, is_arc_file
 from archiver.verification.boundary import os_errors
 from archiver.verification.package_check import check_package
-from archiver.verification.pipeline import ByteCounter, Progress
+from archiver.verification.pipeline import ByteCounter
 from archiver.verification.problems import Problem, VerificationReport
 from archiver.verification.warc_check import WarcResult, check_warc_file
 from archiver.warc.members import looks_like_warc
 
 
-def check(path: StrPath, *, progress: Progress | None = None,
+def check(path: StrPath, *, progress: ByteProgress | None = None,
           limits: ReadLimits | None = None, strict: bool = False) -> VerificationReport:
     """Check a package, a WARC, a WACZ or an ARC file and report every problem found; never
     raises for damaged evidence. Whatever lies in the hidden work directory of a run that
@@ -51,7 +51,7 @@ def check(path: StrPath, *, progress: Progress | None = None,
         if kind == "package":
             return check_package(target, progress, limits, strict=strict)
         if kind == "wacz":
-            from archiver.transfer.wacz_check import check_wacz  # transfer builds on this
+            from archiver.verification.wacz_check import check_wacz  # a WACZ needs zip readers
 
             return check_wacz(target, progress, limits, strict=strict)
         if not looks_like_warc(sniffed.head) and is_arc_file(target, sniffed.head):
@@ -62,7 +62,7 @@ def check(path: StrPath, *, progress: Progress | None = None,
         return _check_bare_file(target, progress, limits or ReadLimits(), strict, arc=False)
 
 
-def verify(path: StrPath, *, progress: Progress | None = None,
+def verify(path: StrPath, *, progress: ByteProgress | None = None,
            strict: bool = False) -> VerificationReport:
     """Like `check`, but raise VerificationFailed, carrying every problem, if any is found."""
     report = check(path, progress=progress, strict=strict)
@@ -89,7 +89,7 @@ def _partial_report(target: Path) -> VerificationReport:
     return report
 
 
-def _check_bare_file(path: Path, progress: Progress | None, limits: ReadLimits,
+def _check_bare_file(path: Path, progress: ByteProgress | None, limits: ReadLimits,
                      strict: bool, *, arc: bool) -> VerificationReport:
     name = str(path)
     # The path given may be a link (to a WARC kept elsewhere): the file it leads to is read.

@@ -8,8 +8,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from archiver.errors import UnreadableEvidence
-from archiver.evidence_kind import KNOWN_TAG_FILES
-from archiver.package.bag import BAG_INFO, BAGIT, MANIFEST_JSON, PAYLOAD_MANIFEST, TAG_MANIFEST
+from archiver.package_layout import (
+    BAG_INFO,
+    BAGIT,
+    MANIFEST_JSON,
+    PAYLOAD_MANIFEST,
+    TAG_FILES,
+    TAG_MANIFEST,
+    is_payload_path,
+)
 from archiver.regular_files import NOT_REGULAR, kind_of, read_regular
 from archiver.settings import ReadLimits
 from archiver.verification.bag_files import Manifest, decode_tag_file, parse_fields, parse_manifest
@@ -45,7 +52,7 @@ class Bag:
         Returns the bytes read, and a problem for each file refused."""
         total = 0
         problems = []
-        for name in KNOWN_TAG_FILES:
+        for name in TAG_FILES:
             if name in self.sizes:
                 limit = (self.limits.max_json_bytes if name == MANIFEST_JSON
                          else self.limits.max_tag_file_bytes)
@@ -63,7 +70,7 @@ class Bag:
 
 
 def check_structure(bag: Bag, report: ProblemSink) -> None:
-    for name in KNOWN_TAG_FILES:
+    for name in TAG_FILES:
         if name not in bag.tag_data and name not in bag.unread and name not in bag.others:
             report.add(Problem("missing-file", name, f"the package has no {name}"))
     text = {name: decode_tag_file(name, data, report) for name, data in bag.tag_data.items()
@@ -96,7 +103,7 @@ def check_completeness(bag: Bag) -> list[Problem]:
     problems = [Problem(NOT_REGULAR, path, f"{kind_of(mode)}; a package holds only regular "
                         "files") for path, mode in sorted(bag.others.items())]
     on_disk = set(bag.sizes)
-    payload = {path for path in on_disk if path.startswith("data/")}
+    payload = {path for path in on_disk if is_payload_path(path)}
     tags = on_disk - payload - {TAG_MANIFEST}
     for manifest, present in ((bag.payload, payload), (bag.tags, tags)):
         if manifest is None:
@@ -105,7 +112,7 @@ def check_completeness(bag: Bag) -> list[Problem]:
             Problem("missing-file", path, f"{manifest.name} lists this file, but the package "
                     "does not have it")
             for path in sorted(set(manifest.entries) - present - set(bag.others))
-            if path not in KNOWN_TAG_FILES)  # already reported by the structure check
+            if path not in TAG_FILES)  # already reported by the structure check
         problems.extend(
             Problem("unlisted-file", path, f"this file is not listed in {manifest.name}")
             for path in sorted(present - set(manifest.entries)))

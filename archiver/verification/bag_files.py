@@ -14,7 +14,7 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from archiver.package.bag import PAYLOAD_MANIFEST, TAG_MANIFEST
+from archiver.package_layout import DATA_DIR, PAYLOAD_MANIFEST, TAG_MANIFEST
 from archiver.verification.problems import Problem, ProblemSink
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -113,9 +113,9 @@ def _bad_path(manifest: str, path: str) -> str | None:
     parts = path.split("/")
     if path.startswith("/") or ".." in parts or "" in parts:
         return "that path is not a plain path inside the bag"
-    if manifest == PAYLOAD_MANIFEST and parts[0] != "data":
+    if manifest == PAYLOAD_MANIFEST and parts[0] != DATA_DIR:
         return "payload files are under data/"
-    if manifest == TAG_MANIFEST and parts[0] == "data":
+    if manifest == TAG_MANIFEST and parts[0] == DATA_DIR:
         return "files under data/ are payload, not tag files"
     return None
 

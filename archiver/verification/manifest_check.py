@@ -12,7 +12,7 @@ from functools import cache
 from typing import Any, NamedTuple
 
 from archiver.errors import UnreadableEvidence
-from archiver.package.bag import MANIFEST_JSON
+from archiver.package_layout import MANIFEST_JSON
 from archiver.schema_files import manifest_schema
 from archiver.settings import ReadLimits
 from archiver.untrusted_json import load_json

@@ -17,8 +17,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from archiver._types import ByteProgress
 from archiver.errors import UnreadableEvidence
-from archiver.package.bag import MANIFEST_JSON, PAYLOAD_MANIFEST, TAG_MANIFEST
+from archiver.package_layout import (
+    MANIFEST_JSON,
+    PAYLOAD_MANIFEST,
+    TAG_MANIFEST,
+    WARC_DIR,
+    warc_path,
+)
 from archiver.regular_files import open_regular, real_directory
 from archiver.settings import ReadLimits
 from archiver.verification.bag_check import Bag, check_completeness, check_structure
@@ -34,7 +41,7 @@ from archiver.verification.manifest_check import (
     reference_problems,
     schema_problems,
 )
-from archiver.verification.pipeline import ByteCounter, Progress
+from archiver.verification.pipeline import ByteCounter
 from archiver.verification.problems import Problem, VerificationReport
 from archiver.verification.record_check import MEMBER_DAMAGE, RecordInfo
 from archiver.verification.warc_check import WarcCheck, has_warc_name
@@ -45,7 +52,7 @@ READ_BLOCK = 1024 * 1024
 class PackageCheck:
     """One verification of the package at `root`; `run()` returns the report."""
 
-    def __init__(self, root: Path, progress: Progress | None = None,
+    def __init__(self, root: Path, progress: ByteProgress | None = None,
                  limits: ReadLimits | None = None, *, strict: bool = False) -> None:
         self.limits = limits or ReadLimits()
         self.strict = strict
@@ -108,7 +115,7 @@ class PackageCheck:
         return self.bag.payload.entries if self.bag.payload is not None else {}
 
     def _is_warc(self, path: str) -> bool:
-        return (has_warc_name(path) and path.startswith("data/warc/")
+        return (has_warc_name(path) and path.startswith(f"{WARC_DIR}/")
                 and self.bag.payload is not None and path in self.bag.payload.entries
                 and path in self.bag.sizes)
 
@@ -116,7 +123,7 @@ class PackageCheck:
         """Start checking the first WARC in data/warc/ before anything else, even listing the
         package's files (if the payload manifest turns out not to list it, the check is
         dropped; any other WARC is checked when its turn comes)."""
-        folder = real_directory(self.bag.root, "data/warc")  # never through a link
+        folder = real_directory(self.bag.root, WARC_DIR)  # never through a link
         if folder is None:
             return None  # the listing reports what is wrong
         try:
@@ -128,7 +135,7 @@ class PackageCheck:
         if not names:
             return None
         with os_errors(folder / names[0]):
-            return self._warc_check(f"data/warc/{names[0]}", None)
+            return self._warc_check(warc_path(names[0]), None)
 
     def _warc_check(self, path: str, wanted: frozenset[str] | None) -> WarcCheck:
         # Our own WARCs always digest the payload as stored: no de-chunked second chance.
@@ -253,7 +260,7 @@ class PackageCheck:
                                     f"files does not list {path}"))
 
 
-def check_package(root: Path, progress: Progress | None = None,
+def check_package(root: Path, progress: ByteProgress | None = None,
                   limits: ReadLimits | None = None, *, strict: bool = False
                   ) -> VerificationReport:
     with cyclic_gc_paused():

@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable
 from typing import BinaryIO
 
+from archiver._types import ByteProgress
 from archiver.warc.members import Inflater
 from archiver.warc.reader import DATA, END_OF_FILE, PIECE, PLAIN_DATA, Event, RecordParser
 
@@ -26,14 +27,12 @@ QUEUE_BATCHES = 6
 
 _Batch = tuple[list[bytes], list[Event]]
 
-Progress = Callable[[int, int], None]
-"""Called as reading goes on with (bytes read so far, bytes to read in all)."""
 
 
 class ByteCounter:
-    """Counts the bytes a verification reads, and tells a `Progress` callback, if any."""
+    """Counts the bytes a verification reads, and tells a `ByteProgress` callback, if any."""
 
-    def __init__(self, total: int, progress: Progress | None = None) -> None:
+    def __init__(self, total: int, progress: ByteProgress | None = None) -> None:
         self.done = 0
         self.total = total
         self._progress = progress

@@ -18,9 +18,9 @@ from hypothesis import given
 
 from archiver.errors import UnreadableEvidence
 from archiver.transfer import export_wacz
-from archiver.transfer.wacz_datapackage import read_datapackage, read_digest_file
 from archiver.untrusted_json import load_json
 from archiver.verification import VerificationReport, check
+from archiver.verification.wacz_datapackage import read_datapackage, read_digest_file
 from tests.fuzz.mutations import mutated
 from tests.test_verify import reseal
 

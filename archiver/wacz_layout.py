@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 
-from archiver.package.bag import BAG_INFO, BAGIT, MANIFEST_JSON, PAYLOAD_MANIFEST, TAG_MANIFEST
+from archiver import package_layout
+from archiver.package_layout import MANIFEST_JSON, TAG_FILES
 
 WACZ_VERSION = "1.1.1"
 DATAPACKAGE = "datapackage.json"
@@ -23,12 +24,9 @@ ARCHIVE_DIR = "archive/"
 ARCHIVER_DIR = "archiver/"
 EXTRACT_DIR = "extract/"
 WACZ_MANIFEST = ARCHIVER_DIR + MANIFEST_JSON
-TAG_FILES = (BAGIT, BAG_INFO, PAYLOAD_MANIFEST, TAG_MANIFEST, MANIFEST_JSON)
 PACKAGE_PATH_KEY = "archiver_path"
 """A datapackage.json resource property: the file's path in the package it came from."""
 
-_WARC_DIR = "data/warc/"
-_EXTRACT_DIR = "data/extract/"
 _NAME_CHARS = re.compile(r"[^-a-z0-9._/]")
 
 
@@ -40,7 +38,8 @@ def wacz_path(package_path: str) -> str:
     >>> wacz_path("data/extract/00001-page.json"), wacz_path("data/report.html")
     ('extract/00001-page.json', 'archiver/data--report.html')
     """
-    for prefix, target in ((_WARC_DIR, ARCHIVE_DIR), (_EXTRACT_DIR, EXTRACT_DIR)):
+    for prefix, target in ((f"{package_layout.WARC_DIR}/", ARCHIVE_DIR),
+                           (f"{package_layout.EXTRACT_DIR}/", EXTRACT_DIR)):
         rest = package_path.removeprefix(prefix)
         if rest != package_path and "/" not in rest:
             return target + rest

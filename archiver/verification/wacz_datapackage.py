@@ -9,11 +9,11 @@ from typing import Any
 
 from archiver.errors import UnreadableEvidence
 from archiver.settings import ReadLimits
-from archiver.transfer.hashing import parse_hash
-from archiver.transfer.layout import DATAPACKAGE, DATAPACKAGE_DIGEST, PACKAGE_PATH_KEY
-from archiver.transfer.zip_safety import path_problem, shown
 from archiver.untrusted_json import load_json
+from archiver.verification.hashing import parse_hash
 from archiver.verification.problems import Problem, VerificationReport
+from archiver.verification.zip_safety import path_problem, shown
+from archiver.wacz_layout import DATAPACKAGE, DATAPACKAGE_DIGEST, PACKAGE_PATH_KEY
 
 
 @dataclass(frozen=True)

@@ -15,24 +15,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast
 
-from archiver._types import StrPath
+from archiver._types import ByteProgress, StrPath
 from archiver.errors import InputNotFoundError, NotEvidenceError
-from archiver.package.bag import MANIFEST_JSON
+from archiver.package_layout import MANIFEST_JSON
 from archiver.regular_files import too_large
 from archiver.settings import ReadLimits
-from archiver.transfer.hashing import HashingReader
-from archiver.transfer.layout import (
-    DATAPACKAGE,
-    DATAPACKAGE_DIGEST,
-    PAGES,
-    WACZ_MANIFEST,
-    is_warc_path,
-    wacz_path,
-)
-from archiver.transfer.wacz_datapackage import Resource, read_datapackage, read_digest_file
-from archiver.transfer.zip_directory import ENTRY_ERRORS, directory_problems, open_zip
-from archiver.transfer.zip_safety import entry_problems, is_dir, shown
 from archiver.verification.boundary import os_errors
+from archiver.verification.hashing import HashingReader
 from archiver.verification.manifest_check import (
     FileClaim,
     RecordClaim,
@@ -42,13 +31,24 @@ from archiver.verification.manifest_check import (
     reference_problems,
     schema_problems,
 )
-from archiver.verification.pipeline import ByteCounter, Progress, read_warc
+from archiver.verification.pipeline import ByteCounter, read_warc
 from archiver.verification.problems import Note, Problem, VerificationReport
 from archiver.verification.record_check import MEMBER_DAMAGE, RecordChecker, RecordInfo
+from archiver.verification.wacz_datapackage import Resource, read_datapackage, read_digest_file
+from archiver.verification.zip_directory import ENTRY_ERRORS, directory_problems, open_zip
+from archiver.verification.zip_safety import entry_problems, is_dir, shown
+from archiver.wacz_layout import (
+    DATAPACKAGE,
+    DATAPACKAGE_DIGEST,
+    PAGES,
+    WACZ_MANIFEST,
+    is_warc_path,
+    wacz_path,
+)
 from archiver.warc.reader import RecordParser
 
 
-def check_wacz(path: StrPath, progress: Progress | None = None,
+def check_wacz(path: StrPath, progress: ByteProgress | None = None,
                limits: ReadLimits | None = None, *, strict: bool = False) -> VerificationReport:
     """Check the WACZ at `path` and report every problem found; never raises for damaged
     evidence. `progress` is called with (bytes read, bytes to read) as reading goes on;
@@ -81,7 +81,7 @@ def _report(path: Path, limits: ReadLimits, strict: bool = False) -> Verificatio
 class WaczCheck:
     """One verification of an open WACZ; `run()` returns the report."""
 
-    def __init__(self, path: Path, archive: zipfile.ZipFile, progress: Progress | None,
+    def __init__(self, path: Path, archive: zipfile.ZipFile, progress: ByteProgress | None,
                  limits: ReadLimits | None = None, *, strict: bool = False) -> None:
         self.path = path
         self.archive = archive
