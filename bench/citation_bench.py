@@ -120,7 +120,7 @@ def archiver_links(html: str, url: str | None) -> set[str]:
 
 def main_text_links(html: str, url: str | None) -> set[str]:
     """What story mode cited before issue 11: the extractor's main-text links alone."""
-    from archiver.extract.html import extract_html
+    from archiver.extract.html.extraction import extract_html
     from archiver.story.citations import select_citations
 
     address = saved_page_address(html, url)
@@ -130,7 +130,7 @@ def main_text_links(html: str, url: str | None) -> set[str]:
 
 def saved_page_address(html: str, url: str | None) -> str | None:
     """The address archiver reads a saved page as (given to trafilatura too, to be fair)."""
-    from archiver.extract.html_parse import parse_html
+    from archiver.extract.html.parse import parse_html
     from archiver.story.citation_region import page_address
 
     return page_address(parse_html(html).tree, url)

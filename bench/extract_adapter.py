@@ -37,7 +37,7 @@ def as_text(html: str | bytes) -> str:
 
 
 def archiver(html: str | bytes, url: str | None) -> dict[str, Any]:
-    from archiver.extract.html import extract_html
+    from archiver.extract.html.extraction import extract_html
 
     result = extract_html(as_text(html), url)
     return {"text": result.text, "title": result.title,

@@ -15,7 +15,7 @@ from typing import Any
 
 
 def archiver(path: str) -> dict[str, Any]:
-    from archiver.extract.pdf import extract_pdf
+    from archiver.extract.pdf.extraction import extract_pdf
 
     result = extract_pdf(Path(path))
     return {"text": result.text, "title": result.title, "author": result.author,

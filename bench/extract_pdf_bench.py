@@ -93,7 +93,7 @@ def peak_rss_kib(pdf: Path) -> int:
     # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the forked parent (which held
     # the generated file) across exec, while VmHWM belongs to the new process image.
     code = ("import re, sys; from pathlib import Path;"
-            "from archiver.extract.pdf import extract_pdf;"
+            "from archiver.extract.pdf.extraction import extract_pdf;"
             "r = extract_pdf(Path(sys.argv[1])); assert r.pages;"
             "print(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1))")
     out = subprocess.run([sys.executable, "-c", code, str(pdf)], capture_output=True,

@@ -3,7 +3,7 @@
 
 Loads the dev set's HTML documents (decoded by its own scorer's decoder), then in one process
 and alternating rounds, times: archiver's whole HTML extraction (extract_html, which now
-includes the visible-text pass), the visible-text pass alone (html_visible.visible_text on a
+includes the visible-text pass), the visible-text pass alone (html.visible.visible_text on a
 freshly parsed tree; parsing not timed), and the peer, trafilatura in fast mode, on the same
 strings. Prints ms per page for each, the visible-text share of archiver's time, and
 archiver's speed ratio to trafilatura. The median of the rounds is reported.
@@ -56,9 +56,9 @@ def main(argv: list[str] | None = None) -> int:
 
     import trafilatura
 
-    from archiver.extract.html import extract_html
-    from archiver.extract.html_parse import parse_html
-    from archiver.extract.html_visible import visible_text
+    from archiver.extract.html.extraction import extract_html
+    from archiver.extract.html.parse import parse_html
+    from archiver.extract.html.visible import visible_text
 
     docs = load_documents(args.dev_set)
     trees = []

@@ -12,11 +12,11 @@ from pathlib import Path
 import lxml.html
 import pytest
 
-from archiver.extract.html import HtmlExtraction, extract_html
-from archiver.extract.html_blocks import Block, LinkSpan, MainText
-from archiver.extract.html_parse import MAX_ELEMENTS, MAX_MARKUP_CHARS
-from archiver.extract.html_text import extract_main_text, with_second_opinion
-from archiver.extract.html_trim import drop_link_lists, drop_trailing_teasers
+from archiver.extract.html.blocks import Block, LinkSpan, MainText
+from archiver.extract.html.extraction import HtmlExtraction, extract_html
+from archiver.extract.html.parse import MAX_ELEMENTS, MAX_MARKUP_CHARS
+from archiver.extract.html.text import extract_main_text, with_second_opinion
+from archiver.extract.html.trim import drop_link_lists, drop_trailing_teasers
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "documents" / "html"
 STORY_URL = "https://news.example.org/2024/05/14/tidal-mill-vote?ref=home"

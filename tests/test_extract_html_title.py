@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import json
 
-from archiver.extract.html import extract_html
-from archiver.extract.html_title import confirms, strip_site
+from archiver.extract.html.extraction import extract_html
+from archiver.extract.html.title import confirms, strip_site
 
 
 def page(head: str, body: str) -> str:

@@ -3,9 +3,9 @@ its headline, and paragraphs that only point elsewhere on the page's own site.""
 
 from __future__ import annotations
 
-from archiver.extract.html import extract_html
-from archiver.extract.html_blocks import Block, LinkSpan
-from archiver.extract.html_trim import drop_calls_to_action, drop_leading_title, drop_promos
+from archiver.extract.html.blocks import Block, LinkSpan
+from archiver.extract.html.extraction import extract_html
+from archiver.extract.html.trim import drop_calls_to_action, drop_leading_title, drop_promos
 
 PAGE_URL = "https://www.courier.example.com/news/2026/tide-mill-vote"
 PROSE = ("The council voted on Tuesday to restore the tide mill, after a survey found the "

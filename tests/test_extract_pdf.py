@@ -1,4 +1,4 @@
-"""PDF extraction (archiver.extract.pdf) on the fixtures of fixtures/documents/pdf/."""
+"""PDF extraction (archiver.extract.pdf.extraction) on the fixtures of fixtures/documents/pdf/."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from pathlib import Path
 import pypdfium2 as pdfium  # type: ignore[import-untyped]
 import pytest
 
-from archiver.extract.pdf import PdfExtraction, extract_pdf
-from archiver.extract.pdf import choose as choose_value
-from archiver.extract.pdf_layout import clean
-from archiver.extract.pdf_order import drawn_out_of_order, page_lines
+from archiver.extract.pdf.extraction import PdfExtraction, extract_pdf
+from archiver.extract.pdf.extraction import choose as choose_value
+from archiver.extract.pdf.layout import clean
+from archiver.extract.pdf.order import drawn_out_of_order, page_lines
 from tests.conftest import load_script
 
 DOCUMENTS = Path(__file__).resolve().parent.parent / "fixtures" / "documents"

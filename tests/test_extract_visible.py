@@ -10,9 +10,9 @@ import jsonschema
 from typer.testing import CliRunner
 
 from archiver.cli import app
-from archiver.extract.html import extract_html
-from archiver.extract.html_parse import parse_html
-from archiver.extract.html_visible import visible_text
+from archiver.extract.html.extraction import extract_html
+from archiver.extract.html.parse import parse_html
+from archiver.extract.html.visible import visible_text
 
 ROOT = Path(__file__).resolve().parent.parent
 STORY = ROOT / "fixtures" / "documents" / "html" / "news_story.html"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from archiver.extract.html import extract_html
+from archiver.extract.html.extraction import extract_html
 
 SITE = Path(__file__).resolve().parent.parent / "fixtures" / "site"
 

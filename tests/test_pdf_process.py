@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from archiver.cli import app
 from archiver.extract.api import extract
-from archiver.extract.pdf_process import read_pdf_bounded
+from archiver.extract.pdf.process import read_pdf_bounded
 from archiver.package.extraction_pool import POOL_AFTER
 from archiver.settings import ExtractionSettings
 from tests.conftest import Captured
@@ -137,7 +137,7 @@ def test_the_repair_scan_keeps_little_of_a_large_file_resident(tmp_path: Path) -
             out.write(filler)
         out.write(b"7 0 obj\n<< /Type /Page /MediaBox [0 0 10 10] >>\nendobj\n%%EOF\n")
     code = ("import sys; from pathlib import Path; from tests.peak_rss import peak_rss_kib;"
-            "from archiver.extract.pdf_repair import scan_objects;"
+            "from archiver.extract.pdf.repair import scan_objects;"
             "handle = open(sys.argv[1], 'rb'); scan = scan_objects(handle, handle.read(1024));"
             "print(len(scan.pages), peak_rss_kib())")
     done = subprocess.run([sys.executable, "-c", code, str(damaged)], capture_output=True,

@@ -166,7 +166,9 @@ def _head(blocks: Iterator[bytes]) -> bytes:
 
 
 def _extract_html_body(result: Extraction, data: bytes, document: CapturedDocument) -> None:
-    from archiver.extract.html import extract_html  # imported when needed: it loads a lot
+    from archiver.extract.html.extraction import (
+        extract_html,  # imported when needed: it loads a lot
+    )
 
     decoded = decode_html(data, document.content_type)
     result.decoding.charset = decoded.charset
@@ -188,7 +190,7 @@ def _extract_html_body(result: Extraction, data: bytes, document: CapturedDocume
 
 
 def _extract_pdf_file(result: Extraction, path: Path, settings: ExtractionSettings) -> None:
-    from archiver.extract.pdf_process import read_pdf_bounded  # imported when needed
+    from archiver.extract.pdf.process import read_pdf_bounded  # imported when needed
 
     report = read_pdf_bounded(path, settings)
     details: dict[str, Any] = report.to_dict()

@@ -40,7 +40,7 @@ POOL_AFTER = 8
 def _start_worker() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # Load the extractors now, while the capture still waits on the network.
-    for module in ("archiver.extract.html", "archiver.extract.pdf_process"):
+    for module in ("archiver.extract.html.extraction", "archiver.extract.pdf.process"):
         importlib.import_module(module)
 
 

@@ -38,8 +38,8 @@ import lxml.html
 from lxml import etree
 
 from archiver.capture.urls import try_normalize
-from archiver.extract.html_links import base_url, sentence_at
-from archiver.extract.html_parse import parse_html
+from archiver.extract.html.links import base_url, sentence_at
+from archiver.extract.html.parse import parse_html
 from archiver.story.citation_words import (
     BOX_HINTS,
     BOX_ROLES,
@@ -950,7 +950,7 @@ def story_selection(html: str, url: str | None, main_text: str,
 def select_in_page(html: str, url: str | None, url_filter: UrlFilter | None = None) -> Selection:
     """`story_selection` of a decoded page, extracting its main text first (as story mode
     does): for a library user, and the citation benchmark."""
-    from archiver.extract.html import extract_html
+    from archiver.extract.html.extraction import extract_html
 
     extraction = extract_html(html, url)
     return story_selection(html, url, extraction.text,

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from hypothesis import given
 
-from archiver.extract.pdf_model import PdfExtraction
-from archiver.extract.pdf_process import READER_FAILED, read_pdf_bounded
+from archiver.extract.pdf.model import PdfExtraction
+from archiver.extract.pdf.process import READER_FAILED, read_pdf_bounded
 from archiver.settings import MIB, ExtractionSettings
 from tests.conftest import load_script
 from tests.fuzz.mutations import mutated

@@ -14,9 +14,9 @@ from typing import IO, Any
 from pypdf import PasswordType, PdfReader
 from pypdf.generic import DictionaryObject, NameObject, StreamObject
 
-from archiver.extract.pdf_dates import pdf_date_to_iso
-from archiver.extract.pdf_layout import clean
-from archiver.extract.pdf_xmp import XmpValue, parse_xmp
+from archiver.extract.pdf.dates import pdf_date_to_iso
+from archiver.extract.pdf.layout import clean
+from archiver.extract.pdf.xmp import XmpValue, parse_xmp
 
 # Document info keys under the names the extraction uses; other keys keep their own name.
 INFO_NAMES = {

@@ -13,10 +13,10 @@ from urllib.parse import urljoin
 
 import lxml.html
 
-from archiver.extract.html_authors import find_authors
-from archiver.extract.html_dates import modified_date, published_date
-from archiver.extract.html_jsonld import main_object, parse_json_ld, text_value, types_of
-from archiver.extract.html_title import find_title
+from archiver.extract.html.authors import find_authors
+from archiver.extract.html.dates import modified_date, published_date
+from archiver.extract.html.jsonld import main_object, parse_json_ld, text_value, types_of
+from archiver.extract.html.title import find_title
 
 MAX_META_ELEMENTS = 2000
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import lxml.html
 
-from archiver.extract.html_jsonld import person_names, types_of
+from archiver.extract.html.jsonld import person_names, types_of
 
 AUTHOR_META = (
     "author", "article:author", "parsely-author", "sailthru.author", "dc.creator",

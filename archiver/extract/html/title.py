@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 import lxml.html
 
-from archiver.extract.html_jsonld import text_value
+from archiver.extract.html.jsonld import text_value
 
 # "Headline | Site", "Headline - Site", "Site: Headline": separators between a headline and
 # the site's name (or section, or author).

@@ -17,7 +17,7 @@ from typing import Any
 import lxml.html
 from htmldate import find_date
 
-from archiver.extract.html_jsonld import text_value
+from archiver.extract.html.jsonld import text_value
 
 _MONTHS = {name: number for number, names in enumerate((
     ("jan", "janvier", "januar", "enero", "gennaio"), ("feb", "février", "februar", "febrero"),

@@ -1,8 +1,8 @@
-"""The main text of a page: trafilatura finds it, html_blocks renders it, html_trim trims it.
+"""The main text of a page: trafilatura finds it, html.blocks renders it, html.trim trims it.
 
 trafilatura runs in fast mode (its own extractor only): its second-opinion extractors
 (readability, justext) cost more time and scored lower on the development set. Before it runs,
-an article body split into several same-class containers is joined (html_chunks), since
+an article body split into several same-class containers is joined (html.chunks), since
 trafilatura takes only the first. Where the fast result is clearly too little (a small share of
 the page's visible text: a listing page, or a layout the extractor did not recognise),
 trafilatura's baseline (the page's paragraphs, cheap) is the second opinion, taken if it is
@@ -19,17 +19,17 @@ import lxml.html
 import trafilatura
 from trafilatura.settings import use_config
 
-from archiver.extract.html_blocks import LinkSpan, MainText, collect_blocks, join_blocks
-from archiver.extract.html_chunks import merge_split_bodies
-from archiver.extract.html_embeds import unhide_embedded_posts
-from archiver.extract.html_trim import (
+from archiver.extract.html.blocks import LinkSpan, MainText, collect_blocks, join_blocks
+from archiver.extract.html.chunks import merge_split_bodies
+from archiver.extract.html.embeds import unhide_embedded_posts
+from archiver.extract.html.trim import (
     drop_calls_to_action,
     drop_leading_title,
     drop_link_lists,
     drop_promos,
     drop_trailing_teasers,
 )
-from archiver.extract.html_whole_page import with_block_boundaries
+from archiver.extract.html.whole_page import with_block_boundaries
 
 __all__ = ["LinkSpan", "MainText", "extract_main_text", "render"]
 

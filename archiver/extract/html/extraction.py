@@ -4,7 +4,7 @@
 
 The input is an already decoded document (charset and Content-Encoding are handled by the
 caller). Nothing here raises on bad input: what could not be done is said in `problems`.
-The work is bounded (see html_parse.MAX_MARKUP_CHARS), so a 50 MB page takes seconds.
+The work is bounded (see html.parse.MAX_MARKUP_CHARS), so a 50 MB page takes seconds.
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ import copy
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from archiver.extract.html_jsonld import main_object, text_value
-from archiver.extract.html_links import HtmlLink, base_url, build_links
-from archiver.extract.html_metadata import PageMetadata, extract_metadata
-from archiver.extract.html_parse import parse_html
-from archiver.extract.html_text import MainText, extract_main_text
-from archiver.extract.html_visible import VisibleText, visible_text
+from archiver.extract.html.jsonld import main_object, text_value
+from archiver.extract.html.links import HtmlLink, base_url, build_links
+from archiver.extract.html.metadata import PageMetadata, extract_metadata
+from archiver.extract.html.parse import parse_html
+from archiver.extract.html.text import MainText, extract_main_text
+from archiver.extract.html.visible import VisibleText, visible_text
 
 __all__ = ["HtmlExtraction", "HtmlLink", "extract_html"]
 
@@ -31,7 +31,7 @@ class HtmlExtraction(PageMetadata):
     text: str = ""
     links: list[HtmlLink] = field(default_factory=list)
     visible_text: str = ""
-    """All the page's visible text, main text or not (html_visible.py)."""
+    """All the page's visible text, main text or not (html/visible.py)."""
     visible_text_cut: bool = False
 
     def to_dict(self) -> dict[str, Any]:

@@ -12,7 +12,7 @@ Two libraries share the work, each where it measured best (bench/extract_pdf_ben
 PDFium (pypdfium2) reads the page text, pypdf the version, encryption, document info, XMP
 and attachments, and gives a second opinion on pages PDFium cannot read. Neither is given
 the file's bytes: both read from the file as they need, so memory stays flat for big files.
-A file too damaged for PDFium to open is repaired into a temporary copy (pdf_repair).
+A file too damaged for PDFium to open is repaired into a temporary copy (pdf.repair).
 
 Title and author: the document info and the XMP packet often disagree (one tool updated one
 of them). Both are kept in ``info`` and ``xmp``; ``title``/``author`` take the XMP value when
@@ -27,13 +27,13 @@ import tempfile
 from pathlib import Path
 from typing import IO
 
-from archiver.extract.pdf_dates import parse_iso
-from archiver.extract.pdf_meta import LazyReader, PdfMeta, header_version, read_meta
-from archiver.extract.pdf_model import PAGE_SEPARATOR, PdfExtraction, PdfPage
-from archiver.extract.pdf_quiet import quiet_pdf_libraries
-from archiver.extract.pdf_repair import linearized_page_count, scan_objects, write_repaired_copy
-from archiver.extract.pdf_text import PdfiumText, read_pages
-from archiver.extract.pdf_xmp import XmpValue
+from archiver.extract.pdf.dates import parse_iso
+from archiver.extract.pdf.meta import LazyReader, PdfMeta, header_version, read_meta
+from archiver.extract.pdf.model import PAGE_SEPARATOR, PdfExtraction, PdfPage
+from archiver.extract.pdf.quiet import quiet_pdf_libraries
+from archiver.extract.pdf.repair import linearized_page_count, scan_objects, write_repaired_copy
+from archiver.extract.pdf.text import PdfiumText, read_pages
+from archiver.extract.pdf.xmp import XmpValue
 
 __all__ = ["PAGE_SEPARATOR", "PdfExtraction", "PdfPage", "extract_pdf"]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from archiver.extract.html_blocks import LINE_BLOCKS, Block, LinkSpan
+from archiver.extract.html.blocks import LINE_BLOCKS, Block, LinkSpan
 
 _WORDS = re.compile(r"\w+")
 _SENTENCE_ENDS = frozenset(".!?…:;\"'”’)»。！？」")

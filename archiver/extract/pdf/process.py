@@ -38,7 +38,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
-from archiver.extract.pdf_model import PdfExtraction
+from archiver.extract.pdf.model import PdfExtraction
 from archiver.settings import MIB, ExtractionSettings
 
 MEMORY_PER_FILE_BYTE = 2  # the repair step maps the file and writes a copy of it
@@ -47,7 +47,7 @@ RETIRE_ABOVE = 192 * MIB  # a child this large after a document makes way for a 
 START_SECONDS = 60.0  # generous: a busy machine may take long to start Python
 _HEADER = 8
 _BOOT = ("import json, sys; sys.path[:] = json.loads(sys.argv[1]); "
-         "from archiver.extract.pdf_process import serve; serve(sys.argv[2])")
+         "from archiver.extract.pdf.process import serve; serve(sys.argv[2])")
 READER_FAILED = "the PDF could not be read: the PDF reader failed on it"
 """A bug, not the file's fault (the fuzz tests look for it)."""
 
@@ -248,7 +248,7 @@ def serve(scratch: str) -> None:
     quiet = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1):  # whatever a library prints goes nowhere, not into the replies
         os.dup2(quiet, fd)
-    from archiver.extract.pdf import extract_pdf  # loaded before the first document
+    from archiver.extract.pdf.extraction import extract_pdf  # loaded before the first document
 
     try:
         _send(replies, {"ready": True})

@@ -1,4 +1,4 @@
-"""From PDFium's text page to plain text: lines in reading order (pdf_order), line breaks
+"""From PDFium's text page to plain text: lines in reading order (pdf.order), line breaks
 normalised, control characters dropped."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import re
 
 import pypdfium2 as pdfium  # type: ignore[import-untyped]
 
-from archiver.extract.pdf_order import reordered_text
+from archiver.extract.pdf.order import reordered_text
 
 # PDFium ends lines with CR LF and marks a hyphen it kept at a line end as U+0002. Other C0
 # controls come from fonts without a Unicode map, where glyph 3 (a space in most TrueType

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from archiver.extract.pdf_xmp import XmpValue
+from archiver.extract.pdf.xmp import XmpValue
 
 PAGE_SEPARATOR = "\f"  # form feed: the traditional page break of plain text (pdftotext too)
 

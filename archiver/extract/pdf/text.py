@@ -13,8 +13,8 @@ from pathlib import Path
 import pypdfium2 as pdfium  # type: ignore[import-untyped]
 import pypdfium2.raw as pdfium_raw  # type: ignore[import-untyped]
 
-from archiver.extract.pdf_layout import page_text
-from archiver.extract.pdf_model import PdfPage
+from archiver.extract.pdf.layout import page_text
+from archiver.extract.pdf.model import PdfPage
 
 # PDFium keeps every object it has parsed (content streams included) until the document is
 # closed, so memory would grow with the file; reopening every so many pages keeps it flat,

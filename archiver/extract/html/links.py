@@ -14,7 +14,7 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 
 import lxml.html
 
-from archiver.extract.html_blocks import LinkSpan
+from archiver.extract.html.blocks import LinkSpan
 
 _NOT_DOCUMENTS = ("mailto:", "javascript:", "tel:", "data:", "sms:", "about:", "blob:")
 # A sentence ends at . ! ? … (with closing quotes/brackets) followed by space and what looks
