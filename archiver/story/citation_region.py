@@ -391,17 +391,7 @@ class _Reader:
             self.text_start = self.order.get(region, 0) + 1
             self.text_end = len(self.order)  # where the text ends is not known
             return region
-        best: etree._Element | None = None
-        best_depth = -1
-        for block in matched:
-            depth = 0
-            chain = [block, *block.iterancestors()]
-            for element in chain:
-                if weight.get(element, 0) >= REGION_SHARE * total:
-                    depth = len(chain) - chain.index(element)
-                    if depth > best_depth:
-                        best, best_depth = element, depth
-                    break
+        best = _deepest_holding(matched, weight, total)
         region = best if best is not None else self._fallback_region()
         core = self._prose_core(long_blocks, region)
         return core if core is not None else region
@@ -422,16 +412,7 @@ class _Reader:
             total += size
             for element in (block, *block.iterancestors()):
                 weight[element] = weight.get(element, 0) + size
-        best: etree._Element | None = None
-        best_depth = -1
-        for block in long_blocks:
-            chain = [block, *block.iterancestors()]
-            for element in chain:
-                if weight.get(element, 0) >= REGION_SHARE * total:
-                    depth = len(chain) - chain.index(element)
-                    if depth > best_depth:
-                        best, best_depth = element, depth
-                    break
+        best = _deepest_holding(long_blocks, weight, total)
         if best is None or best is region or not self._within(best, region):
             return None
         core_chars, region_chars = len(self.text(best)), len(self.text(region))
@@ -955,3 +936,20 @@ def select_in_page(html: str, url: str | None, url_filter: UrlFilter | None = No
     extraction = extract_html(html, url)
     return story_selection(html, url, extraction.text,
                            [link.to_dict() for link in extraction.links], url_filter)
+
+
+def _deepest_holding(blocks: list[etree._Element], weight: dict[etree._Element, int],
+                     total: int) -> etree._Element | None:
+    """The deepest element that holds REGION_SHARE of the blocks' text (`weight`: the text
+    of the blocks each element holds), found from each block up."""
+    best: etree._Element | None = None
+    best_depth = -1
+    for block in blocks:
+        chain = [block, *block.iterancestors()]
+        for index, element in enumerate(chain):
+            if weight.get(element, 0) >= REGION_SHARE * total:
+                depth = len(chain) - index
+                if depth > best_depth:
+                    best, best_depth = element, depth
+                break
+    return best
