@@ -516,3 +516,19 @@ def test_a_story_filed_under_index_php_is_no_home_page() -> None:
                      site) is None
     assert page_kind("https://gazette.example/index.php?utm_source=nav", "Home",
                      site) == "the site's home page"
+
+
+@pytest.mark.parametrize("url", [
+    "https://twitter.com/hashtag/Hamilton?src=hash",
+    "https://x.com/search?q=%23floods",
+    "https://www.instagram.com/explore/tags/floods/",
+    "https://www.facebook.com/hashtag/floods",
+])
+def test_a_hashtag_page_is_no_source(url: str) -> None:
+    from archiver.story.link_kinds import page_kind
+
+    assert page_kind(url, "#floods", "news.example") == (
+        "a social network's hashtag or search page (a topic, not a post)")
+    # The post itself is a source.
+    assert page_kind("https://twitter.com/i/status/769239021021036544", "a post",
+                     "news.example") is None

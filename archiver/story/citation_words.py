@@ -148,6 +148,15 @@ TAG_PATH = re.compile(
 DOCUMENT_PATH = re.compile(
     r"/(?:documents?|dokumente?|docs|downloads?|attachments?)/"
     r"|\.(?:pdf|docx?|xlsx?|csv|pptx?|odt|ods|txt|json|xml|zip)$", re.IGNORECASE)
+# A social network's page of every post with a hashtag, or of a search: a topic, not a post.
+HASHTAG_PAGE = re.compile(
+    r"//(?:www\.|mobile\.)?(?:twitter|x)\.com/(?:hashtag/|search\b)"
+    r"|//(?:www\.)?instagram\.com/explore/tags/"
+    r"|//(?:www\.)?facebook\.com/hashtag/"
+    r"|//(?:www\.)?tiktok\.com/tag/"
+    r"|//(?:www\.)?linkedin\.com/feed/hashtag/"
+    r"|//bsky\.app/hashtag/",
+    re.IGNORECASE)
 IMAGE_FILE = re.compile(r"\.(?:jpe?g|png|gif|webp|avif|svg|tiff?)$", re.IGNORECASE)
 HOME_PATHS = frozenset({"", "/", "/index.html", "/index.htm", "/index.php", "/home",
                          "/home/"})

@@ -18,6 +18,7 @@ from publicsuffixlist import PublicSuffixList
 from archiver.story.citation_words import (
     ACCOUNT_PATH,
     AUTHOR_PATH,
+    HASHTAG_PAGE,
     HOME_PATHS,
     IMAGE_FILE,
     RELATED_QUERY,
@@ -92,6 +93,8 @@ def page_kind(url: str, text: str, site: str) -> str | None:
         return None
     if IMAGE_FILE.search(parts.path) or IMAGE_FILE.search(text):
         return "a link to an image"
+    if HASHTAG_PAGE.search(url):
+        return "a social network's hashtag or search page (a topic, not a post)"
     if not same_site(parts.hostname or "", site):
         return None
     if _is_home_page(parts.path, parts.query):
