@@ -532,3 +532,23 @@ def test_a_hashtag_page_is_no_source(url: str) -> None:
     # The post itself is a source.
     assert page_kind("https://twitter.com/i/status/769239021021036544", "a post",
                      "news.example") is None
+
+
+def test_links_placed_off_the_screen_are_no_citations() -> None:
+    # Hidden links planted in an article (left: -9999px): search engines read them, readers
+    # never see them. The article's own link stays a citation.
+    from archiver.story.citation_region import select_in_page
+
+    prose = "The ministry's figures show the number of returns doubled in a year. " * 6
+    page = ("<html><head><title>Deportees return home</title></head><body><article>"
+            "<h1>Deportees return home with shattered dreams</h1>"
+            f"<p>{prose}According to <a href='https://stats.example.gov/returns-2019'>the "
+            "ministry's report</a>, most had paid agents.</p>"
+            f"<p>{prose}</p>"
+            "<div style='position:absolute; top:0; left:-9999px;'>"
+            "<a href='https://themes.example/'>Download Premium Themes Free</a></div>"
+            f"<p>{prose}</p></article></body></html>")
+    selection = select_in_page(page, "https://news.example/2019/deportees")
+    assert [c.url for c in selection.citations] == ["https://stats.example.gov/returns-2019"]
+    [hidden] = [d for d in selection.dropped if d.url == "https://themes.example/"]
+    assert hidden.reason.startswith("placed off the screen")

@@ -50,6 +50,7 @@ from archiver.story.citation_words import (
     EMBED_ATTRS,
     EMBED_CLASS,
     EMBED_SUFFIX,
+    OFFSCREEN_STYLE,
     PAGER_TEXT,
     PAID_LABEL,
     PERMALINK,
@@ -585,6 +586,8 @@ class _Reader:
             if url is not None and url == self.embeds[embed] and self._within(embed, self.scope):
                 return None
             return "inside an embedded post (the post's permalink is the citation)"
+        if _off_screen(anchor):
+            return "placed off the screen (hidden from readers: not part of the story)"
         if url is None:
             href = (anchor.get("href") or "").strip()
             if self.base is None and not SCHEME.match(href) and not href.startswith("#"):
@@ -953,3 +956,9 @@ def _deepest_holding(blocks: list[etree._Element], weight: dict[etree._Element, 
                     best, best_depth = element, depth
                 break
     return best
+
+
+def _off_screen(anchor: etree._Element) -> bool:
+    """Whether the link, or what holds it, is placed far off the screen by its inline style."""
+    return any(OFFSCREEN_STYLE.search(element.get("style") or "")
+               for element in (anchor, *anchor.iterancestors()))

@@ -63,6 +63,11 @@ VIEW_QUERY_KEYS = frozenset({"p", "page", "pg", "paged", "pagina", "seite", "pri
                              "view", "output", "amp", "outputtype", "comments", "comment-page",
                              "showall", "full", "singlepage", "lang", "hl", "sort", "replytocom"})
 # Link text that is an e-mail address: a contact line ("Contact: desk@example.org").
+# An element placed far off the screen by its inline style (left: -9999px, text-indent:
+# -10000px): the old trick that hides links from readers but not from search engines.
+OFFSCREEN_STYLE = re.compile(
+    r"(?:left|top|right|text-indent|margin-left|margin-top)\s*:\s*"
+    r"-(?:\d{4,}(?:\.\d+)?px|\d{3,}(?:\.\d+)?r?em)", re.IGNORECASE)
 EMAIL_TEXT = re.compile(r"^[\w.+-]+@[\w-]+(?:\.[\w-]+)+$")
 
 # A line or heading that introduces links as related reading, in several languages.
