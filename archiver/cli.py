@@ -483,6 +483,7 @@ def extract(
     writer = ExtractionWriter(output) if output is not None else None
     summaries: list[ExtractionSummary] = []
     worst = EXIT_OK
+    opened = 0
     if as_json:
         show("[")
     with progress_bar("extracting") as progress:
@@ -493,6 +494,7 @@ def extract(
                 show_error(str(error))
                 worst = max(worst, exit_code_for(error))
                 continue
+            opened += 1
             for extraction in run:
                 if writer is not None:
                     writer.write(extraction)
@@ -510,7 +512,7 @@ def extract(
                 worst = max(worst, EXIT_PROBLEM)
     if as_json:
         show("]")
-    elif not (text or visible_text):
+    elif not (text or visible_text) and opened:  # nothing read: the error lines say why
         show(render_extractions(summaries, output))
     raise typer.Exit(worst)
 

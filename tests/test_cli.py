@@ -373,3 +373,11 @@ def test_every_verb_reports_errors_and_sigterm_the_same_way() -> None:
         callback = command.callback
         assert callback is not None and callback.__code__ is reported(print).__code__, (
             callback.__name__)
+
+
+def test_extract_of_a_missing_file_says_only_that(tmp_path: Path) -> None:
+    missing = tmp_path / "old-collection.arc.gz"
+    code, stdout, stderr = run("extract", str(missing))
+    assert code == 2
+    assert stdout == ""  # not also "no page, PDF or data file found"
+    assert stderr == f"archiver: {missing}: no such file or directory\n"
