@@ -342,6 +342,10 @@ class _Reader:
     def _address_reason(self, url: str, text: str) -> str | None:
         """What the link's address alone says against it (the page itself, a share or
         subscribe link, a tag, author or service page of the site)."""
+        return self._self_or_service(url) or self._url_reason(url, text)
+
+    def _self_or_service(self, url: str) -> str | None:
+        """The story itself (or another view of it), or a share or subscribe link."""
         if _own_key(url) in self.own:
             return "a link within the story itself"
         if self._other_view(url):
@@ -350,7 +354,7 @@ class _Reader:
             return "a share link"
         if SUBSCRIBE_QUERY.search(urlsplit(url).query):
             return "a subscribe link"
-        return self._url_reason(url, text)
+        return None
 
     def _other_view(self, url: str) -> bool:
         """The page itself with a query that only asks for another of its pages or views
@@ -594,16 +598,10 @@ class _Reader:
                 return ("a relative link, and the page names no address of its own (no <base>, "
                         "canonical URL or og:url) to resolve it against")
             return None  # not a web address: link_target says why
-        if _own_key(url) in self.own:
-            return "a link within the story itself"
-        if self._other_view(url):
-            return OTHER_VIEW
-        if SHARE_URL.search(url):
-            return "a share link"
+        if reason := self._self_or_service(url):
+            return reason
         if "sponsored" in (anchor.get("rel") or "").lower().split():
             return "a sponsored link"
-        if SUBSCRIBE_QUERY.search(urlsplit(url).query):
-            return "a subscribe link"
         in_sources = self._in_sources(anchor)
         in_region = self._within(anchor, self.region)
         in_scope = in_region or self._within(anchor, self.scope)
