@@ -21,7 +21,7 @@ from typing import Any, BinaryIO, Protocol
 from archiver.capped import Capped
 from archiver.decoding import Dechunker, StreamDecoder
 from archiver.package_layout import record_reference
-from archiver.warc.fields import W3C_DATE, target_uri
+from archiver.warc.fields import date_defect, target_uri
 from archiver.warc.http_head import HttpHead, read_http_head
 from archiver.warc.reader import Damage, RecordHeader
 from archiver.warc.record_stream import MAX_PROBLEMS, RecordStream, WarcRecord
@@ -293,13 +293,13 @@ def _target(header: RecordHeader) -> tuple[str | None, list[str]]:
 
 
 def _date(header: RecordHeader, notes: list[str]) -> str | None:
-    date = header.get("WARC-Date")
-    if date is None:
-        notes.append("it has no WARC-Date, so when it was captured is not known")
-    elif not W3C_DATE.fullmatch(date):
-        notes.append(f"its WARC-Date is not a date ({date[:40]!r})")
-        return None
-    return date
+    problem = date_defect(header)
+    if problem is None:
+        return header.get("WARC-Date")
+    if header.get("WARC-Date") is None:
+        problem += ", so when it was captured is not known"
+    notes.append(problem)
+    return None
 
 
 

@@ -49,9 +49,16 @@ def field_defects(header: RecordHeader) -> list[str]:
         defects.append("it has no WARC-Type")
     elif header.record_type in TARGETED_TYPES and target_uri(header) is None:
         defects.append("it has no WARC-Target-URI")
+    if (problem := date_defect(header)) is not None:
+        defects.append(problem)
+    return defects
+
+
+def date_defect(header: RecordHeader) -> str | None:
+    """What is wrong with the record's WARC-Date (missing, or not a W3C date), or None."""
     date = header.get("WARC-Date")
     if date is None:
-        defects.append("it has no WARC-Date")
-    elif not W3C_DATE.fullmatch(date):
-        defects.append(f"its WARC-Date is not a date ({date[:40]!r})")
-    return defects
+        return "it has no WARC-Date"
+    if not W3C_DATE.fullmatch(date):
+        return f"its WARC-Date is not a date ({date[:40]!r})"
+    return None
