@@ -71,6 +71,16 @@ def load_json(data: bytes, what: str, *, limits: ReadLimits = _DEFAULTS,
     return _parse(data, what, strict)
 
 
+def load_json_object(data: bytes, what: str, *,
+                     limits: ReadLimits = _DEFAULTS) -> dict[str, Any]:
+    """`load_json` of a document that must be one JSON object (manifest.json,
+    datapackage.json). Raises UnreadableEvidence as `load_json` does, and when it is not."""
+    document = load_json(data, what, limits=limits)
+    if not isinstance(document, dict):
+        raise UnreadableEvidence(what, "the document is not a JSON object", JSON_INVALID)
+    return document
+
+
 def read_json_file(path: Path, what: str, *, limits: ReadLimits = _DEFAULTS) -> Any:
     """`load_json` of the regular file at `path` (never through a link, never a FIFO).
 

@@ -21,6 +21,7 @@ from archiver.story.build import StoryError, StoryOptions, create_story_package,
 from archiver.verification import check
 from tests.conftest import assert_standard_tools_accept, fast_settings, read_record
 from tests.server import REPORT_PATH, STORY_PATH, SiteServer
+from tests.story_samples import one_citation_story
 
 STORIES = Path(__file__).resolve().parent.parent / "fixtures" / "stories"
 MINUTES = "/sources/council-minutes-2019.html"
@@ -299,18 +300,7 @@ def test_the_report_escapes_what_pages_say(tmp_path: Path) -> None:
     from archiver.story.report import render_report
 
     hostile = "<script>alert('x')</script>"
-    source = {"url": "https://example.org/a", "outcome": "captured", "reason": None,
-              "status": 200, "final_url": None, "redirects": [], "captured_at": None,
-              "content_type": "text/html", "record": None, "payload_sha256": None,
-              "title": hostile, "published": None, "lead": hostile, "extraction": None,
-              "warnings": [hostile], "cited": [1]}
-    story = {"kind": "url", "url": "https://example.org/", "file": None, "title": hostile,
-             "published": None, "authors": [], "lead": None, "captured_at": None,
-             "record": None, "payload_sha256": None, "extraction": None,
-             "citations_from": "story", "sources": [source], "dropped": [], "report": None,
-             "citations": [{"order": 1, "text": hostile, "sentence": hostile,
-                            "href": "https://example.org/a", "url": "https://example.org/a",
-                            "source": 0}]}
+    story = one_citation_story(hostile)
     page, _ = render_report(story, package_id="urn:uuid:x", warcs=[], output=tmp_path / "p")
     assert b"<script" not in page and b"&lt;script&gt;" in page
 

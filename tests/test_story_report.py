@@ -29,6 +29,7 @@ from archiver.story.build import StoryResult, create_story_package
 from archiver.story.report import REPLAY_PORT
 from tests.conftest import fast_settings
 from tests.server import STORY_PATH, SiteServer
+from tests.story_samples import one_citation_story
 
 REPO = Path(__file__).resolve().parent.parent
 HEX64 = re.compile(r"\b[0-9a-f]{64}\b")
@@ -285,18 +286,8 @@ def test_what_pages_say_stays_text_in_report_md(tmp_path: Path) -> None:
     from archiver.story.report import render_report
 
     hostile = "x | <script>alert(1)</script>\n# Heading *bold* [link](http://evil.example/)"
-    source = {"url": "https://example.org/a", "outcome": "captured", "reason": None,
-              "status": 200, "final_url": "https://example.org/a", "redirects": [],
-              "captured_at": "2026-01-02T03:04:05Z", "content_type": "text/html",
-              "record": None, "payload_sha256": None, "title": hostile, "published": None,
-              "lead": hostile, "extraction": None, "warnings": [hostile], "cited": [1]}
-    story = {"kind": "url", "url": "https://example.org/", "file": None, "title": hostile,
-             "published": None, "authors": [], "lead": None, "captured_at": None,
-             "record": None, "payload_sha256": None, "extraction": None,
-             "citations_from": "story", "sources": [source], "dropped": [], "report": None,
-             "citations": [{"order": 1, "text": hostile, "sentence": hostile,
-                            "href": "https://example.org/a", "url": "https://example.org/a",
-                            "source": 0}]}
+    story = one_citation_story(hostile, final_url="https://example.org/a",
+                               captured_at="2026-01-02T03:04:05Z")
     _, markdown = render_report(story, package_id="urn:uuid:x", warcs=[], output=tmp_path / "p")
     rendered = MarkdownIt("commonmark").enable("table").render(markdown.decode("utf-8"))
     page = lxml.html.fromstring(rendered)

@@ -15,7 +15,7 @@ from archiver.errors import UnreadableEvidence
 from archiver.package_layout import MANIFEST_JSON
 from archiver.schema_files import manifest_schema
 from archiver.settings import ReadLimits
-from archiver.untrusted_json import load_json
+from archiver.untrusted_json import load_json_object
 from archiver.verification.codes import ProblemCode
 from archiver.verification.problems import Problem
 from archiver.verification.record_check import RecordInfo
@@ -88,15 +88,10 @@ def load_manifest(data: bytes, problems: list[Problem],
     """The parsed document, or None (with the reason among `problems`). Its size, values
     and nesting are bounded before it is parsed, and so before it is validated."""
     try:
-        document = load_json(data, MANIFEST_JSON, limits=limits or ReadLimits())
+        return load_json_object(data, MANIFEST_JSON, limits=limits or ReadLimits())
     except UnreadableEvidence as refused:
         problems.append(Problem("manifest-json-invalid", MANIFEST_JSON, refused.reason))
         return None
-    if not isinstance(document, dict):
-        problems.append(Problem("manifest-json-invalid", MANIFEST_JSON,
-                                "the document is not a JSON object"))
-        return None
-    return document
 
 
 def schema_problems(document: dict[str, Any]) -> list[Problem]:

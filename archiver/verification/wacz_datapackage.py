@@ -9,7 +9,7 @@ from typing import Any
 
 from archiver.errors import UnreadableEvidence
 from archiver.settings import ReadLimits
-from archiver.untrusted_json import load_json
+from archiver.untrusted_json import load_json_object
 from archiver.verification.hashing import parse_hash
 from archiver.verification.problems import Problem, VerificationReport
 from archiver.verification.zip_safety import path_problem, shown
@@ -30,14 +30,10 @@ class Resource:
 def _load(name: str, data: bytes, report: VerificationReport,
           limits: ReadLimits | None) -> dict[str, Any] | None:
     try:
-        document = load_json(data, name, limits=limits or ReadLimits())
+        return load_json_object(data, name, limits=limits or ReadLimits())
     except UnreadableEvidence as refused:
         report.add(Problem("wacz-datapackage-invalid", name, refused.reason))
         return None
-    if not isinstance(document, dict):
-        report.add(Problem("wacz-datapackage-invalid", name, "the document is not a JSON object"))
-        return None
-    return document
 
 
 def read_datapackage(data: bytes, report: VerificationReport,
