@@ -1,0 +1,113 @@
+"""The trust list: which timestamp authorities' roots and which signers' keys the user trusts.
+
+It is built from PEM files the user names (`verify --trust PEM`, repeatable, and `trust` in the
+configuration) plus a small documented list of well-known public TSA roots shipped with
+archiver (`tsa_roots.pem` beside this module; docs/attestations.md lists them). A PEM file may
+hold certificates (roots of timestamp authorities), public keys (signers), or both.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from archiver.attestation.keys import KeyFileError, PublicKey, load_public_key
+from archiver.errors import ArchiverUsageError
+
+_MAX_PEM_BYTES = 4 << 20
+"""A trust file holds a few certificates and keys; anything far larger is a mistake."""
+
+
+class TrustFileError(ArchiverUsageError):
+    """A trust file that cannot be used (exit 2): its path and the reason."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"{path}: not a usable trust file ({reason})")
+        self.path = path
+
+
+@dataclass(frozen=True)
+class TrustList:
+    """Roots (certificates) and signer keys a verification accepts."""
+
+    roots: tuple[x509.Certificate, ...] = ()
+    signers: tuple[PublicKey, ...] = ()
+    sources: tuple[str, ...] = field(default=(), compare=False)
+    """Where each part came from, for messages: file paths, and "archiver's default TSA roots"."""
+
+    def trusts_key(self, key: PublicKey) -> bool:
+        return any(key.fingerprint == known.fingerprint for known in self.signers)
+
+    def root_for(self, certificate: x509.Certificate) -> x509.Certificate | None:
+        """The trusted root equal to `certificate` (same DER), if any."""
+        wanted = certificate.public_bytes(serialization.Encoding.DER)
+        for root in self.roots:
+            if root.public_bytes(serialization.Encoding.DER) == wanted:
+                return root
+        return None
+
+
+def certificate_fingerprint(certificate: x509.Certificate) -> str:
+    """SHA-256 of a certificate's DER, upper-case hex: how a root is named in messages."""
+    return hashlib.sha256(certificate.public_bytes(serialization.Encoding.DER)).hexdigest().upper()
+
+
+def load_trust(paths: Iterable[Path], *, with_defaults: bool = True) -> TrustList:
+    """The trust list from these PEM files, plus archiver's default TSA roots unless told not
+    to. Raises TrustFileError naming a file that holds neither a certificate nor a key."""
+    roots: list[x509.Certificate] = []
+    signers: list[PublicKey] = []
+    sources: list[str] = []
+    if with_defaults:
+        defaults = default_tsa_roots()
+        if defaults:
+            roots.extend(defaults)
+            sources.append("archiver's default TSA roots")
+    for path in paths:
+        file_roots, file_keys = _read_trust_file(path)
+        roots.extend(file_roots)
+        signers.extend(file_keys)
+        sources.append(str(path))
+    return TrustList(tuple(roots), tuple(signers), tuple(sources))
+
+
+def default_tsa_roots() -> list[x509.Certificate]:
+    """The well-known public TSA roots shipped with archiver (empty if the file is absent)."""
+    bundle = resources.files("archiver.attestation").joinpath("tsa_roots.pem")
+    if not bundle.is_file():
+        return []
+    return x509.load_pem_x509_certificates(bundle.read_bytes())
+
+
+def _read_trust_file(path: Path) -> tuple[list[x509.Certificate], list[PublicKey]]:
+    try:
+        if not path.is_file():
+            raise TrustFileError(path, "no such file" if not path.exists() else
+                                 "not a regular file")
+        with path.open("rb") as handle:
+            data = handle.read(_MAX_PEM_BYTES + 1)
+    except OSError as exc:
+        raise TrustFileError(path, exc.strerror or type(exc).__name__) from None
+    if len(data) > _MAX_PEM_BYTES:
+        raise TrustFileError(path, "larger than 4 MiB")
+    certificates: list[x509.Certificate] = []
+    if b"-----BEGIN CERTIFICATE-----" in data:
+        try:
+            certificates = x509.load_pem_x509_certificates(data)
+        except ValueError:
+            raise TrustFileError(path, "a certificate in it is damaged") from None
+    keys: list[PublicKey] = []
+    if b"PUBLIC KEY-----" in data or b"PRIVATE KEY-----" in data:
+        try:
+            keys = [load_public_key(path)]
+        except KeyFileError as exc:
+            raise TrustFileError(path, str(exc).rsplit("(", 1)[-1].rstrip(")")) from None
+    if not certificates and not keys:
+        raise TrustFileError(path, "holds no PEM certificate or public key")
+    return certificates, keys
