@@ -49,6 +49,10 @@ from archiver.terminal import OutputClosed, progress_bar, show, show_error, show
 
 if TYPE_CHECKING:
     from archiver._types import ByteProgress, Progress
+    from archiver.attestation.keys import SigningKey
+    from archiver.attestation.sealing import Signer
+    from archiver.attestation.trust import TrustList
+    from archiver.config import UserConfig
     from archiver.verification import VerificationReport
 
 EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, EXIT_COULD_NOT_RUN = 0, 1, 2, 3
@@ -128,6 +132,44 @@ def _capture_settings(*, max_size: int | str, timeout: float, retries: int, inse
     return CaptureSettings(max_resource_bytes=int(max_size), resource_timeout=timeout,
                            retries=retries, verify_tls=not insecure, ca_file=ca_file,
                            extraction=ExtractionSettings() if extract else None, **others)
+
+
+KeyOption = Annotated[Path | None, typer.Option("--key", metavar="KEY", help="Sign the new "
+                                                "package with this private key (made by "
+                                                "`archiver key new`; default: `key` in your "
+                                                "configuration).", show_default=False)]
+
+
+def _user_config() -> UserConfig:
+    from archiver.config import load_config
+
+    return load_config()
+
+
+def _signing_key(path: Path) -> SigningKey:
+    """The key at `path`; its passphrase from ARCHIVER_KEY_PASSPHRASE, or asked for on a
+    terminal (never echoed), else a usage error that says how to give it."""
+    import sys
+
+    from archiver.attestation.keys import PassphraseNeeded, load_signing_key
+
+    try:
+        return load_signing_key(path)
+    except PassphraseNeeded:
+        if not sys.stdin.isatty():
+            raise
+    passphrase = typer.prompt(f"Passphrase for {path}", hide_input=True, err=True)
+    return load_signing_key(path, passphrase)
+
+
+def _signer(key: Path | None, config: UserConfig) -> Signer:
+    """Who seals a new package: the key asked for (or the configured one), loaded before
+    anything is captured, so a wrong passphrase costs no capture."""
+    from archiver.attestation.sealing import Signer
+
+    path = key or config.key
+    return Signer(_signing_key(path) if path is not None else None,
+                  operator=config.operator, organisation=config.organisation)
 
 
 def exit_code_for(error: BaseException) -> int:
@@ -269,6 +311,7 @@ def capture(
     allow_private: AllowPrivateOption = DEFAULTS.allow_private,
     warc_size: WarcSizeOption = WARC_SIZE_DEFAULT,  # type: ignore[assignment]
     extract: ExtractOption = DEFAULTS.extraction is not None,
+    key: KeyOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Capture sources into a new sealed evidence package.
@@ -279,7 +322,8 @@ def capture(
     with each failure and its reason), 2 for a URL typed without its scheme (example.org:
     give https://example.org) or any other usage error, with nothing written. Private,
     loopback, link-local and reserved addresses (localhost, 10.0.0.0/8, 169.254.169.254...)
-    are refused unless --allow-private is given.
+    are refused unless --allow-private is given. With --key (or `key` in the
+    configuration) the package is signed as it is sealed (docs/attestations.md).
     """
     from archiver.package.build import create_package
 
@@ -295,9 +339,11 @@ def capture(
         connect_timeout=connect_timeout, retries=retries, per_host=per_host,
         concurrency=concurrency, insecure=insecure, ca_file=ca_file,
         allow_private=allow_private, warc_max_bytes=warc_size, extract=extract)
+    signer = _signer(key, _user_config())
     _sweep_beside(output)
     with progress_bar("capturing") as progress:
-        result = create_package(wanted, output, settings=settings, progress=progress)
+        result = create_package(wanted, output, settings=settings, progress=progress,
+                                signer=signer)
     if as_json:
         _emit_json(capture_summary(result))
     else:
@@ -337,6 +383,7 @@ def story(
     ca_file: CaFileOption = DEFAULTS.ca_file,
     allow_private: AllowPrivateOption = DEFAULTS.allow_private,
     extract: StoryExtractOption = DEFAULTS.extraction is not None,
+    key: KeyOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the chain as JSON.")] = False,
 ) -> None:
     """Capture a story and every source it cites, as one evidence chain with a report.
@@ -350,7 +397,8 @@ def story(
     chain in manifest.json and a report in data/report.html. Exit 0 when every citation was
     captured (a 404 is captured: it is evidence), 1 when any failed or the story itself could
     not be captured. Links to private, loopback, link-local and reserved addresses are refused
-    (failed citations, with the reason) unless --allow-private is given.
+    (failed citations, with the reason) unless --allow-private is given. With --key (or `key`
+    in the configuration) the package is signed as it is sealed.
     """
     import re
     import tempfile
@@ -384,10 +432,11 @@ def story(
             show(render_plan(plan))
         raise typer.Exit(EXIT_OK)
     assert output is not None
+    signer = _signer(key, _user_config())
     _sweep_beside(output)
     with progress_bar("capturing the story") as progress:
         result = create_story_package(story_input, output, settings=settings,
-                                      options=options, progress=progress)
+                                      options=options, progress=progress, signer=signer)
     if as_json:
         _emit_json(result.to_dict())
     else:
@@ -403,9 +452,20 @@ def verify(
     strict: Annotated[bool, typer.Option("--strict", help="Fail on anything no digest covers "
                                          "whole: records without a digest, payloads whose "
                                          "headers no digest covers, ARC files.")] = False,
+    trust: Annotated[list[Path] | None, typer.Option("--trust", metavar="PEM", help="Also "
+                                                     "trust the signers' public keys and TSA "
+                                                     "roots in this PEM file (repeatable).",
+                                                     show_default=False)] = None,
+    require_signature: Annotated[bool, typer.Option("--require-signature", help="Fail a "
+                                                    "package that no trusted key has "
+                                                    "signed.")] = False,
+    record: Annotated[bool, typer.Option("--record", help="Add a `verified` entry to each "
+                                         "package's custody log (verify writes nothing "
+                                         "otherwise).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the reports as JSON.")] = False,
 ) -> None:
-    """Re-check packages, WARCs, WACZs or ARC files: every file and record digest, the manifest.
+    """Re-check packages, WARCs, WACZs or ARC files: every file and record digest, the manifest,
+    and a package's signatures, timestamps and custody log.
 
     Example:  archiver verify evidence/story1 other-tool-crawl.warc.gz story1.wacz
 
@@ -414,31 +474,69 @@ def verify(
     (warcinfo, request, metadata and revisit records, listed, not failed). A response or
     resource record that no digest covers cannot be verified. ARC files have no digests:
     their structure is checked and said to be sound, their content cannot be verified.
+    For a package, a proof line says who signed it and when, and whether it is unchanged
+    since; signers' keys are trusted when given with --trust, named by `trust` in the
+    configuration, or made on this machine by `archiver key new`. An unsigned package is
+    said to be unsigned (its checksums prove nothing against someone who rebuilds them),
+    and fails only with --require-signature.
     Exit 0 when everything is intact (or an ARC file's structure sound), 1 when anything
-    is damaged or cannot be verified (with --strict: anything no digest covers whole),
-    2 when a path is not a package, a WARC, a WACZ or an ARC file. Every path is checked
-    before exiting.
+    is damaged or cannot be verified (with --strict: anything no digest covers whole), when
+    a signature, timestamp or custody entry fails or is by a key or authority you do not
+    trust, 2 when a path is not a package, a WARC, a WACZ or an ARC file, or a --trust
+    file cannot be used. Every path is checked before exiting.
     """
     from archiver.verification import check
+    from archiver.verification.attestation_problems import ProofOptions
 
+    proof = ProofOptions(trust=_trust_list(trust or []), require_signature=require_signature)
     reports: list[VerificationReport] = []
     worst = EXIT_OK
     with progress_bar("verifying") as progress:
         for path in paths:
             try:
-                report = check(path, progress=_bytes_progress(progress, path), strict=strict)
+                report = check(path, progress=_bytes_progress(progress, path), strict=strict,
+                               proof=proof)
             except ArchiverError as error:
                 show_error(str(error))
                 worst = max(worst, exit_code_for(error))
                 continue
             reports.append(report)
             worst = max(worst, EXIT_OK if report.is_valid else EXIT_PROBLEM)
+            if record and report.kind == "package":
+                _record_verification(path, report)
     if as_json:
         _emit_json([report.to_dict() for report in reports])
     else:
         for report in reports:
             show(render_verification(report))
     raise typer.Exit(worst)
+
+
+def _trust_list(paths: list[Path]) -> Callable[[], TrustList]:
+    """This machine's trust list plus `paths`: the files named are read now (a bad one is a
+    usage error before anything is checked); the configuration's, when first needed."""
+    from archiver.attestation.trust import load_trust, user_trust
+
+    if paths:
+        load_trust(paths, with_defaults=False)
+    return functools.cache(lambda: user_trust(paths))
+
+
+def _record_verification(path: Path, report: VerificationReport) -> None:
+    """The `verified` custody entry; a warning, never a failure, when it cannot be added."""
+    from archiver.attestation.custody import record_event
+
+    config = _user_config()
+    attestations = report.attestations
+    details: dict[str, Any] = {"verdict": report.verdict, "valid": report.is_valid,
+                               "problems": report.problem_count,
+                               "signed": attestations is not None and attestations.is_signed}
+    if attestations is not None and attestations.tag_manifest_sha256 is not None:
+        details["tag_manifest_sha256"] = attestations.tag_manifest_sha256
+    _, warning = record_event(path, "verified", details=details, operator=config.operator,
+                              organisation=config.organisation)
+    if warning:
+        show_error(f"warning: {warning}")
 
 
 def _bytes_progress(progress: Progress | None, path: Path) -> ByteProgress | None:
@@ -535,8 +633,9 @@ def export(
 
     The WACZ holds the WARCs, a CDXJ index, the sources as pages, manifest.json and the
     extracted text; `archiver verify story1.wacz` checks it. The zip unpacks to the bag
-    itself. Exit 0 when written, 1 when the package is damaged (nothing is written),
-    2 when an output exists or the path is not a package.
+    itself. The export is added to the package's custody log (a warning if the package
+    cannot be written to). Exit 0 when written, 1 when the package is damaged (nothing is
+    written), 2 when an output exists or the path is not a package.
     """
     from archiver.transfer import ExportResult, export_wacz, export_zip
 
@@ -546,21 +645,163 @@ def export(
     for out in (wacz, zip_file):
         if out is not None:
             _sweep_beside(out)
+    config = _user_config()
+    who = {"operator": config.operator, "organisation": config.organisation}
     with progress_bar("exporting") as progress:
         try:
             if wacz is not None:
-                results.append(export_wacz(package, wacz, progress=progress))
+                results.append(export_wacz(package, wacz, progress=progress, **who))
             if zip_file is not None:
-                results.append(export_zip(package, zip_file, progress=progress))
+                results.append(export_zip(package, zip_file, progress=progress, **who))
         except VerificationFailed as error:
             for line in render_refusal(error):
                 show(line, err=True)
             _fail(f"{error}; not exported", EXIT_PROBLEM)
+    for result in results:
+        if result.custody_warning:
+            show_error(f"warning: {result.custody_warning}")
     if as_json:
         _emit_json([result.to_dict() for result in results])
     else:
         for result in results:
             show(render_export(result))
+    raise typer.Exit(EXIT_OK)
+
+
+@app.command()
+@reported
+def sign(
+    package: Annotated[Path, typer.Argument(help="The package to sign.", show_default=False)],
+    key: Annotated[Path | None, typer.Option("--key", metavar="KEY", help="The private key "
+                                             "(default: `key` in your configuration).",
+                                             show_default=False)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Sign an existing package with your key, after verifying it.
+
+    Example:  archiver sign evidence/story1 --key ~/keys/ana.key
+
+    The signature (ECDSA P-256 over the bytes of tagmanifest-sha256.txt, which cover every
+    byte of the bag) is added as new files under attestations/, with a "signed" entry in the
+    custody log; no file of the bag changes, and `bagit.py --validate` still passes. Check it
+    with OpenSSL alone (docs/attestations.md). A key with a passphrase asks for it on a
+    terminal, or reads ARCHIVER_KEY_PASSPHRASE. Exit 0 when signed (or already signed by
+    this key: nothing is written), 1 when the package is damaged (nothing is written),
+    2 when the key or the path cannot be used, 3 when the package cannot be written to.
+    """
+    from archiver.package.signing import sign_existing_package
+
+    config = _user_config()
+    if key is None and config.key is None:
+        _fail("no key to sign with: give --key KEY (make one with `archiver key new KEY`), "
+              "or set `key` in your configuration", EXIT_USAGE)
+    signer = _signer(key, config)
+    with progress_bar("signing") as progress:
+        try:
+            result = sign_existing_package(package, signer, progress=progress)
+        except VerificationFailed as error:
+            for line in render_refusal(error):
+                show(line, err=True)
+            _fail(f"{error}; not signed", EXIT_PROBLEM)
+    if as_json:
+        _emit_json(result.to_dict())
+    elif result.already_signed:
+        show(f"{package}: already signed by key {result.short_fingerprint} …; nothing written")
+    else:
+        show(f"{package}: signed by key {result.short_fingerprint} … "
+             f"({result.files.signature})")
+        show(f"Check it with: openssl dgst -sha256 -verify {package / result.files.public_key} "
+             f"-signature {package / result.files.signature} "
+             f"{package / 'tagmanifest-sha256.txt'}")
+    raise typer.Exit(EXIT_OK)
+
+
+key_app = typer.Typer(name="key", help="Make and show signing keys (ECDSA P-256).",
+                      no_args_is_help=True, rich_markup_mode=None,
+                      context_settings={"help_option_names": ["-h", "--help"]})
+app.add_typer(key_app)
+
+
+@key_app.command("new")
+@reported
+def key_new(
+    path: Annotated[Path, typer.Argument(help="Where to write the new private key (must not "
+                                         "exist).", show_default=False)],
+    passphrase_prompt: Annotated[bool, typer.Option("--passphrase-prompt", help="Protect the "
+                                                    "key with a passphrase, asked for here "
+                                                    "(or set ARCHIVER_KEY_PASSPHRASE).")]
+    = False,
+    no_trust: Annotated[bool, typer.Option("--no-trust", help="Do not add the public key to "
+                                           "the keys this machine trusts.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Make a new signing key: a private key file only you can read, and its fingerprint.
+
+    Example:  archiver key new ~/keys/ana.key
+
+    The key is ECDSA P-256 (as signed WACZ files use), written with mode 0600 and never over
+    an existing file. Its public half goes to the keys this machine trusts (keys/ beside
+    your configuration file), so packages you sign verify as yours here; give others
+    `archiver key show KEY`. A passphrase is optional: --passphrase-prompt asks for one, or
+    ARCHIVER_KEY_PASSPHRASE gives it. Exit 0 when written, 2 when PATH exists or the
+    passphrases differ, 3 when it cannot be written.
+    """
+    import os
+
+    from archiver.attestation.keys import PASSPHRASE_ENV, new_key
+    from archiver.attestation.trust import trust_own_key
+
+    passphrase = os.environ.get(PASSPHRASE_ENV) or None
+    if passphrase_prompt:
+        passphrase = typer.prompt("Passphrase for the new key", hide_input=True,
+                                  confirmation_prompt=True, err=True) or None
+    public = new_key(path, passphrase)
+    trusted = None if no_trust else trust_own_key(public)
+    if as_json:
+        _emit_json({"path": str(path), "fingerprint": public.fingerprint,
+                    "short_fingerprint": public.short_fingerprint,
+                    "passphrase": passphrase is not None, "public_key": public.pem,
+                    "trusted_as": str(trusted) if trusted else None})
+        raise typer.Exit(EXIT_OK)
+    show(f"New signing key: {path} (readable by you only"
+         f"{', protected by a passphrase' if passphrase else ''})")
+    show(f"Fingerprint: {public.fingerprint}")
+    show(f"  read out as: {public.short_fingerprint}")
+    if trusted is not None:
+        show(f"Trusted on this machine: {trusted}")
+    show(f"Keep {path} private: whoever holds it can sign as you. "
+         f"Give others your public key: archiver key show {path}")
+    raise typer.Exit(EXIT_OK)
+
+
+@key_app.command("show")
+@reported
+def key_show(
+    path: Annotated[Path, typer.Argument(help="A private key, or a public key (PEM).",
+                                         show_default=False)],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Show a key's public half (PEM) and fingerprint, to give to those who check your packages.
+
+    Example:  archiver key show ~/keys/ana.key > ana.pub.pem
+
+    Whoever verifies your packages adds that file with `archiver verify --trust ana.pub.pem`
+    (or to `trust` in their configuration). A private key with a passphrase asks for it, or
+    reads ARCHIVER_KEY_PASSPHRASE. Exit 0, or 2 when the file is not a usable key.
+    """
+    from archiver.attestation.keys import PassphraseNeeded, PublicKey, load_public_key
+
+    public: PublicKey
+    try:
+        public = load_public_key(path)
+    except PassphraseNeeded:
+        public = _signing_key(path).public
+    if as_json:
+        _emit_json({"path": str(path), "fingerprint": public.fingerprint,
+                    "short_fingerprint": public.short_fingerprint, "public_key": public.pem})
+    else:
+        show(public.pem.rstrip("\n"))
+        show(f"# fingerprint: {public.fingerprint}")
     raise typer.Exit(EXIT_OK)
 
 

@@ -28,7 +28,7 @@ from archiver.transfer.cdxj import CdxjIndexer, sorted_index
 from archiver.transfer.output import ZipWriter, refuse_existing, zip_output
 from archiver.transfer.package_source import SourcePackage, verified_package
 from archiver.transfer.pages import Page, extraction_titles, pages, pages_jsonl
-from archiver.transfer.results import ExportResult
+from archiver.transfer.results import ExportResult, record_export
 from archiver.wacz_layout import (
     DATAPACKAGE,
     DATAPACKAGE_DIGEST,
@@ -43,7 +43,8 @@ from archiver.warc.members import Inflater
 from archiver.warc.reader import Event, RecordParser
 
 
-def export_wacz(package: Path, out: Path, *, progress: Progress | None = None) -> ExportResult:
+def export_wacz(package: Path, out: Path, *, progress: Progress | None = None,
+                operator: str | None = None, organisation: str | None = None) -> ExportResult:
     """Write the package at `package` as a new WACZ file at `out`.
 
     The package is verified first; the WACZ is written under a hidden name beside `out` and
@@ -57,8 +58,9 @@ def export_wacz(package: Path, out: Path, *, progress: Progress | None = None) -
     with zip_output(out) as writer:
         build = _WaczBuild(source, writer, progress)
         build.run()
-    return ExportResult(out, "wacz", package, out.stat().st_size, list(writer.files),
-                        records_indexed=build.records, pages=len(build.pages))
+    return record_export(ExportResult(out, "wacz", package, out.stat().st_size,
+                                      list(writer.files), records_indexed=build.records,
+                                      pages=len(build.pages)), operator, organisation)
 
 
 class _WaczBuild:

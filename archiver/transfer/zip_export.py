@@ -13,10 +13,11 @@ from pathlib import Path
 from archiver._types import Progress
 from archiver.transfer.output import refuse_existing, zip_output
 from archiver.transfer.package_source import verified_package
-from archiver.transfer.results import ExportResult
+from archiver.transfer.results import ExportResult, record_export
 
 
-def export_zip(package: Path, out: Path, *, progress: Progress | None = None) -> ExportResult:
+def export_zip(package: Path, out: Path, *, progress: Progress | None = None,
+               operator: str | None = None, organisation: str | None = None) -> ExportResult:
     """Write the package at `package` as a new zip file at `out`.
 
     Verified first, written under a hidden name beside `out`, renamed into place when
@@ -38,4 +39,5 @@ def export_zip(package: Path, out: Path, *, progress: Progress | None = None) ->
             written = writer.add_file(f"{top}/{path}", package / path,
                                       stored=path.lower().endswith(".gz"), on_block=on_block)
             source.confirm(path, written)
-    return ExportResult(out, "zip", package, out.stat().st_size, list(writer.files))
+    return record_export(ExportResult(out, "zip", package, out.stat().st_size,
+                                      list(writer.files)), operator, organisation)

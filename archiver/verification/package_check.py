@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from archiver._types import ByteProgress
+from archiver.attestation.check import check_attestations
 from archiver.errors import UnreadableEvidence
 from archiver.package_layout import (
     MANIFEST_JSON,
@@ -28,6 +29,7 @@ from archiver.package_layout import (
 )
 from archiver.regular_files import open_regular, real_directory
 from archiver.settings import ReadLimits
+from archiver.verification.attestation_problems import ProofOptions, attestation_problems
 from archiver.verification.bag_check import Bag, check_completeness, check_structure
 from archiver.verification.bag_files import Manifest, walk
 from archiver.verification.boundary import environment_fault, os_errors
@@ -53,9 +55,11 @@ class PackageCheck:
     """One verification of the package at `root`; `run()` returns the report."""
 
     def __init__(self, root: Path, progress: ByteProgress | None = None,
-                 limits: ReadLimits | None = None, *, strict: bool = False) -> None:
+                 limits: ReadLimits | None = None, *, strict: bool = False,
+                 proof: ProofOptions | None = None) -> None:
         self.limits = limits or ReadLimits()
         self.strict = strict
+        self.proof = proof or ProofOptions()
         self.bag = Bag(root, {}, limits=self.limits)  # its files are listed in `run`
         self.report = VerificationReport(str(root), "package", strict=strict,
                                          max_per_file=self.limits.max_problems_per_file,
@@ -89,7 +93,17 @@ class PackageCheck:
         self._check_listing()
         missing = {path for path in self._listed_payload() if path not in self.bag.sizes}
         self.report.extend(reference_problems(self.claims, self.found, missing, self.damaged))
+        if self.proof.check:
+            self._check_attestations()
         return self.report
+
+    def _check_attestations(self) -> None:
+        """Signatures, timestamps and the custody log, judged against the user's trust."""
+        with os_errors(self.bag.root):
+            attestations = check_attestations(self.bag.root, self.proof.trust)
+        self.report.attestations = attestations
+        self.report.extend(attestation_problems(
+            attestations, require_signature=self.proof.require_signature))
 
     def _check_manifest_json(self) -> None:
         # Taken out of the bag's tag data (hashed and counted already): a large package's
@@ -261,10 +275,10 @@ class PackageCheck:
 
 
 def check_package(root: Path, progress: ByteProgress | None = None,
-                  limits: ReadLimits | None = None, *, strict: bool = False
-                  ) -> VerificationReport:
+                  limits: ReadLimits | None = None, *, strict: bool = False,
+                  proof: ProofOptions | None = None) -> VerificationReport:
     with cyclic_gc_paused():
-        return PackageCheck(root, progress, limits, strict=strict).run()
+        return PackageCheck(root, progress, limits, strict=strict, proof=proof).run()
 
 
 @contextmanager
