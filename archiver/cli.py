@@ -464,8 +464,7 @@ def verify(
                                          "otherwise).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the reports as JSON.")] = False,
 ) -> None:
-    """Re-check packages, WARCs, WACZs or ARC files: every file and record digest, the manifest,
-    and a package's signatures, timestamps and custody log.
+    """Re-check packages, WARCs, WACZs or ARC files: every file and record digest, the manifest.
 
     Example:  archiver verify evidence/story1 other-tool-crawl.warc.gz story1.wacz
 
@@ -474,7 +473,8 @@ def verify(
     (warcinfo, request, metadata and revisit records, listed, not failed). A response or
     resource record that no digest covers cannot be verified. ARC files have no digests:
     their structure is checked and said to be sound, their content cannot be verified.
-    For a package, a proof line says who signed it and when, and whether it is unchanged
+    A package's signatures, timestamps and custody log are checked too: a proof line
+    says who signed it and when, and whether it is unchanged
     since; signers' keys are trusted when given with --trust, named by `trust` in the
     configuration, or made on this machine by `archiver key new`. An unsigned package is
     said to be unsigned (its checksums prove nothing against someone who rebuilds them),
@@ -719,7 +719,7 @@ def sign(
 key_app = typer.Typer(name="key", help="Make and show signing keys (ECDSA P-256).",
                       no_args_is_help=True, rich_markup_mode=None,
                       context_settings={"help_option_names": ["-h", "--help"]})
-app.add_typer(key_app)
+app.add_typer(key_app, name="key")
 
 
 @key_app.command("new")

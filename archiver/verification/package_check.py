@@ -19,6 +19,8 @@ from typing import Any
 
 from archiver._types import ByteProgress
 from archiver.attestation.check import check_attestations
+from archiver.attestation.documents import MAX_DOCUMENT_BYTES
+from archiver.attestation.layout import ATTESTATIONS_DIR
 from archiver.errors import UnreadableEvidence
 from archiver.package_layout import (
     MANIFEST_JSON,
@@ -102,6 +104,12 @@ class PackageCheck:
         with os_errors(self.bag.root):
             attestations = check_attestations(self.bag.root, self.proof.trust)
         self.report.attestations = attestations
+        # Each file there was read and judged, or named (a file too large is refused unread).
+        attested = [size for path, size in self.bag.sizes.items()
+                    if path.startswith(f"{ATTESTATIONS_DIR}/")]
+        self.report.files_checked += len(attested)
+        self.read(sum(size for size in attested if size <= MAX_DOCUMENT_BYTES))
+        self.report.bytes_read = self.read.done
         self.report.extend(attestation_problems(
             attestations, require_signature=self.proof.require_signature))
 
