@@ -689,7 +689,7 @@ def sign(
     this key: nothing is written), 1 when the package is damaged (nothing is written),
     2 when the key or the path cannot be used, 3 when the package cannot be written to.
     """
-    from archiver.package.signing import sign_existing_package
+    from archiver.package.signing import sign_package
 
     config = _user_config()
     if key is None and config.key is None:
@@ -698,7 +698,7 @@ def sign(
     signer = _signer(key, config)
     with progress_bar("signing") as progress:
         try:
-            result = sign_existing_package(package, signer, progress=progress)
+            result = sign_package(package, signer, progress=progress)
         except VerificationFailed as error:
             for line in render_refusal(error):
                 show(line, err=True)

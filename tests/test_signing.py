@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from typer.testing import CliRunner
 
 from archiver.attestation.keys import load_signing_key, new_key
-from archiver.attestation.signature import sign_package
+from archiver.attestation.signature import sign_sealed_package
 from archiver.cli import app
 from archiver.schema_files import load_schema
 from archiver.verification import check
@@ -266,7 +266,7 @@ def test_a_package_re_signed_by_another_key_is_untrusted(sample_package: Path,
     rebuild_tag_manifest(package)
     forger_key = tmp_path / "forger.key"
     new_key(forger_key)  # not through the CLI: this machine does not trust it
-    sign_package(package, load_signing_key(forger_key))
+    sign_sealed_package(package, load_signing_key(forger_key))
     assert openssl_verifies(package) == "Verified OK"  # a good signature, by the wrong key
     report = verify_json(package)
     assert codes(report) == ["signature-untrusted-key"] and report["verdict"] == "not-proven"

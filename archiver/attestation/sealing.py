@@ -14,7 +14,7 @@ from pathlib import Path
 from archiver.attestation.custody import append_entry
 from archiver.attestation.keys import SigningKey
 from archiver.attestation.sealed_bag import read_tag_manifest
-from archiver.attestation.signature import SignResult, sign_package
+from archiver.attestation.signature import SignResult, sign_sealed_package
 
 
 @dataclass(frozen=True)
@@ -35,5 +35,5 @@ def attest_new_package(package: Path, package_id: str, signer: Signer) -> SignRe
                  key=signer.key, operator=signer.operator, organisation=signer.organisation)
     if signer.key is None:
         return None
-    return sign_package(package, signer.key, operator=signer.operator,
+    return sign_sealed_package(package, signer.key, operator=signer.operator,
                         organisation=signer.organisation)

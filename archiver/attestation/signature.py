@@ -53,7 +53,7 @@ class SignatureFiles:
 
 @dataclass(frozen=True)
 class SignResult:
-    """What `sign_package` did: the signature's files, and whether it was there already."""
+    """What `sign_sealed_package` did: the signature's files, and whether it was there already."""
 
     package: Path
     fingerprint: str
@@ -79,7 +79,7 @@ class SignatureConflict(EvidenceError):
     package changed since it was signed, or the files are damaged (exit 1)."""
 
 
-def sign_package(package: Path, key: SigningKey, *, operator: str | None = None,
+def sign_sealed_package(package: Path, key: SigningKey, *, operator: str | None = None,
                  organisation: str | None = None) -> SignResult:
     """Sign the sealed package at `package` with `key`, and add a "signed" custody entry.
 

@@ -12,14 +12,14 @@ from pathlib import Path
 
 from archiver._types import Progress
 from archiver.attestation.sealing import Signer
-from archiver.attestation.signature import SignResult, sign_package
+from archiver.attestation.signature import SignResult, sign_sealed_package
 from archiver.errors import InputNotFoundError, NotEvidenceError, VerificationFailed
 from archiver.evidence_kind import sniff_evidence
 from archiver.verification import check
 from archiver.verification.attestation_problems import ProofOptions
 
 
-def sign_existing_package(package: Path, signer: Signer,
+def sign_package(package: Path, signer: Signer,
                           progress: Progress | None = None) -> SignResult:
     """Verify the package at `package`, then sign it with `signer.key`.
 
@@ -27,7 +27,7 @@ def sign_existing_package(package: Path, signer: Signer,
     damaged package: nothing is written), SignatureConflict, and EnvironmentFault (the
     package cannot be written). Signing again with the same key writes nothing."""
     if signer.key is None:
-        raise RuntimeError("sign_existing_package needs a signer with a key")
+        raise RuntimeError("sign_package needs a signer with a key")
     package = Path(package)
     if not package.exists():
         raise InputNotFoundError(package, "package directory")
@@ -42,5 +42,5 @@ def sign_existing_package(package: Path, signer: Signer,
     if not report.is_valid:
         raise VerificationFailed(package, report.problems,
                                  report.problem_count - len(report.problems))
-    return sign_package(package, signer.key, operator=signer.operator,
+    return sign_sealed_package(package, signer.key, operator=signer.operator,
                         organisation=signer.organisation)
