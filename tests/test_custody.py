@@ -198,3 +198,20 @@ def test_export_of_a_read_only_package_warns_and_exports(sample_package: Path,
         custody(package).chmod(0o755)
     assert result.exit_code == 0 and "could not record this exported" in result.stderr
     assert (tmp_path / "p.zip").is_file()
+
+
+def test_a_zip_export_carries_the_signature_and_the_log(sample_package: Path,
+                                                        tmp_path: Path) -> None:
+    import zipfile
+
+    package, _ = signed_copy(sample_package, tmp_path)
+    out = tmp_path / "p.zip"
+    assert runner.invoke(app, ["export", str(package), "--zip", str(out)]).exit_code == 0
+    unpacked = tmp_path / "unpacked"
+    with zipfile.ZipFile(out) as archive:
+        archive.extractall(unpacked)
+    (bag,) = unpacked.iterdir()
+    assert sorted(p.name for p in custody(bag).iterdir()) == [
+        "000001.json", "000002.json", "000002.sig"]  # the export's own entry came after
+    report = verify_json(bag)
+    assert report["valid"] and report["attestations"]["signed"] is True

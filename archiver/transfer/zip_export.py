@@ -2,7 +2,8 @@
 
 The zip holds the bag under one top-level directory named as the package (RFC 8493's
 serialization: it unpacks to a single directory, the bag), so `unzip` then `bagit.py
---validate` or `archiver verify` check it as they would the package. WARCs are STORED (they
+--validate` or `archiver verify` check it as they would the package. Its attestations
+(signatures, custody log) go with it, beside the bag as in the package. WARCs are STORED (they
 are gzipped already); the tag files and extracted text are deflated.
 """
 
@@ -29,7 +30,7 @@ def export_zip(package: Path, out: Path, *, progress: Progress | None = None,
     top = package.resolve().name
     done, total = 0, source.total_size
     with zip_output(out) as writer:
-        for path in source.tag_files + source.payload_files:
+        for path in source.tag_files + source.payload_files + source.attestation_files:
             def on_block(block: bytes, path: str = path) -> None:
                 nonlocal done
                 done += len(block)
