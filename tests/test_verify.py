@@ -561,8 +561,8 @@ def test_a_warc_written_by_wget_passes(site: SiteServer, tmp_path: Path) -> None
 
 def test_the_public_names_are_exact() -> None:
     module = importlib.import_module("archiver.verification")
-    assert sorted(module.__all__) == ["Note", "Problem", "VerificationReport", "check",
-                                      "is_valid", "verify"]
+    assert sorted(module.__all__) == ["Note", "Problem", "ProofOptions", "VerificationReport",
+                                      "check", "is_valid", "verify"]
     assert all(hasattr(module, name) for name in module.__all__)
 
 

@@ -18,16 +18,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from archiver.attestation.custody import ENTRY_NAME
-from archiver.attestation.custody_check import check_custody
 from archiver.attestation.findings import CustodyFinding, SignatureFinding, TimestampFinding
-from archiver.attestation.layout import ATTESTATIONS_DIR, CUSTODY_DIR, TIMESTAMPS_DIR
+from archiver.attestation.layout import (
+    ATTESTATIONS_DIR,
+    CUSTODY_DIR,
+    CUSTODY_FILE,
+    SIGNATURE_FILE,
+    TIMESTAMPS_DIR,
+)
 from archiver.attestation.sealed_bag import NotSealed, TagManifest, read_tag_manifest
-from archiver.attestation.signature_check import SIGNATURE_FILE, check_signatures
-from archiver.attestation.timestamp_check import check_timestamps
-from archiver.attestation.trust import TrustList, user_trust
+
+if TYPE_CHECKING:
+    from archiver.attestation.trust import TrustList
 
 MAX_LISTED = 10_000
 """Files looked at in attestations/ (a package signs a few; a million is not ours)."""
@@ -124,9 +128,16 @@ def check_attestations(package: Path,
     if not report.present:
         return report
     report.unknown_files = unknown_files(package)
+    # The checks load here, not with this module: a verify of a WARC, or of a package with
+    # no attestations, never pays for the cryptography they import.
+    from archiver.attestation.custody_check import check_custody
+
     needs_trust = (any(SIGNATURE_FILE.fullmatch(name) for name in _names(folder))
                    or os.path.lexists(package / TIMESTAMPS_DIR))
     if needs_trust:
+        from archiver.attestation.signature_check import check_signatures
+        from archiver.attestation.timestamp_check import check_timestamps
+
         judged = _resolve(trust)
         report.signatures = check_signatures(package, judged, tag)
         report.timestamps = check_timestamps(package, judged)
@@ -150,7 +161,7 @@ def unknown_files(package: Path) -> list[str]:
             if path == CUSTODY_DIR and _is_directory(package / path):
                 pending.append(path)
                 continue
-            known = (ENTRY_NAME.fullmatch(name) if relative == CUSTODY_DIR
+            known = (CUSTODY_FILE.fullmatch(name) if relative == CUSTODY_DIR
                      else SIGNATURE_FILE.fullmatch(name))
             if not known or not os.path.isfile(package / path) or \
                     os.path.islink(package / path):
@@ -181,10 +192,10 @@ def _tag_manifest(package: Path) -> TagManifest | None:
 
 def _resolve(trust: TrustList | Callable[[], TrustList] | None) -> TrustList:
     if trust is None:
+        from archiver.attestation.trust import user_trust
+
         return user_trust()
-    if isinstance(trust, TrustList):
-        return trust
-    return trust()
+    return trust() if callable(trust) else trust
 
 
 def _finding(finding: SignatureFinding | TimestampFinding | CustodyFinding) -> dict[str, Any]:

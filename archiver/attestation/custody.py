@@ -16,25 +16,22 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
-import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from archiver import __version__
 from archiver.attestation.documents import MAX_DOCUMENT_BYTES, Unreadable, dump_document, read_bytes
-from archiver.attestation.ecdsa import sign_bytes
-from archiver.attestation.keys import SigningKey
-from archiver.attestation.layout import CUSTODY_DIR, custody_entry
+from archiver.attestation.layout import CUSTODY_DIR, CUSTODY_FILE, custody_entry
 from archiver.attestation.new_files import NameTaken, make_directory, write_new_file
 from archiver.errors import EnvironmentFault
 from archiver.timestamps import utc_iso
 
+if TYPE_CHECKING:
+    from archiver.attestation.keys import SigningKey
+
 ENTRY_FORMAT = "archiver-custody-entry/1"
 CustodyEvent = Literal["created", "signed", "timestamped", "exported", "verified"]
 EVENTS: tuple[str, ...] = ("created", "signed", "timestamped", "exported", "verified")
-MAX_ENTRIES = 100_000
-"""A log this long is not one archiver wrote (an entry per action on a package)."""
-ENTRY_NAME = re.compile(r"(\d{6})\.(json|sig)")
 _TRIES = 20
 
 
@@ -60,6 +57,8 @@ def append_entry(package: Path, event: str, *, details: dict[str, Any],
         except NameTaken:
             continue  # another writer took this number: chain onto its entry instead
         if key is not None:
+            from archiver.attestation.ecdsa import sign_bytes  # only a key needs cryptography
+
             write_new_file(package / relative.replace(".json", ".sig"), sign_bytes(key, data))
         return relative
     raise EnvironmentFault(str(folder), f"could not add a custody entry after {_TRIES} tries; "
@@ -75,7 +74,7 @@ def last_sequence(folder: Path) -> int:
     except OSError as exc:
         raise EnvironmentFault.from_os_error(exc, folder) from None
     numbers = [int(match[1]) for name in names
-               if (match := ENTRY_NAME.fullmatch(name)) and match[2] == "json"]
+               if (match := CUSTODY_FILE.fullmatch(name)) and match[2] == "json"]
     return max(numbers, default=0)
 
 

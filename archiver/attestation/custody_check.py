@@ -15,19 +15,18 @@ import stat
 from pathlib import Path
 from typing import Any
 
-from archiver.attestation.custody import ENTRY_NAME, MAX_ENTRIES
 from archiver.attestation.documents import (
     MAX_DOCUMENT_BYTES,
     Unreadable,
     load_document,
     read_bytes,
 )
-from archiver.attestation.ecdsa import MAX_SIGNATURE_BYTES, signs
 from archiver.attestation.findings import CustodyFinding, CustodyStatus
-from archiver.attestation.keys import public_key_from_der
-from archiver.attestation.layout import CUSTODY_DIR, custody_entry
+from archiver.attestation.layout import CUSTODY_DIR, CUSTODY_FILE, custody_entry
 from archiver.attestation.sealed_bag import TagManifest
 
+MAX_ENTRIES = 100_000
+"""A log this long is not one archiver wrote (an entry per action on a package)."""
 SEAL_EVENTS = ("created", "signed")
 """Events whose details name the tag manifest's SHA-256: a sealed bag never changes, so it
 must be the one the package has now."""
@@ -53,9 +52,9 @@ def check_custody(package: Path, tag: TagManifest | None) -> list[CustodyFinding
     except OSError as exc:
         return [CustodyFinding("unreadable", 0, CUSTODY_DIR,
                                f"{CUSTODY_DIR}: {exc.strerror or type(exc).__name__}")]
-    numbered = {int(match[1]) for name in names if (match := ENTRY_NAME.fullmatch(name))}
+    numbered = {int(match[1]) for name in names if (match := CUSTODY_FILE.fullmatch(name))}
     entries = {int(match[1]) for name in names
-               if (match := ENTRY_NAME.fullmatch(name)) and match[2] == "json"}
+               if (match := CUSTODY_FILE.fullmatch(name)) and match[2] == "json"}
     if len(numbered) > MAX_ENTRIES:
         return [CustodyFinding("unreadable", len(entries), CUSTODY_DIR,
                                f"more than {MAX_ENTRIES:,} entries; not a log archiver wrote")]
@@ -120,6 +119,10 @@ def _check_signature(package: Path, relative: str, number: int, entry: dict[str,
     if not there:
         raise _Break(relative, f"entry {number:06d} names key {fingerprint[:16]} but its "
                                "signature is missing")
+    # Here only: an unsigned log is checked without loading the cryptography at all.
+    from archiver.attestation.ecdsa import MAX_SIGNATURE_BYTES, signs
+    from archiver.attestation.keys import public_key_from_der
+
     try:
         der = base64.b64decode(entry["by"]["public_key"] or "", validate=True)
     except (binascii.Error, ValueError):

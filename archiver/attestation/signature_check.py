@@ -8,7 +8,6 @@ regular file within a small bound, and a file that is not what it claims is name
 from __future__ import annotations
 
 import os
-import re
 import stat
 from datetime import datetime
 from pathlib import Path
@@ -27,12 +26,11 @@ from archiver.attestation.documents import (
 from archiver.attestation.ecdsa import MAX_SIGNATURE_BYTES, signs
 from archiver.attestation.findings import SignatureFinding
 from archiver.attestation.keys import PublicKey
-from archiver.attestation.layout import ATTESTATIONS_DIR
+from archiver.attestation.layout import ATTESTATIONS_DIR, SIGNATURE_FILE
 from archiver.attestation.sealed_bag import TagManifest
 from archiver.attestation.trust import TrustList
 from archiver.package_layout import TAG_MANIFEST
 
-SIGNATURE_FILE = re.compile(r"signature-([0-9A-F]{16})\.(sig|pub\.pem|json)")
 _MAX_PEM_BYTES = 16 * 1024
 
 

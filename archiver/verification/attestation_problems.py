@@ -6,13 +6,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from archiver.attestation.check import NOT_SIGNED, AttestationReport
 from archiver.attestation.findings import CustodyFinding, SignatureFinding, TimestampFinding
-from archiver.attestation.trust import TrustList
 from archiver.package_layout import TAG_MANIFEST
 from archiver.verification.codes import ProblemCode
 from archiver.verification.problems import Problem
+
+if TYPE_CHECKING:
+    from archiver.attestation.trust import TrustList
 
 
 @dataclass(frozen=True)

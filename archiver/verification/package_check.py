@@ -19,7 +19,6 @@ from typing import Any
 
 from archiver._types import ByteProgress
 from archiver.attestation.check import check_attestations
-from archiver.attestation.documents import MAX_DOCUMENT_BYTES
 from archiver.attestation.layout import ATTESTATIONS_DIR
 from archiver.errors import UnreadableEvidence
 from archiver.package_layout import (
@@ -101,6 +100,8 @@ class PackageCheck:
 
     def _check_attestations(self) -> None:
         """Signatures, timestamps and the custody log, judged against the user's trust."""
+        from archiver.attestation.documents import MAX_DOCUMENT_BYTES
+
         with os_errors(self.bag.root):
             attestations = check_attestations(self.bag.root, self.proof.trust)
         self.report.attestations = attestations
