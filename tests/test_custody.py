@@ -215,3 +215,17 @@ def test_a_zip_export_carries_the_signature_and_the_log(sample_package: Path,
         "000001.json", "000002.json", "000002.sig"]  # the export's own entry came after
     report = verify_json(bag)
     assert report["valid"] and report["attestations"]["signed"] is True
+
+
+def test_writers_at_the_same_time_each_get_an_entry_of_their_own(sample_package: Path,
+                                                                 tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    package = copy_of(sample_package, tmp_path)
+    with ThreadPoolExecutor(8) as pool:
+        written = list(pool.map(lambda n: append_entry(
+            package, "verified", details={"n": n}, key=None, operator=None,
+            organisation=None), range(16)))
+    assert len(set(written)) == 16
+    assert [entry["sequence"] for entry in entries(package)] == list(range(1, 18))
+    assert verify_json(package)["attestations"]["custody"][0]["status"] == "valid"

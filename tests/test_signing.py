@@ -483,3 +483,18 @@ def test_verify_writes_nothing_by_default(sample_package: Path, tmp_path: Path) 
     assert verify(str(package), "--json")[0] == 0
     assert listing(package) == before
     assert os.access(package, os.W_OK)
+
+
+def test_the_signer_itself_refuses_a_tag_manifest_that_does_not_match(
+        sample_package: Path, tmp_path: Path) -> None:
+    """What capture calls (no full verify: it has just written the bag) still refuses a bag
+    whose tag manifest does not match its files."""
+    from archiver.attestation.sealed_bag import NotSealed
+
+    package = copy_of(sample_package, tmp_path)
+    with (package / "bag-info.txt").open("a") as info:
+        info.write("Source-Organization: Someone Else\n")
+    before = listing(package)
+    with pytest.raises(NotSealed, match="bag-info.txt does not match its SHA-256"):
+        sign_sealed_package(package, load_signing_key(make_key(tmp_path)))
+    assert listing(package) == before
