@@ -498,3 +498,15 @@ def test_the_signer_itself_refuses_a_tag_manifest_that_does_not_match(
     with pytest.raises(NotSealed, match="bag-info.txt does not match its SHA-256"):
         sign_sealed_package(package, load_signing_key(make_key(tmp_path)))
     assert listing(package) == before
+
+
+def test_timestamps_are_never_passed_unchecked(sample_package: Path, tmp_path: Path) -> None:
+    """Whatever checks the tokens, a package with a timestamps folder it cannot vouch for
+    does not verify as proven."""
+    package, _ = signed_copy(sample_package, tmp_path)
+    stamps = package / "attestations" / "timestamps"
+    stamps.mkdir()
+    (stamps / "01-tsa.tsr").write_bytes(b"\x30\x03garbage")
+    report = verify_json(package)
+    assert report["valid"] is False
+    assert any(code.startswith("timestamp-") for code in codes(report))
