@@ -500,7 +500,7 @@ def test_the_signer_itself_refuses_a_tag_manifest_that_does_not_match(
     with (package / "bag-info.txt").open("a") as info:
         info.write("Source-Organization: Someone Else\n")
     before = listing(package)
-    with pytest.raises(NotSealed, match="bag-info.txt does not match its SHA-256"):
+    with pytest.raises(NotSealed, match=r"bag-info\.txt does not match its SHA-256"):
         sign_sealed_package(package, load_signing_key(make_key(tmp_path)))
     assert listing(package) == before
 
@@ -515,3 +515,18 @@ def test_timestamps_are_never_passed_unchecked(sample_package: Path, tmp_path: P
     report = verify_json(package)
     assert report["valid"] is False
     assert any(code.startswith("timestamp-") for code in codes(report))
+
+
+def test_re_signing_a_forged_package_with_the_original_key_is_refused(
+        sample_package: Path, tmp_path: Path) -> None:
+    """The bag was edited and its checksums rebuilt (so it verifies as a bag); its signature
+    by this key no longer verifies: signing again must not paper over that."""
+    package, key = signed_copy(sample_package, tmp_path)
+    with (package / "bag-info.txt").open("a") as info:
+        info.write("Source-Organization: Someone Else\n")
+    rebuild_tag_manifest(package)
+    before = listing(package)
+    result = runner.invoke(app, ["sign", str(package), "--key", str(key)])
+    assert result.exit_code == 1
+    assert "already in the package but does not verify" in result.stderr
+    assert listing(package) == before

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import itertools
 import os
 import stat
 from pathlib import Path
@@ -46,7 +47,8 @@ def check_custody(package: Path, tag: TagManifest | None) -> list[CustodyFinding
         if not stat.S_ISDIR(os.lstat(folder).st_mode):
             return [CustodyFinding("unreadable", 0, CUSTODY_DIR,
                                    f"{CUSTODY_DIR} is not a folder")]
-        names = os.listdir(folder)
+        with os.scandir(folder) as listing:  # bounded: a hostile folder may hold millions
+            names = [entry.name for entry in itertools.islice(listing, 2 * MAX_ENTRIES + 1)]
     except FileNotFoundError:
         return []
     except OSError as exc:
@@ -55,7 +57,7 @@ def check_custody(package: Path, tag: TagManifest | None) -> list[CustodyFinding
     numbered = {int(match[1]) for name in names if (match := CUSTODY_FILE.fullmatch(name))}
     entries = {int(match[1]) for name in names
                if (match := CUSTODY_FILE.fullmatch(name)) and match[2] == "json"}
-    if len(numbered) > MAX_ENTRIES:
+    if len(numbered) > MAX_ENTRIES or len(names) > 2 * MAX_ENTRIES:
         return [CustodyFinding("unreadable", len(entries), CUSTODY_DIR,
                                f"more than {MAX_ENTRIES:,} entries; not a log archiver wrote")]
     try:

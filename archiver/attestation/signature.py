@@ -18,13 +18,14 @@ so that anyone can check it with OpenSSL alone:
 from __future__ import annotations
 
 import contextlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from archiver import __version__
 from archiver.attestation.custody import append_entry
-from archiver.attestation.documents import dump_document
+from archiver.attestation.documents import Unreadable, dump_document, read_bytes
 from archiver.attestation.ecdsa import ALGORITHM, MAX_SIGNATURE_BYTES, sign_bytes, signs
 from archiver.attestation.keys import PublicKey, SigningKey
 from archiver.attestation.layout import ATTESTATIONS_DIR, signature_stem
@@ -134,14 +135,14 @@ def _existing_signature(package: Path, files: SignatureFiles, public: PublicKey,
     """True when this key's signature is there and verifies over `tag`; False when none of
     its files is there. Anything else is a conflict, for a person to look at."""
     present = [name for name in (files.signature, files.public_key, files.record)
-               if (package / name).exists() or (package / name).is_symlink()]
+               if os.path.lexists(package / name)]
     if not present:
         return False
-    signature_path = package / files.signature
-    if files.signature in present and signature_path.is_file() and \
-            not signature_path.is_symlink() and \
-            signature_path.stat().st_size <= MAX_SIGNATURE_BYTES and \
-            signs(public, signature_path.read_bytes(), tag.data):
+    try:
+        signature = read_bytes(package / files.signature, files.signature, MAX_SIGNATURE_BYTES)
+    except (Unreadable, OSError):
+        signature = b""
+    if signature and signs(public, signature, tag.data):
         return True
     raise SignatureConflict(
         f"{package / present[0]}: a signature by this key is already in the package but "
