@@ -389,6 +389,7 @@ def _rsa_key(path: Path) -> None:
     ("wrong-passphrase", "wrong passphrase"),
     ("no-passphrase", "protected by a passphrase; give it, or set ARCHIVER_KEY_PASSPHRASE"),
     ("missing", "no such file"),
+    ("huge", "far too large to be a key"),
 ])
 def test_a_bad_key_is_one_line_and_nothing_is_written(sample_package: Path, tmp_path: Path,
                                                       site: SiteServer, kind: str,
@@ -400,6 +401,8 @@ def test_a_bad_key_is_one_line_and_nothing_is_written(sample_package: Path, tmp_
         key.write_text(good.replace(good.splitlines()[2], "A" * 64))
     elif kind == "rsa":
         _rsa_key(key)
+    elif kind == "huge":
+        key.write_bytes(b"-----BEGIN PRIVATE KEY-----\n" + b"A" * (8 << 20))
     elif kind in ("wrong-passphrase", "no-passphrase"):
         make_key(tmp_path, key.name, passphrase="correct horse")
         env = {"ARCHIVER_KEY_PASSPHRASE": "wrong"} if kind == "wrong-passphrase" else {}
@@ -530,3 +533,55 @@ def test_re_signing_a_forged_package_with_the_original_key_is_refused(
     assert result.exit_code == 1
     assert "already in the package but does not verify" in result.stderr
     assert listing(package) == before
+
+
+def _run_on_a_terminal(args: list[str], answer: str) -> tuple[int, str]:
+    """`archiver ARGS` with a pseudo-terminal as its controlling terminal, stdin and output;
+    `answer` typed once it asks for a passphrase and has turned echo off (as a person types
+    after the prompt shows: input sent earlier is flushed). Its exit code and all it wrote."""
+    import pty
+    import select
+    import signal
+    import termios
+    import time
+
+    pid, master = pty.fork()
+    if pid == 0:  # the child: archiver, on the terminal
+        os.execve(sys.executable, [sys.executable, "-m", "archiver", *args], os.environ)
+    output = b""
+    answered = False
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline:
+            if not answered and b"Passphrase for" in output and \
+                    not termios.tcgetattr(master)[3] & termios.ECHO:
+                os.write(master, answer.encode() + b"\n")
+                answered = True
+            ready, _, _ = select.select([master], [], [], 0.05)
+            if not ready:
+                continue
+            try:
+                block = os.read(master, 4096)
+            except OSError:  # the child closed the terminal
+                break
+            if not block:
+                break
+            output += block
+    finally:
+        if time.monotonic() >= deadline:
+            os.kill(pid, signal.SIGKILL)
+        _, status = os.waitpid(pid, 0)
+        os.close(master)
+    return os.waitstatus_to_exitcode(status), output.decode(errors="replace")
+
+
+def test_a_protected_key_asks_for_its_passphrase_on_a_terminal(sample_package: Path,
+                                                               tmp_path: Path) -> None:
+    key = make_key(tmp_path, passphrase="correct horse")
+    package = copy_of(sample_package, tmp_path)
+    code, shown = _run_on_a_terminal(["sign", str(package), "--key", str(key)], "wrong")
+    assert code == 2 and "wrong passphrase" in shown and "wrong\r\n" not in shown  # no echo
+    code, shown = _run_on_a_terminal(["sign", str(package), "--key", str(key)],
+                                     "correct horse")
+    assert code == 0, shown
+    assert "correct horse" not in shown and openssl_verifies(package) == "Verified OK"
