@@ -39,6 +39,7 @@ from archiver.rendering import (
     render_export,
     render_extractions,
     render_plan,
+    render_problems,
     render_refusal,
     render_story,
     render_text,
@@ -502,6 +503,10 @@ def extract(
                     show_json(("," if summaries else "") + extraction.to_json().decode())
                 elif text or visible_text:
                     show(render_text(extraction, visible=visible_text))
+                    # Without the table, what got in the way (a partial read) still goes
+                    # to stderr, so the text is never taken for the whole document.
+                    for problem in render_problems(extraction):
+                        show_error(problem)
                 summaries.append(extraction.summary())
                 if progress is not None:
                     progress(len(summaries), 0, extraction.source.url or str(path))

@@ -156,6 +156,12 @@ def render_text(extraction: Extraction, *, visible: bool = False) -> str:
     return f"==> {_one(source)} <==\n{text}\n"
 
 
+def render_problems(extraction: Extraction) -> list[str]:
+    """What got in the way of reading a document, a line each, naming the document."""
+    source = _one(extraction.source.url or extraction.source.file or "?")
+    return [f"{source}: {_one(problem)}" for problem in extraction.problems]
+
+
 def render_extractions(summaries: list[ExtractionSummary], output: Path | None) -> str:
     rows = []
     for item in summaries:
