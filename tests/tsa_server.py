@@ -209,7 +209,9 @@ class _Handler(BaseHTTPRequestHandler):
             return self._stream_zeros(chunked=True)
         if mode == "other-digest":
             query = openssl_query(b"some other file")
-        self._send(200, openssl_reply(self.server.pki, query))
+        reply = openssl_reply(self.server.pki, query)
+        self.server.replies.append(reply)
+        self._send(200, reply)
         return None
 
     def _send(self, status: int, body: bytes,
@@ -249,6 +251,7 @@ class _Server(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.pki = pki
         self.requests: list[tuple[str, str | None, bytes]] = []
+        self.replies: list[bytes] = []
         self.release = threading.Event()
         self.huge_sent = 0
 
@@ -281,6 +284,11 @@ class TsaServer:
     def requests(self) -> list[tuple[str, str | None, bytes]]:
         """(mode, Content-Type, query bytes) of every request so far."""
         return self._server.requests
+
+    @property
+    def replies(self) -> list[bytes]:
+        """Every reply sent, byte for byte."""
+        return self._server.replies
 
     @property
     def huge_sent(self) -> int:

@@ -104,12 +104,12 @@ def _judge(package: Path, token_path: str, trust: TrustList, judged: _Judged) ->
     judged.stamped_file = stamped = sidecar["stamped_file"]
     token = _read_token(package, token_path)
     judged.stamped_at = token.gen_time
+    _check_imprint(package, stamped, token)
     if token.imprint_algorithm == "sha256" and sidecar.get("stamped_sha256") not in (
             None, token.imprint.hex()):
         raise _Failed("invalid", f"{sidecar_of(token_path)} says the token stamps SHA-256 "
                       f"{sidecar['stamped_sha256']}, but the token carries "
                       f"{token.imprint.hex()}")
-    _check_imprint(package, stamped, token)
     signer = _find_signer(token)
     judged.authority = authority_name(signer)
     _check_signature(token, signer)
