@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import bagit
+import jsonschema
 import pytest
 from asn1crypto import tsp
 from cryptography.hazmat.primitives import hashes
@@ -27,6 +28,7 @@ from archiver.attestation.timestamping import timestamp_package
 from archiver.attestation.trust import TrustList, certificate_fingerprint, load_trust
 from archiver.attestation.tsa_client import TsaFailed, request_timestamp
 from archiver.cli import app
+from archiver.schema_files import load_schema
 from tests.server import REPORT_PATH, SiteServer
 from tests.tsa_server import HUGE_BYTES, OPENSSL, Pki, TsaServer, make_pki, openssl_verify
 
@@ -109,6 +111,9 @@ def test_two_tsas_stamp_the_tag_manifest_and_openssl_agrees(
     findings = check_timestamps(package, trusting(pki, pki2))
     assert [f.status for f in findings] == ["valid", "valid"], findings
     assert findings[0].stamped_at == outcomes[0].stamped_at
+    for token in tokens:
+        sidecar = json.loads((package / (token or "")).with_suffix(".json").read_text())
+        jsonschema.validate(sidecar, load_schema("timestamp"))
     # nothing of the bag changed, and bagit-python still validates it
     assert all(p.read_bytes() == data for p, data in bag_before.items())
     bagit.Bag(str(package)).validate()
@@ -252,6 +257,16 @@ def test_a_token_claiming_to_stamp_a_meaningless_file_is_refused(
     sidecar.write_text(json.dumps(document | {"stamped_file": "../../etc/passwd"}))
     finding, = check_timestamps(package, trusting(pki))
     assert finding.status == "invalid"
+
+
+def test_the_default_trust_holds_public_tsa_roots_only(package: Path, tsa: TsaServer) -> None:
+    defaults = load_trust([])
+    names = {root.subject.rfc4514_string() for root in defaults.roots}
+    assert any("DigiCert Trusted Root G4" in name for name in names)
+    assert any("USERTrust RSA" in name for name in names)
+    timestamp_package(package, [tsa.url])
+    finding, = check_timestamps(package, defaults)
+    assert finding.status == "untrusted-authority"  # a test CA is no public TSA
 
 
 def test_a_package_without_timestamps_has_no_findings(package: Path) -> None:
