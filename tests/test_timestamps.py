@@ -200,6 +200,7 @@ def test_the_stamped_file_changed_since_is_wrong_imprint(package: Path, tsa: Tsa
     finding, = check_timestamps(package, trusting(pki))
     assert finding.status == "wrong-imprint"
     assert "tagmanifest-sha256.txt has" in (finding.reason or "")
+    assert not judged_by_openssl(package, finding.path, pki)
 
 
 def test_a_token_from_an_untrusted_root_names_the_root(package: Path, tsa2: TsaServer,
@@ -210,6 +211,8 @@ def test_a_token_from_an_untrusted_root_names_the_root(package: Path, tsa2: TsaS
     assert finding.root_fingerprint == certificate_fingerprint(pki2.root)
     assert certificate_fingerprint(pki2.root) in (finding.reason or "")
     assert finding.authority == "Second Test TSA"
+    assert not judged_by_openssl(package, finding.path, pki)
+    assert judged_by_openssl(package, finding.path, pki2)
     assert [f.status for f in check_timestamps(package, trusting(pki2))] == ["valid"]
 
 
