@@ -131,7 +131,7 @@ def _why(exc: Exception) -> str:
 
 
 def _read_token(token: cms.ContentInfo) -> TimestampToken:
-    if token.native is None or token["content_type"].dotted != SIGNED_DATA_OID:
+    if isinstance(token, core.Void) or token["content_type"].dotted != SIGNED_DATA_OID:
         raise TokenError("the reply holds no signed timestamp token")
     signed: cms.SignedData = token["content"]
     encapsulated = signed["encap_content_info"]
