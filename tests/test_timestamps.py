@@ -27,6 +27,7 @@ from archiver.attestation.timestamp_files import find_timestamp_files, parse_ren
 from archiver.attestation.timestamping import timestamp_package
 from archiver.attestation.trust import TrustList, certificate_fingerprint, load_trust
 from archiver.attestation.tsa_client import TsaFailed, request_timestamp
+from archiver.attestation.tsa_token import read_reply
 from archiver.cli import app
 from archiver.schema_files import load_schema
 from tests.server import REPORT_PATH, SiteServer
@@ -241,6 +242,42 @@ def test_an_altered_token_fails_its_signature(package: Path, tsa: TsaServer, pki
     finding, = check_timestamps(package, trusting(pki))
     assert finding.status in ("invalid", "unreadable"), finding
     assert not judged_by_openssl(package, outcome.token or "", pki)
+
+
+def test_damaged_tokens_give_findings_never_a_traceback(package: Path, tsa: TsaServer,
+                                                        pki: Pki) -> None:
+    outcome, = timestamp_package(package, [tsa.url])
+    token = package / (outcome.token or "")
+    original = token.read_bytes()
+    signed = read_reply(original)
+    statuses = set()
+    for position in range(0, len(original), 7):  # every 7th byte, each flipped alone
+        damaged = bytearray(original)
+        damaged[position] ^= 0xFF
+        token.write_bytes(bytes(damaged))
+        finding, = check_timestamps(package, trusting(pki))
+        statuses.add(finding.status)
+        if finding.status == "valid":
+            # Only a byte no signature covers (the CMS framing, read leniently) may change
+            # and leave the token valid: what the TSA signed is still what it signed.
+            read = read_reply(bytes(damaged))
+            assert (read.tst_info_der, read.signed_attributes, read.signature) == (
+                signed.tst_info_der, signed.signed_attributes, signed.signature), position
+    for cut in (0, 1, 10, len(original) // 2, len(original) - 1):
+        token.write_bytes(original[:cut])
+        finding, = check_timestamps(package, trusting(pki))
+        assert finding.status == "unreadable", cut
+    assert statuses >= {"unreadable", "invalid"}, statuses
+
+
+def test_attestations_through_a_link_are_refused(package: Path, tsa: TsaServer,
+                                                 tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (package / "attestations").symlink_to(elsewhere)
+    code, _, stderr = run("timestamp", str(package), "--tsa", tsa.url)
+    assert code == 2 and "attestations is not a folder" in stderr
+    assert list(elsewhere.iterdir()) == []
 
 
 def test_a_token_without_what_it_stamps_is_unreadable(package: Path, tsa: TsaServer,

@@ -95,6 +95,13 @@ def check_token(package: Path, token_path: str, trust: TrustList) -> TimestampFi
         return TimestampFinding(token_path, judged.stamped_file, failure.status,
                                 judged.authority, judged.stamped_at, failure.root,
                                 failure.reason)
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+        # The token came from anywhere: a field asn1crypto or cryptography reads only when
+        # asked (a certificate's extensions, say) may be malformed. Never a traceback.
+        return TimestampFinding(token_path, judged.stamped_file, "unreadable",
+                                judged.authority, judged.stamped_at, None,
+                                f"{token_path}: a part of the token cannot be read "
+                                f"({type(exc).__name__})")
     return TimestampFinding(token_path, judged.stamped_file, "valid", judged.authority,
                             judged.stamped_at)
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from archiver import __version__
-from archiver.attestation.layout import TIMESTAMPS_DIR
+from archiver.attestation.layout import ATTESTATIONS_DIR, TIMESTAMPS_DIR
 from archiver.attestation.timestamp_check import authority_name
 from archiver.attestation.timestamp_files import (
     attestation_files,
@@ -99,13 +99,7 @@ def timestamp_package(package: Path, tsa_urls: Sequence[str], *,
         check_tsa_url(url)
     _require_sealed(package)
     existing = find_timestamp_files(package)
-    folder = package / TIMESTAMPS_DIR
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise EnvironmentFault.from_os_error(exc, folder) from exc
-    if real_directory(package, TIMESTAMPS_DIR) is None:
-        raise NotEvidenceError(package, f"{TIMESTAMPS_DIR} is not a real folder")
+    _make_folders(package)
     if existing.tokens:
         stamped = f"{TIMESTAMPS_DIR}/{renewal_name(existing.next_renewal_number())}"
         listing = renewal_text([(_sha256_of(package, path), path)
@@ -133,6 +127,19 @@ def _require_sealed(package: Path) -> None:
     for name in (BAGIT, TAG_MANIFEST):
         if not (package / name).is_file():
             raise NotEvidenceError(package, f"no {name}: not a sealed package")
+
+
+def _make_folders(package: Path) -> None:
+    """attestations/ and attestations/timestamps/, made when missing; a link or a file where
+    one should be is refused (nothing is written through a link, out of the package)."""
+    for folder in (ATTESTATIONS_DIR, TIMESTAMPS_DIR):
+        path = package / folder
+        if os.path.lexists(path) and real_directory(package, folder) is None:
+            raise NotEvidenceError(package, f"{folder} is not a folder (a link, or a file)")
+        try:
+            path.mkdir(exist_ok=True)
+        except OSError as exc:
+            raise EnvironmentFault.from_os_error(exc, path) from exc
 
 
 def _sha256_of(package: Path, path: str) -> str:
