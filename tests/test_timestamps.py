@@ -30,7 +30,7 @@ from archiver.attestation.tsa_client import TsaFailed, request_timestamp
 from archiver.attestation.tsa_token import read_reply
 from archiver.cli import app
 from archiver.schema_files import load_schema
-from tests.server import REPORT_PATH, SiteServer
+from tests.server import REPORT_PATH, STORY_PATH, SiteServer
 from tests.tsa_server import HUGE_BYTES, OPENSSL, Pki, TsaServer, make_pki, openssl_verify
 
 pytestmark = pytest.mark.skipif(OPENSSL is None, reason="openssl is not installed: the test "
@@ -449,3 +449,20 @@ def test_capture_with_a_failing_tsa_is_sealed_and_can_be_stamped_later(
     code, stdout, stderr = run("timestamp", str(out), "--tsa", tsa.url)
     assert code == 0, stderr
     assert [f.status for f in check_timestamps(out, trusting(pki))] == ["valid"]
+
+
+def test_story_with_tsa_stamps_the_story_package(site: SiteServer, tsa: TsaServer, pki: Pki,
+                                                 tmp_path: Path) -> None:
+    cited = tmp_path / "cited.txt"
+    cited.write_text(site.url(REPORT_PATH) + "\n", encoding="utf-8")
+    out = tmp_path / "story"
+    code, stdout, stderr = run("story", site.url(STORY_PATH), "-o", str(out),
+                               "--citations-from", str(cited), "--no-requisites",
+                               "--allow-private", "--retries", "0", "--tsa", tsa.url, "--json")
+    assert code == 0, stderr
+    stamps = json.loads(stdout)["timestamps"]
+    assert [(s["ok"], s["stamped_file"]) for s in stamps] == [(True, TAG_MANIFEST)]
+    assert judged_by_openssl(out, stamps[0]["token"], pki)
+    assert [f.status for f in check_timestamps(out, trusting(pki))] == ["valid"]
+    bagit.Bag(str(out)).validate()
+

@@ -50,7 +50,7 @@ from archiver.attestation.tsa_token import (
     read_reply,
 )
 from archiver.errors import UnreadableEvidence
-from archiver.regular_files import open_binary, read_regular
+from archiver.regular_files import open_binary, read_regular, real_directory
 from archiver.untrusted_json import load_json_object
 
 MAX_CHAIN = 8
@@ -352,6 +352,9 @@ def _check_renewal(package: Path, renewal: str) -> None:
     except ValueError as exc:  # UnicodeDecodeError too
         raise _Failed("unreadable", f"{renewal}: not a renewal list ({exc})") from None
     for listed_digest, path in pairs:
+        if real_directory(package, path.rpartition("/")[0]) is None:
+            raise _Failed("invalid", f"{renewal} names {path}, which is not in a folder of "
+                          "the package (missing, or reached through a link)")
         digest = hashlib.sha256()
         try:
             with open_binary(package / path, path) as handle:
