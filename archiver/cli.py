@@ -448,8 +448,8 @@ def _show_stamps(stamps: list[TimestampOutcome]) -> None:
 
 
 NO_TSA_HELP = ("no timestamp authority: give one with --tsa URL (repeatable), or list them in "
-               "the configuration ({path}) as\n  tsa = [\"http://timestamp.digicert.com\", "
-               "\"https://freetsa.org/tsr\"]\n(docs/timestamps.md lists well-known public ones)")
+               "the configuration ({path}): tsa = [\"http://timestamp.digicert.com\", "
+               "\"https://freetsa.org/tsr\"] (docs/timestamps.md lists well-known public TSAs)")
 
 
 @app.command()

@@ -395,7 +395,8 @@ def test_timestamp_without_a_tsa_says_how_to_configure_one(package: Path,
     code, _, stderr = run("timestamp", str(package),
                           env={"ARCHIVER_CONFIG": str(tmp_path / "none.toml")})
     assert code == 2
-    assert "--tsa URL" in stderr and "tsa = [" in stderr
+    assert "--tsa URL" in stderr and "none.toml): tsa = [" in stderr
+    assert len(stderr.strip().splitlines()) == 1 and "\\n" not in stderr
     assert timestamp_files_left(package) == []
 
 
