@@ -120,6 +120,22 @@ def test_two_tsas_stamp_the_tag_manifest_and_openssl_agrees(
     bagit.Bag(str(package)).validate()
 
 
+def test_an_rsa_tsa_as_the_public_ones_are(package: Path, tmp_path: Path) -> None:
+    # OpenSSL names an RSA signer's algorithm rsaEncryption, the digest apart, as public TSAs do
+    rsa_pki = make_pki(tmp_path / "rsa", name="RSA TSA", key_type="rsa")
+    with TsaServer(rsa_pki) as server:
+        outcome, = timestamp_package(package, [server.url])
+    assert judged_by_openssl(package, outcome.token or "", rsa_pki)
+    finding, = check_timestamps(package, trusting(rsa_pki))
+    assert finding.status == "valid", finding
+    token = package / (outcome.token or "")
+    damaged = bytearray(token.read_bytes())
+    damaged[-5] ^= 0x01  # inside the RSA signature
+    token.write_bytes(bytes(damaged))
+    finding, = check_timestamps(package, trusting(rsa_pki))
+    assert finding.status == "invalid" and "signature does not verify" in (finding.reason or "")
+
+
 def test_the_reply_is_stored_exactly_as_the_tsa_sent_it(package: Path, pki: Pki) -> None:
     with TsaServer(pki) as server:
         outcome, = timestamp_package(package, [server.url])

@@ -36,7 +36,7 @@ from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 OPENSSL = shutil.which("openssl")
@@ -63,8 +63,17 @@ def _name(common_name: str) -> x509.Name:
                       x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
 
 
-def _certificate(subject: str, key: ec.EllipticCurvePrivateKey, issuer: x509.Name,
-                 issuer_key: ec.EllipticCurvePrivateKey, *, ca: bool, not_before: datetime,
+PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+
+
+def _new_key(kind: str) -> PrivateKey:
+    if kind == "rsa":
+        return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return ec.generate_private_key(ec.SECP256R1())
+
+
+def _certificate(subject: str, key: PrivateKey, issuer: x509.Name,
+                 issuer_key: PrivateKey, *, ca: bool, not_before: datetime,
                  not_after: datetime, eku_critical: bool = True) -> x509.Certificate:
     builder = (x509.CertificateBuilder()
                .subject_name(_name(subject)).issuer_name(issuer)
@@ -96,20 +105,21 @@ def _pem(path: Path, *certificates: x509.Certificate) -> Path:
 
 
 def make_pki(folder: Path, *, name: str = "Test TSA", tsa_valid: tuple[datetime, datetime]
-             | None = None) -> Pki:
+             | None = None, key_type: str = "ec") -> Pki:
     """A root, an intermediate and a TSA certificate in `folder`. `tsa_valid` sets the TSA
     certificate's validity (default: an hour ago to a year on): a period that ended before,
-    or begins after, the moment of stamping makes tokens whose chain was not valid then."""
+    or begins after, the moment of stamping makes tokens whose chain was not valid then.
+    `key_type` "rsa" makes every key RSA 2048, as the large public TSAs use; "ec", P-256."""
     folder.mkdir(parents=True, exist_ok=True)
     now = datetime.now(UTC)
     long_ago, far_on = now - timedelta(days=30), now + timedelta(days=3650)
-    root_key = ec.generate_private_key(ec.SECP256R1())
+    root_key = _new_key(key_type)
     root = _certificate(f"{name} Root", root_key, _name(f"{name} Root"), root_key, ca=True,
                         not_before=long_ago, not_after=far_on)
-    mid_key = ec.generate_private_key(ec.SECP256R1())
+    mid_key = _new_key(key_type)
     mid = _certificate(f"{name} Intermediate", mid_key, root.subject, root_key, ca=True,
                        not_before=long_ago, not_after=far_on)
-    tsa_key = ec.generate_private_key(ec.SECP256R1())
+    tsa_key = _new_key(key_type)
     start, end = tsa_valid or (now - timedelta(hours=1), now + timedelta(days=365))
     tsa = _certificate(name, tsa_key, mid.subject, mid_key, ca=False, not_before=start,
                        not_after=end)
