@@ -313,7 +313,7 @@ def capture(
         _emit_json(capture_summary(result) | _stamps_json(stamps, tsa_urls))
     else:
         show(render_capture(result))
-        _show_stamps(stamps)
+        _show_stamps(stamps, output)
     raise typer.Exit(EXIT_OK if result.is_complete and _all_ok(stamps) else EXIT_PROBLEM)
 
 
@@ -407,7 +407,7 @@ def story(
         _emit_json(result.to_dict() | _stamps_json(stamps, tsa_urls))
     else:
         show(render_story(result))
-        _show_stamps(stamps)
+        _show_stamps(stamps, output)
     raise typer.Exit(EXIT_OK if result.is_complete and _all_ok(stamps) else EXIT_PROBLEM)
 
 
@@ -439,12 +439,15 @@ def _stamps_json(stamps: list[TimestampOutcome], tsa_urls: list[str]) -> dict[st
     return {"timestamps": [stamp.to_dict() for stamp in stamps]} if tsa_urls else {}
 
 
-def _show_stamps(stamps: list[TimestampOutcome]) -> None:
+def _show_stamps(stamps: list[TimestampOutcome], package: Path) -> None:
+    import shlex
+
     for stamp in stamps:
         if stamp.ok:
             show(str(stamp))
         else:
-            show_error(str(stamp))
+            show_error(f"{stamp}; add it later with `archiver timestamp "
+                       f"{shlex.quote(str(package))}`")
 
 
 NO_TSA_HELP = ("no timestamp authority: give one with --tsa URL (repeatable), or list them in "
@@ -485,7 +488,7 @@ def timestamp(
     if as_json:
         _emit_json([stamp.to_dict() for stamp in stamps])
     else:
-        _show_stamps(stamps)
+        _show_stamps(stamps, package)
     raise typer.Exit(EXIT_OK if _all_ok(stamps) else EXIT_PROBLEM)
 
 

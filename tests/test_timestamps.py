@@ -347,7 +347,7 @@ def test_a_tsa_that_answers_wrongly_is_named_and_nothing_is_stored(
                                "--tsa-timeout", "0.5")
     assert code == 1, (stdout, stderr)
     assert tsa.url_for(mode) in stderr and reason in stderr, stderr
-    assert "archiver timestamp PKG" in stderr
+    assert f"add it later with `archiver timestamp {package}`" in stderr
     assert len(stderr.strip().splitlines()) == 1
     assert timestamp_files_left(package) == []
     bagit.Bag(str(package)).validate()

@@ -82,8 +82,7 @@ class TimestampOutcome:
             when = f"{self.stamped_at:%Y-%m-%d %H:%M:%S} UTC" if self.stamped_at else "?"
             return f"timestamped by {self.authority} at {when}: {self.token} " \
                    f"(stamps {self.stamped_file})"
-        return f"{self.tsa}: no timestamp ({self.reason}); add it later with " \
-               "`archiver timestamp PKG`"
+        return f"{self.tsa}: no timestamp ({self.reason})"
 
 
 def timestamp_package(package: Path, tsa_urls: Sequence[str], *,
