@@ -115,7 +115,8 @@ def read_reply(data: bytes) -> TimestampToken:
         return _read_token(reply["time_stamp_token"])
     except TokenError:
         raise
-    except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError,
+            RecursionError) as exc:
         raise TokenError(f"not an RFC 3161 timestamp reply ({_why(exc)})") from None
 
 
