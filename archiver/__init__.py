@@ -17,6 +17,8 @@ import types
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from archiver.attestation.timestamp_check import check_timestamps
+    from archiver.attestation.timestamping import TimestampOutcome, timestamp_package
     from archiver.capture.results import CaptureResult, Resource, SourceOutcome
     from archiver.errors import (
         ArchiveRefused,
@@ -70,6 +72,9 @@ _HOMES = {
     "check": "archiver.verification",
     "is_valid": "archiver.verification",
     "verify": "archiver.verification",
+    "timestamp_package": "archiver.attestation.timestamping",
+    "TimestampOutcome": "archiver.attestation.timestamping",
+    "check_timestamps": "archiver.attestation.timestamp_check",
 }
 _HOMES.update(dict.fromkeys(
     ["ArchiveRefused", "ArchiverError", "ArchiverUsageError", "CaptureError", "EnvironmentFault",
@@ -132,10 +137,12 @@ __all__ = [
     "SourceOutcome",
     "StoryOptions",
     "StoryResult",
+    "TimestampOutcome",
     "VerificationFailed",
     "VerificationReport",
     "__version__",
     "check",
+    "check_timestamps",
     "create_package",
     "create_story_package",
     "export_wacz",
@@ -144,6 +151,7 @@ __all__ = [
     "is_valid",
     "remove_stale_partials",
     "start_replay",
+    "timestamp_package",
     "unpack_archive",
     "verify",
 ]

@@ -50,6 +50,7 @@ from archiver.terminal import OutputClosed, progress_bar, show, show_error, show
 
 if TYPE_CHECKING:
     from archiver._types import ByteProgress, Progress
+    from archiver.attestation.timestamping import TimestampOutcome
     from archiver.verification import VerificationReport
 
 EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, EXIT_COULD_NOT_RUN = 0, 1, 2, 3
@@ -115,6 +116,10 @@ ConcurrencyOption = Annotated[int, typer.Option("--concurrency", min=1, help="Co
                                                 "once in all.")]
 WarcSizeOption = Annotated[int, typer.Option("--warc-size", parser=_size, metavar="SIZE",
                                              help="Start a new WARC file past this size.")]
+TsaOption = Annotated[list[str] | None, typer.Option(
+    "--tsa", metavar="URL", help="Ask this RFC 3161 timestamp authority for a timestamp of the "
+    "sealed package (repeatable; default: `tsa` in the configuration; none: no timestamp).",
+    show_default=False)]
 OutputOption = Annotated[Path | None, typer.Option("-o", "--output", help="The new package "
                                                    "directory (required; must not exist).",
                                                    show_default=False)]
@@ -270,6 +275,7 @@ def capture(
     allow_private: AllowPrivateOption = DEFAULTS.allow_private,
     warc_size: WarcSizeOption = WARC_SIZE_DEFAULT,  # type: ignore[assignment]
     extract: ExtractOption = DEFAULTS.extraction is not None,
+    tsa: TsaOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Capture sources into a new sealed evidence package.
@@ -280,7 +286,9 @@ def capture(
     with each failure and its reason), 2 for a URL typed without its scheme (example.org:
     give https://example.org) or any other usage error, with nothing written. Private,
     loopback, link-local and reserved addresses (localhost, 10.0.0.0/8, 169.254.169.254...)
-    are refused unless --allow-private is given.
+    are refused unless --allow-private is given. With --tsa (or `tsa` in the configuration)
+    the sealed package is timestamped; a TSA that fails is named with the reason (exit 1),
+    and `archiver timestamp PKG` adds it later.
     """
     from archiver.package.build import create_package
 
@@ -288,6 +296,7 @@ def capture(
                     + ([] if output else ["the new package's path (-o PKG)"]))
     assert output is not None
     _refuse_mistyped_urls(list(urls or []))
+    tsa_urls = _tsa_urls(tsa)
     wanted = list(urls or []) + (read_url_list(input_file) if input_file else [])
     if not wanted:
         _fail(f"{input_file}: no URLs in it (one a line; # starts a comment)", EXIT_USAGE)
@@ -299,11 +308,13 @@ def capture(
     _sweep_beside(output)
     with progress_bar("capturing") as progress:
         result = create_package(wanted, output, settings=settings, progress=progress)
+    stamps = _timestamp_new(output, tsa_urls)
     if as_json:
-        _emit_json(capture_summary(result))
+        _emit_json(capture_summary(result) | _stamps_json(stamps, tsa_urls))
     else:
         show(render_capture(result))
-    raise typer.Exit(EXIT_OK if result.is_complete else EXIT_PROBLEM)
+        _show_stamps(stamps, output)
+    raise typer.Exit(EXIT_OK if result.is_complete and _all_ok(stamps) else EXIT_PROBLEM)
 
 
 @app.command()
@@ -338,6 +349,7 @@ def story(
     ca_file: CaFileOption = DEFAULTS.ca_file,
     allow_private: AllowPrivateOption = DEFAULTS.allow_private,
     extract: StoryExtractOption = DEFAULTS.extraction is not None,
+    tsa: TsaOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the chain as JSON.")] = False,
 ) -> None:
     """Capture a story and every source it cites, as one evidence chain with a report.
@@ -363,6 +375,7 @@ def story(
                                                      "--dry-run)"]))
     assert story_input is not None
     _refuse_mistyped_story(story_input)
+    tsa_urls = [] if dry_run else _tsa_urls(tsa)
     for pattern in [*(include or []), *(exclude or [])]:
         try:
             re.compile(pattern)
@@ -389,11 +402,94 @@ def story(
     with progress_bar("capturing the story") as progress:
         result = create_story_package(story_input, output, settings=settings,
                                       options=options, progress=progress)
+    stamps = _timestamp_new(output, tsa_urls)
     if as_json:
-        _emit_json(result.to_dict())
+        _emit_json(result.to_dict() | _stamps_json(stamps, tsa_urls))
     else:
         show(render_story(result))
-    raise typer.Exit(EXIT_OK if result.is_complete else EXIT_PROBLEM)
+        _show_stamps(stamps, output)
+    raise typer.Exit(EXIT_OK if result.is_complete and _all_ok(stamps) else EXIT_PROBLEM)
+
+
+def _tsa_urls(given: list[str] | None) -> list[str]:
+    """The TSAs to ask: those given, else those configured; each checked before any work."""
+    from archiver.attestation.tsa_client import check_tsa_url
+    from archiver.config import load_config
+
+    urls = list(given) if given else list(load_config().tsa)
+    for url in urls:
+        check_tsa_url(url)
+    return urls
+
+
+def _timestamp_new(package: Path, tsa_urls: list[str]) -> list[TimestampOutcome]:
+    """Timestamps for a package just sealed (none when no TSA is given or configured)."""
+    if not tsa_urls:
+        return []
+    from archiver.attestation.timestamping import timestamp_package
+
+    return timestamp_package(package, tsa_urls)
+
+
+def _all_ok(stamps: list[TimestampOutcome]) -> bool:
+    return all(stamp.ok for stamp in stamps)
+
+
+def _stamps_json(stamps: list[TimestampOutcome], tsa_urls: list[str]) -> dict[str, Any]:
+    return {"timestamps": [stamp.to_dict() for stamp in stamps]} if tsa_urls else {}
+
+
+def _show_stamps(stamps: list[TimestampOutcome], package: Path) -> None:
+    import shlex
+
+    for stamp in stamps:
+        if stamp.ok:
+            show(str(stamp))
+        else:
+            show_error(f"{stamp}; add it later with `archiver timestamp "
+                       f"{shlex.quote(str(package))}`")
+
+
+NO_TSA_HELP = ("no timestamp authority: give one with --tsa URL (repeatable), or list them in "
+               "the configuration ({path}): tsa = [\"http://timestamp.digicert.com\", "
+               "\"https://freetsa.org/tsr\"] (docs/timestamps.md lists well-known public TSAs)")
+
+
+@app.command()
+@reported
+def timestamp(
+    package: Annotated[Path, typer.Argument(help="The sealed package to timestamp.",
+                                            show_default=False)],
+    tsa: TsaOption = None,
+    tsa_timeout: Annotated[float, typer.Option("--tsa-timeout", min=0.1, help="Seconds "
+                                               "allowed for each TSA to answer.")] = 20.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Add RFC 3161 timestamps to a sealed package, from one or more timestamp authorities.
+
+    Example:  archiver timestamp evidence/story1 --tsa http://timestamp.digicert.com
+
+    The first timestamp stamps the package's signature (or its tag manifest when it is not
+    signed). On a package stamped before, it renews: it writes a list of the SHA-256 of every
+    attestation file (attestations/timestamps/renewal-NN.txt) and stamps that, so the package
+    stays provable after a TSA's certificate expires. Each TSA's reply is kept whole as a .tsr
+    file; `openssl ts -verify` checks it without archiver (docs/timestamps.md). Without --tsa,
+    the configuration's `tsa` list is used. Exit 0 when every TSA gave a timestamp, 1 when any
+    did not (each named with the reason; nothing half-written), 2 for no TSA or a path that is
+    not a sealed package.
+    """
+    from archiver.attestation.timestamping import timestamp_package
+    from archiver.config import config_path
+
+    tsa_urls = _tsa_urls(tsa)
+    if not tsa_urls:
+        _fail(NO_TSA_HELP.format(path=config_path()), EXIT_USAGE)
+    stamps = timestamp_package(package, tsa_urls, timeout=tsa_timeout)
+    if as_json:
+        _emit_json([stamp.to_dict() for stamp in stamps])
+    else:
+        _show_stamps(stamps, package)
+    raise typer.Exit(EXIT_OK if _all_ok(stamps) else EXIT_PROBLEM)
 
 
 @app.command()

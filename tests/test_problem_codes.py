@@ -23,6 +23,8 @@ NOT_CODES = frozenset({
     "warc-ip-address", "warc-reader", "data-package", "wacz-package", "utf-8", "latin-1",
     # verdicts and coverage grades, which are not codes either
     "structure-checked", "cannot-be-verified", "payload-only", "no-digest", "structure-only",
+    # statuses of attestation findings (archiver/attestation/findings.py), not problem codes
+    "untrusted-authority", "wrong-imprint",
 })
 """Strings of a code's shape that are not codes (words of WARC headers, WACZ profiles,
 encodings, verdicts)."""
