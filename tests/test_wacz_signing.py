@@ -18,13 +18,17 @@ import shutil
 import subprocess
 import sys
 import zipfile
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from cryptography.x509.oid import NameOID
 from typer.testing import CliRunner
 
 from archiver.attestation.keys import SigningKey, load_signing_key, new_key
@@ -399,3 +403,218 @@ def test_a_signed_package_exported_without_a_key_says_its_wacz_is_unsigned(
     assert code == 0, stderr
     assert f"note: {package} is signed, but {out} is not" in stderr
     assert "signedData" not in digest_document(out) and "signed by" not in stdout
+
+
+# -- WACZ signed by other tools -------------------------------------------------------------
+
+
+@pytest.mark.skipif(NODE is None, reason="Node.js is not installed")
+def test_a_wacz_signed_as_archiveweb_page_signs_verifies(signed_wacz: Path,
+                                                         tmp_path: Path) -> None:
+    """ArchiveWeb.page's Signer (src/sw/keystore.ts): a P-384 key made by WebCrypto, the
+    hash string signed with ECDSA SHA-256, the signature raw r||s, the key as SPKI."""
+    document = digest_document(signed_wacz)
+    created = json.loads(members(signed_wacz)["datapackage.json"])["created"]
+    script = tmp_path / "sign.mjs"
+    script.write_text("""
+const [hash, created] = process.argv.slice(2);
+const params = {name: "ECDSA", namedCurve: "P-384"};
+const pair = await crypto.subtle.generateKey(params, true, ["sign", "verify"]);
+const signature = await crypto.subtle.sign({name: "ECDSA", hash: "SHA-256"}, pair.privateKey,
+    new TextEncoder().encode(hash));
+const spki = await crypto.subtle.exportKey("spki", pair.publicKey);
+console.log(JSON.stringify({hash, signature: Buffer.from(signature).toString("base64"),
+    publicKey: Buffer.from(spki).toString("base64"), created, software: "ArchiveWeb.page"}));
+""")
+    done = subprocess.run([str(NODE), str(script), document["hash"], created],
+                          capture_output=True, text=True, timeout=60, check=True)
+    signed = json.loads(done.stdout)
+    assert len(base64.b64decode(signed["signature"])) == 96  # raw r||s on P-384
+    assert webcrypto_verify(signed, "P-384", tmp_path) is True  # as wabac.js checks it
+    theirs = with_signed_data(signed_wacz, tmp_path / "awp.wacz", signed)
+    wacz_validate(theirs)
+    code, stdout, _ = run("verify", str(theirs))
+    assert code == 0, stdout
+    fingerprint = hashlib.sha256(base64.b64decode(signed["publicKey"])).hexdigest().upper()
+    assert f"signed by the P-384 key {fingerprint}" in stdout
+    assert "with 'ArchiveWeb.page'" in stdout
+    spoiled = {**signed, "hash": document["hash"][:-1] + ("0" if document["hash"][-1] != "0"
+                                                          else "1")}
+    code, stdout, _ = run("verify", str(with_signed_data(signed_wacz, tmp_path / "x.wacz",
+                                                         spoiled)))
+    assert code == 1 and "[wacz-signature-invalid]" in stdout
+
+
+class Authority:
+    """A certificate authority of the test's own: a self-signed root that issues leaves."""
+
+    def __init__(self, name: str) -> None:
+        self.key = ec.generate_private_key(ec.SECP256R1())
+        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+        self.cert = (self._builder(subject, subject, self.key.public_key(), days=3650)
+                     .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+                     .sign(self.key, hashes.SHA256()))
+
+    @staticmethod
+    def _builder(subject: x509.Name, issuer: x509.Name, key: Any,
+                 days: int) -> x509.CertificateBuilder:
+        now = datetime.now(UTC)
+        return (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer)
+                .public_key(key).serial_number(x509.random_serial_number())
+                .not_valid_before(now - timedelta(days=1))
+                .not_valid_after(now + timedelta(days=days)))
+
+    def issue(self, name: str, *, time_stamping: bool = False
+              ) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+        key = ec.generate_private_key(ec.SECP256R1())
+        builder = self._builder(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]),
+                                self.cert.subject, key.public_key(), days=90)
+        if time_stamping:
+            builder = builder.add_extension(
+                x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.TIME_STAMPING]), True)
+        else:
+            builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]),
+                                            False)
+        return key, builder.sign(self.key, hashes.SHA256())
+
+    @property
+    def pem(self) -> str:
+        return self.cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def pem(certificate: x509.Certificate) -> str:
+    return certificate.public_bytes(serialization.Encoding.PEM).decode()
+
+
+TSA_CONFIG = """\
+[ tsa ]
+default_tsa = tsa_config
+[ tsa_config ]
+serial = ./serial
+crypto_device = builtin
+signer_digest = sha256
+default_policy = 1.2.3.4.1
+digests = sha256
+accuracy = secs:1
+ordering = no
+tsa_name = no
+ess_cert_id_chain = no
+ess_cert_id_alg = sha256
+"""
+
+
+def openssl_timestamp(data: bytes, key: ec.EllipticCurvePrivateKey, cert: x509.Certificate,
+                      folder: Path) -> bytes:
+    """An RFC 3161 response over `data` from OpenSSL's own TSA (`openssl ts -reply`)."""
+    folder.mkdir(exist_ok=True)
+    (folder / "data").write_bytes(data)
+    (folder / "serial").write_text("01\n")
+    (folder / "ts.cnf").write_text(TSA_CONFIG)
+    (folder / "tsa.pem").write_text(pem(cert))
+    (folder / "tsa.key").write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()))
+    for command in (["ts", "-query", "-data", "data", "-sha256", "-cert", "-no_nonce",
+                     "-out", "q.tsq"],
+                    ["ts", "-reply", "-config", "ts.cnf", "-queryfile", "q.tsq", "-signer",
+                     "tsa.pem", "-inkey", "tsa.key", "-out", "r.tsr"]):
+        subprocess.run([str(OPENSSL), *command], cwd=folder, check=True, capture_output=True,
+                       timeout=60)
+    return (folder / "r.tsr").read_bytes()
+
+
+@dataclass
+class DomainSigner:
+    """authsign's Signer, offline: a domain certificate from a CA, a TSA of OpenSSL's."""
+
+    domain_ca: Authority
+    tsa_ca: Authority
+    folder: Path
+
+    def sign(self, hash_label: str, created: str, *, domain: str = "signer.example",
+             certificate_for: str = "signer.example",
+             stamped: bytes | None = None) -> dict[str, Any]:
+        key, cert = self.domain_ca.issue(certificate_for)
+        # authsign's crypto.sign: DER, base64, over the hash string's ASCII bytes.
+        signature = b64(key.sign(hash_label.encode("ascii"), ec.ECDSA(hashes.SHA256())))
+        tsa_key, tsa_cert = self.tsa_ca.issue("Test TSA", time_stamping=True)
+        # authsign's Timestamper: the response over the signature string's ASCII bytes.
+        token = openssl_timestamp(stamped or signature.encode("ascii"), tsa_key, tsa_cert,
+                                  self.folder / "tsa")
+        return {"hash": hash_label, "created": created, "software": "authsigner 0.6.1",
+                "version": "0.1.0", "signature": signature, "domain": domain,
+                "domainCert": pem(cert) + self.domain_ca.pem, "timeSignature": b64(token),
+                "timestampCert": pem(tsa_cert), "crossSignedCert": None}
+
+    def trust(self) -> TrustList:
+        (self.folder / "roots.pem").write_text(self.domain_ca.pem + self.tsa_ca.pem)
+        return load_trust([self.folder / "roots.pem"], with_defaults=False)
+
+
+@pytest.fixture
+def authsign(tmp_path: Path) -> DomainSigner:
+    if OPENSSL is None:
+        pytest.skip("openssl is not installed")
+    return DomainSigner(Authority("Test Domain CA"), Authority("Test TSA CA"), tmp_path)
+
+
+def now_iso(offset: timedelta = timedelta()) -> str:
+    return (datetime.now(UTC) + offset).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_a_domain_signature_with_its_timestamp_verifies(signed_wacz: Path,
+                                                        authsign: DomainSigner,
+                                                        tmp_path: Path) -> None:
+    document = digest_document(signed_wacz)
+    signed = authsign.sign(document["hash"], now_iso())
+    theirs = with_signed_data(signed_wacz, tmp_path / "domain.wacz", signed)
+    report = check(theirs, trust=authsign.trust())
+    assert report.is_valid, report.problems
+    said = signed_notes(report)[0]
+    assert "signed for the domain 'signer.example'" in said
+    assert "timestamped by 'Test TSA'" in said and "the trust list names the signer" in said
+    # A domain root nobody named: it verifies, and the note names the chain's root.
+    (tmp_path / "tsa-root.pem").write_text(authsign.tsa_ca.pem)
+    report = check(theirs, trust=load_trust([tmp_path / "tsa-root.pem"], with_defaults=False))
+    assert report.is_valid, report.problems
+    root = hashlib.sha256(authsign.domain_ca.cert.public_bytes(
+        serialization.Encoding.DER)).hexdigest().upper()
+    assert f"ends at a root the trust list does not name (SHA-256 {root})" in \
+        signed_notes(report)[0]
+    # A TSA nobody named: a timestamp by an untrusted authority proves no time (exit 1).
+    code, stdout, _ = run("verify", str(theirs))
+    assert code == 1
+    tsa_leaf = hashlib.sha256(base64.b64decode(
+        "".join(signed["timestampCert"].splitlines()[1:-1]))).hexdigest().upper()
+    assert "the timestamp is by an untrusted authority" in stdout
+    assert f"found {tsa_leaf}" in stdout and "[wacz-signature-untrusted]" in stdout
+
+
+@pytest.mark.parametrize(("spoil", "reason"), [
+    ("other-domain", "it names the domain 'archive.example', but its certificate is for "
+                     "signer.example"),
+    ("late-stamp", "more than 10 minutes from when it says it was signed"),
+    ("other-stamp", "the timestamp is over other content than this signature"),
+    ("other-hash", "not this datapackage.json"),
+    ("swapped-signature", "does not verify with the domain certificate's key"),
+])
+def test_a_domain_signature_that_does_not_hold_is_invalid(signed_wacz: Path,
+                                                          authsign: DomainSigner,
+                                                          tmp_path: Path, spoil: str,
+                                                          reason: str) -> None:
+    hash_label = digest_document(signed_wacz)["hash"]
+    if spoil == "other-domain":
+        signed = authsign.sign(hash_label, now_iso(), domain="archive.example")
+    elif spoil == "late-stamp":
+        signed = authsign.sign(hash_label, now_iso(-timedelta(minutes=20)))
+    elif spoil == "other-stamp":
+        signed = authsign.sign(hash_label, now_iso(), stamped=b"another signature")
+    elif spoil == "other-hash":
+        signed = authsign.sign("sha256:" + "0" * 64, now_iso())
+    else:
+        signed = authsign.sign(hash_label, now_iso())
+        signed["signature"] = authsign.sign(hash_label, now_iso())["signature"]
+    report = check(with_signed_data(signed_wacz, tmp_path / "x.wacz", signed),
+                   trust=authsign.trust())
+    assert codes(report) == ["wacz-signature-invalid"], report.problems
+    assert reason in report.problems[0].message

@@ -5,10 +5,13 @@ Identity + Timestamp Validation", steps 3 to 9) and authsign's Verifier lay out:
   `domainCert` (step 3), and `domain` is that certificate's name (step 4);
 - each certificate of `domainCert` is signed by the next, and each was valid when the
   signer says it signed (`created`);
-- `timeSignature` is an RFC 3161 response over the bytes of the `signature` string, signed
-  by the first certificate of `timestampCert`, whose chain holds, with the timeStamping
-  usage, at the time of stamping (step 5, checked by rfc3161-client), stamped within 10
-  minutes of `created` (step 6);
+- `timeSignature` is an RFC 3161 response over the bytes of the `signature` string (its
+  message imprint), stamped within 10 minutes of `created` (step 6), and signed by the first
+  certificate of `timestampCert`, whose chain holds, with the timeStamping usage, at the time
+  of stamping (step 5, checked by rfc3161-client). That last check needs the chain's root:
+  a root of the trust list, or the chain's own self-signed top; when `timestampCert` stops
+  short of its root and the trust list has none that issued it, the TSA's signature cannot
+  be checked, and the timestamp is reported as by an untrusted authority;
 - the top of each chain is a root in the trust list, or is issued by one (steps 7 and 8): if
   not, the signature is reported as by an untrusted key, with the top certificate's
   SHA-256;
@@ -20,6 +23,7 @@ leaves this optional, through Certificate Transparency logs).
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -125,23 +129,42 @@ def check_time_signature(signed: dict[str, Any], signature_text: str, created: d
                                   f"timestamp response ({str(exc)[:120]})")
     if stamped_at.tzinfo is None:  # genTime is GeneralizedTime in UTC
         stamped_at = stamped_at.replace(tzinfo=created.tzinfo)
-    builder = VerifierBuilder().tsa_certificate(chain[0])
-    for certificate in chain[1:-1]:
-        builder = builder.add_intermediate_certificate(certificate)
-    anchors = [root for root in trust.roots if _issued_by(chain[-1], root)] or [chain[-1]]
-    for anchor in anchors:
-        builder = builder.add_root_certificate(anchor)
-    try:
-        builder.build().verify_message(response, signature_text.encode("ascii"))
-    except (VerificationError, ValueError) as exc:
-        return TimeSignatureCheck(False, stamped_at, authority, "the timestamp does not hold "
-                                  f"for this signature: {str(exc)[:200]}")
+    message = signature_text.encode("ascii")
+    if response.tst_info.message_imprint.message not in (
+            hashlib.sha256(message).digest(), hashlib.sha384(message).digest(),
+            hashlib.sha512(message).digest()):
+        return TimeSignatureCheck(False, stamped_at, authority, "the timestamp is over other "
+                                  "content than this signature")
+    anchors = _anchors(chain, trust)
+    trusted = bool(anchors)
+    if not anchors and _issued_by(chain[-1], chain[-1]):
+        anchors = [chain[-1]]  # a root nobody named: its cryptography is checked all the same
+    if anchors:
+        builder = VerifierBuilder().tsa_certificate(chain[0])
+        for certificate in chain[1:]:
+            if certificate not in anchors:
+                builder = builder.add_intermediate_certificate(certificate)
+        for anchor in anchors:
+            builder = builder.add_root_certificate(anchor)
+        try:
+            builder.build().verify_message(response, message)
+        except (VerificationError, ValueError) as exc:
+            return TimeSignatureCheck(False, stamped_at, authority, "the timestamp does not "
+                                      f"hold for this signature: {str(exc)[:200]}")
     if abs(stamped_at - created) > STAMP_WINDOW:
         return TimeSignatureCheck(False, stamped_at, authority, f"it was stamped at "
                                   f"{stamped_at:%Y-%m-%d %H:%M:%S} UTC, more than 10 minutes "
                                   f"from when it says it was signed ({created_text(created)})")
-    root = None if is_trusted(chain, trust) else certificate_fingerprint(chain[-1])
-    return TimeSignatureCheck(True, stamped_at, authority, root_fingerprint=root)
+    root = None if trusted else certificate_fingerprint(chain[-1])
+    return TimeSignatureCheck(True, stamped_at, authority, root_fingerprint=root,
+                              verified=bool(anchors))
+
+
+def _anchors(chain: list[x509.Certificate], trust: TrustList) -> list[x509.Certificate]:
+    """The trusted roots a chain ends at: one of its own certificates, or the issuer of its
+    top certificate."""
+    found = [root for root in map(trust.root_for, chain) if root is not None]
+    return found or [root for root in trust.roots if _issued_by(chain[-1], root)]
 
 
 def certificate_chain(signed: dict[str, Any], name: str) -> list[x509.Certificate]:

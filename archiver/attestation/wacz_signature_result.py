@@ -21,7 +21,9 @@ class TimeSignatureCheck:
     authority: str | None
     reason: str | None = None
     root_fingerprint: str | None = None
-    """SHA-256 of the top certificate of timestampCert, when the trust list lacks it."""
+    """SHA-256 of the top certificate of timestampCert, when the trust list lacks its root."""
+    verified: bool = True
+    """Whether the TSA's signature and chain were checked (they need a root)."""
 
 
 @dataclass(frozen=True)

@@ -5,15 +5,20 @@ note saying by whom, and whether the trust list names the signer.
 A signature by a key (or a certificate chain) the trust list does not name proves only that
 nothing changed since its holder signed: anyone can make a key. Such a signature is a note
 naming the key's fingerprint, since an anonymous signature is, by the spec's design, by a
-key nobody vouches for. Once the user names whom they trust (`trust` holds a signer's key or
-a root of their own), a signature by anyone else is a problem, `wacz-signature-untrusted`.
+key nobody vouches for. Once the user names whose signatures they trust (`trust` holds a
+signer's public key), a signature by anyone else is a problem, `wacz-signature-untrusted`.
+(Roots alone name no signer: a newsroom trusts its TSA's root to check timestamps, and a
+WACZ someone else signed is no fault of that.)
+A domain signature's timestamp by an authority whose root the trust list does not hold is
+that problem too, whatever the trust list holds: as for a package's tokens (issue 13), a
+timestamp by an untrusted authority proves no time.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from archiver.attestation.trust import TrustList, certificate_fingerprint, default_tsa_roots
+from archiver.attestation.trust import TrustList
 from archiver.attestation.wacz_signature_check import check_signed_data
 from archiver.attestation.wacz_signature_result import WaczSignatureCheck
 from archiver.verification.problems import Note, Problem
@@ -37,8 +42,16 @@ def signature_findings(document: dict[str, Any], trust: TrustList | None = None
     if check.status == "valid":
         return [], [Note("wacz-signed", DATAPACKAGE_DIGEST, f"{said}; the trust list names "
                          "the signer")]
+    stamp = check.timestamp
+    if stamp is not None and stamp.root_fingerprint is not None:
+        # As for a package's tokens: a timestamp by an untrusted authority proves no time.
+        checked = "" if stamp.verified else (", so its signature could not be checked "
+                                             "either")
+        return [Problem("wacz-signature-untrusted", DATAPACKAGE_DIGEST, f"{said}; the "
+                        "timestamp is by an untrusted authority: its chain ends at a root the "
+                        f"trust list does not name{checked}", found=stamp.root_fingerprint)], []
     unnamed = _unnamed(check)
-    if trust is not None and names_anyone(trust):
+    if trust is not None and trust.signers:
         return [Problem("wacz-signature-untrusted", DATAPACKAGE_DIGEST, f"{said}; {unnamed}",
                         found=check.root_fingerprint or check.fingerprint)], []
     return [], [Note("wacz-signed", DATAPACKAGE_DIGEST, f"{said}; {unnamed}, so it proves "
@@ -66,22 +79,9 @@ def describe(check: WaczSignatureCheck) -> str:
     return said
 
 
-def names_anyone(trust: TrustList) -> bool:
-    """Whether the trust list names a signer: a key, or a root beyond archiver's default
-    TSA roots."""
-    if trust.signers:
-        return True
-    known = {certificate_fingerprint(root) for root in default_tsa_roots()}
-    return any(certificate_fingerprint(root) not in known for root in trust.roots)
-
-
 def _unnamed(check: WaczSignatureCheck) -> str:
     if check.kind == "domain":
-        if check.root_fingerprint is not None:
-            return ("its certificate chain ends at a root the trust list does not name "
-                    f"(SHA-256 {check.root_fingerprint})")
-        stamp = check.timestamp
-        return ("its timestamp's chain ends at a root the trust list does not name "
-                f"(SHA-256 {stamp.root_fingerprint if stamp else None})")
+        return ("its certificate chain ends at a root the trust list does not name "
+                f"(SHA-256 {check.root_fingerprint})")
     return "the trust list does not name that key"
 
