@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -36,6 +37,7 @@ from archiver.attestation.layout import signature_stem
 from archiver.attestation.trust import TrustList, load_trust
 from archiver.cli import app
 from archiver.rendering import render_export, render_export_notes
+from archiver.schema_files import load_schema
 from archiver.settings import ReadLimits
 from archiver.transfer import ExportResult, export_wacz
 from archiver.transfer.wacz_export import has_package_signature
@@ -140,6 +142,22 @@ def test_signed_data_is_laid_out_as_the_spec_says(signed_wacz: Path, key: Signin
     assert signed["software"].startswith("archiver ")
     assert base64.b64decode(signed["publicKey"]) == key.public.der  # SubjectPublicKeyInfo
     assert len(base64.b64decode(signed["signature"])) == 64  # P-256 raw r||s, as WebCrypto
+
+
+def test_the_digest_file_is_valid_against_its_schema(signed_wacz: Path,
+                                                     sample_package: Path,
+                                                     tmp_path: Path) -> None:
+    schema = load_schema("datapackage-digest")
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(
+        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+    validator.validate(digest_document(signed_wacz))
+    unsigned = tmp_path / "plain.wacz"
+    export_wacz(sample_package, unsigned)
+    validator.validate(digest_document(unsigned))
+    spoiled = digest_document(signed_wacz)
+    spoiled["signedData"]["signature"] = "not base64!"
+    assert not validator.is_valid(spoiled)
 
 
 def test_wacz_validate_accepts_the_signed_wacz(signed_wacz: Path) -> None:
@@ -597,6 +615,10 @@ def test_a_domain_signature_with_its_timestamp_verifies(signed_wacz: Path,
     ("other-stamp", "the timestamp is over other content than this signature"),
     ("other-hash", "not this datapackage.json"),
     ("swapped-signature", "does not verify with the domain certificate's key"),
+    ("broken-chain", "certificate 1 of domainCert (signer.example) is not signed by the next "
+                     "one (Another CA)"),
+    ("signed-before-the-certificate", "certificate 1 of domainCert (signer.example) was not "
+                                      "valid when it says it signed"),
 ])
 def test_a_domain_signature_that_does_not_hold_is_invalid(signed_wacz: Path,
                                                           authsign: DomainSigner,
@@ -611,6 +633,12 @@ def test_a_domain_signature_that_does_not_hold_is_invalid(signed_wacz: Path,
         signed = authsign.sign(hash_label, now_iso(), stamped=b"another signature")
     elif spoil == "other-hash":
         signed = authsign.sign("sha256:" + "0" * 64, now_iso())
+    elif spoil == "broken-chain":
+        signed = authsign.sign(hash_label, now_iso())
+        signed["domainCert"] = signed["domainCert"].replace(authsign.domain_ca.pem,
+                                                            Authority("Another CA").pem)
+    elif spoil == "signed-before-the-certificate":
+        signed = authsign.sign(hash_label, now_iso(-timedelta(days=30)))
     else:
         signed = authsign.sign(hash_label, now_iso())
         signed["signature"] = authsign.sign(hash_label, now_iso())["signature"]
