@@ -646,3 +646,27 @@ def test_a_domain_signature_that_does_not_hold_is_invalid(signed_wacz: Path,
                    trust=authsign.trust())
     assert codes(report) == ["wacz-signature-invalid"], report.problems
     assert reason in report.problems[0].message
+
+
+def test_an_anonymous_signature_with_a_timestamp_as_the_open_proposal_adds_it(
+        signed_wacz: Path, authsign: DomainSigner, tmp_path: Path) -> None:
+    """webrecorder/specs issue 142: timeSignature and timestampCert beside an anonymous
+    signature, shaped as a domain signature's (a response over the signature string)."""
+    signed = dict(digest_document(signed_wacz)["signedData"])
+    signed["created"] = now_iso()
+    tsa_key, tsa_cert = authsign.tsa_ca.issue("Test TSA", time_stamping=True)
+    token = openssl_timestamp(signed["signature"].encode("ascii"), tsa_key, tsa_cert,
+                              tmp_path / "tsa")
+    stamped = {**signed, "timeSignature": b64(token), "timestampCert": pem(tsa_cert)}
+    theirs = with_signed_data(signed_wacz, tmp_path / "stamped.wacz", stamped)
+    report = check(theirs, trust=authsign.trust())
+    assert report.is_valid, report.problems
+    assert "timestamped by 'Test TSA' at " in signed_notes(report)[0]
+    assert codes(check(theirs)) == ["wacz-signature-untrusted"]  # by an untrusted authority
+    other = openssl_timestamp(b"another signature", tsa_key, tsa_cert, tmp_path / "tsa")
+    spoiled = with_signed_data(signed_wacz, tmp_path / "spoiled.wacz",
+                               {**stamped, "timeSignature": b64(other)})
+    report = check(spoiled, trust=authsign.trust())
+    assert codes(report) == ["wacz-signature-invalid"]
+    assert "the timestamp is over other content than this signature" in \
+        report.problems[0].message

@@ -1,6 +1,7 @@
 """Check the `signedData` of a WACZ's datapackage-digest.json, offline: an anonymous ECDSA
-signature (ArchiveWeb.page's kind, and archiver's), or a domain signature with its RFC 3161
-timestamp (authsign's kind, which Browsertrix and py-wacz's `--signing-url` use).
+signature (ArchiveWeb.page's kind, and archiver's), with the RFC 3161 timestamp an open
+proposal adds to it when there is one, or a domain signature with its timestamp (authsign's
+kind, which Browsertrix and py-wacz's `--signing-url` use).
 
 The document comes from a WACZ made by anyone: every field is measured before it is decoded,
 and every decoding failure is a reason, never an exception. wacz_signed_data.py says what
@@ -11,10 +12,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from archiver.attestation.findings import SignatureStatus
 from archiver.attestation.keys import PublicKey
 from archiver.attestation.trust import TrustList
-from archiver.attestation.wacz_domain_check import check_domain_signature
-from archiver.attestation.wacz_signature_result import SignatureKind, WaczSignatureCheck
+from archiver.attestation.wacz_domain_check import check_domain_signature, check_time_signature
+from archiver.attestation.wacz_signature_result import (
+    SignatureKind,
+    TimeSignatureCheck,
+    WaczSignatureCheck,
+    parse_time,
+)
 from archiver.attestation.wacz_signed_data import (
     CURVE_NAMES,
     MAX_SIGNATURE_CHARS,
@@ -65,7 +72,26 @@ def _check_anonymous(signed: dict[str, Any], hash_label: str, datapackage_hash: 
     if not verifies(key, signature, signed_message(hash_label)):
         return WaczSignatureCheck("invalid", **found, reason="the signature does not verify "
                                   "with its publicKey over the hash of datapackage.json")
-    return WaczSignatureCheck("valid" if trust.trusts_key(public) else "untrusted-key", **found)
+    stamp = _timestamp(signed, trust)
+    if stamp is not None and not stamp.ok:
+        return WaczSignatureCheck("invalid", **found, timestamp=stamp, reason=stamp.reason)
+    status: SignatureStatus = "valid" if trust.trusts_key(public) else "untrusted-key"
+    if stamp is not None and stamp.root_fingerprint is not None:
+        status = "untrusted-key"
+    return WaczSignatureCheck(status, **found, timestamp=stamp)
+
+
+def _timestamp(signed: dict[str, Any], trust: TrustList) -> TimeSignatureCheck | None:
+    """The timestamp of an anonymous signature, as the open proposal (webrecorder/specs
+    issue 142) adds it: timeSignature and timestampCert shaped as a domain signature's."""
+    if signed.get("timeSignature") is None and signed.get("timestampCert") is None:
+        return None
+    created = parse_time(said_by_signer(signed)[0])
+    if created is None:
+        raise Unreadable("signedData's created is not an ISO 8601 time with its zone, so its "
+                         "timestamp cannot be compared with it")
+    signature_text = text_field(signed, "signature", MAX_SIGNATURE_CHARS)
+    return check_time_signature(signed, signature_text, created, trust)
 
 
 def short(value: str) -> str:

@@ -72,6 +72,9 @@ def describe(check: WaczSignatureCheck) -> str:
     else:
         said = (f"signed by the {check.curve} {key} (an anonymous signature, WACZ signing "
                 "spec 0.1.0)")
+        if check.timestamp is not None and check.timestamp.stamped_at is not None:
+            said += (f", timestamped by {check.timestamp.authority!r} at "
+                     f"{check.timestamp.stamped_at:%Y-%m-%d %H:%M:%S} UTC")
     if check.created:
         said += f"; it says it signed at {check.created}"
     if check.software:
