@@ -35,6 +35,7 @@ from typer.testing import CliRunner
 from archiver.attestation.keys import SigningKey, load_signing_key, new_key
 from archiver.attestation.layout import signature_stem
 from archiver.attestation.trust import TrustList, load_trust
+from archiver.attestation.wacz_signature_check import check_signed_data
 from archiver.cli import app
 from archiver.rendering import render_export, render_export_notes
 from archiver.schema_files import load_schema
@@ -670,3 +671,23 @@ def test_an_anonymous_signature_with_a_timestamp_as_the_open_proposal_adds_it(
     assert codes(report) == ["wacz-signature-invalid"]
     assert "the timestamp is over other content than this signature" in \
         report.problems[0].message
+
+
+def test_a_damaged_timestamp_is_a_reason_never_a_traceback(signed_wacz: Path,
+                                                           authsign: DomainSigner) -> None:
+    hash_label = digest_document(signed_wacz)["hash"]
+    signed = authsign.sign(hash_label, now_iso())
+    token = base64.b64decode(signed["timeSignature"])
+    damaged = [token[:cut] for cut in range(0, len(token), 97)]
+    damaged += [token[:at] + bytes([token[at] ^ 0x41]) + token[at + 1:]
+                for at in range(0, len(token), 7)]
+    trust = authsign.trust()
+    statuses: list[str] = []
+    for data in damaged:
+        result = check_signed_data({**signed, "timeSignature": b64(data)}, hash_label, trust)
+        statuses.append(result.status)
+    # Every damage is found but one: a flipped byte in the SignerInfo's signatureAlgorithm
+    # OID, which is not signed and which OpenSSL's CMS verification (in rfc3161-client)
+    # does not read: the token's signed content is still intact.
+    assert statuses.count("valid") <= 1
+    assert set(statuses) - {"valid"} <= {"invalid", "unreadable"}
