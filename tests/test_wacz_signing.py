@@ -292,7 +292,8 @@ def test_a_swapped_public_key_fails(signed_wacz: Path, tmp_path: Path) -> None:
                                                                  "publicKey": b64(stranger)})
     report = check(forged)
     assert codes(report) == ["wacz-signature-invalid"]
-    assert report.problems[0].found == hashlib.sha256(stranger).hexdigest().upper()
+    stranger_fingerprint = hashlib.sha256(stranger).hexdigest().upper()
+    assert f"(signedData names the key {stranger_fingerprint})" in report.problems[0].message
 
 
 def test_a_wacz_re_signed_by_another_key_names_that_key(signed_wacz: Path, key: SigningKey,
@@ -678,16 +679,17 @@ def test_a_damaged_timestamp_is_a_reason_never_a_traceback(signed_wacz: Path,
     hash_label = digest_document(signed_wacz)["hash"]
     signed = authsign.sign(hash_label, now_iso())
     token = base64.b64decode(signed["timeSignature"])
+    # The SignerInfo's signatureAlgorithm (ecdsa-with-SHA256, its last OID in the token) is
+    # not signed, and OpenSSL's CMS verification (in rfc3161-client) does not read it: a
+    # byte flipped there leaves the signed content intact, so those bytes are left alone.
+    oid = bytes.fromhex("06082a8648ce3d040302")
+    unsigned = range(token.rindex(oid), token.rindex(oid) + len(oid))
     damaged = [token[:cut] for cut in range(0, len(token), 97)]
     damaged += [token[:at] + bytes([token[at] ^ 0x41]) + token[at + 1:]
-                for at in range(0, len(token), 7)]
+                for at in range(0, len(token), 7) if at not in unsigned]
     trust = authsign.trust()
     statuses: list[str] = []
     for data in damaged:
         result = check_signed_data({**signed, "timeSignature": b64(data)}, hash_label, trust)
         statuses.append(result.status)
-    # Every damage is found but one: a flipped byte in the SignerInfo's signatureAlgorithm
-    # OID, which is not signed and which OpenSSL's CMS verification (in rfc3161-client)
-    # does not read: the token's signed content is still intact.
-    assert statuses.count("valid") <= 1
-    assert set(statuses) - {"valid"} <= {"invalid", "unreadable"}
+    assert set(statuses) == {"invalid", "unreadable"}

@@ -36,8 +36,9 @@ def signature_findings(document: dict[str, Any], trust: TrustList | None = None
         return [Problem("wacz-signature-unreadable", DATAPACKAGE_DIGEST, "its signature "
                         f"cannot be checked: {check.reason}")], []
     if check.status == "invalid":
+        by = f" (signedData names the key {check.fingerprint})" if check.fingerprint else ""
         return [Problem("wacz-signature-invalid", DATAPACKAGE_DIGEST, "its signature is "
-                        f"invalid: {check.reason}", found=check.fingerprint)], []
+                        f"invalid: {check.reason}{by}")], []
     said = describe(check)
     if check.status == "valid":
         return [], [Note("wacz-signed", DATAPACKAGE_DIGEST, f"{said}; the trust list names "
