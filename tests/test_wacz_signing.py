@@ -693,3 +693,18 @@ def test_a_damaged_timestamp_is_a_reason_never_a_traceback(signed_wacz: Path,
         result = check_signed_data({**signed, "timeSignature": b64(data)}, hash_label, trust)
         statuses.append(result.status)
     assert set(statuses) == {"invalid", "unreadable"}
+
+
+@pytest.mark.skipif(NODE is None, reason="Node.js is not installed")
+def test_a_p384_key_signs_what_wabac_js_verifies_with_its_own_parameters(
+        sample_package: Path, tmp_path: Path) -> None:
+    """wabac.js imports an anonymous publicKey as P-384 only (ArchiveWeb.page's curve).
+    archiver's keys are P-256 (the issue's contract), but signing follows the key's curve: a
+    P-384 key gives the signature ReplayWeb.page verifies as it stands."""
+    key = SigningKey(ec.generate_private_key(ec.SECP384R1()), tmp_path / "p384.key")
+    out = tmp_path / "p384.wacz"
+    export_wacz(sample_package, out, key=key)
+    signed = digest_document(out)["signedData"]
+    assert len(base64.b64decode(signed["signature"])) == 96
+    assert webcrypto_verify(signed, "P-384", tmp_path) is True
+    assert f"signed by the P-384 key {key.public.fingerprint}" in signed_notes(check(out))[0]
