@@ -554,6 +554,9 @@ def export(
 
     if wacz is None and zip_file is None:
         _fail("nothing to export to: give --wacz OUT.wacz or --zip OUT.zip", EXIT_USAGE)
+    if key is not None and wacz is None:
+        _fail("--key signs a WACZ export: give --wacz OUT.wacz too (a zip is the bag itself, "
+              "signed by `archiver sign`)", EXIT_USAGE)
     signing_key = _signing_key(key) if wacz is not None else None
     results: list[ExportResult] = []
     for out in (wacz, zip_file):

@@ -412,6 +412,15 @@ def test_the_export_line_says_when_a_signed_package_made_an_unsigned_wacz(
     assert "signed by key " + key.public.short_fingerprint in render_export(result)
 
 
+def test_a_key_without_a_wacz_is_a_usage_error(sample_package: Path, key: SigningKey,
+                                                tmp_path: Path) -> None:
+    out = tmp_path / "out.zip"
+    code, _, stderr = run("export", str(sample_package), "--zip", str(out), "--key",
+                          str(key.path))
+    assert code == 2 and "--key signs a WACZ export" in stderr
+    assert not out.exists()
+
+
 @pytest.mark.xfail(strict=True, reason="main's verify lists attestations/ as unlisted files "
                    "until issue13-signing merges; remove this mark then")
 def test_a_signed_package_exported_without_a_key_says_its_wacz_is_unsigned(
