@@ -16,6 +16,7 @@ import functools
 import json
 import os
 import signal
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -596,7 +597,7 @@ def _signing_key(named: Path | None) -> SigningKey | None:
     try:
         return load_signing_key(path)
     except PassphraseNeeded:
-        if not os.isatty(0):
+        if not sys.stdin.isatty():
             raise
         return load_signing_key(path, typer.prompt(f"passphrase of {path}", hide_input=True))
 

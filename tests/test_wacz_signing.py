@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cryptography.x509.oid import NameOID
 from typer.testing import CliRunner
 
-from archiver.attestation.keys import SigningKey, load_signing_key, new_key
+from archiver.attestation.keys import PASSPHRASE_ENV, SigningKey, load_signing_key, new_key
 from archiver.attestation.layout import signature_stem
 from archiver.attestation.trust import TrustList, load_trust
 from archiver.attestation.wacz_signature_check import check_signed_data
@@ -410,6 +410,20 @@ def test_the_export_line_says_when_a_signed_package_made_an_unsigned_wacz(
     result.signed_by = key.public.fingerprint
     assert render_export_notes(result) == []
     assert "signed by key " + key.public.short_fingerprint in render_export(result)
+
+
+def test_a_key_with_a_passphrase_signs_when_the_passphrase_is_given(
+        sample_package: Path, tmp_path: Path) -> None:
+    path = tmp_path / "locked.key"
+    public = new_key(path, "correct horse")
+    out = tmp_path / "out.wacz"
+    code, _, stderr = run("export", str(sample_package), "--wacz", str(out), "--key", str(path),
+                          env={PASSPHRASE_ENV: ""})
+    assert code == 2 and "protected by a passphrase" in stderr and not out.exists()
+    code, _, stderr = run("export", str(sample_package), "--wacz", str(out), "--key", str(path),
+                          env={PASSPHRASE_ENV: "correct horse"})
+    assert code == 0, stderr
+    assert digest_document(out)["signedData"]["publicKey"] == b64(public.der)
 
 
 def test_a_key_without_a_wacz_is_a_usage_error(sample_package: Path, key: SigningKey,
