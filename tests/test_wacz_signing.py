@@ -37,6 +37,7 @@ from archiver.attestation.layout import signature_stem
 from archiver.attestation.trust import TrustList, load_trust
 from archiver.attestation.wacz_signature_check import check_signed_data
 from archiver.cli import app
+from archiver.errors import CaptureError
 from archiver.rendering import render_export, render_export_notes
 from archiver.schema_files import load_schema
 from archiver.settings import ReadLimits
@@ -731,3 +732,46 @@ def test_a_p384_key_signs_what_wabac_js_verifies_with_its_own_parameters(
     assert len(base64.b64decode(signed["signature"])) == 96
     assert webcrypto_verify(signed, "P-384", tmp_path) is True
     assert f"signed by the P-384 key {key.public.fingerprint}" in signed_notes(check(out))[0]
+
+
+def test_export_adds_a_timestamp_to_the_signature_as_the_open_proposal_lays_it_out(
+        sample_package: Path, key: SigningKey, authsign: DomainSigner, tmp_path: Path) -> None:
+    """The TSA here is OpenSSL's own (`openssl ts -reply`), called in place of archiver's
+    TSA client; `openssl ts -verify` judges the token the export wrote."""
+    tsa_key, tsa_cert = authsign.tsa_ca.issue("Test TSA", time_stamping=True)
+
+    def stamp(data: bytes) -> bytes:
+        return openssl_timestamp(data, tsa_key, tsa_cert, tmp_path / "tsa")
+
+    out = tmp_path / "stamped.wacz"
+    export_wacz(sample_package, out, key=key, timestamper=stamp)
+    signed = digest_document(out)["signedData"]
+    assert signed["timestampCert"] == pem(tsa_cert)
+    validator = jsonschema.Draft202012Validator(load_schema("datapackage-digest"))
+    validator.validate(digest_document(out))
+    wacz_validate(out)
+    judge = tmp_path / "judge"
+    judge.mkdir()
+    (judge / "token.tsr").write_bytes(base64.b64decode(signed["timeSignature"]))
+    (judge / "signature.txt").write_text(signed["signature"])
+    (judge / "tsa.pem").write_text(signed["timestampCert"])
+    (judge / "root.pem").write_text(authsign.tsa_ca.pem)
+    done = subprocess.run([str(OPENSSL), "ts", "-verify", "-in", "token.tsr", "-data",
+                           "signature.txt", "-CAfile", "root.pem", "-untrusted", "tsa.pem"],
+                          cwd=judge, capture_output=True, text=True, timeout=60)
+    assert "Verification: OK" in done.stdout, done.stdout + done.stderr
+    report = check(out, trust=authsign.trust())
+    assert report.is_valid, report.problems
+    assert "timestamped by 'Test TSA' at " in signed_notes(report)[0]
+
+
+def test_a_tsa_that_fails_stops_the_export_and_writes_nothing(sample_package: Path,
+                                                              key: SigningKey,
+                                                              tmp_path: Path) -> None:
+    def unreachable(data: bytes) -> bytes:
+        raise CaptureError("https://tsa.invalid/", "the TSA did not answer")
+
+    out = tmp_path / "out.wacz"
+    with pytest.raises(CaptureError):
+        export_wacz(sample_package, out, key=key, timestamper=unreachable)
+    assert list(tmp_path.iterdir()) == []

@@ -35,8 +35,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
 from typing import Any, Final
 
+from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -107,6 +109,42 @@ def anonymous_signed_data(hash_label: str, created: str, key: SigningKey,
         "signature": b64(raw_signature(der, private.curve)),
         "publicKey": b64(key.public.der),
     }
+
+
+Timestamper = Callable[[bytes], bytes]
+"""Asks a timestamp authority to stamp some bytes: given them, returns the TSA's RFC 3161
+TimeStampResp (DER, exactly as received) over their SHA-256, or raises naming the TSA and
+the reason. archiver's TSA client provides one for each `--tsa URL`."""
+
+
+def add_timestamp(signed: dict[str, Any], stamp: Timestamper) -> None:
+    """Add to anonymous signedData the timestamp the open proposal (webrecorder/specs issue
+    142) gives it, shaped as a domain signature's: `timeSignature`, the TSA's response over
+    the bytes of the `signature` string, base64; `timestampCert`, the certificates the
+    response carries as PEM, the TSA's own first."""
+    response = stamp(signed["signature"].encode("ascii"))
+    signed["timeSignature"] = b64(response)
+    signed["timestampCert"] = "".join(
+        certificate.public_bytes(serialization.Encoding.PEM).decode("ascii")
+        for certificate in token_certificates(response))
+
+
+def token_certificates(response: bytes) -> list[x509.Certificate]:
+    """The certificates in a TimeStampResp: the signer's first (found through its
+    SignerInfo, never by position), then each one's issuer as far as they go, then the rest."""
+    from rfc3161_client import decode_timestamp_response
+
+    signed_data = decode_timestamp_response(response).signed_data
+    certificates = [x509.load_der_x509_certificate(der)
+                    for der in sorted(signed_data.certificates)]
+    ordered: list[x509.Certificate] = []
+    for info in signed_data.signer_infos:
+        ordered += [c for c in certificates
+                    if c.issuer == info.issuer and c.serial_number == info.serial_number]
+    while ordered and (issuer := next((c for c in certificates if c not in ordered
+                                       and c.subject == ordered[-1].issuer), None)):
+        ordered.append(issuer)
+    return ordered + [c for c in certificates if c not in ordered]
 
 
 def b64(data: bytes) -> str:

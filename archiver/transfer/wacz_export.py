@@ -25,7 +25,11 @@ from archiver import __version__
 from archiver._types import Progress
 from archiver.attestation.keys import SigningKey
 from archiver.attestation.layout import ATTESTATIONS_DIR
-from archiver.attestation.wacz_signed_data import anonymous_signed_data
+from archiver.attestation.wacz_signed_data import (
+    Timestamper,
+    add_timestamp,
+    anonymous_signed_data,
+)
 from archiver.errors import EvidenceError
 from archiver.package_layout import EXTRACT_DIR, WARC_DIR
 from archiver.timestamps import utc_iso
@@ -49,21 +53,27 @@ from archiver.warc.reader import Event, RecordParser
 
 
 def export_wacz(package: Path, out: Path, *, progress: Progress | None = None,
-                key: SigningKey | None = None) -> ExportResult:
+                key: SigningKey | None = None,
+                timestamper: Timestamper | None = None) -> ExportResult:
     """Write the package at `package` as a new WACZ file at `out`, signed with `key` if given.
 
     The package is verified first; the WACZ is written under a hidden name beside `out` and
     renamed into place when complete. With `key`, datapackage-digest.json carries an
     anonymous signature of datapackage.json (`signedData`, WACZ signing spec 0.1.0), which
-    `archiver verify` and Webrecorder's tools read. Raises OutputExistsError (`out` exists),
+    `archiver verify` and Webrecorder's tools read; with `timestamper` too, the signature
+    carries an RFC 3161 timestamp as an open proposal adds it (webrecorder/specs issue 142;
+    see wacz_signed_data.add_timestamp): a timestamper that raises stops the export, and
+    nothing is written. Raises OutputExistsError (`out` exists),
     InputNotFoundError / NotEvidenceError (not a package), VerificationFailed (a damaged
     package: nothing is written) and EnvironmentFault (the disk failed).
     """
     package, out = Path(package), Path(out)
+    if timestamper is not None and key is None:
+        raise ValueError("a WACZ timestamp stamps its signature: give a key to sign with")
     refuse_existing(out)
     source = verified_package(package, progress)
     with zip_output(out) as writer:
-        build = _WaczBuild(source, writer, progress, key)
+        build = _WaczBuild(source, writer, progress, key, timestamper)
         build.run()
     return ExportResult(out, "wacz", package, out.stat().st_size, list(writer.files),
                         records_indexed=build.records, pages=len(build.pages),
@@ -73,11 +83,13 @@ def export_wacz(package: Path, out: Path, *, progress: Progress | None = None,
 
 class _WaczBuild:
     def __init__(self, source: SourcePackage, writer: ZipWriter,
-                 progress: Progress | None, key: SigningKey | None = None) -> None:
+                 progress: Progress | None, key: SigningKey | None = None,
+                 timestamper: Timestamper | None = None) -> None:
         self.source = source
         self.writer = writer
         self.progress = progress
         self.key = key
+        self.timestamper = timestamper
         self.created = utc_iso()
         """datapackage.json's `created`, and signedData's: py-wacz wants them equal."""
         self.done = 0
@@ -107,8 +119,11 @@ class _WaczBuild:
         digest: dict[str, Any] = {"path": DATAPACKAGE,
                                   "hash": "sha256:" + hashlib.sha256(datapackage).hexdigest()}
         if self.key is not None:
-            digest["signedData"] = anonymous_signed_data(digest["hash"], self.created, self.key,
-                                                         f"archiver {__version__}")
+            signed = anonymous_signed_data(digest["hash"], self.created, self.key,
+                                           f"archiver {__version__}")
+            if self.timestamper is not None:
+                add_timestamp(signed, self.timestamper)
+            digest["signedData"] = signed
         self.writer.add_bytes(DATAPACKAGE_DIGEST, _json(digest))
 
     def _add(self, path: str, *, stored: bool, indexer: CdxjIndexer | None = None) -> None:
