@@ -639,6 +639,25 @@ def test_a_domain_signature_with_its_timestamp_verifies(signed_wacz: Path,
     assert f"found {tsa_leaf}" in stdout and "[wacz-signature-untrusted]" in stdout
 
 
+@pytest.mark.parametrize(("field", "value", "reason"), [
+    ("domainCert", "nonsense", "domainCert is not a PEM certificate chain"),
+    ("domainCert", "-----BEGIN CERTIFICATE-----\n" * 11, "holds 11 certificates"),
+    ("timestampCert", "", "timestampCert is not a PEM certificate chain"),
+    ("timeSignature", b64(b"not a token"), "timeSignature is not an RFC 3161 timestamp"),
+    ("timeSignature", None, "signedData has no timeSignature"),
+    ("created", "last Tuesday", "created is not an ISO 8601 time"),
+    ("domain", ["signer.example"], "domain is not a string"),
+])
+def test_a_domain_signature_that_cannot_be_read_says_why(signed_wacz: Path,
+                                                         authsign: DomainSigner, field: str,
+                                                         value: Any, reason: str) -> None:
+    hash_label = digest_document(signed_wacz)["hash"]
+    signed = {**authsign.sign(hash_label, now_iso()), field: value}
+    result = check_signed_data(signed, hash_label, authsign.trust())
+    assert (result.status, result.kind) == ("unreadable", "domain")
+    assert result.reason is not None and reason in result.reason
+
+
 @pytest.mark.parametrize(("spoil", "reason"), [
     ("other-domain", "it names the domain 'archive.example', but its certificate is for "
                      "signer.example"),

@@ -24,7 +24,7 @@ leaves this optional, through Certificate Transparency logs).
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cryptography import x509
@@ -132,7 +132,7 @@ def check_time_signature(signed: dict[str, Any], signature_text: str, created: d
         raise Unreadable("timeSignature is not an RFC 3161 timestamp response "
                          f"({str(exc)[:120]})") from None
     if stamped_at.tzinfo is None:  # genTime is GeneralizedTime in UTC
-        stamped_at = stamped_at.replace(tzinfo=created.tzinfo)
+        stamped_at = stamped_at.replace(tzinfo=UTC)
     message = signature_text.encode("ascii")
     if response.tst_info.message_imprint.message not in (
             hashlib.sha256(message).digest(), hashlib.sha384(message).digest(),
@@ -181,7 +181,9 @@ def certificate_chain(signed: dict[str, Any], name: str) -> list[x509.Certificat
     try:
         chain = x509.load_pem_x509_certificates(text.encode("ascii"))
     except (ValueError, UnicodeEncodeError):
-        raise Unreadable(f"signedData's {name} is not a PEM certificate chain") from None
+        chain = []
+    if not chain:
+        raise Unreadable(f"signedData's {name} is not a PEM certificate chain")
     return chain
 
 
