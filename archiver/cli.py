@@ -16,6 +16,7 @@ import functools
 import json
 import os
 import signal
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -37,6 +38,7 @@ from archiver.rendering import (
     capture_summary,
     render_capture,
     render_export,
+    render_export_notes,
     render_extractions,
     render_plan,
     render_problems,
@@ -50,6 +52,7 @@ from archiver.terminal import OutputClosed, progress_bar, show, show_error, show
 
 if TYPE_CHECKING:
     from archiver._types import ByteProgress, Progress
+    from archiver.attestation.keys import SigningKey
     from archiver.attestation.timestamping import TimestampOutcome
     from archiver.verification import VerificationReport
 
@@ -628,21 +631,30 @@ def export(
     zip_file: Annotated[Path | None, typer.Option("--zip", help="Write the bag as one zip "
                                                   "file (for mail or upload) here; must not "
                                                   "exist.", show_default=False)] = None,
+    key: Annotated[Path | None, typer.Option("--key", help="Sign the WACZ with this private "
+                                             "key (default: `key` in the configuration).",
+                                             show_default=False)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Export a package as a WACZ file or as one zip file, after verifying it.
 
-    Example:  archiver export evidence/story1 --wacz story1.wacz
+    Example:  archiver export evidence/story1 --wacz story1.wacz --key ~/keys/ana.key
 
     The WACZ holds the WARCs, a CDXJ index, the sources as pages, manifest.json and the
-    extracted text; `archiver verify story1.wacz` checks it. The zip unpacks to the bag
-    itself. Exit 0 when written, 1 when the package is damaged (nothing is written),
-    2 when an output exists or the path is not a package.
+    extracted text; `archiver verify story1.wacz` checks it. With a key (--key, or `key` in
+    the configuration) its datapackage-digest.json carries an anonymous ECDSA signature as
+    the WACZ signing spec lays it out. The zip unpacks to the bag itself. Exit 0 when
+    written, 1 when the package is damaged (nothing is written), 2 when an output exists,
+    the path is not a package or the key cannot be used.
     """
     from archiver.transfer import ExportResult, export_wacz, export_zip
 
     if wacz is None and zip_file is None:
         _fail("nothing to export to: give --wacz OUT.wacz or --zip OUT.zip", EXIT_USAGE)
+    if key is not None and wacz is None:
+        _fail("--key signs a WACZ export: give --wacz OUT.wacz too (a zip is the bag itself, "
+              "signed by `archiver sign`)", EXIT_USAGE)
+    signing_key = _signing_key(key) if wacz is not None else None
     results: list[ExportResult] = []
     for out in (wacz, zip_file):
         if out is not None:
@@ -650,19 +662,40 @@ def export(
     with progress_bar("exporting") as progress:
         try:
             if wacz is not None:
-                results.append(export_wacz(package, wacz, progress=progress))
+                results.append(export_wacz(package, wacz, progress=progress, key=signing_key))
             if zip_file is not None:
                 results.append(export_zip(package, zip_file, progress=progress))
         except VerificationFailed as error:
             for line in render_refusal(error):
                 show(line, err=True)
             _fail(f"{error}; not exported", EXIT_PROBLEM)
+    for result in results:
+        for line in render_export_notes(result):
+            show(line, err=True)
     if as_json:
         _emit_json([result.to_dict() for result in results])
     else:
         for result in results:
             show(render_export(result))
     raise typer.Exit(EXIT_OK)
+
+
+def _signing_key(named: Path | None) -> SigningKey | None:
+    """The key named by --key, else by `key` in the configuration, loaded (its passphrase
+    asked for on a terminal when ARCHIVER_KEY_PASSPHRASE does not give it); None when
+    neither names one."""
+    from archiver.attestation.keys import PassphraseNeeded, load_signing_key
+    from archiver.config import load_config
+
+    path = named or load_config().key
+    if path is None:
+        return None
+    try:
+        return load_signing_key(path)
+    except PassphraseNeeded:
+        if not sys.stdin.isatty():
+            raise
+        return load_signing_key(path, typer.prompt(f"passphrase of {path}", hide_input=True))
 
 
 @app.command()

@@ -101,7 +101,23 @@ def render_export(result: ExportResult) -> str:
             f"{len(result.files)} files, {human_size(result.size)}")
     if result.kind == "wacz":
         line += f", {result.pages} pages, {result.records_indexed} captures indexed"
+        if result.signed_by is not None:
+            line += f", signed by key {_key_words(result.signed_by)}"
     return line
+
+
+def render_export_notes(result: ExportResult) -> list[str]:
+    """What a person should know of an export beside its line (for stderr)."""
+    if result.kind == "wacz" and result.package_signed and result.signed_by is None:
+        return [f"note: {_one(result.package)} is signed, but {_one(result.path)} is not: "
+                "a WACZ carries its own signature; give --key (or `key` in the configuration) "
+                "to sign it"]
+    return []
+
+
+def _key_words(fingerprint: str) -> str:
+    """A key's fingerprint as people read it out: the first 16 hex digits, by four."""
+    return " ".join(fingerprint[i:i + 4] for i in range(0, 16, 4))
 
 
 def render_refusal(error: VerificationFailed) -> list[str]:

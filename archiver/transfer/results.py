@@ -29,6 +29,10 @@ class ExportResult:
     files: list[ExportedFile] = field(default_factory=list)
     records_indexed: int = 0
     pages: int = 0
+    signed_by: str | None = None
+    """A signed WACZ: the fingerprint of the key that signed its datapackage.json."""
+    package_signed: bool = False
+    """The package carries a signature of its own (which the WACZ cannot carry over)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -38,6 +42,8 @@ class ExportResult:
             "size": self.size,
             "records_indexed": self.records_indexed,
             "pages": self.pages,
+            "signed_by": self.signed_by,
+            "package_signed": self.package_signed,
             "files": [{"path": f.path, "size": f.size, "sha256": f.sha256}
                       for f in self.files],
         }

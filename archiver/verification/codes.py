@@ -20,6 +20,7 @@ NoteCode = Literal[
     "payload-digest-dechunked",
     "wacz-no-digest-file",
     "wacz-unlisted",
+    "wacz-signed",
 ]
 """What a `Note` says."""
 
@@ -78,6 +79,9 @@ ProblemCode = Literal[
     "wacz-file-too-large",
     "wacz-missing-part",
     "wacz-datapackage-invalid",
+    "wacz-signature-invalid",
+    "wacz-signature-unreadable",
+    "wacz-signature-untrusted",
 ]
 """What a `Problem` says is wrong."""
 
