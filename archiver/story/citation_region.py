@@ -45,6 +45,7 @@ from archiver.story.citation_words import (
     BOX_ROLES,
     BOX_TAGS,
     BRACKETED,
+    CREDIT_LINE,
     DOCUMENT_PATH,
     EMAIL_TEXT,
     EMBED_ATTRS,
@@ -70,7 +71,7 @@ from archiver.story.citation_words import (
     VIEW_QUERY_KEYS,
 )
 from archiver.story.citations import DroppedLink, Selection, UrlFilter, select_citations
-from archiver.story.link_kinds import host_of, page_kind, same_site
+from archiver.story.link_kinds import host_of, page_kind, same_site, site_of
 from archiver.story.page_links import area_of
 
 # The article region holds at least this share of the main text's characters.
@@ -106,6 +107,8 @@ _LINKED_LINE_SHARE = 0.5
 _PROSE_CHARS = 200
 # A caption is short; an element named "caption" holding more is a layout wrapper.
 MAX_CAPTION_CHARS = 400
+# A credit line names an outlet, and perhaps the story's title: a line, not a paragraph.
+MAX_CREDIT_CHARS = 200
 # A linked headline has a few words; a lone linked word or two is a name.
 MIN_HEADLINE_WORDS = 4
 # A story's card in a list of cards (headline, label, date, a line of summary) is short, and
@@ -505,11 +508,19 @@ class _Reader:
     def _links_elsewhere(self, followers: list[etree._Element]) -> bool:
         """The elements hold links, every one to another site (the story's own list of the
         documents and reports it is built on, whatever its label says), none to the site's
-        own stories."""
+        own stories; and the list is no other site's recirculation: not set in a side box
+        (<aside>), and its links, when several, go to more than one site (a sister site's
+        or a syndication partner's "Read also" teasers all go to that one site; an "Also: …
+        at <sister site>" line is one link, kept out as a related line)."""
         hosts = [host_of(try_normalize((a.get("href") or "").strip(), self.base))
                  for follower in followers for a in follower.iter("a")
                  if (a.get("href") or "").strip()]
         if not hosts or not all(host and not self._same_site(host) for host in hosts):
+            return False
+        if len({site_of(host) for host in hosts}) < 2:
+            return False
+        if any(_tag(ancestor) == "aside" for follower in followers[:1]
+               for ancestor in follower.iterancestors()):
             return False
         text = sum(len(self.text(follower)) for follower in followers)
         linked = sum(len(self.text(a)) for follower in followers for a in follower.iter("a"))
@@ -607,7 +618,8 @@ class _Reader:
         in_scope = in_region or self._within(anchor, self.scope)
         if in_region and not in_main and not self.region_reliable:
             in_region = False  # the article is not told apart from the page: its text only
-        if not (in_sources or in_region or in_main or self._caption(anchor, in_scope)):
+        if not (in_sources or in_region or in_main or self._caption(anchor, in_scope)
+                or self._credit_line(anchor, url, in_scope)):
             if in_scope and self._above_headline(anchor):
                 return "above the headline (a section or topic label)"
             return f"{OUTSIDE} ({area_of(anchor)})"
@@ -666,6 +678,14 @@ class _Reader:
             if ancestor is self.scope:
                 break
         return False
+
+    def _credit_line(self, anchor: etree._Element, url: str, in_scope: bool) -> bool:
+        """A short line of the article that credits another outlet as where the story comes
+        from ("Source: <outlet>", "Fonte: IG Mulher"), its link naming that outlet."""
+        if not in_scope or self._same_site(host_of(url)):
+            return False
+        line = self.text(self._block(anchor))
+        return len(line) <= MAX_CREDIT_CHARS and bool(CREDIT_LINE.match(line))
 
     @staticmethod
     def _within(element: etree._Element, container: etree._Element) -> bool:

@@ -54,6 +54,14 @@ BOX_HINTS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\b(?:ad|ads|advert\w*|sponsor\w*|affiliate)\b"), "an advertisement"),
     (re.compile(r"(?:^|[\s_-])(?:nav|menu)|navigation|navbar|navtree|sitemap"), "navigation"),
     (re.compile(r"rollover|hovercard|tooltip|popover"), "a hover card"),
+    # a column beside the article (a blog's description and blogroll, a rail of widgets)
+    (re.compile(r"sidebar|side-?bar|(?:^|[\s_-])(?:right|left|side)-?rail(?:$|[\s_-])"),
+     "a side box"),
+    # the cards of the story before and after this one in the site's order
+    (re.compile(r"next-?prev|prev(?:ious)?-?next|pagination|(?:^|[\s_-])pager(?:$|[\s_-])"),
+     "the links to the previous and next stories"),
+    # "If you buy through our links we may earn…", "Follow us at…": the outlet's own notes
+    (re.compile(r"disclaimer|disclosure"), "a disclosure note"),
 )
 # A box that plays the outlet's own video (its links go to the video's page on the site).
 VIDEO_BOX = re.compile(r"video-?(?:player|container|box|wrap\w*|module|promo)|featured-?video"
@@ -139,6 +147,16 @@ SOURCES_HEADING = re.compile(
     r"|einzelnachweise|références|bibliographie|pour aller plus loin|fuentes|referencias"
     r"|bibliografía|fontes|referências|fonti|bibliografia|zdroje|źródła|bronnen|källor)"
     r"\W{0,3}$", re.IGNORECASE)
+# A line that credits where the story (or its picture) comes from: "Source: <outlet>",
+# "Fonte: IG Mulher", "Originally published at …". The outlet named there is a source even
+# when the line sits under the article's text, past the main text (a syndicated story's
+# credit).
+CREDIT_LINE = re.compile(
+    r"^\W{0,3}(?:(?:source|fonte|quelle|fuente|fonti|zdroj|źródło|bron|källa|via)\s*[:：]"
+    r"|(?:originally|first) published (?:on|in|at|by)\b|this (?:story|article) (?:first "
+    r"|originally )?(?:appeared|was published) (?:on|in|at)\b|publicado originalmente (?:em|en"
+    r"|por)\b|publié (?:initialement|à l'origine|d'abord) (?:sur|dans|par)\b"
+    r"|(?:zuerst |ursprünglich )?erschienen (?:bei|in|auf)\b)", re.IGNORECASE)
 SOURCES_CLASS = re.compile(r"(?:^|[\s_-])(?:sources?|references?|footnotes|bibliograph\w*"
                             r"|citations|quellen|einzelnachweise)(?:$|[\s_-])", re.IGNORECASE)
 # Pages that list a site's stories on a topic, by a person, or share this page.
@@ -185,6 +203,13 @@ SERVICE_TEXT = re.compile(
     r"|quiénes somos|política de privacidad|fale conosco|quem somos|chi siamo|contatti"
     r"|o nás|kontakty)$", re.IGNORECASE)
 TAG_HOST = re.compile(r"^topics?\.", re.IGNORECASE)
+# The folders where a site keeps its reference entries (a wiki, a glossary, an encyclopedia, an
+# A-to-Z of guides): a word of the story linked to the site's entry about it, not reporting.
+# (Another site's wiki page cited in the text is that site's: judged by where it sits.)
+REFERENCE_PATH = re.compile(
+    r"/(?:wiki|wikis|glossary|glossar|lexikon|lexicon|encyclopedia|encyclopaedia|enzyklopaedie"
+    r"|dictionary|w[oö]rterbuch|dictionnaire|diccionario|dicion[aá]rio|a-z|a-to-z|[\w-]*guides?"
+    r")/", re.IGNORECASE)
 AUTHOR_PATH = re.compile(r"/(?:author|authors|writer|writers|autor|autoren|auteur|auteurs"
                           r"|journaliste|journalist|staff|bio|profile|redaktion|redakteur)/",
                           re.IGNORECASE)

@@ -21,6 +21,7 @@ from archiver.story.citation_words import (
     HASHTAG_PAGE,
     HOME_PATHS,
     IMAGE_FILE,
+    REFERENCE_PATH,
     RELATED_QUERY,
     SERVICE_TEXT,
     TAG_HOST,
@@ -111,6 +112,8 @@ def page_kind(url: str, text: str, site: str) -> str | None:
         return "an account or subscription page"
     if RELATED_QUERY.search(parts.query):
         return "a related-stories link (its address says so)"
+    if REFERENCE_PATH.search(parts.path):
+        return "a reference entry of the site's own (its wiki, glossary or guides: a topic page)"
     if named_page(parts.path, parts.query, text):
         return "a topic page (the linked words name the page: the site's page about them)"
     return None
