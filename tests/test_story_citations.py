@@ -697,3 +697,37 @@ def test_a_syndicated_storys_credit_line_under_the_text_is_cited() -> None:
             "varanda.html'>IG Mulher</a></div></div></article></body></html>")
     selection = select_in_page(page, "https://papel.example/2020/11/quintal")
     assert selection.sources == ["https://partner.example/casa/2020-11-01/varanda.html"]
+
+
+def test_a_gallery_box_in_the_text_is_left_out() -> None:
+    """A gallery widget set in a list story: its title cut short to fit ("… on A...") and its
+    "SEE FULL GALLERY" button go to the site's slideshow; the shop link is cited."""
+    page = _article("<div class='galleryWrapper'><div class='details'><a href='/pictures/best-"
+                    "gifts/'>Best gifts for co-workers under $50 on A...</a> <a href='/pictures/"
+                    "best-gifts/1/'>SEE FULL GALLERY</a></div></div><p>The first pick is <a href='"
+                    "https://shop.example/mug'>a mug</a> that keeps coffee warm.</p>")
+    selection = select_in_page(page, "https://tech.example/article/gifts-under-50")
+    assert selection.sources == ["https://shop.example/mug"]
+    assert set(_reasons(selection).values()) >= {
+        "a headline cut short to fit a card (a teaser)", "a link to a gallery of pictures"}
+
+
+@pytest.mark.parametrize(("line", "promo"), [
+    ("Receba em seu email nosso ebook “As 5 Etapas”, um guia completo. Clique aqui: x.", True),
+    ("Get the best stories in your inbox every morning.", True),
+    ("Recevez notre lettre dans votre boîte mail.", True),
+    ("He said he would receive the report in his email.", False),
+    ("The ministry will get your e-mail address from the form.", False)])
+def test_sign_up_by_email_words(line: str, promo: bool) -> None:
+    from archiver.story.citation_words import PROMO
+
+    assert bool(PROMO.search(line)) is promo
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("See full gallery", True), ("Zur Bildergalerie", True), ("Voir la galerie", True),
+    ("the gallery's new director", False)])
+def test_gallery_link_words(text: str, kind: bool) -> None:
+    from archiver.story.citation_words import GALLERY_TEXT
+
+    assert bool(GALLERY_TEXT.match(text)) is kind

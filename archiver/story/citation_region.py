@@ -46,11 +46,13 @@ from archiver.story.citation_words import (
     BOX_TAGS,
     BRACKETED,
     CREDIT_LINE,
+    CUT_HEADLINE,
     DOCUMENT_PATH,
     EMAIL_TEXT,
     EMBED_ATTRS,
     EMBED_CLASS,
     EMBED_SUFFIX,
+    GALLERY_TEXT,
     OFFSCREEN_STYLE,
     PAGER_TEXT,
     PAID_LABEL,
@@ -745,6 +747,10 @@ class _Reader:
             return "the outlet's standards or policies"
         if PAGER_TEXT.search(text):
             return "the link to the previous or next story"
+        if GALLERY_TEXT.match(text):
+            return "a link to a gallery of pictures"
+        if CUT_HEADLINE.search(text) and len(text.split()) >= MIN_HEADLINE_WORDS:
+            return "a headline cut short to fit a card (a teaser)"
         if BRACKETED.match(block_text) and len(text) >= _HEADLINE_SHARE * (len(block_text) - 2):
             return "a \"related\" line inside the article"
         heading = self._list_heading(block)

@@ -112,6 +112,11 @@ PROMO = re.compile(
     r"|tell us what you think|your feedback|\d+ issues for|delivered (?:to|through) your"
     r" (?:door|letterbox|letter box|inbox)"
     r"|send us (?:a|your) (?:tip|story)|report an? (?:error|typo)|fehler gefunden"
+    # "Receba em seu email nosso ebook", "get it in your inbox": a sign-up, however worded
+    r"|(?:receba|recevez|recibe|ricevi|receive|erhalten sie)\b[^.!?]{0,30}\b(?:em |no |na |in"
+    r" |dans |en )?(?:seu|sua|your|votre|tu|tua|ihr\w*) (?:e-?mail|inbox|caixa de entrada"
+    r"|boîte (?:mail|de réception)|bandeja de entrada|posteingang|postfach)"
+    r"|\bget\b[^.!?]{0,30}\b(?:in|into|to) your inbox"
     r"|signaler une erreur)"
     # app downloads where words are not parted by spaces (Chinese, Japanese, Korean)
     r"|(?:下[載载]|安[裝装])\s*app|app\s*下[載载]|앱\s*(?:다운로드|설치)|アプリ(?:を)?(?:ダウンロード|インストール)",
@@ -126,6 +131,14 @@ STANDARDS_TEXT = re.compile(
     r"\b(?:trust principles|editorial (?:standards|guidelines|policy)|ethics (?:policy|statement"
     r"|code)|why you can trust|our standards|corrections policy|redaktionelle richtlinien"
     r"|charte (?:éditoriale|de déontologie))\b", re.IGNORECASE)
+# A link that opens a gallery or slideshow of pictures: the outlet's own pictures, not a source.
+GALLERY_TEXT = re.compile(
+    r"^\W{0,3}(?:(?:see|view|open|browse) (?:the )?(?:full |whole |entire |all )?"
+    r"(?:gallery|slideshow|photo gallery|photos|pictures)|(?:zur|alle) (?:bildergalerie|bilder)"
+    r"|bildergalerie|voir (?:la|le) (?:galerie|diaporama)|ver (?:a )?(?:galería|galeria|fotos)"
+    r"|vedi (?:la )?(?:gallery|galleria|fotogallery))\W{0,3}$", re.IGNORECASE)
+# A headline cut short to fit a card ("Best gifts for co-workers under $50 on A..."): a teaser.
+CUT_HEADLINE = re.compile(r"\w(?:\.\.\.|…)\s*$")
 # The link to the story before or after this one in the site's order.
 PAGER_TEXT = re.compile(
     r"^\W{0,3}(?:next|previous|prev|older|newer|nächster|vorheriger|nächste|vorherige"
