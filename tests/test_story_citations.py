@@ -731,3 +731,17 @@ def test_gallery_link_words(text: str, kind: bool) -> None:
     from archiver.story.citation_words import GALLERY_TEXT
 
     assert bool(GALLERY_TEXT.match(text)) is kind
+
+
+def test_a_source_credit_after_the_date_line_is_cited() -> None:
+    """A Chinese portal credits the outlet a story comes from on the date line above the text
+    ("2017-03-10 09:58 来源：<outlet>"), outside the main text: the outlet's story is cited;
+    the channel link on the same line is not."""
+    prose = "宇航员在太空中喝酒会怎么样？后果很严重。这让人感到巨大压力和极度恐慌。" * 8
+    page = ("<html><body><div class='content'><h1>宇航员在太空中喝酒会怎么样</h1><div class="
+            "'msg'>2017-03-10 09:58 <span>来源：<a href='https://tech.portal.example/17/0228/"
+            "CEAPST9C.html'>科学人</a></span></div><div class='msg2'>2017-03-10 <a href='/tech/"
+            f"'>科技频道</a></div><div class='text'><p>{prose}</p><p>{prose}</p></div></div>"
+            "</body></html>")
+    selection = select_in_page(page, "https://news.example/tech/2017-03/10/content_1.htm")
+    assert selection.sources == ["https://tech.portal.example/17/0228/CEAPST9C.html"]

@@ -45,6 +45,7 @@ from archiver.story.citation_words import (
     BOX_ROLES,
     BOX_TAGS,
     BRACKETED,
+    CREDIT_LABEL,
     CREDIT_LINE,
     CUT_HEADLINE,
     DOCUMENT_PATH,
@@ -686,8 +687,11 @@ class _Reader:
         from ("Source: <outlet>", "Fonte: IG Mulher"), its link naming that outlet."""
         if not in_scope or self._same_site(host_of(url)):
             return False
-        line = self.text(self._block(anchor))
-        return len(line) <= MAX_CREDIT_CHARS and bool(CREDIT_LINE.match(line))
+        block = self._block(anchor)
+        line = self.text(block)
+        if len(line) > MAX_CREDIT_CHARS:
+            return False
+        return bool(CREDIT_LINE.match(line) or CREDIT_LABEL.search(_text_before(anchor, block)))
 
     @staticmethod
     def _within(element: etree._Element, container: etree._Element) -> bool:
@@ -929,6 +933,29 @@ def _element_sibling(element: etree._Element, preceding: bool = False
         if _tag(sibling):
             return sibling
     return None
+
+
+def _text_before(anchor: etree._Element, block: etree._Element, limit: int = 40) -> str:
+    """The last few characters of the line before the link, within its block (walked back
+    from the link, bounded: a label such as "Source:" sits right before it)."""
+    parts: list[str] = []
+    size = 0
+    node = anchor
+    while node is not block and size < limit:
+        previous = node.getprevious()
+        if previous is not None:
+            for piece in (previous.tail or "", _words(previous) if _tag(previous) else ""):
+                parts.append(piece)
+                size += len(piece)
+            node = previous
+            continue
+        parent = node.getparent()
+        if parent is None:
+            break
+        parts.append(parent.text or "")
+        size += len(parent.text or "")
+        node = parent
+    return " ".join(" ".join(reversed(parts)).split())[-limit:]
 
 
 def _has_own_text(element: etree._Element) -> bool:

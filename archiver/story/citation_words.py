@@ -170,6 +170,10 @@ CREDIT_LINE = re.compile(
     r"|originally )?(?:appeared|was published) (?:on|in|at)\b|publicado originalmente (?:em|en"
     r"|por)\b|publié (?:initialement|à l'origine|d'abord) (?:sur|dans|par)\b"
     r"|(?:zuerst |ursprünglich )?erschienen (?:bei|in|auf)\b)", re.IGNORECASE)
+# ... and the label right before the credited outlet's link, in the languages that write it
+# after a date on the same line ("2017-03-10 09:58 来源：网易科学人").
+CREDIT_LABEL = re.compile(r"(?:^|\W)(?:source|fonte|quelle|fuente|fonti|zdroj|źródło|via|来源"
+                          r"|來源|出处|出處|出典|出所|출처)\s*[:：]\s*$", re.IGNORECASE)
 SOURCES_CLASS = re.compile(r"(?:^|[\s_-])(?:sources?|references?|footnotes|bibliograph\w*"
                             r"|citations|quellen|einzelnachweise)(?:$|[\s_-])", re.IGNORECASE)
 # Pages that list a site's stories on a topic, by a person, or share this page.
