@@ -745,3 +745,12 @@ def test_a_source_credit_after_the_date_line_is_cited() -> None:
             "</body></html>")
     selection = select_in_page(page, "https://news.example/tech/2017-03/10/content_1.htm")
     assert selection.sources == ["https://tech.portal.example/17/0228/CEAPST9C.html"]
+
+
+def test_a_one_link_related_list_under_the_story_is_still_its_source() -> None:
+    """One report under "Related links:" after the story's text is what the story is built on;
+    the same shape set between its paragraphs ("Also: …") is a teaser line."""
+    page = _article("", after="<div><b>Related links:</b><div><a href='https://rights.example/"
+                    "2019/11/statement'>Rights group: more than 100 killed</a></div></div>")
+    selection = select_in_page(page, "https://news.example/2019/11/21/story")
+    assert selection.sources == ["https://rights.example/2019/11/statement"]

@@ -13,11 +13,13 @@ article. So the citations are found here, in the page itself:
 2. A link there is a citation when it sits in the article's text, a figure caption, or is the
    permalink of an embedded post; one in a list headed "Sources", "References", "Further
    reading"… anywhere on the page is too, as is one of a short "Related links" list under the
-   story whose every link goes to another site; so is a main-text link the extractor found
-   elsewhere.
+   story (after its text, not in a side box) whose every link goes to another site, and to
+   more than one when there are several; so is a main-text link the extractor found
+   elsewhere, and an outlet credited on a "Source:" line of the article.
 3. These are left out even inside the article, each with a reason a person recognises: links
    above the headline (section and topic labels), boxes the site names for what they are
-   (related, newsletter, share, tags, author…), a list or line introduced as related ("Related:",
+   (related, newsletter, share, tags, author, side columns, previous/next cards, disclosure
+   notes…), a list or line introduced as related ("Related:",
    "More stories", "Lire aussi"…), subscribe and follow promos, a run of linked headlines of the
    site's own stories, the other links of an embedded post, links to tag, author and share
    pages, and links with no text (images).
@@ -488,7 +490,7 @@ class _Reader:
                 continue
             label = self.text(element)
             if (len(label) <= 40 and RELATED_HEADING.match(label) and not PAID_LABEL.search(label)
-                    and self._within(element, self.scope)
+                    and self._within(element, self.scope) and self._after_the_text(element)
                     and not any(_tag(child) in ("a", "ul", "ol", "p", "li") for child in element)):
                 followers = self._list_after(element)
                 if self._links_elsewhere(followers):
@@ -513,14 +515,13 @@ class _Reader:
         documents and reports it is built on, whatever its label says), none to the site's
         own stories; and the list is no other site's recirculation: not set in a side box
         (<aside>), and its links, when several, go to more than one site (a sister site's
-        or a syndication partner's "Read also" teasers all go to that one site; an "Also: …
-        at <sister site>" line is one link, kept out as a related line)."""
+        or a syndication partner's "Read also" teasers all go to that one site)."""
         hosts = [host_of(try_normalize((a.get("href") or "").strip(), self.base))
                  for follower in followers for a in follower.iter("a")
                  if (a.get("href") or "").strip()]
         if not hosts or not all(host and not self._same_site(host) for host in hosts):
             return False
-        if len({site_of(host) for host in hosts}) < 2:
+        if len(hosts) > 1 and len({site_of(host) for host in hosts}) < 2:
             return False
         if any(_tag(ancestor) == "aside" for follower in followers[:1]
                for ancestor in follower.iterancestors()):
