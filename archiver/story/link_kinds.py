@@ -1,8 +1,9 @@
 """What a link's address alone says about it: a page of the site's own that lists stories
-(tag, topic, section), people (authors) or runs the site (home, account, service pages), a
-related-stories link by the site's own tracking, an image. Another site's pages are judged by
-where they sit on the story page, not here: a topic page of another site cited in the text is
-that site's reporting.
+(tag, topic, section), describes a topic (its wiki, glossary or guides entry), lists people
+(authors) or runs the site (home, account, service pages), a related-stories link by the
+site's own tracking, an image. Another site's pages are judged by where they sit on the story
+page, not here: a topic page (or wiki page) of another site cited in the text is that site's
+reporting.
 """
 
 from __future__ import annotations
