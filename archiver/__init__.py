@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from archiver.attestation.keys import load_signing_key, new_key
     from archiver.attestation.sealing import Signer
     from archiver.attestation.signature import SignResult
+    from archiver.attestation.timestamp_check import check_timestamps
+    from archiver.attestation.timestamping import TimestampOutcome, timestamp_package
     from archiver.capture.results import CaptureResult, Resource, SourceOutcome
     from archiver.errors import (
         ArchiveRefused,
@@ -89,6 +91,9 @@ _HOMES = {
     "new_key": "archiver.attestation.keys",
     "load_signing_key": "archiver.attestation.keys",
     "sign_package": "archiver.package.signing",
+    "timestamp_package": "archiver.attestation.timestamping",
+    "TimestampOutcome": "archiver.attestation.timestamping",
+    "check_timestamps": "archiver.attestation.timestamp_check",
 }
 _HOMES.update(dict.fromkeys(
     ["ArchiveRefused", "ArchiverError", "ArchiverUsageError", "CaptureError", "EnvironmentFault",
@@ -154,10 +159,12 @@ __all__ = [
     "SourceOutcome",
     "StoryOptions",
     "StoryResult",
+    "TimestampOutcome",
     "VerificationFailed",
     "VerificationReport",
     "__version__",
     "check",
+    "check_timestamps",
     "create_package",
     "create_story_package",
     "export_wacz",
@@ -169,6 +176,7 @@ __all__ = [
     "remove_stale_partials",
     "sign_package",
     "start_replay",
+    "timestamp_package",
     "unpack_archive",
     "verify",
 ]

@@ -16,6 +16,7 @@ import functools
 import json
 import os
 import signal
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -37,8 +38,10 @@ from archiver.rendering import (
     capture_summary,
     render_capture,
     render_export,
+    render_export_notes,
     render_extractions,
     render_plan,
+    render_problems,
     render_refusal,
     render_story,
     render_text,
@@ -51,6 +54,7 @@ if TYPE_CHECKING:
     from archiver._types import ByteProgress, Progress
     from archiver.attestation.keys import SigningKey
     from archiver.attestation.sealing import Signer
+    from archiver.attestation.timestamping import TimestampOutcome
     from archiver.attestation.trust import TrustList
     from archiver.config import UserConfig
     from archiver.verification import VerificationReport
@@ -118,6 +122,10 @@ ConcurrencyOption = Annotated[int, typer.Option("--concurrency", min=1, help="Co
                                                 "once in all.")]
 WarcSizeOption = Annotated[int, typer.Option("--warc-size", parser=_size, metavar="SIZE",
                                              help="Start a new WARC file past this size.")]
+TsaOption = Annotated[list[str] | None, typer.Option(
+    "--tsa", metavar="URL", help="Ask this RFC 3161 timestamp authority for a timestamp of the "
+    "sealed package (repeatable; default: `tsa` in the configuration; none: no timestamp).",
+    show_default=False)]
 OutputOption = Annotated[Path | None, typer.Option("-o", "--output", help="The new package "
                                                    "directory (required; must not exist).",
                                                    show_default=False)]
@@ -149,7 +157,6 @@ def _user_config() -> UserConfig:
 def _signing_key(path: Path) -> SigningKey:
     """The key at `path`; its passphrase from ARCHIVER_KEY_PASSPHRASE, or asked for on a
     terminal (never echoed), else a usage error that says how to give it."""
-    import sys
 
     from archiver.attestation.keys import PassphraseNeeded, load_signing_key
 
@@ -312,6 +319,7 @@ def capture(
     warc_size: WarcSizeOption = WARC_SIZE_DEFAULT,  # type: ignore[assignment]
     extract: ExtractOption = DEFAULTS.extraction is not None,
     key: KeyOption = None,
+    tsa: TsaOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Capture sources into a new sealed evidence package.
@@ -323,7 +331,9 @@ def capture(
     give https://example.org) or any other usage error, with nothing written. Private,
     loopback, link-local and reserved addresses (localhost, 10.0.0.0/8, 169.254.169.254...)
     are refused unless --allow-private is given. With --key (or `key` in the
-    configuration) the package is signed as it is sealed (docs/attestations.md).
+    configuration) the package is signed as it is sealed (docs/attestations.md). With --tsa
+    (or `tsa` in the configuration) the sealed package is timestamped; a TSA that fails is
+    named with the reason (exit 1), and `archiver timestamp PKG` adds it later.
     """
     from archiver.package.build import create_package
 
@@ -331,6 +341,7 @@ def capture(
                     + ([] if output else ["the new package's path (-o PKG)"]))
     assert output is not None
     _refuse_mistyped_urls(list(urls or []))
+    tsa_urls = _tsa_urls(tsa)
     wanted = list(urls or []) + (read_url_list(input_file) if input_file else [])
     if not wanted:
         _fail(f"{input_file}: no URLs in it (one a line; # starts a comment)", EXIT_USAGE)
@@ -344,11 +355,13 @@ def capture(
     with progress_bar("capturing") as progress:
         result = create_package(wanted, output, settings=settings, progress=progress,
                                 signer=signer)
+    stamps = _timestamp_new(output, tsa_urls)
     if as_json:
-        _emit_json(capture_summary(result))
+        _emit_json(capture_summary(result) | _stamps_json(stamps, tsa_urls))
     else:
         show(render_capture(result))
-    raise typer.Exit(EXIT_OK if result.is_complete else EXIT_PROBLEM)
+        _show_stamps(stamps, output)
+    raise typer.Exit(EXIT_OK if result.is_complete and _all_ok(stamps) else EXIT_PROBLEM)
 
 
 @app.command()
@@ -384,6 +397,7 @@ def story(
     allow_private: AllowPrivateOption = DEFAULTS.allow_private,
     extract: StoryExtractOption = DEFAULTS.extraction is not None,
     key: KeyOption = None,
+    tsa: TsaOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the chain as JSON.")] = False,
 ) -> None:
     """Capture a story and every source it cites, as one evidence chain with a report.
@@ -410,6 +424,7 @@ def story(
                                                      "--dry-run)"]))
     assert story_input is not None
     _refuse_mistyped_story(story_input)
+    tsa_urls = [] if dry_run else _tsa_urls(tsa)
     for pattern in [*(include or []), *(exclude or [])]:
         try:
             re.compile(pattern)
@@ -437,11 +452,94 @@ def story(
     with progress_bar("capturing the story") as progress:
         result = create_story_package(story_input, output, settings=settings,
                                       options=options, progress=progress, signer=signer)
+    stamps = _timestamp_new(output, tsa_urls)
     if as_json:
-        _emit_json(result.to_dict())
+        _emit_json(result.to_dict() | _stamps_json(stamps, tsa_urls))
     else:
         show(render_story(result))
-    raise typer.Exit(EXIT_OK if result.is_complete else EXIT_PROBLEM)
+        _show_stamps(stamps, output)
+    raise typer.Exit(EXIT_OK if result.is_complete and _all_ok(stamps) else EXIT_PROBLEM)
+
+
+def _tsa_urls(given: list[str] | None) -> list[str]:
+    """The TSAs to ask: those given, else those configured; each checked before any work."""
+    from archiver.attestation.tsa_client import check_tsa_url
+    from archiver.config import load_config
+
+    urls = list(given) if given else list(load_config().tsa)
+    for url in urls:
+        check_tsa_url(url)
+    return urls
+
+
+def _timestamp_new(package: Path, tsa_urls: list[str]) -> list[TimestampOutcome]:
+    """Timestamps for a package just sealed (none when no TSA is given or configured)."""
+    if not tsa_urls:
+        return []
+    from archiver.attestation.timestamping import timestamp_package
+
+    return timestamp_package(package, tsa_urls)
+
+
+def _all_ok(stamps: list[TimestampOutcome]) -> bool:
+    return all(stamp.ok for stamp in stamps)
+
+
+def _stamps_json(stamps: list[TimestampOutcome], tsa_urls: list[str]) -> dict[str, Any]:
+    return {"timestamps": [stamp.to_dict() for stamp in stamps]} if tsa_urls else {}
+
+
+def _show_stamps(stamps: list[TimestampOutcome], package: Path) -> None:
+    import shlex
+
+    for stamp in stamps:
+        if stamp.ok:
+            show(str(stamp))
+        else:
+            show_error(f"{stamp}; add it later with `archiver timestamp "
+                       f"{shlex.quote(str(package))}`")
+
+
+NO_TSA_HELP = ("no timestamp authority: give one with --tsa URL (repeatable), or list them in "
+               "the configuration ({path}): tsa = [\"http://timestamp.digicert.com\", "
+               "\"https://freetsa.org/tsr\"] (docs/timestamps.md lists well-known public TSAs)")
+
+
+@app.command()
+@reported
+def timestamp(
+    package: Annotated[Path, typer.Argument(help="The sealed package to timestamp.",
+                                            show_default=False)],
+    tsa: TsaOption = None,
+    tsa_timeout: Annotated[float, typer.Option("--tsa-timeout", min=0.1, help="Seconds "
+                                               "allowed for each TSA to answer.")] = 20.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Add RFC 3161 timestamps to a sealed package, from one or more timestamp authorities.
+
+    Example:  archiver timestamp evidence/story1 --tsa http://timestamp.digicert.com
+
+    The first timestamp stamps the package's signature (or its tag manifest when it is not
+    signed). On a package stamped before, it renews: it writes a list of the SHA-256 of every
+    attestation file (attestations/timestamps/renewal-NN.txt) and stamps that, so the package
+    stays provable after a TSA's certificate expires. Each TSA's reply is kept whole as a .tsr
+    file; `openssl ts -verify` checks it without archiver (docs/timestamps.md). Without --tsa,
+    the configuration's `tsa` list is used. Exit 0 when every TSA gave a timestamp, 1 when any
+    did not (each named with the reason; nothing half-written), 2 for no TSA or a path that is
+    not a sealed package.
+    """
+    from archiver.attestation.timestamping import timestamp_package
+    from archiver.config import config_path
+
+    tsa_urls = _tsa_urls(tsa)
+    if not tsa_urls:
+        _fail(NO_TSA_HELP.format(path=config_path()), EXIT_USAGE)
+    stamps = timestamp_package(package, tsa_urls, timeout=tsa_timeout)
+    if as_json:
+        _emit_json([stamp.to_dict() for stamp in stamps])
+    else:
+        _show_stamps(stamps, package)
+    raise typer.Exit(EXIT_OK if _all_ok(stamps) else EXIT_PROBLEM)
 
 
 @app.command()
@@ -488,14 +586,18 @@ def verify(
     from archiver.verification import check
     from archiver.verification.attestation_problems import ProofOptions
 
-    proof = ProofOptions(trust=_trust_list(trust or []), require_signature=require_signature)
+    trusted = _trust_list(trust or [])
+    proof = ProofOptions(trust=trusted, require_signature=require_signature)
+    # A WACZ's signature is judged against the trust list when one is named (see
+    # verification/wacz_signature.py); a package's always.
+    wacz_trust = trusted() if trust else None
     reports: list[VerificationReport] = []
     worst = EXIT_OK
     with progress_bar("verifying") as progress:
         for path in paths:
             try:
                 report = check(path, progress=_bytes_progress(progress, path), strict=strict,
-                               proof=proof)
+                               trust=wacz_trust, proof=proof)
             except ArchiverError as error:
                 show_error(str(error))
                 worst = max(worst, exit_code_for(error))
@@ -600,6 +702,10 @@ def extract(
                     show_json(("," if summaries else "") + extraction.to_json().decode())
                 elif text or visible_text:
                     show(render_text(extraction, visible=visible_text))
+                    # Without the table, what got in the way (a partial read) still goes
+                    # to stderr, so the text is never taken for the whole document.
+                    for problem in render_problems(extraction):
+                        show_error(problem)
                 summaries.append(extraction.summary())
                 if progress is not None:
                     progress(len(summaries), 0, extraction.source.url or str(path))
@@ -625,34 +731,47 @@ def export(
     zip_file: Annotated[Path | None, typer.Option("--zip", help="Write the bag as one zip "
                                                   "file (for mail or upload) here; must not "
                                                   "exist.", show_default=False)] = None,
+    key: Annotated[Path | None, typer.Option("--key", help="Sign the WACZ with this private "
+                                             "key (default: `key` in the configuration).",
+                                             show_default=False)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Export a package as a WACZ file or as one zip file, after verifying it.
 
-    Example:  archiver export evidence/story1 --wacz story1.wacz
+    Example:  archiver export evidence/story1 --wacz story1.wacz --key ~/keys/ana.key
 
     The WACZ holds the WARCs, a CDXJ index, the sources as pages, manifest.json and the
-    extracted text; `archiver verify story1.wacz` checks it. The zip unpacks to the bag
-    itself. The export is added to the package's custody log (a warning if the package
-    cannot be written to). Exit 0 when written, 1 when the package is damaged (nothing is
-    written), 2 when an output exists or the path is not a package.
+    extracted text; `archiver verify story1.wacz` checks it. With a key (--key, or `key` in
+    the configuration) its datapackage-digest.json carries an anonymous ECDSA signature as
+    the WACZ signing spec lays it out. The zip unpacks to the bag itself, with its
+    attestations. The export is added to the package's custody log (a warning if the
+    package cannot be written to). Exit 0 when written, 1 when the package is damaged
+    (nothing is written), 2 when an output exists, the path is not a package or the key
+    cannot be used.
     """
     from archiver.transfer import ExportResult, export_wacz, export_zip
 
     if wacz is None and zip_file is None:
         _fail("nothing to export to: give --wacz OUT.wacz or --zip OUT.zip", EXIT_USAGE)
+    if key is not None and wacz is None:
+        _fail("--key signs a WACZ export: give --wacz OUT.wacz too (a zip is the bag itself, "
+              "signed by `archiver sign`)", EXIT_USAGE)
+    signing_key = _configured_key(key) if wacz is not None else None
     results: list[ExportResult] = []
     for out in (wacz, zip_file):
         if out is not None:
             _sweep_beside(out)
     config = _user_config()
-    who = {"operator": config.operator, "organisation": config.organisation}
     with progress_bar("exporting") as progress:
         try:
             if wacz is not None:
-                results.append(export_wacz(package, wacz, progress=progress, **who))
+                results.append(export_wacz(package, wacz, progress=progress, key=signing_key,
+                                           operator=config.operator,
+                                           organisation=config.organisation))
             if zip_file is not None:
-                results.append(export_zip(package, zip_file, progress=progress, **who))
+                results.append(export_zip(package, zip_file, progress=progress,
+                                          operator=config.operator,
+                                          organisation=config.organisation))
         except VerificationFailed as error:
             for line in render_refusal(error):
                 show(line, err=True)
@@ -660,12 +779,21 @@ def export(
     for result in results:
         if result.custody_warning:
             show_error(f"warning: {result.custody_warning}")
+        for line in render_export_notes(result):
+            show(line, err=True)
     if as_json:
         _emit_json([result.to_dict() for result in results])
     else:
         for result in results:
             show(render_export(result))
     raise typer.Exit(EXIT_OK)
+
+
+def _configured_key(named: Path | None) -> SigningKey | None:
+    """The key named by --key, else by `key` in the configuration, loaded (see
+    `_signing_key`); None when neither names one."""
+    path = named or _user_config().key
+    return _signing_key(path) if path is not None else None
 
 
 @app.command()

@@ -112,7 +112,23 @@ def render_export(result: ExportResult) -> str:
             f"{len(result.files)} files, {human_size(result.size)}")
     if result.kind == "wacz":
         line += f", {result.pages} pages, {result.records_indexed} captures indexed"
+        if result.signed_by is not None:
+            line += f", signed by key {_key_words(result.signed_by)}"
     return line
+
+
+def render_export_notes(result: ExportResult) -> list[str]:
+    """What a person should know of an export beside its line (for stderr)."""
+    if result.kind == "wacz" and result.package_signed and result.signed_by is None:
+        return [f"note: {_one(result.package)} is signed, but {_one(result.path)} is not: "
+                "a WACZ carries its own signature; give --key (or `key` in the configuration) "
+                "to sign it"]
+    return []
+
+
+def _key_words(fingerprint: str) -> str:
+    """A key's fingerprint as people read it out: the first 16 hex digits, by four."""
+    return " ".join(fingerprint[i:i + 4] for i in range(0, 16, 4))
 
 
 def render_refusal(error: VerificationFailed) -> list[str]:
@@ -167,6 +183,12 @@ def render_text(extraction: Extraction, *, visible: bool = False) -> str:
     source = extraction.source.url or extraction.source.file or "?"
     text = extraction.visible_text if visible else extraction.text
     return f"==> {_one(source)} <==\n{text}\n"
+
+
+def render_problems(extraction: Extraction) -> list[str]:
+    """What got in the way of reading a document, a line each, naming the document."""
+    source = _one(extraction.source.url or extraction.source.file or "?")
+    return [f"{source}: {_one(problem)}" for problem in extraction.problems]
 
 
 def render_extractions(summaries: list[ExtractionSummary], output: Path | None) -> str:

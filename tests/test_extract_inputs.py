@@ -270,3 +270,17 @@ def test_a_large_wacz_member_is_streamed_with_flat_memory(tmp_path: Path) -> Non
     documents = json.loads(result.stdout.split("\npeak-rss-kib")[0])
     assert [d["source"]["url"] for d in documents] == ["http://127.0.0.1:8000/report.html"]
     assert peak_rss_mib(result.stderr) < 160  # about 46 MiB as measured
+
+
+@pytest.mark.parametrize("flag", ["--text", "--visible-text"])
+def test_a_partial_read_is_said_beside_the_text_too(tmp_path: Path, flag: str) -> None:
+    """--text prints no table, so the reason a document was read only in part goes to stderr:
+    the text printed is never taken for the whole document."""
+    path = tmp_path / "meters.csv"
+    path.write_text('Town,Meters\nHarrow Point,3812\n"' + "x" * (2 << 20) + '"\nLast,1\n')
+    result = subprocess.run([sys.executable, "-m", "archiver", "extract", flag, str(path)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr  # read in part is not a failure
+    assert "Harrow Point\t3812" in result.stdout
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"archiver: {path}: the CSV could not be read past row 3 (")

@@ -24,7 +24,7 @@ NOT_CODES = frozenset({
     # verdicts and coverage grades, which are not codes either
     "structure-checked", "cannot-be-verified", "payload-only", "no-digest", "structure-only",
     "not-proven",
-    # the statuses of attestation findings, which the problem codes translate
+    # statuses of attestation findings (archiver/attestation/findings.py), not problem codes
     "untrusted-key", "untrusted-authority", "wrong-imprint",
 })
 """Strings of a code's shape that are not codes (words of WARC headers, WACZ profiles,

@@ -46,6 +46,10 @@ class ExportResult:
     """The package's custody-log entry that records this export."""
     custody_warning: str | None = None
     """Why the export could not be recorded in the package's custody log (it was done)."""
+    signed_by: str | None = None
+    """A signed WACZ: the fingerprint of the key that signed its datapackage.json."""
+    package_signed: bool = False
+    """The package carries a signature of its own (which the WACZ cannot carry over)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -57,6 +61,8 @@ class ExportResult:
             "pages": self.pages,
             "custody_entry": self.custody_entry,
             "custody_warning": self.custody_warning,
+            "signed_by": self.signed_by,
+            "package_signed": self.package_signed,
             "files": [{"path": f.path, "size": f.size, "sha256": f.sha256}
                       for f in self.files],
         }

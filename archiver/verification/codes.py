@@ -20,6 +20,7 @@ NoteCode = Literal[
     "payload-digest-dechunked",
     "wacz-no-digest-file",
     "wacz-unlisted",
+    "wacz-signed",
 ]
 """What a `Note` says."""
 
@@ -90,6 +91,9 @@ ProblemCode = Literal[
     "custody-unreadable",
     "attestation-unknown-file",
     "not-signed",
+    "wacz-signature-invalid",
+    "wacz-signature-unreadable",
+    "wacz-signature-untrusted",
 ]
 """What a `Problem` says is wrong."""
 
