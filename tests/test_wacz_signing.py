@@ -437,8 +437,6 @@ def test_a_key_without_a_wacz_is_a_usage_error(sample_package: Path, key: Signin
     assert not out.exists()
 
 
-@pytest.mark.xfail(strict=True, reason="main's verify lists attestations/ as unlisted files "
-                   "until issue13-signing merges; remove this mark then")
 def test_a_signed_package_exported_without_a_key_says_its_wacz_is_unsigned(
         sample_package: Path, key: SigningKey, tmp_path: Path) -> None:
     package = signed_package(sample_package, key, tmp_path)

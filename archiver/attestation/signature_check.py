@@ -60,16 +60,16 @@ def check_signature(package: Path, stem: str, trust: TrustList,
     try:
         public = _public_key(package, f"{base}.pub.pem", stem)
         signature = read_bytes(package / path, path, MAX_SIGNATURE_BYTES)
-        record = load_document(read_bytes(package / f"{base}.json", f"{base}.json",
-                                          MAX_DOCUMENT_BYTES), f"{base}.json", "signature")
+        record = _record(package, f"{base}.json")
     except Unreadable as unreadable:
         return SignatureFinding(path, "unreadable", None, None, unreadable.reason)
     except OSError as exc:
         return SignatureFinding(path, "unreadable", None, None,
                                 f"{path}: {exc.strerror or type(exc).__name__}")
     fingerprint = public.fingerprint
-    signed_at = _moment(record["signed_at"])
-    if record["key_fingerprint"] != fingerprint or record["signature_file"] != path:
+    signed_at = _moment(record["signed_at"]) if record is not None else None
+    if record is not None and (record["key_fingerprint"] != fingerprint
+                               or record["signature_file"] != path):
         return SignatureFinding(path, "unreadable", fingerprint, signed_at,
                                 f"{base}.json describes another signature (key "
                                 f"{_short(record['key_fingerprint'])}, file "
@@ -88,6 +88,16 @@ def check_signature(package: Path, stem: str, trust: TrustList,
     return SignatureFinding(path, "valid", fingerprint, signed_at)
 
 
+def _record(package: Path, relative: str) -> dict[str, Any] | None:
+    """The signature's record, or None when there is none: the .sig and the key are the
+    proof (what OpenSSL checks); the record only says when and by whom, so a signature made
+    by another tool without one still verifies. A record that is there must be valid."""
+    if not os.path.lexists(package / relative):
+        return None
+    return load_document(read_bytes(package / relative, relative, MAX_DOCUMENT_BYTES),
+                         relative, "signature")
+
+
 def _public_key(package: Path, relative: str, stem: str) -> PublicKey:
     data = read_bytes(package / relative, relative, _MAX_PEM_BYTES)
     try:
@@ -104,9 +114,9 @@ def _public_key(package: Path, relative: str, stem: str) -> PublicKey:
     return public
 
 
-def _why_invalid(record: dict[str, Any], tag: TagManifest, public: PublicKey) -> str:
+def _why_invalid(record: dict[str, Any] | None, tag: TagManifest, public: PublicKey) -> str:
     who = f"key {public.short_fingerprint} …"
-    if record["signed_sha256"] != tag.sha256:
+    if record is not None and record["signed_sha256"] != tag.sha256:
         return (f"the package changed after it was signed by {who}: {TAG_MANIFEST} had "
                 f"SHA-256 {record['signed_sha256']} then and has {tag.sha256} now")
     return (f"the signature by {who} does not verify over this package's {TAG_MANIFEST}: it "
