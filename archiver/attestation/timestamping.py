@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from archiver import __version__
+from archiver.attestation.certificate_chain import certificate_name
 from archiver.attestation.layout import ATTESTATIONS_DIR, TIMESTAMPS_DIR
-from archiver.attestation.timestamp_check import authority_name
 from archiver.attestation.timestamp_files import (
     attestation_files,
     find_timestamp_files,
@@ -181,11 +181,10 @@ def _store(package: Path, stamped: str, listing: bytes | None,
         except EnvironmentFault:
             (package / sidecar_of(token)).unlink(missing_ok=True)  # ours, just written
             raise
-        signer = next((c for c in reply.token.certificates if reply.token.signer.matches(c)),
-                      None)
+        signer = reply.token.signer_certificate()
         outcomes.append(TimestampOutcome(
             reply.url, stamped, token=token, stamped_at=reply.token.gen_time,
-            authority=authority_name(signer) if signer else reply.token.tsa_name or reply.url,
+            authority=certificate_name(signer) if signer else reply.token.tsa_name or reply.url,
             renewal=renewal))
     return outcomes
 

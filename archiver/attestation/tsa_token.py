@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -83,6 +84,12 @@ class TimestampToken:
     """ESS signing-certificate hashes (algorithm, digest), first the signer's; may be empty."""
     tst_info_der: bytes
     """The encapsulated TSTInfo, exactly as carried."""
+
+    def signer_certificate(self, others: Sequence[x509.Certificate] = ()
+                           ) -> x509.Certificate | None:
+        """The certificate the SignerInfo names, among the token's and `others` (never
+        found by position: FreeTSA puts its signer second)."""
+        return next((c for c in (*self.certificates, *others) if self.signer.matches(c)), None)
 
 
 def make_request(digest: bytes, nonce: int | None = None) -> tuple[bytes, int]:

@@ -47,7 +47,9 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     encode_dss_signature,
 )
 
+from archiver.attestation.certificate_chain import issuer_in
 from archiver.attestation.keys import SigningKey
+from archiver.attestation.tsa_token import read_reply
 
 SPEC_VERSION: Final = "0.1.0"
 """The version of the WACZ signing spec followed, written as signedData's `version` (as
@@ -131,20 +133,15 @@ def add_timestamp(signed: dict[str, Any], stamp: Timestamper) -> None:
 
 def token_certificates(response: bytes) -> list[x509.Certificate]:
     """The certificates in a TimeStampResp: the signer's first (found through its
-    SignerInfo, never by position), then each one's issuer as far as they go, then the rest."""
-    from rfc3161_client import decode_timestamp_response
-
-    signed_data = decode_timestamp_response(response).signed_data
-    certificates = [x509.load_der_x509_certificate(der)
-                    for der in sorted(signed_data.certificates)]
-    ordered: list[x509.Certificate] = []
-    for info in signed_data.signer_infos:
-        ordered += [c for c in certificates
-                    if c.issuer == info.issuer and c.serial_number == info.serial_number]
-    while ordered and (issuer := next((c for c in certificates if c not in ordered
-                                       and c.subject == ordered[-1].issuer), None)):
+    SignerInfo, never by position), then each one's issuer as far as they go, then the rest.
+    Raises TokenError when `response` is not a granted timestamp."""
+    token = read_reply(response)
+    signer = token.signer_certificate()
+    ordered = [signer] if signer is not None else []
+    while ordered and (issuer := issuer_in(ordered[-1], [c for c in token.certificates
+                                                         if c not in ordered])):
         ordered.append(issuer)
-    return ordered + [c for c in certificates if c not in ordered]
+    return ordered + [c for c in token.certificates if c not in ordered]
 
 
 def b64(data: bytes) -> str:
