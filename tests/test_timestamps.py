@@ -315,6 +315,19 @@ def test_a_token_claiming_to_stamp_a_meaningless_file_is_refused(
     assert finding.status == "invalid"
 
 
+def test_a_token_whose_json_names_another_digest_is_invalid(
+        package: Path, tsa: TsaServer, pki: Pki) -> None:
+    outcome, = timestamp_package(package, [tsa.url])
+    sidecar = package / (outcome.token or "").replace(".tsr", ".json")
+    document = json.loads(sidecar.read_text())
+    sidecar.write_text(json.dumps(document | {"stamped_sha256": "0" * 64}))
+    finding, = check_timestamps(package, trusting(pki))
+    assert finding.status == "invalid"
+    assert f"says the token stamps SHA-256 {'0' * 64}, but the token carries" in (
+        finding.reason or "")
+    assert finding.authority == "First Test TSA" and finding.stamped_at == outcome.stamped_at
+
+
 def test_the_default_trust_holds_public_tsa_roots_only(package: Path, tsa: TsaServer) -> None:
     defaults = load_trust([])
     names = {root.subject.rfc4514_string() for root in defaults.roots}

@@ -815,3 +815,87 @@ def test_a_timestamp_from_an_openssl_tsa_that_sends_its_chain_verifies(
     signed.update(timeSignature=b64(token), timestampCert=pem(tsa_cert) + authsign.tsa_ca.pem)
     result = check_signed_data(signed, hash_label, authsign.trust())
     assert result.status == "valid", result.reason
+
+
+def restamp(authsign: DomainSigner, signed: dict[str, Any], folder: Path, *,
+            tsa: tuple[ec.EllipticCurvePrivateKey, x509.Certificate] | None = None
+            ) -> dict[str, Any]:
+    """`signed` with a new timeSignature over its signature, from OpenSSL's TSA."""
+    tsa_key, tsa_cert = tsa or authsign.tsa_ca.issue("Test TSA", time_stamping=True)
+    token = openssl_timestamp(signed["signature"].encode("ascii"), tsa_key, tsa_cert, folder)
+    return {**signed, "timeSignature": b64(token), "timestampCert": pem(tsa_cert)}
+
+
+def test_an_altered_timestamp_by_an_unnamed_authority_is_invalid_not_untrusted(
+        signed_wacz: Path, authsign: DomainSigner, tmp_path: Path) -> None:
+    """timestampCert stops short of its root and the trust list lacks it: the TSA's
+    signature is still checked (rfc3161-client needed a root to check anything)."""
+    hash_label = digest_document(signed_wacz)["hash"]
+    signed = authsign.sign(hash_label, now_iso())
+    (tmp_path / "domain-root.pem").write_text(authsign.domain_ca.pem)
+    only_domain = load_trust([tmp_path / "domain-root.pem"], with_defaults=False)
+    result = check_signed_data(signed, hash_label, only_domain)
+    assert result.status == "untrusted-key" and result.timestamp is not None
+    assert result.timestamp.root_fingerprint is not None
+    token = bytearray(base64.b64decode(signed["timeSignature"]))
+    token[-10] ^= 0x01  # inside the TSA's signature, the last field of the reply
+    result = check_signed_data({**signed, "timeSignature": b64(bytes(token))}, hash_label,
+                               only_domain)
+    assert result.status == "invalid", result
+    assert "the TSA's signature does not verify" in (result.reason or "")
+
+
+def test_a_timestamp_by_another_tsa_than_timestamp_cert_names_is_invalid(
+        signed_wacz: Path, authsign: DomainSigner, tmp_path: Path) -> None:
+    hash_label = digest_document(signed_wacz)["hash"]
+    signed = restamp(authsign, authsign.sign(hash_label, now_iso()), tmp_path / "tsa")
+    _, other = authsign.tsa_ca.issue("Other TSA", time_stamping=True)
+    result = check_signed_data({**signed, "timestampCert": pem(other)}, hash_label,
+                               authsign.trust())
+    assert result.status == "invalid"
+    assert "not by the first certificate of timestampCert (Other TSA)" in (result.reason or "")
+
+
+def test_a_tsa_certificate_not_valid_at_stamping_time_makes_the_signature_invalid(
+        signed_wacz: Path, authsign: DomainSigner, tmp_path: Path) -> None:
+    hash_label = digest_document(signed_wacz)["hash"]
+    now = datetime.now(UTC)
+    tsa_key = ec.generate_private_key(ec.SECP256R1())
+    lapsed = (x509.CertificateBuilder()
+              .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Lapsed TSA")]))
+              .issuer_name(authsign.tsa_ca.cert.subject).public_key(tsa_key.public_key())
+              .serial_number(x509.random_serial_number())
+              .not_valid_before(now - timedelta(days=3)).not_valid_after(now - timedelta(days=1))
+              .add_extension(x509.ExtendedKeyUsage(
+                  [x509.oid.ExtendedKeyUsageOID.TIME_STAMPING]), True)
+              .sign(authsign.tsa_ca.key, hashes.SHA256()))
+    signed = restamp(authsign, authsign.sign(hash_label, now_iso()), tmp_path / "tsa",
+                     tsa=(tsa_key, lapsed))
+    result = check_signed_data(signed, hash_label, authsign.trust())
+    assert result.status == "invalid"
+    assert "the TSA's certificate was not valid at the time of stamping" in (
+        result.reason or "")
+
+
+def test_a_domain_chain_through_a_certificate_that_is_no_authority_is_invalid(
+        signed_wacz: Path, authsign: DomainSigner, tmp_path: Path) -> None:
+    """Each certificate signed by the next is not enough: the next must be a CA's."""
+    hash_label = digest_document(signed_wacz)["hash"]
+    leaf_key, leaf = authsign.domain_ca.issue("not-a-ca.example")  # no CA basic constraint
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.now(UTC)
+    cert = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "signer.example")]))
+            .issuer_name(leaf.subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(hours=1)).not_valid_after(now + timedelta(days=9))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("signer.example")]), False)
+            .sign(leaf_key, hashes.SHA256()))
+    signed = {**authsign.sign(hash_label, now_iso()),
+              "signature": b64(key.sign(hash_label.encode("ascii"), ec.ECDSA(hashes.SHA256()))),
+              "domainCert": pem(cert) + pem(leaf) + authsign.domain_ca.pem}
+    result = check_signed_data(restamp(authsign, signed, tmp_path / "tsa"), hash_label,
+                               authsign.trust())
+    assert result.status == "invalid"
+    assert ("certificate 2 of domainCert (not-a-ca.example) signed the one before it but is "
+            "not a certificate authority") in (result.reason or "")
