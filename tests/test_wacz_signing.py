@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -45,6 +46,7 @@ from archiver.settings import ReadLimits
 from archiver.transfer import ExportResult, export_wacz
 from archiver.transfer.wacz_export import has_package_signature
 from archiver.verification import VerificationReport, check
+from tests.tsa_server import Pki, TsaServer, make_pki, openssl_verify
 
 WACZ_TOOL = Path(sys.executable).parent / "wacz"
 NODE = shutil.which("node")
@@ -899,3 +901,150 @@ def test_a_domain_chain_through_a_certificate_that_is_no_authority_is_invalid(
     assert result.status == "invalid"
     assert ("certificate 2 of domainCert (not-a-ca.example) signed the one before it but is "
             "not a certificate authority") in (result.reason or "")
+
+
+# -- export --tsa: a real TSA (OpenSSL's `openssl ts -reply` over HTTP, tests/tsa_server.py) --
+
+
+@pytest.fixture(scope="module")
+def tsa_pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
+    if OPENSSL is None:
+        pytest.skip("openssl is not installed")
+    return make_pki(tmp_path_factory.mktemp("tsa-pki"), name="WACZ Test TSA")
+
+
+@pytest.fixture(scope="module")
+def tsa_server(tsa_pki: Pki) -> Iterator[TsaServer]:
+    with TsaServer(tsa_pki) as server:
+        yield server
+
+
+def no_config(folder: Path) -> dict[str, str]:
+    """An environment whose configuration names no key and no TSA."""
+    return {"ARCHIVER_CONFIG": str(folder / "no-config.toml")}
+
+
+def test_export_tsa_timestamps_the_signature_and_openssl_verifies_it(
+        sample_package: Path, key: SigningKey, tsa_server: TsaServer, tsa_pki: Pki,
+        tmp_path: Path) -> None:
+    out = tmp_path / "stamped.wacz"
+    code, stdout, stderr = run("export", str(sample_package), "--wacz", str(out), "--key",
+                               str(key.path), "--tsa", tsa_server.url, "--json",
+                               env=no_config(tmp_path))
+    assert code == 0, stderr
+    said, = json.loads(stdout)
+    assert said["timestamped_by"] == "WACZ Test TSA" and said["timestamped_at"]
+    signed = digest_document(out)["signedData"]
+    token = base64.b64decode(signed["timeSignature"])
+    assert token == tsa_server.replies[-1]  # the TSA's reply, byte for byte
+    # The TSA's certificates as PEM, its own first, then its chain (OpenSSL sends them so).
+    chain = x509.load_pem_x509_certificates(signed["timestampCert"].encode())
+    assert [c.subject.rfc4514_string() for c in chain] == [
+        x509.load_pem_x509_certificate(p.read_bytes()).subject.rfc4514_string()
+        for p in (tsa_pki.tsa_cert_pem, tsa_pki.intermediate_pem, tsa_pki.root_pem)]
+    # The outside judge, on the token and the data it stamps, extracted from the WACZ.
+    (tmp_path / "token.tsr").write_bytes(token)
+    (tmp_path / "signature.txt").write_text(signed["signature"])
+    judged = openssl_verify(tmp_path / "token.tsr", tmp_path / "signature.txt",
+                            tsa_pki.root_pem)
+    assert "Verification: OK" in judged.stdout, judged.stdout + judged.stderr
+    (tmp_path / "other.txt").write_text(signed["signature"][:-2] + "AA")
+    judged = openssl_verify(tmp_path / "token.tsr", tmp_path / "other.txt", tsa_pki.root_pem)
+    assert "Verification: OK" not in judged.stdout
+    wacz_validate(out)
+    report = check(out, trust=load_trust([tsa_pki.root_pem], with_defaults=False))
+    assert report.is_valid, report.problems
+    assert "timestamped by 'WACZ Test TSA' at " in signed_notes(report)[0]
+    code, stdout, _ = run("export", str(sample_package), "--wacz", str(tmp_path / "2.wacz"),
+                          "--key", str(key.path), "--tsa", tsa_server.url,
+                          env=no_config(tmp_path))
+    assert code == 0 and ", timestamped by WACZ Test TSA at " in stdout
+
+
+def test_export_timestamps_with_the_configured_tsa_when_it_signs(
+        sample_package: Path, key: SigningKey, tsa_server: TsaServer, tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(f'tsa = ["{tsa_server.url}"]\n')
+    asked = len(tsa_server.requests)
+    code, _, stderr = run("export", str(sample_package), "--wacz", str(tmp_path / "plain.wacz"),
+                          env={"ARCHIVER_CONFIG": str(config)})
+    assert code == 0, stderr
+    assert "signedData" not in digest_document(tmp_path / "plain.wacz")
+    assert len(tsa_server.requests) == asked  # unsigned: nothing to stamp, no TSA asked
+    config.write_text(f'tsa = ["{tsa_server.url}"]\nkey = "{key.path}"\n')
+    code, _, stderr = run("export", str(sample_package), "--wacz", str(tmp_path / "s.wacz"),
+                          env={"ARCHIVER_CONFIG": str(config)})
+    assert code == 0, stderr
+    assert "timeSignature" in digest_document(tmp_path / "s.wacz")["signedData"]
+
+
+@pytest.mark.parametrize(("mode", "reason"), [
+    ("error", "it answered HTTP 500"),
+    ("garbage", "not an RFC 3161 timestamp reply"),
+    ("other-digest", "the token stamps another digest than the one sent"),
+    ("redirect", "it redirects (HTTP 302)"),
+])
+def test_a_tsa_failure_stops_the_export_and_nothing_is_written(
+        sample_package: Path, key: SigningKey, tsa_server: TsaServer, tmp_path: Path,
+        mode: str, reason: str) -> None:
+    folder = tmp_path / "out"
+    folder.mkdir()
+    out = folder / "stamped.wacz"
+    code, stdout, stderr = run("export", str(sample_package), "--wacz", str(out), "--key",
+                               str(key.path), "--tsa", tsa_server.url_for(mode),
+                               env=no_config(tmp_path))
+    assert code == 3, stdout + stderr
+    assert f"no timestamp for the WACZ's signature: {tsa_server.url_for(mode)}: " in stderr
+    assert reason in stderr and "nothing was written" in stderr
+    assert len(stderr.strip().splitlines()) == 1 and "Traceback" not in stderr
+    assert list(folder.iterdir()) == []
+
+
+def test_the_first_tsa_that_answers_stamps_and_the_failed_one_is_named(
+        sample_package: Path, key: SigningKey, tsa_server: TsaServer, tsa_pki: Pki,
+        tmp_path: Path) -> None:
+    out = tmp_path / "stamped.wacz"
+    failing = tsa_server.url_for("error")
+    code, _, stderr = run("export", str(sample_package), "--wacz", str(out), "--key",
+                          str(key.path), "--tsa", failing, "--tsa", tsa_server.url,
+                          env=no_config(tmp_path))
+    assert code == 0, stderr
+    assert f"note: {failing}: it answered HTTP 500" in stderr
+    report = check(out, trust=load_trust([tsa_pki.root_pem], with_defaults=False))
+    assert report.is_valid, report.problems
+    code, _, stderr = run("export", str(sample_package), "--wacz", str(tmp_path / "x.wacz"),
+                          "--key", str(key.path), "--tsa", failing, "--tsa",
+                          tsa_server.url_for("garbage"), env=no_config(tmp_path))
+    assert code == 3 and "2 TSAs: " in stderr and failing in stderr
+    assert tsa_server.url_for("garbage") in stderr and not (tmp_path / "x.wacz").exists()
+
+
+def test_tsa_without_a_signed_wacz_is_a_usage_error(sample_package: Path, key: SigningKey,
+                                                     tsa_server: TsaServer,
+                                                     tmp_path: Path) -> None:
+    asked = len(tsa_server.requests)
+    for output in (["--wacz", str(tmp_path / "out.wacz")], ["--zip", str(tmp_path / "o.zip")]):
+        code, _, stderr = run("export", str(sample_package), *output, "--tsa", tsa_server.url,
+                              env=no_config(tmp_path))
+        assert code == 2 and "--tsa timestamps a WACZ's signature" in stderr
+    code, _, stderr = run("export", str(sample_package), "--wacz", str(tmp_path / "out.wacz"),
+                          "--key", str(key.path), "--tsa", "tsa.example/tsr",
+                          env=no_config(tmp_path))
+    assert code == 2 and "no http:// or https://" in stderr
+    assert len(tsa_server.requests) == asked
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_a_timestamper_answering_with_other_than_a_timestamp_of_the_signature_stops_it(
+        sample_package: Path, key: SigningKey, authsign: DomainSigner, tmp_path: Path) -> None:
+    tsa_key, tsa_cert = authsign.tsa_ca.issue("Test TSA", time_stamping=True)
+    answers = {"other bytes": lambda data: openssl_timestamp(b"other", tsa_key, tsa_cert,
+                                                            tmp_path / "tsa"),
+               "not a timestamp": lambda data: b"<html>busy</html>"}
+    folder = tmp_path / "out"
+    folder.mkdir()
+    for reason, answer in answers.items():
+        with pytest.raises(CaptureError, match=reason if reason != "other bytes"
+                           else "stamps other bytes than the signature"):
+            export_wacz(sample_package, folder / "out.wacz", key=key, timestamper=answer)
+        assert list(folder.iterdir()) == []
