@@ -16,7 +16,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -46,9 +45,9 @@ from archiver.settings import ReadLimits
 from archiver.transfer import ExportResult, export_wacz
 from archiver.transfer.wacz_export import has_package_signature
 from archiver.verification import VerificationReport, check
+from tests.peers import wacz_validate
 from tests.tsa_server import Pki, TsaServer, make_pki, openssl_verify
 
-WACZ_TOOL = Path(sys.executable).parent / "wacz"
 NODE = shutil.which("node")
 OPENSSL = shutil.which("openssl")
 
@@ -89,15 +88,6 @@ def with_signed_data(source: Path, target: Path, signed: Any, *,
     changes["datapackage-digest.json"] = json.dumps(document, indent=2).encode()
     return rewrite(source, target, changes)
 
-
-def wacz_validate(path: Path) -> str:
-    if not WACZ_TOOL.exists():
-        pytest.skip("py-wacz (the [test] extra) provides `wacz validate`")
-    done = subprocess.run([str(WACZ_TOOL), "validate", "-f", str(path)], capture_output=True,
-                          text=True, timeout=120)
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "Validation succeeded" in done.stdout, done.stdout
-    return done.stdout
 
 
 def codes(report: VerificationReport) -> list[str]:
@@ -589,14 +579,22 @@ class DomainSigner:
         key, cert = self.domain_ca.issue(certificate_for)
         # authsign's crypto.sign: DER, base64, over the hash string's ASCII bytes.
         signature = b64(key.sign(hash_label.encode("ascii"), ec.ECDSA(hashes.SHA256())))
-        tsa_key, tsa_cert = self.tsa_ca.issue("Test TSA", time_stamping=True)
-        # authsign's Timestamper: the response over the signature string's ASCII bytes.
-        token = openssl_timestamp(stamped or signature.encode("ascii"), tsa_key, tsa_cert,
-                                  self.folder / "tsa")
-        return {"hash": hash_label, "created": created, "software": "authsigner 0.6.1",
-                "version": "0.1.0", "signature": signature, "domain": domain,
-                "domainCert": pem(cert) + self.domain_ca.pem, "timeSignature": b64(token),
-                "timestampCert": pem(tsa_cert), "crossSignedCert": None}
+        return self.stamp({"hash": hash_label, "created": created,
+                           "software": "authsigner 0.6.1", "version": "0.1.0",
+                           "signature": signature, "domain": domain,
+                           "domainCert": pem(cert) + self.domain_ca.pem,
+                           "crossSignedCert": None}, stamped=stamped)
+
+    def stamp(self, signed: dict[str, Any], *, stamped: bytes | None = None,
+              tsa: tuple[ec.EllipticCurvePrivateKey, x509.Certificate] | None = None
+              ) -> dict[str, Any]:
+        """`signed` with a timeSignature from OpenSSL's TSA over its signature (or over
+        `stamped`), as authsign's Timestamper makes it: the response over the signature
+        string's ASCII bytes; and the TSA's certificate as timestampCert."""
+        tsa_key, tsa_cert = tsa or self.tsa_ca.issue("Test TSA", time_stamping=True)
+        token = openssl_timestamp(stamped or signed["signature"].encode("ascii"), tsa_key,
+                                  tsa_cert, self.folder / "tsa")
+        return {**signed, "timeSignature": b64(token), "timestampCert": pem(tsa_cert)}
 
     def trust(self) -> TrustList:
         (self.folder / "roots.pem").write_text(self.domain_ca.pem + self.tsa_ca.pem)
@@ -708,9 +706,7 @@ def test_an_anonymous_signature_with_a_timestamp_as_the_open_proposal_adds_it(
     signed = dict(digest_document(signed_wacz)["signedData"])
     signed["created"] = now_iso()
     tsa_key, tsa_cert = authsign.tsa_ca.issue("Test TSA", time_stamping=True)
-    token = openssl_timestamp(signed["signature"].encode("ascii"), tsa_key, tsa_cert,
-                              tmp_path / "tsa")
-    stamped = {**signed, "timeSignature": b64(token), "timestampCert": pem(tsa_cert)}
+    stamped = authsign.stamp(signed, tsa=(tsa_key, tsa_cert))
     theirs = with_signed_data(signed_wacz, tmp_path / "stamped.wacz", stamped)
     report = check(theirs, trust=authsign.trust())
     assert report.is_valid, report.problems
@@ -819,14 +815,6 @@ def test_a_timestamp_from_an_openssl_tsa_that_sends_its_chain_verifies(
     assert result.status == "valid", result.reason
 
 
-def restamp(authsign: DomainSigner, signed: dict[str, Any], folder: Path, *,
-            tsa: tuple[ec.EllipticCurvePrivateKey, x509.Certificate] | None = None
-            ) -> dict[str, Any]:
-    """`signed` with a new timeSignature over its signature, from OpenSSL's TSA."""
-    tsa_key, tsa_cert = tsa or authsign.tsa_ca.issue("Test TSA", time_stamping=True)
-    token = openssl_timestamp(signed["signature"].encode("ascii"), tsa_key, tsa_cert, folder)
-    return {**signed, "timeSignature": b64(token), "timestampCert": pem(tsa_cert)}
-
 
 def test_an_altered_timestamp_by_an_unnamed_authority_is_invalid_not_untrusted(
         signed_wacz: Path, authsign: DomainSigner, tmp_path: Path) -> None:
@@ -850,7 +838,7 @@ def test_an_altered_timestamp_by_an_unnamed_authority_is_invalid_not_untrusted(
 def test_a_timestamp_by_another_tsa_than_timestamp_cert_names_is_invalid(
         signed_wacz: Path, authsign: DomainSigner, tmp_path: Path) -> None:
     hash_label = digest_document(signed_wacz)["hash"]
-    signed = restamp(authsign, authsign.sign(hash_label, now_iso()), tmp_path / "tsa")
+    signed = authsign.sign(hash_label, now_iso())
     _, other = authsign.tsa_ca.issue("Other TSA", time_stamping=True)
     result = check_signed_data({**signed, "timestampCert": pem(other)}, hash_label,
                                authsign.trust())
@@ -871,8 +859,7 @@ def test_a_tsa_certificate_not_valid_at_stamping_time_makes_the_signature_invali
               .add_extension(x509.ExtendedKeyUsage(
                   [x509.oid.ExtendedKeyUsageOID.TIME_STAMPING]), True)
               .sign(authsign.tsa_ca.key, hashes.SHA256()))
-    signed = restamp(authsign, authsign.sign(hash_label, now_iso()), tmp_path / "tsa",
-                     tsa=(tsa_key, lapsed))
+    signed = authsign.stamp(authsign.sign(hash_label, now_iso()), tsa=(tsa_key, lapsed))
     result = check_signed_data(signed, hash_label, authsign.trust())
     assert result.status == "invalid"
     assert "the TSA's certificate was not valid at the time of stamping" in (
@@ -896,8 +883,7 @@ def test_a_domain_chain_through_a_certificate_that_is_no_authority_is_invalid(
     signed = {**authsign.sign(hash_label, now_iso()),
               "signature": b64(key.sign(hash_label.encode("ascii"), ec.ECDSA(hashes.SHA256()))),
               "domainCert": pem(cert) + pem(leaf) + authsign.domain_ca.pem}
-    result = check_signed_data(restamp(authsign, signed, tmp_path / "tsa"), hash_label,
-                               authsign.trust())
+    result = check_signed_data(authsign.stamp(signed), hash_label, authsign.trust())
     assert result.status == "invalid"
     assert ("certificate 2 of domainCert (not-a-ca.example) signed the one before it but is "
             "not a certificate authority") in (result.reason or "")

@@ -30,8 +30,6 @@ from archiver.errors import UnreadableEvidence
 from archiver.regular_files import open_binary, read_regular, real_directory
 from archiver.untrusted_json import load_json_object
 
-_BLOCK = 1 << 20
-
 
 def check_timestamps(package: Path, trust: TrustList) -> list[TimestampFinding]:
     """A finding for every timestamp token in `package`, in file-name order (empty when the
@@ -103,11 +101,9 @@ def _file_imprint(package: Path, stamped: str) -> Callable[[str], Imprint]:
     """The imprint of the stamped file as it is now, hashed with the token's algorithm."""
 
     def imprint(algorithm: str) -> Imprint:
-        digest = hashlib.new(algorithm)  # one check_token accepts: sha256, sha384, sha512
-        try:
+        try:  # an algorithm check_token accepts: sha256, sha384 or sha512
             with open_binary(package / stamped, stamped) as handle:
-                while block := handle.read(_BLOCK):
-                    digest.update(block)
+                digest = hashlib.file_digest(handle, algorithm)
         except FileNotFoundError:
             raise TokenFailure("unreadable", f"{stamped}, the file the token stamps, is "
                                "missing") from None
@@ -130,11 +126,9 @@ def _check_renewal(package: Path, renewal: str) -> None:
         if real_directory(package, path.rpartition("/")[0]) is None:
             raise TokenFailure("invalid", f"{renewal} names {path}, which is not in a folder of "
                           "the package (missing, or reached through a link)")
-        digest = hashlib.sha256()
         try:
             with open_binary(package / path, path) as handle:
-                while block := handle.read(_BLOCK):
-                    digest.update(block)
+                digest = hashlib.file_digest(handle, "sha256")
         except FileNotFoundError:
             raise TokenFailure("invalid", f"{renewal} names {path}, which is missing") from None
         except (UnreadableEvidence, OSError) as exc:

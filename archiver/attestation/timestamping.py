@@ -50,8 +50,6 @@ from archiver.partial_paths import partial_name
 from archiver.regular_files import open_binary, real_directory
 from archiver.timestamps import utc_iso
 
-_BLOCK = 1 << 20
-
 
 @dataclass(frozen=True)
 class TimestampOutcome:
@@ -142,14 +140,11 @@ def _make_folders(package: Path) -> None:
 
 
 def _sha256_of(package: Path, path: str) -> str:
-    digest = hashlib.sha256()
     try:
         with open_binary(package / path, path) as handle:
-            while block := handle.read(_BLOCK):
-                digest.update(block)
+            return hashlib.file_digest(handle, "sha256").hexdigest()
     except OSError as exc:
         raise EnvironmentFault.from_os_error(exc, package / path) from exc
-    return digest.hexdigest()
 
 
 def _store(package: Path, stamped: str, listing: bytes | None,
