@@ -10,7 +10,6 @@ found is the finding's reason (see findings.TimestampStatus).
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from archiver.attestation.findings import TimestampFinding
 from archiver.attestation.timestamp_files import (
     MAX_RENEWAL_BYTES,
     MAX_SIDECAR_BYTES,
+    file_digest,
     find_timestamp_files,
     is_stampable,
     parse_renewal,
@@ -27,7 +27,7 @@ from archiver.attestation.token_check import Imprint, TokenFailure, TokenVerdict
 from archiver.attestation.trust import TrustList
 from archiver.attestation.tsa_token import MAX_REPLY_BYTES
 from archiver.errors import UnreadableEvidence
-from archiver.regular_files import open_binary, read_regular, real_directory
+from archiver.regular_files import read_regular, real_directory
 from archiver.untrusted_json import load_json_object
 
 
@@ -102,8 +102,7 @@ def _file_imprint(package: Path, stamped: str) -> Callable[[str], Imprint]:
 
     def imprint(algorithm: str) -> Imprint:
         try:  # an algorithm check_token accepts: sha256, sha384 or sha512
-            with open_binary(package / stamped, stamped) as handle:
-                digest = hashlib.file_digest(handle, algorithm)
+            digest = file_digest(package, stamped, algorithm)
         except FileNotFoundError:
             raise TokenFailure("unreadable", f"{stamped}, the file the token stamps, is "
                                "missing") from None
@@ -127,8 +126,7 @@ def _check_renewal(package: Path, renewal: str) -> None:
             raise TokenFailure("invalid", f"{renewal} names {path}, which is not in a folder of "
                           "the package (missing, or reached through a link)")
         try:
-            with open_binary(package / path, path) as handle:
-                digest = hashlib.file_digest(handle, "sha256")
+            digest = file_digest(package, path)
         except FileNotFoundError:
             raise TokenFailure("invalid", f"{renewal} names {path}, which is missing") from None
         except (UnreadableEvidence, OSError) as exc:

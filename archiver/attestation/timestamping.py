@@ -29,6 +29,7 @@ from archiver.attestation.certificate_chain import certificate_name
 from archiver.attestation.layout import ATTESTATIONS_DIR, TIMESTAMPS_DIR
 from archiver.attestation.timestamp_files import (
     attestation_files,
+    file_digest,
     find_timestamp_files,
     renewal_name,
     renewal_text,
@@ -47,7 +48,7 @@ from archiver.attestation.tsa_token import MAX_REPLY_BYTES
 from archiver.errors import ArchiverUsageError, EnvironmentFault, NotEvidenceError
 from archiver.package_layout import BAGIT, TAG_MANIFEST
 from archiver.partial_paths import partial_name
-from archiver.regular_files import open_binary, real_directory
+from archiver.regular_files import real_directory
 from archiver.timestamps import utc_iso
 
 
@@ -141,8 +142,7 @@ def _make_folders(package: Path) -> None:
 
 def _sha256_of(package: Path, path: str) -> str:
     try:
-        with open_binary(package / path, path) as handle:
-            return hashlib.file_digest(handle, "sha256").hexdigest()
+        return file_digest(package, path).hexdigest()
     except OSError as exc:
         raise EnvironmentFault.from_os_error(exc, package / path) from exc
 
