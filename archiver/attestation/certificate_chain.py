@@ -120,11 +120,14 @@ def validity_problem(certificate: x509.Certificate, at: datetime, what: str,
 def certificate_name(certificate: x509.Certificate, limit: int = 200) -> str:
     """How a certificate is named to people: its subject's common name, else organisation,
     else the whole subject, else the start of its SHA-256 fingerprint."""
-    for oid in (NameOID.COMMON_NAME, NameOID.ORGANIZATION_NAME):
-        for attribute in certificate.subject.get_attributes_for_oid(oid):
-            if isinstance(attribute.value, str) and attribute.value:
-                return attribute.value[:limit]
-    subject = certificate.subject.rfc4514_string()
+    try:
+        for oid in (NameOID.COMMON_NAME, NameOID.ORGANIZATION_NAME):
+            for attribute in certificate.subject.get_attributes_for_oid(oid):
+                if isinstance(attribute.value, str) and attribute.value:
+                    return attribute.value[:limit]
+        subject = certificate.subject.rfc4514_string()
+    except ValueError:  # a subject cryptography cannot parse (read only when asked)
+        subject = ""
     if subject:
         return subject[:limit]
     return "SHA-256 " + certificate.fingerprint(hashes.SHA256()).hex().upper()[:16]

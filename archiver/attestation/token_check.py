@@ -164,7 +164,7 @@ def _judge(data: bytes, expected: Imprint | ImprintFor, trust: TrustList,
         raise TokenFailure("invalid", "the token does not carry the certificate its signer "
                            "names (archiver asks for it; a token without it cannot be checked "
                            "offline)")
-    learnt.authority = certificate_name(signer)  # may fail on a malformed subject: unreadable
+    learnt.authority = certificate_name(signer)
     learnt.signer = signer
     pool = [*token.certificates, *certificates]
     _check_signature(token, signer)
