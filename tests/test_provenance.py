@@ -7,6 +7,7 @@ made by trustme), so the chain recorded can be compared with the one served."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import socket
@@ -22,8 +23,9 @@ from typer.testing import CliRunner
 from archiver.cli import app
 from archiver.package.build import create_package
 from archiver.package.provenance import Operator
-from archiver.provenance_format import origin_document
+from archiver.provenance_format import document_bytes, origin_document
 from archiver.story.build import create_story_package
+from archiver.transfer import check_wacz, export_wacz
 from archiver.verification import check
 from tests.conftest import (
     Captured,
@@ -32,6 +34,7 @@ from tests.conftest import (
     read_record,
 )
 from tests.server import HOST, REPORT_PATH, STORY_PATH, SiteServer
+from tests.test_export import read_members, reseal, rewrite
 from tests.test_verify import edit_manifest
 
 TLS12_CIPHERS = ("ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256")
@@ -110,7 +113,7 @@ def test_the_chain_the_server_presented_is_recorded_as_pem(chained_site: Chained
     assert tls["chain"][0]["issuer"] == tls["chain"][1]["subject"]
     for cert in tls["chain"]:
         der = ssl.PEM_cert_to_DER_cert(cert["pem"])
-        assert cert["sha256"] == __import__("hashlib").sha256(der).hexdigest()
+        assert cert["sha256"] == hashlib.sha256(der).hexdigest()
     assert tls["version"] == "TLSv1.2"
     assert tls["cipher"] in TLS12_CIPHERS and tls["cipher_bits"] == 128
 
@@ -263,10 +266,6 @@ def test_verify_catches_an_edited_tls_claim_whatever_checksums_were_rebuilt(
 def test_verify_catches_an_edited_claim_with_its_digest_rebuilt_too(
         provenance_package: Path) -> None:
     def forge(manifest: dict[str, Any]) -> None:
-        import hashlib
-
-        from archiver.provenance_format import document_bytes
-
         entry = manifest["provenance"]["origins"][0]
         entry["tls"]["chain"] = entry["tls"]["chain"][:1]  # hide the intermediate
         entry["sha256"] = hashlib.sha256(document_bytes(origin_document(entry))).hexdigest()
@@ -314,6 +313,27 @@ def test_verify_catches_edited_warcinfo_fields(provenance_package: Path) -> None
     found = problems(provenance_package)
     assert [code for code, _ in found] == ["manifest-claim-mismatch"]
     assert found[0][1].startswith("provenance.warcinfo: its fields")
+
+
+def test_a_wacz_export_carries_provenance_that_verify_checks(provenance_package: Path,
+                                                              tmp_path: Path) -> None:
+    wacz = tmp_path / "evidence.wacz"
+    export_wacz(provenance_package, wacz)
+    assert check_wacz(wacz).is_valid
+    members = read_members(wacz)
+    manifest = json.loads(members["archiver/manifest.json"])
+    manifest["provenance"]["operator"] = {"name": "Someone Else"}
+    changed = json.dumps(manifest, indent=2).encode()
+    datapackage = json.loads(members["datapackage.json"])
+    for resource in datapackage["resources"]:
+        if resource["path"] == "archiver/manifest.json":
+            resource["hash"] = "sha256:" + hashlib.sha256(changed).hexdigest()
+            resource["bytes"] = len(changed)
+    forged = rewrite(wacz, tmp_path / "forged.wacz",
+                     {"archiver/manifest.json": changed, **reseal(datapackage)})
+    report = check_wacz(forged)
+    assert [(p.code, p.path) for p in report.problems] == [
+        ("manifest-claim-mismatch", "archiver/manifest.json")], report.problems
 
 
 # -- the operator -------------------------------------------------------------------------------
@@ -397,3 +417,33 @@ def test_the_story_report_has_a_provenance_section(chained_site: ChainedSite,
         assert "openssl x509 -noout -text" in report
     assert '<h2 id="provenance">Provenance</h2>' in html
     assert "\n## Provenance\n" in markdown
+
+
+# -- a Python without the chain API ---------------------------------------------------------------
+
+
+class _WithoutChainMethods:
+    """A real TLS socket seen as Python before 3.10 shows it: no chain methods, public or
+    private; only getpeercert."""
+
+    _sslobj = None
+
+    def __init__(self, sock: ssl.SSLSocket) -> None:
+        self._sock = sock
+
+    def getpeercert(self, binary_form: bool = False) -> Any:
+        return self._sock.getpeercert(binary_form)
+
+
+def test_without_the_chain_api_the_leaf_is_kept_and_said_to_be_alone(
+        chained_site: ChainedSite) -> None:
+    from archiver.capture.peer import _presented_chain
+
+    context = ssl.create_default_context(cafile=str(chained_site.server.ca_file))
+    host, port = chained_site.server.base_url.removeprefix("https://").split(":")
+    with socket.create_connection((host, int(port))) as raw, \
+            context.wrap_socket(raw, server_hostname=host) as sock:
+        assert _presented_chain(sock)[1] == "presented"
+        chain, source = _presented_chain(_WithoutChainMethods(sock))  # type: ignore[arg-type]
+    assert source == "leaf-only"
+    assert chain == (ssl.PEM_cert_to_DER_cert(chained_site.chain_pems[0]),)
