@@ -78,13 +78,28 @@ def _checked_name(label: str, value: str | None) -> str | None:
     text = (value or "").strip()
     if not text:
         return None
-    if any(unicodedata.category(char).startswith("C") for char in text):
-        raise OperatorNameError(f"--{label} {text!r}: a name cannot hold control characters "
-                                "or line breaks")
+    where = f"{label} {text[:40]!r} (--{label}, or {label} in the configuration)"
+    if any(_is_unprintable(char) for char in text):
+        raise OperatorNameError(f"{where}: a name cannot hold control characters or line "
+                                "breaks")
     if len(text) > MAX_NAME:
-        raise OperatorNameError(f"--{label}: a name of {len(text)} characters; at most "
+        raise OperatorNameError(f"{where}: {len(text)} characters; a name has at most "
                                 f"{MAX_NAME}")
     return text
+
+
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _is_unprintable(char: str) -> bool:
+    """A control character, a line or paragraph separator, a lone surrogate, or a bidi
+    override that would make a name show as another. (Zero-width joiners, which names in
+    Persian or Hindi need, are fine.)
+
+    >>> [_is_unprintable(chr(c)) for c in (0x0A, 0x2028, 0x202E, 0x200C, 0xE9)]
+    [True, True, True, False, False]
+    """
+    return unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp") or char in _BIDI_CONTROLS
 
 
 def capture_environment(user_agent: str) -> dict[str, Any]:
