@@ -9,12 +9,15 @@ from __future__ import annotations
 import errno
 import json
 import os
+import threading
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property, partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from archiver import __version__
 from archiver._types import Progress
@@ -37,7 +40,10 @@ from archiver.package_layout import WARC_DIR, warc_path
 from archiver.settings import CaptureSettings
 from archiver.staging import staging_beside
 from archiver.timestamps import utc_iso
+from archiver.warc.records import PreparedRecord
 from archiver.warc.writer import WarcWriter, WrittenFile, warcinfo_factory
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -67,20 +73,34 @@ class PackageBuild:
         self.settings = settings
         self.operator = operator or Operator()
         self.package_id = f"urn:uuid:{uuid.uuid4()}"
-        self.environment = capture_environment(settings.user_agent)
-        self.warcinfo = {**_warcinfo(settings, self.package_id),
-                         **warcinfo_provenance(self.environment, self.operator)}
+        # Reading the installed libraries' versions takes some 40 ms: done while the first
+        # connections open, it is needed only when the first WARC file starts.
+        self._environment = _in_background(partial(capture_environment, settings.user_agent))
         warc_dir = staging / WARC_DIR
         warc_dir.mkdir(parents=True)
         self.writer = WarcWriter(warc_dir, prefix=_warc_prefix(self.package_id),
                                  max_bytes=settings.warc_max_bytes,
-                                 make_warcinfo=warcinfo_factory(
-                                     self.warcinfo, gzip_level=settings.gzip_level))
+                                 make_warcinfo=self._warcinfo_record)
         self.extra_files: list[FileDigest] = []
         self._written: list[WrittenFile] | None = None
         self.pool = (ExtractionPool(warc_dir, self.writer, settings.extraction,
                                     settings.extraction.workers)
                      if settings.extraction is not None else None)
+
+    @property
+    def environment(self) -> dict[str, Any]:
+        """What the capture runs with (archiver.package.provenance.capture_environment)."""
+        return self._environment.result()
+
+    @cached_property
+    def warcinfo(self) -> dict[str, str]:
+        """The fields of every WARC file's warcinfo record."""
+        return {**_warcinfo(self.settings, self.package_id),
+                **warcinfo_provenance(self.environment, self.operator)}
+
+    def _warcinfo_record(self, filename: str, record_id: str) -> PreparedRecord:
+        make = warcinfo_factory(self.warcinfo, gzip_level=self.settings.gzip_level)
+        return make(filename, record_id)
 
     def capture_job(self, progress: Progress | None = None) -> CaptureJob:
         """A capture job writing into this package, its documents extracted as they come."""
@@ -183,6 +203,20 @@ def _seal(staging: Path, output: Path) -> None:
         if exc.errno in (errno.EEXIST, errno.ENOTEMPTY):
             raise OutputExistsError(output) from exc
         raise
+
+
+def _in_background(work: Callable[[], T]) -> Future[T]:
+    """`work` run in a thread of its own; its result (or error) when asked for."""
+    future: Future[T] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(work())
+        except BaseException as error:  # handed to whoever asks for the result
+            future.set_exception(error)
+
+    threading.Thread(target=run, name="archiver-environment", daemon=True).start()
+    return future
 
 
 def _warc_prefix(package_id: str) -> str:
