@@ -7,6 +7,7 @@ made by trustme), so the chain recorded can be compared with the one served."""
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import shutil
@@ -358,15 +359,22 @@ def test_operator_from_the_command_line(site: SiteServer, tmp_path: Path) -> Non
 def test_operator_from_the_configuration_and_the_flag_wins(site: SiteServer,
                                                            tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
-    config.write_text('operator = "Bea Cruz"\norganisation = "Field Desk"\n', "utf-8")
+    config.write_text('operator = "Bea Cruz"\norganisation = "Field Desk"\n'
+                      'trust = ["roots/newsroom.pem"]\n', "utf-8")
     env = {"ARCHIVER_CONFIG": str(config)}
     out = tmp_path / "from-config"
     code, stderr = run("capture", site.url(REPORT_PATH), "-o", str(out), "--allow-private",
                        env=env)
     assert code == 0, stderr
-    manifest = json.loads((out / "manifest.json").read_text("utf-8"))
+    manifest_text = (out / "manifest.json").read_text("utf-8")
+    manifest = json.loads(manifest_text)
     assert manifest["provenance"]["operator"] == {"name": "Bea Cruz",
                                                   "organisation": "Field Desk"}
+    # Only who captured comes from the configuration: not what else the user keeps there.
+    # (A key or TSA set in it would sign or stamp, which is not this test's business.)
+    records = b"".join(gzip.decompress(warc.read_bytes())
+                       for warc in (out / "data" / "warc").glob("*.warc.gz"))
+    assert "newsroom.pem" not in manifest_text and b"newsroom.pem" not in records
     out = tmp_path / "flag-wins"
     code, stderr = run("capture", site.url(REPORT_PATH), "-o", str(out), "--allow-private",
                        "--operator", "Ana Lima", env=env)
