@@ -22,7 +22,8 @@ import pytest
 from typer.testing import CliRunner
 
 from archiver.cli import app
-from archiver.package.build import create_package
+from archiver.package.build import building, create_package
+from archiver.package.manifest import build_manifest
 from archiver.package.provenance import Operator
 from archiver.provenance_format import document_bytes, origin_document
 from archiver.story.build import create_story_package
@@ -229,7 +230,7 @@ def test_manifest_provenance_restates_its_records(chained_site: ChainedSite,
     assert environment["user_agent"] == package.manifest["settings"]["user_agent"]
 
 
-def test_a_later_connection_that_meets_other_facts_gets_a_record_of_its_own(
+def test_two_names_of_one_server_are_two_origins_each_recorded_once(
         site: SiteServer, tmp_path: Path) -> None:
     """Two names for the same server are two origins; the same origin met twice with the
     same facts is recorded once (connections are reused, and new ones open in parallel)."""
@@ -237,6 +238,39 @@ def test_a_later_connection_that_meets_other_facts_gets_a_record_of_its_own(
     urls = [site.url(STORY_PATH), site.url(REPORT_PATH), f"http://localhost:{port}/"]
     package = captured(tmp_path, urls, per_host=2)
     assert set(origins(package)) == {origin_of(site.base_url), f"http://localhost:{port}"}
+
+
+def test_a_certificate_changed_between_connections_gets_a_record_of_its_own(
+        tmp_path: Path) -> None:
+    """A server that presents another certificate on a later connection (a renewal, or an
+    interception) is recorded again: both chains are in the package."""
+    trustme = pytest.importorskip("trustme")
+    root = trustme.CA()
+    first, second = (ssl.create_default_context(ssl.Purpose.CLIENT_AUTH) for _ in range(2))
+    root.issue_cert(HOST).configure_cert(first)
+    root.issue_cert(HOST).configure_cert(second)
+    ca_file = tmp_path / "root.pem"
+    root.cert_pem.write_to_path(str(ca_file))
+    output = tmp_path / "package"
+    settings = fast_settings(ca_file=ca_file, requisites=False)  # one connection at a time
+    with SiteServer(tls=first) as site, building(output, settings) as build:
+        job = build.capture_job()
+        try:
+            job.capture([site.url("/encoding/until-close")])  # its connection ends with it
+            site._server.tls = second  # the next connection is served another certificate
+            result = job.capture([site.url(REPORT_PATH)])
+        finally:
+            job.close()
+        files = build.close_warcs()
+        build.seal(build_manifest(package_id=build.package_id, settings=build.settings,
+                                  result=result, files=files,
+                                  provenance=build.provenance(result)), files)
+    assert_standard_tools_accept(output)
+    assert check(output).is_valid
+    found = json.loads((output / "manifest.json").read_text("utf-8"))["provenance"]["origins"]
+    assert [entry["origin"] for entry in found] == [origin_of(site.base_url)] * 2
+    leaves = [entry["tls"]["chain"][0]["sha256"] for entry in found]
+    assert len(set(leaves)) == 2
 
 
 @pytest.fixture

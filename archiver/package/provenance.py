@@ -132,7 +132,7 @@ def _dependency_versions() -> tuple[tuple[str, str], ...]:
             continue
         name = match.group(1)
         try:
-            found[name] = metadata.version(name)
+            found[name] = metadata.version(name) or "unknown"  # None: no Version field
         except metadata.PackageNotFoundError:
             found[name] = "not installed"
     return tuple(sorted(found.items(), key=lambda item: item[0].lower()))
