@@ -200,7 +200,8 @@ def test_manifest_provenance_restates_its_records(chained_site: ChainedSite,
                                                   tmp_path: Path) -> None:
     site = chained_site.server
     package = captured(tmp_path, [site.url(STORY_PATH)], ca_file=site.ca_file,
-                       operator=Operator("Ana Lima", "The Daily Ledger"))
+                       operator=Operator("Ana Lima", "The Daily Ledger"),
+                       warc_max_bytes=20_000)  # several WARC files, a warcinfo record each
     provenance = package.manifest["provenance"]
     for entry in provenance["origins"]:
         assert record_json(package, entry) == origin_document(entry)
@@ -212,6 +213,7 @@ def test_manifest_provenance_restates_its_records(chained_site: ChainedSite,
                      if r["record"] and origin_of(r["url"]) == entry["origin"]}
         assert record.headers["WARC-Concurrent-To"] in responses
     warcs = sorted((package.path / "data" / "warc").glob("*.warc.gz"))
+    assert len(warcs) > 1
     assert [ref["warc_file"] for ref in provenance["warcinfo"]["records"]] == [
         f"data/warc/{warc.name}" for warc in warcs]
     for ref in provenance["warcinfo"]["records"]:
