@@ -123,7 +123,7 @@ def _dependency_versions() -> tuple[tuple[str, str], ...]:
     was never installed."""
     try:
         required = metadata.requires("archiver") or []
-    except metadata.PackageNotFoundError:
+    except (metadata.PackageNotFoundError, OSError, ValueError):
         return ()
     found = {}
     for requirement in required:
@@ -135,6 +135,8 @@ def _dependency_versions() -> tuple[tuple[str, str], ...]:
             found[name] = metadata.version(name) or "unknown"  # None: no Version field
         except metadata.PackageNotFoundError:
             found[name] = "not installed"
+        except (OSError, ValueError):  # its metadata cannot be read: say so, capture on
+            found[name] = "unreadable"
     return tuple(sorted(found.items(), key=lambda item: item[0].lower()))
 
 
