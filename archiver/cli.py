@@ -449,12 +449,14 @@ def story(
 
 def _tsa_urls(given: list[str] | None) -> list[str]:
     """The TSAs to ask: those given, else those configured; each checked before any work."""
-    from archiver.attestation.tsa_client import check_tsa_url
     from archiver.config import load_config
 
     urls = list(given) if given else list(load_config().tsa)
-    for url in urls:
-        check_tsa_url(url)
+    if urls:  # the TSA client (ASN.1, X.509) is loaded only when a TSA will be asked
+        from archiver.attestation.tsa_client import check_tsa_url
+
+        for url in urls:
+            check_tsa_url(url)
     return urls
 
 
