@@ -29,6 +29,7 @@ from archiver import __version__
 from archiver.errors import (
     ArchiverError,
     ArchiverUsageError,
+    CaptureError,
     EnvironmentFault,
     EvidenceError,
     InputNotFoundError,
@@ -55,6 +56,7 @@ if TYPE_CHECKING:
     from archiver.attestation.keys import SigningKey
     from archiver.attestation.timestamping import TimestampOutcome
     from archiver.attestation.tsa_client import TsaTimestamper
+    from archiver.package.provenance import Operator
     from archiver.verification import VerificationReport
 
 EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, EXIT_COULD_NOT_RUN = 0, 1, 2, 3
@@ -87,6 +89,28 @@ AllowPrivateOption = Annotated[bool, typer.Option("--allow-private", help="Also 
                                                   "private, loopback, link-local and reserved "
                                                   "addresses (refused by default; recorded in "
                                                   "the package).")]
+
+OperatorOption = Annotated[str | None, typer.Option("--operator", metavar="NAME", help="Who "
+                                                    "captures, recorded in the package "
+                                                    "(default: operator in the "
+                                                    "configuration).", show_default=False)]
+OrganisationOption = Annotated[str | None, typer.Option("--organisation", metavar="NAME",
+                                                        help="Their organisation, recorded "
+                                                        "likewise (default: organisation in "
+                                                        "the configuration).",
+                                                        show_default=False)]
+
+
+def _operator(name: str | None, organisation: str | None) -> Operator:
+    """Who captures: the options, else the user's configuration (archiver/config.py)."""
+    from archiver.config import load_config
+    from archiver.package.provenance import Operator
+
+    if name is not None and organisation is not None:
+        return Operator(name, organisation)  # the configuration need not even be read
+    config = load_config()
+    return Operator(name if name is not None else config.operator,
+                    organisation if organisation is not None else config.organisation)
 
 
 def _size(text: str) -> int:
@@ -280,6 +304,8 @@ def capture(
     warc_size: WarcSizeOption = WARC_SIZE_DEFAULT,  # type: ignore[assignment]
     extract: ExtractOption = DEFAULTS.extraction is not None,
     tsa: TsaOption = None,
+    operator: OperatorOption = None,
+    organisation: OrganisationOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Capture sources into a new sealed evidence package.
@@ -290,9 +316,10 @@ def capture(
     with each failure and its reason), 2 for a URL typed without its scheme (example.org:
     give https://example.org) or any other usage error, with nothing written. Private,
     loopback, link-local and reserved addresses (localhost, 10.0.0.0/8, 169.254.169.254...)
-    are refused unless --allow-private is given. With --tsa (or `tsa` in the configuration)
-    the sealed package is timestamped; a TSA that fails is named with the reason (exit 1),
-    and `archiver timestamp PKG` adds it later.
+    are refused unless --allow-private is given. The package records its provenance: each
+    site's addresses and TLS certificates, the software, and who captured (--operator).
+    With --tsa (or `tsa` in the configuration) the sealed package is timestamped; a TSA that
+    fails is named with the reason (exit 1), and `archiver timestamp PKG` adds it later.
     """
     from archiver.package.build import create_package
 
@@ -309,9 +336,11 @@ def capture(
         connect_timeout=connect_timeout, retries=retries, per_host=per_host,
         concurrency=concurrency, insecure=insecure, ca_file=ca_file,
         allow_private=allow_private, warc_max_bytes=warc_size, extract=extract)
+    who = _operator(operator, organisation)
     _sweep_beside(output)
     with progress_bar("capturing") as progress:
-        result = create_package(wanted, output, settings=settings, progress=progress)
+        result = create_package(wanted, output, settings=settings, progress=progress,
+                                operator=who)
     stamps = _timestamp_new(output, tsa_urls)
     if as_json:
         _emit_json(capture_summary(result) | _stamps_json(stamps, tsa_urls))
@@ -354,6 +383,8 @@ def story(
     allow_private: AllowPrivateOption = DEFAULTS.allow_private,
     extract: StoryExtractOption = DEFAULTS.extraction is not None,
     tsa: TsaOption = None,
+    operator: OperatorOption = None,
+    organisation: OrganisationOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the chain as JSON.")] = False,
 ) -> None:
     """Capture a story and every source it cites, as one evidence chain with a report.
@@ -367,7 +398,9 @@ def story(
     chain in manifest.json and a report in data/report.html. Exit 0 when every citation was
     captured (a 404 is captured: it is evidence), 1 when any failed or the story itself could
     not be captured. Links to private, loopback, link-local and reserved addresses are refused
-    (failed citations, with the reason) unless --allow-private is given.
+    (failed citations, with the reason) unless --allow-private is given. The report and
+    manifest.json give the provenance: each site's addresses and TLS certificates, the
+    software, and who captured (--operator).
     """
     import re
     import tempfile
@@ -402,10 +435,11 @@ def story(
             show(render_plan(plan))
         raise typer.Exit(EXIT_OK)
     assert output is not None
+    who = _operator(operator, organisation)
     _sweep_beside(output)
     with progress_bar("capturing the story") as progress:
         result = create_story_package(story_input, output, settings=settings,
-                                      options=options, progress=progress)
+                                      options=options, progress=progress, operator=who)
     stamps = _timestamp_new(output, tsa_urls)
     if as_json:
         _emit_json(result.to_dict() | _stamps_json(stamps, tsa_urls))
@@ -417,12 +451,14 @@ def story(
 
 def _tsa_urls(given: list[str] | None) -> list[str]:
     """The TSAs to ask: those given, else those configured; each checked before any work."""
-    from archiver.attestation.tsa_client import check_tsa_url
     from archiver.config import load_config
 
     urls = list(given) if given else list(load_config().tsa)
-    for url in urls:
-        check_tsa_url(url)
+    if urls:  # the TSA client (ASN.1, X.509) is loaded only when a TSA will be asked
+        from archiver.attestation.tsa_client import check_tsa_url
+
+        for url in urls:
+            check_tsa_url(url)
     return urls
 
 
@@ -657,7 +693,6 @@ def export(
     is written), 2 when an output exists, the path is not a package, the key cannot be used
     or --tsa is given without a key, 3 when no TSA answered.
     """
-    from archiver.attestation.tsa_client import TsaFailed
     from archiver.transfer import ExportResult, export_wacz, export_zip
 
     if wacz is None and zip_file is None:
@@ -682,7 +717,7 @@ def export(
             for line in render_refusal(error):
                 show(line, err=True)
             _fail(f"{error}; not exported", EXIT_PROBLEM)
-        except TsaFailed as error:
+        except CaptureError as error:  # only a TSA is asked for anything in an export
             _fail(f"no timestamp for the WACZ's signature: {error}; nothing was written",
                   EXIT_COULD_NOT_RUN)
     for failure in stamper.failures if stamper is not None else []:
@@ -702,13 +737,15 @@ def _wacz_timestamper(given: list[str] | None, *, signed: bool) -> TsaTimestampe
     """What timestamps a WACZ's signature: the TSAs of --tsa, else of `tsa` in the
     configuration; None for an unsigned WACZ (nothing to stamp), where --tsa is a usage
     error."""
-    from archiver.attestation.tsa_client import TsaTimestamper
-
     if given and not signed:
         _fail("--tsa timestamps a WACZ's signature: give --wacz OUT.wacz and --key KEY (or "
               "`key` in the configuration) too", EXIT_USAGE)
     urls = _tsa_urls(given) if signed else []
-    return TsaTimestamper(urls) if urls else None
+    if not urls:
+        return None
+    from archiver.attestation.tsa_client import TsaTimestamper  # only when a TSA will be asked
+
+    return TsaTimestamper(urls)
 
 
 def _signing_key(named: Path | None) -> SigningKey | None:

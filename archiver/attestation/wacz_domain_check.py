@@ -37,7 +37,6 @@ from archiver.attestation.certificate_chain import (
     walk_chain,
 )
 from archiver.attestation.keys import PublicKey
-from archiver.attestation.token_check import Imprint, check_token
 from archiver.attestation.trust import TrustList, certificate_fingerprint
 from archiver.attestation.wacz_signature_result import (
     TimeSignatureCheck,
@@ -130,6 +129,10 @@ def check_time_signature(signed: dict[str, Any], signature_text: str, created: d
     by the first certificate of timestampCert, judged as a package's tokens are
     (token_check.check_token: any certificate order, the chain at genTime, the trust list),
     and stamped within STAMP_WINDOW of `created`."""
+    # Loaded here, only for a WACZ with a timestamp: the ASN.1 reader costs a plain verify
+    # memory it does not need.
+    from archiver.attestation.token_check import Imprint, check_token
+
     token = binary_field(signed, "timeSignature", MAX_TIME_SIGNATURE_CHARS)
     chain = certificate_chain(signed, "timestampCert")
     message = signature_text.encode("ascii")

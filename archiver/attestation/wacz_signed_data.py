@@ -37,7 +37,7 @@ import base64
 import binascii
 import hashlib
 from collections.abc import Callable
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -48,10 +48,11 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     encode_dss_signature,
 )
 
-from archiver.attestation.certificate_chain import issuer_in
 from archiver.attestation.keys import SigningKey
-from archiver.attestation.tsa_token import TimestampToken, TokenError, read_reply
 from archiver.errors import CaptureError
+
+if TYPE_CHECKING:
+    from archiver.attestation.tsa_token import TimestampToken
 
 SPEC_VERSION: Final = "0.1.0"
 """The version of the WACZ signing spec followed, written as signedData's `version` (as
@@ -128,6 +129,8 @@ def add_timestamp(signed: dict[str, Any], stamp: Timestamper) -> TimestampToken:
     the bytes of the `signature` string, base64; `timestampCert`, the certificates the
     response carries as PEM, the TSA's own first. Returns the token as read; raises
     CaptureError when the reply is not a timestamp of those bytes (nothing is added)."""
+    from archiver.attestation.tsa_token import TokenError, read_reply  # only when stamping
+
     stamped = signed["signature"].encode("ascii")
     response = stamp(stamped)
     try:
@@ -148,6 +151,8 @@ def add_timestamp(signed: dict[str, Any], stamp: Timestamper) -> TimestampToken:
 def token_certificates(token: TimestampToken) -> list[x509.Certificate]:
     """The certificates a token carries: the signer's first (found through its SignerInfo,
     never by position), then each one's issuer as far as they go, then the rest."""
+    from archiver.attestation.certificate_chain import issuer_in
+
     signer = token.signer_certificate()
     ordered = [signer] if signer is not None else []
     while ordered and (issuer := issuer_in(ordered[-1], [c for c in token.certificates

@@ -19,14 +19,12 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from archiver import __version__
 from archiver._types import Progress
-from archiver.attestation.certificate_chain import certificate_name
 from archiver.attestation.keys import SigningKey
 from archiver.attestation.layout import ATTESTATIONS_DIR
-from archiver.attestation.tsa_token import TimestampToken
 from archiver.attestation.wacz_signed_data import (
     Timestamper,
     add_timestamp,
@@ -52,6 +50,9 @@ from archiver.wacz_layout import (
 )
 from archiver.warc.members import Inflater
 from archiver.warc.reader import Event, RecordParser
+
+if TYPE_CHECKING:
+    from archiver.attestation.tsa_token import TimestampToken
 
 
 def export_wacz(package: Path, out: Path, *, progress: Progress | None = None,
@@ -80,14 +81,20 @@ def export_wacz(package: Path, out: Path, *, progress: Progress | None = None,
         build = _WaczBuild(source, writer, progress, key, timestamper)
         build.run()
     stamp = build.stamp
-    signer = stamp.signer_certificate() if stamp is not None else None
     return ExportResult(out, "wacz", package, out.stat().st_size, list(writer.files),
                         records_indexed=build.records, pages=len(build.pages),
                         signed_by=key.public.fingerprint if key is not None else None,
                         package_signed=has_package_signature(package),
-                        timestamped_by=(certificate_name(signer) if signer is not None
-                                        else stamp.tsa_name if stamp is not None else None),
+                        timestamped_by=_authority(stamp) if stamp is not None else None,
                         timestamped_at=stamp.gen_time if stamp is not None else None)
+
+
+def _authority(stamp: TimestampToken) -> str | None:
+    """The TSA as its certificate names it, else as the token does."""
+    from archiver.attestation.certificate_chain import certificate_name
+
+    signer = stamp.signer_certificate()
+    return certificate_name(signer) if signer is not None else stamp.tsa_name
 
 
 class _WaczBuild:
