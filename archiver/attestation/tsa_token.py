@@ -4,7 +4,7 @@ that came from outside (a TSA, or a .tsr file in a package from anywhere).
 Parse leniently, verify strictly. asn1crypto reads the reply as it is, whatever the order of
 its certificate SET (OpenSSL's own TSA writes it in chain order, not sorted DER, and
 rfc3161-client 1.0.9 refuses that; see docs/decisions.md, "Timestamps: asn1crypto reads,
-cryptography verifies"). Nothing here trusts what it reads: `timestamp_check` verifies it.
+cryptography verifies"). Nothing here trusts what it reads: `token_check` verifies it.
 The bytes kept are always the reply's own, never a re-encoding.
 """
 
