@@ -29,6 +29,7 @@ from archiver import __version__
 from archiver.errors import (
     ArchiverError,
     ArchiverUsageError,
+    CaptureError,
     EnvironmentFault,
     EvidenceError,
     InputNotFoundError,
@@ -54,6 +55,7 @@ if TYPE_CHECKING:
     from archiver._types import ByteProgress, Progress
     from archiver.attestation.keys import SigningKey
     from archiver.attestation.timestamping import TimestampOutcome
+    from archiver.attestation.tsa_client import TsaTimestamper
     from archiver.package.provenance import Operator
     from archiver.verification import VerificationReport
 
@@ -669,6 +671,10 @@ def export(
     key: Annotated[Path | None, typer.Option("--key", help="Sign the WACZ with this private "
                                              "key (default: `key` in the configuration).",
                                              show_default=False)] = None,
+    tsa: Annotated[list[str] | None, typer.Option(
+        "--tsa", metavar="URL", help="Timestamp the WACZ's signature with this RFC 3161 "
+        "timestamp authority (repeatable: the first that answers; default: `tsa` in the "
+        "configuration, when the WACZ is signed).", show_default=False)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Export a package as a WACZ file or as one zip file, after verifying it.
@@ -678,9 +684,14 @@ def export(
     The WACZ holds the WARCs, a CDXJ index, the sources as pages, manifest.json and the
     extracted text; `archiver verify story1.wacz` checks it. With a key (--key, or `key` in
     the configuration) its datapackage-digest.json carries an anonymous ECDSA signature as
-    the WACZ signing spec lays it out. The zip unpacks to the bag itself. Exit 0 when
-    written, 1 when the package is damaged (nothing is written), 2 when an output exists,
-    the path is not a package or the key cannot be used.
+    the WACZ signing spec lays it out, and with --tsa (or `tsa` in the configuration) an
+    RFC 3161 timestamp of that signature, as an open proposal adds one (webrecorder/specs
+    issue 142); the TSAs are asked in order and the first that answers stamps it. A TSA
+    failure stops the export: when no TSA answers, each is named with its reason and
+    nothing is written (exit 3; an export can be made again, unlike a capture). The zip
+    unpacks to the bag itself. Exit 0 when written, 1 when the package is damaged (nothing
+    is written), 2 when an output exists, the path is not a package, the key cannot be used
+    or --tsa is given without a key, 3 when no TSA answered.
     """
     from archiver.transfer import ExportResult, export_wacz, export_zip
 
@@ -690,6 +701,7 @@ def export(
         _fail("--key signs a WACZ export: give --wacz OUT.wacz too (a zip is the bag itself, "
               "signed by `archiver sign`)", EXIT_USAGE)
     signing_key = _signing_key(key) if wacz is not None else None
+    stamper = _wacz_timestamper(tsa, signed=signing_key is not None)
     results: list[ExportResult] = []
     for out in (wacz, zip_file):
         if out is not None:
@@ -697,13 +709,19 @@ def export(
     with progress_bar("exporting") as progress:
         try:
             if wacz is not None:
-                results.append(export_wacz(package, wacz, progress=progress, key=signing_key))
+                results.append(export_wacz(package, wacz, progress=progress, key=signing_key,
+                                           timestamper=stamper))
             if zip_file is not None:
                 results.append(export_zip(package, zip_file, progress=progress))
         except VerificationFailed as error:
             for line in render_refusal(error):
                 show(line, err=True)
             _fail(f"{error}; not exported", EXIT_PROBLEM)
+        except CaptureError as error:  # only a TSA is asked for anything in an export
+            _fail(f"no timestamp for the WACZ's signature: {error}; nothing was written",
+                  EXIT_COULD_NOT_RUN)
+    for failure in stamper.failures if stamper is not None else []:
+        show_error(f"note: {failure}; the next TSA timestamped the WACZ's signature")
     for result in results:
         for line in render_export_notes(result):
             show(line, err=True)
@@ -713,6 +731,21 @@ def export(
         for result in results:
             show(render_export(result))
     raise typer.Exit(EXIT_OK)
+
+
+def _wacz_timestamper(given: list[str] | None, *, signed: bool) -> TsaTimestamper | None:
+    """What timestamps a WACZ's signature: the TSAs of --tsa, else of `tsa` in the
+    configuration; None for an unsigned WACZ (nothing to stamp), where --tsa is a usage
+    error."""
+    if given and not signed:
+        _fail("--tsa timestamps a WACZ's signature: give --wacz OUT.wacz and --key KEY (or "
+              "`key` in the configuration) too", EXIT_USAGE)
+    urls = _tsa_urls(given) if signed else []
+    if not urls:
+        return None
+    from archiver.attestation.tsa_client import TsaTimestamper  # only when a TSA will be asked
+
+    return TsaTimestamper(urls)
 
 
 def _signing_key(named: Path | None) -> SigningKey | None:
