@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from archiver.extract.document import Extraction
     from archiver.leftovers import Leftover, remove_stale_partials
     from archiver.package.build import PackageResult, create_package
+    from archiver.package.provenance import Operator
     from archiver.package.signing import sign_package
     from archiver.replay import ReplayServer, start_replay
     from archiver.settings import CaptureSettings, ExtractionSettings
@@ -64,6 +65,7 @@ _HOMES = {
     "SourceOutcome": "archiver.capture.results",
     "PackageResult": "archiver.package.build",
     "create_package": "archiver.package.build",
+    "Operator": "archiver.package.provenance",
     "CaptureSettings": "archiver.settings",
     "ExtractionSettings": "archiver.settings",
     "Extraction": "archiver.extract.document",
@@ -148,6 +150,7 @@ __all__ = [
     "InputNotFoundError",
     "Leftover",
     "NotEvidenceError",
+    "Operator",
     "OutputExistsError",
     "PackageResult",
     "Problem",

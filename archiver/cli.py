@@ -29,6 +29,7 @@ from archiver import __version__
 from archiver.errors import (
     ArchiverError,
     ArchiverUsageError,
+    CaptureError,
     EnvironmentFault,
     EvidenceError,
     InputNotFoundError,
@@ -56,7 +57,9 @@ if TYPE_CHECKING:
     from archiver.attestation.sealing import Signer
     from archiver.attestation.timestamping import TimestampOutcome
     from archiver.attestation.trust import TrustList
+    from archiver.attestation.tsa_client import TsaTimestamper
     from archiver.config import UserConfig
+    from archiver.package.provenance import Operator
     from archiver.verification import VerificationReport
 
 EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, EXIT_COULD_NOT_RUN = 0, 1, 2, 3
@@ -89,6 +92,28 @@ AllowPrivateOption = Annotated[bool, typer.Option("--allow-private", help="Also 
                                                   "private, loopback, link-local and reserved "
                                                   "addresses (refused by default; recorded in "
                                                   "the package).")]
+
+OperatorOption = Annotated[str | None, typer.Option("--operator", metavar="NAME", help="Who "
+                                                    "captures, recorded in the package "
+                                                    "(default: operator in the "
+                                                    "configuration).", show_default=False)]
+OrganisationOption = Annotated[str | None, typer.Option("--organisation", metavar="NAME",
+                                                        help="Their organisation, recorded "
+                                                        "likewise (default: organisation in "
+                                                        "the configuration).",
+                                                        show_default=False)]
+
+
+def _operator(name: str | None, organisation: str | None) -> Operator:
+    """Who captures: the options, else the user's configuration (archiver/config.py)."""
+    from archiver.config import load_config
+    from archiver.package.provenance import Operator
+
+    if name is not None and organisation is not None:
+        return Operator(name, organisation)  # the configuration need not even be read
+    config = load_config()
+    return Operator(name if name is not None else config.operator,
+                    organisation if organisation is not None else config.organisation)
 
 
 def _size(text: str) -> int:
@@ -169,14 +194,14 @@ def _signing_key(path: Path) -> SigningKey:
     return load_signing_key(path, passphrase)
 
 
-def _signer(key: Path | None, config: UserConfig) -> Signer:
+def _signer(key: Path | None, who: Operator) -> Signer:
     """Who seals a new package: the key asked for (or the configured one), loaded before
-    anything is captured, so a wrong passphrase costs no capture."""
+    anything is captured, so a wrong passphrase costs no capture; and who captured."""
     from archiver.attestation.sealing import Signer
 
-    path = key or config.key
+    path = key or _user_config().key
     return Signer(_signing_key(path) if path is not None else None,
-                  operator=config.operator, organisation=config.organisation)
+                  operator=who.name, organisation=who.organisation)
 
 
 def exit_code_for(error: BaseException) -> int:
@@ -320,6 +345,8 @@ def capture(
     extract: ExtractOption = DEFAULTS.extraction is not None,
     key: KeyOption = None,
     tsa: TsaOption = None,
+    operator: OperatorOption = None,
+    organisation: OrganisationOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Capture sources into a new sealed evidence package.
@@ -330,10 +357,12 @@ def capture(
     with each failure and its reason), 2 for a URL typed without its scheme (example.org:
     give https://example.org) or any other usage error, with nothing written. Private,
     loopback, link-local and reserved addresses (localhost, 10.0.0.0/8, 169.254.169.254...)
-    are refused unless --allow-private is given. With --key (or `key` in the
-    configuration) the package is signed as it is sealed (docs/attestations.md). With --tsa
-    (or `tsa` in the configuration) the sealed package is timestamped; a TSA that fails is
-    named with the reason (exit 1), and `archiver timestamp PKG` adds it later.
+    are refused unless --allow-private is given. The package records its provenance: each
+    site's addresses and TLS certificates, the software, and who captured (--operator).
+    With --key (or `key` in the configuration) the package is signed as it is sealed
+    (docs/attestations.md). With --tsa (or `tsa` in the configuration) the sealed package is
+    timestamped; a TSA that fails is named with the reason (exit 1), and `archiver
+    timestamp PKG` adds it later.
     """
     from archiver.package.build import create_package
 
@@ -350,11 +379,12 @@ def capture(
         connect_timeout=connect_timeout, retries=retries, per_host=per_host,
         concurrency=concurrency, insecure=insecure, ca_file=ca_file,
         allow_private=allow_private, warc_max_bytes=warc_size, extract=extract)
-    signer = _signer(key, _user_config())
+    who = _operator(operator, organisation)
+    signer = _signer(key, who)
     _sweep_beside(output)
     with progress_bar("capturing") as progress:
         result = create_package(wanted, output, settings=settings, progress=progress,
-                                signer=signer)
+                                operator=who, signer=signer)
     stamps = _timestamp_new(output, tsa_urls)
     if as_json:
         _emit_json(capture_summary(result) | _stamps_json(stamps, tsa_urls))
@@ -398,6 +428,8 @@ def story(
     extract: StoryExtractOption = DEFAULTS.extraction is not None,
     key: KeyOption = None,
     tsa: TsaOption = None,
+    operator: OperatorOption = None,
+    organisation: OrganisationOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the chain as JSON.")] = False,
 ) -> None:
     """Capture a story and every source it cites, as one evidence chain with a report.
@@ -411,8 +443,10 @@ def story(
     chain in manifest.json and a report in data/report.html. Exit 0 when every citation was
     captured (a 404 is captured: it is evidence), 1 when any failed or the story itself could
     not be captured. Links to private, loopback, link-local and reserved addresses are refused
-    (failed citations, with the reason) unless --allow-private is given. With --key (or `key`
-    in the configuration) the package is signed as it is sealed.
+    (failed citations, with the reason) unless --allow-private is given. The report and
+    manifest.json give the provenance: each site's addresses and TLS certificates, the
+    software, and who captured (--operator). With --key (or `key` in the configuration) the
+    package is signed as it is sealed.
     """
     import re
     import tempfile
@@ -447,11 +481,13 @@ def story(
             show(render_plan(plan))
         raise typer.Exit(EXIT_OK)
     assert output is not None
-    signer = _signer(key, _user_config())
+    who = _operator(operator, organisation)
+    signer = _signer(key, who)
     _sweep_beside(output)
     with progress_bar("capturing the story") as progress:
         result = create_story_package(story_input, output, settings=settings,
-                                      options=options, progress=progress, signer=signer)
+                                      options=options, progress=progress, operator=who,
+                                      signer=signer)
     stamps = _timestamp_new(output, tsa_urls)
     if as_json:
         _emit_json(result.to_dict() | _stamps_json(stamps, tsa_urls))
@@ -463,12 +499,14 @@ def story(
 
 def _tsa_urls(given: list[str] | None) -> list[str]:
     """The TSAs to ask: those given, else those configured; each checked before any work."""
-    from archiver.attestation.tsa_client import check_tsa_url
     from archiver.config import load_config
 
     urls = list(given) if given else list(load_config().tsa)
-    for url in urls:
-        check_tsa_url(url)
+    if urls:  # the TSA client (ASN.1, X.509) is loaded only when a TSA will be asked
+        from archiver.attestation.tsa_client import check_tsa_url
+
+        for url in urls:
+            check_tsa_url(url)
     return urls
 
 
@@ -734,6 +772,10 @@ def export(
     key: Annotated[Path | None, typer.Option("--key", help="Sign the WACZ with this private "
                                              "key (default: `key` in the configuration).",
                                              show_default=False)] = None,
+    tsa: Annotated[list[str] | None, typer.Option(
+        "--tsa", metavar="URL", help="Timestamp the WACZ's signature with this RFC 3161 "
+        "timestamp authority (repeatable: the first that answers; default: `tsa` in the "
+        "configuration, when the WACZ is signed).", show_default=False)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Export a package as a WACZ file or as one zip file, after verifying it.
@@ -743,11 +785,16 @@ def export(
     The WACZ holds the WARCs, a CDXJ index, the sources as pages, manifest.json and the
     extracted text; `archiver verify story1.wacz` checks it. With a key (--key, or `key` in
     the configuration) its datapackage-digest.json carries an anonymous ECDSA signature as
-    the WACZ signing spec lays it out. The zip unpacks to the bag itself, with its
-    attestations. The export is added to the package's custody log (a warning if the
-    package cannot be written to). Exit 0 when written, 1 when the package is damaged
-    (nothing is written), 2 when an output exists, the path is not a package or the key
-    cannot be used.
+    the WACZ signing spec lays it out, and with --tsa (or `tsa` in the configuration) an
+    RFC 3161 timestamp of that signature, as an open proposal adds one (webrecorder/specs
+    issue 142); the TSAs are asked in order and the first that answers stamps it. A TSA
+    failure stops the export: when no TSA answers, each is named with its reason and
+    nothing is written (exit 3; an export can be made again, unlike a capture). The zip
+    unpacks to the bag itself, with its attestations. The export is added to the package's
+    custody log (a warning if the package cannot be written to). Exit 0 when written, 1
+    when the package is damaged (nothing is written), 2 when an output exists, the path is
+    not a package, the key cannot be used or --tsa is given without a key, 3 when no TSA
+    answered.
     """
     from archiver.transfer import ExportResult, export_wacz, export_zip
 
@@ -757,6 +804,7 @@ def export(
         _fail("--key signs a WACZ export: give --wacz OUT.wacz too (a zip is the bag itself, "
               "signed by `archiver sign`)", EXIT_USAGE)
     signing_key = _configured_key(key) if wacz is not None else None
+    stamper = _wacz_timestamper(tsa, signed=signing_key is not None)
     results: list[ExportResult] = []
     for out in (wacz, zip_file):
         if out is not None:
@@ -766,7 +814,7 @@ def export(
         try:
             if wacz is not None:
                 results.append(export_wacz(package, wacz, progress=progress, key=signing_key,
-                                           operator=config.operator,
+                                           timestamper=stamper, operator=config.operator,
                                            organisation=config.organisation))
             if zip_file is not None:
                 results.append(export_zip(package, zip_file, progress=progress,
@@ -776,6 +824,11 @@ def export(
             for line in render_refusal(error):
                 show(line, err=True)
             _fail(f"{error}; not exported", EXIT_PROBLEM)
+        except CaptureError as error:  # only a TSA is asked for anything in an export
+            _fail(f"no timestamp for the WACZ's signature: {error}; nothing was written",
+                  EXIT_COULD_NOT_RUN)
+    for failure in stamper.failures if stamper is not None else []:
+        show_error(f"note: {failure}; the next TSA timestamped the WACZ's signature")
     for result in results:
         if result.custody_warning:
             show_error(f"warning: {result.custody_warning}")
@@ -794,6 +847,22 @@ def _configured_key(named: Path | None) -> SigningKey | None:
     `_signing_key`); None when neither names one."""
     path = named or _user_config().key
     return _signing_key(path) if path is not None else None
+
+
+def _wacz_timestamper(given: list[str] | None, *, signed: bool) -> TsaTimestamper | None:
+    """What timestamps a WACZ's signature: the TSAs of --tsa, else of `tsa` in the
+    configuration; None for an unsigned WACZ (nothing to stamp), where --tsa is a usage
+    error."""
+    if given and not signed:
+        _fail("--tsa timestamps a WACZ's signature: give --wacz OUT.wacz and --key KEY (or "
+              "`key` in the configuration) too", EXIT_USAGE)
+    urls = _tsa_urls(given) if signed else []
+    if not urls:
+        return None
+    from archiver.attestation.tsa_client import TsaTimestamper  # only when a TSA will be asked
+
+    return TsaTimestamper(urls)
+
 
 
 @app.command()
@@ -823,7 +892,7 @@ def sign(
     if key is None and config.key is None:
         _fail("no key to sign with: give --key KEY (make one with `archiver key new KEY`), "
               "or set `key` in your configuration", EXIT_USAGE)
-    signer = _signer(key, config)
+    signer = _signer(key, _operator(None, None))  # who signs: the configuration's names
     with progress_bar("signing") as progress:
         try:
             result = sign_package(package, signer, progress=progress)

@@ -114,6 +114,9 @@ def render_export(result: ExportResult) -> str:
         line += f", {result.pages} pages, {result.records_indexed} captures indexed"
         if result.signed_by is not None:
             line += f", signed by key {_key_words(result.signed_by)}"
+        if result.timestamped_by is not None and result.timestamped_at is not None:
+            line += (f", timestamped by {result.timestamped_by} at "
+                     f"{result.timestamped_at:%Y-%m-%d %H:%M:%S} UTC")
     return line
 
 

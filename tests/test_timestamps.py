@@ -25,6 +25,7 @@ from typer.testing import CliRunner
 from archiver.attestation.timestamp_check import check_timestamps
 from archiver.attestation.timestamp_files import find_timestamp_files, parse_renewal
 from archiver.attestation.timestamping import timestamp_package
+from archiver.attestation.token_check import Imprint, check_token
 from archiver.attestation.trust import TrustList, certificate_fingerprint, load_trust
 from archiver.attestation.tsa_client import TsaFailed, request_timestamp
 from archiver.attestation.tsa_token import read_reply
@@ -316,6 +317,19 @@ def test_a_token_claiming_to_stamp_a_meaningless_file_is_refused(
     assert finding.status == "invalid"
 
 
+def test_a_token_whose_json_names_another_digest_is_invalid(
+        package: Path, tsa: TsaServer, pki: Pki) -> None:
+    outcome, = timestamp_package(package, [tsa.url])
+    sidecar = package / (outcome.token or "").replace(".tsr", ".json")
+    document = json.loads(sidecar.read_text())
+    sidecar.write_text(json.dumps(document | {"stamped_sha256": "0" * 64}))
+    finding, = check_timestamps(package, trusting(pki))
+    assert finding.status == "invalid"
+    assert f"says the token stamps SHA-256 {'0' * 64}, but the token carries" in (
+        finding.reason or "")
+    assert finding.authority == "First Test TSA" and finding.stamped_at == outcome.stamped_at
+
+
 def test_the_default_trust_holds_public_tsa_roots_only(package: Path, tsa: TsaServer) -> None:
     defaults = load_trust([])
     names = {root.subject.rfc4514_string() for root in defaults.roots}
@@ -383,6 +397,26 @@ class SiteServerless:
 
     def __exit__(self, *exc: object) -> None:
         pass
+
+
+def test_one_token_judged_on_its_own_bytes(tsa: TsaServer, pki: Pki, pki2: Pki) -> None:
+    """token_check.check_token: the one verification behind a package's tokens and a WACZ's
+    timeSignature, given a reply's bytes, the imprint expected and a trust list."""
+    data = b"what the TSA stamps"
+    reply = request_timestamp(tsa.url, hashlib.sha256(data).digest())
+    verdict = check_token(reply.data, Imprint.of_bytes(data), trusting(pki))
+    assert (verdict.status, verdict.authority, verdict.reason) == ("valid", "First Test TSA",
+                                                                   None)
+    assert verdict.stamped_at == reply.token.gen_time and verdict.root_fingerprint is None
+    other = check_token(reply.data, Imprint.of_bytes(b"other", of="other.txt"), trusting(pki))
+    assert other.status == "wrong-imprint" and "but other.txt has sha256" in (other.reason or "")
+    longer = check_token(reply.data, Imprint.of_bytes(data, "sha384"), trusting(pki))
+    assert longer.status == "wrong-imprint"
+    untrusted = check_token(reply.data, Imprint.of_bytes(data), trusting(pki2))
+    assert untrusted.status == "untrusted-authority"
+    assert untrusted.root_fingerprint == certificate_fingerprint(pki.root)
+    cut = check_token(reply.data[:-1], Imprint.of_bytes(data), trusting(pki), name="cut.tsr")
+    assert cut.status == "unreadable" and (cut.reason or "").startswith("cut.tsr: ")
 
 
 def test_the_request_is_checked_against_the_reply(tsa: TsaServer) -> None:

@@ -16,8 +16,8 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -35,6 +35,7 @@ from typer.testing import CliRunner
 from archiver.attestation.keys import PASSPHRASE_ENV, SigningKey, load_signing_key, new_key
 from archiver.attestation.layout import signature_stem
 from archiver.attestation.trust import TrustList, load_trust
+from archiver.attestation.tsa_token import read_reply
 from archiver.attestation.wacz_signature_check import check_signed_data
 from archiver.cli import app
 from archiver.errors import CaptureError
@@ -44,8 +45,9 @@ from archiver.settings import ReadLimits
 from archiver.transfer import ExportResult, export_wacz
 from archiver.transfer.wacz_export import has_package_signature
 from archiver.verification import VerificationReport, check
+from tests.peers import wacz_validate
+from tests.tsa_server import Pki, TsaServer, make_pki, openssl_verify
 
-WACZ_TOOL = Path(sys.executable).parent / "wacz"
 NODE = shutil.which("node")
 OPENSSL = shutil.which("openssl")
 
@@ -86,15 +88,6 @@ def with_signed_data(source: Path, target: Path, signed: Any, *,
     changes["datapackage-digest.json"] = json.dumps(document, indent=2).encode()
     return rewrite(source, target, changes)
 
-
-def wacz_validate(path: Path) -> str:
-    if not WACZ_TOOL.exists():
-        pytest.skip("py-wacz (the [test] extra) provides `wacz validate`")
-    done = subprocess.run([str(WACZ_TOOL), "validate", "-f", str(path)], capture_output=True,
-                          text=True, timeout=120)
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "Validation succeeded" in done.stdout, done.stdout
-    return done.stdout
 
 
 def codes(report: VerificationReport) -> list[str]:
@@ -585,14 +578,22 @@ class DomainSigner:
         key, cert = self.domain_ca.issue(certificate_for)
         # authsign's crypto.sign: DER, base64, over the hash string's ASCII bytes.
         signature = b64(key.sign(hash_label.encode("ascii"), ec.ECDSA(hashes.SHA256())))
-        tsa_key, tsa_cert = self.tsa_ca.issue("Test TSA", time_stamping=True)
-        # authsign's Timestamper: the response over the signature string's ASCII bytes.
-        token = openssl_timestamp(stamped or signature.encode("ascii"), tsa_key, tsa_cert,
-                                  self.folder / "tsa")
-        return {"hash": hash_label, "created": created, "software": "authsigner 0.6.1",
-                "version": "0.1.0", "signature": signature, "domain": domain,
-                "domainCert": pem(cert) + self.domain_ca.pem, "timeSignature": b64(token),
-                "timestampCert": pem(tsa_cert), "crossSignedCert": None}
+        return self.stamp({"hash": hash_label, "created": created,
+                           "software": "authsigner 0.6.1", "version": "0.1.0",
+                           "signature": signature, "domain": domain,
+                           "domainCert": pem(cert) + self.domain_ca.pem,
+                           "crossSignedCert": None}, stamped=stamped)
+
+    def stamp(self, signed: dict[str, Any], *, stamped: bytes | None = None,
+              tsa: tuple[ec.EllipticCurvePrivateKey, x509.Certificate] | None = None
+              ) -> dict[str, Any]:
+        """`signed` with a timeSignature from OpenSSL's TSA over its signature (or over
+        `stamped`), as authsign's Timestamper makes it: the response over the signature
+        string's ASCII bytes; and the TSA's certificate as timestampCert."""
+        tsa_key, tsa_cert = tsa or self.tsa_ca.issue("Test TSA", time_stamping=True)
+        token = openssl_timestamp(stamped or signed["signature"].encode("ascii"), tsa_key,
+                                  tsa_cert, self.folder / "tsa")
+        return {**signed, "timeSignature": b64(token), "timestampCert": pem(tsa_cert)}
 
     def trust(self) -> TrustList:
         (self.folder / "roots.pem").write_text(self.domain_ca.pem + self.tsa_ca.pem)
@@ -704,9 +705,7 @@ def test_an_anonymous_signature_with_a_timestamp_as_the_open_proposal_adds_it(
     signed = dict(digest_document(signed_wacz)["signedData"])
     signed["created"] = now_iso()
     tsa_key, tsa_cert = authsign.tsa_ca.issue("Test TSA", time_stamping=True)
-    token = openssl_timestamp(signed["signature"].encode("ascii"), tsa_key, tsa_cert,
-                              tmp_path / "tsa")
-    stamped = {**signed, "timeSignature": b64(token), "timestampCert": pem(tsa_cert)}
+    stamped = authsign.stamp(signed, tsa=(tsa_key, tsa_cert))
     theirs = with_signed_data(signed_wacz, tmp_path / "stamped.wacz", stamped)
     report = check(theirs, trust=authsign.trust())
     assert report.is_valid, report.problems
@@ -726,20 +725,23 @@ def test_a_damaged_timestamp_is_a_reason_never_a_traceback(signed_wacz: Path,
     hash_label = digest_document(signed_wacz)["hash"]
     signed = authsign.sign(hash_label, now_iso())
     token = base64.b64decode(signed["timeSignature"])
-    # The SignerInfo's signatureAlgorithm (ecdsa-with-SHA256, its last OID in the token) is
-    # not signed, and OpenSSL's CMS verification (in rfc3161-client) does not read it: a
-    # byte flipped there leaves the signed content intact, so those bytes are left alone.
-    oid = bytes.fromhex("06082a8648ce3d040302")
-    unsigned = range(token.rindex(oid), token.rindex(oid) + len(oid))
+    original = read_reply(token)
     damaged = [token[:cut] for cut in range(0, len(token), 97)]
     damaged += [token[:at] + bytes([token[at] ^ 0x41]) + token[at + 1:]
-                for at in range(0, len(token), 7) if at not in unsigned]
+                for at in range(0, len(token), 7)]
     trust = authsign.trust()
     statuses: list[str] = []
     for data in damaged:
         result = check_signed_data({**signed, "timeSignature": b64(data)}, hash_label, trust)
         statuses.append(result.status)
-    assert set(statuses) == {"invalid", "unreadable"}
+        if result.status == "valid":
+            # As for a package's tokens: only a byte no signature covers (the CMS framing,
+            # its unused digestAlgorithms, a copy of the TSA's certificate that timestampCert
+            # also holds) may change and leave the timestamp valid.
+            read = read_reply(data)
+            assert (read.tst_info_der, read.signed_attributes, read.signature) == (
+                original.tst_info_der, original.signed_attributes, original.signature)
+    assert set(statuses) >= {"invalid", "unreadable"}, statuses
 
 
 @pytest.mark.skipif(NODE is None, reason="Node.js is not installed")
@@ -800,10 +802,6 @@ def test_a_tsa_that_fails_stops_the_export_and_writes_nothing(sample_package: Pa
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.xfail(strict=True, reason="rfc3161-client 1.0.9 refuses a certificate SET in "
-                   "chain order (InvalidSetOrdering), as OpenSSL's TSA writes it with -chain; "
-                   "passes once the timestamp check reads tokens with asn1crypto "
-                   "(issue13-timestamps): remove this mark then")
 def test_a_timestamp_from_an_openssl_tsa_that_sends_its_chain_verifies(
         signed_wacz: Path, authsign: DomainSigner, tmp_path: Path) -> None:
     hash_label = digest_document(signed_wacz)["hash"]
@@ -814,3 +812,224 @@ def test_a_timestamp_from_an_openssl_tsa_that_sends_its_chain_verifies(
     signed.update(timeSignature=b64(token), timestampCert=pem(tsa_cert) + authsign.tsa_ca.pem)
     result = check_signed_data(signed, hash_label, authsign.trust())
     assert result.status == "valid", result.reason
+
+
+
+def test_an_altered_timestamp_by_an_unnamed_authority_is_invalid_not_untrusted(
+        signed_wacz: Path, authsign: DomainSigner, tmp_path: Path) -> None:
+    """timestampCert stops short of its root and the trust list lacks it: the TSA's
+    signature is still checked (rfc3161-client needed a root to check anything)."""
+    hash_label = digest_document(signed_wacz)["hash"]
+    signed = authsign.sign(hash_label, now_iso())
+    (tmp_path / "domain-root.pem").write_text(authsign.domain_ca.pem)
+    only_domain = load_trust([tmp_path / "domain-root.pem"], with_defaults=False)
+    result = check_signed_data(signed, hash_label, only_domain)
+    assert result.status == "untrusted-key" and result.timestamp is not None
+    assert result.timestamp.root_fingerprint is not None
+    token = bytearray(base64.b64decode(signed["timeSignature"]))
+    token[-10] ^= 0x01  # inside the TSA's signature, the last field of the reply
+    result = check_signed_data({**signed, "timeSignature": b64(bytes(token))}, hash_label,
+                               only_domain)
+    assert result.status == "invalid", result
+    assert "the TSA's signature does not verify" in (result.reason or "")
+
+
+def test_a_timestamp_by_another_tsa_than_timestamp_cert_names_is_invalid(
+        signed_wacz: Path, authsign: DomainSigner, tmp_path: Path) -> None:
+    hash_label = digest_document(signed_wacz)["hash"]
+    signed = authsign.sign(hash_label, now_iso())
+    _, other = authsign.tsa_ca.issue("Other TSA", time_stamping=True)
+    result = check_signed_data({**signed, "timestampCert": pem(other)}, hash_label,
+                               authsign.trust())
+    assert result.status == "invalid"
+    assert "not by the first certificate of timestampCert (Other TSA)" in (result.reason or "")
+
+
+def test_a_tsa_certificate_not_valid_at_stamping_time_makes_the_signature_invalid(
+        signed_wacz: Path, authsign: DomainSigner, tmp_path: Path) -> None:
+    hash_label = digest_document(signed_wacz)["hash"]
+    now = datetime.now(UTC)
+    tsa_key = ec.generate_private_key(ec.SECP256R1())
+    lapsed = (x509.CertificateBuilder()
+              .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Lapsed TSA")]))
+              .issuer_name(authsign.tsa_ca.cert.subject).public_key(tsa_key.public_key())
+              .serial_number(x509.random_serial_number())
+              .not_valid_before(now - timedelta(days=3)).not_valid_after(now - timedelta(days=1))
+              .add_extension(x509.ExtendedKeyUsage(
+                  [x509.oid.ExtendedKeyUsageOID.TIME_STAMPING]), True)
+              .sign(authsign.tsa_ca.key, hashes.SHA256()))
+    signed = authsign.stamp(authsign.sign(hash_label, now_iso()), tsa=(tsa_key, lapsed))
+    result = check_signed_data(signed, hash_label, authsign.trust())
+    assert result.status == "invalid"
+    assert "the TSA's certificate was not valid at the time of stamping" in (
+        result.reason or "")
+
+
+def test_a_domain_chain_through_a_certificate_that_is_no_authority_is_invalid(
+        signed_wacz: Path, authsign: DomainSigner, tmp_path: Path) -> None:
+    """Each certificate signed by the next is not enough: the next must be a CA's."""
+    hash_label = digest_document(signed_wacz)["hash"]
+    leaf_key, leaf = authsign.domain_ca.issue("not-a-ca.example")  # no CA basic constraint
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.now(UTC)
+    cert = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "signer.example")]))
+            .issuer_name(leaf.subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(hours=1)).not_valid_after(now + timedelta(days=9))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("signer.example")]), False)
+            .sign(leaf_key, hashes.SHA256()))
+    signed = {**authsign.sign(hash_label, now_iso()),
+              "signature": b64(key.sign(hash_label.encode("ascii"), ec.ECDSA(hashes.SHA256()))),
+              "domainCert": pem(cert) + pem(leaf) + authsign.domain_ca.pem}
+    result = check_signed_data(authsign.stamp(signed), hash_label, authsign.trust())
+    assert result.status == "invalid"
+    assert ("certificate 2 of domainCert (not-a-ca.example) signed the one before it but is "
+            "not a certificate authority") in (result.reason or "")
+
+
+# -- export --tsa: a real TSA (OpenSSL's `openssl ts -reply` over HTTP, tests/tsa_server.py) --
+
+
+@pytest.fixture(scope="module")
+def tsa_pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
+    if OPENSSL is None:
+        pytest.skip("openssl is not installed")
+    return make_pki(tmp_path_factory.mktemp("tsa-pki"), name="WACZ Test TSA")
+
+
+@pytest.fixture(scope="module")
+def tsa_server(tsa_pki: Pki) -> Iterator[TsaServer]:
+    with TsaServer(tsa_pki) as server:
+        yield server
+
+
+def no_config(folder: Path) -> dict[str, str]:
+    """An environment whose configuration names no key and no TSA."""
+    return {"ARCHIVER_CONFIG": str(folder / "no-config.toml")}
+
+
+def test_export_tsa_timestamps_the_signature_and_openssl_verifies_it(
+        sample_package: Path, key: SigningKey, tsa_server: TsaServer, tsa_pki: Pki,
+        tmp_path: Path) -> None:
+    out = tmp_path / "stamped.wacz"
+    code, stdout, stderr = run("export", str(sample_package), "--wacz", str(out), "--key",
+                               str(key.path), "--tsa", tsa_server.url, "--json",
+                               env=no_config(tmp_path))
+    assert code == 0, stderr
+    said, = json.loads(stdout)
+    assert said["timestamped_by"] == "WACZ Test TSA" and said["timestamped_at"]
+    signed = digest_document(out)["signedData"]
+    token = base64.b64decode(signed["timeSignature"])
+    assert token == tsa_server.replies[-1]  # the TSA's reply, byte for byte
+    # The TSA's certificates as PEM, its own first, then its chain (OpenSSL sends them so).
+    chain = x509.load_pem_x509_certificates(signed["timestampCert"].encode())
+    assert [c.subject.rfc4514_string() for c in chain] == [
+        x509.load_pem_x509_certificate(p.read_bytes()).subject.rfc4514_string()
+        for p in (tsa_pki.tsa_cert_pem, tsa_pki.intermediate_pem, tsa_pki.root_pem)]
+    # The outside judge, on the token and the data it stamps, extracted from the WACZ.
+    (tmp_path / "token.tsr").write_bytes(token)
+    (tmp_path / "signature.txt").write_text(signed["signature"])
+    judged = openssl_verify(tmp_path / "token.tsr", tmp_path / "signature.txt",
+                            tsa_pki.root_pem)
+    assert "Verification: OK" in judged.stdout, judged.stdout + judged.stderr
+    (tmp_path / "other.txt").write_text(signed["signature"][:-2] + "AA")
+    judged = openssl_verify(tmp_path / "token.tsr", tmp_path / "other.txt", tsa_pki.root_pem)
+    assert "Verification: OK" not in judged.stdout
+    wacz_validate(out)
+    report = check(out, trust=load_trust([tsa_pki.root_pem], with_defaults=False))
+    assert report.is_valid, report.problems
+    assert "timestamped by 'WACZ Test TSA' at " in signed_notes(report)[0]
+    code, stdout, _ = run("export", str(sample_package), "--wacz", str(tmp_path / "2.wacz"),
+                          "--key", str(key.path), "--tsa", tsa_server.url,
+                          env=no_config(tmp_path))
+    assert code == 0 and ", timestamped by WACZ Test TSA at " in stdout
+
+
+def test_export_timestamps_with_the_configured_tsa_when_it_signs(
+        sample_package: Path, key: SigningKey, tsa_server: TsaServer, tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(f'tsa = ["{tsa_server.url}"]\n')
+    asked = len(tsa_server.requests)
+    code, _, stderr = run("export", str(sample_package), "--wacz", str(tmp_path / "plain.wacz"),
+                          env={"ARCHIVER_CONFIG": str(config)})
+    assert code == 0, stderr
+    assert "signedData" not in digest_document(tmp_path / "plain.wacz")
+    assert len(tsa_server.requests) == asked  # unsigned: nothing to stamp, no TSA asked
+    config.write_text(f'tsa = ["{tsa_server.url}"]\nkey = "{key.path}"\n')
+    code, _, stderr = run("export", str(sample_package), "--wacz", str(tmp_path / "s.wacz"),
+                          env={"ARCHIVER_CONFIG": str(config)})
+    assert code == 0, stderr
+    assert "timeSignature" in digest_document(tmp_path / "s.wacz")["signedData"]
+
+
+@pytest.mark.parametrize(("mode", "reason"), [
+    ("error", "it answered HTTP 500"),
+    ("garbage", "not an RFC 3161 timestamp reply"),
+    ("other-digest", "the token stamps another digest than the one sent"),
+    ("redirect", "it redirects (HTTP 302)"),
+])
+def test_a_tsa_failure_stops_the_export_and_nothing_is_written(
+        sample_package: Path, key: SigningKey, tsa_server: TsaServer, tmp_path: Path,
+        mode: str, reason: str) -> None:
+    folder = tmp_path / "out"
+    folder.mkdir()
+    out = folder / "stamped.wacz"
+    code, stdout, stderr = run("export", str(sample_package), "--wacz", str(out), "--key",
+                               str(key.path), "--tsa", tsa_server.url_for(mode),
+                               env=no_config(tmp_path))
+    assert code == 3, stdout + stderr
+    assert f"no timestamp for the WACZ's signature: {tsa_server.url_for(mode)}: " in stderr
+    assert reason in stderr and "nothing was written" in stderr
+    assert len(stderr.strip().splitlines()) == 1 and "Traceback" not in stderr
+    assert list(folder.iterdir()) == []
+
+
+def test_the_first_tsa_that_answers_stamps_and_the_failed_one_is_named(
+        sample_package: Path, key: SigningKey, tsa_server: TsaServer, tsa_pki: Pki,
+        tmp_path: Path) -> None:
+    out = tmp_path / "stamped.wacz"
+    failing = tsa_server.url_for("error")
+    code, _, stderr = run("export", str(sample_package), "--wacz", str(out), "--key",
+                          str(key.path), "--tsa", failing, "--tsa", tsa_server.url,
+                          env=no_config(tmp_path))
+    assert code == 0, stderr
+    assert f"note: {failing}: it answered HTTP 500" in stderr
+    report = check(out, trust=load_trust([tsa_pki.root_pem], with_defaults=False))
+    assert report.is_valid, report.problems
+    code, _, stderr = run("export", str(sample_package), "--wacz", str(tmp_path / "x.wacz"),
+                          "--key", str(key.path), "--tsa", failing, "--tsa",
+                          tsa_server.url_for("garbage"), env=no_config(tmp_path))
+    assert code == 3 and "2 TSAs: " in stderr and failing in stderr
+    assert tsa_server.url_for("garbage") in stderr and not (tmp_path / "x.wacz").exists()
+
+
+def test_tsa_without_a_signed_wacz_is_a_usage_error(sample_package: Path, key: SigningKey,
+                                                     tsa_server: TsaServer,
+                                                     tmp_path: Path) -> None:
+    asked = len(tsa_server.requests)
+    for output in (["--wacz", str(tmp_path / "out.wacz")], ["--zip", str(tmp_path / "o.zip")]):
+        code, _, stderr = run("export", str(sample_package), *output, "--tsa", tsa_server.url,
+                              env=no_config(tmp_path))
+        assert code == 2 and "--tsa timestamps a WACZ's signature" in stderr
+    code, _, stderr = run("export", str(sample_package), "--wacz", str(tmp_path / "out.wacz"),
+                          "--key", str(key.path), "--tsa", "tsa.example/tsr",
+                          env=no_config(tmp_path))
+    assert code == 2 and "no http:// or https://" in stderr
+    assert len(tsa_server.requests) == asked
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_a_timestamper_answering_with_other_than_a_timestamp_of_the_signature_stops_it(
+        sample_package: Path, key: SigningKey, authsign: DomainSigner, tmp_path: Path) -> None:
+    tsa_key, tsa_cert = authsign.tsa_ca.issue("Test TSA", time_stamping=True)
+    answers = {"other bytes": lambda data: openssl_timestamp(b"other", tsa_key, tsa_cert,
+                                                            tmp_path / "tsa"),
+               "not a timestamp": lambda data: b"<html>busy</html>"}
+    folder = tmp_path / "out"
+    folder.mkdir()
+    for reason, answer in answers.items():
+        with pytest.raises(CaptureError, match=reason if reason != "other bytes"
+                           else "stamps other bytes than the signature"):
+            export_wacz(sample_package, folder / "out.wacz", key=key, timestamper=answer)
+        assert list(folder.iterdir()) == []

@@ -16,6 +16,8 @@ was (signatures added since included), so one chain covers them all.
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +25,7 @@ from urllib.parse import urlsplit
 
 from archiver.attestation.layout import ATTESTATIONS_DIR, TIMESTAMPS_DIR
 from archiver.package_layout import TAG_MANIFEST
-from archiver.regular_files import real_directory, regular_files_in
+from archiver.regular_files import open_regular, real_directory, regular_files_in
 
 TOKEN_SUFFIX = ".tsr"
 SIDECAR_SUFFIX = ".json"
@@ -157,3 +159,11 @@ def parse_renewal(text: str) -> list[tuple[str, str]]:
 
 def renewal_text(pairs: list[tuple[str, str]]) -> str:
     return "".join(f"{digest}  {path}\n" for digest, path in pairs)
+
+
+def file_digest(package: Path, path: str, algorithm: str = "sha256") -> hashlib._Hash:
+    """The `algorithm` digest of the package's regular file `path`, read in blocks (the one
+    way the timestamp modules hash a file). Raises FileNotFoundError and other OSErrors,
+    and UnreadableEvidence for what is not a regular file (a link, a device)."""
+    with os.fdopen(open_regular(package / path, path), "rb", buffering=0) as handle:
+        return hashlib.file_digest(handle, algorithm)

@@ -25,11 +25,12 @@ from pathlib import Path
 from typing import Any
 
 from archiver import __version__
+from archiver.attestation.certificate_chain import certificate_name
 from archiver.attestation.custody import append_entry
 from archiver.attestation.layout import ATTESTATIONS_DIR, TIMESTAMPS_DIR
-from archiver.attestation.timestamp_check import authority_name
 from archiver.attestation.timestamp_files import (
     attestation_files,
+    file_digest,
     find_timestamp_files,
     renewal_name,
     renewal_text,
@@ -48,10 +49,8 @@ from archiver.attestation.tsa_token import MAX_REPLY_BYTES
 from archiver.errors import ArchiverUsageError, EnvironmentFault, NotEvidenceError
 from archiver.package_layout import BAGIT, TAG_MANIFEST
 from archiver.partial_paths import partial_name
-from archiver.regular_files import open_binary, real_directory
+from archiver.regular_files import real_directory
 from archiver.timestamps import utc_iso
-
-_BLOCK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -150,14 +149,10 @@ def _make_folders(package: Path) -> None:
 
 
 def _sha256_of(package: Path, path: str) -> str:
-    digest = hashlib.sha256()
     try:
-        with open_binary(package / path, path) as handle:
-            while block := handle.read(_BLOCK):
-                digest.update(block)
+        return file_digest(package, path).hexdigest()
     except OSError as exc:
         raise EnvironmentFault.from_os_error(exc, package / path) from exc
-    return digest.hexdigest()
 
 
 def _store(package: Path, stamped: str, listing: bytes | None,
@@ -189,11 +184,10 @@ def _store(package: Path, stamped: str, listing: bytes | None,
         except EnvironmentFault:
             (package / sidecar_of(token)).unlink(missing_ok=True)  # ours, just written
             raise
-        signer = next((c for c in reply.token.certificates if reply.token.signer.matches(c)),
-                      None)
+        signer = reply.token.signer_certificate()
         outcomes.append(TimestampOutcome(
             reply.url, stamped, token=token, stamped_at=reply.token.gen_time,
-            authority=authority_name(signer) if signer else reply.token.tsa_name or reply.url,
+            authority=certificate_name(signer) if signer else reply.token.tsa_name or reply.url,
             renewal=renewal))
     return outcomes
 

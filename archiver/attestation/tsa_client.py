@@ -13,10 +13,12 @@ for the user to decide; see docs/decisions.md ("Timestamps: a TSA's redirect is 
 
 from __future__ import annotations
 
+import hashlib
 import http.client
 import socket
 import ssl
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -99,6 +101,43 @@ def request_timestamp(url: str, digest: bytes, *, timeout: float = DEFAULT_TIMEO
         raise TsaFailed(url, "the token's nonce is not the one sent: a replayed or "
                         "misdirected reply")
     return TsaReply(url, data, token)
+
+
+class TsaTimestamper:
+    """A wacz_signed_data.Timestamper for the `--tsa` URLs: asks them in order for a token
+    over the SHA-256 of the bytes given and returns the first reply got. A WACZ's signature
+    has room for one timestamp (webrecorder/specs issue 142), so a later TSA stands in for
+    one that failed; `failures` keeps what each failed one said, and when none answers,
+    TsaFailed names every TSA and its reason (the export then writes nothing)."""
+
+    def __init__(self, urls: Sequence[str], *, timeout: float = DEFAULT_TIMEOUT,
+                 max_bytes: int = MAX_REPLY_BYTES) -> None:
+        if not urls:
+            raise ValueError("a timestamper needs at least one TSA")
+        for url in urls:
+            check_tsa_url(url)
+        self.urls = tuple(urls)
+        self.timeout = timeout
+        self.max_bytes = max_bytes
+        self.failures: list[TsaFailed] = []
+        self.reply: TsaReply | None = None
+        """The reply used, once one TSA answered."""
+
+    def __call__(self, data: bytes) -> bytes:
+        digest = hashlib.sha256(data).digest()
+        self.failures = []
+        for url in self.urls:
+            try:
+                self.reply = request_timestamp(url, digest, timeout=self.timeout,
+                                               max_bytes=self.max_bytes)
+            except TsaFailed as failure:
+                self.failures.append(failure)
+                continue
+            return self.reply.data
+        if len(self.failures) == 1:
+            raise self.failures[0]
+        raise TsaFailed(f"{len(self.failures)} TSAs", "; ".join(
+            str(failure) for failure in self.failures))
 
 
 def _post(url: str, body: bytes, *, timeout: float, max_bytes: int) -> bytes:

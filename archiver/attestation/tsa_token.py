@@ -4,7 +4,7 @@ that came from outside (a TSA, or a .tsr file in a package from anywhere).
 Parse leniently, verify strictly. asn1crypto reads the reply as it is, whatever the order of
 its certificate SET (OpenSSL's own TSA writes it in chain order, not sorted DER, and
 rfc3161-client 1.0.9 refuses that; see docs/decisions.md, "Timestamps: asn1crypto reads,
-cryptography verifies"). Nothing here trusts what it reads: `timestamp_check` verifies it.
+cryptography verifies"). Nothing here trusts what it reads: `token_check` verifies it.
 The bytes kept are always the reply's own, never a re-encoding.
 """
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -83,6 +84,12 @@ class TimestampToken:
     """ESS signing-certificate hashes (algorithm, digest), first the signer's; may be empty."""
     tst_info_der: bytes
     """The encapsulated TSTInfo, exactly as carried."""
+
+    def signer_certificate(self, others: Sequence[x509.Certificate] = ()
+                           ) -> x509.Certificate | None:
+        """The certificate the SignerInfo names, among the token's and `others` (never
+        found by position: FreeTSA puts its signer second)."""
+        return next((c for c in (*self.certificates, *others) if self.signer.matches(c)), None)
 
 
 def make_request(digest: bytes, nonce: int | None = None) -> tuple[bytes, int]:

@@ -8,13 +8,11 @@ Identity + Timestamp Validation", steps 3 to 9) and authsign's Verifier lay out:
 - `timeSignature` is an RFC 3161 response over the bytes of the `signature` string (its
   message imprint), stamped within 10 minutes of `created` (step 6), and signed by the first
   certificate of `timestampCert`, whose chain holds, with the timeStamping usage, at the time
-  of stamping (step 5, checked by rfc3161-client). That last check needs the chain's root:
-  a root of the trust list, or the chain's own self-signed top; when `timestampCert` stops
-  short of its root and the trust list has none that issued it, the TSA's signature cannot
-  be checked, and the timestamp is reported as by an untrusted authority;
-- the top of each chain is a root in the trust list, or is issued by one (steps 7 and 8): if
-  not, the signature is reported as by an untrusted key, with the top certificate's
-  SHA-256;
+  of stamping (step 5): judged by token_check.check_token, the one verification a package's
+  own tokens get, through the token's certificates and `timestampCert` in any order;
+- the top of each chain is a root in the trust list, or is issued by one (steps 7 and 8),
+  walked as certificate_chain.walk_chain walks a TSA's: if not, the signature is reported
+  as by an untrusted key, with the SHA-256 of the certificate the chain ends at;
 - `crossSignedCert`, when given, holds the same key and a chain that holds (step 9).
 
 Not checked, as it cannot be offline: whether a certificate was revoked since (the spec
@@ -23,15 +21,21 @@ leaves this optional, through Certificate Transparency logs).
 
 from __future__ import annotations
 
-import hashlib
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import NameOID
 
+from archiver.attestation.certificate_chain import (
+    Chain,
+    ChainBroken,
+    certificate_name,
+    is_ca,
+    issued_by,
+    validity_problem,
+    walk_chain,
+)
 from archiver.attestation.keys import PublicKey
 from archiver.attestation.trust import TrustList, certificate_fingerprint
 from archiver.attestation.wacz_signature_result import (
@@ -106,69 +110,57 @@ def check_domain_signature(signed: dict[str, Any], hash_label: str, datapackage_
     stamp = check_time_signature(signed, signature_text, created, trust)
     if not stamp.ok:
         return invalid(stamp.reason or "the timestamp does not hold", stamp)
-    trusted = is_trusted(chain, trust) or (bool(cross_chain) and is_trusted(cross_chain, trust))
+    try:
+        walked = trusted_chain(chain, trust, created, "domainCert")
+        crossed = trusted_chain(cross_chain, trust, created, "crossSignedCert") \
+            if cross_chain else None
+    except ChainBroken as broken:
+        return invalid(str(broken), stamp)
+    trusted = walked.trusted or (crossed is not None and crossed.trusted)
     if trusted and stamp.root_fingerprint is None:
         return WaczSignatureCheck("valid", **found, timestamp=stamp)
-    root = None if trusted else certificate_fingerprint(chain[-1])
+    root = None if trusted else certificate_fingerprint(walked.top)
     return WaczSignatureCheck("untrusted-key", **found, root_fingerprint=root, timestamp=stamp)
 
 
 def check_time_signature(signed: dict[str, Any], signature_text: str, created: datetime,
                          trust: TrustList) -> TimeSignatureCheck:
-    """timeSignature: an RFC 3161 response over the bytes of the `signature` string."""
-    from rfc3161_client import VerificationError, VerifierBuilder, decode_timestamp_response
+    """timeSignature: an RFC 3161 response over the bytes of the `signature` string, signed
+    by the first certificate of timestampCert, judged as a package's tokens are
+    (token_check.check_token: any certificate order, the chain at genTime, the trust list),
+    and stamped within STAMP_WINDOW of `created`."""
+    # Loaded here, only for a WACZ with a timestamp: the ASN.1 reader costs a plain verify
+    # memory it does not need.
+    from archiver.attestation.token_check import Imprint, check_token
 
     token = binary_field(signed, "timeSignature", MAX_TIME_SIGNATURE_CHARS)
     chain = certificate_chain(signed, "timestampCert")
-    authority = common_name(chain[0])
-    try:
-        response = decode_timestamp_response(token)
-        stamped_at = response.tst_info.gen_time
-    except (ValueError, TypeError) as exc:
-        if "InvalidSetOrdering" in str(exc):  # rfc3161-client 1.0.9; see the tests' xfail
-            raise Unreadable("timeSignature lists its certificates in chain order, as OpenSSL's "
-                             "TSA writes them, not in the order DER asks for, and archiver "
-                             "cannot read such a token yet") from None
-        raise Unreadable("timeSignature is not an RFC 3161 timestamp response "
-                         f"({str(exc)[:120]})") from None
-    if stamped_at.tzinfo is None:  # genTime is GeneralizedTime in UTC
-        stamped_at = stamped_at.replace(tzinfo=UTC)
     message = signature_text.encode("ascii")
-    if response.tst_info.message_imprint.message not in (
-            hashlib.sha256(message).digest(), hashlib.sha384(message).digest(),
-            hashlib.sha512(message).digest()):
+    verdict = check_token(token, lambda algorithm: Imprint.of_bytes(message, algorithm,
+                                                                    "the signature"),
+                          trust, certificates=chain, name="timeSignature")
+    if verdict.status == "unreadable" or verdict.stamped_at is None:  # None: never read
+        detail = (verdict.reason or "").removeprefix("timeSignature: ")
+        raise Unreadable(f"timeSignature is not an RFC 3161 timestamp archiver can read "
+                         f"({detail})")
+    stamped_at = verdict.stamped_at
+    authority = verdict.authority or certificate_name(chain[0])
+    if verdict.status == "wrong-imprint":
         return TimeSignatureCheck(False, stamped_at, authority, "the timestamp is over other "
                                   "content than this signature")
-    anchors = _anchors(chain, trust)
-    trusted = bool(anchors)
-    if not anchors and _issued_by(chain[-1], chain[-1]):
-        anchors = [chain[-1]]  # a root nobody named: its cryptography is checked all the same
-    if anchors:
-        builder = VerifierBuilder().tsa_certificate(chain[0])
-        for certificate in chain[1:]:
-            if certificate not in anchors:
-                builder = builder.add_intermediate_certificate(certificate)
-        for anchor in anchors:
-            builder = builder.add_root_certificate(anchor)
-        try:
-            builder.build().verify_message(response, message)
-        except (VerificationError, ValueError) as exc:
-            return TimeSignatureCheck(False, stamped_at, authority, "the timestamp does not "
-                                      f"hold for this signature: {str(exc)[:200]}")
+    if verdict.status == "invalid":
+        return TimeSignatureCheck(False, stamped_at, authority, "the timestamp does not "
+                                  f"hold for this signature: {verdict.reason}")
+    if verdict.signer is not None and verdict.signer != chain[0]:
+        return TimeSignatureCheck(False, stamped_at, authority, "the timestamp is signed by "
+                                  f"{authority!r}, not by the first certificate of "
+                                  f"timestampCert ({certificate_name(chain[0])})")
     if abs(stamped_at - created) > STAMP_WINDOW:
         return TimeSignatureCheck(False, stamped_at, authority, f"it was stamped at "
                                   f"{stamped_at:%Y-%m-%d %H:%M:%S} UTC, more than 10 minutes "
                                   f"from when it says it was signed ({created_text(created)})")
-    root = None if trusted else certificate_fingerprint(chain[-1])
-    return TimeSignatureCheck(True, stamped_at, authority, root_fingerprint=root,
-                              verified=bool(anchors))
-
-
-def _anchors(chain: list[x509.Certificate], trust: TrustList) -> list[x509.Certificate]:
-    """The trusted roots a chain ends at: one of its own certificates, or the issuer of its
-    top certificate."""
-    found = [root for root in map(trust.root_for, chain) if root is not None]
-    return found or [root for root in trust.roots if _issued_by(chain[-1], root)]
+    return TimeSignatureCheck(True, stamped_at, authority,
+                              root_fingerprint=verdict.root_fingerprint)
 
 
 def certificate_chain(signed: dict[str, Any], name: str) -> list[x509.Certificate]:
@@ -188,25 +180,32 @@ def certificate_chain(signed: dict[str, Any], name: str) -> list[x509.Certificat
 
 
 def chain_problem(chain: list[x509.Certificate], moment: datetime, name: str) -> str | None:
-    """Why the chain does not hold at `moment`, or None: each certificate must be signed by
-    the next and valid then."""
+    """Why the chain does not hold at `moment`, or None: each certificate must be valid then
+    and signed by the next (the spec's order), which must be a certificate authority."""
     for place, certificate in enumerate(chain, 1):
-        if not certificate.not_valid_before_utc <= moment <= certificate.not_valid_after_utc:
-            return (f"certificate {place} of {name} ({common_name(certificate)}) was not valid "
-                    f"when it says it signed ({created_text(moment)}; valid "
-                    f"{certificate.not_valid_before_utc:%Y-%m-%d} to "
-                    f"{certificate.not_valid_after_utc:%Y-%m-%d})")
-        if place < len(chain) and not _issued_by(certificate, chain[place]):
-            return (f"certificate {place} of {name} ({common_name(certificate)}) is not "
-                    f"signed by the next one ({common_name(chain[place])})")
+        what = f"certificate {place} of {name} ({certificate_name(certificate, 80)})"
+        problem = validity_problem(certificate, moment, what, "when it says it signed")
+        if problem:
+            return problem
+        if place < len(chain):
+            issuer = chain[place]
+            if not issued_by(certificate, issuer):
+                return (f"{what} is not signed by the next one "
+                        f"({certificate_name(issuer, 80)})")
+            if not is_ca(issuer):
+                return (f"certificate {place + 1} of {name} ({certificate_name(issuer, 80)}) "
+                        "signed the one before it but is not a certificate authority")
     return None
 
 
-def is_trusted(chain: list[x509.Certificate], trust: TrustList) -> bool:
-    """The chain holds a root of the trust list, or its top is issued by one."""
-    if any(trust.root_for(certificate) is not None for certificate in chain):
-        return True
-    return any(_issued_by(chain[-1], root) for root in trust.roots)
+def trusted_chain(chain: list[x509.Certificate], trust: TrustList, moment: datetime,
+                  name: str) -> Chain:
+    """The chain from `chain`'s first certificate to a root, as a TSA's is walked
+    (certificate_chain.walk_chain, through `chain` and the trust list's roots); raises
+    ChainBroken when a root the walk reaches was not valid at `moment`."""
+    return walk_chain(chain[0], chain[1:], trust, moment, when="when it says it signed",
+                      naming=lambda depth, certificate: f"certificate {depth + 1} of {name}'s "
+                      f"chain ({certificate_name(certificate, 80)})")
 
 
 def certificate_names(certificate: x509.Certificate) -> set[str]:
@@ -224,23 +223,5 @@ def certificate_names(certificate: x509.Certificate) -> set[str]:
     return names
 
 
-def common_name(certificate: x509.Certificate) -> str:
-    """How a certificate is named in messages: its subject's common name or organisation."""
-    for oid in (NameOID.COMMON_NAME, NameOID.ORGANIZATION_NAME):
-        for attribute in certificate.subject.get_attributes_for_oid(oid):
-            if isinstance(attribute.value, str):
-                return attribute.value[:80]
-    return "SHA-256 " + certificate.fingerprint(hashes.SHA256()).hex().upper()[:16]
-
-
 def created_text(moment: datetime) -> str:
     return f"{moment:%Y-%m-%d %H:%M:%S} UTC"
-
-
-def _issued_by(certificate: x509.Certificate, issuer: x509.Certificate) -> bool:
-    try:
-        certificate.verify_directly_issued_by(issuer)
-    except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
-        return False
-    return True
-

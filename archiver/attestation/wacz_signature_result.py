@@ -21,9 +21,8 @@ class TimeSignatureCheck:
     authority: str | None
     reason: str | None = None
     root_fingerprint: str | None = None
-    """SHA-256 of the top certificate of timestampCert, when the trust list lacks its root."""
-    verified: bool = True
-    """Whether the TSA's signature and chain were checked (they need a root)."""
+    """SHA-256 of the certificate the TSA's chain ends at, when the trust list lacks its
+    root (the TSA's signature and the chain as far as it goes are checked all the same)."""
 
 
 @dataclass(frozen=True)

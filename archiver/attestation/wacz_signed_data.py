@@ -35,8 +35,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 from collections.abc import Callable
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -48,6 +49,10 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 )
 
 from archiver.attestation.keys import SigningKey
+from archiver.errors import CaptureError
+
+if TYPE_CHECKING:
+    from archiver.attestation.tsa_token import TimestampToken
 
 SPEC_VERSION: Final = "0.1.0"
 """The version of the WACZ signing spec followed, written as signedData's `version` (as
@@ -114,37 +119,46 @@ def anonymous_signed_data(hash_label: str, created: str, key: SigningKey,
 Timestamper = Callable[[bytes], bytes]
 """Asks a timestamp authority to stamp some bytes: given them, returns the TSA's RFC 3161
 TimeStampResp (DER, exactly as received) over their SHA-256, or raises naming the TSA and
-the reason. archiver's TSA client provides one for each `--tsa URL`."""
+the reason. archiver's TSA client provides one for the `--tsa` URLs
+(tsa_client.TsaTimestamper)."""
 
 
-def add_timestamp(signed: dict[str, Any], stamp: Timestamper) -> None:
+def add_timestamp(signed: dict[str, Any], stamp: Timestamper) -> TimestampToken:
     """Add to anonymous signedData the timestamp the open proposal (webrecorder/specs issue
     142) gives it, shaped as a domain signature's: `timeSignature`, the TSA's response over
     the bytes of the `signature` string, base64; `timestampCert`, the certificates the
-    response carries as PEM, the TSA's own first."""
-    response = stamp(signed["signature"].encode("ascii"))
+    response carries as PEM, the TSA's own first. Returns the token as read; raises
+    CaptureError when the reply is not a timestamp of those bytes (nothing is added)."""
+    from archiver.attestation.tsa_token import TokenError, read_reply  # only when stamping
+
+    stamped = signed["signature"].encode("ascii")
+    response = stamp(stamped)
+    try:
+        token = read_reply(response)
+    except TokenError as exc:
+        raise CaptureError("the timestamp authority", f"its reply is not a timestamp ({exc})") \
+            from None
+    if (token.imprint_algorithm, token.imprint) != ("sha256", hashlib.sha256(stamped).digest()):
+        raise CaptureError("the timestamp authority", "its reply stamps other bytes than the "
+                           "signature")
     signed["timeSignature"] = b64(response)
     signed["timestampCert"] = "".join(
         certificate.public_bytes(serialization.Encoding.PEM).decode("ascii")
-        for certificate in token_certificates(response))
+        for certificate in token_certificates(token))
+    return token
 
 
-def token_certificates(response: bytes) -> list[x509.Certificate]:
-    """The certificates in a TimeStampResp: the signer's first (found through its
-    SignerInfo, never by position), then each one's issuer as far as they go, then the rest."""
-    from rfc3161_client import decode_timestamp_response
+def token_certificates(token: TimestampToken) -> list[x509.Certificate]:
+    """The certificates a token carries: the signer's first (found through its SignerInfo,
+    never by position), then each one's issuer as far as they go, then the rest."""
+    from archiver.attestation.certificate_chain import issuer_in
 
-    signed_data = decode_timestamp_response(response).signed_data
-    certificates = [x509.load_der_x509_certificate(der)
-                    for der in sorted(signed_data.certificates)]
-    ordered: list[x509.Certificate] = []
-    for info in signed_data.signer_infos:
-        ordered += [c for c in certificates
-                    if c.issuer == info.issuer and c.serial_number == info.serial_number]
-    while ordered and (issuer := next((c for c in certificates if c not in ordered
-                                       and c.subject == ordered[-1].issuer), None)):
+    signer = token.signer_certificate()
+    ordered = [signer] if signer is not None else []
+    while ordered and (issuer := issuer_in(ordered[-1], [c for c in token.certificates
+                                                         if c not in ordered])):
         ordered.append(issuer)
-    return ordered + [c for c in certificates if c not in ordered]
+    return ordered + [c for c in token.certificates if c not in ordered]
 
 
 def b64(data: bytes) -> str:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
 from archiver.attestation.custody import record_event
+from archiver.timestamps import utc_iso
 
 ExportKind = Literal["wacz", "zip"]
 
@@ -50,6 +52,10 @@ class ExportResult:
     """A signed WACZ: the fingerprint of the key that signed its datapackage.json."""
     package_signed: bool = False
     """The package carries a signature of its own (which the WACZ cannot carry over)."""
+    timestamped_by: str | None = None
+    """The TSA that timestamped the WACZ's signature, as its certificate names it."""
+    timestamped_at: datetime | None = None
+    """When that TSA says it stamped the signature (the token's genTime)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -63,6 +69,8 @@ class ExportResult:
             "custody_warning": self.custody_warning,
             "signed_by": self.signed_by,
             "package_signed": self.package_signed,
+            "timestamped_by": self.timestamped_by,
+            "timestamped_at": utc_iso(self.timestamped_at) if self.timestamped_at else None,
             "files": [{"path": f.path, "size": f.size, "sha256": f.sha256}
                       for f in self.files],
         }

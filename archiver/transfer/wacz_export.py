@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from archiver import __version__
 from archiver._types import Progress
@@ -51,6 +51,9 @@ from archiver.wacz_layout import (
 from archiver.warc.members import Inflater
 from archiver.warc.reader import Event, RecordParser
 
+if TYPE_CHECKING:
+    from archiver.attestation.tsa_token import TimestampToken
+
 
 def export_wacz(package: Path, out: Path, *, progress: Progress | None = None,
                 key: SigningKey | None = None,
@@ -63,11 +66,13 @@ def export_wacz(package: Path, out: Path, *, progress: Progress | None = None,
     anonymous signature of datapackage.json (`signedData`, WACZ signing spec 0.1.0), which
     `archiver verify` and Webrecorder's tools read; with `timestamper` too, the signature
     carries an RFC 3161 timestamp as an open proposal adds it (webrecorder/specs issue 142;
-    see wacz_signed_data.add_timestamp): a timestamper that raises stops the export, and
-    nothing is written. Raises OutputExistsError (`out` exists),
-    InputNotFoundError / NotEvidenceError (not a package), VerificationFailed (a damaged
-    package: nothing is written) and EnvironmentFault (the disk failed). The export is
-    added to the package's custody log (by `operator` of `organisation`), when it can be.
+    see wacz_signed_data.add_timestamp; tsa_client.TsaTimestamper asks the TSAs of
+    `--tsa`): a timestamper that raises, or answers with anything but a timestamp of the
+    signature, stops the export (CaptureError), and nothing is written. Raises
+    OutputExistsError (`out` exists), InputNotFoundError / NotEvidenceError (not a package),
+    VerificationFailed (a damaged package: nothing is written) and EnvironmentFault (the
+    disk failed). The export is added to the package's custody log (by `operator` of
+    `organisation`), when it can be.
     """
     package, out = Path(package), Path(out)
     if timestamper is not None and key is None:
@@ -77,11 +82,22 @@ def export_wacz(package: Path, out: Path, *, progress: Progress | None = None,
     with zip_output(out) as writer:
         build = _WaczBuild(source, writer, progress, key, timestamper)
         build.run()
+    stamp = build.stamp
     result = ExportResult(out, "wacz", package, out.stat().st_size, list(writer.files),
                           records_indexed=build.records, pages=len(build.pages),
                           signed_by=key.public.fingerprint if key is not None else None,
-                          package_signed=has_package_signature(package))
+                          package_signed=has_package_signature(package),
+                          timestamped_by=_authority(stamp) if stamp is not None else None,
+                          timestamped_at=stamp.gen_time if stamp is not None else None)
     return record_export(result, operator, organisation)
+
+
+def _authority(stamp: TimestampToken) -> str | None:
+    """The TSA as its certificate names it, else as the token does."""
+    from archiver.attestation.certificate_chain import certificate_name
+
+    signer = stamp.signer_certificate()
+    return certificate_name(signer) if signer is not None else stamp.tsa_name
 
 
 class _WaczBuild:
@@ -93,6 +109,8 @@ class _WaczBuild:
         self.progress = progress
         self.key = key
         self.timestamper = timestamper
+        self.stamp: TimestampToken | None = None
+        """The timestamp of the signature, once a TSA gave it."""
         self.created = utc_iso()
         """datapackage.json's `created`, and signedData's: py-wacz wants them equal."""
         self.done = 0
@@ -125,7 +143,7 @@ class _WaczBuild:
             signed = anonymous_signed_data(digest["hash"], self.created, self.key,
                                            f"archiver {__version__}")
             if self.timestamper is not None:
-                add_timestamp(signed, self.timestamper)
+                self.stamp = add_timestamp(signed, self.timestamper)
             digest["signedData"] = signed
         self.writer.add_bytes(DATAPACKAGE_DIGEST, _json(digest))
 

@@ -40,6 +40,7 @@ from archiver.verification.manifest_check import (
     derived_problems,
     file_claims,
     load_manifest,
+    provenance_problems,
     record_claims,
     reference_problems,
     schema_problems,
@@ -129,6 +130,7 @@ class PackageCheck:
             self._keep_parts_going()
             self.files = file_claims(document)
             problems.extend(derived_problems(document, self.files))
+            problems.extend(provenance_problems(document))
             self._keep_parts_going()
             self.claims = record_claims(document)
             self._keep_parts_going()

@@ -28,6 +28,7 @@ from archiver.verification.manifest_check import (
     RecordClaim,
     file_claims,
     load_manifest,
+    provenance_problems,
     record_claims,
     reference_problems,
     schema_problems,
@@ -213,6 +214,7 @@ class WaczCheck:
         document = load_manifest(data, problems, self.limits)
         if document is not None:
             problems += schema_problems(document)
+            problems += provenance_problems(document)
         self._manifest_problems(problems)
         return document
 

@@ -46,11 +46,9 @@ def signature_findings(document: dict[str, Any], trust: TrustList | None = None
     stamp = check.timestamp
     if stamp is not None and stamp.root_fingerprint is not None:
         # As for a package's tokens: a timestamp by an untrusted authority proves no time.
-        checked = "" if stamp.verified else (", so its signature could not be checked "
-                                             "either")
         return [Problem("wacz-signature-untrusted", DATAPACKAGE_DIGEST, f"{said}; the "
                         "timestamp is by an untrusted authority: its chain ends at a root the "
-                        f"trust list does not name{checked}", found=stamp.root_fingerprint)], []
+                        "trust list does not name", found=stamp.root_fingerprint)], []
     unnamed = _unnamed(check)
     if trust is not None and trust.signers:
         return [Problem("wacz-signature-untrusted", DATAPACKAGE_DIGEST, f"{said}; {unnamed}",
