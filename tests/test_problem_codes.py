@@ -23,8 +23,9 @@ NOT_CODES = frozenset({
     "warc-ip-address", "warc-reader", "data-package", "wacz-package", "utf-8", "latin-1",
     # verdicts and coverage grades, which are not codes either
     "structure-checked", "cannot-be-verified", "payload-only", "no-digest", "structure-only",
+    "not-proven",
     # statuses of attestation findings (archiver/attestation/findings.py), not problem codes
-    "untrusted-authority", "wrong-imprint",
+    "untrusted-key", "untrusted-authority", "wrong-imprint",
 })
 """Strings of a code's shape that are not codes (words of WARC headers, WACZ profiles,
 encodings, verdicts)."""

@@ -149,7 +149,7 @@ def test_a_signed_package_has_its_signature_stamped(package: Path, tsa: TsaServe
                                                     pki: Pki) -> None:
     key = ec.generate_private_key(ec.SECP256R1())
     signature = key.sign((package / TAG_MANIFEST).read_bytes(), ec.ECDSA(hashes.SHA256()))
-    (package / "attestations").mkdir()
+    (package / "attestations").mkdir(exist_ok=True)  # its custody log may be there already
     (package / "attestations" / "signature-3F2A9C0011223344.sig").write_bytes(signature)
     outcome, = timestamp_package(package, [tsa.url])
     assert outcome.stamped_file == "attestations/signature-3F2A9C0011223344.sig"
@@ -291,6 +291,7 @@ def test_attestations_through_a_link_are_refused(package: Path, tsa: TsaServer,
                                                  tmp_path: Path) -> None:
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
+    shutil.rmtree(package / "attestations", ignore_errors=True)  # the custody log's folder
     (package / "attestations").symlink_to(elsewhere)
     code, _, stderr = run("timestamp", str(package), "--tsa", tsa.url)
     assert code == 2 and "attestations is not a folder" in stderr

@@ -26,6 +26,7 @@ from typing import Any
 
 from archiver import __version__
 from archiver.attestation.certificate_chain import certificate_name
+from archiver.attestation.custody import append_entry
 from archiver.attestation.layout import ATTESTATIONS_DIR, TIMESTAMPS_DIR
 from archiver.attestation.timestamp_files import (
     attestation_files,
@@ -115,7 +116,14 @@ def timestamp_package(package: Path, tsa_urls: Sequence[str], *,
                                              max_bytes=max_reply_bytes))
         except TsaFailed as failure:
             replies.append(failure)
-    return _store(package, stamped, listing, replies, existing.next_token_number())
+    outcomes = _store(package, stamped, listing, replies, existing.next_token_number())
+    tokens = [outcome.token for outcome in outcomes if outcome.token is not None]
+    if tokens:  # the custody log records what was stamped, and by which tokens
+        append_entry(package, "timestamped",
+                     details={"stamped_file": stamped, "tokens": tokens,
+                              "renewal": listing is not None},
+                     key=None, operator=None, organisation=None)
+    return outcomes
 
 
 def _require_sealed(package: Path) -> None:

@@ -21,6 +21,8 @@ from typing import Any, TypeVar
 
 from archiver import __version__
 from archiver._types import Progress
+from archiver.attestation.sealing import Signer, attest_new_package
+from archiver.attestation.signature import SignResult
 from archiver.capture.job import CaptureJob
 from archiver.capture.results import CaptureResult
 from archiver.errors import OutputExistsError
@@ -55,6 +57,8 @@ class PackageResult:
     capture: CaptureResult
     files: list[FileDigest]
     manifest: dict[str, Any]
+    signature: SignResult | None = None
+    """The package's signature, when it was sealed with a key."""
 
     @property
     def is_complete(self) -> bool:
@@ -67,11 +71,14 @@ class PackageBuild:
     derived from them, then manifest.json and the bag's tag files, then the rename."""
 
     def __init__(self, staging: Path, output: Path, settings: CaptureSettings,
-                 operator: Operator | None = None) -> None:
+                 operator: Operator | None = None, signer: Signer | None = None) -> None:
         self.staging = staging
         self.output = output
         self.settings = settings
         self.operator = operator or Operator()
+        self.signer = signer or Signer(operator=self.operator.name,
+                                       organisation=self.operator.organisation)
+        self.signature: SignResult | None = None
         self.package_id = f"urn:uuid:{uuid.uuid4()}"
         # Reading the installed libraries' versions takes some 40 ms: done while the first
         # connections open, it is needed only when the first WARC file starts.
@@ -142,17 +149,21 @@ class PackageBuild:
     def seal(self, manifest: dict[str, Any], files: list[FileDigest]) -> None:
         write_bag(self.staging, files, package_id=self.package_id,
                   manifest_json=dump_manifest(manifest))
+        # Attested before the rename: the package appears signed, or not at all.
+        self.signature = attest_new_package(self.staging, self.package_id, self.signer)
         _seal(self.staging, self.output)
 
 
 @contextmanager
 def building(output: Path, settings: CaptureSettings,
-             operator: Operator | None = None) -> Iterator[PackageBuild]:
-    """A new package for `output`; removed unless it was sealed into place."""
+             operator: Operator | None = None,
+             signer: Signer | None = None) -> Iterator[PackageBuild]:
+    """A new package for `output`, captured by `operator` and sealed by `signer` (default:
+    unsigned, its custody log begun); removed unless it was sealed into place."""
     output = Path(output)
     _refuse_existing(output)
     with staging_beside(output) as staging:
-        build = PackageBuild(staging, output, settings, operator)
+        build = PackageBuild(staging, output, settings, operator, signer)
         finished = False
         try:
             yield build
@@ -170,16 +181,18 @@ def create_package(
     settings: CaptureSettings | None = None,
     progress: Progress | None = None,
     operator: Operator | None = None,
+    signer: Signer | None = None,
 ) -> PackageResult:
     """Capture `urls` into a new sealed evidence package at `output`; `operator` names who
-    captured (recorded in the WARCs and manifest.json).
+    captured (recorded in the WARCs and manifest.json); signed by `signer.key` when given
+    (its custody log records the creation either way).
 
     Failed sources do not raise: they are recorded in the package with their reasons (see
     `PackageResult.is_complete`). Raises OutputExistsError if `output` exists and
     EnvironmentFault if the package cannot be written.
     """
     settings = settings or CaptureSettings()
-    with building(output, settings, operator) as build:
+    with building(output, settings, operator, signer) as build:
         result = build.capture_job(progress).run(urls)
         derived = build.extract(result, progress)
         files = build.close_warcs() + derived.files
@@ -187,7 +200,8 @@ def create_package(
                                   result=result, files=files, derived=derived.by_resource,
                                   provenance=build.provenance(result))
         build.seal(manifest, files)
-    return PackageResult(Path(output), build.package_id, result, files, manifest)
+    return PackageResult(Path(output), build.package_id, result, files, manifest,
+                         build.signature)
 
 
 def _refuse_existing(output: Path) -> None:

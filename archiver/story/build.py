@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from archiver._types import Progress
+from archiver.attestation.sealing import Signer
+from archiver.attestation.signature import SignResult
 from archiver.capture.job import CaptureJob
 from archiver.capture.results import CaptureResult, Resource, SourceOutcome
 from archiver.errors import StoryError
@@ -84,6 +86,8 @@ class StoryResult:
     manifest: dict[str, Any]
     capture: CaptureResult
     warnings: list[str] = field(default_factory=list)
+    signature: SignResult | None = None
+    """The package's signature, when it was sealed with a key."""
 
     @property
     def is_complete(self) -> bool:
@@ -99,6 +103,7 @@ class StoryResult:
         story section of its manifest.json."""
         return {"package": str(self.path), "package_id": self.package_id,
                 "complete": self.is_complete, "report": str(self.report_path),
+                "signature": self.signature.to_dict() if self.signature else None,
                 "story": self.story.to_dict()}
 
 
@@ -124,9 +129,11 @@ def is_url(story: str) -> bool:
 def create_story_package(story: str, output: Path, *, settings: CaptureSettings | None = None,
                          options: StoryOptions | None = None,
                          progress: Progress | None = None,
-                         operator: Operator | None = None) -> StoryResult:
+                         operator: Operator | None = None,
+                         signer: Signer | None = None) -> StoryResult:
     """Capture `story` (a URL or a local draft) and every source it cites into a new package;
-    `operator` names who captured (recorded in the WARCs, manifest.json and the report).
+    `operator` names who captured (recorded in the WARCs, manifest.json and the report);
+    signed by `signer.key` when given (its custody log records the creation either way).
 
     Raises StoryError when the story cannot be captured or is not a page (no package is
     written), OutputExistsError when `output` exists, EnvironmentFault when it cannot be
@@ -135,7 +142,7 @@ def create_story_package(story: str, output: Path, *, settings: CaptureSettings 
     settings = settings or CaptureSettings()
     options = options or StoryOptions()
     draft = None if is_url(story) else read_draft(Path(story))
-    with building(output, settings, operator) as build:
+    with building(output, settings, operator, signer) as build:
         job = build.capture_job(progress)
         try:
             page = _capture_story(build, job, story, draft)
@@ -271,7 +278,8 @@ def _seal_story(build: PackageBuild, page: StoryPage, selection: Selection,
                               provenance=provenance)
     manifest["story"] = story.to_dict()
     build.seal(manifest, files)
-    return StoryResult(build.output, build.package_id, story, manifest, combined)
+    return StoryResult(build.output, build.package_id, story, manifest, combined,
+                       signature=build.signature)
 
 
 def _store_draft_extraction(build: PackageBuild, page: StoryPage) -> list[Any]:

@@ -37,7 +37,7 @@ from archiver.transfer.cdxj import CdxjIndexer, sorted_index
 from archiver.transfer.output import ZipWriter, refuse_existing, zip_output
 from archiver.transfer.package_source import SourcePackage, verified_package
 from archiver.transfer.pages import Page, extraction_titles, pages, pages_jsonl
-from archiver.transfer.results import ExportResult
+from archiver.transfer.results import ExportResult, record_export
 from archiver.wacz_layout import (
     DATAPACKAGE,
     DATAPACKAGE_DIGEST,
@@ -57,7 +57,8 @@ if TYPE_CHECKING:
 
 def export_wacz(package: Path, out: Path, *, progress: Progress | None = None,
                 key: SigningKey | None = None,
-                timestamper: Timestamper | None = None) -> ExportResult:
+                timestamper: Timestamper | None = None, operator: str | None = None,
+                organisation: str | None = None) -> ExportResult:
     """Write the package at `package` as a new WACZ file at `out`, signed with `key` if given.
 
     The package is verified first; the WACZ is written under a hidden name beside `out` and
@@ -70,7 +71,8 @@ def export_wacz(package: Path, out: Path, *, progress: Progress | None = None,
     signature, stops the export (CaptureError), and nothing is written. Raises
     OutputExistsError (`out` exists), InputNotFoundError / NotEvidenceError (not a package),
     VerificationFailed (a damaged package: nothing is written) and EnvironmentFault (the
-    disk failed).
+    disk failed). The export is added to the package's custody log (by `operator` of
+    `organisation`), when it can be.
     """
     package, out = Path(package), Path(out)
     if timestamper is not None and key is None:
@@ -81,12 +83,13 @@ def export_wacz(package: Path, out: Path, *, progress: Progress | None = None,
         build = _WaczBuild(source, writer, progress, key, timestamper)
         build.run()
     stamp = build.stamp
-    return ExportResult(out, "wacz", package, out.stat().st_size, list(writer.files),
-                        records_indexed=build.records, pages=len(build.pages),
-                        signed_by=key.public.fingerprint if key is not None else None,
-                        package_signed=has_package_signature(package),
-                        timestamped_by=_authority(stamp) if stamp is not None else None,
-                        timestamped_at=stamp.gen_time if stamp is not None else None)
+    result = ExportResult(out, "wacz", package, out.stat().st_size, list(writer.files),
+                          records_indexed=build.records, pages=len(build.pages),
+                          signed_by=key.public.fingerprint if key is not None else None,
+                          package_signed=has_package_signature(package),
+                          timestamped_by=_authority(stamp) if stamp is not None else None,
+                          timestamped_at=stamp.gen_time if stamp is not None else None)
+    return record_export(result, operator, organisation)
 
 
 def _authority(stamp: TimestampToken) -> str | None:

@@ -13,6 +13,7 @@ from archiver.evidence_kind import sniff_evidence
 from archiver.partial_paths import partial_dir_of
 from archiver.settings import ReadLimits
 from archiver.verification.arc_check import check_arc_file, is_arc_file
+from archiver.verification.attestation_problems import ProofOptions
 from archiver.verification.boundary import os_errors
 from archiver.verification.package_check import check_package
 from archiver.verification.pipeline import ByteCounter
@@ -26,7 +27,8 @@ if TYPE_CHECKING:
 
 def check(path: StrPath, *, progress: ByteProgress | None = None,
           limits: ReadLimits | None = None, strict: bool = False,
-          trust: TrustList | None = None) -> VerificationReport:
+          trust: TrustList | None = None,
+          proof: ProofOptions | None = None) -> VerificationReport:
     """Check a package, a WARC, a WACZ or an ARC file and report every problem found; never
     raises for damaged evidence. Whatever lies in the hidden work directory of a run that
     has not finished is reported as one problem, `incomplete`. `progress`, if given, is
@@ -42,6 +44,11 @@ def check(path: StrPath, *, progress: ByteProgress | None = None,
     these notes is a problem instead: only what digests cover whole passes. `trust` names
     the keys and roots a WACZ's signature is checked against (archiver.attestation.trust).
 
+    A package's attestations (signatures, timestamps, custody log) are checked too, against
+    `proof.trust` (else `trust`, else this machine's trust list, read only when there is a
+    signature or timestamp to judge); each failure is a problem, and `report.attestations`
+    says what they prove (see docs/attestations.md).
+
     Raises InputNotFoundError (no such path), NotEvidenceError (neither a package nor a
     WARC) and EnvironmentFault (the file system failed while reading).
 
@@ -55,7 +62,8 @@ def check(path: StrPath, *, progress: ByteProgress | None = None,
         sniffed = sniff_evidence(target)
         kind = sniffed.kind
         if kind == "package":
-            return check_package(target, progress, limits, strict=strict)
+            return check_package(target, progress, limits, strict=strict,
+                                 proof=proof or ProofOptions(trust=trust))
         if kind == "wacz":
             from archiver.verification.wacz_check import check_wacz  # a WACZ needs zip readers
 
