@@ -913,7 +913,7 @@ def sign(
     raise typer.Exit(EXIT_OK)
 
 
-key_app = typer.Typer(name="key", help="Make and show signing keys (ECDSA P-256).",
+key_app = typer.Typer(name="key", help="Make and show signing keys (ECDSA P-256 or P-384).",
                       no_args_is_help=True, rich_markup_mode=None,
                       context_settings={"help_option_names": ["-h", "--help"]})
 app.add_typer(key_app, name="key")
@@ -930,14 +930,18 @@ def key_new(
     = False,
     no_trust: Annotated[bool, typer.Option("--no-trust", help="Do not add the public key to "
                                            "the keys this machine trusts.")] = False,
+    curve: Annotated[str, typer.Option("--curve", help="P-256, or P-384 for WACZ exports "
+                                       "whose signature ReplayWeb.page should show as "
+                                       "verified.")] = "P-256",
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Make a new signing key: a private key file only you can read, and its fingerprint.
 
     Example:  archiver key new ~/keys/ana.key
 
-    The key is ECDSA P-256 (as signed WACZ files use), written with mode 0600 and never over
-    an existing file. Its public half goes to the keys this machine trusts (keys/ beside
+    The key is ECDSA P-256 (or P-384 with --curve P-384: ReplayWeb.page shows a WACZ
+    signature as verified only from a P-384 key), written with mode 0600 and never over an
+    existing file. Its public half goes to the keys this machine trusts (keys/ beside
     your configuration file), so packages you sign verify as yours here; give others
     `archiver key show KEY`. A passphrase is optional: --passphrase-prompt asks for one, or
     ARCHIVER_KEY_PASSPHRASE gives it. Exit 0 when written, 2 when PATH exists or the
@@ -945,17 +949,20 @@ def key_new(
     """
     import os
 
-    from archiver.attestation.keys import PASSPHRASE_ENV, new_key
+    from archiver.attestation.keys import CURVES, PASSPHRASE_ENV, new_key
     from archiver.attestation.trust import trust_own_key
 
+    curve = curve.upper().replace("P256", "P-256").replace("P384", "P-384")
+    if curve not in CURVES:
+        _fail(f"--curve {curve}: not one archiver signs with (P-256 or P-384)", EXIT_USAGE)
     passphrase = os.environ.get(PASSPHRASE_ENV) or None
     if passphrase_prompt:
         passphrase = typer.prompt("Passphrase for the new key", hide_input=True,
                                   confirmation_prompt=True, err=True) or None
-    public = new_key(path, passphrase)
+    public = new_key(path, passphrase, curve)
     trusted = None if no_trust else trust_own_key(public)
     if as_json:
-        _emit_json({"path": str(path), "fingerprint": public.fingerprint,
+        _emit_json({"path": str(path), "curve": curve, "fingerprint": public.fingerprint,
                     "short_fingerprint": public.short_fingerprint,
                     "passphrase": passphrase is not None, "public_key": public.pem,
                     "trusted_as": str(trusted) if trusted else None})
@@ -986,7 +993,7 @@ def key_show(
     (or to `trust` in their configuration). A private key with a passphrase asks for it, or
     reads ARCHIVER_KEY_PASSPHRASE. Exit 0, or 2 when the file is not a usable key.
     """
-    from archiver.attestation.keys import PassphraseNeeded, PublicKey, load_public_key
+    from archiver.attestation.keys import PassphraseNeeded, PublicKey, curve_name, load_public_key
 
     public: PublicKey
     try:
@@ -994,7 +1001,8 @@ def key_show(
     except PassphraseNeeded:
         public = _signing_key(path).public
     if as_json:
-        _emit_json({"path": str(path), "fingerprint": public.fingerprint,
+        _emit_json({"path": str(path), "curve": curve_name(public.key.curve),
+                    "fingerprint": public.fingerprint,
                     "short_fingerprint": public.short_fingerprint, "public_key": public.pem})
     else:
         show(public.pem.rstrip("\n"))

@@ -154,6 +154,29 @@ def test_openssl_alone_verifies_the_signature(sample_package: Path, tmp_path: Pa
     assert openssl_verifies(package, other) == "Verification failure"
 
 
+def test_a_p384_key_signs_a_package_that_openssl_and_verify_accept(sample_package: Path,
+                                                                   tmp_path: Path) -> None:
+    """--curve P-384 (the key ReplayWeb.page shows a WACZ signature from as verified) signs
+    packages exactly as a P-256 key does; the record names the curve."""
+    package = copy_of(sample_package, tmp_path)
+    key = tmp_path / "wacz.key"
+    made = runner.invoke(app, ["key", "new", str(key), "--curve", "P-384", "--json"])
+    assert made.exit_code == 0, made.output
+    assert json.loads(made.stdout)["curve"] == "P-384"
+    assert isinstance(load_signing_key(key).key.curve, ec.SECP384R1)
+    shown = runner.invoke(app, ["key", "show", str(key), "--json"])
+    assert json.loads(shown.stdout)["curve"] == "P-384"
+    signed = runner.invoke(app, ["sign", str(package), "--key", str(key)])
+    assert signed.exit_code == 0, signed.output
+    assert openssl_verifies(package) == "Verified OK"
+    _, _, record = signature_files(package)
+    assert json.loads(record.read_text())["algorithm"] == "ecdsa-p384-sha256"
+    assert verify_json(package)["attestations"]["signatures"][0]["status"] == "valid"
+    wrong = runner.invoke(app, ["key", "new", str(tmp_path / "x.key"), "--curve", "P-521"])
+    assert wrong.exit_code == 2 and "P-256 or P-384" in wrong.output
+    assert not (tmp_path / "x.key").exists()
+
+
 def test_a_signed_package_is_still_a_valid_bag_and_verifies(sample_package: Path,
                                                             tmp_path: Path) -> None:
     before = {name: (sample_package / name).read_bytes() for name in TAG_FILES}
@@ -394,7 +417,7 @@ def _rsa_key(path: Path) -> None:
 
 @pytest.mark.parametrize("kind, words", [
     ("corrupt", "not a PEM private key, or damaged"),
-    ("rsa", "not an ECDSA P-256 key"),
+    ("rsa", "not an ECDSA P-256 or P-384 key"),
     ("wrong-passphrase", "wrong passphrase"),
     ("no-passphrase", "protected by a passphrase; give it, or set ARCHIVER_KEY_PASSPHRASE"),
     ("missing", "no such file"),

@@ -85,7 +85,7 @@ def test_what_is_not_a_usable_key_is_named_with_its_reason(tmp_path: Path) -> No
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption()))
     cases = {garbage: "not a PEM private key", huge: "far too large",
-             other: "not an ECDSA P-256 key", tmp_path / "missing.key": "no such file",
+             other: "not an ECDSA P-256 or P-384 key", tmp_path / "missing.key": "no such file",
              tmp_path: "not a regular file"}
     for path, reason in cases.items():
         with pytest.raises(KeyFileError) as caught:

@@ -748,11 +748,18 @@ def test_a_damaged_timestamp_is_a_reason_never_a_traceback(signed_wacz: Path,
 def test_a_p384_key_signs_what_wabac_js_verifies_with_its_own_parameters(
         sample_package: Path, tmp_path: Path) -> None:
     """wabac.js imports an anonymous publicKey as P-384 only (ArchiveWeb.page's curve).
-    archiver's keys are P-256 (the issue's contract), but signing follows the key's curve: a
-    P-384 key gives the signature ReplayWeb.page verifies as it stands."""
-    key = SigningKey(ec.generate_private_key(ec.SECP384R1()), tmp_path / "p384.key")
+    archiver's keys are P-256 by default (the issue's contract); a user who wants
+    ReplayWeb.page to show the signature as verified makes a P-384 key, as here, through
+    the CLI: signing follows the key's curve."""
+    path = tmp_path / "p384.key"
+    made = CliRunner().invoke(app, ["key", "new", str(path), "--curve", "P-384", "--no-trust"])
+    assert made.exit_code == 0, made.output
+    key = load_signing_key(path)
+    assert isinstance(key.key.curve, ec.SECP384R1)
     out = tmp_path / "p384.wacz"
-    export_wacz(sample_package, out, key=key)
+    exported = CliRunner().invoke(app, ["export", str(sample_package), "--wacz", str(out),
+                                        "--key", str(path)])
+    assert exported.exit_code == 0, exported.output
     signed = digest_document(out)["signedData"]
     assert len(base64.b64decode(signed["signature"])) == 96
     assert webcrypto_verify(signed, "P-384", tmp_path) is True

@@ -2,8 +2,8 @@
 
 One file per entry, `attestations/custody/<NNNNNN>.json` (from 000001), each naming the SHA-256
 of the previous entry's file, so that removing, changing or reordering an entry breaks the
-chain at that place. When a key is set the entry is signed: `<NNNNNN>.sig` beside it, ECDSA
-P-256 SHA-256 over the entry file's bytes, by the key the entry names (its public key is in
+chain at that place. When a key is set the entry is signed: `<NNNNNN>.sig` beside it,
+ECDSA with SHA-256 over the entry file's bytes, by the key the entry names (its public key is in
 the entry, so the log can be checked alone; whether that key is trusted is the package
 signature's question).
 

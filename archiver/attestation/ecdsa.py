@@ -1,5 +1,6 @@
-"""The one signature scheme attestations use: ECDSA on P-256 with SHA-256, DER-encoded, as
-`openssl dgst -sha256 -sign` writes and `-verify` reads it."""
+"""The one signature scheme attestations use: ECDSA with SHA-256 (on P-256, or P-384 for a key
+made with --curve P-384), DER-encoded, as `openssl dgst -sha256 -sign` writes and `-verify`
+reads it."""
 
 from __future__ import annotations
 
@@ -7,11 +8,18 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from archiver.attestation.keys import PublicKey, SigningKey
+from archiver.attestation.keys import PublicKey, SigningKey, curve_name
 
-ALGORITHM = "ecdsa-p256-sha256"
+ALGORITHMS = {"P-256": "ecdsa-p256-sha256", "P-384": "ecdsa-p384-sha256"}
+"""How a signature's record names the scheme, by the key's curve."""
 MAX_SIGNATURE_BYTES = 1024
-"""A DER ECDSA P-256 signature is at most 72 bytes; a larger file is not one."""
+"""A DER ECDSA signature is at most 72 bytes on P-256, 104 on P-384; a larger file is not
+one."""
+
+
+def algorithm_of(key: PublicKey) -> str:
+    """The scheme's name for signatures by `key` (its curve is one archiver signs with)."""
+    return ALGORITHMS[curve_name(key.key.curve) or "P-256"]
 
 
 def sign_bytes(key: SigningKey, data: bytes) -> bytes:

@@ -1,5 +1,7 @@
-"""Signing keys: ECDSA on P-256, the curve the WACZ signing spec's anonymous signatures use, so
-a signed WACZ export is readable by Webrecorder's tools.
+"""Signing keys: ECDSA on P-256 by default, the curve the WACZ signing spec's anonymous
+signatures were written for, or on P-384 when asked (`archiver key new --curve P-384`):
+ReplayWeb.page's library (wabac.js) imports an anonymous WACZ signer's key as P-384 only, so a
+WACZ signed with a P-384 key is the one it shows as verified (docs/decisions.md).
 
 A private key is a PKCS#8 PEM file, encrypted when a passphrase is given, readable by its owner
 only. A public key is named by its fingerprint: the SHA-256 of its SubjectPublicKeyInfo (DER),
@@ -21,6 +23,10 @@ from archiver.errors import ArchiverUsageError, EnvironmentFault, OutputExistsEr
 
 PASSPHRASE_ENV = "ARCHIVER_KEY_PASSPHRASE"
 """Where a key's passphrase may come from when no terminal can ask for it."""
+
+CURVES: dict[str, type[ec.EllipticCurve]] = {"P-256": ec.SECP256R1, "P-384": ec.SECP384R1}
+"""The curves archiver makes and signs with, by the names people (and WebCrypto) use."""
+DEFAULT_CURVE = "P-256"
 
 _MAX_KEY_BYTES = 64 * 1024
 """A PEM key is well under a kilobyte; anything far larger is not a key."""
@@ -82,12 +88,14 @@ class SigningKey:
         return PublicKey(self.key.public_key())
 
 
-def new_key(path: Path, passphrase: str | None = None) -> PublicKey:
-    """Write a new P-256 private key to `path` (mode 0600, never over an existing file) and
-    return its public key. The file appears whole or not at all."""
+def new_key(path: Path, passphrase: str | None = None, curve: str = DEFAULT_CURVE) -> PublicKey:
+    """Write a new private key on `curve` (see CURVES) to `path` (mode 0600, never over an
+    existing file) and return its public key. The file appears whole or not at all."""
+    if curve not in CURVES:
+        raise ValueError(f"curve {curve!r}: not one of {', '.join(CURVES)}")
     if path.exists() or path.is_symlink():
         raise OutputExistsError(path)
-    private = ec.generate_private_key(ec.SECP256R1())
+    private = ec.generate_private_key(CURVES[curve]())
     encryption: serialization.KeySerializationEncryption = (
         serialization.BestAvailableEncryption(passphrase.encode())
         if passphrase else serialization.NoEncryption())
@@ -138,9 +146,9 @@ def load_signing_key(path: Path, passphrase: str | None = None) -> SigningKey:
         raise KeyFileError(path, "not a PEM private key, or damaged") from None
     except UnsupportedAlgorithm:
         raise KeyFileError(path, "a key type archiver does not sign with") from None
-    if not isinstance(private, ec.EllipticCurvePrivateKey) or \
-            not isinstance(private.curve, ec.SECP256R1):
-        raise KeyFileError(path, "not an ECDSA P-256 key; make one with `archiver key new`")
+    if not isinstance(private, ec.EllipticCurvePrivateKey) or curve_name(private.curve) is None:
+        raise KeyFileError(path, "not an ECDSA P-256 or P-384 key; make one with "
+                                 "`archiver key new`")
     return SigningKey(private, path)
 
 
@@ -153,23 +161,27 @@ def load_public_key(path: Path) -> PublicKey:
         public = serialization.load_pem_public_key(data)
     except (ValueError, UnsupportedAlgorithm):
         raise KeyFileError(path, "not a PEM public key, or damaged") from None
-    if not isinstance(public, ec.EllipticCurvePublicKey) or \
-            not isinstance(public.curve, ec.SECP256R1):
-        raise KeyFileError(path, "not an ECDSA P-256 public key")
+    if not isinstance(public, ec.EllipticCurvePublicKey) or curve_name(public.curve) is None:
+        raise KeyFileError(path, "not an ECDSA P-256 or P-384 public key")
     return PublicKey(public)
 
 
 def public_key_from_der(der: bytes) -> PublicKey | None:
-    """A P-256 public key from SubjectPublicKeyInfo DER (as attestations carry it), or None if
-    the bytes are not one. The bytes come from a package: hostile, never trusted for more."""
+    """A P-256 or P-384 public key from SubjectPublicKeyInfo DER (as attestations carry it), or
+    None if the bytes are not one. The bytes come from a package: hostile, never trusted for
+    more."""
     try:
         public = serialization.load_der_public_key(der)
     except (ValueError, UnsupportedAlgorithm):
         return None
-    if not isinstance(public, ec.EllipticCurvePublicKey) or \
-            not isinstance(public.curve, ec.SECP256R1):
+    if not isinstance(public, ec.EllipticCurvePublicKey) or curve_name(public.curve) is None:
         return None
     return PublicKey(public)
+
+
+def curve_name(curve: ec.EllipticCurve) -> str | None:
+    """"P-256" or "P-384" for the curves archiver signs with, None for any other."""
+    return next((name for name, kind in CURVES.items() if isinstance(curve, kind)), None)
 
 
 def _read_small(path: Path) -> bytes:

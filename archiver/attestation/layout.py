@@ -1,7 +1,7 @@
 """Where attestations sit in a package: beside the bag, in `attestations/`, never in it.
 
     attestations/
-      signature-<FP16>.sig        ECDSA P-256 signature (DER) over the bytes of
+      signature-<FP16>.sig        ECDSA signature (DER, SHA-256) over the bytes of
                                   tagmanifest-sha256.txt, i.e. over its SHA-256
       signature-<FP16>.pub.pem    the signer's public key
       signature-<FP16>.json       when, by whom, with what software (schemas/signature.schema.json)

@@ -1,4 +1,4 @@
-"""Sign a sealed package: ECDSA P-256 with SHA-256 over the bytes of tagmanifest-sha256.txt.
+"""Sign a sealed package: ECDSA (P-256 or P-384) with SHA-256 over tagmanifest-sha256.txt.
 
 The signature covers the tag manifest's SHA-256, which covers manifest.json, bag-info.txt,
 bagit.txt and manifest-sha256.txt, which covers every payload byte. It is written beside the
@@ -26,7 +26,7 @@ from typing import Any
 from archiver import __version__
 from archiver.attestation.custody import append_entry
 from archiver.attestation.documents import Unreadable, dump_document, read_bytes
-from archiver.attestation.ecdsa import ALGORITHM, MAX_SIGNATURE_BYTES, sign_bytes, signs
+from archiver.attestation.ecdsa import MAX_SIGNATURE_BYTES, algorithm_of, sign_bytes, signs
 from archiver.attestation.keys import PublicKey, SigningKey
 from archiver.attestation.layout import ATTESTATIONS_DIR, signature_stem
 from archiver.attestation.new_files import NameTaken, make_directory, write_new_file
@@ -99,7 +99,7 @@ def sign_sealed_package(package: Path, key: SigningKey, *, operator: str | None 
         "format": SIGNATURE_FORMAT,
         "signed_file": TAG_MANIFEST,
         "signed_sha256": tag.sha256,
-        "algorithm": ALGORITHM,
+        "algorithm": algorithm_of(public),
         "signature_file": files.signature,
         "public_key_file": files.public_key,
         "key_fingerprint": public.fingerprint,

@@ -25,7 +25,7 @@ from archiver.attestation.documents import (
 )
 from archiver.attestation.ecdsa import MAX_SIGNATURE_BYTES, signs
 from archiver.attestation.findings import SignatureFinding
-from archiver.attestation.keys import PublicKey
+from archiver.attestation.keys import PublicKey, curve_name
 from archiver.attestation.layout import ATTESTATIONS_DIR, SIGNATURE_FILE
 from archiver.attestation.sealed_bag import TagManifest
 from archiver.attestation.trust import TrustList
@@ -83,7 +83,9 @@ def check_signature(package: Path, stem: str, trust: TrustList,
     if not trust.trusts_key(public):
         return SignatureFinding(path, "untrusted-key", fingerprint, signed_at,
                                 f"signed by key {public.short_fingerprint} … which is not in "
-                                f"your trust list (if it is the signer's key, give --trust "
+                                f"your trust list (a key inside the package proves nothing "
+                                f"by itself: ask the signer for their fingerprint, and if it "
+                                f"is {public.fingerprint[:16]}…, give --trust "
                                 f"{package / base}.pub.pem)")
     return SignatureFinding(path, "valid", fingerprint, signed_at)
 
@@ -104,9 +106,8 @@ def _public_key(package: Path, relative: str, stem: str) -> PublicKey:
         key = serialization.load_pem_public_key(data)
     except (ValueError, UnsupportedAlgorithm):
         raise Unreadable(f"{relative}: not a PEM public key, or damaged") from None
-    if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(key.curve,
-                                                                         ec.SECP256R1):
-        raise Unreadable(f"{relative}: not an ECDSA P-256 public key")
+    if not isinstance(key, ec.EllipticCurvePublicKey) or curve_name(key.curve) is None:
+        raise Unreadable(f"{relative}: not an ECDSA P-256 or P-384 public key")
     public = PublicKey(key)
     if public.fingerprint[:16] != stem:
         raise Unreadable(f"{relative}: holds key {public.short_fingerprint} …, not the key "

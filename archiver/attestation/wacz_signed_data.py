@@ -21,8 +21,9 @@ What the code of those tools settles where the spec's prose leaves it open:
 - publicKey: base64 of the SubjectPublicKeyInfo, DER (WebCrypto's "spki" export).
 - The curve: the spec says only "ECDSA". ArchiveWeb.page makes P-384 keys and wabac.js
   imports an anonymous publicKey as P-384 only; authsign's domain keys are P-256. archiver's
-  keys are P-256 (issue 13's contract), so checking accepts P-256, P-384 and P-521 and signing
-  uses whatever curve the key has (docs/decisions.md, "Signed WACZ").
+  keys are P-256 by default (issue 13's contract) and P-384 when made with `archiver key new
+  --curve P-384` (the key ReplayWeb.page shows as verified); checking accepts P-256, P-384 and
+  P-521, and signing uses whatever curve the key has (docs/decisions.md, "Signed WACZ").
 - `created` must equal datapackage.json's own `created`: py-wacz's `wacz validate` fails a
   WACZ where they differ ("signed timestamp != created timestamp").
 - A timestamp on an anonymous signature (`timeSignature`, `timestampCert`) is an open
