@@ -45,7 +45,13 @@ from archiver.rendering import (
     render_text,
     render_verification,
 )
-from archiver.settings import CaptureSettings, ExtractionSettings, parse_size, size_text
+from archiver.settings import (
+    BrowserSettings,
+    CaptureSettings,
+    ExtractionSettings,
+    parse_size,
+    size_text,
+)
 from archiver.terminal import OutputClosed, progress_bar, show, show_error, show_json
 
 if TYPE_CHECKING:
@@ -115,6 +121,10 @@ ConcurrencyOption = Annotated[int, typer.Option("--concurrency", min=1, help="Co
                                                 "once in all.")]
 WarcSizeOption = Annotated[int, typer.Option("--warc-size", parser=_size, metavar="SIZE",
                                              help="Start a new WARC file past this size.")]
+BrowserOption = Annotated[bool, typer.Option("--browser", help="Load each page in Chromium "
+                                             "and record everything it fetches, with a "
+                                             "screenshot, a PDF snapshot and the rendered "
+                                             "page (Chromium on PATH, or ARCHIVER_CHROMIUM).")]
 OutputOption = Annotated[Path | None, typer.Option("-o", "--output", help="The new package "
                                                    "directory (required; must not exist).",
                                                    show_default=False)]
@@ -129,6 +139,14 @@ def _capture_settings(*, max_size: int | str, timeout: float, retries: int, inse
     return CaptureSettings(max_resource_bytes=int(max_size), resource_timeout=timeout,
                            retries=retries, verify_tls=not insecure, ca_file=ca_file,
                            extraction=ExtractionSettings() if extract else None, **others)
+
+
+def _browser_settings() -> BrowserSettings:
+    """--browser: the default behaviours, with the Chromium found now (none: exit 3, before
+    anything is written)."""
+    from archiver.capture.browser.chromium import find_chromium
+
+    return BrowserSettings(executable=find_chromium())
 
 
 def exit_code_for(error: BaseException) -> int:
@@ -270,6 +288,7 @@ def capture(
     allow_private: AllowPrivateOption = DEFAULTS.allow_private,
     warc_size: WarcSizeOption = WARC_SIZE_DEFAULT,  # type: ignore[assignment]
     extract: ExtractOption = DEFAULTS.extraction is not None,
+    browser: BrowserOption = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Capture sources into a new sealed evidence package.
@@ -280,7 +299,8 @@ def capture(
     with each failure and its reason), 2 for a URL typed without its scheme (example.org:
     give https://example.org) or any other usage error, with nothing written. Private,
     loopback, link-local and reserved addresses (localhost, 10.0.0.0/8, 169.254.169.254...)
-    are refused unless --allow-private is given.
+    are refused unless --allow-private is given. With --browser, each page is loaded in
+    Chromium (exit 3 when there is none) and its text is read from the page as rendered.
     """
     from archiver.package.build import create_package
 
@@ -295,7 +315,8 @@ def capture(
         requisites=requisites, max_size=max_size, timeout=timeout, read_timeout=read_timeout,
         connect_timeout=connect_timeout, retries=retries, per_host=per_host,
         concurrency=concurrency, insecure=insecure, ca_file=ca_file,
-        allow_private=allow_private, warc_max_bytes=warc_size, extract=extract)
+        allow_private=allow_private, warc_max_bytes=warc_size, extract=extract,
+        browser=_browser_settings() if browser else None)
     _sweep_beside(output)
     with progress_bar("capturing") as progress:
         result = create_package(wanted, output, settings=settings, progress=progress)

@@ -23,6 +23,8 @@ NOT_CODES = frozenset({
     "warc-ip-address", "warc-reader", "data-package", "wacz-package", "utf-8", "latin-1",
     # verdicts and coverage grades, which are not codes either
     "structure-checked", "cannot-be-verified", "payload-only", "no-digest", "structure-only",
+    # kinds of derived files (manifest.json), named where verify looks for their records
+    "rendered-dom",
 })
 """Strings of a code's shape that are not codes (words of WARC headers, WACZ profiles,
 encodings, verdicts)."""

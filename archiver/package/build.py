@@ -10,7 +10,7 @@ import errno
 import json
 import os
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +24,7 @@ from archiver.errors import OutputExistsError
 from archiver.extract.document import Extraction
 from archiver.extract.files import write_new
 from archiver.package.bag import FileDigest, write_bag
-from archiver.package.derived import DerivedFiles, extract_into_package
+from archiver.package.derived import DerivedFiles, RecordAt, extract_into_package
 from archiver.package.extraction_pool import ExtractionPool
 from archiver.package.manifest import build_manifest, dump_manifest, environment
 from archiver.package_layout import WARC_DIR, warc_path
@@ -78,13 +78,15 @@ class PackageBuild:
                           on_captured=self.pool.offer if self.pool is not None else None)
 
     def extract(self, result: CaptureResult, progress: Progress | None = None,
-                done: dict[str, Extraction] | None = None) -> DerivedFiles:
-        """Extract every page and PDF of `result` (unless extraction is off)."""
+                done: dict[str, Extraction] | None = None,
+                rendered: Mapping[int, RecordAt] | None = None) -> DerivedFiles:
+        """Extract every page and PDF of `result` (unless extraction is off); a page
+        with a `rendered` DOM record is read from there."""
         if self.settings.extraction is None:
             return DerivedFiles()
         return extract_into_package(self.staging, self.writer, result, self.settings.extraction,
                                     gzip_level=self.settings.gzip_level, progress=progress,
-                                    done=done, pool=self.pool)
+                                    done=done, pool=self.pool, rendered=rendered)
 
     def add_file(self, relative: str, data: bytes) -> FileDigest:
         """A payload file of our own making (a report), never overwriting."""
@@ -138,8 +140,16 @@ def create_package(
     """
     settings = settings or CaptureSettings()
     with building(output, settings) as build:
-        result = build.capture_job(progress).run(urls)
-        derived = build.extract(result, progress)
+        if settings.browser is not None:  # --browser: through Chromium (docs/browser.md)
+            from archiver.package.browser_capture import capture_in_browser
+
+            browser = capture_in_browser(build.staging, build.writer, settings, urls, progress)
+            result = browser.result
+            derived = build.extract(result, progress, rendered=browser.rendered)
+            derived.add(browser.derived)
+        else:
+            result = build.capture_job(progress).run(urls)
+            derived = build.extract(result, progress)
         files = build.close_warcs() + derived.files
         manifest = build_manifest(package_id=build.package_id, settings=settings,
                                   result=result, files=files, derived=derived.by_resource)
