@@ -213,6 +213,34 @@ def test_a_private_address_is_refused_unless_allowed(browser_site: SiteServer,
     assert browser_site.hits("/article.html") == before  # refused before any request left
 
 
+@needs_chromium
+def test_large_bodies_are_streamed_and_coded_bodies_recorded_as_decoded(
+        browser_site: SiteServer, tmp_path: Path) -> None:
+    """A body announced over `body_in_memory` is streamed from the browser to disk and
+    recorded whole (lazy-1.png, 1,546 bytes, over a limit of 1,500); a gzip body is
+    recorded as the browser decoded it, under a head that says so; an HTTP/1.1 head whose
+    body needed no change is kept byte for byte."""
+    lazy, gzipped = browser_site.url("/lazy.html"), browser_site.url("/encoding/gzip")
+    limits = BrowserSettings(network_idle_timeout=3.0, quiet_period=0.3, max_scrolls=12,
+                             body_in_memory=1500, pdf=False, screenshot=False)
+    result = create_package([lazy, gzipped], tmp_path / "pkg",
+                            settings=fast_settings(browser=limits))
+    package = Captured(result)
+    assert_standard_tools_accept(package.path)
+    image = browser_site.url("/img/lazy-1.png")
+    assert package.response(image).payload == (SITE / "img" / "lazy-1.png").read_bytes()
+    assert any("too large to hand back to the page" in note
+               for note in package.resource(image)["notes"])
+    head = package.response(gzipped).http_head
+    assert b"\r\nX-Orig-Content-Encoding: gzip\r\n" in head
+    payload = package.response(gzipped).payload
+    assert payload.startswith(b"<!doctype html>") and f"Content-Length: {len(payload)}\r\n" \
+        .encode() in head
+    assert "The meter keeps turning" in _text(package, gzipped)
+    sent = browser_site.sent("/lazy.html")
+    assert package.response(lazy).http_head == sent[:sent.index(b"\r\n\r\n") + 4]
+
+
 def test_a_missing_chromium_is_one_line_and_exit_3(tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(ENVIRONMENT_VARIABLE, str(tmp_path / "no-such-chromium"))
