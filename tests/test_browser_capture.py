@@ -10,6 +10,7 @@ schema) and by archiver's own verify. Skipped, with the reason, where there is n
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import shutil
@@ -17,17 +18,28 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import pytest
+from playwright.sync_api import sync_playwright
 from typer.testing import CliRunner
 
-from archiver.capture.browser.chromium import ENVIRONMENT_VARIABLE, processes_using
+from archiver.capture.browser.chromium import (
+    ENVIRONMENT_VARIABLE,
+    FLAGS,
+    find_chromium,
+    needs_no_sandbox,
+    processes_using,
+)
 from archiver.cli import app
 from archiver.package.build import create_package
+from archiver.replay import ReplayEngineMissing, start_replay
+from archiver.replay.engine import configured_pywb_python
 from archiver.settings import BrowserSettings
 from archiver.verification.api import check
 from tests import png_pixels
@@ -239,6 +251,81 @@ def test_large_bodies_are_streamed_and_coded_bodies_recorded_as_decoded(
     assert "The meter keeps turning" in _text(package, gzipped)
     sent = browser_site.sent("/lazy.html")
     assert package.response(lazy).http_head == sent[:sent.index(b"\r\n\r\n") + 4]
+
+
+class _Canary(http.server.BaseHTTPRequestHandler):
+    """Stands on the stopped origin's port and counts whatever reaches it: a leak."""
+
+    hits: list[str] = []
+
+    def do_GET(self) -> None:
+        self.hits.append(self.path)
+        self.send_response(418)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        return
+
+
+def _frames_text(page: Any, expected: str, timeout: float) -> str:
+    """The text of every frame of `page` (pywb may show the capture in a frame of its own),
+    once it holds `expected` or `timeout` seconds passed."""
+    deadline = time.monotonic() + timeout
+    while True:
+        texts = []
+        for frame in page.frames:
+            try:
+                texts.append(frame.evaluate("() => document.body ? document.body.innerText : ''"))
+            except Exception:  # a frame navigating meanwhile
+                continue
+        text = "\n".join(texts)
+        if expected in text or time.monotonic() > deadline:
+            return text
+        time.sleep(0.25)
+
+
+def _has_pywb() -> bool:
+    try:
+        return configured_pywb_python() is not None
+    except ReplayEngineMissing:
+        return False
+
+
+@needs_chromium
+@pytest.mark.skipif(not _has_pywb(), reason="pywb could not be set up for the tests")
+def test_a_browser_capture_replays_in_pywb_with_nothing_from_the_origin(
+        tmp_path: Path) -> None:
+    """The script-built article, captured through the browser, replays in pywb in a browser:
+    its script runs again and fetches its JSON from the archive; the origin is gone, and a
+    canary on its port counts any request that leaks out of the replay."""
+    with SiteServer(SITE) as origin:
+        article = origin.url("/article.html")
+        port = int(article.split(":")[2].split("/")[0])
+        result = create_package([article], tmp_path / "pkg",
+                                settings=fast_settings(browser=LIMITS))
+    captured = Captured(result)
+    when = "".join(c for c in captured.resource(article)["captured_at"] if c.isdigit())[:14]
+    _Canary.hits = []
+    canary = http.server.ThreadingHTTPServer(("127.0.0.1", port), _Canary)
+    threading.Thread(target=canary.serve_forever, daemon=True).start()
+    try:
+        with start_replay(captured.path) as server, sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=find_chromium(), headless=True, args=list(FLAGS),
+                chromium_sandbox=not needs_no_sandbox())
+            try:
+                page = browser.new_page()
+                page.goto(server.replay_url(article, when, "mp_"), wait_until="load")
+                text = _frames_text(page, "412 water meters", timeout=20.0)
+                page.wait_for_timeout(1000)  # time for a late request to leak, if any would
+            finally:
+                browser.close()
+    finally:
+        canary.shutdown()
+        canary.server_close()
+    assert "Meters ran backwards for a year" in text
+    assert _Canary.hits == [], _Canary.hits
 
 
 def test_a_missing_chromium_is_one_line_and_exit_3(tmp_path: Path,
