@@ -22,7 +22,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import quote
 
 import pytest
@@ -256,7 +256,7 @@ def test_large_bodies_are_streamed_and_coded_bodies_recorded_as_decoded(
 class _Canary(http.server.BaseHTTPRequestHandler):
     """Stands on the stopped origin's port and counts whatever reaches it: a leak."""
 
-    hits: list[str] = []
+    hits: ClassVar[list[str]] = []
 
     def do_GET(self) -> None:
         self.hits.append(self.path)
