@@ -44,10 +44,11 @@ from archiver.settings import BrowserSettings
 from archiver.verification.api import check
 from tests import png_pixels
 from tests.conftest import Captured, assert_standard_tools_accept, fast_settings, read_record
-from tests.server import SiteServer
+from tests.server import REPORT_PATH, SiteServer
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "fixtures" / "browser_site"
+FIXTURES_SITE = ROOT / "fixtures" / "site"
 HAS_CHROMIUM = bool(os.environ.get(ENVIRONMENT_VARIABLE) or shutil.which("chromium")
                     or shutil.which("chromium-browser"))
 needs_chromium = pytest.mark.skipif(not HAS_CHROMIUM, reason="no Chromium on this machine "
@@ -326,6 +327,25 @@ def test_a_browser_capture_replays_in_pywb_with_nothing_from_the_origin(
         canary.server_close()
     assert "Meters ran backwards for a year" in text
     assert _Canary.hits == [], _Canary.hits
+
+
+@needs_chromium
+def test_a_pdf_source_is_streamed_and_read_from_its_record(site: SiteServer,
+                                                           tmp_path: Path) -> None:
+    """A PDF takes the streaming path whatever its size, and its text comes from the PDF
+    itself (no screenshot of a viewer, no rendered DOM)."""
+    report = site.url(REPORT_PATH)
+    result = create_package([report], tmp_path / "pkg", settings=fast_settings(browser=LIMITS))
+    package = Captured(result)
+    assert_standard_tools_accept(package.path)
+    source = package.source(report)
+    assert (source["outcome"], source["reason"], source["content_type"]) == (
+        "captured", None, "application/pdf")
+    assert package.response(report).payload == (FIXTURES_SITE / REPORT_PATH.lstrip("/")) \
+        .read_bytes()
+    kinds = {entry["kind"] for entry in package.resource(report)["derived"]}
+    assert kinds == {"extraction", "text"}
+    assert "Harrow Point" in _text(package, report)
 
 
 def test_a_missing_chromium_is_one_line_and_exit_3(tmp_path: Path,

@@ -47,6 +47,7 @@ AttachmentSink = Callable[[int, Resource, Attachment], None]
 """Told of each attachment of a page: the page's index among the job's resources, its
 resource (whose record the attachment refers to), and the attachment (closed after)."""
 MAX_POPUP_NOTES = 10
+PAGE_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 MAX_SCRATCH_PATH = 60
 """Chromium keeps a socket in its temporary folder, and a socket's path may not exceed 107
 bytes: a temporary folder past this length is left to be the system's."""
@@ -160,11 +161,12 @@ class BrowserCaptureJob:
             state.main_frame = tree["frameTree"]["frame"]["id"]
             deadline = Deadline(self.browser.page_timeout)
             failure = await self._load(page, url, deadline, report)
-            if failure is None or state.hops:
+            made: list[Attachment] = []
+            if self._is_page(state):
                 await settle(page, recorder, self.browser, deadline, report)
                 made = await self._attachments(page, cdp, deadline, report)
-            else:
-                made = []
+            elif state.hops:  # a PDF or an image: the record is the evidence; no rendering
+                report.partial.clear()
             await recorder.settle()
         finally:
             await page.close()
@@ -174,6 +176,15 @@ class BrowserCaptureJob:
         source = self._resolve(requested, state, failure, recorder.failures)
         self._finish_page(source, report, recorder.notes, made)
         return source
+
+    def _is_page(self, state: _PageState) -> bool:
+        """Whether the source answered with a web page (HTML), which is worth behaviours
+        and attachments, rather than a document the browser only displays (a PDF)."""
+        if not state.hops:
+            return False
+        content_type = self._slots[state.hops[-1]].content_type
+        return content_type in PAGE_TYPES or (
+            content_type is None and not self._slots[state.hops[-1]].redirect_to)
 
     async def _load(self, page: Any, url: str, deadline: Deadline,
                     report: PageReport) -> str | None:

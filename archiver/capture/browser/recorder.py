@@ -54,6 +54,10 @@ ESSENTIAL = frozenset({"Document", "Stylesheet", "Script", "XHR", "Fetch", "Mani
 """Resource types a page cannot render without: of unknown size, they are still taken in
 one message (and so handed to the page unchanged); other bodies of unknown size stream."""
 
+STREAMED_TYPES = frozenset({"application/pdf"})
+"""Documents that always take the streaming path, whatever their size: a PDF is read by
+archiver's own extractor from the record, never by the page."""
+
 Written = Callable[[BrowserExchange], None]
 """Told of each exchange when it is complete; writes its records (and closes it)."""
 
@@ -92,7 +96,8 @@ class NetworkRecorder:
     _sent: dict[str, _Sent] = field(default_factory=dict)
     _waiting: dict[str, BrowserExchange] = field(default_factory=dict)
     """Exchanges whose response was taken, waiting for their address and protocol."""
-    _in_flight: set[str] = field(default_factory=set)
+    _in_flight: dict[str, str] = field(default_factory=dict)
+    """Requests under way: the browser's id, and the URL."""
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
     _policy: AddressPolicy = field(init=False)
     _hosts: dict[str, str | None] = field(default_factory=dict)
@@ -125,7 +130,7 @@ class NetworkRecorder:
         return len(self._in_flight) + len(self._tasks)
 
     def in_flight_urls(self) -> list[str]:
-        return sorted(self._in_flight)
+        return sorted(set(self._in_flight.values()))
 
     async def settle(self) -> None:
         """Let the pauses being handled finish, then write every exchange still waiting."""
@@ -167,7 +172,7 @@ class NetworkRecorder:
         redirect = event.get("redirectResponse")
         if redirect is not None:
             self._finish(request_id, redirect)
-        self._in_flight.add(request_id)
+        self._in_flight[request_id] = event.get("request", {}).get("url", "")
 
     def _request_extra(self, event: dict[str, Any]) -> None:
         sent = self._sent.get(event["requestId"])
@@ -186,7 +191,7 @@ class NetworkRecorder:
     def _loading_done(self, event: dict[str, Any]) -> None:
         self.touch()
         request_id = event["requestId"]
-        self._in_flight.discard(request_id)
+        self._in_flight.pop(request_id, None)
         if request_id in self._waiting:
             self._finish(request_id, None)
 
@@ -267,6 +272,8 @@ class NetworkRecorder:
         self._waiting[network_id] = exchange
 
     def _in_one_message(self, headers: list[tuple[str, str]], resource_type: str) -> bool:
+        if _media_type(headers) in STREAMED_TYPES:
+            return False
         announced = _content_length(headers)
         if announced is None:
             return resource_type in ESSENTIAL
@@ -344,6 +351,13 @@ class NetworkRecorder:
 
 def _is_redirect(status: int, headers: list[tuple[str, str]]) -> bool:
     return 300 <= status < 400 and any(name.lower() == "location" for name, _ in headers)
+
+
+def _media_type(headers: list[tuple[str, str]]) -> str | None:
+    for name, value in headers:
+        if name.lower() == "content-type":
+            return value.split(";", 1)[0].strip().lower()
+    return None
 
 
 def _content_length(headers: list[tuple[str, str]]) -> int | None:
