@@ -359,6 +359,7 @@ def story(
     ca_file: CaFileOption = DEFAULTS.ca_file,
     allow_private: AllowPrivateOption = DEFAULTS.allow_private,
     extract: StoryExtractOption = DEFAULTS.extraction is not None,
+    browser: BrowserOption = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the chain as JSON.")] = False,
 ) -> None:
     """Capture a story and every source it cites, as one evidence chain with a report.
@@ -372,7 +373,9 @@ def story(
     chain in manifest.json and a report in data/report.html. Exit 0 when every citation was
     captured (a 404 is captured: it is evidence), 1 when any failed or the story itself could
     not be captured. Links to private, loopback, link-local and reserved addresses are refused
-    (failed citations, with the reason) unless --allow-private is given.
+    (failed citations, with the reason) unless --allow-private is given. With --browser the
+    story and its cited pages are loaded in Chromium, and the citations are read from the
+    story as rendered.
     """
     import re
     import tempfile
@@ -395,7 +398,8 @@ def story(
         include=include or [], exclude=exclude or [])
     settings = _capture_settings(requisites=requisites, max_size=max_size, timeout=timeout,
                                  retries=retries, insecure=insecure, ca_file=ca_file,
-                                 allow_private=allow_private, extract=extract)
+                                 allow_private=allow_private, extract=extract,
+                                 browser=_browser_settings() if browser else None)
     if dry_run:
         with tempfile.TemporaryDirectory(prefix="archiver-dry-run-") as scratch:
             plan = plan_story(story_input, settings=settings, options=options,

@@ -348,6 +348,32 @@ def test_a_pdf_source_is_streamed_and_read_from_its_record(site: SiteServer,
     assert "Harrow Point" in _text(package, report)
 
 
+@needs_chromium
+def test_story_mode_reads_citations_from_the_rendered_story(browser_site: SiteServer,
+                                                           tmp_path: Path) -> None:
+    """A story whose paragraphs are written by script: plain HTTP sees no citation; with
+    --browser the story is read as rendered, and every cited page goes through the browser."""
+    story = browser_site.url("/story.html")
+    common = ["story", story, "--allow-private", "--json"]
+    plain = CliRunner().invoke(app, [*common, "--dry-run"])
+    assert plain.exit_code == 0, plain.output
+    assert json.loads(plain.output)["citations"] == []
+    result = CliRunner().invoke(app, [*common, "--browser", "-o", str(tmp_path / "pkg")])
+    assert result.exit_code == 0, result.output
+    package = tmp_path / "pkg"
+    assert_standard_tools_accept(package)
+    manifest = json.loads((package / "manifest.json").read_text("utf-8"))
+    cited = [c["url"] for c in manifest["story"]["citations"]]
+    assert cited == [browser_site.url("/article.html"), browser_site.url("/redirected.html")]
+    by_url = {r["url"]: r for r in manifest["resources"]}
+    assert by_url[story]["role"] == "story"
+    for url in (story, browser_site.url("/article.html"), browser_site.url("/redirected.html")):
+        kinds = {entry["kind"] for entry in by_url[url]["derived"]}
+        assert {"screenshot", "pdf", "rendered-dom"} <= kinds, url
+    sources = {s["url"]: s for s in manifest["story"]["sources"]}
+    assert "412 water meters" in sources[browser_site.url("/article.html")]["lead"]
+
+
 def test_a_missing_chromium_is_one_line_and_exit_3(tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(ENVIRONMENT_VARIABLE, str(tmp_path / "no-such-chromium"))

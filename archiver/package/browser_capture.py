@@ -9,15 +9,13 @@ its rendered DOM, the text a reader saw; the raw HTML stays in the response reco
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
 from archiver._types import Progress
 from archiver.capture.browser.attachments import Attachment
 from archiver.capture.browser.job import BrowserCaptureJob
-from archiver.capture.results import CaptureResult, Resource
+from archiver.capture.results import Resource
 from archiver.extract.files import slug
 from archiver.package.bag import FileDigest
 from archiver.package.derived import DerivedFiles, RecordAt
@@ -29,33 +27,22 @@ from archiver.warc.records import BLOCK_SIZE
 from archiver.warc.writer import WarcWriter
 
 
-@dataclass
-class BrowserCapture:
-    """What a browser capture added to a package."""
-
-    result: CaptureResult
-    derived: DerivedFiles = field(default_factory=DerivedFiles)
-    rendered: dict[int, RecordAt] = field(default_factory=dict)
-    """By resource index: where the page's rendered DOM record is."""
-
-
-def capture_in_browser(staging: Path, writer: WarcWriter, settings: CaptureSettings,
-                       urls: Sequence[str], progress: Progress | None = None
-                       ) -> BrowserCapture:
-    """Capture `urls` through Chromium into the package being built in `staging`."""
-    derived = DerivedFiles()
-    rendered: dict[int, RecordAt] = {}
+def browser_job(staging: Path, writer: WarcWriter, settings: CaptureSettings,
+                kept: DerivedFiles, rendered: dict[str, RecordAt],
+                progress: Progress | None = None) -> BrowserCaptureJob:
+    """A browser capture job writing into the package being built in `staging`: each
+    page's attachments go into `kept` (files, and by resource index what was made), and
+    where its rendered DOM record lies into `rendered` (by the page's response record id)."""
 
     def keep(index: int, resource: Resource, attachment: Attachment) -> None:
         entry, file, where = _keep(staging, writer, settings.gzip_level, index, resource,
                                    attachment)
-        derived.files.append(file)
-        derived.by_resource.setdefault(index, []).append(entry)
-        if attachment.kind == "rendered-dom":
-            rendered[index] = where
+        kept.files.append(file)
+        kept.by_resource.setdefault(index, []).append(entry)
+        if attachment.kind == "rendered-dom" and resource.record is not None:
+            rendered[resource.record.record_id] = where
 
-    job = BrowserCaptureJob(settings, writer, progress=progress, on_attachment=keep)
-    return BrowserCapture(job.run(urls), derived, rendered)
+    return BrowserCaptureJob(settings, writer, progress=progress, on_attachment=keep)
 
 
 def _keep(staging: Path, writer: WarcWriter, gzip_level: int, index: int,

@@ -10,16 +10,16 @@ import errno
 import json
 import os
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from archiver import __version__
 from archiver._types import Progress
 from archiver.capture.job import CaptureJob
-from archiver.capture.results import CaptureResult
+from archiver.capture.results import CaptureResult, Resource
 from archiver.errors import OutputExistsError
 from archiver.extract.document import Extraction
 from archiver.extract.files import write_new
@@ -32,6 +32,9 @@ from archiver.settings import CaptureSettings
 from archiver.staging import staging_beside
 from archiver.timestamps import utc_iso
 from archiver.warc.writer import WarcWriter, WrittenFile, warcinfo_factory
+
+if TYPE_CHECKING:  # loaded only for --browser: it brings Playwright
+    from archiver.capture.browser.job import BrowserCaptureJob
 
 
 @dataclass
@@ -67,26 +70,48 @@ class PackageBuild:
                                      _warcinfo(settings, self.package_id),
                                      gzip_level=settings.gzip_level))
         self.extra_files: list[FileDigest] = []
+        self.attachments = DerivedFiles()
+        """A browser capture's screenshots, PDF snapshots and rendered DOMs."""
+        self.rendered: dict[str, RecordAt] = {}
+        """Where each browser-captured page's rendered DOM record is, by the record id of
+        the page's response."""
         self._written: list[WrittenFile] | None = None
         self.pool = (ExtractionPool(warc_dir, self.writer, settings.extraction,
                                     settings.extraction.workers)
                      if settings.extraction is not None else None)
 
-    def capture_job(self, progress: Progress | None = None) -> CaptureJob:
-        """A capture job writing into this package, its documents extracted as they come."""
+    def capture_job(self, progress: Progress | None = None) -> CaptureJob | BrowserCaptureJob:
+        """A capture job writing into this package, its documents extracted as they come;
+        with `settings.browser`, one that loads each source in Chromium (docs/browser.md)."""
+        if self.settings.browser is not None:
+            from archiver.package.browser_capture import browser_job
+
+            return browser_job(self.staging, self.writer, self.settings, self.attachments,
+                               self.rendered, progress)
         return CaptureJob(self.settings, self.writer, progress=progress,
                           on_captured=self.pool.offer if self.pool is not None else None)
 
+    def rendered_record(self, resource: Resource) -> RecordAt | None:
+        """Where a browser-captured page's rendered DOM is (None: not captured so)."""
+        ref = resource.record
+        return self.rendered.get(ref.record_id) if ref is not None else None
+
     def extract(self, result: CaptureResult, progress: Progress | None = None,
-                done: dict[str, Extraction] | None = None,
-                rendered: Mapping[int, RecordAt] | None = None) -> DerivedFiles:
-        """Extract every page and PDF of `result` (unless extraction is off); a page
-        with a `rendered` DOM record is read from there."""
-        if self.settings.extraction is None:
-            return DerivedFiles()
-        return extract_into_package(self.staging, self.writer, result, self.settings.extraction,
-                                    gzip_level=self.settings.gzip_level, progress=progress,
-                                    done=done, pool=self.pool, rendered=rendered)
+                done: dict[str, Extraction] | None = None) -> DerivedFiles:
+        """Extract every page and PDF of `result` (unless extraction is off): a page
+        captured through the browser from its rendered DOM. The files a browser capture
+        made (attachments) are listed with what was derived."""
+        derived = DerivedFiles()
+        if self.settings.extraction is not None:
+            rendered = {index: where for index, resource in enumerate(result.resources)
+                        if (where := self.rendered_record(resource)) is not None}
+            derived = extract_into_package(self.staging, self.writer, result,
+                                           self.settings.extraction,
+                                           gzip_level=self.settings.gzip_level,
+                                           progress=progress, done=done, pool=self.pool,
+                                           rendered=rendered)
+        derived.add(self.attachments)
+        return derived
 
     def add_file(self, relative: str, data: bytes) -> FileDigest:
         """A payload file of our own making (a report), never overwriting."""
@@ -140,16 +165,8 @@ def create_package(
     """
     settings = settings or CaptureSettings()
     with building(output, settings) as build:
-        if settings.browser is not None:  # --browser: through Chromium (docs/browser.md)
-            from archiver.package.browser_capture import capture_in_browser
-
-            browser = capture_in_browser(build.staging, build.writer, settings, urls, progress)
-            result = browser.result
-            derived = build.extract(result, progress, rendered=browser.rendered)
-            derived.add(browser.derived)
-        else:
-            result = build.capture_job(progress).run(urls)
-            derived = build.extract(result, progress)
+        result = build.capture_job(progress).run(urls)
+        derived = build.extract(result, progress)
         files = build.close_warcs() + derived.files
         manifest = build_manifest(package_id=build.package_id, settings=settings,
                                   result=result, files=files, derived=derived.by_resource)

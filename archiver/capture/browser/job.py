@@ -14,16 +14,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 import shutil
 import signal
 import tempfile
 import threading
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from archiver._types import Progress
 from archiver.capture.browser import attachments
@@ -32,6 +33,7 @@ from archiver.capture.browser.behaviours import Deadline, PageReport, settle
 from archiver.capture.browser.chromium import FLAGS, find_chromium, kill_leftovers, needs_no_sandbox
 from archiver.capture.browser.exchange import BrowserExchange
 from archiver.capture.browser.recorder import Failure, NetworkRecorder
+from archiver.capture.frontier import Role
 from archiver.capture.results import CaptureResult, RecordRef, Resource, SourceOutcome
 from archiver.capture.urls import normalize_url, try_normalize, url_from_header
 from archiver.errors import BrowserMissing, CaptureError, EnvironmentFault
@@ -47,6 +49,7 @@ AttachmentSink = Callable[[int, Resource, Attachment], None]
 """Told of each attachment of a page: the page's index among the job's resources, its
 resource (whose record the attachment refers to), and the attachment (closed after)."""
 MAX_POPUP_NOTES = 10
+T = TypeVar("T")
 PAGE_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 MAX_SCRATCH_PATH = 60
 """Chromium keeps a socket in its temporary folder, and a socket's path may not exceed 107
@@ -56,6 +59,7 @@ bytes: a temporary folder past this length is left to be the system's."""
 @dataclass
 class _PageState:
     url: str
+    role: Role
     main_frame: str | None = None
     navigation: str | None = None
     """The browser's id of the page's own request (the same through its redirects)."""
@@ -77,48 +81,122 @@ class BrowserCaptureJob:
         self._slots: list[Resource] = []
         self._popups: list[str] = []
         """Windows the current page opened (closed at once)."""
+        self._done: dict[str, SourceOutcome] = {}
+        self._runner: asyncio.Runner | None = None
+        self._folder: Path | None = None
+        self._previous_sigterm: Any = None
+        self._playwright: Any = None
+        self._context: Any = None
 
-    def run(self, urls: Sequence[str]) -> CaptureResult:
-        """Capture `urls`, each in a tab of its own; raise BrowserMissing when there is no
-        Chromium or no Playwright."""
+    def run(self, urls: Sequence[str], role: Role = "source") -> CaptureResult:
+        """Capture `urls`, each in a tab of its own, then close the browser; raise
+        BrowserMissing when there is no Chromium or no Playwright."""
+        try:
+            return self.capture(urls, role)
+        finally:
+            self.close()
+
+    def capture(self, urls: Sequence[str], role: Role = "source") -> CaptureResult:
+        """Capture `urls`; may be called again (a story, then its citations) with the same
+        browser: a URL captured before is not captured again, and every result lists all
+        resources so far."""
+        runner = self._runner or self._start()
+        started = utc_iso()
+        try:
+            sources = self._in_loop(runner, self._capture_all(list(urls), role))
+        except asyncio.CancelledError:
+            raise KeyboardInterrupt from None  # SIGTERM ended the job: the caller's Ctrl-C
+        return CaptureResult(sources, list(self._slots), started, utc_iso())
+
+    def close(self) -> None:
+        """Close the browser and its driver in order; kill by id whatever of it is left."""
+        runner, self._runner = self._runner, None
+        try:
+            if runner is not None:
+                try:
+                    self._in_loop(runner, self._shut_down())
+                except (asyncio.CancelledError, KeyboardInterrupt):
+                    pass  # interrupted again while closing: the sweep below ends it
+                finally:
+                    runner.close()
+        finally:
+            if self._previous_sigterm is not None:
+                signal.signal(signal.SIGTERM, self._previous_sigterm)
+                self._previous_sigterm = None
+            if self._folder is not None:
+                kill_leftovers(self._folder)
+                shutil.rmtree(self._folder, ignore_errors=True)
+                self._folder = None
+
+    def _start(self) -> asyncio.Runner:
         executable = find_chromium(self.browser.executable)
         try:
             import playwright.async_api  # noqa: F401  (heavy: loaded only for --browser)
         except ImportError as error:
             raise BrowserMissing("the playwright package is not installed "
                                  "(pip install playwright)") from error
-        folder = Path(tempfile.mkdtemp(prefix="archiver-chromium-"))
-        previous = signal.getsignal(signal.SIGTERM)
+        if threading.current_thread() is threading.main_thread():
+            self._previous_sigterm = signal.getsignal(signal.SIGTERM)
+        self._folder = Path(tempfile.mkdtemp(prefix="archiver-chromium-"))
+        self._runner = asyncio.Runner()
         try:
-            return asyncio.run(self._run(list(urls), executable, folder))
-        except asyncio.CancelledError:
-            raise KeyboardInterrupt from None  # a signal ended the job: the caller's Ctrl-C
-        finally:
-            if threading.current_thread() is threading.main_thread():
-                signal.signal(signal.SIGTERM, previous)
-            kill_leftovers(folder)
-            shutil.rmtree(folder, ignore_errors=True)
+            self._in_loop(self._runner, self._open(executable, self._folder))
+        except BaseException:
+            self.close()
+            raise
+        return self._runner
 
-    async def _run(self, urls: list[str], executable: str, folder: Path) -> CaptureResult:
+    def _in_loop(self, runner: asyncio.Runner, work: Coroutine[Any, Any, T]) -> T:
+        """Run `work` in the job's event loop, SIGTERM cancelling it meanwhile; between
+        runs SIGTERM is the caller's again."""
+        try:
+            return runner.run(work)
+        finally:
+            if self._previous_sigterm is not None:
+                signal.signal(signal.SIGTERM, self._previous_sigterm)
+
+    async def _open(self, executable: str, folder: Path) -> None:
         from playwright.async_api import async_playwright
 
         _cancel_on_sigterm()
-        started = utc_iso()
-        sources: list[SourceOutcome] = []
-        async with async_playwright() as playwright:
-            context = await self._launch(playwright, executable, folder)
-            context.on("page", lambda other: asyncio.ensure_future(
-                _close_popup(other, self._popups)))
-            try:
-                for page in list(context.pages):
-                    await page.close()
-                for done, requested in enumerate(urls, start=1):
-                    sources.append(await self._capture_source(context, requested))
-                    if self.progress:
-                        self.progress(done, len(urls), requested)
-            finally:
-                await asyncio.shield(context.close())
-        return CaptureResult(sources, list(self._slots), started, utc_iso())
+        self._playwright = await async_playwright().start()
+        self._context = await self._launch(self._playwright, executable, folder)
+        self._context.on("page", lambda other: asyncio.ensure_future(
+            _close_popup(other, self._popups)))
+        for page in list(self._context.pages):
+            await page.close()
+
+    async def _shut_down(self) -> None:
+        _cancel_on_sigterm()
+        try:
+            if self._context is not None:
+                await asyncio.shield(self._context.close())
+        finally:
+            self._context = None
+            if self._playwright is not None:
+                await self._playwright.stop()
+                self._playwright = None
+
+    async def _capture_all(self, urls: list[str], role: Role) -> list[SourceOutcome]:
+        _cancel_on_sigterm()
+        sources = []
+        for done, requested in enumerate(urls, start=1):
+            sources.append(await self._capture_once(requested, role))
+            if self.progress:
+                self.progress(done, len(urls), requested)
+        return sources
+
+    async def _capture_once(self, requested: str, role: Role) -> SourceOutcome:
+        """A source, captured unless it was captured before in this job."""
+        try:
+            url = normalize_url(requested)
+        except CaptureError as error:
+            return SourceOutcome(requested, None, "failed", reason=error.reason)
+        earlier = self._done.get(url)
+        if earlier is None:
+            earlier = self._done[url] = await self._capture_source(self._context, requested,
+                                                                   role)
+        return dataclasses.replace(earlier, requested_url=requested)
 
     async def _launch(self, playwright: Any, executable: str, folder: Path) -> Any:
         """Chromium with a fresh profile in `folder`; its temporary files there too, when
@@ -142,13 +220,10 @@ class BrowserCaptureJob:
             raise EnvironmentFault("--browser", f"Chromium ({executable}) could not start: "
                                    f"{_launch_failure(error)}") from error
 
-    async def _capture_source(self, context: Any, requested: str) -> SourceOutcome:
-        try:
-            url = normalize_url(requested)
-        except CaptureError as error:
-            return SourceOutcome(requested, None, "failed", reason=error.reason)
+    async def _capture_source(self, context: Any, requested: str, role: Role) -> SourceOutcome:
+        url = normalize_url(requested)
         page = await context.new_page()
-        state = _PageState(url)
+        state = _PageState(url, role)
         first_slot = len(self._slots)
         report = PageReport()
         self._popups.clear()
@@ -241,7 +316,7 @@ class BrowserCaptureJob:
         navigation = (exchange.resource_type == "Document"
                       and exchange.frame_id == state.main_frame
                       and state.navigation in (None, exchange.network_id))
-        resource = Resource(exchange.url, "source" if navigation else "requisite",
+        resource = Resource(exchange.url, state.role if navigation else "requisite",
                             found_on=None if navigation else state.url, attempts=1)
         resource.outcome = "captured"
         resource.status = exchange.recorded.status
