@@ -18,6 +18,9 @@ from archiver.capture.browser.recorder import NetworkRecorder
 from archiver.settings import BrowserSettings
 
 POLL = 0.05
+SCROLL_GRACE = 0.15
+"""Time for a scroll to set off requests (an IntersectionObserver fires on the next frame);
+a screen that set off none is not waited on further."""
 SETTLE_BETWEEN_SCROLLS = 1.0
 """Longest wait for the network after each screen scrolled (lazy images, the next batch)."""
 
@@ -122,8 +125,11 @@ async def _scroll(page: Page, recorder: NetworkRecorder, limits: BrowserSettings
         except PlaywrightError:
             return  # navigated away, or a page without a document: nothing to scroll
         recorder.touch()
-        await wait_for_quiet(recorder, limits.quiet_period,
-                             deadline.left(SETTLE_BETWEEN_SCROLLS))
+        scrolled_at = recorder.last_activity
+        await asyncio.sleep(deadline.left(SCROLL_GRACE))
+        if recorder.in_flight or recorder.last_activity > scrolled_at:  # it set off requests
+            await wait_for_quiet(recorder, limits.quiet_period,
+                                 deadline.left(SETTLE_BETWEEN_SCROLLS))
         if reached >= height - 2:
             if await page.evaluate(_HEIGHT) <= height:
                 return
