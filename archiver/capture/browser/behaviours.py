@@ -86,6 +86,7 @@ async def settle(page: Page, recorder: NetworkRecorder, limits: BrowserSettings,
                  deadline: Deadline, report: PageReport) -> None:
     """Everything done on a loaded page before its attachments are made."""
     await _wait_idle(recorder, limits, deadline, report, "after the page loaded")
+    quiet_at = recorder.events
     opened = await _each_frame(page, _OPEN_DETAILS)
     if opened:
         report.notes.append(f"opened {opened} <details> element(s)")
@@ -94,7 +95,7 @@ async def settle(page: Page, recorder: NetworkRecorder, limits: BrowserSettings,
     if started:
         report.notes.append(f"started {started} audio or video element(s)")
         await asyncio.sleep(deadline.left(limits.media_wait))
-    if not report.partial:
+    if not report.partial and (recorder.in_flight or recorder.events != quiet_at):
         await _wait_idle(recorder, limits, deadline, report, "after the behaviours")
     with contextlib.suppress(PlaywrightError):
         await page.evaluate("() => window.scrollTo(0, 0)")

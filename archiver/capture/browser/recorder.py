@@ -103,6 +103,8 @@ class NetworkRecorder:
     _hosts: dict[str, str | None] = field(default_factory=dict)
     """Each host's verdict: None allowed, else why it was refused."""
     last_activity: float = field(default_factory=time.monotonic)
+    events: int = 0
+    """Network events seen so far: unchanged means nothing happened on the network."""
 
     def __post_init__(self) -> None:
         self._policy = AddressPolicy.from_settings(self.settings)
@@ -166,8 +168,12 @@ class NetworkRecorder:
         set off requests a moment later)."""
         self.last_activity = time.monotonic()
 
-    def _request_sent(self, event: dict[str, Any]) -> None:
+    def _seen(self) -> None:
+        self.events += 1
         self.touch()
+
+    def _request_sent(self, event: dict[str, Any]) -> None:
+        self._seen()
         request_id = event["requestId"]
         redirect = event.get("redirectResponse")
         if redirect is not None:
@@ -185,11 +191,11 @@ class NetworkRecorder:
             sent.headers_text = event.get("headersText")
 
     def _response_received(self, event: dict[str, Any]) -> None:
-        self.touch()
+        self._seen()
         self._finish(event["requestId"], event.get("response"))
 
     def _loading_done(self, event: dict[str, Any]) -> None:
-        self.touch()
+        self._seen()
         request_id = event["requestId"]
         self._in_flight.pop(request_id, None)
         if request_id in self._waiting:
@@ -202,7 +208,7 @@ class NetworkRecorder:
     # -- the two pauses -------------------------------------------------------------------
 
     async def _paused(self, event: dict[str, Any]) -> None:
-        self.touch()
+        self._seen()
         if "responseStatusCode" in event or "responseErrorReason" in event:
             await self._response_paused(event)
         else:
