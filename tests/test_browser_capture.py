@@ -407,9 +407,11 @@ def _alive(pid: int) -> bool:
 
 @needs_chromium
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="processes are found through /proc")
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+@pytest.mark.parametrize(("signum", "moment"), [
+    (signal.SIGTERM, "loading"), (signal.SIGINT, "loading"), (signal.SIGTERM, "launching")],
+    ids=["SIGTERM", "SIGINT", "SIGTERM-while-launching"])
 def test_no_chromium_survives_a_signal(browser_site: SiteServer, tmp_path: Path,
-                                       signum: signal.Signals,
+                                       signum: signal.Signals, moment: str,
                                        request: pytest.FixtureRequest) -> None:
     # TMPDIR short, as a user's is: Chromium keeps a socket there, and a socket's path
     # may not exceed 107 bytes (pytest's own folders are too deep for it).
@@ -418,6 +420,7 @@ def test_no_chromium_survives_a_signal(browser_site: SiteServer, tmp_path: Path,
     env = {**os.environ, "TMPDIR": str(scratch), "PYTHONPATH": str(ROOT)}
     output = tmp_path / "pkg"
     errors = tmp_path / "stderr.txt"
+    loaded_before = browser_site.hits("/busy.html")
     with errors.open("wb") as stderr_file:  # a file, not a pipe nobody reads until the end
         process = subprocess.Popen(
             [sys.executable, "-m", "archiver", "capture", "--browser", "--allow-private",
@@ -429,7 +432,8 @@ def test_no_chromium_survives_a_signal(browser_site: SiteServer, tmp_path: Path,
             assert process.poll() is None, errors.read_text()
             time.sleep(0.1)
         assert list(processes_using(scratch)), "the browser never started"
-        while browser_site.hits("/busy.html") == 0 and time.monotonic() < deadline:
+        while (moment == "loading" and browser_site.hits("/busy.html") == loaded_before
+               and time.monotonic() < deadline):
             time.sleep(0.1)
         driver = _children(process.pid)  # Playwright's driver, which started Chromium
         process.send_signal(signum)

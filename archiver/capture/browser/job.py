@@ -102,10 +102,7 @@ class BrowserCaptureJob:
         resources so far."""
         runner = self._runner or self._start()
         started = utc_iso()
-        try:
-            sources = self._in_loop(runner, self._capture_all(list(urls), role))
-        except asyncio.CancelledError:
-            raise KeyboardInterrupt from None  # SIGTERM ended the job: the caller's Ctrl-C
+        sources = self._in_loop(runner, self._capture_all(list(urls), role))
         return CaptureResult(sources, list(self._slots), started, utc_iso())
 
     def close(self) -> None:
@@ -115,7 +112,7 @@ class BrowserCaptureJob:
             if runner is not None:
                 try:
                     self._in_loop(runner, self._shut_down())
-                except (asyncio.CancelledError, KeyboardInterrupt):
+                except KeyboardInterrupt:
                     pass  # interrupted again while closing: the sweep below ends it
                 finally:
                     runner.close()
@@ -151,6 +148,8 @@ class BrowserCaptureJob:
         runs SIGTERM is the caller's again."""
         try:
             return runner.run(work)
+        except asyncio.CancelledError:
+            raise KeyboardInterrupt from None  # SIGTERM ended the job: the caller's Ctrl-C
         finally:
             if self._previous_sigterm is not None:
                 signal.signal(signal.SIGTERM, self._previous_sigterm)
