@@ -55,8 +55,8 @@ def response_head(status: int, status_text: str, headers: Sequence[tuple[str, st
     """The response as an HTTP/1.1 head describing a body of `body_length` bytes as
     recorded (decoded, de-chunked).
 
-    >>> print(response_head(200, "", [("Content-Encoding", "gzip"), ("Content-Length", "9")],
-    ...                     20).decode().strip())
+    >>> head = response_head(200, "", [("Content-Encoding", "gzip"), ("Content-Length", "9")], 20)
+    >>> print(head.decode().replace("\\r\\n", "\\n").strip())
     HTTP/1.1 200 OK
     X-Orig-Content-Encoding: gzip
     X-Orig-Content-Length: 9
