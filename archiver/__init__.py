@@ -22,6 +22,7 @@ if TYPE_CHECKING:
         ArchiveRefused,
         ArchiverError,
         ArchiverUsageError,
+        BrowserMissing,
         CaptureError,
         EnvironmentFault,
         EvidenceError,
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
     from archiver.leftovers import Leftover, remove_stale_partials
     from archiver.package.build import PackageResult, create_package
     from archiver.replay import ReplayServer, start_replay
-    from archiver.settings import CaptureSettings, ExtractionSettings
+    from archiver.settings import BrowserSettings, CaptureSettings, ExtractionSettings
     from archiver.story.build import StoryOptions, StoryResult, create_story_package
     from archiver.transfer import ExportResult, export_wacz, export_zip
     from archiver.transfer.unpack import unpack_archive
@@ -49,6 +50,7 @@ _HOMES = {
     "SourceOutcome": "archiver.capture.results",
     "PackageResult": "archiver.package.build",
     "create_package": "archiver.package.build",
+    "BrowserSettings": "archiver.settings",
     "CaptureSettings": "archiver.settings",
     "ExtractionSettings": "archiver.settings",
     "Extraction": "archiver.extract.document",
@@ -72,9 +74,9 @@ _HOMES = {
     "verify": "archiver.verification",
 }
 _HOMES.update(dict.fromkeys(
-    ["ArchiveRefused", "ArchiverError", "ArchiverUsageError", "CaptureError", "EnvironmentFault",
-     "EvidenceError", "InputNotFoundError", "NotEvidenceError", "OutputExistsError",
-     "VerificationFailed"],
+    ["ArchiveRefused", "ArchiverError", "ArchiverUsageError", "BrowserMissing", "CaptureError",
+     "EnvironmentFault", "EvidenceError", "InputNotFoundError", "NotEvidenceError",
+     "OutputExistsError", "VerificationFailed"],
     "archiver.errors"))
 
 
@@ -112,6 +114,8 @@ __all__ = [
     "ArchiveRefused",
     "ArchiverError",
     "ArchiverUsageError",
+    "BrowserMissing",
+    "BrowserSettings",
     "CaptureError",
     "CaptureResult",
     "CaptureSettings",
