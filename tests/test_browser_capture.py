@@ -374,6 +374,20 @@ def test_story_mode_reads_citations_from_the_rendered_story(browser_site: SiteSe
     assert "412 water meters" in sources[browser_site.url("/article.html")]["lead"]
 
 
+@needs_chromium
+def test_warc_protocol_names_tls_too(tls_site: SiteServer, tmp_path: Path) -> None:
+    """Over HTTPS the record's WARC-Protocol names the TLS version beside HTTP/1.1 (--insecure:
+    Chromium trusts the system's authorities, not the test CA)."""
+    page = tls_site.url("/sources/smartflow-press-release.html")
+    result = create_package([page], tmp_path / "pkg", settings=fast_settings(
+        browser=LIMITS, verify_tls=False))
+    package = Captured(result)
+    assert package.source(page)["outcome"] == "captured"
+    response = package.response(page)
+    assert response.headers["WARC-Protocol"].startswith("http/1.1, tls/1.")
+    assert response.headers["WARC-IP-Address"] == "127.0.0.1"
+
+
 def test_a_missing_chromium_is_one_line_and_exit_3(tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(ENVIRONMENT_VARIABLE, str(tmp_path / "no-such-chromium"))
