@@ -4,6 +4,8 @@
     result = archiver.create_package(["https://example.org/report.pdf"], Path("evidence/r1"))
     story = archiver.create_story_package("https://example.org/story", Path("evidence/s1"))
     report = archiver.check(Path("evidence/r1"))
+    key = archiver.load_signing_key(Path("ana.key"))  # made by `archiver key new ana.key`
+    archiver.sign_package(Path("evidence/r1"), archiver.Signer(key))
     for page in archiver.extract(Path("evidence/s1")):
         print(page.source.url, page.title)
 """
@@ -17,6 +19,11 @@ import types
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from archiver.attestation.keys import load_signing_key, new_key
+    from archiver.attestation.sealing import Signer
+    from archiver.attestation.signature import SignResult
+    from archiver.attestation.timestamp_check import check_timestamps
+    from archiver.attestation.timestamping import TimestampOutcome, timestamp_package
     from archiver.capture.results import CaptureResult, Resource, SourceOutcome
     from archiver.errors import (
         ArchiveRefused,
@@ -35,12 +42,21 @@ if TYPE_CHECKING:
     from archiver.extract.document import Extraction
     from archiver.leftovers import Leftover, remove_stale_partials
     from archiver.package.build import PackageResult, create_package
+    from archiver.package.provenance import Operator
+    from archiver.package.signing import sign_package
     from archiver.replay import ReplayServer, start_replay
     from archiver.settings import BrowserSettings, CaptureSettings, ExtractionSettings
     from archiver.story.build import StoryOptions, StoryResult, create_story_package
     from archiver.transfer import ExportResult, export_wacz, export_zip
     from archiver.transfer.unpack import unpack_archive
-    from archiver.verification import Problem, VerificationReport, check, is_valid, verify
+    from archiver.verification import (
+        Problem,
+        ProofOptions,
+        VerificationReport,
+        check,
+        is_valid,
+        verify,
+    )
 
 # Names load on first use (PEP 562), so `archiver --help` or `archiver verify` do not pay for
 # the capture stack they never touch.
@@ -50,6 +66,7 @@ _HOMES = {
     "SourceOutcome": "archiver.capture.results",
     "PackageResult": "archiver.package.build",
     "create_package": "archiver.package.build",
+    "Operator": "archiver.package.provenance",
     "BrowserSettings": "archiver.settings",
     "CaptureSettings": "archiver.settings",
     "ExtractionSettings": "archiver.settings",
@@ -72,6 +89,15 @@ _HOMES = {
     "check": "archiver.verification",
     "is_valid": "archiver.verification",
     "verify": "archiver.verification",
+    "ProofOptions": "archiver.verification",
+    "Signer": "archiver.attestation.sealing",
+    "SignResult": "archiver.attestation.signature",
+    "new_key": "archiver.attestation.keys",
+    "load_signing_key": "archiver.attestation.keys",
+    "sign_package": "archiver.package.signing",
+    "timestamp_package": "archiver.attestation.timestamping",
+    "TimestampOutcome": "archiver.attestation.timestamping",
+    "check_timestamps": "archiver.attestation.timestamp_check",
 }
 _HOMES.update(dict.fromkeys(
     ["ArchiveRefused", "ArchiverError", "ArchiverUsageError", "BrowserMissing", "CaptureError",
@@ -128,26 +154,36 @@ __all__ = [
     "InputNotFoundError",
     "Leftover",
     "NotEvidenceError",
+    "Operator",
     "OutputExistsError",
     "PackageResult",
     "Problem",
+    "ProofOptions",
     "ReplayServer",
     "Resource",
+    "SignResult",
+    "Signer",
     "SourceOutcome",
     "StoryOptions",
     "StoryResult",
+    "TimestampOutcome",
     "VerificationFailed",
     "VerificationReport",
     "__version__",
     "check",
+    "check_timestamps",
     "create_package",
     "create_story_package",
     "export_wacz",
     "export_zip",
     "extract",
     "is_valid",
+    "load_signing_key",
+    "new_key",
     "remove_stale_partials",
+    "sign_package",
     "start_replay",
+    "timestamp_package",
     "unpack_archive",
     "verify",
 ]

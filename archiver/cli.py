@@ -16,6 +16,7 @@ import functools
 import json
 import os
 import signal
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,6 +29,7 @@ from archiver import __version__
 from archiver.errors import (
     ArchiverError,
     ArchiverUsageError,
+    CaptureError,
     EnvironmentFault,
     EvidenceError,
     InputNotFoundError,
@@ -37,6 +39,7 @@ from archiver.rendering import (
     capture_summary,
     render_capture,
     render_export,
+    render_export_notes,
     render_extractions,
     render_plan,
     render_problems,
@@ -56,6 +59,13 @@ from archiver.terminal import OutputClosed, progress_bar, show, show_error, show
 
 if TYPE_CHECKING:
     from archiver._types import ByteProgress, Progress
+    from archiver.attestation.keys import SigningKey
+    from archiver.attestation.sealing import Signer
+    from archiver.attestation.timestamping import TimestampOutcome
+    from archiver.attestation.trust import TrustList
+    from archiver.attestation.tsa_client import TsaTimestamper
+    from archiver.config import UserConfig
+    from archiver.package.provenance import Operator
     from archiver.verification import VerificationReport
 
 EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, EXIT_COULD_NOT_RUN = 0, 1, 2, 3
@@ -88,6 +98,28 @@ AllowPrivateOption = Annotated[bool, typer.Option("--allow-private", help="Also 
                                                   "private, loopback, link-local and reserved "
                                                   "addresses (refused by default; recorded in "
                                                   "the package).")]
+
+OperatorOption = Annotated[str | None, typer.Option("--operator", metavar="NAME", help="Who "
+                                                    "captures, recorded in the package "
+                                                    "(default: operator in the "
+                                                    "configuration).", show_default=False)]
+OrganisationOption = Annotated[str | None, typer.Option("--organisation", metavar="NAME",
+                                                        help="Their organisation, recorded "
+                                                        "likewise (default: organisation in "
+                                                        "the configuration).",
+                                                        show_default=False)]
+
+
+def _operator(name: str | None, organisation: str | None) -> Operator:
+    """Who captures: the options, else the user's configuration (archiver/config.py)."""
+    from archiver.config import load_config
+    from archiver.package.provenance import Operator
+
+    if name is not None and organisation is not None:
+        return Operator(name, organisation)  # the configuration need not even be read
+    config = load_config()
+    return Operator(name if name is not None else config.operator,
+                    organisation if organisation is not None else config.organisation)
 
 
 def _size(text: str) -> int:
@@ -125,6 +157,10 @@ BrowserOption = Annotated[bool, typer.Option("--browser", help="Load each page i
                                              "and record everything it fetches, with a "
                                              "screenshot, a PDF snapshot and the rendered "
                                              "page (Chromium on PATH, or ARCHIVER_CHROMIUM).")]
+TsaOption = Annotated[list[str] | None, typer.Option(
+    "--tsa", metavar="URL", help="Ask this RFC 3161 timestamp authority for a timestamp of the "
+    "sealed package (repeatable; default: `tsa` in the configuration; none: no timestamp).",
+    show_default=False)]
 OutputOption = Annotated[Path | None, typer.Option("-o", "--output", help="The new package "
                                                    "directory (required; must not exist).",
                                                    show_default=False)]
@@ -139,6 +175,43 @@ def _capture_settings(*, max_size: int | str, timeout: float, retries: int, inse
     return CaptureSettings(max_resource_bytes=int(max_size), resource_timeout=timeout,
                            retries=retries, verify_tls=not insecure, ca_file=ca_file,
                            extraction=ExtractionSettings() if extract else None, **others)
+
+
+KeyOption = Annotated[Path | None, typer.Option("--key", metavar="KEY", help="Sign the new "
+                                                "package with this private key (made by "
+                                                "`archiver key new`; default: `key` in your "
+                                                "configuration).", show_default=False)]
+
+
+def _user_config() -> UserConfig:
+    from archiver.config import load_config
+
+    return load_config()
+
+
+def _signing_key(path: Path) -> SigningKey:
+    """The key at `path`; its passphrase from ARCHIVER_KEY_PASSPHRASE, or asked for on a
+    terminal (never echoed), else a usage error that says how to give it."""
+
+    from archiver.attestation.keys import PassphraseNeeded, load_signing_key
+
+    try:
+        return load_signing_key(path)
+    except PassphraseNeeded:
+        if not sys.stdin.isatty():
+            raise
+    passphrase = typer.prompt(f"Passphrase for {path}", hide_input=True, err=True)
+    return load_signing_key(path, passphrase)
+
+
+def _signer(key: Path | None, who: Operator) -> Signer:
+    """Who seals a new package: the key asked for (or the configured one), loaded before
+    anything is captured, so a wrong passphrase costs no capture; and who captured."""
+    from archiver.attestation.sealing import Signer
+
+    path = key or _user_config().key
+    return Signer(_signing_key(path) if path is not None else None,
+                  operator=who.name, organisation=who.organisation)
 
 
 def _browser_settings() -> BrowserSettings:
@@ -288,6 +361,10 @@ def capture(
     allow_private: AllowPrivateOption = DEFAULTS.allow_private,
     warc_size: WarcSizeOption = WARC_SIZE_DEFAULT,  # type: ignore[assignment]
     extract: ExtractOption = DEFAULTS.extraction is not None,
+    key: KeyOption = None,
+    tsa: TsaOption = None,
+    operator: OperatorOption = None,
+    organisation: OrganisationOption = None,
     browser: BrowserOption = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
@@ -299,8 +376,14 @@ def capture(
     with each failure and its reason), 2 for a URL typed without its scheme (example.org:
     give https://example.org) or any other usage error, with nothing written. Private,
     loopback, link-local and reserved addresses (localhost, 10.0.0.0/8, 169.254.169.254...)
-    are refused unless --allow-private is given. With --browser, each page is loaded in
-    Chromium (exit 3 when there is none) and its text is read from the page as rendered.
+    are refused unless --allow-private is given. The package records its provenance: each
+    site's addresses and TLS certificates, the software, and who captured (--operator).
+    With --key (or `key` in the configuration) the package is signed as it is sealed
+    (docs/attestations.md). With --tsa (or `tsa` in the configuration) the sealed package is
+    timestamped; a TSA that fails is named with the reason (exit 1), and `archiver
+    timestamp PKG` adds it later. With --browser, each page is
+    loaded in Chromium (exit 3 when there is none) and its text is read from the page as
+    rendered.
     """
     from archiver.package.build import create_package
 
@@ -308,6 +391,7 @@ def capture(
                     + ([] if output else ["the new package's path (-o PKG)"]))
     assert output is not None
     _refuse_mistyped_urls(list(urls or []))
+    tsa_urls = _tsa_urls(tsa)
     wanted = list(urls or []) + (read_url_list(input_file) if input_file else [])
     if not wanted:
         _fail(f"{input_file}: no URLs in it (one a line; # starts a comment)", EXIT_USAGE)
@@ -317,14 +401,19 @@ def capture(
         concurrency=concurrency, insecure=insecure, ca_file=ca_file,
         allow_private=allow_private, warc_max_bytes=warc_size, extract=extract,
         browser=_browser_settings() if browser else None)
+    who = _operator(operator, organisation)
+    signer = _signer(key, who)
     _sweep_beside(output)
     with progress_bar("capturing") as progress:
-        result = create_package(wanted, output, settings=settings, progress=progress)
+        result = create_package(wanted, output, settings=settings, progress=progress,
+                                operator=who, signer=signer)
+    stamps = _timestamp_new(output, tsa_urls)
     if as_json:
-        _emit_json(capture_summary(result))
+        _emit_json(capture_summary(result) | _stamps_json(stamps, tsa_urls))
     else:
         show(render_capture(result))
-    raise typer.Exit(EXIT_OK if result.is_complete else EXIT_PROBLEM)
+        _show_stamps(stamps, output)
+    raise typer.Exit(EXIT_OK if result.is_complete and _all_ok(stamps) else EXIT_PROBLEM)
 
 
 @app.command()
@@ -359,6 +448,10 @@ def story(
     ca_file: CaFileOption = DEFAULTS.ca_file,
     allow_private: AllowPrivateOption = DEFAULTS.allow_private,
     extract: StoryExtractOption = DEFAULTS.extraction is not None,
+    key: KeyOption = None,
+    tsa: TsaOption = None,
+    operator: OperatorOption = None,
+    organisation: OrganisationOption = None,
     browser: BrowserOption = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the chain as JSON.")] = False,
 ) -> None:
@@ -373,9 +466,12 @@ def story(
     chain in manifest.json and a report in data/report.html. Exit 0 when every citation was
     captured (a 404 is captured: it is evidence), 1 when any failed or the story itself could
     not be captured. Links to private, loopback, link-local and reserved addresses are refused
-    (failed citations, with the reason) unless --allow-private is given. With --browser the
-    story and its cited pages are loaded in Chromium, and the citations are read from the
-    story as rendered.
+    (failed citations, with the reason) unless --allow-private is given. The report and
+    manifest.json give the provenance: each site's addresses and TLS certificates, the
+    software, and who captured (--operator). With --key (or `key` in the configuration) the
+    package is signed as it is sealed. With --browser the story and its
+    cited pages are loaded in Chromium, and the citations are read from the story as
+    rendered.
     """
     import re
     import tempfile
@@ -387,6 +483,7 @@ def story(
                                                      "--dry-run)"]))
     assert story_input is not None
     _refuse_mistyped_story(story_input)
+    tsa_urls = [] if dry_run else _tsa_urls(tsa)
     for pattern in [*(include or []), *(exclude or [])]:
         try:
             re.compile(pattern)
@@ -410,15 +507,103 @@ def story(
             show(render_plan(plan))
         raise typer.Exit(EXIT_OK)
     assert output is not None
+    who = _operator(operator, organisation)
+    signer = _signer(key, who)
     _sweep_beside(output)
     with progress_bar("capturing the story") as progress:
         result = create_story_package(story_input, output, settings=settings,
-                                      options=options, progress=progress)
+                                      options=options, progress=progress, operator=who,
+                                      signer=signer)
+    stamps = _timestamp_new(output, tsa_urls)
     if as_json:
-        _emit_json(result.to_dict())
+        _emit_json(result.to_dict() | _stamps_json(stamps, tsa_urls))
     else:
         show(render_story(result))
-    raise typer.Exit(EXIT_OK if result.is_complete else EXIT_PROBLEM)
+        _show_stamps(stamps, output)
+    raise typer.Exit(EXIT_OK if result.is_complete and _all_ok(stamps) else EXIT_PROBLEM)
+
+
+def _tsa_urls(given: list[str] | None) -> list[str]:
+    """The TSAs to ask: those given, else those configured; each checked before any work."""
+    from archiver.config import load_config
+
+    urls = list(given) if given else list(load_config().tsa)
+    if urls:  # the TSA client (ASN.1, X.509) is loaded only when a TSA will be asked
+        from archiver.attestation.tsa_client import check_tsa_url
+
+        for url in urls:
+            check_tsa_url(url)
+    return urls
+
+
+def _timestamp_new(package: Path, tsa_urls: list[str]) -> list[TimestampOutcome]:
+    """Timestamps for a package just sealed (none when no TSA is given or configured)."""
+    if not tsa_urls:
+        return []
+    from archiver.attestation.timestamping import timestamp_package
+
+    return timestamp_package(package, tsa_urls)
+
+
+def _all_ok(stamps: list[TimestampOutcome]) -> bool:
+    return all(stamp.ok for stamp in stamps)
+
+
+def _stamps_json(stamps: list[TimestampOutcome], tsa_urls: list[str]) -> dict[str, Any]:
+    return {"timestamps": [stamp.to_dict() for stamp in stamps]} if tsa_urls else {}
+
+
+def _show_stamps(stamps: list[TimestampOutcome], package: Path) -> None:
+    import shlex
+
+    for stamp in stamps:
+        if stamp.ok:
+            show(str(stamp))
+        else:
+            show_error(f"{stamp}; add it later with `archiver timestamp "
+                       f"{shlex.quote(str(package))}`")
+
+
+NO_TSA_HELP = ("no timestamp authority: give one with --tsa URL (repeatable), or list them in "
+               "the configuration ({path}): tsa = [\"http://timestamp.digicert.com\", "
+               "\"https://freetsa.org/tsr\"] (docs/timestamps.md lists well-known public TSAs)")
+
+
+@app.command()
+@reported
+def timestamp(
+    package: Annotated[Path, typer.Argument(help="The sealed package to timestamp.",
+                                            show_default=False)],
+    tsa: TsaOption = None,
+    tsa_timeout: Annotated[float, typer.Option("--tsa-timeout", min=0.1, help="Seconds "
+                                               "allowed for each TSA to answer.")] = 20.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Add RFC 3161 timestamps to a sealed package, from one or more timestamp authorities.
+
+    Example:  archiver timestamp evidence/story1 --tsa http://timestamp.digicert.com
+
+    The first timestamp stamps the package's signature (or its tag manifest when it is not
+    signed). On a package stamped before, it renews: it writes a list of the SHA-256 of every
+    attestation file (attestations/timestamps/renewal-NN.txt) and stamps that, so the package
+    stays provable after a TSA's certificate expires. Each TSA's reply is kept whole as a .tsr
+    file; `openssl ts -verify` checks it without archiver (docs/timestamps.md). Without --tsa,
+    the configuration's `tsa` list is used. Exit 0 when every TSA gave a timestamp, 1 when any
+    did not (each named with the reason; nothing half-written), 2 for no TSA or a path that is
+    not a sealed package.
+    """
+    from archiver.attestation.timestamping import timestamp_package
+    from archiver.config import config_path
+
+    tsa_urls = _tsa_urls(tsa)
+    if not tsa_urls:
+        _fail(NO_TSA_HELP.format(path=config_path()), EXIT_USAGE)
+    stamps = timestamp_package(package, tsa_urls, timeout=tsa_timeout)
+    if as_json:
+        _emit_json([stamp.to_dict() for stamp in stamps])
+    else:
+        _show_stamps(stamps, package)
+    raise typer.Exit(EXIT_OK if _all_ok(stamps) else EXIT_PROBLEM)
 
 
 @app.command()
@@ -429,6 +614,16 @@ def verify(
     strict: Annotated[bool, typer.Option("--strict", help="Fail on anything no digest covers "
                                          "whole: records without a digest, payloads whose "
                                          "headers no digest covers, ARC files.")] = False,
+    trust: Annotated[list[Path] | None, typer.Option("--trust", metavar="PEM", help="Also "
+                                                     "trust the signers' public keys and TSA "
+                                                     "roots in this PEM file (repeatable).",
+                                                     show_default=False)] = None,
+    require_signature: Annotated[bool, typer.Option("--require-signature", help="Fail a "
+                                                    "package that no trusted key has "
+                                                    "signed.")] = False,
+    record: Annotated[bool, typer.Option("--record", help="Add a `verified` entry to each "
+                                         "package's custody log (verify writes nothing "
+                                         "otherwise).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the reports as JSON.")] = False,
 ) -> None:
     """Re-check packages, WARCs, WACZs or ARC files: every file and record digest, the manifest.
@@ -440,31 +635,74 @@ def verify(
     (warcinfo, request, metadata and revisit records, listed, not failed). A response or
     resource record that no digest covers cannot be verified. ARC files have no digests:
     their structure is checked and said to be sound, their content cannot be verified.
+    A package's signatures, timestamps and custody log are checked too: a proof line
+    says who signed it and when, and whether it is unchanged
+    since; signers' keys are trusted when given with --trust, named by `trust` in the
+    configuration, or made on this machine by `archiver key new`. An unsigned package is
+    said to be unsigned (its checksums prove nothing against someone who rebuilds them),
+    and fails only with --require-signature.
     Exit 0 when everything is intact (or an ARC file's structure sound), 1 when anything
-    is damaged or cannot be verified (with --strict: anything no digest covers whole),
-    2 when a path is not a package, a WARC, a WACZ or an ARC file. Every path is checked
-    before exiting.
+    is damaged or cannot be verified (with --strict: anything no digest covers whole), when
+    a signature, timestamp or custody entry fails or is by a key or authority you do not
+    trust, 2 when a path is not a package, a WARC, a WACZ or an ARC file, or a --trust
+    file cannot be used. Every path is checked before exiting.
     """
     from archiver.verification import check
+    from archiver.verification.attestation_problems import ProofOptions
 
+    trusted = _trust_list(trust or [])
+    proof = ProofOptions(trust=trusted, require_signature=require_signature)
+    # A WACZ's signature is judged against the trust list when one is named (see
+    # verification/wacz_signature.py); a package's always.
+    wacz_trust = trusted() if trust else None
     reports: list[VerificationReport] = []
     worst = EXIT_OK
     with progress_bar("verifying") as progress:
         for path in paths:
             try:
-                report = check(path, progress=_bytes_progress(progress, path), strict=strict)
+                report = check(path, progress=_bytes_progress(progress, path), strict=strict,
+                               trust=wacz_trust, proof=proof)
             except ArchiverError as error:
                 show_error(str(error))
                 worst = max(worst, exit_code_for(error))
                 continue
             reports.append(report)
             worst = max(worst, EXIT_OK if report.is_valid else EXIT_PROBLEM)
+            if record and report.kind == "package":
+                _record_verification(path, report)
     if as_json:
         _emit_json([report.to_dict() for report in reports])
     else:
         for report in reports:
             show(render_verification(report))
     raise typer.Exit(worst)
+
+
+def _trust_list(paths: list[Path]) -> Callable[[], TrustList]:
+    """This machine's trust list plus `paths`: the files named are read now (a bad one is a
+    usage error before anything is checked); the configuration's, when first needed."""
+    from archiver.attestation.trust import load_trust, user_trust
+
+    if paths:
+        load_trust(paths, with_defaults=False)
+    return functools.cache(lambda: user_trust(paths))
+
+
+def _record_verification(path: Path, report: VerificationReport) -> None:
+    """The `verified` custody entry; a warning, never a failure, when it cannot be added."""
+    from archiver.attestation.custody import record_event
+
+    config = _user_config()
+    attestations = report.attestations
+    details: dict[str, Any] = {"verdict": report.verdict, "valid": report.is_valid,
+                               "problems": report.problem_count,
+                               "signed": attestations is not None and attestations.is_signed}
+    if attestations is not None and attestations.tag_manifest_sha256 is not None:
+        details["tag_manifest_sha256"] = attestations.tag_manifest_sha256
+    _, warning = record_event(path, "verified", details=details, operator=config.operator,
+                              organisation=config.organisation)
+    if warning:
+        show_error(f"warning: {warning}")
 
 
 def _bytes_progress(progress: Progress | None, path: Path) -> ByteProgress | None:
@@ -557,40 +795,236 @@ def export(
     zip_file: Annotated[Path | None, typer.Option("--zip", help="Write the bag as one zip "
                                                   "file (for mail or upload) here; must not "
                                                   "exist.", show_default=False)] = None,
+    key: Annotated[Path | None, typer.Option("--key", help="Sign the WACZ with this private "
+                                             "key (default: `key` in the configuration).",
+                                             show_default=False)] = None,
+    tsa: Annotated[list[str] | None, typer.Option(
+        "--tsa", metavar="URL", help="Timestamp the WACZ's signature with this RFC 3161 "
+        "timestamp authority (repeatable: the first that answers; default: `tsa` in the "
+        "configuration, when the WACZ is signed).", show_default=False)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Export a package as a WACZ file or as one zip file, after verifying it.
 
-    Example:  archiver export evidence/story1 --wacz story1.wacz
+    Example:  archiver export evidence/story1 --wacz story1.wacz --key ~/keys/ana.key
 
     The WACZ holds the WARCs, a CDXJ index, the sources as pages, manifest.json and the
-    extracted text; `archiver verify story1.wacz` checks it. The zip unpacks to the bag
-    itself. Exit 0 when written, 1 when the package is damaged (nothing is written),
-    2 when an output exists or the path is not a package.
+    extracted text; `archiver verify story1.wacz` checks it. With a key (--key, or `key` in
+    the configuration) its datapackage-digest.json carries an anonymous ECDSA signature as
+    the WACZ signing spec lays it out, and with --tsa (or `tsa` in the configuration) an
+    RFC 3161 timestamp of that signature, as an open proposal adds one (webrecorder/specs
+    issue 142); the TSAs are asked in order and the first that answers stamps it. A TSA
+    failure stops the export: when no TSA answers, each is named with its reason and
+    nothing is written (exit 3; an export can be made again, unlike a capture). The zip
+    unpacks to the bag itself, with its attestations. The export is added to the package's
+    custody log (a warning if the package cannot be written to). Exit 0 when written, 1
+    when the package is damaged (nothing is written), 2 when an output exists, the path is
+    not a package, the key cannot be used or --tsa is given without a key, 3 when no TSA
+    answered.
     """
     from archiver.transfer import ExportResult, export_wacz, export_zip
 
     if wacz is None and zip_file is None:
         _fail("nothing to export to: give --wacz OUT.wacz or --zip OUT.zip", EXIT_USAGE)
+    if key is not None and wacz is None:
+        _fail("--key signs a WACZ export: give --wacz OUT.wacz too (a zip is the bag itself, "
+              "signed by `archiver sign`)", EXIT_USAGE)
+    signing_key = _configured_key(key) if wacz is not None else None
+    stamper = _wacz_timestamper(tsa, signed=signing_key is not None)
     results: list[ExportResult] = []
     for out in (wacz, zip_file):
         if out is not None:
             _sweep_beside(out)
+    config = _user_config()
     with progress_bar("exporting") as progress:
         try:
             if wacz is not None:
-                results.append(export_wacz(package, wacz, progress=progress))
+                results.append(export_wacz(package, wacz, progress=progress, key=signing_key,
+                                           timestamper=stamper, operator=config.operator,
+                                           organisation=config.organisation))
             if zip_file is not None:
-                results.append(export_zip(package, zip_file, progress=progress))
+                results.append(export_zip(package, zip_file, progress=progress,
+                                          operator=config.operator,
+                                          organisation=config.organisation))
         except VerificationFailed as error:
             for line in render_refusal(error):
                 show(line, err=True)
             _fail(f"{error}; not exported", EXIT_PROBLEM)
+        except CaptureError as error:  # only a TSA is asked for anything in an export
+            _fail(f"no timestamp for the WACZ's signature: {error}; nothing was written",
+                  EXIT_COULD_NOT_RUN)
+    for failure in stamper.failures if stamper is not None else []:
+        show_error(f"note: {failure}; the next TSA timestamped the WACZ's signature")
+    for result in results:
+        if result.custody_warning:
+            show_error(f"warning: {result.custody_warning}")
+        for line in render_export_notes(result):
+            show(line, err=True)
     if as_json:
         _emit_json([result.to_dict() for result in results])
     else:
         for result in results:
             show(render_export(result))
+    raise typer.Exit(EXIT_OK)
+
+
+def _configured_key(named: Path | None) -> SigningKey | None:
+    """The key named by --key, else by `key` in the configuration, loaded (see
+    `_signing_key`); None when neither names one."""
+    path = named or _user_config().key
+    return _signing_key(path) if path is not None else None
+
+
+def _wacz_timestamper(given: list[str] | None, *, signed: bool) -> TsaTimestamper | None:
+    """What timestamps a WACZ's signature: the TSAs of --tsa, else of `tsa` in the
+    configuration; None for an unsigned WACZ (nothing to stamp), where --tsa is a usage
+    error."""
+    if given and not signed:
+        _fail("--tsa timestamps a WACZ's signature: give --wacz OUT.wacz and --key KEY (or "
+              "`key` in the configuration) too", EXIT_USAGE)
+    urls = _tsa_urls(given) if signed else []
+    if not urls:
+        return None
+    from archiver.attestation.tsa_client import TsaTimestamper  # only when a TSA will be asked
+
+    return TsaTimestamper(urls)
+
+
+
+@app.command()
+@reported
+def sign(
+    package: Annotated[Path, typer.Argument(help="The package to sign.", show_default=False)],
+    key: Annotated[Path | None, typer.Option("--key", metavar="KEY", help="The private key "
+                                             "(default: `key` in your configuration).",
+                                             show_default=False)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Sign an existing package with your key, after verifying it.
+
+    Example:  archiver sign evidence/story1 --key ~/keys/ana.key
+
+    The signature (ECDSA P-256 over the bytes of tagmanifest-sha256.txt, which cover every
+    byte of the bag) is added as new files under attestations/, with a "signed" entry in the
+    custody log; no file of the bag changes, and `bagit.py --validate` still passes. Check it
+    with OpenSSL alone (docs/attestations.md). A key with a passphrase asks for it on a
+    terminal, or reads ARCHIVER_KEY_PASSPHRASE. Exit 0 when signed (or already signed by
+    this key: nothing is written), 1 when the package is damaged (nothing is written),
+    2 when the key or the path cannot be used, 3 when the package cannot be written to.
+    """
+    from archiver.package.signing import sign_package
+
+    config = _user_config()
+    if key is None and config.key is None:
+        _fail("no key to sign with: give --key KEY (make one with `archiver key new KEY`), "
+              "or set `key` in your configuration", EXIT_USAGE)
+    signer = _signer(key, _operator(None, None))  # who signs: the configuration's names
+    with progress_bar("signing") as progress:
+        try:
+            result = sign_package(package, signer, progress=progress)
+        except VerificationFailed as error:
+            for line in render_refusal(error):
+                show(line, err=True)
+            _fail(f"{error}; not signed", EXIT_PROBLEM)
+    if as_json:
+        _emit_json(result.to_dict())
+    elif result.already_signed:
+        show(f"{package}: already signed by key {result.short_fingerprint} …; nothing written")
+    else:
+        show(f"{package}: signed by key {result.short_fingerprint} … "
+             f"({result.files.signature})")
+        show(f"Check it with: openssl dgst -sha256 -verify {package / result.files.public_key} "
+             f"-signature {package / result.files.signature} "
+             f"{package / 'tagmanifest-sha256.txt'}")
+    raise typer.Exit(EXIT_OK)
+
+
+key_app = typer.Typer(name="key", help="Make and show signing keys (ECDSA P-256).",
+                      no_args_is_help=True, rich_markup_mode=None,
+                      context_settings={"help_option_names": ["-h", "--help"]})
+app.add_typer(key_app, name="key")
+
+
+@key_app.command("new")
+@reported
+def key_new(
+    path: Annotated[Path, typer.Argument(help="Where to write the new private key (must not "
+                                         "exist).", show_default=False)],
+    passphrase_prompt: Annotated[bool, typer.Option("--passphrase-prompt", help="Protect the "
+                                                    "key with a passphrase, asked for here "
+                                                    "(or set ARCHIVER_KEY_PASSPHRASE).")]
+    = False,
+    no_trust: Annotated[bool, typer.Option("--no-trust", help="Do not add the public key to "
+                                           "the keys this machine trusts.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Make a new signing key: a private key file only you can read, and its fingerprint.
+
+    Example:  archiver key new ~/keys/ana.key
+
+    The key is ECDSA P-256 (as signed WACZ files use), written with mode 0600 and never over
+    an existing file. Its public half goes to the keys this machine trusts (keys/ beside
+    your configuration file), so packages you sign verify as yours here; give others
+    `archiver key show KEY`. A passphrase is optional: --passphrase-prompt asks for one, or
+    ARCHIVER_KEY_PASSPHRASE gives it. Exit 0 when written, 2 when PATH exists or the
+    passphrases differ, 3 when it cannot be written.
+    """
+    import os
+
+    from archiver.attestation.keys import PASSPHRASE_ENV, new_key
+    from archiver.attestation.trust import trust_own_key
+
+    passphrase = os.environ.get(PASSPHRASE_ENV) or None
+    if passphrase_prompt:
+        passphrase = typer.prompt("Passphrase for the new key", hide_input=True,
+                                  confirmation_prompt=True, err=True) or None
+    public = new_key(path, passphrase)
+    trusted = None if no_trust else trust_own_key(public)
+    if as_json:
+        _emit_json({"path": str(path), "fingerprint": public.fingerprint,
+                    "short_fingerprint": public.short_fingerprint,
+                    "passphrase": passphrase is not None, "public_key": public.pem,
+                    "trusted_as": str(trusted) if trusted else None})
+        raise typer.Exit(EXIT_OK)
+    show(f"New signing key: {path} (readable by you only"
+         f"{', protected by a passphrase' if passphrase else ''})")
+    show(f"Fingerprint: {public.fingerprint}")
+    show(f"  read out as: {public.short_fingerprint}")
+    if trusted is not None:
+        show(f"Trusted on this machine: {trusted}")
+    show(f"Keep {path} private: whoever holds it can sign as you. "
+         f"Give others your public key: archiver key show {path}")
+    raise typer.Exit(EXIT_OK)
+
+
+@key_app.command("show")
+@reported
+def key_show(
+    path: Annotated[Path, typer.Argument(help="A private key, or a public key (PEM).",
+                                         show_default=False)],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Show a key's public half (PEM) and fingerprint, to give to those who check your packages.
+
+    Example:  archiver key show ~/keys/ana.key > ana.pub.pem
+
+    Whoever verifies your packages adds that file with `archiver verify --trust ana.pub.pem`
+    (or to `trust` in their configuration). A private key with a passphrase asks for it, or
+    reads ARCHIVER_KEY_PASSPHRASE. Exit 0, or 2 when the file is not a usable key.
+    """
+    from archiver.attestation.keys import PassphraseNeeded, PublicKey, load_public_key
+
+    public: PublicKey
+    try:
+        public = load_public_key(path)
+    except PassphraseNeeded:
+        public = _signing_key(path).public
+    if as_json:
+        _emit_json({"path": str(path), "fingerprint": public.fingerprint,
+                    "short_fingerprint": public.short_fingerprint, "public_key": public.pem})
+    else:
+        show(public.pem.rstrip("\n"))
+        show(f"# fingerprint: {public.fingerprint}")
     raise typer.Exit(EXIT_OK)
 
 

@@ -11,6 +11,7 @@ from archiver.package_layout import WARC_DIR
 from archiver.terminal import human_size, printable, table
 
 if TYPE_CHECKING:
+    from archiver.attestation.signature import SignResult
     from archiver.errors import VerificationFailed
     from archiver.extract.document import Extraction, ExtractionSummary
     from archiver.package.build import PackageResult
@@ -31,6 +32,7 @@ def capture_summary(result: PackageResult) -> dict[str, Any]:
         "sources": manifest["sources"],
         "resources": len(manifest["resources"]),
         "files": manifest["files"],
+        "signature": result.signature.to_dict() if result.signature else None,
     }
 
 
@@ -54,9 +56,17 @@ def render_capture(result: PackageResult) -> str:
         f"{len(result.manifest['resources'])} resources in all, "
         f"{warcs} WARC file(s), {len(result.files)} file(s) in all, {human_size(total_size)}.",
         f"Package: {result.path}",
+        *signed_lines(result.signature),
         f"Check it any time with: archiver verify {result.path}",
     ]
     return "\n".join(lines)
+
+
+def signed_lines(signature: SignResult | None) -> list[str]:
+    """What a new package's signature is, for the lines after its path."""
+    if signature is None:
+        return []
+    return [f"Signed with key {signature.short_fingerprint} …: {signature.files.signature}"]
 
 
 def render_plan(plan: StoryPlan) -> str:
@@ -91,6 +101,7 @@ def render_story(result: StoryResult) -> str:
         lines += [f"warning: {_one(source.url)}: {_one(warning)}"
                   for warning in source.warnings]
     lines += [f"Package: {path}", f"Report: {path / 'data' / 'report.html'}",
+              *signed_lines(result.signature),
               f"Check it any time with: archiver verify {path}"]
     return "\n".join(lines)
 
@@ -101,7 +112,26 @@ def render_export(result: ExportResult) -> str:
             f"{len(result.files)} files, {human_size(result.size)}")
     if result.kind == "wacz":
         line += f", {result.pages} pages, {result.records_indexed} captures indexed"
+        if result.signed_by is not None:
+            line += f", signed by key {_key_words(result.signed_by)}"
+        if result.timestamped_by is not None and result.timestamped_at is not None:
+            line += (f", timestamped by {result.timestamped_by} at "
+                     f"{result.timestamped_at:%Y-%m-%d %H:%M:%S} UTC")
     return line
+
+
+def render_export_notes(result: ExportResult) -> list[str]:
+    """What a person should know of an export beside its line (for stderr)."""
+    if result.kind == "wacz" and result.package_signed and result.signed_by is None:
+        return [f"note: {_one(result.package)} is signed, but {_one(result.path)} is not: "
+                "a WACZ carries its own signature; give --key (or `key` in the configuration) "
+                "to sign it"]
+    return []
+
+
+def _key_words(fingerprint: str) -> str:
+    """A key's fingerprint as people read it out: the first 16 hex digits, by four."""
+    return " ".join(fingerprint[i:i + 4] for i in range(0, 16, 4))
 
 
 def render_refusal(error: VerificationFailed) -> list[str]:
@@ -114,7 +144,7 @@ def render_refusal(error: VerificationFailed) -> list[str]:
 
 VERDICT_WORDS = {"intact": "intact", "structure-checked": "structure sound",
                  "cannot-be-verified": "CANNOT BE VERIFIED", "damaged": "DAMAGED",
-                 "incomplete": "INCOMPLETE"}
+                 "incomplete": "INCOMPLETE", "not-proven": "NOT PROVEN"}
 SUMMED_NOTES = frozenset({"record-no-digest", "record-headers-not-covered", "arc-no-digests"})
 """Notes the verdict line counts (one for each record no digest covers whole): listed by
 `--json`, summed up here."""
@@ -142,6 +172,8 @@ def render_verification(report: VerificationReport) -> str:
         lines += [f"  - {_one(problem)}" for problem in report.problems]
         lines += [f"  ... and {count:,} more problem{'s' if count != 1 else ''} in "
                   f"{_one(path)}" for path, count in report.omitted.items()]
+    if report.attestations is not None:
+        lines.insert(1, f"  proof: {_one(report.attestations.proof_line(report.bag_intact))}")
     shown = [note for note in report.notes if note.code not in SUMMED_NOTES]
     lines += [f"  note: {_one(note)}" for note in shown[:SHOWN_NOTES]]
     if len(shown) > SHOWN_NOTES:

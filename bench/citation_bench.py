@@ -15,8 +15,9 @@ citations (see bench/citations/README.md for the rules). Each page runs through
 and is scored by URL (fragment, tracking parameters, "www." and http/https set aside), micro-
 averaged over the pages of each split: dev (tuned on), heldout1 (scored once untouched, then
 tuned on), heldout and final (each scored once, then tuned on), heldout3 (held out in the
-second round, tuned on in the third) and heldout4 (held out in the third round: scored by its
-aggregate only, before and after it).
+second round, tuned on in the third), heldout4 (held out in the third round: scored by its
+aggregate only, before and after it) and heldout5 (labelled in the fourth round, scored once
+by its aggregate before any change made for it, then tuned on).
 
     python bench/citation_bench.py [--dev-set DIR] [--split SPLIT|all|each] [--pages]
                                    [--json out.json]
@@ -216,8 +217,8 @@ def main(argv: list[str] | None = None) -> int:
                         "../shared/extraction-dev beside the repository)")
     parser.add_argument("--split", default="each",
                         help="a split of the labels (dev, heldout1, heldout, final, heldout3, "
-                        "heldout4), all of them together (all), or each in turn (each, the "
-                        "default)")
+                        "heldout4, heldout5), all of them together (all), or each in turn "
+                        "(each, the default)")
     parser.add_argument("--pages", action="store_true", help="print every page's result")
     parser.add_argument("--json", type=Path, help="also write the scores here")
     parser.add_argument("--labels", type=Path, default=LABELS,

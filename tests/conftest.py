@@ -284,6 +284,18 @@ def _hits_per_test(request: pytest.FixtureRequest) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _own_configuration(tmp_path_factory: pytest.TempPathFactory,
+                       monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test has a configuration folder of its own, empty: no user's configuration, key,
+    trusted keys or passphrase ever leaks in, and `archiver key new` trusts keys there."""
+    home = tmp_path_factory.mktemp("config")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home))
+    monkeypatch.delenv("ARCHIVER_CONFIG", raising=False)
+    monkeypatch.delenv("ARCHIVER_KEY_PASSPHRASE", raising=False)
+    return home / "archiver"
+
+
+@pytest.fixture(autouse=True)
 def _no_unexpected_errors(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     """A bug met in one exchange fails only that exchange, and is logged as an error (see
     archiver/capture/job.py): here it fails the test too, so that the job's safety net never

@@ -6,6 +6,9 @@ up on first use under .cache/peers/ (git-ignored) so the README's one test line 
   code archiver sets up its own with (archiver/replay/pywb_setup.py), here in the repository;
 - ReplayWeb.page's files from the npm registry, for the end-to-end test in Chromium.
 
+And one that needs no setting up: py-wacz's `wacz validate` (the [test] extra), the judge of
+every WACZ archiver writes.
+
 Each is set up once per machine (about 40 s for pywb); a failure (no network, no npm) leaves
 the tests that need it skipped, with the reason.
 """
@@ -16,10 +19,13 @@ import fcntl
 import os
 import shutil
 import subprocess
+import sys
 import tarfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+import pytest
 
 from archiver.errors import ArchiverError
 from archiver.replay.pywb_setup import PYTHON_VARIABLE, environment_dir, provide_pywb
@@ -29,6 +35,19 @@ CACHE = ROOT / ".cache" / "peers"
 RWP_PACKAGE = "replaywebpage@2.4.6"
 PYWB_VARIABLE = PYTHON_VARIABLE
 RWP_VARIABLE = "ARCHIVER_RWP_DIR"
+WACZ_TOOL = Path(sys.executable).parent / "wacz"
+
+
+def wacz_validate(path: Path) -> str:
+    """`wacz validate -f` (py-wacz) passes `path`; it exits 1 and prints "Validation failed"
+    on failure. Skips the test when py-wacz is not installed."""
+    if not WACZ_TOOL.exists():
+        pytest.skip("py-wacz (the [test] extra) provides `wacz validate`")
+    done = subprocess.run([str(WACZ_TOOL), "validate", "-f", str(path)], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Validation succeeded" in done.stdout, done.stdout
+    return done.stdout
 
 
 @contextmanager

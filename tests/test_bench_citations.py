@@ -61,3 +61,32 @@ def test_one_source_one_key() -> None:
     key = citation_bench.source_key
     assert key("https://www.example.org/a/?utm_source=x&id=2#p") == key("http://example.org/a?id=2")
     assert key("https://example.org/a?id=2") != key("https://example.org/a?id=3")
+
+
+def test_the_labelling_listing_shows_every_link_with_its_text_around_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """bench/citations/list_links.py, the listing labels are made from: every link once, in
+    the page's order, a post rendered by its script included; links of the set's main text
+    marked "B" with the sentence around them; menus counted, not shown."""
+    sys.path.insert(0, str(BENCH / "citations"))
+    import list_links
+
+    root = dev_set(tmp_path / "set")
+    page = PAGE.replace("</article>", "<iframe class='twitter-tweet' data-tweet-id="
+                        "'1790000000000000002'></iframe></article>")
+    (root / "data" / "html" / "demo" / "one.html.gz").write_bytes(gzip.compress(page.encode()))
+    (root / "data" / "manifest.jsonl").write_text(json.dumps(
+        {"id": "demo/one", "set": "demo", "url": None, "text": "The city's auditor found the "
+         "meters overbilled homes, according to the report published on Monday, which runs "
+         "to forty pages of tables."}) + "\n")
+    assert list_links.main(["--dev-set", str(root), "demo/one"]) == 0
+    printed = capsys.readouterr().out
+    assert "B [a] https://audit.example/report.pdf" in printed
+    assert "around: \"The city's auditor found the meters overbilled homes" in printed
+    for url in ("https://gazette.example/a", "https://news.example/news/2025/bridge",
+                "https://twitter.com/i/status/1790000000000000002"):
+        assert url in printed, url
+    assert "https://news.example/news/\n" not in printed
+    assert "(1 links inside <nav> not shown" in printed
+    assert list_links.main(["--dev-set", str(tmp_path / "nowhere"), "demo/one"]) == 2
+    assert list_links.main(["--dev-set", str(root), "demo/two"]) == 2

@@ -32,24 +32,13 @@ from archiver.transfer.surt import surt
 from archiver.verification import Problem
 from archiver.verification.zip_directory import directory_problems
 from tests.conftest import assert_standard_tools_accept, warcio_check
-
-WACZ_TOOL = Path(sys.executable).parent / "wacz"
+from tests.peers import WACZ_TOOL, wacz_validate
 
 
 def run(*args: str) -> tuple[int, str, str]:
     result = CliRunner().invoke(app, list(args))
     return result.exit_code, result.stdout, result.stderr
 
-
-def wacz_validate(path: Path) -> str:
-    """`wacz validate -f` (py-wacz); it exits 1 and prints "Validation failed" on failure."""
-    if not WACZ_TOOL.exists():
-        pytest.skip("py-wacz (the [test] extra) provides `wacz validate`")
-    done = subprocess.run([str(WACZ_TOOL), "validate", "-f", str(path)], capture_output=True,
-                          text=True, timeout=120)
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "Validation succeeded" in done.stdout, done.stdout
-    return done.stdout
 
 
 def tree(root: Path) -> list[str]:

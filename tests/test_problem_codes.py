@@ -23,6 +23,9 @@ NOT_CODES = frozenset({
     "warc-ip-address", "warc-reader", "data-package", "wacz-package", "utf-8", "latin-1",
     # verdicts and coverage grades, which are not codes either
     "structure-checked", "cannot-be-verified", "payload-only", "no-digest", "structure-only",
+    "not-proven",
+    # statuses of attestation findings (archiver/attestation/findings.py), not problem codes
+    "untrusted-key", "untrusted-authority", "wrong-imprint",
     # kinds of derived files (manifest.json), named where verify looks for their records
     "rendered-dom",
 })

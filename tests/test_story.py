@@ -378,7 +378,8 @@ def test_story_json_prints_the_manifest_story_section_exactly(site: SiteServer,
     printed = json.loads(result.stdout)
     manifest = json.loads((output / "manifest.json").read_bytes())
     jsonschema.validate(manifest, manifest_schema())
-    assert list(printed) == ["package", "package_id", "complete", "report", "story"]
+    assert list(printed) == ["package", "package_id", "complete", "report", "signature", "story"]
+    assert printed["signature"] is None  # no key given, none configured
     assert printed["package"] == str(output) and printed["complete"] is True
     assert printed["package_id"] == manifest["package_id"]
     assert printed["report"] == str(output / "data" / "report.html")

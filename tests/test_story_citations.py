@@ -344,7 +344,9 @@ def test_a_tabloid_story_leaves_out_its_teasers_promos_and_pager() -> None:
     assert reasons["/post/tags/2019/page1"] == "a tag or topic list"
     for href in ("/entertainment/2019/11/previous-story-slug",
                  "/entertainment/2019/11/next-story-slug"):
-        assert reasons[href] == "the link to the previous or next story", href
+        # its box is named "pager": told by that before its words are read
+        assert reasons[href] == (
+            "inside the article, the links to the previous and next stories"), href
 
 
 def test_a_main_text_link_without_an_anchor_is_still_judged_by_its_address() -> None:
@@ -552,3 +554,203 @@ def test_links_placed_off_the_screen_are_no_citations() -> None:
     assert [c.url for c in selection.citations] == ["https://stats.example.gov/returns-2019"]
     [hidden] = [d for d in selection.dropped if d.url == "https://themes.example/"]
     assert hidden.reason.startswith("placed off the screen")
+
+
+# -- fourth round: what the false positives of pages first seen were made of -----------------
+
+_PROSE = ("The council voted on Tuesday to approve the budget after a long debate about the "
+          "water meters, the cost of the audit and the timetable for the works. ")
+
+
+def _article(body: str, after: str = "", before: str = "") -> str:
+    """A story page: a headline, three paragraphs of text with `body` among them."""
+    return ("<html><head><title>Vote</title></head><body>" + before + "<article><h1>The vote"
+            f"</h1><div class='body'><p>{_PROSE * 3}</p>{body}<p>{_PROSE * 3}</p>"
+            f"<p>{_PROSE * 2}</p></div>{after}</article></body></html>")
+
+
+def _reasons(selection: Any) -> dict[str, str]:
+    return {d.url: d.reason for d in selection.dropped}
+
+
+@pytest.mark.parametrize(("path", "reference"), [
+    ("/wiki/Star_Wars:_Episode_IV_A_New_Hope", True),
+    ("/a-to-z-guides/bacterial-and-viral-infections", True),
+    ("/baby/guide/delivery-methods", True),
+    ("/glossary/quantitative-easing", True),
+    ("/lexikon/banane", True),
+    ("/news/2019/11/guide-dogs-banned-from-buses", False),  # a story about guides
+    ("/guidelines-for-contributors-story", False),
+])
+def test_the_sites_own_reference_entries_are_topic_pages(path: str, reference: bool) -> None:
+    """A word of the story linked to the site's wiki, glossary or guides entry about it is a
+    topic page; another site's wiki page cited in the text is that site's, judged by where it
+    sits."""
+    from archiver.story.link_kinds import page_kind
+
+    kind = page_kind(f"https://news.example{path}", "A New Hope", "news.example")
+    assert (kind == "a reference entry of the site's own (its wiki, glossary or guides: a "
+            "topic page)") is reference
+    assert page_kind(f"https://en.wikipedia.example{path}", "A New Hope",
+                     "news.example") is None
+
+
+def test_film_titles_linked_to_the_sites_wiki_are_left_out_and_an_interview_is_cited() -> None:
+    page = _article("<p>In 1997 Lucasfilm remastered <a href='/wiki/Star_Wars:_Episode_IV_A_New_"
+                    "Hope'>A New Hope</a> and <a href='/wiki/Star_Wars:_Episode_V_The_Empire_"
+                    "Strikes_Back'>The Empire Strikes Back</a>, a supervisor said in <a href='"
+                    "https://film.example/2016/interview-knoll'>an interview</a>; the <a href="
+                    "'https://en.wikipedia.example/wiki/Special_Edition'>Special Edition</a> "
+                    "followed.</p>")
+    selection = select_in_page(page, "https://starwars.example/news/2017/04/4k")
+    assert selection.sources == ["https://film.example/2016/interview-knoll",
+                                 "https://en.wikipedia.example/wiki/Special_Edition"]
+    assert _reasons(selection)[
+        "https://starwars.example/wiki/Star_Wars:_Episode_IV_A_New_Hope"].startswith(
+        "a reference entry of the site's own")
+
+
+def test_a_sidebar_inside_the_region_of_the_text_is_a_side_box() -> None:
+    """A blog's description column (the maker's site, support, merchandise) set among the
+    post's paragraphs, inside the element the main text spans."""
+    page = _article("<div class='sidebar'><a href='https://game.example/'>Game site</a><br>"
+                    "<a href='https://shop.example/merch'>Merchandise</a><br><a href='https://"
+                    "help.game.example/'>Account Support</a></div>")
+    selection = select_in_page(page, "https://news.blog.example/post/96439224994/update")
+    assert selection.sources == []
+    assert _reasons(selection)["https://shop.example/merch"] == "inside the article, a side box"
+
+
+def test_the_cards_of_the_previous_and_next_stories_are_left_out() -> None:
+    """A "next/previous story" pair laid out as cards (label, picture, headline, summary,
+    byline) inside the article's container: not a sentence that cites them."""
+    cards = "".join(
+        f"<div class='grid next-prev-{side}'><p class='btn'><a href='/news/{slug}.html'>"
+        f"{label} Auto News</a></p><div class='row-desc'><a href='/news/{slug}.html'><h5>"
+        f"{title}</h5></a><p>{summary}</p><label>Jose Altoveros 2019-11-20</label></div></div>"
+        for side, slug, label, title, summary in (
+            ("next", "audi-sportback", "Next", "Audi Sportback makes crossovers look good",
+             "The second electric vehicle debuts"),
+            ("prev", "mini-gp", "Previous", "Mini GP is a 300HP monster hatch",
+             "The most powerful hatch has a huge rear wing")))
+    page = _article("<p>The review follows <a href='/news/mini-first-drive.html'>our first "
+                    f"drive</a> of the car.</p><div class='next-prev'>{cards}</div>")
+    selection = select_in_page(page, "https://autos.example/news/mini-review.html")
+    assert selection.sources == ["https://autos.example/news/mini-first-drive.html"]
+    assert _reasons(selection)["https://autos.example/news/mini-gp.html"] == (
+        "inside the article, the links to the previous and next stories")
+
+
+def test_a_disclosure_note_with_a_follow_link_is_left_out() -> None:
+    page = _article("<section class='article-disclaimer'><em>Welcome to Daily Deals. Follow "
+                    "us at Twitter <a href='https://twitter.com/dealsdesk'>@dealsdesk</a>.</em>"
+                    "</section><p>The deals are listed by <a href='https://shop.example/ps4'>"
+                    "price</a>.</p>")
+    selection = select_in_page(page, "https://games.example/articles/2019/11/18/daily-deals")
+    assert selection.sources == ["https://shop.example/ps4"]
+    assert _reasons(selection)["https://twitter.com/dealsdesk"] == (
+        "inside the article, a disclosure note")
+
+
+def test_one_sites_read_also_teasers_are_not_read_as_the_storys_sources() -> None:
+    """A "Read also" list whose links all go to one other site (a syndication partner's or a
+    sister site's teasers), or that sits in a side box, is recirculation; a "Related links"
+    list to two sites' documents is still the story's list of sources."""
+    partner = ("<aside class='leiaTambem'><b>Leia também</b><ul>" + "".join(
+        f"<li><a href='https://partner.example/casa/2019-12-0{n}/{slug}.html'>{title}</a></li>"
+        for n, slug, title in ((1, "dez-ideias", "Dez ideias para não copiar"),
+                               (2, "cinco-dicas", "Cinco dicas para a decoração vintage"),
+                               (3, "nove-dicas", "Nove dicas para quem mora de aluguel")))
+        + "</ul></aside>")
+    sister = ("<p><b>Also:</b> <span><a href='https://sister.example/news/black-friday-deals'>"
+              "See Black Friday coverage at Sister</a></span></p>")
+    sources = ("<div><b>Related links:</b><div><a href='https://rights.example/2019/11/"
+               "statement'>Rights group: more than 100 killed</a></div><div><a href='https://"
+               "tv.example/news/2019/11/report'>TV report on the protests</a></div></div>")
+    page = _article(partner + sister, after=sources)
+    selection = select_in_page(page, "https://news.example/2019/11/21/story")
+    assert selection.sources == ["https://rights.example/2019/11/statement",
+                                 "https://tv.example/news/2019/11/report"]
+    reasons = _reasons(selection)
+    assert reasons["https://partner.example/casa/2019-12-01/dez-ideias.html"] == (
+        "inside the article, a side box")
+    assert reasons["https://sister.example/news/black-friday-deals"] == (
+        "a \"related\" line inside the article")
+
+
+@pytest.mark.parametrize(("line", "credit"), [
+    ("Fonte: IG Mulher", True), ("Source: Reuters", True), ("Quelle: dpa", True),
+    ("Originally published at The Conversation: Why meters fail", True),
+    ("Source code for the meters is on GitHub", False), ("Sources say the vote", False)])
+def test_credit_line_words(line: str, credit: bool) -> None:
+    from archiver.story.citation_words import CREDIT_LINE
+
+    assert bool(CREDIT_LINE.match(line)) is credit
+
+
+def test_a_syndicated_storys_credit_line_under_the_text_is_cited() -> None:
+    """"Fonte: <the original article>" under a syndicated story's text, past the main text,
+    names where the story comes from."""
+    page = ("<html><body><article><h1>Quintal dentro do apê</h1><div class='syndicated'>"
+            f"<div class='corpo'><p>{_PROSE * 4}</p><p>{_PROSE * 4}</p></div>"
+            "<div class='rodape'>Fonte: <a href='https://partner.example/casa/2020-11-01/"
+            "varanda.html'>IG Mulher</a></div></div></article></body></html>")
+    selection = select_in_page(page, "https://papel.example/2020/11/quintal")
+    assert selection.sources == ["https://partner.example/casa/2020-11-01/varanda.html"]
+
+
+def test_a_gallery_box_in_the_text_is_left_out() -> None:
+    """A gallery widget set in a list story: its title cut short to fit ("… on A...") and its
+    "SEE FULL GALLERY" button go to the site's slideshow; the shop link is cited."""
+    page = _article("<div class='galleryWrapper'><div class='details'><a href='/pictures/best-"
+                    "gifts/'>Best gifts for co-workers under $50 on A...</a> <a href='/pictures/"
+                    "best-gifts/1/'>SEE FULL GALLERY</a></div></div><p>The first pick is <a href='"
+                    "https://shop.example/mug'>a mug</a> that keeps coffee warm.</p>")
+    selection = select_in_page(page, "https://tech.example/article/gifts-under-50")
+    assert selection.sources == ["https://shop.example/mug"]
+    assert set(_reasons(selection).values()) >= {
+        "a headline cut short to fit a card (a teaser)", "a link to a gallery of pictures"}
+
+
+@pytest.mark.parametrize(("line", "promo"), [
+    ("Receba em seu email nosso ebook “As 5 Etapas”, um guia completo. Clique aqui: x.", True),
+    ("Get the best stories in your inbox every morning.", True),
+    ("Recevez notre lettre dans votre boîte mail.", True),
+    ("He said he would receive the report in his email.", False),
+    ("The ministry will get your e-mail address from the form.", False)])
+def test_sign_up_by_email_words(line: str, promo: bool) -> None:
+    from archiver.story.citation_words import PROMO
+
+    assert bool(PROMO.search(line)) is promo
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("See full gallery", True), ("Zur Bildergalerie", True), ("Voir la galerie", True),
+    ("the gallery's new director", False)])
+def test_gallery_link_words(text: str, kind: bool) -> None:
+    from archiver.story.citation_words import GALLERY_TEXT
+
+    assert bool(GALLERY_TEXT.match(text)) is kind
+
+
+def test_a_source_credit_after_the_date_line_is_cited() -> None:
+    """A Chinese portal credits the outlet a story comes from on the date line above the text
+    ("2017-03-10 09:58 来源：<outlet>"), outside the main text: the outlet's story is cited;
+    the channel link on the same line is not."""
+    prose = "宇航员在太空中喝酒会怎么样？后果很严重。这让人感到巨大压力和极度恐慌。" * 8
+    page = ("<html><body><div class='content'><h1>宇航员在太空中喝酒会怎么样</h1><div class="
+            "'msg'>2017-03-10 09:58 <span>来源：<a href='https://tech.portal.example/17/0228/"
+            "CEAPST9C.html'>科学人</a></span></div><div class='msg2'>2017-03-10 <a href='/tech/"
+            f"'>科技频道</a></div><div class='text'><p>{prose}</p><p>{prose}</p></div></div>"
+            "</body></html>")
+    selection = select_in_page(page, "https://news.example/tech/2017-03/10/content_1.htm")
+    assert selection.sources == ["https://tech.portal.example/17/0228/CEAPST9C.html"]
+
+
+def test_a_one_link_related_list_under_the_story_is_still_its_source() -> None:
+    """One report under "Related links:" after the story's text is what the story is built on;
+    the same shape set between its paragraphs ("Also: …") is a teaser line."""
+    page = _article("", after="<div><b>Related links:</b><div><a href='https://rights.example/"
+                    "2019/11/statement'>Rights group: more than 100 killed</a></div></div>")
+    selection = select_in_page(page, "https://news.example/2019/11/21/story")
+    assert selection.sources == ["https://rights.example/2019/11/statement"]

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 from warcio.warcwriter import WARCWriter
 
+from archiver.attestation.check import NOT_SIGNED
 from archiver.cli import app
 from archiver.errors import UnreadableEvidence
 from archiver.extract.api import extract
@@ -123,7 +124,7 @@ def test_verify_names_a_manifest_nested_too_deep(deep_manifest: Path) -> None:
     code, stdout, stderr = run("verify", str(deep_manifest))
     assert code == 1, stderr
     assert stdout.splitlines()[1:] == [
-        f"  - manifest.json: {TOO_DEEP} [manifest-json-invalid]"]
+        f"  proof: {NOT_SIGNED}", f"  - manifest.json: {TOO_DEEP} [manifest-json-invalid]"]
 
 
 def test_verify_bounds_the_values_and_size_of_manifest_json(package: Path) -> None:

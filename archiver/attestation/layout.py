@@ -26,9 +26,16 @@ accepts unlisted files outside data/), and adding one never changes a byte of th
 
 from __future__ import annotations
 
+import re
+
 ATTESTATIONS_DIR = "attestations"
 TIMESTAMPS_DIR = f"{ATTESTATIONS_DIR}/timestamps"
 CUSTODY_DIR = f"{ATTESTATIONS_DIR}/custody"
+
+SIGNATURE_FILE = re.compile(r"signature-([0-9A-F]{16})\.(sig|pub\.pem|json)")
+"""The name of a signer's file in attestations/: group 1 its FP16, group 2 its kind."""
+CUSTODY_FILE = re.compile(r"(\d{6})\.(json|sig)")
+"""The name of a custody entry or its signature in custody/: group 1 its number."""
 
 
 def signature_stem(fingerprint: str) -> str:

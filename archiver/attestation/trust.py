@@ -1,9 +1,12 @@
 """The trust list: which timestamp authorities' roots and which signers' keys the user trusts.
 
 It is built from PEM files the user names (`verify --trust PEM`, repeatable, and `trust` in the
-configuration) plus a small documented list of well-known public TSA roots shipped with
-archiver (`tsa_roots.pem` beside this module; docs/attestations.md lists them). A PEM file may
-hold certificates (roots of timestamp authorities), public keys (signers), or both.
+configuration), the public keys in the user's own keys folder (`keys/` beside the
+configuration file: `archiver key new` puts each new key's public half there, so a user's
+own packages verify as theirs on their machine), plus a small documented list of well-known
+public TSA roots shipped with archiver (`tsa_roots.pem` beside this module;
+docs/attestations.md lists them). A PEM file may hold certificates (roots of timestamp
+authorities), public keys (signers), or both.
 """
 
 from __future__ import annotations
@@ -18,7 +21,11 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from archiver.attestation.keys import KeyFileError, PublicKey, load_public_key
-from archiver.errors import ArchiverUsageError
+from archiver.config import UserConfig, config_path, load_config
+from archiver.errors import ArchiverUsageError, EnvironmentFault
+
+TRUSTED_KEYS_DIR = "keys"
+"""The folder, beside the configuration file, of public keys the user trusts as their own."""
 
 _MAX_PEM_BYTES = 4 << 20
 """A trust file holds a few certificates and keys; anything far larger is a mistake."""
@@ -75,6 +82,39 @@ def load_trust(paths: Iterable[Path], *, with_defaults: bool = True) -> TrustLis
         signers.extend(file_keys)
         sources.append(str(path))
     return TrustList(tuple(roots), tuple(signers), tuple(sources))
+
+
+def user_keys_dir() -> Path:
+    """The user's own trusted keys: `keys/` beside the configuration file (which need not
+    exist), e.g. ~/.config/archiver/keys/."""
+    return config_path().parent / TRUSTED_KEYS_DIR
+
+
+def user_trust(extra: Iterable[Path] = (), config: UserConfig | None = None) -> TrustList:
+    """The trust list a verification on this machine uses: `extra` (verify --trust), the
+    configuration's `trust` files, every *.pem in the user's keys folder, and the default
+    TSA roots. Raises TrustFileError (or ConfigError) naming a file that cannot be used."""
+    config = config if config is not None else load_config()
+    folder = user_keys_dir()
+    own = sorted(folder.glob("*.pem")) if folder.is_dir() else []
+    return load_trust([*extra, *config.trust, *own])
+
+
+def trust_own_key(public: PublicKey) -> Path:
+    """Put `public` in the user's keys folder (made, for the user alone, if missing), so that
+    packages it signs verify as trusted on this machine; the file's path back. A key already
+    there is left as it is."""
+    folder = user_keys_dir()
+    path = folder / f"{public.fingerprint[:16]}.pub.pem"
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with path.open("x", encoding="ascii") as handle:
+            handle.write(public.pem)
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise EnvironmentFault.from_os_error(exc, path) from None
+    return path
 
 
 def default_tsa_roots() -> list[x509.Certificate]:

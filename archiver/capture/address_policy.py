@@ -28,7 +28,7 @@ import ipaddress
 import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from archiver.capture.network_errors import network_errors
 from archiver.errors import CaptureError
@@ -75,6 +75,13 @@ _NAT64 = _NET("64:ff9b::/96")
 _IPV4_COMPATIBLE = _NET("::/96")
 
 
+class Lookup(NamedTuple):
+    answers: tuple[str, ...]
+    """Every address the name resolved to, once each, in the resolver's order."""
+    candidates: list[AddressInfo]
+    """The answers that may be connected to."""
+
+
 class AddressRefused(CaptureError):
     """A URL whose host is a private, loopback, link-local or reserved address (or a name
     that resolves only to such addresses). Never retried: asking again gives the same answer."""
@@ -94,11 +101,16 @@ class AddressPolicy:
     def resolve(self, url: str, host: str, port: int) -> list[AddressInfo]:
         """Look `host` up once; the answers that may be connected to, in their order.
         Raise AddressRefused when none may, NetworkError when the lookup fails."""
+        return self.lookup(url, host, port).candidates
+
+    def lookup(self, url: str, host: str, port: int) -> Lookup:
+        """`resolve`, keeping every address the lookup returned too (for the record)."""
         self.check_name(url, host)
         with network_errors(url, "connecting"):
             found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        allowed = set(self.permitted(url, host, [str(entry[4][0]) for entry in found]))
-        return [entry for entry in found if str(entry[4][0]) in allowed]
+        answers = list(dict.fromkeys(str(entry[4][0]) for entry in found))
+        allowed = set(self.permitted(url, host, answers))
+        return Lookup(tuple(answers), [entry for entry in found if str(entry[4][0]) in allowed])
 
     def check_name(self, url: str, host: str) -> None:
         """Refuse a name that can only mean this machine or a metadata service, before any

@@ -22,6 +22,7 @@ import h11
 
 from archiver.capture.address_policy import AddressInfo, AddressPolicy
 from archiver.capture.network_errors import MAX_HEADER_BYTES, NetworkError, network_errors
+from archiver.capture.peer import PeerFacts, address_of, system_trust_store, tls_session
 from archiver.capture.transport import StrayBytes, StrayReport
 from archiver.capture.urls import Origin
 from archiver.settings import CaptureSettings
@@ -34,12 +35,13 @@ _QUICKACK: int | None = getattr(socket, "TCP_QUICKACK", None)
 class Connection:
     """One socket to one origin, with the h11 state machine that frames its messages."""
 
-    def __init__(self, origin: Origin, sock: socket.socket) -> None:
+    def __init__(self, origin: Origin, sock: socket.socket, peer: PeerFacts) -> None:
         self.origin = origin
         self.sock = sock
         self.protocol = h11.Connection(h11.CLIENT, max_incomplete_event_size=MAX_HEADER_BYTES)
-        peer = sock.getpeername()
-        self.ip_address: str = str(peer[0])
+        self.ip_address: str = peer.used
+        self.peer = peer
+        """Who the server was (addresses, TLS session, certificates): for the provenance."""
         self.exchanges = 0
         self.last_exchange: tuple[str, str] | None = None
         """(URL, response record id) of the last exchange, while the connection is idle."""
@@ -99,6 +101,8 @@ class ConnectionPool:
         self._lock = threading.Lock()
         self._closed = False
         self._tls = tls_context(settings)
+        self._trust = (system_trust_store(str(settings.ca_file) if settings.ca_file else None)
+                       if settings.verify_tls else None)
         self._policy = AddressPolicy.from_settings(settings)
 
     def take(self, origin: Origin, url: str) -> Connection:
@@ -164,15 +168,23 @@ class ConnectionPool:
             raise NetworkError(url, "the capture was stopped", transient=False)
         # Connect to the very addresses judged, never to the name again: a DNS server
         # that answers differently the second time (rebinding) gains nothing.
-        candidates = self._policy.resolve(url, origin.host, origin.port)
+        lookup = self._policy.lookup(url, origin.host, origin.port)
         with network_errors(url, "connecting"):
-            sock = connect_first(candidates, timeout=self.settings.connect_timeout)
+            sock = connect_first(lookup.candidates, timeout=self.settings.connect_timeout)
             try:
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                connected_at = datetime.now(UTC)
+                session = None
                 if origin.is_tls:
                     sock = self._tls.wrap_socket(sock, server_hostname=origin.host)
+                    session = tls_session(sock, origin.host, self._trust)
                 sock.settimeout(self.settings.read_timeout)
-                connection = Connection(origin, sock)
+                used = address_of(sock)
+                allowed = {str(entry[4][0]) for entry in lookup.candidates}
+                peer = PeerFacts(origin, lookup.answers,
+                                 tuple(a for a in lookup.answers if a not in allowed),
+                                 used, session, connected_at)
+                connection = Connection(origin, sock, peer)
             except BaseException:
                 sock.close()
                 raise

@@ -134,4 +134,5 @@ class HttpTransport:
             failure=outcome.failure,
             response_id=response_id,
             stray=stray,
+            peer=connection.peer,
         )

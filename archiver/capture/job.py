@@ -28,6 +28,7 @@ from archiver.capture.cookies import JobCookies
 from archiver.capture.frontier import Frontier, Role, Task
 from archiver.capture.http_transport import HttpTransport
 from archiver.capture.network_errors import NetworkError
+from archiver.capture.provenance import PeerRecords
 from archiver.capture.requisites import RequisiteFinder
 from archiver.capture.results import (
     CaptureResult,
@@ -98,6 +99,7 @@ class CaptureJob:
         self._done = 0
         self._late: list[tuple[str, StrayRef]] = []
         self._late_lock = threading.Lock()
+        self._peers = PeerRecords(settings.gzip_level)
 
     def run(self, urls: Sequence[str], role: Role = "source") -> CaptureResult:
         """Capture `urls` (and what they need), then close the connections."""
@@ -116,7 +118,8 @@ class CaptureJob:
         self._attach_late_strays()
         finished = utc_iso()
         resolved = [self._resolve(entry) for entry in admitted]
-        return CaptureResult(resolved, list(self._slots), started, finished)
+        return CaptureResult(resolved, list(self._slots), started, finished,
+                             list(self._peers.found))
 
     def close(self) -> None:
         self.transport.close()
@@ -252,13 +255,20 @@ class CaptureJob:
         stray = exchange.stray
         if stray is not None:
             prepared.append(stray_record(stray, gzip_level=self.settings.gzip_level))
+        # The connection's provenance goes with the first exchange made over it (or with
+        # the first to meet other facts than those recorded for its origin).
+        peer = self._peers.prepare(exchange.peer, exchange.response_id)
+        if peer is not None:
+            prepared.append(peer.record)
         try:
-            request_at, response_at, *stray_at = self.writer.write(prepared)
+            request_at, response_at, *others_at = self.writer.write(prepared)
         finally:
             for record in prepared:
                 record.close()
         if stray is not None:
-            _add_stray(resource, _stray_ref(stray, prepared[2], stray_at[0]), late=False)
+            _add_stray(resource, _stray_ref(stray, prepared[2], others_at[0]), late=False)
+        if peer is not None:
+            self._peers.written(peer, others_at[-1])
         resource.outcome = "failed" if exchange.failure else "captured"
         resource.reason = exchange.failure
         # What the manifest says about the response is what its record says: read from the

@@ -4,7 +4,7 @@ for. Plain data, turned into manifest.json by the package module."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from archiver.capture.frontier import Role
 from archiver.capture.transport import Truncation
@@ -38,6 +38,20 @@ class StrayRef:
     """How many the record holds."""
     sha256: str
     """SHA-256 of the bytes the record holds (its block)."""
+
+
+@dataclass
+class PeerRecord:
+    """Where an origin's provenance record is (a `metadata` record; see
+    archiver.warc.provenance_records), and the JSON it holds."""
+
+    origin: str
+    warc_file: str
+    record_id: str
+    offset: int
+    sha256: str
+    """SHA-256 of the record's block: `document` as archiver writes it."""
+    document: dict[str, Any]
 
 
 @dataclass
@@ -83,6 +97,9 @@ class CaptureResult:
     resources: list[Resource]
     started_at: str
     finished_at: str
+    peers: list[PeerRecord] = field(default_factory=list)
+    """The provenance of every origin connected to: one record per origin, and another
+    whenever a later connection to it met other facts (another address, chain, cipher...)."""
 
     @property
     def failed(self) -> list[SourceOutcome]:

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import IO, Literal, Protocol
 
 from archiver._types import HeaderList, header_value
+from archiver.capture.peer import PeerFacts
 from archiver.warc.http_head import REDIRECTS, HeadFacts
 from archiver.warc.records import new_record_id
 
@@ -97,6 +98,9 @@ class Exchange:
     """The WARC-Record-ID its response record gets."""
     stray: StrayBytes | None = None
     """Bytes that came after the end of the response, in the same read."""
+    peer: PeerFacts | None = None
+    """Who answered, over what: the connection's addresses, TLS session and certificates
+    (None when the transport cannot tell)."""
 
     def header(self, name: str) -> str | None:
         return header_value(self.headers, name)

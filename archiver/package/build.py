@@ -9,15 +9,20 @@ from __future__ import annotations
 import errno
 import json
 import os
+import threading
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property, partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from archiver import __version__
 from archiver._types import Progress
+from archiver.attestation.sealing import Signer, attest_new_package
+from archiver.attestation.signature import SignResult
 from archiver.capture.job import CaptureJob
 from archiver.capture.results import CaptureResult, Resource
 from archiver.errors import OutputExistsError
@@ -27,14 +32,23 @@ from archiver.package.bag import FileDigest, write_bag
 from archiver.package.derived import DerivedFiles, RecordAt, extract_into_package
 from archiver.package.extraction_pool import ExtractionPool
 from archiver.package.manifest import build_manifest, dump_manifest, environment
+from archiver.package.provenance import (
+    Operator,
+    capture_environment,
+    provenance_section,
+    warcinfo_provenance,
+)
 from archiver.package_layout import WARC_DIR, warc_path
 from archiver.settings import CaptureSettings
 from archiver.staging import staging_beside
 from archiver.timestamps import utc_iso
+from archiver.warc.records import PreparedRecord
 from archiver.warc.writer import WarcWriter, WrittenFile, warcinfo_factory
 
 if TYPE_CHECKING:  # loaded only for --browser: it brings Playwright
     from archiver.capture.browser.job import BrowserCaptureJob
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -46,6 +60,8 @@ class PackageResult:
     capture: CaptureResult
     files: list[FileDigest]
     manifest: dict[str, Any]
+    signature: SignResult | None = None
+    """The package's signature, when it was sealed with a key."""
 
     @property
     def is_complete(self) -> bool:
@@ -57,18 +73,24 @@ class PackageBuild:
     """A package taking shape in its hidden staging directory: WARCs first, then what is
     derived from them, then manifest.json and the bag's tag files, then the rename."""
 
-    def __init__(self, staging: Path, output: Path, settings: CaptureSettings) -> None:
+    def __init__(self, staging: Path, output: Path, settings: CaptureSettings,
+                 operator: Operator | None = None, signer: Signer | None = None) -> None:
         self.staging = staging
         self.output = output
         self.settings = settings
+        self.operator = operator or Operator()
+        self.signer = signer or Signer(operator=self.operator.name,
+                                       organisation=self.operator.organisation)
+        self.signature: SignResult | None = None
         self.package_id = f"urn:uuid:{uuid.uuid4()}"
+        # Reading the installed libraries' versions takes some 40 ms: done while the first
+        # connections open, it is needed only when the first WARC file starts.
+        self._environment = _in_background(partial(capture_environment, settings.user_agent))
         warc_dir = staging / WARC_DIR
         warc_dir.mkdir(parents=True)
         self.writer = WarcWriter(warc_dir, prefix=_warc_prefix(self.package_id),
                                  max_bytes=settings.warc_max_bytes,
-                                 make_warcinfo=warcinfo_factory(
-                                     _warcinfo(settings, self.package_id),
-                                     gzip_level=settings.gzip_level))
+                                 make_warcinfo=self._warcinfo_record)
         self.extra_files: list[FileDigest] = []
         self.attachments = DerivedFiles()
         """A browser capture's screenshots, PDF snapshots and rendered DOMs."""
@@ -79,6 +101,21 @@ class PackageBuild:
         self.pool = (ExtractionPool(warc_dir, self.writer, settings.extraction,
                                     settings.extraction.workers)
                      if settings.extraction is not None else None)
+
+    @property
+    def environment(self) -> dict[str, Any]:
+        """What the capture runs with (archiver.package.provenance.capture_environment)."""
+        return self._environment.result()
+
+    @cached_property
+    def warcinfo(self) -> dict[str, str]:
+        """The fields of every WARC file's warcinfo record."""
+        return {**_warcinfo(self.settings, self.package_id),
+                **warcinfo_provenance(self.environment, self.operator)}
+
+    def _warcinfo_record(self, filename: str, record_id: str) -> PreparedRecord:
+        make = warcinfo_factory(self.warcinfo, gzip_level=self.settings.gzip_level)
+        return make(filename, record_id)
 
     def capture_job(self, progress: Progress | None = None) -> CaptureJob | BrowserCaptureJob:
         """A capture job writing into this package, its documents extracted as they come;
@@ -127,19 +164,33 @@ class PackageBuild:
         return [FileDigest(warc_path(w.path.name), w.size, w.sha256)
                 for w in self._written]
 
+    def provenance(self, result: CaptureResult) -> dict[str, Any]:
+        """manifest.json's `provenance` section (once the WARCs are closed): the operator,
+        the environment, and the records that carry them and each origin's facts."""
+        self.close_warcs()
+        assert self._written is not None
+        return provenance_section(environment=self.environment, operator=self.operator,
+                                  warcinfo=self.warcinfo, warcs=self._written,
+                                  peers=result.peers)
+
     def seal(self, manifest: dict[str, Any], files: list[FileDigest]) -> None:
         write_bag(self.staging, files, package_id=self.package_id,
                   manifest_json=dump_manifest(manifest))
+        # Attested before the rename: the package appears signed, or not at all.
+        self.signature = attest_new_package(self.staging, self.package_id, self.signer)
         _seal(self.staging, self.output)
 
 
 @contextmanager
-def building(output: Path, settings: CaptureSettings) -> Iterator[PackageBuild]:
-    """A new package for `output`; removed unless it was sealed into place."""
+def building(output: Path, settings: CaptureSettings,
+             operator: Operator | None = None,
+             signer: Signer | None = None) -> Iterator[PackageBuild]:
+    """A new package for `output`, captured by `operator` and sealed by `signer` (default:
+    unsigned, its custody log begun); removed unless it was sealed into place."""
     output = Path(output)
     _refuse_existing(output)
     with staging_beside(output) as staging:
-        build = PackageBuild(staging, output, settings)
+        build = PackageBuild(staging, output, settings, operator, signer)
         finished = False
         try:
             yield build
@@ -156,22 +207,28 @@ def create_package(
     *,
     settings: CaptureSettings | None = None,
     progress: Progress | None = None,
+    operator: Operator | None = None,
+    signer: Signer | None = None,
 ) -> PackageResult:
-    """Capture `urls` into a new sealed evidence package at `output`.
+    """Capture `urls` into a new sealed evidence package at `output`; `operator` names who
+    captured (recorded in the WARCs and manifest.json); signed by `signer.key` when given
+    (its custody log records the creation either way).
 
     Failed sources do not raise: they are recorded in the package with their reasons (see
     `PackageResult.is_complete`). Raises OutputExistsError if `output` exists and
     EnvironmentFault if the package cannot be written.
     """
     settings = settings or CaptureSettings()
-    with building(output, settings) as build:
+    with building(output, settings, operator, signer) as build:
         result = build.capture_job(progress).run(urls)
         derived = build.extract(result, progress)
         files = build.close_warcs() + derived.files
         manifest = build_manifest(package_id=build.package_id, settings=settings,
-                                  result=result, files=files, derived=derived.by_resource)
+                                  result=result, files=files, derived=derived.by_resource,
+                                  provenance=build.provenance(result))
         build.seal(manifest, files)
-    return PackageResult(Path(output), build.package_id, result, files, manifest)
+    return PackageResult(Path(output), build.package_id, result, files, manifest,
+                         build.signature)
 
 
 def _refuse_existing(output: Path) -> None:
@@ -187,6 +244,20 @@ def _seal(staging: Path, output: Path) -> None:
         if exc.errno in (errno.EEXIST, errno.ENOTEMPTY):
             raise OutputExistsError(output) from exc
         raise
+
+
+def _in_background(work: Callable[[], T]) -> Future[T]:
+    """`work` run in a thread of its own; its result (or error) when asked for."""
+    future: Future[T] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(work())
+        except BaseException as error:  # handed to whoever asks for the result
+            future.set_exception(error)
+
+    threading.Thread(target=run, name="archiver-environment", daemon=True).start()
+    return future
 
 
 def _warc_prefix(package_id: str) -> str:

@@ -69,10 +69,12 @@ def build_manifest(
     result: CaptureResult,
     files: list[FileDigest],
     derived: dict[int, list[dict[str, Any]]] | None = None,
+    provenance: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """manifest.json; `derived` lists, per resource index, the files made from it."""
+    """manifest.json; `derived` lists, per resource index, the files made from it;
+    `provenance` is the section archiver.package.provenance makes."""
     derived = derived or {}
-    return {
+    manifest = {
         "format": FORMAT,
         "package_id": package_id,
         "created": utc_iso(),
@@ -87,6 +89,9 @@ def build_manifest(
         "signatures": [],
         "timestamps": [],
     }
+    if provenance is not None:
+        manifest["provenance"] = provenance
+    return manifest
 
 
 def dump_manifest(manifest: dict[str, Any]) -> bytes:

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from archiver._types import Progress
+from archiver.attestation.sealing import Signer
+from archiver.attestation.signature import SignResult
 from archiver.capture.job import CaptureJob
 from archiver.capture.results import CaptureResult, Resource, SourceOutcome
 from archiver.errors import StoryError
@@ -25,6 +27,7 @@ from archiver.extract.payload import CapturedDocument, RecordPointer, open_recor
 from archiver.package.build import PackageBuild, building
 from archiver.package.derived import DerivedFiles, extract_resource
 from archiver.package.manifest import build_manifest
+from archiver.package.provenance import Operator
 from archiver.package_layout import DATA_DIR, EXTRACT_DIR, record_reference, warc_path
 from archiver.settings import CaptureSettings, ExtractionSettings
 from archiver.story.chain import CitedSource, describe_source, lead
@@ -86,6 +89,8 @@ class StoryResult:
     manifest: dict[str, Any]
     capture: CaptureResult
     warnings: list[str] = field(default_factory=list)
+    signature: SignResult | None = None
+    """The package's signature, when it was sealed with a key."""
 
     @property
     def is_complete(self) -> bool:
@@ -101,6 +106,7 @@ class StoryResult:
         story section of its manifest.json."""
         return {"package": str(self.path), "package_id": self.package_id,
                 "complete": self.is_complete, "report": str(self.report_path),
+                "signature": self.signature.to_dict() if self.signature else None,
                 "story": self.story.to_dict()}
 
 
@@ -125,8 +131,12 @@ def is_url(story: str) -> bool:
 
 def create_story_package(story: str, output: Path, *, settings: CaptureSettings | None = None,
                          options: StoryOptions | None = None,
-                         progress: Progress | None = None) -> StoryResult:
-    """Capture `story` (a URL or a local draft) and every source it cites into a new package.
+                         progress: Progress | None = None,
+                         operator: Operator | None = None,
+                         signer: Signer | None = None) -> StoryResult:
+    """Capture `story` (a URL or a local draft) and every source it cites into a new package;
+    `operator` names who captured (recorded in the WARCs, manifest.json and the report);
+    signed by `signer.key` when given (its custody log records the creation either way).
 
     Raises StoryError when the story cannot be captured or is not a page (no package is
     written), OutputExistsError when `output` exists, EnvironmentFault when it cannot be
@@ -135,7 +145,7 @@ def create_story_package(story: str, output: Path, *, settings: CaptureSettings 
     settings = settings or CaptureSettings()
     options = options or StoryOptions()
     draft = None if is_url(story) else read_draft(Path(story))
-    with building(output, settings) as build:
+    with building(output, settings, operator, signer) as build:
         job = build.capture_job(progress)
         try:
             page = _capture_story(build, job, story, draft)
@@ -260,18 +270,23 @@ def _seal_story(build: PackageBuild, page: StoryPage, selection: Selection,
     cited = _cited_sources(result, derived, build)
     story = _story_section(page, selection, cited, derived, result, story_files)
     sources = ([page.source] if page.source is not None else []) + result.sources
-    combined = CaptureResult(sources, result.resources, result.started_at, result.finished_at)
+    combined = CaptureResult(sources, result.resources, result.started_at, result.finished_at,
+                             result.peers)
     warcs = build.close_warcs()
+    provenance = build.provenance(combined)
     report_html, report_md = render_report(story.to_dict(), package_id=build.package_id,
-                                           warcs=warcs, output=build.output)
+                                           warcs=warcs, output=build.output,
+                                           provenance=provenance)
     reports = [build.add_file(REPORT_HTML, report_html), build.add_file(REPORT_MD, report_md)]
     story.report = ReportFiles(html=REPORT_HTML, markdown=REPORT_MD)
     files = warcs + derived.files + story_files + reports
     manifest = build_manifest(package_id=build.package_id, settings=settings,
-                              result=combined, files=files, derived=derived.by_resource)
+                              result=combined, files=files, derived=derived.by_resource,
+                              provenance=provenance)
     manifest["story"] = story.to_dict()
     build.seal(manifest, files)
-    return StoryResult(build.output, build.package_id, story, manifest, combined)
+    return StoryResult(build.output, build.package_id, story, manifest, combined,
+                       signature=build.signature)
 
 
 def _store_draft_extraction(build: PackageBuild, page: StoryPage) -> list[Any]:

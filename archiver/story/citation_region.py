@@ -13,11 +13,13 @@ article. So the citations are found here, in the page itself:
 2. A link there is a citation when it sits in the article's text, a figure caption, or is the
    permalink of an embedded post; one in a list headed "Sources", "References", "Further
    reading"… anywhere on the page is too, as is one of a short "Related links" list under the
-   story whose every link goes to another site; so is a main-text link the extractor found
-   elsewhere.
+   story (after its text, not in a side box) whose every link goes to another site, and to
+   more than one when there are several; so is a main-text link the extractor found
+   elsewhere, and an outlet credited on a "Source:" line of the article.
 3. These are left out even inside the article, each with a reason a person recognises: links
    above the headline (section and topic labels), boxes the site names for what they are
-   (related, newsletter, share, tags, author…), a list or line introduced as related ("Related:",
+   (related, newsletter, share, tags, author, side columns, previous/next cards, disclosure
+   notes…), a list or line introduced as related ("Related:",
    "More stories", "Lire aussi"…), subscribe and follow promos, a run of linked headlines of the
    site's own stories, the other links of an embedded post, links to tag, author and share
    pages, and links with no text (images).
@@ -45,11 +47,15 @@ from archiver.story.citation_words import (
     BOX_ROLES,
     BOX_TAGS,
     BRACKETED,
+    CREDIT_LABEL,
+    CREDIT_LINE,
+    CUT_HEADLINE,
     DOCUMENT_PATH,
     EMAIL_TEXT,
     EMBED_ATTRS,
     EMBED_CLASS,
     EMBED_SUFFIX,
+    GALLERY_TEXT,
     OFFSCREEN_STYLE,
     PAGER_TEXT,
     PAID_LABEL,
@@ -70,7 +76,7 @@ from archiver.story.citation_words import (
     VIEW_QUERY_KEYS,
 )
 from archiver.story.citations import DroppedLink, Selection, UrlFilter, select_citations
-from archiver.story.link_kinds import host_of, page_kind, same_site
+from archiver.story.link_kinds import host_of, page_kind, same_site, site_of
 from archiver.story.page_links import area_of
 
 # The article region holds at least this share of the main text's characters.
@@ -106,6 +112,8 @@ _LINKED_LINE_SHARE = 0.5
 _PROSE_CHARS = 200
 # A caption is short; an element named "caption" holding more is a layout wrapper.
 MAX_CAPTION_CHARS = 400
+# A credit line names an outlet, and perhaps the story's title: a line, not a paragraph.
+MAX_CREDIT_CHARS = 200
 # A linked headline has a few words; a lone linked word or two is a name.
 MIN_HEADLINE_WORDS = 4
 # A story's card in a list of cards (headline, label, date, a line of summary) is short, and
@@ -482,7 +490,7 @@ class _Reader:
                 continue
             label = self.text(element)
             if (len(label) <= 40 and RELATED_HEADING.match(label) and not PAID_LABEL.search(label)
-                    and self._within(element, self.scope)
+                    and self._within(element, self.scope) and self._after_the_text(element)
                     and not any(_tag(child) in ("a", "ul", "ol", "p", "li") for child in element)):
                 followers = self._list_after(element)
                 if self._links_elsewhere(followers):
@@ -505,11 +513,18 @@ class _Reader:
     def _links_elsewhere(self, followers: list[etree._Element]) -> bool:
         """The elements hold links, every one to another site (the story's own list of the
         documents and reports it is built on, whatever its label says), none to the site's
-        own stories."""
+        own stories; and the list is no other site's recirculation: not set in a side box
+        (<aside>), and its links, when several, go to more than one site (a sister site's
+        or a syndication partner's "Read also" teasers all go to that one site)."""
         hosts = [host_of(try_normalize((a.get("href") or "").strip(), self.base))
                  for follower in followers for a in follower.iter("a")
                  if (a.get("href") or "").strip()]
         if not hosts or not all(host and not self._same_site(host) for host in hosts):
+            return False
+        if len(hosts) > 1 and len({site_of(host) for host in hosts}) < 2:
+            return False
+        if any(_tag(ancestor) == "aside" for follower in followers[:1]
+               for ancestor in follower.iterancestors()):
             return False
         text = sum(len(self.text(follower)) for follower in followers)
         linked = sum(len(self.text(a)) for follower in followers for a in follower.iter("a"))
@@ -607,7 +622,8 @@ class _Reader:
         in_scope = in_region or self._within(anchor, self.scope)
         if in_region and not in_main and not self.region_reliable:
             in_region = False  # the article is not told apart from the page: its text only
-        if not (in_sources or in_region or in_main or self._caption(anchor, in_scope)):
+        if not (in_sources or in_region or in_main or self._caption(anchor, in_scope)
+                or self._credit_line(anchor, url, in_scope)):
             if in_scope and self._above_headline(anchor):
                 return "above the headline (a section or topic label)"
             return f"{OUTSIDE} ({area_of(anchor)})"
@@ -667,6 +683,17 @@ class _Reader:
                 break
         return False
 
+    def _credit_line(self, anchor: etree._Element, url: str, in_scope: bool) -> bool:
+        """A short line of the article that credits another outlet as where the story comes
+        from ("Source: <outlet>", "Fonte: IG Mulher"), its link naming that outlet."""
+        if not in_scope or self._same_site(host_of(url)):
+            return False
+        block = self._block(anchor)
+        line = self.text(block)
+        if len(line) > MAX_CREDIT_CHARS:
+            return False
+        return bool(CREDIT_LINE.match(line) or CREDIT_LABEL.search(_text_before(anchor, block)))
+
     @staticmethod
     def _within(element: etree._Element, container: etree._Element) -> bool:
         return element is container or any(a is container for a in element.iterancestors())
@@ -725,6 +752,10 @@ class _Reader:
             return "the outlet's standards or policies"
         if PAGER_TEXT.search(text):
             return "the link to the previous or next story"
+        if GALLERY_TEXT.match(text):
+            return "a link to a gallery of pictures"
+        if CUT_HEADLINE.search(text) and len(text.split()) >= MIN_HEADLINE_WORDS:
+            return "a headline cut short to fit a card (a teaser)"
         if BRACKETED.match(block_text) and len(text) >= _HEADLINE_SHARE * (len(block_text) - 2):
             return "a \"related\" line inside the article"
         heading = self._list_heading(block)
@@ -903,6 +934,29 @@ def _element_sibling(element: etree._Element, preceding: bool = False
         if _tag(sibling):
             return sibling
     return None
+
+
+def _text_before(anchor: etree._Element, block: etree._Element, limit: int = 40) -> str:
+    """The last few characters of the line before the link, within its block (walked back
+    from the link, bounded: a label such as "Source:" sits right before it)."""
+    parts: list[str] = []
+    size = 0
+    node = anchor
+    while node is not block and size < limit:
+        previous = node.getprevious()
+        if previous is not None:
+            for piece in (previous.tail or "", _words(previous) if _tag(previous) else ""):
+                parts.append(piece)
+                size += len(piece)
+            node = previous
+            continue
+        parent = node.getparent()
+        if parent is None:
+            break
+        parts.append(parent.text or "")
+        size += len(parent.text or "")
+        node = parent
+    return " ".join(" ".join(reversed(parts)).split())[-limit:]
 
 
 def _has_own_text(element: etree._Element) -> bool:

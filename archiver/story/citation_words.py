@@ -54,6 +54,14 @@ BOX_HINTS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\b(?:ad|ads|advert\w*|sponsor\w*|affiliate)\b"), "an advertisement"),
     (re.compile(r"(?:^|[\s_-])(?:nav|menu)|navigation|navbar|navtree|sitemap"), "navigation"),
     (re.compile(r"rollover|hovercard|tooltip|popover"), "a hover card"),
+    # a column beside the article (a blog's description and blogroll, a rail of widgets)
+    (re.compile(r"sidebar|side-?bar|(?:^|[\s_-])(?:right|left|side)-?rail(?:$|[\s_-])"),
+     "a side box"),
+    # the cards of the story before and after this one in the site's order
+    (re.compile(r"next-?prev|prev(?:ious)?-?next|pagination|(?:^|[\s_-])pager(?:$|[\s_-])"),
+     "the links to the previous and next stories"),
+    # "If you buy through our links we may earn…", "Follow us at…": the outlet's own notes
+    (re.compile(r"disclaimer|disclosure"), "a disclosure note"),
 )
 # A box that plays the outlet's own video (its links go to the video's page on the site).
 VIDEO_BOX = re.compile(r"video-?(?:player|container|box|wrap\w*|module|promo)|featured-?video"
@@ -104,6 +112,11 @@ PROMO = re.compile(
     r"|tell us what you think|your feedback|\d+ issues for|delivered (?:to|through) your"
     r" (?:door|letterbox|letter box|inbox)"
     r"|send us (?:a|your) (?:tip|story)|report an? (?:error|typo)|fehler gefunden"
+    # "Receba em seu email nosso ebook", "get it in your inbox": a sign-up, however worded
+    r"|(?:receba|recevez|recibe|ricevi|receive|erhalten sie)\b[^.!?]{0,30}\b(?:em |no |na |in"
+    r" |dans |en )?(?:seu|sua|your|votre|tu|tua|ihr\w*) (?:e-?mail|inbox|caixa de entrada"
+    r"|boîte (?:mail|de réception)|bandeja de entrada|posteingang|postfach)"
+    r"|\bget\b[^.!?]{0,30}\b(?:in|into|to) your inbox"
     r"|signaler une erreur)"
     # app downloads where words are not parted by spaces (Chinese, Japanese, Korean)
     r"|(?:下[載载]|安[裝装])\s*app|app\s*下[載载]|앱\s*(?:다운로드|설치)|アプリ(?:を)?(?:ダウンロード|インストール)",
@@ -118,6 +131,14 @@ STANDARDS_TEXT = re.compile(
     r"\b(?:trust principles|editorial (?:standards|guidelines|policy)|ethics (?:policy|statement"
     r"|code)|why you can trust|our standards|corrections policy|redaktionelle richtlinien"
     r"|charte (?:éditoriale|de déontologie))\b", re.IGNORECASE)
+# A link that opens a gallery or slideshow of pictures: the outlet's own pictures, not a source.
+GALLERY_TEXT = re.compile(
+    r"^\W{0,3}(?:(?:see|view|open|browse) (?:the )?(?:full |whole |entire |all )?"
+    r"(?:gallery|slideshow|photo gallery|photos|pictures)|(?:zur|alle) (?:bildergalerie|bilder)"
+    r"|bildergalerie|voir (?:la|le) (?:galerie|diaporama)|ver (?:a )?(?:galería|galeria|fotos)"
+    r"|vedi (?:la )?(?:gallery|galleria|fotogallery))\W{0,3}$", re.IGNORECASE)
+# A headline cut short to fit a card ("Best gifts for co-workers under $50 on A..."): a teaser.
+CUT_HEADLINE = re.compile(r"\w(?:\.\.\.|…)\s*$")
 # The link to the story before or after this one in the site's order.
 PAGER_TEXT = re.compile(
     r"^\W{0,3}(?:next|previous|prev|older|newer|nächster|vorheriger|nächste|vorherige"
@@ -139,6 +160,20 @@ SOURCES_HEADING = re.compile(
     r"|einzelnachweise|références|bibliographie|pour aller plus loin|fuentes|referencias"
     r"|bibliografía|fontes|referências|fonti|bibliografia|zdroje|źródła|bronnen|källor)"
     r"\W{0,3}$", re.IGNORECASE)
+# A line that credits where the story (or its picture) comes from: "Source: <outlet>",
+# "Fonte: IG Mulher", "Originally published at …". The outlet named there is a source even
+# when the line sits under the article's text, past the main text (a syndicated story's
+# credit).
+CREDIT_LINE = re.compile(
+    r"^\W{0,3}(?:(?:source|fonte|quelle|fuente|fonti|zdroj|źródło|bron|källa|via)\s*[:：]"
+    r"|(?:originally|first) published (?:on|in|at|by)\b|this (?:story|article) (?:first "
+    r"|originally )?(?:appeared|was published) (?:on|in|at)\b|publicado originalmente (?:em|en"
+    r"|por)\b|publié (?:initialement|à l'origine|d'abord) (?:sur|dans|par)\b"
+    r"|(?:zuerst |ursprünglich )?erschienen (?:bei|in|auf)\b)", re.IGNORECASE)
+# ... and the label right before the credited outlet's link, in the languages that write it
+# after a date on the same line ("2017-03-10 09:58 来源：网易科学人").
+CREDIT_LABEL = re.compile(r"(?:^|\W)(?:source|fonte|quelle|fuente|fonti|zdroj|źródło|via|来源"
+                          r"|來源|出处|出處|出典|出所|출처)\s*[:：]\s*$", re.IGNORECASE)
 SOURCES_CLASS = re.compile(r"(?:^|[\s_-])(?:sources?|references?|footnotes|bibliograph\w*"
                             r"|citations|quellen|einzelnachweise)(?:$|[\s_-])", re.IGNORECASE)
 # Pages that list a site's stories on a topic, by a person, or share this page.
@@ -185,6 +220,13 @@ SERVICE_TEXT = re.compile(
     r"|quiénes somos|política de privacidad|fale conosco|quem somos|chi siamo|contatti"
     r"|o nás|kontakty)$", re.IGNORECASE)
 TAG_HOST = re.compile(r"^topics?\.", re.IGNORECASE)
+# The folders where a site keeps its reference entries (a wiki, a glossary, an encyclopedia, an
+# A-to-Z of guides): a word of the story linked to the site's entry about it, not reporting.
+# (Another site's wiki page cited in the text is that site's: judged by where it sits.)
+REFERENCE_PATH = re.compile(
+    r"/(?:wiki|wikis|glossary|glossar|lexikon|lexicon|encyclopedia|encyclopaedia|enzyklopaedie"
+    r"|dictionary|w[oö]rterbuch|dictionnaire|diccionario|dicion[aá]rio|a-z|a-to-z|[\w-]*guides?"
+    r")/", re.IGNORECASE)
 AUTHOR_PATH = re.compile(r"/(?:author|authors|writer|writers|autor|autoren|auteur|auteurs"
                           r"|journaliste|journalist|staff|bio|profile|redaktion|redakteur)/",
                           re.IGNORECASE)

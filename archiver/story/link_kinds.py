@@ -1,8 +1,9 @@
 """What a link's address alone says about it: a page of the site's own that lists stories
-(tag, topic, section), people (authors) or runs the site (home, account, service pages), a
-related-stories link by the site's own tracking, an image. Another site's pages are judged by
-where they sit on the story page, not here: a topic page of another site cited in the text is
-that site's reporting.
+(tag, topic, section), describes a topic (its wiki, glossary or guides entry), lists people
+(authors) or runs the site (home, account, service pages), a related-stories link by the
+site's own tracking, an image. Another site's pages are judged by where they sit on the story
+page, not here: a topic page (or wiki page) of another site cited in the text is that site's
+reporting.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from archiver.story.citation_words import (
     HASHTAG_PAGE,
     HOME_PATHS,
     IMAGE_FILE,
+    REFERENCE_PATH,
     RELATED_QUERY,
     SERVICE_TEXT,
     TAG_HOST,
@@ -111,6 +113,8 @@ def page_kind(url: str, text: str, site: str) -> str | None:
         return "an account or subscription page"
     if RELATED_QUERY.search(parts.query):
         return "a related-stories link (its address says so)"
+    if REFERENCE_PATH.search(parts.path):
+        return "a reference entry of the site's own (its wiki, glossary or guides: a topic page)"
     if named_page(parts.path, parts.query, text):
         return "a topic page (the linked words name the page: the site's page about them)"
     return None

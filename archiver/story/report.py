@@ -22,6 +22,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from archiver import __version__
 from archiver.package.bag import FileDigest
+from archiver.story.provenance_view import provenance_view
 from archiver.terminal import human_size
 from archiver.timestamps import utc_iso
 
@@ -178,7 +179,7 @@ def outcome_with_status(source: dict[str, Any]) -> str:
 
 
 def report_context(story: dict[str, Any], *, package_id: str, warcs: list[FileDigest],
-                   output: Path) -> dict[str, Any]:
+                   output: Path, provenance: dict[str, Any] | None = None) -> dict[str, Any]:
     """Everything the templates show, worked out once."""
     sources = story["sources"]
     citations = story["citations"]
@@ -195,15 +196,18 @@ def report_context(story: dict[str, Any], *, package_id: str, warcs: list[FileDi
         "warcs": warcs, "package_name": output.name, "made": utc_iso(),
         "tool": f"archiver {__version__}", "story_replay": story_replay,
         "replay_port": REPLAY_PORT,
+        "provenance": provenance_view(provenance, output.name),
         "summary": ", ".join(f"{count} {SUMMARY_WORDS[name]}"
                              for name, count in sorted(counts.items())),
     }
 
 
 def render_report(story: dict[str, Any], *, package_id: str, warcs: list[FileDigest],
-                  output: Path) -> tuple[bytes, bytes]:
-    """The report as HTML and as Markdown (UTF-8)."""
-    context = report_context(story, package_id=package_id, warcs=warcs, output=output)
+                  output: Path, provenance: dict[str, Any] | None = None
+                  ) -> tuple[bytes, bytes]:
+    """The report as HTML and as Markdown (UTF-8); `provenance` is manifest.json's section."""
+    context = report_context(story, package_id=package_id, warcs=warcs, output=output,
+                             provenance=provenance)
     environment = _environment()
     html = environment.get_template("report.html.j2").render(context)
     markdown = environment.get_template("report.md.j2").render(context)

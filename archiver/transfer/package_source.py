@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from archiver._types import Progress
+from archiver.attestation.layout import ATTESTATIONS_DIR
 from archiver.errors import (
     EvidenceError,
     InputNotFoundError,
@@ -17,11 +18,13 @@ from archiver.errors import (
     VerificationFailed,
 )
 from archiver.package_layout import MANIFEST_JSON, TAG_FILES, TAG_MANIFEST, is_payload_path
-from archiver.regular_files import read_regular
+from archiver.regular_files import read_regular, real_directory
 from archiver.settings import ReadLimits
 from archiver.transfer.results import ExportedFile
 from archiver.untrusted_json import read_json_file
 from archiver.verification import check
+from archiver.verification.bag_files import walk
+from archiver.verification.codes import UNPROVEN_CODES
 
 
 @dataclass
@@ -38,6 +41,15 @@ class SourcePackage:
     @property
     def payload_files(self) -> list[str]:
         return sorted(path for path in self.expected if is_payload_path(path))
+
+    @property
+    def attestation_files(self) -> list[str]:
+        """Signatures, timestamps and the custody log (attestations/, beside the bag): each
+        checks itself, so no digest of the bag's lists them."""
+        folder = real_directory(self.root, ATTESTATIONS_DIR)
+        if folder is None:
+            return []
+        return sorted(f"{ATTESTATIONS_DIR}/{path}" for path in walk(folder).sizes)
 
     @property
     def total_size(self) -> int:
@@ -68,9 +80,11 @@ def verified_package(package: Path, progress: Progress | None = None) -> SourceP
             progress(done, total, f"verifying {package}")
 
     report = check(package, progress=verifying)
-    if not report.is_valid:
-        raise VerificationFailed(package, report.problems,
-                                 report.problem_count - len(report.problems))
+    # Damage refuses the export, in the bag or its attestations; a signature by a key this
+    # machine does not trust does not: the package travels with it, for its reader to judge.
+    damage = [problem for problem in report.problems if problem.code not in UNPROVEN_CODES]
+    if damage or report.omitted:
+        raise VerificationFailed(package, damage, report.problem_count - len(report.problems))
     # Read again (verified, then let go by the check): within the same limits, as any
     # JSON from elsewhere; a package changed since is refused when the digests are compared.
     manifest: dict[str, Any] = read_json_file(package / MANIFEST_JSON, MANIFEST_JSON)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from archiver.verification.api import check, is_valid, verify
+from archiver.verification.attestation_problems import ProofOptions
 from archiver.verification.problems import Note, Problem, VerificationReport
 
-__all__ = ["Note", "Problem", "VerificationReport", "check", "is_valid", "verify"]
+__all__ = ["Note", "Problem", "ProofOptions", "VerificationReport", "check", "is_valid",
+           "verify"]

@@ -5,6 +5,7 @@ ARC file is known by its first record or its name (see arc_check)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from archiver._types import ByteProgress, StrPath
 from archiver.errors import NotEvidenceError, VerificationFailed
@@ -12,6 +13,7 @@ from archiver.evidence_kind import sniff_evidence
 from archiver.partial_paths import partial_dir_of
 from archiver.settings import ReadLimits
 from archiver.verification.arc_check import check_arc_file, is_arc_file
+from archiver.verification.attestation_problems import ProofOptions
 from archiver.verification.boundary import os_errors
 from archiver.verification.package_check import check_package
 from archiver.verification.pipeline import ByteCounter
@@ -19,9 +21,14 @@ from archiver.verification.problems import Problem, VerificationReport
 from archiver.verification.warc_check import WarcResult, check_warc_file
 from archiver.warc.members import looks_like_warc
 
+if TYPE_CHECKING:
+    from archiver.attestation.trust import TrustList
+
 
 def check(path: StrPath, *, progress: ByteProgress | None = None,
-          limits: ReadLimits | None = None, strict: bool = False) -> VerificationReport:
+          limits: ReadLimits | None = None, strict: bool = False,
+          trust: TrustList | None = None,
+          proof: ProofOptions | None = None) -> VerificationReport:
     """Check a package, a WARC, a WACZ or an ARC file and report every problem found; never
     raises for damaged evidence. Whatever lies in the hidden work directory of a run that
     has not finished is reported as one problem, `incomplete`. `progress`, if given, is
@@ -34,7 +41,13 @@ def check(path: StrPath, *, progress: ByteProgress | None = None,
     not covered) are notes, listed in the report (`report.verdict` stays "intact"); a
     response or resource whose content no digest covers is a problem. An ARC file has no
     digests: its structure is checked (verdict "structure-checked"). With `strict`, each of
-    these notes is a problem instead: only what digests cover whole passes.
+    these notes is a problem instead: only what digests cover whole passes. `trust` names
+    the keys and roots a WACZ's signature is checked against (archiver.attestation.trust).
+
+    A package's attestations (signatures, timestamps, custody log) are checked too, against
+    `proof.trust` (else `trust`, else this machine's trust list, read only when there is a
+    signature or timestamp to judge); each failure is a problem, and `report.attestations`
+    says what they prove (see docs/attestations.md).
 
     Raises InputNotFoundError (no such path), NotEvidenceError (neither a package nor a
     WARC) and EnvironmentFault (the file system failed while reading).
@@ -49,11 +62,12 @@ def check(path: StrPath, *, progress: ByteProgress | None = None,
         sniffed = sniff_evidence(target)
         kind = sniffed.kind
         if kind == "package":
-            return check_package(target, progress, limits, strict=strict)
+            return check_package(target, progress, limits, strict=strict,
+                                 proof=proof or ProofOptions(trust=trust))
         if kind == "wacz":
             from archiver.verification.wacz_check import check_wacz  # a WACZ needs zip readers
 
-            return check_wacz(target, progress, limits, strict=strict)
+            return check_wacz(target, progress, limits, strict=strict, trust=trust)
         if not looks_like_warc(sniffed.head) and is_arc_file(target, sniffed.head):
             return _check_bare_file(target, progress, limits or ReadLimits(), strict, arc=True)
         if kind == "other":

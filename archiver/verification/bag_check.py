@@ -7,6 +7,7 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from archiver.attestation.layout import ATTESTATIONS_DIR
 from archiver.errors import UnreadableEvidence
 from archiver.package_layout import (
     BAG_INFO,
@@ -104,7 +105,10 @@ def check_completeness(bag: Bag) -> list[Problem]:
                         "files") for path, mode in sorted(bag.others.items())]
     on_disk = set(bag.sizes)
     payload = {path for path in on_disk if is_payload_path(path)}
-    tags = on_disk - payload - {TAG_MANIFEST}
+    # Attestations sit beside the bag, added after its seal: the attestation check judges
+    # them (and names any file there it does not know); anything else unlisted is named here.
+    attested = {path for path in on_disk if path.startswith(f"{ATTESTATIONS_DIR}/")}
+    tags = on_disk - payload - attested - {TAG_MANIFEST}
     for manifest, present in ((bag.payload, payload), (bag.tags, tags)):
         if manifest is None:
             continue

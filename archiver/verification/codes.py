@@ -20,6 +20,7 @@ NoteCode = Literal[
     "payload-digest-dechunked",
     "wacz-no-digest-file",
     "wacz-unlisted",
+    "wacz-signed",
 ]
 """What a `Note` says."""
 
@@ -78,8 +79,32 @@ ProblemCode = Literal[
     "wacz-file-too-large",
     "wacz-missing-part",
     "wacz-datapackage-invalid",
+    # attestations (attestations/, beside the bag)
+    "signature-invalid",
+    "signature-untrusted-key",
+    "signature-unreadable",
+    "timestamp-invalid",
+    "timestamp-wrong-imprint",
+    "timestamp-untrusted-authority",
+    "timestamp-unreadable",
+    "custody-broken",
+    "custody-unreadable",
+    "attestation-unknown-file",
+    "not-signed",
+    "wacz-signature-invalid",
+    "wacz-signature-unreadable",
+    "wacz-signature-untrusted",
 ]
 """What a `Problem` says is wrong."""
 
 PROBLEM_CODES: frozenset[str] = frozenset(get_args(ProblemCode))
+UNPROVEN_CODES: frozenset[str] = frozenset({"signature-untrusted-key",
+                                            "timestamp-untrusted-authority", "not-signed"})
+"""Problems that say the bag is not proven to be whose or when it claims (a key or authority
+not in the trust list, no signature where one is required), while nothing is damaged."""
+ATTESTATION_CODES: frozenset[str] = UNPROVEN_CODES | frozenset({
+    "signature-invalid", "signature-unreadable", "timestamp-invalid", "timestamp-wrong-imprint",
+    "timestamp-unreadable", "custody-broken", "custody-unreadable",
+    "attestation-unknown-file"})
+"""Problems found in the attestations rather than in the bag."""
 NOTE_CODES: frozenset[str] = frozenset(get_args(NoteCode))

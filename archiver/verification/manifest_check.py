@@ -7,12 +7,23 @@ manifest.json, naming the entry (`sources[2]`) that makes it.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, NamedTuple
 
 from archiver.errors import UnreadableEvidence
 from archiver.package_layout import MANIFEST_JSON
+from archiver.provenance_format import (
+    PROVENANCE_FIELD,
+    SETTINGS_FIELD,
+    USER_AGENT_FIELD,
+    compact_json,
+    document_bytes,
+    origin_document,
+    warc_fields_bytes,
+)
 from archiver.schema_files import manifest_schema
 from archiver.settings import ReadLimits
 from archiver.untrusted_json import load_json_object
@@ -36,6 +47,9 @@ class RecordClaim(NamedTuple):
     payload_sha256: str | None
     facts: tuple[tuple[str, object], ...] = ()
     """(manifest key, value) pairs, each checked against the record (see _FACTS)."""
+    digest_key: str = "payload_sha256"
+    """The manifest key that gives `payload_sha256` (a record that is not HTTP: its
+    block's)."""
 
 
 _FACTS = {
@@ -169,8 +183,9 @@ def record_claims(document: dict[str, Any]) -> list[RecordClaim]:
                 elif all(other.facts != facts for other in same):
                     same.append(RecordClaim(f"{section}[{index}]", warc_file, record_id,
                                             offset, record_type, claimed, facts))
-    for claim in _derived_claims(document) + _stray_claims(document) + _story_claims(document):
-        same = claims.setdefault(claim[1:-1], [])
+    for claim in (_derived_claims(document) + _stray_claims(document)
+                  + _story_claims(document) + provenance_claims(document)):
+        same = claims.setdefault(claim[1:-2], [])
         if all(other.facts != claim.facts for other in same):
             same.append(claim)
     return [claim for same in claims.values() for claim in same]
@@ -231,8 +246,8 @@ def _story_claims(document: dict[str, Any]) -> list[RecordClaim]:
 
 
 def _pointer_claim(where: str, record: object, record_type: str | None,
-                   sha256: object, facts: tuple[tuple[str, object], ...] = ()
-                   ) -> RecordClaim | None:
+                   sha256: object, facts: tuple[tuple[str, object], ...] = (),
+                   digest_key: str = "payload_sha256") -> RecordClaim | None:
     if not isinstance(record, dict) or record_type is None:
         return None
     warc_file, record_id, offset = (record.get("warc_file"), record.get("record_id"),
@@ -240,7 +255,90 @@ def _pointer_claim(where: str, record: object, record_type: str | None,
     if type(warc_file) is not str or type(record_id) is not str or type(offset) is not int:
         return None  # the schema check has said what is wrong
     return RecordClaim(where, warc_file, record_id, offset, record_type,
-                       sha256 if type(sha256) is str else None, facts)
+                       sha256 if type(sha256) is str else None, facts, digest_key)
+
+
+def provenance_claims(document: dict[str, Any]) -> list[RecordClaim]:
+    """The records `provenance` names: every WARC's warcinfo record, holding the fields it
+    lists (their SHA-256), and each origin's metadata record, holding its JSON (its SHA-256)
+    with the address used as WARC-IP-Address."""
+    provenance = document.get("provenance")
+    if not isinstance(provenance, dict):
+        return []
+    warcinfo = provenance.get("warcinfo")
+    warcinfo = warcinfo if isinstance(warcinfo, dict) else {}
+    found = [_pointer_claim(f"provenance.warcinfo.records[{index}]", record, "warcinfo",
+                            warcinfo.get("sha256"), digest_key="provenance.warcinfo.sha256")
+             for index, record in enumerate(_list(warcinfo.get("records")))]
+    for index, origin in enumerate(_list(provenance.get("origins"))):
+        dns = origin.get("dns")
+        used = dns.get("used") if isinstance(dns, dict) else None
+        found.append(_pointer_claim(f"provenance.origins[{index}]", origin.get("record"),
+                                    "metadata", origin.get("sha256"),
+                                    (("ip_address", used),) if type(used) is str else (),
+                                    digest_key="sha256"))
+    return [claim for claim in found if claim is not None]
+
+
+def provenance_problems(document: dict[str, Any]) -> list[Problem]:
+    """What `provenance` states is what the records it names hold: the warcinfo fields and
+    each origin's JSON, as archiver writes them, hash to the SHA-256 it gives for each
+    record (checked against the records by `provenance_claims`); and the environment,
+    operator, settings and user agent it restates are those of the warcinfo fields."""
+    provenance = document.get("provenance")
+    if not isinstance(provenance, dict):
+        return []
+    problems = _warcinfo_problems(document, provenance)
+    for index, origin in enumerate(_list(provenance.get("origins"))):
+        claimed = origin.get("sha256")
+        if type(claimed) is not str:
+            continue  # the schema check has said what is wrong
+        held = hashlib.sha256(document_bytes(origin_document(origin))).hexdigest()
+        if held != claimed:
+            problems.append(Problem(
+                "manifest-claim-mismatch", MANIFEST_JSON,
+                f"provenance.origins[{index}] ({_shown(origin.get('origin'))}): what it states "
+                "(addresses, TLS, certificates) is not what its metadata record holds: "
+                "written as archiver writes the record, it has another SHA-256",
+                claimed, held))
+    return problems
+
+
+_RESTATED_FIELDS = ((PROVENANCE_FIELD, "provenance.environment and provenance.operator"),
+                    (SETTINGS_FIELD, "settings"), (USER_AGENT_FIELD, "environment.user_agent"))
+
+
+def _warcinfo_problems(document: dict[str, Any], provenance: dict[str, Any]) -> list[Problem]:
+    warcinfo = provenance.get("warcinfo")
+    fields = warcinfo.get("fields") if isinstance(warcinfo, dict) else None
+    if not isinstance(fields, list) or not all(
+            isinstance(pair, list) and len(pair) == 2 and all(type(x) is str for x in pair)
+            for pair in fields):
+        return []  # the schema check has said what is wrong
+    assert isinstance(warcinfo, dict)
+    problems = []
+    held = hashlib.sha256(warc_fields_bytes((name, value) for name, value in fields)).hexdigest()
+    if held != warcinfo.get("sha256"):
+        problems.append(Problem("manifest-claim-mismatch", MANIFEST_JSON,
+                                "provenance.warcinfo: its fields are not what its warcinfo "
+                                "records hold: written as a warcinfo block, they have another "
+                                "SHA-256", _shown(warcinfo.get("sha256")), held))
+    stated = dict(fields)
+    environment = document.get("environment")
+    restated = {
+        PROVENANCE_FIELD: compact_json({"environment": provenance.get("environment"),
+                                        "operator": provenance.get("operator")}),
+        SETTINGS_FIELD: json.dumps(document.get("settings"), sort_keys=True),
+        USER_AGENT_FIELD: (environment.get("user_agent")
+                           if isinstance(environment, dict) else None),
+    }
+    for name, where in _RESTATED_FIELDS:
+        if stated.get(name) != restated[name]:
+            problems.append(Problem("manifest-claim-mismatch", MANIFEST_JSON,
+                                    f"{where} is not what the warcinfo records state (their "
+                                    f"field {name})", _shown(restated[name]),
+                                    _shown(stated.get(name))))
+    return problems
 
 
 def _list(value: object) -> list[dict[str, Any]]:
@@ -284,16 +382,17 @@ def _judge(claim: RecordClaim, info: RecordInfo | None) -> list[Problem]:
         return []  # what a damaged record holds is not evidence; its damage is reported
     found = []
     if claim.payload_sha256 is not None and info.payload_sha256 != claim.payload_sha256:
-        found.append(_claim_problem(claim, "manifest-payload-mismatch", "payload_sha256 is not "
-                                    f"the SHA-256 of the record's payload in {claim.warc_file}",
-                                    claim.payload_sha256, info.payload_sha256))
+        found.append(_claim_problem(claim, "manifest-payload-mismatch", f"{claim.digest_key} is "
+                                    f"not the SHA-256 of the record's payload in "
+                                    f"{claim.warc_file}", claim.payload_sha256,
+                                    info.payload_sha256))
     for key, claimed in claim.facts:
         field, named = _FACTS[key]
         stated = getattr(info, field)
         if claimed != stated or type(claimed) is not type(stated):
             found.append(_claim_problem(claim, "manifest-claim-mismatch", f"{key} is not what "
-                                        f"its response record in {claim.warc_file} states "
-                                        f"({named})", _shown(claimed), _shown(stated)))
+                                        f"its {claim.record_type} record in {claim.warc_file} "
+                                        f"states ({named})", _shown(claimed), _shown(stated)))
     return found
 
 

@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from archiver._types import ByteProgress
+from archiver.attestation.check import check_attestations
+from archiver.attestation.layout import ATTESTATIONS_DIR
 from archiver.errors import UnreadableEvidence
 from archiver.package_layout import (
     MANIFEST_JSON,
@@ -28,6 +30,7 @@ from archiver.package_layout import (
 )
 from archiver.regular_files import open_regular, real_directory
 from archiver.settings import ReadLimits
+from archiver.verification.attestation_problems import ProofOptions, attestation_problems
 from archiver.verification.bag_check import Bag, check_completeness, check_structure
 from archiver.verification.bag_files import Manifest, walk
 from archiver.verification.boundary import environment_fault, os_errors
@@ -37,6 +40,7 @@ from archiver.verification.manifest_check import (
     derived_problems,
     file_claims,
     load_manifest,
+    provenance_problems,
     record_claims,
     reference_problems,
     schema_problems,
@@ -53,9 +57,11 @@ class PackageCheck:
     """One verification of the package at `root`; `run()` returns the report."""
 
     def __init__(self, root: Path, progress: ByteProgress | None = None,
-                 limits: ReadLimits | None = None, *, strict: bool = False) -> None:
+                 limits: ReadLimits | None = None, *, strict: bool = False,
+                 proof: ProofOptions | None = None) -> None:
         self.limits = limits or ReadLimits()
         self.strict = strict
+        self.proof = proof or ProofOptions()
         self.bag = Bag(root, {}, limits=self.limits)  # its files are listed in `run`
         self.report = VerificationReport(str(root), "package", strict=strict,
                                          max_per_file=self.limits.max_problems_per_file,
@@ -89,7 +95,25 @@ class PackageCheck:
         self._check_listing()
         missing = {path for path in self._listed_payload() if path not in self.bag.sizes}
         self.report.extend(reference_problems(self.claims, self.found, missing, self.damaged))
+        if self.proof.check:
+            self._check_attestations()
         return self.report
+
+    def _check_attestations(self) -> None:
+        """Signatures, timestamps and the custody log, judged against the user's trust."""
+        from archiver.attestation.documents import MAX_DOCUMENT_BYTES
+
+        with os_errors(self.bag.root):
+            attestations = check_attestations(self.bag.root, self.proof.trust)
+        self.report.attestations = attestations
+        # Each file there was read and judged, or named (a file too large is refused unread).
+        attested = [size for path, size in self.bag.sizes.items()
+                    if path.startswith(f"{ATTESTATIONS_DIR}/")]
+        self.report.files_checked += len(attested)
+        self.read(sum(size for size in attested if size <= MAX_DOCUMENT_BYTES))
+        self.report.bytes_read = self.read.done
+        self.report.extend(attestation_problems(
+            attestations, require_signature=self.proof.require_signature))
 
     def _check_manifest_json(self) -> None:
         # Taken out of the bag's tag data (hashed and counted already): a large package's
@@ -106,6 +130,7 @@ class PackageCheck:
             self._keep_parts_going()
             self.files = file_claims(document)
             problems.extend(derived_problems(document, self.files))
+            problems.extend(provenance_problems(document))
             self._keep_parts_going()
             self.claims = record_claims(document)
             self._keep_parts_going()
@@ -261,10 +286,10 @@ class PackageCheck:
 
 
 def check_package(root: Path, progress: ByteProgress | None = None,
-                  limits: ReadLimits | None = None, *, strict: bool = False
-                  ) -> VerificationReport:
+                  limits: ReadLimits | None = None, *, strict: bool = False,
+                  proof: ProofOptions | None = None) -> VerificationReport:
     with cyclic_gc_paused():
-        return PackageCheck(root, progress, limits, strict=strict).run()
+        return PackageCheck(root, progress, limits, strict=strict, proof=proof).run()
 
 
 @contextmanager

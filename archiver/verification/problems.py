@@ -9,13 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from archiver.verification.codes import NoteCode, ProblemCode
+from archiver.verification.codes import ATTESTATION_CODES, UNPROVEN_CODES, NoteCode, ProblemCode
 from archiver.verification.coverage import ARC_VERDICT, NOT_COVERED_CODES, Coverage
 
 ReportKind = Literal["package", "warc", "wacz", "arc"]
-Verdict = Literal["intact", "structure-checked", "cannot-be-verified", "damaged", "incomplete"]
+if TYPE_CHECKING:
+    from archiver.attestation.check import AttestationReport
+
+Verdict = Literal["intact", "structure-checked", "cannot-be-verified", "damaged", "incomplete",
+                  "not-proven"]
 MAX_NOTES = 10_000
 """Notes a report keeps (a WARC from another tool has one for each record no digest covers
 whole); the rest are counted, by file, in `notes_omitted`."""
@@ -121,6 +125,9 @@ class VerificationReport:
     """Problems found but not kept, by file."""
     notes_omitted: dict[str, int] = field(default_factory=dict)
     """Notes found but not kept (past `max_notes`), by file."""
+    attestations: AttestationReport | None = None
+    """A package's signatures, timestamps and custody log, as checked (None: not looked at,
+    or not a package)."""
     _omitted_damage: bool = field(default=False, init=False, repr=False, compare=False)
     """Whether any problem counted but not kept says more than that content is not covered
     (so that the verdict of a report full of `--strict` problems can still be DAMAGED)."""
@@ -151,15 +158,26 @@ class VerificationReport:
         """One word for the whole: `intact` (every digest matched; records that by nature
         carry none are listed in notes), `structure-checked` (an ARC file: sound, but the
         format has no digests), `cannot-be-verified` (nothing damaged, but content that no
-        digest covers), `damaged`, or `incomplete` (a run that did not finish)."""
+        digest covers), `damaged`, `incomplete` (a run that did not finish), or `not-proven`
+        (nothing damaged, but a signature or timestamp by a key or authority the user does not
+        trust, or no signature where one is required)."""
         if not self.problems and not self.omitted:
             return "structure-checked" if self.kind == "arc" else "intact"
         codes = {problem.code for problem in self.problems}
         if codes == {"incomplete"} and not self.omitted:
             return "incomplete"
+        if codes <= UNPROVEN_CODES and not self.omitted:
+            return "not-proven"
         if codes <= NOT_COVERED_CODES and not self._omitted_damage:
             return "cannot-be-verified"
         return "damaged"
+
+    @property
+    def bag_intact(self) -> bool:
+        """Every file and record matches the bag's own digests (whatever the attestations
+        say): the "unchanged since" of the proof line."""
+        return not self.omitted and all(problem.code in ATTESTATION_CODES
+                                        for problem in self.problems)
 
     def describe_coverage(self) -> str:
         """What the digests covered, in words (see Coverage.describe)."""
@@ -248,4 +266,6 @@ class VerificationReport:
             "problems_omitted": dict(self.omitted),
             "notes": [note.to_dict() for note in self.notes],
             "notes_omitted": dict(self.notes_omitted),
+            "attestations": (self.attestations.to_dict(self.bag_intact)
+                             if self.attestations is not None else None),
         }

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from archiver._types import ByteProgress, StrPath
+from archiver.attestation.trust import TrustList
 from archiver.errors import InputNotFoundError, NotEvidenceError
 from archiver.package_layout import MANIFEST_JSON
 from archiver.regular_files import too_large
@@ -27,6 +28,7 @@ from archiver.verification.manifest_check import (
     RecordClaim,
     file_claims,
     load_manifest,
+    provenance_problems,
     record_claims,
     reference_problems,
     schema_problems,
@@ -34,7 +36,8 @@ from archiver.verification.manifest_check import (
 from archiver.verification.pipeline import ByteCounter, read_warc
 from archiver.verification.problems import Note, Problem, VerificationReport
 from archiver.verification.record_check import MEMBER_DAMAGE, RecordChecker, RecordInfo
-from archiver.verification.wacz_datapackage import Resource, read_datapackage, read_digest_file
+from archiver.verification.wacz_datapackage import Resource, load_digest_file, read_datapackage
+from archiver.verification.wacz_signature import signature_findings
 from archiver.verification.zip_directory import ENTRY_ERRORS, directory_problems, open_zip
 from archiver.verification.zip_safety import entry_problems, is_dir, shown
 from archiver.wacz_layout import (
@@ -49,11 +52,14 @@ from archiver.warc.reader import RecordParser
 
 
 def check_wacz(path: StrPath, progress: ByteProgress | None = None,
-               limits: ReadLimits | None = None, *, strict: bool = False) -> VerificationReport:
+               limits: ReadLimits | None = None, *, strict: bool = False,
+               trust: TrustList | None = None) -> VerificationReport:
     """Check the WACZ at `path` and report every problem found; never raises for damaged
     evidence. `progress` is called with (bytes read, bytes to read) as reading goes on;
     `limits` bound what is read (a zip or an entry past them is a problem, never read);
-    `strict`: a record no digest covers whole is a problem, not a note.
+    `strict`: a record no digest covers whole is a problem, not a note; `trust`: the keys
+    and roots a signature in datapackage-digest.json is checked against (see
+    wacz_signature.py).
 
     Raises InputNotFoundError, NotEvidenceError (not a zip, or a zip without
     datapackage.json) and EnvironmentFault (the file system failed).
@@ -69,7 +75,8 @@ def check_wacz(path: StrPath, progress: ByteProgress | None = None,
             report.extend(refusals)
             return report
         with open_zip(target, "it is not a zip file, so not a WACZ") as archive:
-            return WaczCheck(target, archive, progress, limits, strict=strict).run()
+            return WaczCheck(target, archive, progress, limits, strict=strict,
+                             trust=trust).run()
 
 
 def _report(path: Path, limits: ReadLimits, strict: bool = False) -> VerificationReport:
@@ -82,8 +89,10 @@ class WaczCheck:
     """One verification of an open WACZ; `run()` returns the report."""
 
     def __init__(self, path: Path, archive: zipfile.ZipFile, progress: ByteProgress | None,
-                 limits: ReadLimits | None = None, *, strict: bool = False) -> None:
+                 limits: ReadLimits | None = None, *, strict: bool = False,
+                 trust: TrustList | None = None) -> None:
         self.path = path
+        self.trust = trust
         self.archive = archive
         self.limits = limits or ReadLimits()
         self.report = _report(path, self.limits, strict)
@@ -168,8 +177,14 @@ class WaczCheck:
                                            f"vouches for {DATAPACKAGE} itself"))
             return
         data = self._small(DATAPACKAGE_DIGEST)
-        if data is not None:
-            self.report.extend(read_digest_file(data, datapackage, self.limits))
+        if data is None:
+            return
+        document, problems = load_digest_file(data, datapackage, self.limits)
+        self.report.extend(problems)
+        if document is not None:
+            problems, notes = signature_findings(document, self.trust)
+            self.report.extend(problems)
+            self.report.add_notes(DATAPACKAGE_DIGEST, notes)
 
     def _check_listing(self) -> None:
         for name in sorted(set(self.files) - set(self.resources) - {DATAPACKAGE,
@@ -199,6 +214,7 @@ class WaczCheck:
         document = load_manifest(data, problems, self.limits)
         if document is not None:
             problems += schema_problems(document)
+            problems += provenance_problems(document)
         self._manifest_problems(problems)
         return document
 

@@ -90,23 +90,30 @@ def _resource(index: int, entry: object, report: VerificationReport) -> Resource
 def read_digest_file(data: bytes, datapackage: bytes,
                      limits: ReadLimits | None = None) -> list[Problem]:
     """datapackage-digest.json names datapackage.json with the digest it has."""
+    return load_digest_file(data, datapackage, limits)[1]
+
+
+def load_digest_file(data: bytes, datapackage: bytes, limits: ReadLimits | None = None
+                     ) -> tuple[dict[str, Any] | None, list[Problem]]:
+    """datapackage-digest.json, parsed, when it names datapackage.json with the digest it
+    has; else None, and the problems that say why."""
     report = VerificationReport(DATAPACKAGE_DIGEST, "package")
     document = _load(DATAPACKAGE_DIGEST, data, report, limits)
     if document is None:
-        return report.problems
+        return None, report.problems
     label = document.get("hash")
     parsed = parse_hash(label) if isinstance(label, str) else None
     if document.get("path") != DATAPACKAGE or parsed is None:
         said = f"path {_short(document.get('path'))}, hash {_short(label)}"
-        return [Problem("wacz-datapackage-invalid", DATAPACKAGE_DIGEST, f"it should give the "
-                        f"path {DATAPACKAGE} and a hash of it", found=said)]
+        return None, [Problem("wacz-datapackage-invalid", DATAPACKAGE_DIGEST, f"it should "
+                              f"give the path {DATAPACKAGE} and a hash of it", found=said)]
     algorithm, wanted = parsed
     found = hashlib.new(algorithm, datapackage).hexdigest()
     if found != wanted:
-        return [Problem("file-digest-mismatch", DATAPACKAGE, f"datapackage.json does not match "
-                        f"its {algorithm} in {DATAPACKAGE_DIGEST}", f"{algorithm}:{wanted}",
-                        f"{algorithm}:{found}")]
-    return []
+        return None, [Problem("file-digest-mismatch", DATAPACKAGE, f"datapackage.json does "
+                              f"not match its {algorithm} in {DATAPACKAGE_DIGEST}",
+                              f"{algorithm}:{wanted}", f"{algorithm}:{found}")]
+    return document, []
 
 
 def _short(value: object) -> str:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from archiver.provenance_format import warc_fields_bytes
 from archiver.timestamps import utc_iso
 from archiver.warc.records import (
     BLOCK_SIZE,
@@ -39,6 +40,8 @@ class WrittenFile:
     size: int
     sha256: str
     records: int
+    warcinfo_id: str | None = None
+    """The WARC-Record-ID of its warcinfo record (at offset 0)."""
 
 
 WarcinfoFactory = Callable[[str, str], PreparedRecord]
@@ -52,6 +55,7 @@ class _OpenFile:
         self.size = 0
         self.records = 0
         self.sha256 = hashlib.sha256()
+        self.warcinfo_id: str | None = None
 
     def append(self, record: PreparedRecord) -> RecordLocation:
         offset = self.size
@@ -66,7 +70,8 @@ class _OpenFile:
     def close(self) -> WrittenFile:
         self.handle.flush()
         self.handle.close()
-        return WrittenFile(self.path, self.size, self.sha256.hexdigest(), self.records)
+        return WrittenFile(self.path, self.size, self.sha256.hexdigest(), self.records,
+                           self.warcinfo_id)
 
 
 class WarcWriter:
@@ -127,6 +132,7 @@ class WarcWriter:
         name = f"{self.prefix}-{self._serial:05d}.warc.gz"
         opened = _OpenFile(self.directory / name)
         warcinfo = self._make_warcinfo(name, new_record_id())
+        opened.warcinfo_id = warcinfo.record_id
         try:
             opened.append(warcinfo)
         finally:
@@ -137,7 +143,7 @@ class WarcWriter:
 
 def warcinfo_factory(fields: dict[str, str], *, gzip_level: int) -> WarcinfoFactory:
     """A factory for warcinfo records holding `fields` as application/warc-fields."""
-    body = "".join(f"{name}: {value}\r\n" for name, value in fields.items()).encode("utf-8")
+    body = warc_fields_bytes(fields.items())
 
     def make(filename: str, record_id: str) -> PreparedRecord:
         return prepare_record(
