@@ -29,6 +29,7 @@ if TYPE_CHECKING:
         ArchiveRefused,
         ArchiverError,
         ArchiverUsageError,
+        BrowserMissing,
         CaptureError,
         EnvironmentFault,
         EvidenceError,
@@ -44,7 +45,7 @@ if TYPE_CHECKING:
     from archiver.package.provenance import Operator
     from archiver.package.signing import sign_package
     from archiver.replay import ReplayServer, start_replay
-    from archiver.settings import CaptureSettings, ExtractionSettings
+    from archiver.settings import BrowserSettings, CaptureSettings, ExtractionSettings
     from archiver.story.build import StoryOptions, StoryResult, create_story_package
     from archiver.transfer import ExportResult, export_wacz, export_zip
     from archiver.transfer.unpack import unpack_archive
@@ -66,6 +67,7 @@ _HOMES = {
     "PackageResult": "archiver.package.build",
     "create_package": "archiver.package.build",
     "Operator": "archiver.package.provenance",
+    "BrowserSettings": "archiver.settings",
     "CaptureSettings": "archiver.settings",
     "ExtractionSettings": "archiver.settings",
     "Extraction": "archiver.extract.document",
@@ -98,9 +100,9 @@ _HOMES = {
     "check_timestamps": "archiver.attestation.timestamp_check",
 }
 _HOMES.update(dict.fromkeys(
-    ["ArchiveRefused", "ArchiverError", "ArchiverUsageError", "CaptureError", "EnvironmentFault",
-     "EvidenceError", "InputNotFoundError", "NotEvidenceError", "OutputExistsError",
-     "VerificationFailed"],
+    ["ArchiveRefused", "ArchiverError", "ArchiverUsageError", "BrowserMissing", "CaptureError",
+     "EnvironmentFault", "EvidenceError", "InputNotFoundError", "NotEvidenceError",
+     "OutputExistsError", "VerificationFailed"],
     "archiver.errors"))
 
 
@@ -138,6 +140,8 @@ __all__ = [
     "ArchiveRefused",
     "ArchiverError",
     "ArchiverUsageError",
+    "BrowserMissing",
+    "BrowserSettings",
     "CaptureError",
     "CaptureResult",
     "CaptureSettings",

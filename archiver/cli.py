@@ -48,7 +48,13 @@ from archiver.rendering import (
     render_text,
     render_verification,
 )
-from archiver.settings import CaptureSettings, ExtractionSettings, parse_size, size_text
+from archiver.settings import (
+    BrowserSettings,
+    CaptureSettings,
+    ExtractionSettings,
+    parse_size,
+    size_text,
+)
 from archiver.terminal import OutputClosed, progress_bar, show, show_error, show_json
 
 if TYPE_CHECKING:
@@ -147,6 +153,10 @@ ConcurrencyOption = Annotated[int, typer.Option("--concurrency", min=1, help="Co
                                                 "once in all.")]
 WarcSizeOption = Annotated[int, typer.Option("--warc-size", parser=_size, metavar="SIZE",
                                              help="Start a new WARC file past this size.")]
+BrowserOption = Annotated[bool, typer.Option("--browser", help="Load each page in Chromium "
+                                             "and record everything it fetches, with a "
+                                             "screenshot, a PDF snapshot and the rendered "
+                                             "page (Chromium on PATH, or ARCHIVER_CHROMIUM).")]
 TsaOption = Annotated[list[str] | None, typer.Option(
     "--tsa", metavar="URL", help="Ask this RFC 3161 timestamp authority for a timestamp of the "
     "sealed package (repeatable; default: `tsa` in the configuration; none: no timestamp).",
@@ -202,6 +212,14 @@ def _signer(key: Path | None, who: Operator) -> Signer:
     path = key or _user_config().key
     return Signer(_signing_key(path) if path is not None else None,
                   operator=who.name, organisation=who.organisation)
+
+
+def _browser_settings() -> BrowserSettings:
+    """--browser: the default behaviours, with the Chromium found now (none: exit 3, before
+    anything is written)."""
+    from archiver.capture.browser.chromium import find_chromium
+
+    return BrowserSettings(executable=find_chromium())
 
 
 def exit_code_for(error: BaseException) -> int:
@@ -347,6 +365,7 @@ def capture(
     tsa: TsaOption = None,
     operator: OperatorOption = None,
     organisation: OrganisationOption = None,
+    browser: BrowserOption = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Capture sources into a new sealed evidence package.
@@ -362,7 +381,9 @@ def capture(
     With --key (or `key` in the configuration) the package is signed as it is sealed
     (docs/attestations.md). With --tsa (or `tsa` in the configuration) the sealed package is
     timestamped; a TSA that fails is named with the reason (exit 1), and `archiver
-    timestamp PKG` adds it later.
+    timestamp PKG` adds it later. With --browser, each page is
+    loaded in Chromium (exit 3 when there is none) and its text is read from the page as
+    rendered.
     """
     from archiver.package.build import create_package
 
@@ -378,7 +399,8 @@ def capture(
         requisites=requisites, max_size=max_size, timeout=timeout, read_timeout=read_timeout,
         connect_timeout=connect_timeout, retries=retries, per_host=per_host,
         concurrency=concurrency, insecure=insecure, ca_file=ca_file,
-        allow_private=allow_private, warc_max_bytes=warc_size, extract=extract)
+        allow_private=allow_private, warc_max_bytes=warc_size, extract=extract,
+        browser=_browser_settings() if browser else None)
     who = _operator(operator, organisation)
     signer = _signer(key, who)
     _sweep_beside(output)
@@ -430,6 +452,7 @@ def story(
     tsa: TsaOption = None,
     operator: OperatorOption = None,
     organisation: OrganisationOption = None,
+    browser: BrowserOption = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the chain as JSON.")] = False,
 ) -> None:
     """Capture a story and every source it cites, as one evidence chain with a report.
@@ -446,7 +469,9 @@ def story(
     (failed citations, with the reason) unless --allow-private is given. The report and
     manifest.json give the provenance: each site's addresses and TLS certificates, the
     software, and who captured (--operator). With --key (or `key` in the configuration) the
-    package is signed as it is sealed.
+    package is signed as it is sealed. With --browser the story and its
+    cited pages are loaded in Chromium, and the citations are read from the story as
+    rendered.
     """
     import re
     import tempfile
@@ -470,7 +495,8 @@ def story(
         include=include or [], exclude=exclude or [])
     settings = _capture_settings(requisites=requisites, max_size=max_size, timeout=timeout,
                                  retries=retries, insecure=insecure, ca_file=ca_file,
-                                 allow_private=allow_private, extract=extract)
+                                 allow_private=allow_private, extract=extract,
+                                 browser=_browser_settings() if browser else None)
     if dry_run:
         with tempfile.TemporaryDirectory(prefix="archiver-dry-run-") as scratch:
             plan = plan_story(story_input, settings=settings, options=options,

@@ -15,7 +15,8 @@
     ├── CaptureError              a site or the network failed one fetch (recorded, not raised
     │                             out of a job: it becomes a failed outcome with its reason)
     └── EnvironmentFault          we could not run: I/O error, full disk, missing component (exit 3)
-        └── ReplayEngineMissing   pywb is not where archiver was told, or could not be set up
+        ├── ReplayEngineMissing   pywb is not where archiver was told, or could not be set up
+        └── BrowserMissing        --browser, and no Chromium (or no Playwright) to drive
 
 Programmer misuse (calling the library wrongly) raises plain `RuntimeError`/`TypeError`.
 Message text lives in the classes, so the CLI prints `str(error)` and nothing else.
@@ -143,3 +144,11 @@ class ReplayEngineMissing(EnvironmentFault):
 
     def __init__(self, reason: str, hint: str) -> None:
         super().__init__("replay", f"{reason}; {hint}")
+
+
+class BrowserMissing(EnvironmentFault):
+    """`--browser` was asked for, and there is no Chromium to drive, or no Playwright to
+    drive it with (exit 3)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("--browser", reason)

@@ -18,6 +18,8 @@ DATA_DIR = "data"
 """The bag's payload: every file under it is listed in the payload manifest."""
 WARC_DIR = f"{DATA_DIR}/warc"
 EXTRACT_DIR = f"{DATA_DIR}/extract"
+BROWSER_DIR = f"{DATA_DIR}/browser"
+"""A browser capture's attachments: screenshots, PDF snapshots, rendered DOMs."""
 
 BAGIT = "bagit.txt"
 BAG_INFO = "bag-info.txt"

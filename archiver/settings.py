@@ -52,6 +52,49 @@ class ExtractionSettings:
 
 
 @dataclass(frozen=True)
+class BrowserSettings:
+    """How a capture through a browser behaves (`archiver capture --browser`). Durations are
+    seconds; the defaults are Perma's Scoop's: a page has 20 s to load, 20 s more to fall
+    quiet, 60 s in all."""
+
+    executable: str | None = None
+    """The Chromium to drive (None: ARCHIVER_CHROMIUM, then chromium on PATH)."""
+    page_load_timeout: float = 20.0
+    """Time for the page's load event; a page that has not loaded by then is kept as it
+    stands, as a partial capture."""
+    network_idle_timeout: float = 20.0
+    """Time, after the load, to wait for the network to fall quiet."""
+    page_timeout: float = 60.0
+    """Time for everything done on one page: loading, behaviours and attachments."""
+    quiet_period: float = 0.5
+    """The network is idle when no request has been under way for this long."""
+    max_scrolls: int = 20
+    """Screens scrolled, at most, to make lazy content load."""
+    media_wait: float = 1.0
+    """Time given to audio and video once they were started."""
+    screenshot: bool = True
+    pdf: bool = True
+    rendered_dom: bool = True
+    max_screenshot_height: int = 16_384
+    """A full-page screenshot is cut at this height in CSS pixels (an endless page)."""
+    viewport_width: int = 1280
+    viewport_height: int = 800
+    body_in_memory: int = 16 * MIB
+    """Bodies up to this size (as the response announces it) are read from the browser in
+    one message and left to the page unchanged; larger ones, and media of unknown size, are
+    streamed to disk (see docs/browser.md)."""
+
+    def __post_init__(self) -> None:
+        if min(self.page_load_timeout, self.network_idle_timeout, self.page_timeout) <= 0:
+            raise ValueError("browser timeouts must be positive")
+        if self.max_scrolls < 0 or self.quiet_period < 0 or self.media_wait < 0:
+            raise ValueError("max_scrolls, quiet_period and media_wait cannot be negative")
+        if min(self.viewport_width, self.viewport_height, self.max_screenshot_height,
+               self.body_in_memory) < 1:
+            raise ValueError("viewport, screenshot height and body_in_memory must be positive")
+
+
+@dataclass(frozen=True)
 class CaptureSettings:
     """How a capture job behaves. All durations are seconds, all sizes bytes."""
 
@@ -88,6 +131,8 @@ class CaptureSettings:
     """ISA-L deflate level of the WARC's gzip members: 0 (fastest) to 3 (smallest)."""
     extraction: ExtractionSettings | None = dataclasses.field(default_factory=ExtractionSettings)
     """Text and metadata of every captured page and PDF go into the package; None: skip."""
+    browser: BrowserSettings | None = None
+    """Capture each source through Chromium (archiver/capture/browser/); None: plain HTTP."""
 
     def __post_init__(self) -> None:
         if self.per_host < 1 or self.concurrency < 1:

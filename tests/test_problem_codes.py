@@ -26,6 +26,8 @@ NOT_CODES = frozenset({
     "not-proven",
     # statuses of attestation findings (archiver/attestation/findings.py), not problem codes
     "untrusted-key", "untrusted-authority", "wrong-imprint",
+    # kinds of derived files (manifest.json), named where verify looks for their records
+    "rendered-dom",
 })
 """Strings of a code's shape that are not codes (words of WARC headers, WACZ profiles,
 encodings, verdicts)."""

@@ -17,19 +17,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property, partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from archiver import __version__
 from archiver._types import Progress
 from archiver.attestation.sealing import Signer, attest_new_package
 from archiver.attestation.signature import SignResult
 from archiver.capture.job import CaptureJob
-from archiver.capture.results import CaptureResult
+from archiver.capture.results import CaptureResult, Resource
 from archiver.errors import OutputExistsError
 from archiver.extract.document import Extraction
 from archiver.extract.files import write_new
 from archiver.package.bag import FileDigest, write_bag
-from archiver.package.derived import DerivedFiles, extract_into_package
+from archiver.package.derived import DerivedFiles, RecordAt, extract_into_package
 from archiver.package.extraction_pool import ExtractionPool
 from archiver.package.manifest import build_manifest, dump_manifest, environment
 from archiver.package.provenance import (
@@ -44,6 +44,9 @@ from archiver.staging import staging_beside
 from archiver.timestamps import utc_iso
 from archiver.warc.records import PreparedRecord
 from archiver.warc.writer import WarcWriter, WrittenFile, warcinfo_factory
+
+if TYPE_CHECKING:  # loaded only for --browser: it brings Playwright
+    from archiver.capture.browser.job import BrowserCaptureJob
 
 T = TypeVar("T")
 
@@ -89,6 +92,11 @@ class PackageBuild:
                                  max_bytes=settings.warc_max_bytes,
                                  make_warcinfo=self._warcinfo_record)
         self.extra_files: list[FileDigest] = []
+        self.attachments = DerivedFiles()
+        """A browser capture's screenshots, PDF snapshots and rendered DOMs."""
+        self.rendered: dict[str, RecordAt] = {}
+        """Where each browser-captured page's rendered DOM record is, by the record id of
+        the page's response."""
         self._written: list[WrittenFile] | None = None
         self.pool = (ExtractionPool(warc_dir, self.writer, settings.extraction,
                                     settings.extraction.workers)
@@ -109,19 +117,38 @@ class PackageBuild:
         make = warcinfo_factory(self.warcinfo, gzip_level=self.settings.gzip_level)
         return make(filename, record_id)
 
-    def capture_job(self, progress: Progress | None = None) -> CaptureJob:
-        """A capture job writing into this package, its documents extracted as they come."""
+    def capture_job(self, progress: Progress | None = None) -> CaptureJob | BrowserCaptureJob:
+        """A capture job writing into this package, its documents extracted as they come;
+        with `settings.browser`, one that loads each source in Chromium (docs/browser.md)."""
+        if self.settings.browser is not None:
+            from archiver.package.browser_capture import browser_job
+
+            return browser_job(self.staging, self.writer, self.settings, self.attachments,
+                               self.rendered, progress)
         return CaptureJob(self.settings, self.writer, progress=progress,
                           on_captured=self.pool.offer if self.pool is not None else None)
 
+    def rendered_record(self, resource: Resource) -> RecordAt | None:
+        """Where a browser-captured page's rendered DOM is (None: not captured so)."""
+        ref = resource.record
+        return self.rendered.get(ref.record_id) if ref is not None else None
+
     def extract(self, result: CaptureResult, progress: Progress | None = None,
                 done: dict[str, Extraction] | None = None) -> DerivedFiles:
-        """Extract every page and PDF of `result` (unless extraction is off)."""
-        if self.settings.extraction is None:
-            return DerivedFiles()
-        return extract_into_package(self.staging, self.writer, result, self.settings.extraction,
-                                    gzip_level=self.settings.gzip_level, progress=progress,
-                                    done=done, pool=self.pool)
+        """Extract every page and PDF of `result` (unless extraction is off): a page
+        captured through the browser from its rendered DOM. The files a browser capture
+        made (attachments) are listed with what was derived."""
+        derived = DerivedFiles()
+        if self.settings.extraction is not None:
+            rendered = {index: where for index, resource in enumerate(result.resources)
+                        if (where := self.rendered_record(resource)) is not None}
+            derived = extract_into_package(self.staging, self.writer, result,
+                                           self.settings.extraction,
+                                           gzip_level=self.settings.gzip_level,
+                                           progress=progress, done=done, pool=self.pool,
+                                           rendered=rendered)
+        derived.add(self.attachments)
+        return derived
 
     def add_file(self, relative: str, data: bytes) -> FileDigest:
         """A payload file of our own making (a report), never overwriting."""

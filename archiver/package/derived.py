@@ -6,7 +6,9 @@ and `metadata` records in the WARC, so a WARC-only reader has them too.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,17 +39,30 @@ class DerivedFiles:
     files: list[FileDigest] = field(default_factory=list)
     by_resource: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
 
+    def add(self, other: DerivedFiles) -> None:
+        """Take in what was derived elsewhere (a browser capture's attachments)."""
+        self.files.extend(other.files)
+        for index, entries in other.by_resource.items():
+            self.by_resource.setdefault(index, []).extend(entries)
+
+
+RecordAt = tuple[str, int]
+"""A record by its WARC file's name (in data/warc/) and offset."""
+
 
 def extract_into_package(staging: Path, writer: WarcWriter, result: CaptureResult,
                          settings: ExtractionSettings, *, gzip_level: int,
                          progress: Progress | None = None,
                          done: dict[str, Extraction] | None = None,
-                         pool: ExtractionPool | None = None) -> DerivedFiles:
+                         pool: ExtractionPool | None = None,
+                         rendered: Mapping[int, RecordAt] | None = None) -> DerivedFiles:
     """Extract every captured page and PDF of `result` into the package being built.
 
     `done` holds extractions already made, by URL (a story read for its citations), so
     they are stored rather than made again; `pool` holds those extracted in the background
-    while the capture went on."""
+    while the capture went on; `rendered` names, by resource index, the record of a page's
+    rendered DOM (a browser capture): the text a reader saw is read from there."""
+    rendered = rendered or {}
     done = done or {}
     derived = DerivedFiles()
     wanted = [(index, resource) for index, resource in enumerate(result.resources)
@@ -57,7 +72,9 @@ def extract_into_package(staging: Path, writer: WarcWriter, result: CaptureResul
     writer.flush()
     (staging / EXTRACT_DIR).mkdir(parents=True, exist_ok=True)
     for count, (index, resource) in enumerate(wanted, start=1):
-        extraction = done.get(resource.url) or _collect(staging, resource, settings, pool)
+        extraction = done.get(resource.url) or (
+            extract_resource(staging, resource, settings, rendered[index]) if index in rendered
+            else _collect(staging, resource, settings, pool))
         if extraction is not None:
             _store(staging, writer, index, resource, extraction, derived, gzip_level)
         if progress is not None:
@@ -76,14 +93,20 @@ def _collect(staging: Path, resource: Resource, settings: ExtractionSettings,
     return extract_resource(staging, resource, settings)
 
 
-def extract_resource(staging: Path, resource: Resource, settings: ExtractionSettings
-                     ) -> Extraction | None:
-    """Read a resource's record back from the package being built and extract it."""
+def extract_resource(staging: Path, resource: Resource, settings: ExtractionSettings,
+                     read_from: RecordAt | None = None) -> Extraction | None:
+    """Read a resource's record back from the package being built and extract it; or,
+    `read_from`, the record of its rendered DOM (a resource record about the page)."""
     ref = resource.record
     assert ref is not None
-    name = warc_path(ref.warc_file)
+    warc_file, offset = read_from or (ref.warc_file, ref.offset)
+    name = warc_path(warc_file)
     try:
-        with open_record(staging / name, name, ref.offset) as (document, raw):
+        with open_record(staging / name, name, offset) as (document, raw):
+            if read_from is not None:  # the page's, read from what the browser rendered
+                document = dataclasses.replace(document, url=resource.url,
+                                               status=resource.status,
+                                               captured_at=resource.captured_at)
             return extract_captured(document, raw, settings)
     except (MemoryError, OSError):
         raise  # the machine failed, not the document: the job cannot go on

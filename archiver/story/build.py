@@ -13,7 +13,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from archiver._types import Progress
 from archiver.attestation.sealing import Signer
@@ -45,6 +45,9 @@ from archiver.story.report import render_report
 from archiver.story.section import ReportFiles, StorySection, chain_citations
 from archiver.timestamps import utc_iso
 from archiver.warc.records import new_record_id, prepare_record, sha256_label
+
+if TYPE_CHECKING:  # loaded only for --browser: it brings Playwright
+    from archiver.capture.browser.job import BrowserCaptureJob
 
 REPORT_HTML = f"{DATA_DIR}/report.html"
 REPORT_MD = f"{DATA_DIR}/report.md"
@@ -165,7 +168,7 @@ def plan_story(story: str, *, settings: CaptureSettings | None = None,
     draft = None if is_url(story) else read_draft(Path(story))
     quick = dataclasses.replace(settings, requisites=False)
     with building(scratch, quick) as build:
-        job = CaptureJob(quick, build.writer)
+        job = build.capture_job() if quick.browser else CaptureJob(quick, build.writer)
         try:
             page = _capture_story(build, job, story, draft)
         finally:
@@ -175,7 +178,7 @@ def plan_story(story: str, *, settings: CaptureSettings | None = None,
     return StoryPlan(story, page.extraction.title, selection)
 
 
-def _capture_story(build: PackageBuild, job: CaptureJob, story: str,
+def _capture_story(build: PackageBuild, job: CaptureJob | BrowserCaptureJob, story: str,
                    draft: Draft | None) -> StoryPage:
     if draft is not None:
         return _store_draft(build, draft)
@@ -189,7 +192,8 @@ def _capture_story(build: PackageBuild, job: CaptureJob, story: str,
                          "to chain")
     limits = build.settings.extraction or ExtractionSettings()
     build.writer.flush()
-    extraction = extract_resource(build.staging, resource, limits)
+    rendered = build.rendered_record(resource)  # --browser: the page a reader saw
+    extraction = extract_resource(build.staging, resource, limits, rendered)
     if extraction is None or extraction.kind != "html":
         kind = resource.content_type or "no content type"
         raise StoryError(f"{story}: not an HTML page ({kind}); a story must be a web page or "
@@ -199,8 +203,11 @@ def _capture_story(build: PackageBuild, job: CaptureJob, story: str,
                      source=outcome)
     ref = resource.record
     page.record = record_reference(warc_path(ref.warc_file), ref.record_id, ref.offset)
-    with open_record(build.staging / warc_path(ref.warc_file), ref.warc_file,
-                     ref.offset) as (document, raw):
+    warc_file, offset = rendered or (ref.warc_file, ref.offset)
+    with open_record(build.staging / warc_path(warc_file), warc_file,
+                     offset) as (document, raw):
+        if rendered is not None:  # links resolve against the page's own URL
+            document = dataclasses.replace(document, url=resource.url)
         page.html = read_page(document, raw, limits)
     return page
 

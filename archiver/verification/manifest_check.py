@@ -196,11 +196,14 @@ def _facts(item: dict[str, Any], kind: str) -> tuple[tuple[str, object], ...]:
     return tuple([(key, item[key]) for key in _CLAIMED[kind] if key in item])
 
 
-_DERIVED_RECORD_TYPES = {"text": "conversion", "extraction": "metadata"}
+_DERIVED_RECORD_TYPES = {"text": "conversion", "extraction": "metadata",
+                         "screenshot": "resource", "pdf": "resource", "rendered-dom": "resource"}
+_SAME_BYTES = frozenset({"text", "screenshot", "pdf", "rendered-dom"})
+"""Derived files whose record holds exactly their bytes (its payload digest is theirs)."""
 
 
 def _derived_claims(document: dict[str, Any]) -> list[RecordClaim]:
-    """The conversion and metadata records each derived file names."""
+    """The conversion, metadata and resource records each derived file names."""
     found = []
     for index, item in enumerate(_list(document.get("resources"))):
         for number, derived in enumerate(_list(item.get("derived"))):
@@ -209,7 +212,7 @@ def _derived_claims(document: dict[str, Any]) -> list[RecordClaim]:
             # extraction without its text, so only where it is can be checked.
             claim = _pointer_claim(f"resources[{index}].derived[{number}]",
                                    derived.get("record"), _DERIVED_RECORD_TYPES.get(kind),
-                                   derived.get("sha256") if kind == "text" else None)
+                                   derived.get("sha256") if kind in _SAME_BYTES else None)
             if claim is not None:
                 found.append(claim)
     return found

@@ -7,6 +7,7 @@ What they are made from is described here by what the records need (`RecordedExc
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import IO, Protocol
 
@@ -67,14 +68,17 @@ class RecordedStray(Protocol):
     def ip_address(self) -> str | None: ...
 
 
-def exchange_records(exchange: RecordedExchange, *, gzip_level: int) -> list[PreparedRecord]:
-    """[request record, response record], compressed and ready for the writer."""
+def exchange_records(exchange: RecordedExchange, *, gzip_level: int,
+                     extra: Sequence[tuple[str, str | None]] = ()) -> list[PreparedRecord]:
+    """[request record, response record], compressed and ready for the writer; `extra`
+    fields go into both (a browser's exchange names its WARC-Protocol)."""
     request_id, response_id = new_record_id(), exchange.response_id
     date = utc_iso(exchange.started_at)
     common = [
         ("WARC-Date", date),
         ("WARC-Target-URI", exchange.url),
         ("WARC-IP-Address", exchange.ip_address),
+        *extra,
     ]
     request = prepare_record(
         [

@@ -1,0 +1,421 @@
+"""A capture job that loads each source in Chromium and records everything it fetches.
+
+One browser for the job, with a fresh profile in a temporary folder; one tab at a time.
+For each source: the recorder attaches to the tab before it navigates, the page loads
+(`page_load_timeout`), the behaviours run (behaviours.py), the attachments are made
+(attachments.py), and every exchange the browser made is in the WARC before the next
+source starts. Whatever goes wrong on one page is that page's outcome, with its reason;
+the job goes on. When the job ends, however it ends (an interrupt, SIGTERM), the browser
+is closed and any of its processes still running are killed by id, found by the profile
+folder that only they name.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import os
+import shutil
+import signal
+import tempfile
+import threading
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from archiver._types import Progress
+from archiver.capture.browser import attachments
+from archiver.capture.browser.attachments import Attachment
+from archiver.capture.browser.behaviours import Deadline, PageReport, settle
+from archiver.capture.browser.chromium import FLAGS, find_chromium, kill_leftovers, needs_no_sandbox
+from archiver.capture.browser.exchange import BrowserExchange
+from archiver.capture.browser.recorder import Failure, NetworkRecorder
+from archiver.capture.frontier import Role
+from archiver.capture.results import CaptureResult, RecordRef, Resource, SourceOutcome
+from archiver.capture.urls import normalize_url, try_normalize, url_from_header
+from archiver.errors import BrowserMissing, CaptureError, EnvironmentFault
+from archiver.settings import BrowserSettings, CaptureSettings
+from archiver.timestamps import utc_iso
+from archiver.warc.exchange_records import exchange_records
+from archiver.warc.writer import WarcWriter
+
+_log = logging.getLogger(__name__)
+_log.addHandler(logging.NullHandler())
+
+AttachmentSink = Callable[[int, Resource, Attachment], None]
+"""Told of each attachment of a page: the page's index among the job's resources, its
+resource (whose record the attachment refers to), and the attachment (closed after)."""
+MAX_POPUP_NOTES = 10
+T = TypeVar("T")
+PAGE_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+MAX_SCRATCH_PATH = 60
+"""Chromium keeps a socket in its temporary folder, and a socket's path may not exceed 107
+bytes: a temporary folder past this length is left to be the system's."""
+
+
+@dataclass
+class _PageState:
+    url: str
+    role: Role
+    main_frame: str | None = None
+    navigation: str | None = None
+    """The browser's id of the page's own request (the same through its redirects)."""
+    hops: list[int] = field(default_factory=list)
+    """Slots of the navigation's exchanges, in order: its redirects, then the page."""
+
+
+class BrowserCaptureJob:
+    """Capture sources through Chromium into `writer`; `run()` as CaptureJob's."""
+
+    def __init__(self, settings: CaptureSettings, writer: WarcWriter, *,
+                 progress: Progress | None = None,
+                 on_attachment: AttachmentSink | None = None) -> None:
+        self.settings = settings
+        self.browser = settings.browser or BrowserSettings()
+        self.writer = writer
+        self.progress = progress
+        self.on_attachment = on_attachment
+        self._slots: list[Resource] = []
+        self._popups: list[str] = []
+        """Windows the current page opened (closed at once)."""
+        self._done: dict[str, SourceOutcome] = {}
+        self._runner: asyncio.Runner | None = None
+        self._folder: Path | None = None
+        self._previous_sigterm: Any = None
+        self._playwright: Any = None
+        self._context: Any = None
+
+    def run(self, urls: Sequence[str], role: Role = "source") -> CaptureResult:
+        """Capture `urls`, each in a tab of its own, then close the browser; raise
+        BrowserMissing when there is no Chromium or no Playwright."""
+        try:
+            return self.capture(urls, role)
+        finally:
+            self.close()
+
+    def capture(self, urls: Sequence[str], role: Role = "source") -> CaptureResult:
+        """Capture `urls`; may be called again (a story, then its citations) with the same
+        browser: a URL captured before is not captured again, and every result lists all
+        resources so far."""
+        runner = self._runner or self._start()
+        started = utc_iso()
+        sources = self._in_loop(runner, self._capture_all(list(urls), role))
+        return CaptureResult(sources, list(self._slots), started, utc_iso())
+
+    def close(self) -> None:
+        """Close the browser and its driver in order; kill by id whatever of it is left."""
+        runner, self._runner = self._runner, None
+        try:
+            if runner is not None:
+                try:
+                    self._in_loop(runner, self._shut_down())
+                except KeyboardInterrupt:
+                    pass  # interrupted again while closing: the sweep below ends it
+                finally:
+                    runner.close()
+        finally:
+            if self._previous_sigterm is not None:
+                signal.signal(signal.SIGTERM, self._previous_sigterm)
+                self._previous_sigterm = None
+            if self._folder is not None:
+                kill_leftovers(self._folder)
+                shutil.rmtree(self._folder, ignore_errors=True)
+                self._folder = None
+
+    def _start(self) -> asyncio.Runner:
+        executable = find_chromium(self.browser.executable)
+        try:
+            import playwright.async_api  # noqa: F401  (heavy: loaded only for --browser)
+        except ImportError as error:
+            raise BrowserMissing("the playwright package is not installed "
+                                 "(pip install playwright)") from error
+        if threading.current_thread() is threading.main_thread():
+            self._previous_sigterm = signal.getsignal(signal.SIGTERM)
+        self._folder = Path(tempfile.mkdtemp(prefix="archiver-chromium-"))
+        self._runner = asyncio.Runner()
+        try:
+            self._in_loop(self._runner, self._open(executable, self._folder))
+        except BaseException:
+            self.close()
+            raise
+        return self._runner
+
+    def _in_loop(self, runner: asyncio.Runner, work: Coroutine[Any, Any, T]) -> T:
+        """Run `work` in the job's event loop, SIGTERM cancelling it meanwhile; between
+        runs SIGTERM is the caller's again."""
+        try:
+            return runner.run(work)
+        except asyncio.CancelledError:
+            raise KeyboardInterrupt from None  # SIGTERM ended the job: the caller's Ctrl-C
+        finally:
+            if self._previous_sigterm is not None:
+                signal.signal(signal.SIGTERM, self._previous_sigterm)
+
+    async def _open(self, executable: str, folder: Path) -> None:
+        from playwright.async_api import async_playwright
+
+        _cancel_on_sigterm()
+        self._playwright = await async_playwright().start()
+        self._context = await self._launch(self._playwright, executable, folder)
+        self._context.on("page", lambda other: asyncio.ensure_future(
+            _close_popup(other, self._popups)))
+        for page in list(self._context.pages):
+            await page.close()
+
+    async def _shut_down(self) -> None:
+        _cancel_on_sigterm()
+        try:
+            if self._context is not None:
+                await asyncio.shield(self._context.close())
+        finally:
+            self._context = None
+            if self._playwright is not None:
+                await self._playwright.stop()
+                self._playwright = None
+
+    async def _capture_all(self, urls: list[str], role: Role) -> list[SourceOutcome]:
+        _cancel_on_sigterm()
+        sources = []
+        for done, requested in enumerate(urls, start=1):
+            sources.append(await self._capture_once(requested, role))
+            if self.progress:
+                self.progress(done, len(urls), requested)
+        return sources
+
+    async def _capture_once(self, requested: str, role: Role) -> SourceOutcome:
+        """A source, captured unless it was captured before in this job."""
+        try:
+            url = normalize_url(requested)
+        except CaptureError as error:
+            return SourceOutcome(requested, None, "failed", reason=error.reason)
+        earlier = self._done.get(url)
+        if earlier is None:
+            earlier = self._done[url] = await self._capture_source(self._context, requested,
+                                                                   role)
+        return dataclasses.replace(earlier, requested_url=requested)
+
+    async def _launch(self, playwright: Any, executable: str, folder: Path) -> Any:
+        """Chromium with a fresh profile in `folder`; its temporary files there too, when
+        that path is short enough for the socket Chromium keeps in it."""
+        from playwright.async_api import Error as PlaywrightError
+
+        scratch = folder / "tmp"
+        scratch.mkdir()
+        env = dict(os.environ)
+        if len(str(scratch)) <= MAX_SCRATCH_PATH:
+            env["TMPDIR"] = str(scratch)
+        try:
+            return await playwright.chromium.launch_persistent_context(
+                str(folder / "profile"), executable_path=executable, headless=True,
+                args=list(FLAGS), chromium_sandbox=not needs_no_sandbox(),
+                accept_downloads=False, env=env,
+                ignore_https_errors=not self.settings.verify_tls, service_workers="block",
+                viewport={"width": self.browser.viewport_width,
+                          "height": self.browser.viewport_height})
+        except PlaywrightError as error:
+            raise EnvironmentFault("--browser", f"Chromium ({executable}) could not start: "
+                                   f"{_launch_failure(error)}") from error
+
+    async def _capture_source(self, context: Any, requested: str, role: Role) -> SourceOutcome:
+        url = normalize_url(requested)
+        page = await context.new_page()
+        state = _PageState(url, role)
+        first_slot = len(self._slots)
+        report = PageReport()
+        self._popups.clear()
+        page.on("dialog", lambda dialog: asyncio.ensure_future(dialog.dismiss()))
+        cdp = await context.new_cdp_session(page)
+        recorder = NetworkRecorder(cdp, self.settings, lambda ex: self._record(ex, state))
+        try:
+            await recorder.start()
+            tree = await cdp.send("Page.getFrameTree")
+            state.main_frame = tree["frameTree"]["frame"]["id"]
+            deadline = Deadline(self.browser.page_timeout)
+            failure = await self._load(page, url, deadline, report)
+            made: list[Attachment] = []
+            if self._is_page(state):
+                await settle(page, recorder, self.browser, deadline, report)
+                made = await self._attachments(page, cdp, deadline, report)
+            elif state.hops:  # a PDF or an image: the record is the evidence; no rendering
+                report.partial.clear()
+            await recorder.settle()
+        finally:
+            await page.close()
+        for url_ in self._popups[:MAX_POPUP_NOTES]:
+            report.notes.append(f"the page opened a window ({url_}): closed, not captured")
+        self._note_failures(recorder.failures, url, first_slot)
+        source = self._resolve(requested, state, failure, recorder.failures)
+        self._finish_page(source, report, recorder.notes, made)
+        return source
+
+    def _is_page(self, state: _PageState) -> bool:
+        """Whether the source answered with a web page (HTML), which is worth behaviours
+        and attachments, rather than a document the browser only displays (a PDF)."""
+        if not state.hops:
+            return False
+        content_type = self._slots[state.hops[-1]].content_type
+        return content_type in PAGE_TYPES or (
+            content_type is None and not self._slots[state.hops[-1]].redirect_to)
+
+    async def _load(self, page: Any, url: str, deadline: Deadline,
+                    report: PageReport) -> str | None:
+        """Navigate; None when the page loaded, else why it did not (it may still have
+        answered: a timeout leaves a partial page)."""
+        from playwright.async_api import Error as PlaywrightError
+        from playwright.async_api import TimeoutError as PlaywrightTimeout
+
+        limit = deadline.left(self.browser.page_load_timeout)
+        try:
+            await page.goto(url, wait_until="load", timeout=limit * 1000)
+            return None
+        except PlaywrightTimeout:
+            reason = f"the page did not finish loading within {limit:.0f} s"
+            report.partial.append(reason)
+            return reason
+        except PlaywrightError as error:
+            return _browser_reason(error)
+
+    async def _attachments(self, page: Any, cdp: Any, deadline: Deadline,
+                           report: PageReport) -> list[Attachment]:
+        from playwright.async_api import Error as PlaywrightError
+
+        wanted: list[tuple[str, bool, Callable[[], Awaitable[Attachment]]]] = [
+                  ("screenshot", self.browser.screenshot,
+                   lambda: attachments.screenshot(page, self.browser, deadline)),
+                  ("PDF snapshot", self.browser.pdf, lambda: attachments.pdf(cdp, deadline)),
+                  ("rendered DOM", self.browser.rendered_dom,
+                   lambda: attachments.rendered_dom(page))]
+        made = []
+        for name, enabled, make in wanted:
+            if not enabled:
+                continue
+            try:
+                made.append(await make())
+            except PlaywrightError as error:
+                report.notes.append(f"no {name}: {_browser_reason(error)}")
+        return made
+
+    # -- records and resources ------------------------------------------------------------
+
+    def _record(self, exchange: BrowserExchange, state: _PageState) -> None:
+        """Write one exchange's records and list its resource (on the event loop)."""
+        try:
+            prepared = exchange_records(exchange, gzip_level=self.settings.gzip_level,
+                                        extra=[("WARC-Protocol", exchange.protocol)])
+            try:
+                request_at, response_at = self.writer.write(prepared)
+            finally:
+                for record in prepared:
+                    record.close()
+        finally:
+            exchange.close()
+        navigation = (exchange.resource_type == "Document"
+                      and exchange.frame_id == state.main_frame
+                      and state.navigation in (None, exchange.network_id))
+        resource = Resource(exchange.url, state.role if navigation else "requisite",
+                            found_on=None if navigation else state.url, attempts=1)
+        resource.outcome = "captured"
+        resource.status = exchange.recorded.status
+        resource.content_type = exchange.recorded.content_type
+        resource.captured_at = utc_iso(exchange.started_at)
+        resource.ip_address = exchange.ip_address
+        resource.payload_sha256 = exchange.payload_sha256
+        resource.payload_length = exchange.payload_length
+        resource.truncated = exchange.truncated
+        resource.record = RecordRef(response_at.warc_file, prepared[1].record_id,
+                                    response_at.offset, prepared[0].record_id,
+                                    request_at.offset)
+        resource.notes.extend(exchange.notes)
+        if exchange.recorded.is_redirect:
+            location = url_from_header(exchange.recorded.location or "")
+            resource.redirect_to = try_normalize(location, exchange.url)
+        self._slots.append(resource)
+        if navigation:
+            state.navigation = exchange.network_id
+            state.hops.append(len(self._slots) - 1)
+
+    def _note_failures(self, failures: list[Failure], page_url: str, first_slot: int) -> None:
+        """List the page's requests that got no response; not those the browser made
+        again and got (it abandons and reissues some, a web font's say, before sending)."""
+        answered = {resource.url for resource in self._slots[first_slot:]}
+        for failed in failures:
+            if failed.url in answered:
+                continue
+            self._slots.append(Resource(failed.url, "requisite", found_on=page_url,
+                                        reason=failed.reason, attempts=1,
+                                        captured_at=utc_iso(failed.started_at)))
+
+    def _resolve(self, requested: str, state: _PageState, failure: str | None,
+                 failures: list[Failure]) -> SourceOutcome:
+        source = SourceOutcome(requested, state.url, "failed")
+        if not state.hops:
+            refused = next((f.reason for f in failures if f.url == state.url), None)
+            source.reason = refused or failure or "the browser recorded no response"
+            source.final_url = state.url
+            return source
+        chain = [self._slots[hop] for hop in state.hops]
+        final = chain[-1]
+        source.final_url = final.url
+        source.redirects = [hop.url for hop in chain] if len(chain) > 1 else []
+        source.resource = final
+        if final.redirect_to:  # the chain ended on a redirect: a loop, too long, refused
+            source.reason = failure or f"the redirect to {final.redirect_to} was not followed"
+            return source
+        source.outcome = final.outcome
+        return source
+
+    def _finish_page(self, source: SourceOutcome, report: PageReport, recorder_notes: list[str],
+                     made: list[Attachment]) -> None:
+        resource = source.resource
+        try:
+            if resource is None:
+                return
+            if report.partial:
+                source.reason = "partial capture: " + "; ".join(report.partial)
+                resource.notes.append(source.reason)
+            resource.notes.extend(report.notes + recorder_notes)
+            index = self._slots.index(resource)
+            for attachment in made:
+                if self.on_attachment is not None:
+                    self.on_attachment(index, resource, attachment)
+        finally:
+            for attachment in made:
+                attachment.close()
+
+
+def _cancel_on_sigterm() -> None:
+    """SIGTERM cancels the job's task, as asyncio.run makes Ctrl-C do, so the browser is
+    closed in order (an exception thrown into whichever callback was running could leave
+    the connection to it broken, and the browser running)."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    task = asyncio.current_task()
+    if task is not None:
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+
+
+async def _close_popup(page: Any, seen: list[str]) -> None:
+    """A window the page opened by itself is closed at once (a page opening a thousand
+    popups keeps only one tab busy)."""
+    if await page.opener() is None:
+        return  # a tab of our own
+    seen.append(page.url)
+    with contextlib.suppress(Exception):  # already gone
+        await page.close()
+
+
+def _launch_failure(error: Exception) -> str:
+    """What Chromium said when it died at launch: its FATAL line, else the first line."""
+    for line in str(error).splitlines():
+        if ":FATAL:" in line:
+            return line.rsplit("] ", 1)[-1].strip()[:300]
+    return _browser_reason(error)
+
+
+def _browser_reason(error: Exception) -> str:
+    """The first line of what Chromium or Playwright said, without its call log."""
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return text.removeprefix("Page.goto: ").removeprefix("Error: ")[:300]
