@@ -10,11 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from archiver.attestation.custody import append_entry
-from archiver.attestation.keys import SigningKey
 from archiver.attestation.sealed_bag import read_tag_manifest
-from archiver.attestation.signature import SignResult, sign_sealed_package
+
+if TYPE_CHECKING:
+    # Only a package that is signed needs the cryptography library: an unsigned capture does
+    # not load it (some 8 MB and 40 ms).
+    from archiver.attestation.keys import SigningKey
+    from archiver.attestation.signature import SignResult
 
 
 @dataclass(frozen=True)
@@ -35,5 +40,7 @@ def attest_new_package(package: Path, package_id: str, signer: Signer) -> SignRe
                  key=signer.key, operator=signer.operator, organisation=signer.organisation)
     if signer.key is None:
         return None
+    from archiver.attestation.signature import sign_sealed_package
+
     return sign_sealed_package(package, signer.key, operator=signer.operator,
                         organisation=signer.organisation)

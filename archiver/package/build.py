@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from archiver import __version__
 from archiver._types import Progress
 from archiver.attestation.sealing import Signer, attest_new_package
-from archiver.attestation.signature import SignResult
 from archiver.capture.job import CaptureJob
 from archiver.capture.results import CaptureResult, Resource
 from archiver.errors import OutputExistsError
@@ -45,7 +44,10 @@ from archiver.timestamps import utc_iso
 from archiver.warc.records import PreparedRecord
 from archiver.warc.writer import WarcWriter, WrittenFile, warcinfo_factory
 
-if TYPE_CHECKING:  # loaded only for --browser: it brings Playwright
+if TYPE_CHECKING:
+    from archiver.attestation.signature import SignResult  # cryptography: for signing only
+
+    # loaded only for --browser: it brings Playwright
     from archiver.capture.browser.job import BrowserCaptureJob
 
 T = TypeVar("T")

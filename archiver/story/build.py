@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 
 from archiver._types import Progress
 from archiver.attestation.sealing import Signer
-from archiver.attestation.signature import SignResult
 from archiver.capture.job import CaptureJob
 from archiver.capture.results import CaptureResult, Resource, SourceOutcome
 from archiver.errors import StoryError
@@ -46,7 +45,10 @@ from archiver.story.section import ReportFiles, StorySection, chain_citations
 from archiver.timestamps import utc_iso
 from archiver.warc.records import new_record_id, prepare_record, sha256_label
 
-if TYPE_CHECKING:  # loaded only for --browser: it brings Playwright
+if TYPE_CHECKING:
+    from archiver.attestation.signature import SignResult  # cryptography: for signing only
+
+    # loaded only for --browser: it brings Playwright
     from archiver.capture.browser.job import BrowserCaptureJob
 
 REPORT_HTML = f"{DATA_DIR}/report.html"
