@@ -680,12 +680,19 @@ def verify(
 
 def _trust_list(paths: list[Path]) -> Callable[[], TrustList]:
     """This machine's trust list plus `paths`: the files named are read now (a bad one is a
-    usage error before anything is checked); the configuration's, when first needed."""
-    from archiver.attestation.trust import load_trust, user_trust
-
+    usage error before anything is checked); the configuration's, when first needed. The
+    X.509 library is loaded only then: verifying an unsigned package never needs it."""
     if paths:
+        from archiver.attestation.trust import load_trust
+
         load_trust(paths, with_defaults=False)
-    return functools.cache(lambda: user_trust(paths))
+
+    def machine_and_named() -> TrustList:
+        from archiver.attestation.trust import user_trust
+
+        return user_trust(paths)
+
+    return functools.cache(machine_and_named)
 
 
 def _record_verification(path: Path, report: VerificationReport) -> None:
