@@ -174,8 +174,10 @@ def make_reader_class() -> type:
             f["in_table"] = float(any(cr._tag(a) == "table" for a in ancestors))
             f["in_aside_tag"] = float(any(cr._tag(a) == "aside" for a in ancestors))
             f["list_heading"] = float(ok(lambda: self._list_heading(block) is not None))
-            f["lone_headline"] = float(url is not None and ok(lambda: self._lone_headline(block, url)))
-            f["headline_run"] = float(url is not None and ok(lambda: self._headline_run(block, url)))
+            f["lone_headline"] = float(url is not None
+                                       and ok(lambda: self._lone_headline(block, url)))
+            f["headline_run"] = float(url is not None
+                                      and ok(lambda: self._headline_run(block, url)))
             f["related_start"] = float(bool(words.RELATED_START.match(block_text)))
             f["promo_words"] = float(bool(words.PROMO.search(block_text))
                                      and len(block_text) <= 320)
@@ -183,7 +185,7 @@ def make_reader_class() -> type:
             stop = self.region if in_region else None
             box = ok(lambda: self._box(anchor, stop), None)
             f["box_any"] = float(box is not None)
-            for pattern, what in words.BOX_HINTS:
+            for _pattern, what in words.BOX_HINTS:
                 f[f"box_{what[:24]}"] = float(box == what)
             f["area_" + area_of(anchor)[:20]] = 1.0
             host = host_of(url) if url else ""
@@ -261,7 +263,6 @@ def page_records(html: str, url: str | None, reader_class: type) -> list[dict[st
 
 def collect(dev_set: Path, labels: list[dict[str, Any]]) -> list[dict[str, Any]]:
     from citation_bench import read_page, source_key
-
     from publicsuffixlist import PublicSuffixList
 
     from archiver.story.link_kinds import host_of
@@ -303,14 +304,14 @@ def collect(dev_set: Path, labels: list[dict[str, Any]]) -> list[dict[str, Any]]
 def page_scores(page: dict[str, Any], scores: list[float]) -> dict[str, float]:
     """Each URL's score on a page: its best link's."""
     best: dict[str, float] = {}
-    for record, score in zip(page["records"], scores):
+    for record, score in zip(page["records"], scores, strict=True):
         best[record["key"]] = max(best.get(record["key"], -1.0), score)
     return best
 
 
 def count(pages: list[dict[str, Any]], chosen: list[set[str]]) -> tuple[int, int, int]:
     found = expected = correct = 0
-    for page, predicted in zip(pages, chosen):
+    for page, predicted in zip(pages, chosen, strict=True):
         wanted = set(page["expected"])
         found += len(predicted)
         expected += len(wanted)
@@ -331,7 +332,7 @@ def rules_sets(pages: list[dict[str, Any]]) -> list[set[str]]:
 def threshold_for_recall(pages: list[dict[str, Any]], url_scores: list[dict[str, float]],
                          recall: float) -> float:
     """The highest threshold at which the pages' pooled recall is at least `recall`."""
-    positives = sorted((score for page, scores in zip(pages, url_scores)
+    positives = sorted((score for page, scores in zip(pages, url_scores, strict=True)
                         for key, score in scores.items() if key in set(page["expected"])),
                        reverse=True)
     expected = sum(len(page["expected"]) for page in pages)
@@ -345,7 +346,7 @@ def threshold_for_recall(pages: list[dict[str, Any]], url_scores: list[dict[str,
 
 # -- models ----------------------------------------------------------------------------------
 
-def matrix(pages: list[dict[str, Any]], names: list[str], with_rules: bool
+def matrix(pages: list[dict[str, Any]], names: list[str], use: str
            ) -> tuple[Any, Any]:
     import numpy as np
 
@@ -354,7 +355,7 @@ def matrix(pages: list[dict[str, Any]], names: list[str], with_rules: bool
         for record in page["records"]:
             feats = record["features"]
             row = [feats.get(name, 0.0) for name in names]
-            if with_rules:
+            if use != "signals":
                 group = reason_group(record["reason"])
                 row += [float(group == g) for g in RULE_GROUPS]
             rows.append(row)
@@ -362,6 +363,8 @@ def matrix(pages: list[dict[str, Any]], names: list[str], with_rules: bool
     return np.array(rows, dtype=float), np.array(labels)
 
 
+USES = {"signals": "signals alone", "reasons": "signals and the rules' reasons",
+        "veto": "a veto over the rules' citations"}
 RULE_GROUPS = ["cited", *[name for name, _ in _REASON_GROUPS], "other"]
 
 
@@ -379,16 +382,20 @@ def make_model(kind: str) -> Any:
 
 
 def fit_score(train: list[dict[str, Any]], test: list[dict[str, Any]], names: list[str],
-              kind: str, with_rules: bool) -> list[dict[str, float]]:
-    x_train, y_train = matrix(train, names, with_rules)
+              kind: str, use: str) -> list[dict[str, float]]:
+    x_train, y_train = matrix(train, names, use)
     model = make_model(kind).fit(x_train, y_train)
     scores = []
     for page in test:
         if not page["records"]:
             scores.append({})
             continue
-        x_test, _ = matrix([page], names, with_rules)
-        scores.append(page_scores(page, list(model.predict_proba(x_test)[:, 1])))
+        x_test, _ = matrix([page], names, use)
+        predicted = list(model.predict_proba(x_test)[:, 1])
+        if use == "veto":  # the model may only leave out what the rules cite
+            predicted = [score if record["rule_cited"] else -1.0
+                         for record, score in zip(page["records"], predicted, strict=True)]
+        scores.append(page_scores(page, predicted))
     return scores
 
 
@@ -404,7 +411,7 @@ def site_folds(pages: list[dict[str, Any]], folds: int) -> list[list[int]]:
     return bins
 
 
-def operating_point(train: list[dict[str, Any]], names: list[str], kind: str, with_rules: bool,
+def operating_point(train: list[dict[str, Any]], names: list[str], kind: str, use: str,
                     recall: float) -> float:
     """The threshold chosen on the training pages alone: inner leave-sites-out out-of-fold
     scores, the highest threshold keeping their recall at `recall`."""
@@ -413,14 +420,14 @@ def operating_point(train: list[dict[str, Any]], names: list[str], kind: str, wi
     for fold in inner:
         held = set(fold)
         fitted = fit_score([p for i, p in enumerate(train) if i not in held],
-                           [train[i] for i in fold], names, kind, with_rules)
-        for index, scores in zip(fold, fitted):
+                           [train[i] for i in fold], names, kind, use)
+        for index, scores in zip(fold, fitted, strict=True):
             oof[index] = scores
     return threshold_for_recall(train, oof, recall)
 
 
 def cross_validate(pages: list[dict[str, Any]], folds: list[tuple[str, list[int]]],
-                   names: list[str], kind: str, with_rules: bool, recall: float
+                   names: list[str], kind: str, use: str, recall: float
                    ) -> dict[str, Any]:
     rows = []
     all_chosen: list[set[str]] = [set() for _ in pages]
@@ -429,10 +436,10 @@ def cross_validate(pages: list[dict[str, Any]], folds: list[tuple[str, list[int]
         held = set(fold)
         train = [p for i, p in enumerate(pages) if i not in held]
         test = [pages[i] for i in fold]
-        threshold = operating_point(train, names, kind, with_rules, recall)
-        scores = fit_score(train, test, names, kind, with_rules)
+        threshold = operating_point(train, names, kind, use, recall)
+        scores = fit_score(train, test, names, kind, use)
         chosen = [{key for key, s in page.items() if s > threshold} for page in scores]
-        for index, picked, scored in zip(fold, chosen, scores):
+        for index, picked, scored in zip(fold, chosen, scores, strict=True):
             all_chosen[index] = picked
             all_scores[index] = scored
         model = prf(*count(test, chosen))
@@ -476,11 +483,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cv", choices=("split", "site", "both"), default="both")
     parser.add_argument("--models", default="logreg,gbt",
                         help="logreg, gbt (comma-separated)")
+    parser.add_argument("--uses", default="signals,reasons,veto",
+                        help="signals (the signals alone), reasons (and the rules' reason), "
+                        "veto (signals and reasons; may only leave out what the rules cite)")
     parser.add_argument("--recall", type=float, default=0.98)
     parser.add_argument("--train", help="splits to train on (comma-separated), with --test")
     parser.add_argument("--test", help="the split to test on, with --train")
     parser.add_argument("--features", type=Path, help="a cache of the features (JSON)")
     args = parser.parse_args(argv)
+    try:
+        import numpy  # noqa: F401
+        import sklearn  # noqa: F401
+    except ImportError:
+        print("citation_classifier: needs scikit-learn (pip install -e '.[bench]')",
+              file=sys.stderr)
+        return 3
     from citation_bench import default_dev_set
 
     if args.code:  # citation_bench put this checkout first: the one asked for goes before it
@@ -503,17 +520,18 @@ def main(argv: list[str] | None = None) -> int:
           f"{len(names)} features; rules on all pages P {rules[0]:.3f} R {rules[1]:.3f}; "
           f"recall ceiling (every candidate cited) {ceiling[1]:.3f}")
     models = args.models.split(",")
-    variants = [(kind, with_rules) for kind in models for with_rules in (False, True)]
+    uses = args.uses.split(",")
+    variants = [(kind, use) for kind in models for use in uses]
     if args.train and args.test:
         train = [p for p in pages if p["split"] in args.train.split(",")]
         test = [p for p in pages if p["split"] == args.test]
-        for kind, with_rules in variants:
-            threshold = operating_point(train, names, kind, with_rules, args.recall)
-            scores = fit_score(train, test, names, kind, with_rules)
+        for kind, use in variants:
+            threshold = operating_point(train, names, kind, use, args.recall)
+            scores = fit_score(train, test, names, kind, use)
             chosen = [{k for k, s in sc.items() if s > threshold} for sc in scores]
             m = prf(*count(test, chosen))
             r = prf(*count(test, rules_sets(test)))
-            print(f"{kind}{' +rule reasons' if with_rules else ''}: train {args.train} -> "
+            print(f"{kind} ({USES[use]}): train {args.train} -> "
                   f"test {args.test}: model {m[0]:.3f} / {m[1]:.3f} / {m[2]:.3f} "
                   f"(threshold {threshold:.2f})   rules {r[0]:.3f} / {r[1]:.3f} / {r[2]:.3f}")
         return 0
@@ -527,10 +545,10 @@ def main(argv: list[str] | None = None) -> int:
         plans.append(("leave sites out (10 folds by site)",
                       [(f"sites fold {n + 1}", fold) for n, fold in enumerate(folds)]))
     for title, folds in plans:
-        for kind, with_rules in variants:
+        for kind, use in variants:
             started = time.perf_counter()
-            result = cross_validate(pages, folds, names, kind, with_rules, args.recall)
-            show(f"{title}: {kind}{', with the rules reasons' if with_rules else ''} "
+            result = cross_validate(pages, folds, names, kind, use, args.recall)
+            show(f"{title}: {kind} ({USES[use]}) "
                  f"({time.perf_counter() - started:.0f} s)", result)
     return 0
 
