@@ -473,6 +473,19 @@ def show(title: str, result: dict[str, Any]) -> None:
           f"afterwards: {o[0]:.3f} / {o[1]:.3f})")
 
 
+def show_weights(pages: list[dict[str, Any]], names: list[str], use: str, top: int = 16) -> None:
+    """What the logistic regression leans on, fitted on every page (standardised features:
+    a weight is per standard deviation)."""
+    x, y = matrix(pages, names, use)
+    model = make_model("logreg").fit(x, y)
+    columns = names + (RULE_GROUPS if use != "signals" else [])
+    weights = model[-1].coef_[0]
+    ranked = sorted(zip(columns, weights, strict=True), key=lambda item: -abs(item[1]))
+    print(f"logistic regression ({USES[use]}), all pages, largest weights:")
+    for name, weight in ranked[:top]:
+        print(f"  {weight:+7.2f}  {name}")
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     _code_path(argv)
@@ -490,6 +503,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--train", help="splits to train on (comma-separated), with --test")
     parser.add_argument("--test", help="the split to test on, with --train")
     parser.add_argument("--features", type=Path, help="a cache of the features (JSON)")
+    parser.add_argument("--weights", action="store_true",
+                        help="print the logistic regression's largest weights (all pages)")
     args = parser.parse_args(argv)
     try:
         import numpy  # noqa: F401
@@ -519,6 +534,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(pages)} pages, {sum(len(p['records']) for p in pages)} candidate links, "
           f"{len(names)} features; rules on all pages P {rules[0]:.3f} R {rules[1]:.3f}; "
           f"recall ceiling (every candidate cited) {ceiling[1]:.3f}")
+    if args.weights:
+        show_weights(pages, names, args.uses.split(",")[0])
+        return 0
     models = args.models.split(",")
     uses = args.uses.split(",")
     variants = [(kind, use) for kind in models for use in uses]
