@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from archiver.errors import ArchiverUsageError
+from archiver.user_files import UnusableFile, read_small_file
 
 CONFIG_ENV = "ARCHIVER_CONFIG"
 _MAX_BYTES = 1 << 20
@@ -72,14 +73,9 @@ def load_config(path: Path | None = None) -> UserConfig:
             raise ConfigError(path, "a link to nothing")
         return UserConfig()
     try:
-        if not path.is_file():
-            raise ConfigError(path, "not a regular file")
-        with path.open("rb") as handle:
-            raw = handle.read(_MAX_BYTES + 1)
-    except OSError as exc:
-        raise ConfigError(path, exc.strerror or type(exc).__name__) from None
-    if len(raw) > _MAX_BYTES:
-        raise ConfigError(path, "larger than 1 MiB")
+        raw = read_small_file(path, _MAX_BYTES, "larger than 1 MiB")
+    except UnusableFile as problem:
+        raise ConfigError(path, problem.reason) from None
     try:
         table = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:

@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from archiver.errors import ArchiverUsageError, EnvironmentFault, OutputExistsError
+from archiver.user_files import UnusableFile, read_small_file
 
 PASSPHRASE_ENV = "ARCHIVER_KEY_PASSPHRASE"
 """Where a key's passphrase may come from when no terminal can ask for it."""
@@ -186,12 +187,6 @@ def curve_name(curve: ec.EllipticCurve) -> str | None:
 
 def _read_small(path: Path) -> bytes:
     try:
-        if not path.is_file():
-            raise KeyFileError(path, "no such file" if not path.exists() else "not a regular file")
-        with path.open("rb") as handle:
-            data = handle.read(_MAX_KEY_BYTES + 1)
-    except OSError as exc:
-        raise KeyFileError(path, exc.strerror or type(exc).__name__) from None
-    if len(data) > _MAX_KEY_BYTES:
-        raise KeyFileError(path, "far too large to be a key")
-    return data
+        return read_small_file(path, _MAX_KEY_BYTES, "far too large to be a key")
+    except UnusableFile as problem:
+        raise KeyFileError(path, problem.reason) from None

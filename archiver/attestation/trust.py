@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives import serialization
 from archiver.attestation.keys import KeyFileError, PublicKey, load_public_key
 from archiver.config import UserConfig, config_path, load_config
 from archiver.errors import ArchiverUsageError, EnvironmentFault
+from archiver.user_files import UnusableFile, read_small_file
 
 TRUSTED_KEYS_DIR = "keys"
 """The folder, beside the configuration file, of public keys the user trusts as their own."""
@@ -127,15 +128,9 @@ def default_tsa_roots() -> list[x509.Certificate]:
 
 def _read_trust_file(path: Path) -> tuple[list[x509.Certificate], list[PublicKey]]:
     try:
-        if not path.is_file():
-            raise TrustFileError(path, "no such file" if not path.exists() else
-                                 "not a regular file")
-        with path.open("rb") as handle:
-            data = handle.read(_MAX_PEM_BYTES + 1)
-    except OSError as exc:
-        raise TrustFileError(path, exc.strerror or type(exc).__name__) from None
-    if len(data) > _MAX_PEM_BYTES:
-        raise TrustFileError(path, "larger than 4 MiB")
+        data = read_small_file(path, _MAX_PEM_BYTES, "larger than 4 MiB")
+    except UnusableFile as problem:
+        raise TrustFileError(path, problem.reason) from None
     certificates: list[x509.Certificate] = []
     if b"-----BEGIN CERTIFICATE-----" in data:
         try:
