@@ -271,18 +271,9 @@ class CaptureJob:
             self._peers.written(peer, others_at[-1])
         resource.outcome = "failed" if exchange.failure else "captured"
         resource.reason = exchange.failure
-        # What the manifest says about the response is what its record says: read from the
-        # bytes recorded, never from what the parser made of them.
-        resource.status = exchange.recorded.status
-        resource.content_type = exchange.recorded.content_type
-        resource.captured_at = utc_iso(exchange.started_at)
-        resource.ip_address = exchange.ip_address
-        resource.payload_sha256 = exchange.payload_sha256
-        resource.payload_length = exchange.payload_length
-        resource.truncated = exchange.truncated
-        resource.record = RecordRef(response_at.warc_file, prepared[1].record_id,
-                                    response_at.offset, prepared[0].record_id,
-                                    request_at.offset)
+        resource.written_as(exchange, RecordRef(response_at.warc_file, prepared[1].record_id,
+                                                response_at.offset, prepared[0].record_id,
+                                                request_at.offset))
         _follow_redirect(exchange, resource)
 
     def _late_stray(self, stray: StrayBytes) -> None:

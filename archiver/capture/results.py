@@ -4,10 +4,15 @@ for. Plain data, turned into manifest.json by the package module."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from archiver.capture.frontier import Role
 from archiver.capture.transport import Truncation
+from archiver.timestamps import utc_iso
+
+if TYPE_CHECKING:
+    from archiver.warc.http_head import HeadFacts
 
 Outcome = Literal["captured", "failed"]
 
@@ -54,6 +59,18 @@ class PeerRecord:
     document: dict[str, Any]
 
 
+class WrittenExchange(Protocol):
+    """What an exchange written to the WARC says of itself, whoever fetched it (archiver's
+    HTTP client or the browser)."""
+
+    started_at: datetime
+    ip_address: str | None
+    payload_sha256: str
+    payload_length: int
+    recorded: HeadFacts
+    truncated: Truncation | None
+
+
 @dataclass
 class Resource:
     url: str
@@ -73,6 +90,18 @@ class Resource:
     attempts: int = 0
     notes: list[str] = field(default_factory=list)
     stray_bytes: list[StrayRef] = field(default_factory=list)
+
+    def written_as(self, exchange: WrittenExchange, record: RecordRef) -> None:
+        """Fill in what the manifest says of the response from its record: the bytes
+        recorded (`exchange.recorded`), never what a parser made of them."""
+        self.status = exchange.recorded.status
+        self.content_type = exchange.recorded.content_type
+        self.captured_at = utc_iso(exchange.started_at)
+        self.ip_address = exchange.ip_address
+        self.payload_sha256 = exchange.payload_sha256
+        self.payload_length = exchange.payload_length
+        self.truncated = exchange.truncated
+        self.record = record
 
 
 @dataclass

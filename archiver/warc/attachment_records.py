@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from typing import IO
 
-from archiver.warc.records import PreparedRecord, new_record_id, prepare_record, sha256_label
+from archiver.warc.derived_records import record_about
+from archiver.warc.records import PreparedRecord
 
 
 def attachment_record(kind: str, content_type: str, block: IO[bytes], length: int,
@@ -21,20 +22,6 @@ def attachment_record(kind: str, content_type: str, block: IO[bytes], length: in
                       gzip_level: int) -> PreparedRecord:
     """A resource record holding `block` (`length` bytes, SHA-256 `sha256`) about the
     response record `refers_to`."""
-    source_uuid = refers_to.strip("<>").rsplit(":", 1)[-1]
-    return prepare_record(
-        [
-            ("WARC-Type", "resource"),
-            ("WARC-Record-ID", new_record_id()),
-            ("WARC-Date", created),
-            ("WARC-Target-URI", f"urn:archiver:{kind}:{source_uuid}"),
-            ("WARC-Refers-To", refers_to),
-            ("WARC-Refers-To-Target-URI", source_url),
-            ("WARC-Refers-To-Date", source_date),
-            ("Content-Type", content_type),
-            ("WARC-Block-Digest", sha256_label(sha256)),
-        ],
-        block,
-        length,
-        gzip_level=gzip_level,
-    )
+    return record_about("resource", kind, content_type, block, length, sha256,
+                        refers_to=refers_to, source_url=source_url, source_date=source_date,
+                        created=created, gzip_level=gzip_level)

@@ -13,6 +13,7 @@ record it does not read as HTTP (docs/decisions.md).
 from __future__ import annotations
 
 import hashlib
+from typing import IO
 
 from archiver.warc.records import PreparedRecord, new_record_id, prepare_record, sha256_label
 
@@ -26,7 +27,19 @@ def derived_record(kind: str, body: bytes, *, refers_to: str, source_url: str | 
     `refers_to`."""
     record_type, content_type = (("conversion", TEXT_TYPE) if kind == "text"
                                  else ("metadata", METADATA_TYPE))
-    digest = sha256_label(hashlib.sha256(body).hexdigest())
+    return record_about(record_type, kind, content_type, body, len(body),
+                        hashlib.sha256(body).hexdigest(), refers_to=refers_to,
+                        source_url=source_url, source_date=source_date, created=created,
+                        gzip_level=gzip_level)
+
+
+def record_about(record_type: str, kind: str, content_type: str, block: bytes | IO[bytes],
+                 length: int, sha256: str, *, refers_to: str, source_url: str | None,
+                 source_date: str | None, created: str, gzip_level: int) -> PreparedRecord:
+    """A record of `record_type` holding `block` (`length` bytes, SHA-256 `sha256`) made from
+    the record `refers_to`, under a target URI of its own: `urn:archiver:<kind>:<uuid of
+    refers_to>`. Every record archiver derives from another (extractions, a browser
+    capture's attachments) is written here."""
     source_uuid = refers_to.strip("<>").rsplit(":", 1)[-1]
     return prepare_record(
         [
@@ -38,9 +51,9 @@ def derived_record(kind: str, body: bytes, *, refers_to: str, source_url: str | 
             ("WARC-Refers-To-Target-URI", source_url),
             ("WARC-Refers-To-Date", source_date),
             ("Content-Type", content_type),
-            ("WARC-Block-Digest", digest),
+            ("WARC-Block-Digest", sha256_label(sha256)),
         ],
-        body,
-        len(body),
+        block,
+        length,
         gzip_level=gzip_level,
     )

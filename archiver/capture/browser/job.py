@@ -318,16 +318,9 @@ class BrowserCaptureJob:
         resource = Resource(exchange.url, state.role if navigation else "requisite",
                             found_on=None if navigation else state.url, attempts=1)
         resource.outcome = "captured"
-        resource.status = exchange.recorded.status
-        resource.content_type = exchange.recorded.content_type
-        resource.captured_at = utc_iso(exchange.started_at)
-        resource.ip_address = exchange.ip_address
-        resource.payload_sha256 = exchange.payload_sha256
-        resource.payload_length = exchange.payload_length
-        resource.truncated = exchange.truncated
-        resource.record = RecordRef(response_at.warc_file, prepared[1].record_id,
-                                    response_at.offset, prepared[0].record_id,
-                                    request_at.offset)
+        resource.written_as(exchange, RecordRef(response_at.warc_file, prepared[1].record_id,
+                                                response_at.offset, prepared[0].record_id,
+                                                request_at.offset))
         resource.notes.extend(exchange.notes)
         if exchange.recorded.is_redirect:
             location = url_from_header(exchange.recorded.location or "")
