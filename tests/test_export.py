@@ -17,6 +17,7 @@ import uuid
 import warnings
 import zipfile
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -194,18 +195,27 @@ def test_verify_names_a_damaged_warc_inside_a_wacz(wacz_file: Path, tmp_path: Pa
     assert mismatch.expected and mismatch.found and mismatch.expected != mismatch.found
 
 
-def test_verify_checks_the_archiver_manifest_inside(wacz_file: Path, tmp_path: Path) -> None:
-    members = read_members(wacz_file)
+def with_edited_manifest(wacz: Path, out: Path, edit: Callable[[dict[str, Any]], None]) -> Path:
+    """A copy of `wacz` whose archiver/manifest.json was changed by `edit`, with every digest
+    that covers it rebuilt (datapackage.json and its digest): only the manifest's own claims
+    can give the forgery away."""
+    members = read_members(wacz)
     manifest = json.loads(members["archiver/manifest.json"])
-    manifest["sources"][0]["record"]["offset"] += 1
+    edit(manifest)
     changed = json.dumps(manifest, indent=2).encode()
     datapackage = json.loads(members["datapackage.json"])
     for resource in datapackage["resources"]:
         if resource["path"] == "archiver/manifest.json":
             resource["hash"] = "sha256:" + hashlib.sha256(changed).hexdigest()
             resource["bytes"] = len(changed)
-    copy = rewrite(wacz_file, tmp_path / "claims.wacz",
-                   {"archiver/manifest.json": changed, **reseal(datapackage)})
+    return rewrite(wacz, out, {"archiver/manifest.json": changed, **reseal(datapackage)})
+
+
+def test_verify_checks_the_archiver_manifest_inside(wacz_file: Path, tmp_path: Path) -> None:
+    def move_the_first_record(manifest: dict[str, Any]) -> None:
+        manifest["sources"][0]["record"]["offset"] += 1
+
+    copy = with_edited_manifest(wacz_file, tmp_path / "claims.wacz", move_the_first_record)
     report = check_wacz(copy)
     assert [(p.code, p.path) for p in report.problems] == [
         ("manifest-record-offset", "archiver/manifest.json")], report.problems

@@ -36,7 +36,7 @@ from tests.conftest import (
     read_record,
 )
 from tests.server import HOST, REPORT_PATH, STORY_PATH, SiteServer
-from tests.test_export import read_members, reseal, rewrite
+from tests.test_export import with_edited_manifest
 from tests.test_verify import edit_manifest
 
 TLS12_CIPHERS = ("ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256")
@@ -357,17 +357,10 @@ def test_a_wacz_export_carries_provenance_that_verify_checks(provenance_package:
     wacz = tmp_path / "evidence.wacz"
     export_wacz(provenance_package, wacz)
     assert check_wacz(wacz).is_valid
-    members = read_members(wacz)
-    manifest = json.loads(members["archiver/manifest.json"])
-    manifest["provenance"]["operator"] = {"name": "Someone Else"}
-    changed = json.dumps(manifest, indent=2).encode()
-    datapackage = json.loads(members["datapackage.json"])
-    for resource in datapackage["resources"]:
-        if resource["path"] == "archiver/manifest.json":
-            resource["hash"] = "sha256:" + hashlib.sha256(changed).hexdigest()
-            resource["bytes"] = len(changed)
-    forged = rewrite(wacz, tmp_path / "forged.wacz",
-                     {"archiver/manifest.json": changed, **reseal(datapackage)})
+    def another_operator(manifest: dict[str, Any]) -> None:
+        manifest["provenance"]["operator"] = {"name": "Someone Else"}
+
+    forged = with_edited_manifest(wacz, tmp_path / "forged.wacz", another_operator)
     report = check_wacz(forged)
     assert [(p.code, p.path) for p in report.problems] == [
         ("manifest-claim-mismatch", "archiver/manifest.json")], report.problems

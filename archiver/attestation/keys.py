@@ -19,7 +19,8 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from archiver.errors import ArchiverUsageError, EnvironmentFault, OutputExistsError
+from archiver.attestation.new_files import NameTaken, write_new_file
+from archiver.errors import ArchiverUsageError, OutputExistsError
 from archiver.user_files import UnusableFile, read_small_file
 
 PASSPHRASE_ENV = "ARCHIVER_KEY_PASSPHRASE"
@@ -102,22 +103,10 @@ def new_key(path: Path, passphrase: str | None = None, curve: str = DEFAULT_CURV
         if passphrase else serialization.NoEncryption())
     data = private.private_bytes(serialization.Encoding.PEM,
                                  serialization.PrivateFormat.PKCS8, encryption)
-    temporary = path.with_name(f".{path.name}.partial-{os.getpid()}")
     try:
-        # O_EXCL and 0600 at creation: the key is never readable by others, not even briefly.
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.link(temporary, path)  # fails if `path` appeared meanwhile: never overwrite
-    except FileExistsError:
+        write_new_file(path, data, mode=0o600)  # readable by its owner only, from the start
+    except NameTaken:
         raise OutputExistsError(path) from None
-    except OSError as exc:
-        raise EnvironmentFault(str(path), "could not write the key: "
-                               f"{exc.strerror or type(exc).__name__}") from None
-    finally:
-        temporary.unlink(missing_ok=True)
     return PublicKey(private.public_key())
 
 

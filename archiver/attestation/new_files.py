@@ -20,12 +20,13 @@ class NameTaken(Exception):
     """The file to be written exists already (another writer got there first)."""
 
 
-def write_new_file(path: Path, data: bytes) -> None:
-    """`data` at `path`, which must not exist. Raises NameTaken if it does, EnvironmentFault
-    if the file system fails (nothing is left behind either way)."""
+def write_new_file(path: Path, data: bytes, mode: int = 0o644) -> None:
+    """`data` at `path`, which must not exist, with permissions `mode` from its creation (a
+    private key's 0600 is never looser, not even briefly). Raises NameTaken if it exists,
+    EnvironmentFault if the file system fails (nothing is left behind either way)."""
     temporary = path.with_name(f".{path.name}.partial-{secrets.token_hex(4)}")
     try:
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
