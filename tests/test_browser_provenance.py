@@ -17,6 +17,7 @@ import hashlib
 import json
 import shutil
 import ssl
+import subprocess
 import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -67,8 +68,8 @@ def chained_site() -> Iterator[ChainedSite]:
 def browser_settings(**overrides: Any) -> Any:
     """--browser --insecure, with the address check made (127.0.0.1 allowed as a network, not
     through --allow-private), so the lookup's answer is recorded too."""
-    return fast_settings(browser=LIMITS, verify_tls=False, allow_private=False,
-                         allowed_networks=("127.0.0.0/8",), **overrides)
+    return fast_settings(**{"browser": LIMITS, "verify_tls": False, "allow_private": False,
+                            "allowed_networks": ("127.0.0.0/8",), **overrides})
 
 
 @pytest.fixture(scope="module")
@@ -125,6 +126,45 @@ def test_the_package_passes_the_standard_tools_and_verify(captured: Captured) ->
     assert_standard_tools_accept(captured.path)
     report = check(captured.path)
     assert report.problems == [], report.problems
+
+
+CERTUTIL = shutil.which("certutil")
+
+
+@pytest.mark.skipif(CERTUTIL is None, reason="no certutil (Debian: libnss3-tools), which makes "
+                    "Chromium trust the test CA (in an NSS database of the test's own)")
+def test_a_validated_chain_is_the_path_chromium_built_to_the_root(
+        chained_site: ChainedSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without --insecure, Chromium validates against its trust store, which on Linux takes
+    the authorities trusted in the user's NSS database: the test CA is put in one of the
+    test's own (HOME set to a temporary folder), and the chain recorded ends at it."""
+    assert CERTUTIL is not None
+    database = tmp_path / "home" / ".pki" / "nssdb"
+    database.mkdir(parents=True)
+    root = tmp_path / "root.pem"
+    root.write_text(chained_site.root_pem, "ascii")
+    for command in (["-N", "--empty-password"],
+                    ["-A", "-t", "C,,", "-n", "archiver test root", "-i", str(root)]):
+        subprocess.run([CERTUTIL, "-d", f"sql:{database}", *command], check=True,
+                       capture_output=True, timeout=30)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    site = chained_site.server
+    package = Captured(create_package([site.url("/")], tmp_path / "pkg",
+                                      settings=browser_settings(verify_tls=True)))
+    [entry] = origin_entries(package)
+    tls = entry["tls"]
+    assert tls["validated"] is True
+    assert tls["validation"].startswith("validated (chain and host name) by Chromium ")
+    assert tls["trust_store"]["verifier"].startswith("Chromium ")
+    assert "NSS" in tls["trust_store"]["roots"]
+    assert tls["server_name"] == HOST
+    assert tls["chain_source"] == "chromium-verified"
+    pems = [cert["pem"] for cert in tls["chain"]]
+    assert pems == [*chained_site.chain_pems, chained_site.root_pem]
+    assert [cert["sha256"] for cert in tls["validated_path"]] == [
+        cert["sha256"] for cert in tls["chain"]]
+    assert tls["validated_path"][-1]["pem"] == chained_site.root_pem
+    assert check(package.path).problems == []
 
 
 @pytest.fixture

@@ -31,11 +31,16 @@ from archiver.timestamps import utc_iso
 
 SOURCE = "chromium-devtools"
 """An origin record's `source` when its facts are what Chromium reported."""
-CHAIN_SOURCE = "chromium"
-"""`tls.chain_source`: the chain Chromium holds for the origin (Network.getCertificate)."""
-TRUST_STORE_ROOTS = ("the roots Chromium trusts: on Linux, the Chrome Root Store built into "
-                     "Chromium and the authorities marked trusted in the user's NSS database "
-                     "(~/.pki/nssdb); archiver's --ca-file does not reach it")
+CHAIN_PRESENTED = "chromium"
+"""`tls.chain_source` when not validated: the chain Chromium holds for the origin
+(Network.getCertificate), which is then the chain the server presented, in its order."""
+CHAIN_VERIFIED = "chromium-verified"
+"""`tls.chain_source` when validated: Chromium then gives the path its verifier built, the
+server's certificate to the trusted root (which the server does not send)."""
+TRUST_STORE_ROOTS = ("the roots Chromium trusts: its own root store (on Linux, the Chrome Root "
+                     "Store built into Chromium) and the authorities marked trusted in the "
+                     "user's NSS database (~/.pki/nssdb); archiver's --ca-file does not reach "
+                     "it")
 MAX_CERTIFICATES = 16
 """Most certificates kept of one chain: a real chain has 2 to 4."""
 MAX_CERTIFICATE_BYTES = 64 * 1024
@@ -167,10 +172,12 @@ def _tls_document(tls: BrowserTls, browser: str) -> dict[str, Any]:
                        else f"{NOT_VALIDATED}: Chromium was told to ignore certificate errors"),
         "trust_store": {"verifier": browser, "roots": TRUST_STORE_ROOTS} if tls.validated
         else None,
-        "chain_source": CHAIN_SOURCE,
+        "chain_source": CHAIN_VERIFIED if tls.validated else CHAIN_PRESENTED,
         "chain": [certificate_document(der, with_pem=True) for der in tls.chain],
-        # Chromium does not tell the path its verifier built apart from the chain it holds.
-        "validated_path": [],
+        # Validated, the chain is the path Chromium built: restated as the validated path,
+        # the root with its PEM, as in a plain capture (so the same openssl recipe works).
+        "validated_path": [certificate_document(der, with_pem=index == len(tls.chain) - 1)
+                           for index, der in enumerate(tls.chain)] if tls.validated else [],
     }
 
 
