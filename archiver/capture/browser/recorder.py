@@ -391,9 +391,9 @@ class NetworkRecorder:
         chain: tuple[bytes, ...] = ()
         if origin.scheme == "https" and response.get("securityDetails"):
             key = (origin, security_key(response))
-            if key not in self.chains:
-                self.chains[key] = await self._chain(url)
-            chain = self.chains[key]
+            chain = self.chains.get(key) or await self._chain(url)
+            if chain:  # none given (the page went away): asked again next time
+                self.chains[key] = chain
         peer = browser_peer(url, response, lookup=self._lookups.get(origin.host),
                             validated=self.settings.verify_tls, browser=self.browser,
                             connected_at=event["started_at"], chain=chain)
