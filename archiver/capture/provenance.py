@@ -16,6 +16,7 @@ import hashlib
 import ipaddress
 import ssl
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -163,14 +164,25 @@ class PeerRecords:
         """The record of `peer`, unless facts the same were recorded already."""
         if peer is None:
             return None
+        return self.prepare_document(peer.identity, lambda: peer_document(peer),
+                                     connected_at=peer.connected_at, used=peer.used,
+                                     response_id=response_id)
+
+    def prepare_document(self, identity: tuple[Any, ...],
+                         document_of: Callable[[], dict[str, Any]], *,
+                         connected_at: datetime, used: str,
+                         response_id: str) -> PendingPeer | None:
+        """The record of the document `document_of` makes, unless facts with the same
+        `identity` were recorded already (a browser capture's facts come this way:
+        archiver/capture/browser/provenance.py)."""
         with self._lock:
-            if peer.identity in self._seen:
+            if identity in self._seen:
                 return None
-            self._seen.add(peer.identity)
-        document = peer_document(peer)
+            self._seen.add(identity)
+        document = document_of()
         body = document_bytes(document)
         record = provenance_record(body, concurrent_to=response_id,
-                                   date=utc_iso(peer.connected_at), ip_address=peer.used,
+                                   date=utc_iso(connected_at), ip_address=used,
                                    gzip_level=self._gzip_level)
         return PendingPeer(record, document["origin"], hashlib.sha256(body).hexdigest(),
                            document)

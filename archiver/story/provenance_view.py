@@ -42,6 +42,7 @@ def _origin_view(entry: dict[str, Any]) -> dict[str, Any]:
         "tls": f"{tls['version']}, {tls['cipher']}" if tls else "none (plain HTTP)",
         "validation": tls["validation"] if tls else "-",
         "validated": bool(tls and tls["validated"]),
+        "reported_by": "Chromium" if entry.get("source") == "chromium-devtools" else None,
         "leaf": leaf,
         "chain_length": len(tls["chain"]) if tls else 0,
         "record": entry["record"],

@@ -32,8 +32,10 @@ from archiver.capture.browser.attachments import Attachment
 from archiver.capture.browser.behaviours import Deadline, PageReport, settle
 from archiver.capture.browser.chromium import FLAGS, find_chromium, kill_leftovers, needs_no_sandbox
 from archiver.capture.browser.exchange import BrowserExchange
-from archiver.capture.browser.recorder import Failure, NetworkRecorder
+from archiver.capture.browser.provenance import BrowserPeer, browser_peer_document
+from archiver.capture.browser.recorder import ChainCache, Failure, NetworkRecorder
 from archiver.capture.frontier import Role
+from archiver.capture.provenance import PeerRecords
 from archiver.capture.results import CaptureResult, RecordRef, Resource, SourceOutcome
 from archiver.capture.urls import normalize_url, try_normalize, url_from_header
 from archiver.errors import BrowserMissing, CaptureError, EnvironmentFault
@@ -87,6 +89,9 @@ class BrowserCaptureJob:
         self._previous_sigterm: Any = None
         self._playwright: Any = None
         self._context: Any = None
+        self._peers = PeerRecords(settings.gzip_level)
+        self._chains: ChainCache = {}
+        self._browser_version: str | None = None
 
     def run(self, urls: Sequence[str], role: Role = "source") -> CaptureResult:
         """Capture `urls`, each in a tab of its own, then close the browser; raise
@@ -103,7 +108,8 @@ class BrowserCaptureJob:
         runner = self._runner or self._start()
         started = utc_iso()
         sources = self._in_loop(runner, self._capture_all(list(urls), role))
-        return CaptureResult(sources, list(self._slots), started, utc_iso())
+        return CaptureResult(sources, list(self._slots), started, utc_iso(),
+                             list(self._peers.found))
 
     def close(self) -> None:
         """Close the browser and its driver in order; kill by id whatever of it is left."""
@@ -228,7 +234,12 @@ class BrowserCaptureJob:
         self._popups.clear()
         page.on("dialog", lambda dialog: asyncio.ensure_future(dialog.dismiss()))
         cdp = await context.new_cdp_session(page)
-        recorder = NetworkRecorder(cdp, self.settings, lambda ex: self._record(ex, state))
+        if self._browser_version is None:
+            self._browser_version = _product((await cdp.send("Browser.getVersion")).get(
+                "product"))
+        recorder = NetworkRecorder(cdp, self.settings, lambda ex: self._record(ex, state),
+                                   on_peer=self._record_peer, browser=self._browser_version,
+                                   chains=self._chains)
         try:
             await recorder.start()
             tree = await cdp.send("Page.getFrameTree")
@@ -330,6 +341,20 @@ class BrowserCaptureJob:
             state.navigation = exchange.network_id
             state.hops.append(len(self._slots) - 1)
 
+    def _record_peer(self, peer: BrowserPeer, response_id: str) -> None:
+        """Write the provenance record of the server a response came from, unless facts
+        the same were recorded already (on the event loop)."""
+        pending = self._peers.prepare_document(
+            peer.identity, lambda: browser_peer_document(peer), connected_at=peer.connected_at,
+            used=peer.used, response_id=response_id)
+        if pending is None:
+            return
+        try:
+            [where] = self.writer.write([pending.record])
+        finally:
+            pending.record.close()
+        self._peers.written(pending, where)
+
     def _note_failures(self, failures: list[Failure], page_url: str, first_slot: int) -> None:
         """List the page's requests that got no response; not those the browser made
         again and got (it abandons and reissues some, a web font's say, before sending)."""
@@ -398,6 +423,18 @@ async def _close_popup(page: Any, seen: list[str]) -> None:
     seen.append(page.url)
     with contextlib.suppress(Exception):  # already gone
         await page.close()
+
+
+def _product(product: Any) -> str:
+    """The browser's name and version from Browser.getVersion's product
+    ("HeadlessChrome/156.0.8078.114": Chromium, headless).
+
+    >>> _product("HeadlessChrome/156.0.8078.114"), _product(None)
+    ('Chromium 156.0.8078.114', 'Chromium')
+    """
+    if not isinstance(product, str) or "/" not in product:
+        return "Chromium"
+    return "Chromium " + product.rsplit("/", 1)[-1][:40]
 
 
 def _launch_failure(error: Exception) -> str:

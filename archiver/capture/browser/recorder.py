@@ -42,6 +42,13 @@ from archiver.capture.browser.http_message import (
     response_head,
     warc_protocol,
 )
+from archiver.capture.browser.provenance import (
+    BrowserPeer,
+    browser_peer,
+    chain_from_reply,
+    peer_origin,
+    security_key,
+)
 from archiver.errors import CaptureError
 from archiver.settings import BrowserSettings, CaptureSettings
 
@@ -60,6 +67,12 @@ archiver's own extractor from the record, never by the page."""
 
 Written = Callable[[BrowserExchange], None]
 """Told of each exchange when it is complete; writes its records (and closes it)."""
+PeerSink = Callable[[BrowserPeer, str], None]
+"""Told of the server facts Chromium reported for a response, and the id of that
+response's record; writes the origin's provenance record when the facts are new."""
+ChainCache = dict[tuple[Any, ...], tuple[bytes, ...]]
+"""Each origin's certificate chain, by the origin and what its responses said of the
+session (security_key): asked of the browser once each."""
 
 
 @dataclass
@@ -102,6 +115,12 @@ class NetworkRecorder:
     _policy: AddressPolicy = field(init=False)
     _hosts: dict[str, str | None] = field(default_factory=dict)
     """Each host's verdict: None allowed, else why it was refused."""
+    on_peer: PeerSink | None = None
+    browser: str = "Chromium"
+    """The browser's product and version, for the provenance records."""
+    chains: ChainCache = field(default_factory=dict)
+    _lookups: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = field(default_factory=dict)
+    """Each allowed host's address-policy lookup: every address, and those refused."""
     last_activity: float = field(default_factory=time.monotonic)
     events: int = 0
     """Network events seen so far: unchanged means nothing happened on the network."""
@@ -136,8 +155,9 @@ class NetworkRecorder:
 
     async def settle(self) -> None:
         """Let the pauses being handled finish, then write every exchange still waiting."""
-        if self._tasks:
-            await asyncio.wait(set(self._tasks), timeout=30)
+        deadline = time.monotonic() + 30
+        while self._tasks and (left := deadline - time.monotonic()) > 0:
+            await asyncio.wait(set(self._tasks), timeout=left)  # new ones may start meanwhile
         for network_id in list(self._waiting):
             self._finish(network_id, None)
 
@@ -236,8 +256,11 @@ class NetworkRecorder:
         if host not in self._hosts:
             port = parts.port or (443 if parts.scheme == "https" else 80)
             try:
-                await asyncio.to_thread(self._policy.resolve, url, host, port)
+                found = await asyncio.to_thread(self._policy.lookup, url, host, port)
                 self._hosts[host] = None
+                allowed = {str(entry[4][0]) for entry in found.candidates}
+                self._lookups[host] = (found.answers, tuple(
+                    address for address in found.answers if address not in allowed))
             except CaptureError as error:
                 self._hosts[host] = error.reason
         return self._hosts[host]
@@ -352,7 +375,42 @@ class NetworkRecorder:
             exchange.ip_address = response.get("remoteIPAddress") or None
             security = (response.get("securityDetails") or {}).get("protocol")
             exchange.protocol = warc_protocol(response.get("protocol"), security)
+        url, response_id, started_at = exchange.url, exchange.response_id, exchange.started_at
         self.write(exchange)
+        if response is not None and self.on_peer is not None:
+            self._spawn(self._peer)({"url": url, "response": response,
+                                     "response_id": response_id, "started_at": started_at})
+
+    async def _peer(self, event: dict[str, Any]) -> None:
+        """Tell `on_peer` the facts of the server a written response came from, with the
+        chain Chromium holds for its origin (asked once per origin and session)."""
+        url, response = event["url"], event["response"]
+        origin = peer_origin(url)
+        if origin is None or self.on_peer is None:
+            return
+        chain: tuple[bytes, ...] = ()
+        if origin.scheme == "https" and response.get("securityDetails"):
+            key = (origin, security_key(response))
+            chain = self.chains.get(key) or await self._chain(url)
+            if chain:  # none given (the page went away): asked again next time
+                self.chains[key] = chain
+        peer = browser_peer(url, response, lookup=self._lookups.get(origin.host),
+                            validated=self.settings.verify_tls, browser=self.browser,
+                            connected_at=event["started_at"], chain=chain)
+        if peer is not None:
+            self.on_peer(peer, event["response_id"])
+
+    async def _chain(self, url: str) -> tuple[bytes, ...]:
+        """The chain Chromium holds for `url`'s origin (Network.getCertificate), DER, the
+        server's own first; empty when it has none to give."""
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}"
+        try:
+            reply = await self.cdp.send("Network.getCertificate", {"origin": origin})
+        except Exception as error:  # the page went away, or the browser has no chain
+            _log.debug("no certificate for %s: %s", url, error)
+            return ()
+        return chain_from_reply(reply)
 
 
 def _is_redirect(status: int, headers: list[tuple[str, str]]) -> bool:
