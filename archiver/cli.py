@@ -1122,6 +1122,9 @@ def _main(
 
 def main() -> None:
     """Console-script entry point."""
+    from archiver.certificates import quiet_hostile_certificate_warnings
+
+    quiet_hostile_certificate_warnings()  # hostile evidence is judged, never warned about
     try:
         app(prog_name="archiver")
     except OutputClosed:

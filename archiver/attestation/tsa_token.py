@@ -20,6 +20,8 @@ from asn1crypto import algos, cms, core, tsp
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 
+from archiver.certificates import load_der_certificate
+
 MAX_REPLY_BYTES = 1 << 20
 """A reply is a few kilobytes (a token and a chain of three certificates is about 5 KB);
 anything past 1 MiB is not a timestamp reply, and is refused before it is read whole."""
@@ -198,7 +200,7 @@ def _certificates(signed: cms.SignedData) -> tuple[x509.Certificate, ...]:
         if choice.name != "certificate":
             continue  # attribute or other certificate formats: not for chains
         try:
-            found.append(x509.load_der_x509_certificate(choice.chosen.dump()))
+            found.append(load_der_certificate(choice.chosen.dump()))
         except ValueError:
             continue  # a certificate cryptography cannot read is no link of a chain
     return tuple(found)

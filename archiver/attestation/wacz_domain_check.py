@@ -58,6 +58,7 @@ from archiver.attestation.wacz_signed_data import (
     text_field,
     verifies,
 )
+from archiver.certificates import load_pem_certificates
 
 STAMP_WINDOW = timedelta(minutes=10)
 """How far `created` may lie from the timestamp (the spec's step 6; authsign's
@@ -171,7 +172,7 @@ def certificate_chain(signed: dict[str, Any], name: str) -> list[x509.Certificat
         raise Unreadable(f"signedData's {name} holds {count:,} certificates, more than a "
                          f"chain has ({MAX_CHAIN_CERTIFICATES})")
     try:
-        chain = x509.load_pem_x509_certificates(text.encode("ascii"))
+        chain = load_pem_certificates(text.encode("ascii"))
     except (ValueError, UnicodeEncodeError):
         chain = []
     if not chain:

@@ -108,10 +108,10 @@ def certificate_document(der: bytes, *, with_pem: bool) -> dict[str, Any]:
 
 
 def _summary(der: bytes) -> dict[str, Any]:
-    from cryptography import x509  # only when a provenance record is made: once per origin
+    from archiver.certificates import load_der_certificate  # once per origin: X.509 is big
 
     try:
-        certificate = x509.load_der_x509_certificate(der)
+        certificate = load_der_certificate(der)
         return {
             "subject": certificate.subject.rfc4514_string(),
             "issuer": certificate.issuer.rfc4514_string(),
