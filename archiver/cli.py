@@ -82,6 +82,7 @@ app = typer.Typer(
 
 
 DEFAULTS = CaptureSettings()
+BROWSER_DEFAULTS = BrowserSettings()
 """Where every capture option's default comes from: the library's own."""
 MAX_SIZE_DEFAULT = size_text(DEFAULTS.max_resource_bytes)
 WARC_SIZE_DEFAULT = size_text(DEFAULTS.warc_max_bytes)
@@ -157,6 +158,9 @@ BrowserOption = Annotated[bool, typer.Option("--browser", help="Load each page i
                                              "and record everything it fetches, with a "
                                              "screenshot, a PDF snapshot and the rendered "
                                              "page (Chromium on PATH, or ARCHIVER_CHROMIUM).")]
+TabsOption = Annotated[int, typer.Option(
+    "--tabs", min=1, help="With --browser: pages loaded at once, each in a tab of its own "
+    "(never more than --per-host of one host).")]
 TsaOption = Annotated[list[str] | None, typer.Option(
     "--tsa", metavar="URL", help="Ask this RFC 3161 timestamp authority for a timestamp of the "
     "sealed package (repeatable; default: `tsa` in the configuration; none: no timestamp).",
@@ -214,12 +218,12 @@ def _signer(key: Path | None, who: Operator) -> Signer:
                   operator=who.name, organisation=who.organisation)
 
 
-def _browser_settings() -> BrowserSettings:
+def _browser_settings(tabs: int) -> BrowserSettings:
     """--browser: the default behaviours, with the Chromium found now (none: exit 3, before
     anything is written)."""
     from archiver.capture.browser.chromium import find_chromium
 
-    return BrowserSettings(executable=find_chromium())
+    return BrowserSettings(executable=find_chromium(), tabs=tabs)
 
 
 def exit_code_for(error: BaseException) -> int:
@@ -366,6 +370,7 @@ def capture(
     operator: OperatorOption = None,
     organisation: OrganisationOption = None,
     browser: BrowserOption = False,
+    tabs: TabsOption = BROWSER_DEFAULTS.tabs,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Capture sources into a new sealed evidence package.
@@ -400,7 +405,7 @@ def capture(
         connect_timeout=connect_timeout, retries=retries, per_host=per_host,
         concurrency=concurrency, insecure=insecure, ca_file=ca_file,
         allow_private=allow_private, warc_max_bytes=warc_size, extract=extract,
-        browser=_browser_settings() if browser else None)
+        browser=_browser_settings(tabs) if browser else None)
     who = _operator(operator, organisation)
     signer = _signer(key, who)
     _sweep_beside(output)
@@ -453,6 +458,7 @@ def story(
     operator: OperatorOption = None,
     organisation: OrganisationOption = None,
     browser: BrowserOption = False,
+    tabs: TabsOption = BROWSER_DEFAULTS.tabs,
     as_json: Annotated[bool, typer.Option("--json", help="Print the chain as JSON.")] = False,
 ) -> None:
     """Capture a story and every source it cites, as one evidence chain with a report.
@@ -496,7 +502,7 @@ def story(
     settings = _capture_settings(requisites=requisites, max_size=max_size, timeout=timeout,
                                  retries=retries, insecure=insecure, ca_file=ca_file,
                                  allow_private=allow_private, extract=extract,
-                                 browser=_browser_settings() if browser else None)
+                                 browser=_browser_settings(tabs) if browser else None)
     if dry_run:
         with tempfile.TemporaryDirectory(prefix="archiver-dry-run-") as scratch:
             plan = plan_story(story_input, settings=settings, options=options,

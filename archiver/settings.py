@@ -79,6 +79,13 @@ class BrowserSettings:
     """A full-page screenshot is cut at this height in CSS pixels (an endless page)."""
     viewport_width: int = 1280
     viewport_height: int = 800
+    tabs: int = 4
+    """Pages loaded at once, each in a tab of its own (never more than `per_host` of one
+    host at once)."""
+    memory_ceiling: int = 1 * GIB
+    """No new tab opens while archiver, its Playwright driver and Chromium together use this
+    much memory (their summed PSS; see docs/browser.md) and a tab is still open: the pool
+    shrinks until memory is released. One tab always runs."""
     body_in_memory: int = 16 * MIB
     """Bodies up to this size (as the response announces it) are read from the browser in
     one message and left to the page unchanged; larger ones, and media of unknown size, are
@@ -92,6 +99,8 @@ class BrowserSettings:
         if min(self.viewport_width, self.viewport_height, self.max_screenshot_height,
                self.body_in_memory) < 1:
             raise ValueError("viewport, screenshot height and body_in_memory must be positive")
+        if self.tabs < 1 or self.memory_ceiling < 1:
+            raise ValueError("tabs and memory_ceiling must be at least 1")
 
 
 @dataclass(frozen=True)

@@ -4,19 +4,23 @@ beside a plain Playwright loop that records nothing, on the same pages, in the s
 
 Starts ../shared/bench/site.py (article pages with four images, a stylesheet and a script
 each; 20 ms latency by default) on a free 127.0.0.1 port, takes the first N pages of its
-urls.txt (no PDFs), then for each round runs (alternating which goes first)
+urls.txt (no PDFs), then for each round runs (alternating which goes first), for each tab
+count T of --tabs (default 1 and 4)
 
-    archiver capture -i pages.txt -o PKG --allow-private --no-extract             ("http")
-    archiver capture -i pages.txt -o PKG --allow-private --no-extract --browser   ("browser")
-    a Playwright loop: the same Chromium, flags and viewport, each page loaded and left
-    once the network is idle, nothing recorded, no behaviours, no attachments   ("playwright")
+    archiver capture -i pages.txt -o PKG --allow-private --no-extract            ("http")
+    archiver capture -i pages.txt -o PKG --allow-private --no-extract \
+        --browser --tabs T                                                   ("browser-T")
+    a Playwright loop: the same Chromium, flags and viewport, T pages at once, each
+    loaded and left once the network is idle, nothing recorded, no behaviours, no
+    attachments                                                           ("playwright-T")
 
 and prints wall time, pages per minute, CPU time and the peak memory of each process tree
 (summed PSS: archiver, Playwright's driver and every Chromium process), with the ratios.
 The browser run does more than the loop: it records every exchange, scrolls, and makes a
 screenshot, a PDF snapshot and the rendered DOM of every page; the ratio is the whole cost.
 
-    python bench/browser_bench.py [--pages 30] [--rounds 3] [--shared DIR] [--json OUT]
+    python bench/browser_bench.py [--pages 30] [--rounds 3] [--tabs 1,4] [--shared DIR]
+                                  [--json OUT]
 
 Work directories go under the system temp dir and are removed afterwards (--keep keeps them).
 """
@@ -46,22 +50,34 @@ from measurement import (
 )
 
 PLAIN_LOOP = r"""
-import os, sys, tempfile, shutil
-from playwright.sync_api import sync_playwright
+import asyncio, os, sys, tempfile, shutil
+from playwright.async_api import async_playwright
 sys.path.insert(0, sys.argv[2])
 from archiver.capture.browser.chromium import FLAGS, find_chromium, needs_no_sandbox
 urls = [line.strip() for line in open(sys.argv[1]) if line.strip()]
+tabs = int(sys.argv[3])
 profile = tempfile.mkdtemp(prefix="bench-playwright-")
-try:
-    with sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(
+
+async def main():
+    async with async_playwright() as p:
+        context = await p.chromium.launch_persistent_context(
             profile, executable_path=find_chromium(), headless=True, args=list(FLAGS),
             chromium_sandbox=not needs_no_sandbox(), viewport={"width": 1280, "height": 800})
-        page = context.pages[0] if context.pages else context.new_page()
-        for url in urls:
-            page.goto(url, wait_until="load", timeout=20000)
-            page.wait_for_load_state("networkidle", timeout=20000)
-        context.close()
+        waiting = list(reversed(urls))
+
+        async def tab():
+            page = await context.new_page()
+            while waiting:
+                url = waiting.pop()
+                await page.goto(url, wait_until="load", timeout=20000)
+                await page.wait_for_load_state("networkidle", timeout=20000)
+            await page.close()
+
+        await asyncio.gather(*(tab() for _ in range(tabs)))
+        await context.close()
+
+try:
+    asyncio.run(main())
 finally:
     shutil.rmtree(profile, ignore_errors=True)
 """
@@ -72,13 +88,15 @@ def archiver(args: list[str]) -> list[str]:
 
 
 def run_one(name: str, pages: Path, work: Path, env: dict[str, str]) -> Run:
+    """Run "http", "browser-T" or "playwright-T" (T tabs) once."""
     memory = TreeMemorySampler(interval=0.1)
-    if name == "playwright":
-        argv = [sys.executable, "-c", PLAIN_LOOP, str(pages), str(REPO_DIR)]
+    kind, _, tabs = name.partition("-")
+    if kind == "playwright":
+        argv = [sys.executable, "-c", PLAIN_LOOP, str(pages), str(REPO_DIR), tabs]
     else:
         argv = archiver(["capture", "-i", str(pages), "-o", str(work / f"{name}-pkg"),
                          "--allow-private", "--no-extract",
-                         *(["--browser"] if name == "browser" else [])])
+                         *(["--browser", "--tabs", tabs] if kind == "browser" else [])])
     run = measure(argv, env=env, memory=memory)
     if run.returncode != 0:
         raise SystemExit(f"bench: {name} failed ({run.returncode}): {run.tail()}")
@@ -93,12 +111,16 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=20.0)
     parser.add_argument("--shared", type=Path, default=None)
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--tabs", default="1,4",
+                        help="tab counts to run the browser and the loop with (comma-separated)")
     parser.add_argument("--keep", action="store_true")
     options = parser.parse_args()
     handle_signals()
     work = make_temp_dir("browser")
     env = {**os.environ, "PYTHONPATH": str(REPO_DIR)}
-    names = ["http", "browser", "playwright"]
+    tab_counts = [int(count) for count in options.tabs.split(",")]
+    names = ["http", *(f"{kind}-{tabs}" for tabs in tab_counts
+                       for kind in ("browser", "playwright"))]
     runs: dict[str, list[Run]] = {name: [] for name in names}
     try:
         with shared_site(options.shared or default_shared_dir(), work, pages=options.pages,
@@ -120,10 +142,12 @@ def main() -> None:
         print(f"{len(chosen)} pages, {options.rounds} rounds, medians; "
               f"{machine_info().get('cpu', '')}")
         print(table(rows, ["run", "wall s", "pages/min", "CPU s", "peak tree MB (PSS)"]))
-        browser = median([run.seconds for run in runs["browser"]])
-        for name in ("http", "playwright"):
-            other = median([run.seconds for run in runs[name]])
-            print(f"browser capture takes {browser / other:.2f}x the time of {name}")
+        for tabs in tab_counts:
+            browser = median([run.seconds for run in runs[f"browser-{tabs}"]])
+            for name in ("http", f"playwright-{tabs}"):
+                other = median([run.seconds for run in runs[name]])
+                print(f"browser capture with {tabs} tab(s) takes {browser / other:.2f}x "
+                      f"the time of {name}")
         if options.json:
             options.json.write_text(json.dumps(
                 {name: [vars(run) | {"stdout": "", "stderr": ""} for run in runs[name]]

@@ -215,6 +215,10 @@ class SiteLog:
         self.max_connections = 0
         self.in_flight = 0
         self.max_in_flight = 0
+        self.delayed = 0
+        self.max_delayed = 0
+        """/delay/ pages being answered at once, and the most at once (pages only, where
+        in_flight counts every request: a browser's subresources too)."""
         self._serial = 0
 
     def reset(self) -> None:
@@ -224,6 +228,7 @@ class SiteLog:
             self.sent.clear()
             self.max_connections = self.open_connections
             self.max_in_flight = self.in_flight
+            self.max_delayed = self.delayed
 
     def connection_opened(self) -> int:
         with self.lock:
@@ -249,6 +254,15 @@ class SiteLog:
     def request_finished(self) -> None:
         with self.lock:
             self.in_flight -= 1
+
+    def delay_started(self) -> None:
+        with self.lock:
+            self.delayed += 1
+            self.max_delayed = max(self.max_delayed, self.delayed)
+
+    def delay_finished(self) -> None:
+        with self.lock:
+            self.delayed -= 1
 
     def record_sent(self, target: str, data: bytes) -> None:
         with self.lock:
@@ -601,8 +615,12 @@ class SiteHandler(BaseHTTPRequestHandler):
         self.respond(200, body.encode("utf-8"))
 
     def delay(self) -> None:
-        if self.pause(int(self.query.get("ms", "150")) / 1000):
-            self.page(200, f"Delayed page {self.rest.strip('/')}")
+        self.server.log.delay_started()
+        try:
+            if self.pause(int(self.query.get("ms", "150")) / 1000):
+                self.page(200, f"Delayed page {self.rest.strip('/')}")
+        finally:
+            self.server.log.delay_finished()
 
     def hostile_glued(self) -> None:
         body = b"<!doctype html><title>Glued</title><p>The page asked for.</p>\n"

@@ -29,11 +29,16 @@ _OPEN_DETAILS = """() => {
   for (const d of document.querySelectorAll('details:not([open])')) { d.open = true; opened++; }
   return opened;
 }"""
-_SCROLL = """() => {
+_SCROLL = """() => new Promise(done => {
   const root = document.scrollingElement || document.documentElement;
   window.scrollBy(0, window.innerHeight);
-  return [window.scrollY + window.innerHeight, root.scrollHeight];
-}"""
+  const result = [window.scrollY + window.innerHeight, root.scrollHeight];
+  // Two frames later the screen scrolled to has been rendered and IntersectionObservers
+  // have seen it: under load (several tabs on few cores) a frame can come late, and a
+  // lazy image scrolled past before its frame would never load.
+  const timer = setTimeout(() => done(result), 1000);
+  requestAnimationFrame(() => requestAnimationFrame(() => { clearTimeout(timer); done(result); }));
+})"""
 _HEIGHT = "() => (document.scrollingElement || document.documentElement).scrollHeight"
 _PLAY_MEDIA = """() => {
   let started = 0;

@@ -1,13 +1,17 @@
 """A capture job that loads each source in Chromium and records everything it fetches.
 
-One browser for the job, with a fresh profile in a temporary folder; one tab at a time.
-For each source: the recorder attaches to the tab before it navigates, the page loads
-(`page_load_timeout`), the behaviours run (behaviours.py), the attachments are made
-(attachments.py), and every exchange the browser made is in the WARC before the next
-source starts. Whatever goes wrong on one page is that page's outcome, with its reason;
-the job goes on. When the job ends, however it ends (an interrupt, SIGTERM), the browser
-is closed and any of its processes still running are killed by id, found by the profile
-folder that only they name.
+One browser for the job, with a fresh profile in a temporary folder; several sources at
+once, each in a tab of its own, as the tab pool (pool.py) admits them: at most `tabs`, at
+most `per_host` of one host, none new while memory is at its ceiling. Every tab's recorder
+writes into the one WarcWriter on the event loop's thread, each exchange's records in one
+call, so the records of concurrent pages interleave only whole. For each source: the
+recorder attaches to the tab before it navigates, the page loads (`page_load_timeout`), the
+behaviours run (behaviours.py), the attachments are made (attachments.py), and every
+exchange the browser made is in the WARC before its tab closes. Whatever goes wrong on one
+page is that page's outcome, with its reason; the other tabs go on. Outcomes keep the order
+of the sources asked for. When the job ends, however it ends (an interrupt, SIGTERM), the
+browser is closed and any of its processes still running are killed by id, found by the
+profile folder that only they name.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from archiver.capture.browser.attachments import Attachment
 from archiver.capture.browser.behaviours import Deadline, PageReport, settle
 from archiver.capture.browser.chromium import FLAGS, find_chromium, kill_leftovers, needs_no_sandbox
 from archiver.capture.browser.exchange import BrowserExchange
+from archiver.capture.browser.pool import TabPool
 from archiver.capture.browser.provenance import BrowserPeer, browser_peer_document
 from archiver.capture.browser.recorder import ChainCache, Failure, NetworkRecorder
 from archiver.capture.frontier import Role
@@ -67,6 +72,8 @@ class _PageState:
     """The browser's id of the page's own request (the same through its redirects)."""
     hops: list[int] = field(default_factory=list)
     """Slots of the navigation's exchanges, in order: its redirects, then the page."""
+    slots: list[int] = field(default_factory=list)
+    """Slots of every exchange of this page (other tabs' are listed between them)."""
 
 
 class BrowserCaptureJob:
@@ -81,9 +88,10 @@ class BrowserCaptureJob:
         self.progress = progress
         self.on_attachment = on_attachment
         self._slots: list[Resource] = []
-        self._popups: list[str] = []
-        """Windows the current page opened (closed at once)."""
-        self._done: dict[str, SourceOutcome] = {}
+        self._popups: dict[Any, list[str]] = {}
+        """Windows each open page opened (closed at once), by the page that opened them."""
+        self._done: dict[str, asyncio.Task[SourceOutcome]] = {}
+        self.pool: TabPool | None = None
         self._runner: asyncio.Runner | None = None
         self._folder: Path | None = None
         self._previous_sigterm: Any = None
@@ -168,6 +176,8 @@ class BrowserCaptureJob:
         self._context = await self._launch(self._playwright, executable, folder)
         self._context.on("page", lambda other: asyncio.ensure_future(
             _close_popup(other, self._popups)))
+        self.pool = TabPool(self.browser.tabs, self.settings.per_host,
+                            self.browser.memory_ceiling)
         for page in list(self._context.pages):
             await page.close()
 
@@ -183,13 +193,24 @@ class BrowserCaptureJob:
                 self._playwright = None
 
     async def _capture_all(self, urls: list[str], role: Role) -> list[SourceOutcome]:
+        """Every source at once, as the pool admits them; their outcomes in `urls`' order."""
         _cancel_on_sigterm()
-        sources = []
-        for done, requested in enumerate(urls, start=1):
-            sources.append(await self._capture_once(requested, role))
+        done = 0
+
+        async def one(requested: str) -> SourceOutcome:
+            nonlocal done
+            source = await self._capture_once(requested, role)
+            done += 1
             if self.progress:
                 self.progress(done, len(urls), requested)
-        return sources
+            return source
+
+        try:
+            async with asyncio.TaskGroup() as group:
+                tasks = [group.create_task(one(requested)) for requested in urls]
+        except BaseExceptionGroup as failed:  # the job's own fault (a full disk): as it was
+            raise failed.exceptions[0] from None
+        return [task.result() for task in tasks]
 
     async def _capture_once(self, requested: str, role: Role) -> SourceOutcome:
         """A source, captured unless it was captured before in this job."""
@@ -198,10 +219,22 @@ class BrowserCaptureJob:
         except CaptureError as error:
             return SourceOutcome(requested, None, "failed", reason=error.reason)
         earlier = self._done.get(url)
-        if earlier is None:
-            earlier = self._done[url] = await self._capture_source(self._context, requested,
-                                                                   role)
-        return dataclasses.replace(earlier, requested_url=requested)
+        if earlier is None:  # the same URL asked twice at once waits for the one capture
+            earlier = self._done[url] = asyncio.ensure_future(self._in_tab(requested, role))
+        return dataclasses.replace(await earlier, requested_url=requested)
+
+    async def _in_tab(self, requested: str, role: Role) -> SourceOutcome:
+        """A source captured in a tab of the pool; the browser failing under it (a tab it
+        closed, a crash) is this source's outcome, not the job's end."""
+        from playwright.async_api import Error as PlaywrightError
+
+        assert self.pool is not None
+        async with self.pool.tab(normalize_url(requested)):
+            try:
+                return await self._capture_source(self._context, requested, role)
+            except PlaywrightError as error:
+                return SourceOutcome(requested, normalize_url(requested), "failed",
+                                     reason=f"the browser failed: {_browser_reason(error)}")
 
     async def _launch(self, playwright: Any, executable: str, folder: Path) -> Any:
         """Chromium with a fresh profile in `folder`; its temporary files there too, when
@@ -229,9 +262,8 @@ class BrowserCaptureJob:
         url = normalize_url(requested)
         page = await context.new_page()
         state = _PageState(url, role)
-        first_slot = len(self._slots)
         report = PageReport()
-        self._popups.clear()
+        popups = self._popups[page] = []
         page.on("dialog", lambda dialog: asyncio.ensure_future(dialog.dismiss()))
         cdp = await context.new_cdp_session(page)
         if self._browser_version is None:
@@ -254,10 +286,11 @@ class BrowserCaptureJob:
                 report.partial.clear()
             await recorder.settle()
         finally:
+            self._popups.pop(page, None)
             await page.close()
-        for url_ in self._popups[:MAX_POPUP_NOTES]:
+        for url_ in popups[:MAX_POPUP_NOTES]:
             report.notes.append(f"the page opened a window ({url_}): closed, not captured")
-        self._note_failures(recorder.failures, url, first_slot)
+        self._note_failures(recorder.failures, url, state)
         source = self._resolve(requested, state, failure, recorder.failures)
         self._finish_page(source, report, recorder.notes, made)
         return source
@@ -337,6 +370,7 @@ class BrowserCaptureJob:
             location = url_from_header(exchange.recorded.location or "")
             resource.redirect_to = try_normalize(location, exchange.url)
         self._slots.append(resource)
+        state.slots.append(len(self._slots) - 1)
         if navigation:
             state.navigation = exchange.network_id
             state.hops.append(len(self._slots) - 1)
@@ -355,10 +389,11 @@ class BrowserCaptureJob:
             pending.record.close()
         self._peers.written(pending, where)
 
-    def _note_failures(self, failures: list[Failure], page_url: str, first_slot: int) -> None:
+    def _note_failures(self, failures: list[Failure], page_url: str,
+                       state: _PageState) -> None:
         """List the page's requests that got no response; not those the browser made
         again and got (it abandons and reissues some, a web font's say, before sending)."""
-        answered = {resource.url for resource in self._slots[first_slot:]}
+        answered = {self._slots[slot].url for slot in state.slots}
         for failed in failures:
             if failed.url in answered:
                 continue
@@ -415,12 +450,13 @@ def _cancel_on_sigterm() -> None:
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
 
 
-async def _close_popup(page: Any, seen: list[str]) -> None:
-    """A window the page opened by itself is closed at once (a page opening a thousand
-    popups keeps only one tab busy)."""
-    if await page.opener() is None:
+async def _close_popup(page: Any, seen: dict[Any, list[str]]) -> None:
+    """A window a page opened by itself is closed at once (a page opening a thousand
+    popups keeps only one tab busy), and noted on the page that opened it."""
+    opener = await page.opener()
+    if opener is None:
         return  # a tab of our own
-    seen.append(page.url)
+    seen.get(opener, []).append(page.url)
     with contextlib.suppress(Exception):  # already gone
         await page.close()
 
