@@ -16,9 +16,7 @@ import base64
 import hashlib
 import json
 import shutil
-import ssl
 import subprocess
-import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,9 +34,9 @@ from archiver.provenance_format import document_bytes, origin_document
 from archiver.story.build import create_story_package
 from archiver.verification import check
 from tests.conftest import Captured, assert_standard_tools_accept, fast_settings, read_record
-from tests.server import HOST, REPORT_PATH, STORY_PATH, SiteServer
+from tests.server import HOST, REPORT_PATH, STORY_PATH
 from tests.test_browser_capture import LIMITS, needs_chromium
-from tests.test_provenance import TLS12_CIPHERS, ChainedSite, origin_of
+from tests.test_provenance import ChainedSite, origin_of, serve_chained_site
 from tests.test_verify import edit_manifest
 
 pytestmark = needs_chromium
@@ -49,20 +47,8 @@ PAGES = ("/", "/sources/smartflow-press-release.html")
 def chained_site() -> Iterator[ChainedSite]:
     """The test site over HTTPS, presenting its certificate and an intermediate CA's, TLS
     1.2 with ECDHE and AES-128-GCM only (Chromium offers both ECDSA and RSA suites)."""
-    trustme = pytest.importorskip("trustme")
-    root = trustme.CA()
-    intermediate = root.create_child_ca()
-    leaf = intermediate.issue_cert(HOST)
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    leaf.configure_cert(context)
-    context.maximum_version = ssl.TLSVersion.TLSv1_2
-    context.set_ciphers(":".join(TLS12_CIPHERS))
-    with tempfile.TemporaryDirectory(prefix="archiver-test-chain-") as folder:
-        ca_file = Path(folder) / "root.pem"
-        root.cert_pem.write_to_path(str(ca_file))
-        with SiteServer(tls=context, ca_file=ca_file) as server:
-            yield ChainedSite(server, [blob.bytes().decode() for blob in leaf.cert_chain_pems],
-                              root.cert_pem.bytes().decode())
+    with serve_chained_site() as site:
+        yield site
 
 
 def browser_settings(**overrides: Any) -> Any:

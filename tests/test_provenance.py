@@ -7,6 +7,7 @@ made by trustme), so the chain recorded can be compared with the one served."""
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import json
@@ -52,8 +53,9 @@ class ChainedSite:
         self.root_pem = root_pem
 
 
-@pytest.fixture(scope="module")
-def chained_site() -> Iterator[ChainedSite]:
+@contextlib.contextmanager
+def serve_chained_site() -> Iterator[ChainedSite]:
+    """The test site over HTTPS with a chained certificate (see ChainedSite)."""
     trustme = pytest.importorskip("trustme")
     root = trustme.CA()
     intermediate = root.create_child_ca()
@@ -68,6 +70,12 @@ def chained_site() -> Iterator[ChainedSite]:
         with SiteServer(tls=context, ca_file=ca_file) as server:
             yield ChainedSite(server, [blob.bytes().decode() for blob in leaf.cert_chain_pems],
                               root.cert_pem.bytes().decode())
+
+
+@pytest.fixture(scope="module")
+def chained_site() -> Iterator[ChainedSite]:
+    with serve_chained_site() as site:
+        yield site
 
 
 def captured(tmp_path: Path, urls: list[str], name: str = "package",
