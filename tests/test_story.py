@@ -93,7 +93,7 @@ def test_a_page_heavy_with_navigation_cites_only_its_text(site: SiteServer,
     dropped = {d["href"]: d["reason"] for d in manifest["story"]["dropped"]}
     areas = {href: reason.removeprefix("outside the main text ") for href, reason in
              dropped.items()}
-    assert areas["/news/2025/03/meters-billed-air"] == "(related stories)"
+    assert areas["/news/2025/03/meters-billed-air"] == "(a box of related stories)"
     assert areas["https://social.example/share?u=refunds"] == "inside the article, a share bar"
     assert areas["/tag/water"] == "inside the article, a tag or topic list"
     assert areas["https://forum.example/thread/991"] == "(comments)"
@@ -241,7 +241,7 @@ def test_dry_run_lists_what_would_be_captured_and_writes_nothing(
     assert result.exit_code == 0, result.output
     plan = json.loads(result.stdout)
     assert plan["sources"] == [site.url(REPORT_PATH), site.url(MINUTES)]
-    assert any(d["reason"] == "outside the main text (related stories)"
+    assert any(d["reason"] == "outside the main text (a box of related stories)"
                for d in plan["dropped"])
     assert site.hits(REPORT_PATH) == 0 and site.hits(MINUTES) == 0
     assert list(tmp_path.iterdir()) == []

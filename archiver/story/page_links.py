@@ -1,6 +1,6 @@
 """Every link of a story page with the part of the page it sits in, so that the links left
 out of the citations (the main text's links) can each be given a reason a person recognises:
-"navigation", "related stories", "share bar"…"""
+"navigation", "a box of related stories", "a share bar"…"""
 
 from __future__ import annotations
 
@@ -11,27 +11,19 @@ import lxml.html
 from lxml import etree
 
 from archiver.capture.urls import try_normalize
+from archiver.story.citation_words import BOX_HINTS
 
 _LANDMARKS = {"nav": "navigation", "header": "the page header", "footer": "the page footer",
               "aside": "a side box", "form": "a form", "menu": "a menu"}
 _ROLES = {"navigation": "navigation", "banner": "the page header",
           "contentinfo": "the page footer", "complementary": "a side box"}
-# Words in class or id names that sites use for their boxes, most telling first.
-_CLASS_HINTS = (
-    (re.compile(r"related|recommend|more-stories|read-next|also-read|trending|popular"),
-     "related stories"),
-    (re.compile(r"share|social"), "a share bar"),
-    (re.compile(r"comment|discussion|replies"), "comments"),
-    (re.compile(r"cookie|consent|gdpr"), "a cookie notice"),
-    (re.compile(r"newsletter|subscribe|signup|sign-up"), "a newsletter box"),
-    (re.compile(r"\btags?\b|tag-?list|tag-?cloud|topics|keywords"), "a tag list"),
-    (re.compile(r"breadcrumb"), "breadcrumbs"),
+# Boxes a site names for what they are, as citation detection knows them, then the parts of
+# a page's frame that only matter for saying where a link sits.
+_FRAME_HINTS = (
     (re.compile(r"\bfooter\b"), "the page footer"),
     (re.compile(r"\b(header|masthead)\b"), "the page header"),
-    (re.compile(r"\bsidebar\b"), "a side box"),
-    (re.compile(r"\b(nav|navbar|navigation|menu)\b"), "navigation"),
-    (re.compile(r"byline|author"), "the byline"),
 )
+_CLASS_HINTS = BOX_HINTS + _FRAME_HINTS
 
 
 @dataclass(frozen=True)
@@ -40,7 +32,7 @@ class PageLink:
     url: str | None
     text: str
     area: str
-    """Where on the page the link is ("navigation", "related stories"…, or "the page")."""
+    """Where on the page the link is ("navigation", "a share bar"…, or "the page")."""
 
 
 def page_links(html: str, base_url: str | None) -> list[PageLink]:
