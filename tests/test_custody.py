@@ -152,6 +152,7 @@ def test_an_unreadable_entry_is_named(sample_package: Path, tmp_path: Path, cont
     code, path, message = broken(package)
     assert (code, path) == ("custody-unreadable", "attestations/custody/000001.json")
     assert words in message
+    assert path not in message  # the problem line names the file once, before the message
 
 
 def test_plain_verify_writes_nothing_and_record_adds_an_entry(sample_package: Path,

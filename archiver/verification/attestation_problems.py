@@ -60,14 +60,23 @@ def attestation_problems(report: AttestationReport, *,
 
 def _signature(finding: SignatureFinding) -> Problem:
     return Problem(_SIGNATURE_CODES[finding.status], finding.path,
-                   finding.reason or finding.status, found=finding.fingerprint)
+                   _reason(finding.path, finding.reason or finding.status),
+                   found=finding.fingerprint)
 
 
 def _timestamp(finding: TimestampFinding) -> Problem:
     return Problem(_TIMESTAMP_CODES[finding.status], finding.path,
-                   finding.reason or finding.status, found=finding.root_fingerprint)
+                   _reason(finding.path, finding.reason or finding.status),
+                   found=finding.root_fingerprint)
 
 
 def _custody(finding: CustodyFinding) -> Problem:
-    return Problem(_CUSTODY_CODES[finding.status], finding.broken_at or "attestations/custody",
-                   finding.reason or finding.status)
+    path = finding.broken_at or "attestations/custody"
+    return Problem(_CUSTODY_CODES[finding.status], path,
+                   _reason(path, finding.reason or finding.status))
+
+
+def _reason(path: str, reason: str) -> str:
+    """The reason without the file's name in front: the problem line names the file already
+    (a reader of attestation files names it, for the proof line, which names no file)."""
+    return reason.removeprefix(f"{path}: ")
