@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Frame, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Frame, Page, sync_playwright
 from typer.testing import CliRunner
 
 from archiver.capture.browser.chromium import FLAGS, find_chromium, needs_no_sandbox
@@ -133,7 +133,8 @@ class ReplayWebPage:
     """ReplayWeb.page and one WACZ, served from a second server on 127.0.0.1, opened in a
     headless Chromium, with a canary on the stopped origin's port."""
 
-    def __init__(self, exported: Exported, replaywebpage: Path, folder: Path) -> None:
+    def __init__(self, exported: Exported, replaywebpage: Path, folder: Path,
+                 browser: Browser) -> None:
         self.folder = folder
         (folder / "replay").mkdir(parents=True)
         shutil.copyfile(exported.wacz, folder / "capture.wacz")
@@ -145,10 +146,8 @@ class ReplayWebPage:
         handler = functools.partial(_QuietFiles, directory=str(folder))
         self._files = _FileServer(("127.0.0.1", 0), handler)
         threading.Thread(target=self._files.serve_forever, daemon=True).start()
-        self._playwright = sync_playwright().start()
-        self._browser = self._playwright.chromium.launch(
-            executable_path=_chromium(), headless=True, args=list(FLAGS),
-            chromium_sandbox=not needs_no_sandbox())
+        self._browser = browser
+        self._contexts: list[BrowserContext] = []
         self._serial = 0
 
     def open(self, url: str | None) -> Page:
@@ -158,14 +157,15 @@ class ReplayWebPage:
         shown = f'url="{url}" embed="replayonly"' if url else ""
         (self.folder / name).write_text(EMBED.format(wacz="capture.wacz", url=shown), "utf-8")
         context = self._browser.new_context(viewport={"width": 1280, "height": 800})
+        self._contexts.append(context)
         page = context.new_page()
         page.goto(f"http://127.0.0.1:{self._files.server_port}/{name}", wait_until="load")
         return page
 
     def close(self) -> None:
         try:
-            self._browser.close()
-            self._playwright.stop()
+            for context in self._contexts:
+                context.close()
         finally:
             self._files.shutdown()
             self._files.server_close()
@@ -173,9 +173,22 @@ class ReplayWebPage:
 
 
 @pytest.fixture(scope="module")
-def browser_replay(browser_capture: Exported, replaywebpage: Path,
+def browser() -> Iterator[Browser]:
+    """One headless Chromium for the module (Playwright's sync API runs one at a time)."""
+    executable = _chromium()
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, headless=True,
+                                              args=list(FLAGS),
+                                              chromium_sandbox=not needs_no_sandbox())
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="module")
+def browser_replay(browser_capture: Exported, replaywebpage: Path, browser: Browser,
                    tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReplayWebPage]:
-    replay = ReplayWebPage(browser_capture, replaywebpage, tmp_path_factory.mktemp("served"))
+    replay = ReplayWebPage(browser_capture, replaywebpage, tmp_path_factory.mktemp("served"),
+                           browser)
     yield replay
     replay.close()
 
@@ -301,8 +314,8 @@ def test_the_pages_list_names_each_page_by_its_title(browser_replay: ReplayWebPa
 
 
 def test_the_sample_story_captured_over_http_replays_too(
-        http_capture: Exported, replaywebpage: Path, tmp_path: Path) -> None:
-    replay = ReplayWebPage(http_capture, replaywebpage, tmp_path / "served")
+        http_capture: Exported, replaywebpage: Path, browser: Browser, tmp_path: Path) -> None:
+    replay = ReplayWebPage(http_capture, replaywebpage, tmp_path / "served", browser)
     try:
         page = replay.open(http_capture.urls["story"])
         frame = replayed_frame(page, STORY_TEXT)
