@@ -16,6 +16,7 @@ import functools
 import http.server
 import json
 import shutil
+import sys
 import threading
 import time
 import zipfile
@@ -126,7 +127,9 @@ class _FileServer(http.server.ThreadingHTTPServer):
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """ReplayWeb.page reads the WACZ in ranges and drops a download it no longer needs: a
-        broken pipe here is the browser's choice, not a failure."""
+        broken pipe here is the browser's choice, not a failure; anything else is shown."""
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            super().handle_error(request, client_address)
 
 
 class ReplayWebPage:
