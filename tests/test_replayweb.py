@@ -188,8 +188,9 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture(scope="module")
-def browser_replay(browser_capture: Exported, replaywebpage: Path, browser: Browser,
+def browser_replay(replaywebpage: Path, browser: Browser, browser_capture: Exported,
                    tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReplayWebPage]:
+    # (ReplayWeb.page and Chromium first: a test that must skip does so before capturing)
     replay = ReplayWebPage(browser_capture, replaywebpage, tmp_path_factory.mktemp("served"),
                            browser)
     yield replay
@@ -317,7 +318,7 @@ def test_the_pages_list_names_each_page_by_its_title(browser_replay: ReplayWebPa
 
 
 def test_the_sample_story_captured_over_http_replays_too(
-        http_capture: Exported, replaywebpage: Path, browser: Browser, tmp_path: Path) -> None:
+        replaywebpage: Path, browser: Browser, http_capture: Exported, tmp_path: Path) -> None:
     replay = ReplayWebPage(http_capture, replaywebpage, tmp_path / "served", browser)
     try:
         page = replay.open(http_capture.urls["story"])
