@@ -188,9 +188,10 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture(scope="module")
-def browser_replay(replaywebpage: Path, browser: Browser, browser_capture: Exported,
+def browser_replay(replaywebpage: Path, browser_capture: Exported, browser: Browser,
                    tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReplayWebPage]:
-    # (ReplayWeb.page and Chromium first: a test that must skip does so before capturing)
+    # In this order: a test that must skip does so before it captures, and the capture (an
+    # asyncio loop of its own) is made before Playwright's sync API holds this thread's loop.
     replay = ReplayWebPage(browser_capture, replaywebpage, tmp_path_factory.mktemp("served"),
                            browser)
     yield replay
@@ -318,7 +319,7 @@ def test_the_pages_list_names_each_page_by_its_title(browser_replay: ReplayWebPa
 
 
 def test_the_sample_story_captured_over_http_replays_too(
-        replaywebpage: Path, browser: Browser, http_capture: Exported, tmp_path: Path) -> None:
+        replaywebpage: Path, http_capture: Exported, browser: Browser, tmp_path: Path) -> None:
     replay = ReplayWebPage(http_capture, replaywebpage, tmp_path / "served", browser)
     try:
         page = replay.open(http_capture.urls["story"])
