@@ -4,13 +4,15 @@ up on first use under .cache/peers/ (git-ignored) so the README's one test line 
 - pywb, in a virtual environment of its own (it would replace Google's brotli with brotlipy
   and pin shared packages; see docs/decisions.md), for `archiver replay`: set up by the very
   code archiver sets up its own with (archiver/replay/pywb_setup.py), here in the repository;
-- ReplayWeb.page's files from the npm registry, for the end-to-end test in Chromium.
+- ReplayWeb.page's files (ui.js, sw.js) from the npm registry (`npm pack`, pinned: RWP_PACKAGE),
+  for the tests that replay exported WACZs in Chromium (tests/test_replayweb.py).
 
 And one that needs no setting up: py-wacz's `wacz validate` (the [test] extra), the judge of
 every WACZ archiver writes.
 
-Each is set up once per machine (about 40 s for pywb); a failure (no network, no npm) leaves
-the tests that need it skipped, with the reason.
+Each is set up once per machine (about 40 s for pywb, 3 s for ReplayWeb.page); a failure (no
+network, no npm) leaves the tests that need it skipped, with the reason. `python -m tests.peers`
+sets them up ahead of the suite and says how each was found (.ci/run does).
 """
 
 from __future__ import annotations
@@ -112,3 +114,8 @@ def provide() -> dict[str, str]:
             os.environ[variable] = str(found)
         notes[variable] = how
     return notes
+
+
+if __name__ == "__main__":
+    for variable, how in provide().items():
+        print(f"peer {variable}: {how}")

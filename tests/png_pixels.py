@@ -33,6 +33,11 @@ def size(png: bytes) -> tuple[int, int]:
 def distinct_colours(png: bytes, rows: int = 260) -> int:
     """Distinct pixel values in the first `rows` rows (rows are unfiltered in order, so the
     top of a tall screenshot costs no more than a short one)."""
+    return len(colours(png, rows))
+
+
+def colours(png: bytes, rows: int = 260) -> set[tuple[int, int, int]]:
+    """The RGB values of every eighth pixel of the first `rows` rows (alpha left out)."""
     chunks = _chunks(png)
     width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", chunks[0][1])
     assert depth == 8 and colour in _CHANNELS and interlace == 0, (depth, colour, interlace)
@@ -45,13 +50,13 @@ def distinct_colours(png: bytes, rows: int = 260) -> int:
         if kind == b"IDAT" and len(data) < wanted:
             data += inflater.decompress(body)
     previous = bytearray(stride)
-    colours: set[bytes] = set()
+    found: set[tuple[int, int, int]] = set()
     for row in range(min(rows, height)):
         start = row * (stride + 1)
         line = _unfilter(data[start], data[start + 1:start + 1 + stride], previous, step)
-        colours.update(bytes(line[i:i + step]) for i in range(0, stride, step * 8))
+        found.update((line[i], line[i + 1], line[i + 2]) for i in range(0, stride, step * 8))
         previous = line
-    return len(colours)
+    return found
 
 
 def _unfilter(kind: int, line: bytearray, above: bytearray, step: int) -> bytearray:

@@ -29,6 +29,7 @@ from archiver.cli import app
 from archiver.errors import ArchiveRefused, EvidenceError, NotEvidenceError, OutputExistsError
 from archiver.settings import ReadLimits
 from archiver.transfer import check_wacz, export_wacz, export_zip, unpack_archive
+from archiver.transfer.pages import extraction_titles, pages
 from archiver.transfer.surt import surt
 from archiver.verification import Problem
 from archiver.verification.zip_directory import directory_problems
@@ -128,6 +129,30 @@ def test_wacz_pages_are_the_captured_sources(wacz_file: Path, sample_package: Pa
     assert all(page["ts"].endswith("Z") and page["id"] for page in pages)
     story = pages[0]
     assert story["title"].startswith("Harrow Point")  # from data/extract/*.json
+
+
+def test_a_page_read_from_its_rendered_dom_keeps_its_title(tmp_path: Path) -> None:
+    """A browser capture's extraction reads the rendered DOM, a resource record of its own,
+    not the response record the source names: pages.jsonl still gives the page its title (the
+    title ReplayWeb.page lists it by), found by the page's address; a redirected page's by the
+    address it reached."""
+    response, rendered, moved_response, moved_rendered = (
+        f"<urn:uuid:{uuid.uuid4()}>" for _ in range(4))
+    article, start, moved = ("http://127.0.0.1:8000/article.html",
+                             "http://127.0.0.1:8000/redirect/to?url=%2Fmoved.html",
+                             "http://127.0.0.1:8000/moved.html")
+    for name, url, record_id, title in (("1.json", article, rendered, "Meters ran\n backwards"),
+                                        ("2.json", moved, moved_rendered, "Moved notice")):
+        (tmp_path / name).write_text(json.dumps({"title": title, "source": {
+            "url": url, "record": {"record_id": record_id}}}), "utf-8")
+    manifest = {"sources": [
+        {"url": article, "final_url": article, "outcome": "captured",
+         "captured_at": "2026-01-01T00:00:00Z", "record": {"record_id": response}},
+        {"url": start, "final_url": moved, "outcome": "captured",
+         "captured_at": "2026-01-01T00:00:01Z", "record": {"record_id": moved_response}}]}
+    found = pages(manifest, extraction_titles(sorted(tmp_path.glob("*.json"))))
+    assert [(page.url, page.title) for page in found] == [
+        (article, "Meters ran backwards"), (start, "Moved notice")]
 
 
 def test_wacz_index_agrees_with_py_wacz(wacz_file: Path, tmp_path: Path) -> None:

@@ -86,6 +86,12 @@ def _page(entry: dict[str, Any], titles: dict[str, str], fallback_id: str) -> Pa
         page_id = record_id.strip("<>").removeprefix("urn:uuid:")
     else:
         page_id = fallback_id
+    # A page captured through the browser is read from its rendered DOM, a resource record of
+    # its own, so its extraction names that record, not the response: found by its address
+    # (the page reached, then the one asked for), as replay's index finds it.
+    final_url = entry.get("final_url")
+    for address in (final_url if isinstance(final_url, str) else None, url):
+        title = title or (titles.get(address) if address else None)
     return Page(page_id, url, ts, title)
 
 
