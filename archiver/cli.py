@@ -673,7 +673,9 @@ def verify(
     is damaged or cannot be verified (with --strict: anything no digest covers whole), when
     a signature, timestamp or custody entry fails or is by a key or authority you do not
     trust, 2 when a path is not a package, a WARC, a WACZ or an ARC file, or a --trust
-    file cannot be used. Every path is checked before exiting.
+    file cannot be used. Every path is checked before exiting. A path may be a storage URL
+    (s3://bucket/prefix/pkg): a package there is complete only with its completion marker,
+    written last by its upload (docs/storage.md); without it, it is incomplete (exit 1).
     """
     from archiver.verification.attestation_problems import ProofOptions
 
