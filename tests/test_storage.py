@@ -97,6 +97,28 @@ def test_verify_reads_a_package_from_s3(uploaded: str) -> None:
     assert report["files_checked"] >= 5
 
 
+def test_story_reads_its_draft_from_s3_and_writes_its_package_there(
+        s3: S3Server, site: SiteServer, tmp_path: Path) -> None:
+    import boto3
+
+    from tests.test_story import local_draft
+
+    draft = local_draft(tmp_path, site, "draft-story.md")
+    boto3.client("s3", endpoint_url=s3.endpoint, region_name="us-east-1").put_object(
+        Bucket=s3.bucket, Key="drafts/draft-story.md", Body=draft.read_bytes())
+    url = s3.url("stories/from-draft")
+    code, stdout, stderr = run("story", s3.url("drafts/draft-story.md"), "-o", url, "--json",
+                               *SITE)
+    assert code == 0, stderr
+    assert json.loads(stdout)["package"] == url
+    copy = local_copy(s3, url, tmp_path / "copy")
+    manifest = json.loads((copy / "manifest.json").read_bytes())
+    assert manifest["story"]["file"] == "draft-story.md"
+    assert len(manifest["story"]["citations"]) == 3
+    code, _, stderr = run("verify", url)
+    assert code == 0, stderr
+
+
 def test_a_target_that_holds_anything_is_refused_before_any_capture(
         s3: S3Server, site: SiteServer, uploaded: str) -> None:
     before = s3.objects("stories/water-meters")
@@ -232,6 +254,19 @@ def test_an_endpoint_from_fsspec_configuration_is_used(s3: S3Server, uploaded: s
                           env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "intact" in done.stdout
+
+
+def test_no_credentials_is_one_line_and_exit_3(s3: S3Server, tmp_path: Path) -> None:
+    env = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
+    env.update(AWS_ENDPOINT_URL=s3.endpoint, AWS_EC2_METADATA_DISABLED="true",
+               AWS_DEFAULT_REGION="us-east-1", AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+               AWS_CONFIG_FILE=os.devnull, PYTHONPATH=str(ROOT))
+    done = subprocess.run([sys.executable, "-m", "archiver", "verify", s3.url("any/pkg")],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 3
+    assert done.stderr.startswith(f"archiver: {s3.url('any/pkg')}: no credentials for the "
+                                  "storage (")
+    assert done.stderr.count("\n") == 1
 
 
 def test_file_urls_and_local_paths_are_local(site: SiteServer, tmp_path: Path) -> None:

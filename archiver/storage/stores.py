@@ -86,12 +86,15 @@ def storage_errors(url: str) -> Iterator[None]:
     except Exception as error:
         # Drivers raise their own kinds too (botocore's NoCredentialsError, an endpoint that
         # does not answer): anything from a driver's modules is the storage failing.
+        if "Credentials" in type(error).__name__:
+            raise EnvironmentFault(url, f"no credentials for the storage ({_said(error)}); "
+                                   "give them in the environment or the storage's config "
+                                   "files (docs/storage.md)") from None
         module = type(error).__module__.split(".", 1)[0]
         if module in ("botocore", "aiobotocore", "aiohttp", "s3fs", "gcsfs", "adlfs",
                       "google", "azure", "fsspec"):
             raise EnvironmentFault(url, f"the storage failed ({_said(error)})") from None
         raise
-
 
 def _said(error: BaseException) -> str:
     text = " ".join(str(error).split()) or type(error).__name__
