@@ -56,7 +56,7 @@ from archiver.settings import (
     parse_size,
     size_text,
 )
-from archiver.storage.locations import is_storage_url
+from archiver.storage.locations import is_storage_url, local_path
 from archiver.storage.targets import check_target, input_target, output_target
 from archiver.terminal import OutputClosed, progress_bar, show, show_error, show_json
 
@@ -598,8 +598,8 @@ NO_TSA_HELP = ("no timestamp authority: give one with --tsa URL (repeatable), or
 @app.command()
 @reported
 def timestamp(
-    package: Annotated[Path, typer.Argument(help="The sealed package to timestamp.",
-                                            show_default=False)],
+    package: Annotated[str, typer.Argument(help="The sealed package to timestamp.",
+                                           show_default=False)],
     tsa: TsaOption = None,
     tsa_timeout: Annotated[float, typer.Option("--tsa-timeout", min=0.1, help="Seconds "
                                                "allowed for each TSA to answer.")] = 20.0,
@@ -621,14 +621,15 @@ def timestamp(
     from archiver.attestation.timestamping import timestamp_package
     from archiver.config import config_path
 
+    folder = _local_package(package, "timestamped")
     tsa_urls = _tsa_urls(tsa)
     if not tsa_urls:
         _fail(NO_TSA_HELP.format(path=config_path()), EXIT_USAGE)
-    stamps = timestamp_package(package, tsa_urls, timeout=tsa_timeout)
+    stamps = timestamp_package(folder, tsa_urls, timeout=tsa_timeout)
     if as_json:
         _emit_json([stamp.to_dict() for stamp in stamps])
     else:
-        _show_stamps(stamps, package)
+        _show_stamps(stamps, folder)
     raise typer.Exit(EXIT_OK if _all_ok(stamps) else EXIT_PROBLEM)
 
 
@@ -938,6 +939,15 @@ def export(
     raise typer.Exit(EXIT_OK)
 
 
+def _local_package(given: str, verb: str) -> Path:
+    """A package a verb adds to (its attestations): a local path only, never a storage URL,
+    since a package on object storage is never written into after its upload."""
+    if is_storage_url(given):
+        _fail(f"{given}: a package on object storage is never changed after its upload; it "
+              f"is {verb} as it is made (--key, --tsa on capture and story)", EXIT_USAGE)
+    return local_path(given)
+
+
 def _configured_key(named: Path | None) -> SigningKey | None:
     """The key named by --key, else by `key` in the configuration, loaded (see
     `_signing_key`); None when neither names one."""
@@ -964,7 +974,7 @@ def _wacz_timestamper(given: list[str] | None, *, signed: bool) -> TsaTimestampe
 @app.command()
 @reported
 def sign(
-    package: Annotated[Path, typer.Argument(help="The package to sign.", show_default=False)],
+    package: Annotated[str, typer.Argument(help="The package to sign.", show_default=False)],
     key: Annotated[Path | None, typer.Option("--key", metavar="KEY", help="The private key "
                                              "(default: `key` in your configuration).",
                                              show_default=False)] = None,
@@ -984,6 +994,7 @@ def sign(
     """
     from archiver.package.signing import sign_package
 
+    folder = _local_package(package, "signed")
     config = _user_config()
     if key is None and config.key is None:
         _fail("no key to sign with: give --key KEY (make one with `archiver key new KEY`), "
@@ -991,7 +1002,7 @@ def sign(
     signer = _signer(key, _operator(None, None))  # who signs: the configuration's names
     with progress_bar("signing") as progress:
         try:
-            result = sign_package(package, signer, progress=progress)
+            result = sign_package(folder, signer, progress=progress)
         except VerificationFailed as error:
             for line in render_refusal(error):
                 show(line, err=True)
@@ -999,13 +1010,13 @@ def sign(
     if as_json:
         _emit_json(result.to_dict())
     elif result.already_signed:
-        show(f"{package}: already signed by key {result.short_fingerprint} …; nothing written")
+        show(f"{folder}: already signed by key {result.short_fingerprint} …; nothing written")
     else:
-        show(f"{package}: signed by key {result.short_fingerprint} … "
+        show(f"{folder}: signed by key {result.short_fingerprint} … "
              f"({result.files.signature})")
-        show(f"Check it with: openssl dgst -sha256 -verify {package / result.files.public_key} "
-             f"-signature {package / result.files.signature} "
-             f"{package / 'tagmanifest-sha256.txt'}")
+        show(f"Check it with: openssl dgst -sha256 -verify {folder / result.files.public_key} "
+             f"-signature {folder / result.files.signature} "
+             f"{folder / 'tagmanifest-sha256.txt'}")
     raise typer.Exit(EXIT_OK)
 
 
@@ -1147,9 +1158,10 @@ def replay(
 @app.command()
 @reported
 def demo(
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="Where to write the "
-                                                "package (default: ./archiver-demo-<time>).")]
-    = None,
+    output: Annotated[str | None, typer.Option("-o", "--output", metavar="PKG",
+                                               help="Where to write the package, a path or a "
+                                               "storage URL (default: "
+                                               "./archiver-demo-<time>).")] = None,
 ) -> None:
     """Run the whole workflow on the bundled sample story, offline, on 127.0.0.1.
 
@@ -1161,13 +1173,15 @@ def demo(
     """
     from archiver.demo import default_output, run_demo
 
-    target = output or default_output()
-    _sweep_beside(target)
-    with progress_bar("capturing the sample") as progress:
-        result = run_demo(target, progress=progress)
-    show(render_story(result.story))
+    with output_target(output or str(default_output())) as target:
+        _sweep_beside(target.local)
+        with progress_bar("capturing the sample") as progress:
+            result = run_demo(target.local, progress=progress)
+    if target.is_remote:
+        result.verification.path = target.given
+    show(target.relabel(render_story(result.story)))
     show("")
-    show(render_verification(result.verification))
+    show(target.relabel(render_verification(result.verification)))
     raise typer.Exit(EXIT_OK if result.is_ok else EXIT_PROBLEM)
 
 

@@ -269,6 +269,18 @@ def test_no_credentials_is_one_line_and_exit_3(s3: S3Server, tmp_path: Path) -> 
     assert done.stderr.count("\n") == 1
 
 
+def test_demo_writes_to_s3_and_sign_refuses_a_package_there(s3: S3Server,
+                                                            tmp_path: Path) -> None:
+    url = s3.url("demo/sample")
+    code, stdout, stderr = run("demo", "-o", url)
+    assert code == 0, stderr
+    assert f"{url}: intact" in stdout and MARKER in s3.objects("demo/sample")
+    for verb in (["sign", url, "--key", str(tmp_path / "key")],
+                 ["timestamp", url, "--tsa", "http://127.0.0.1:9/"]):
+        code, _, stderr = run(*verb)
+        assert code == 2 and "never changed after its upload" in stderr, verb
+
+
 def test_file_urls_and_local_paths_are_local(site: SiteServer, tmp_path: Path) -> None:
     target = tmp_path / "as url"
     code, _, stderr = run("capture", site.url(STORY_PATH), "-o", target.as_uri(), *SITE)
