@@ -128,6 +128,9 @@ def test_a_target_that_holds_anything_is_refused_before_any_capture(
     assert s3.objects("stories/water-meters") == before
     code, _, stderr = run("capture", site.url(STORY_PATH), "-o", s3.url("stories"), *SITE)
     assert code == 2 and "already exists" in stderr  # a prefix holding any object
+    code, _, stderr = run("capture", site.url(STORY_PATH), "-o", f"s3://{s3.bucket}", *SITE)
+    assert code == 2 and "a whole bucket is never a target" in stderr
+    assert site.hits(STORY_PATH) == 0
 
 
 def test_a_bucket_that_does_not_exist_is_one_line_and_exit_3(site: SiteServer,
@@ -281,6 +284,24 @@ def test_demo_writes_to_s3_and_sign_refuses_a_package_there(s3: S3Server,
         assert code == 2 and "never changed after its upload" in stderr, verb
 
 
+def test_a_url_list_on_s3_and_a_package_in_fsspec_memory(s3: S3Server, site: SiteServer) -> None:
+    """-i reads a list from storage; any fsspec store works as S3 does (memory://, which has no
+    buckets, here)."""
+    import boto3
+
+    boto3.client("s3", endpoint_url=s3.endpoint, region_name="us-east-1").put_object(
+        Bucket=s3.bucket, Key="lists/sources.txt",
+        Body=f"# sources\n{site.url(REPORT_PATH)}\n".encode())
+    url = "memory://archiver-tests/report"
+    code, stdout, stderr = run("capture", "-i", s3.url("lists/sources.txt"), "-o", url, *SITE)
+    assert code == 0, stderr
+    assert "1 of 1 sources captured" in stdout
+    code, stdout, stderr = run("verify", url)
+    assert code == 0 and f"{url}: intact" in stdout, stderr
+    code, _, stderr = run("capture", site.url(REPORT_PATH), "-o", url, *SITE)
+    assert code == 2 and "already exists" in stderr
+
+
 def test_file_urls_and_local_paths_are_local(site: SiteServer, tmp_path: Path) -> None:
     target = tmp_path / "as url"
     code, _, stderr = run("capture", site.url(STORY_PATH), "-o", target.as_uri(), *SITE)
@@ -364,11 +385,11 @@ print(before, peak_rss_kib())
 
 
 def test_uploads_and_downloads_stream_in_chunks(s3: S3Server, tmp_path: Path) -> None:
-    """Once a 20 MiB object went up and came back (the driver's buffers and connections
-    made), a 48 MiB one does too with the archiver side's memory growing by less than a
-    third of it: chunks and one multipart part, never the whole."""
+    """Once a 10 MiB object went up and came back (the driver's buffers and connections
+    made), a 36 MiB one does too with the archiver side's memory growing by less than a
+    third of it: chunks and one multipart part, never the whole (measured: by nothing)."""
     files = []
-    for name, mib in (("small", 20), ("big", 48)):
+    for name, mib in (("small", 10), ("big", 36)):
         files.append(tmp_path / name)
         with files[-1].open("wb") as sink:
             for _ in range(mib):
@@ -380,4 +401,4 @@ def test_uploads_and_downloads_stream_in_chunks(s3: S3Server, tmp_path: Path) ->
                           env={**os.environ, **s3.environment, "PYTHONPATH": str(ROOT)})
     assert done.returncode == 0, done.stderr
     before, peak = map(int, done.stdout.split())
-    assert (peak - before) < 16 * 1024, (before, peak)
+    assert (peak - before) < 12 * 1024, (before, peak)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from archiver._types import Progress
-from archiver.errors import EnvironmentFault, OutputExistsError
+from archiver.errors import ArchiverUsageError, EnvironmentFault, OutputExistsError
 from archiver.package_layout import BAG_INFO, DATA_DIR, TAG_FILES, TAG_MANIFEST
 from archiver.storage.completion import MARKER, UploadedObject, marker_bytes
 from archiver.storage.stores import Store, storage_errors
@@ -45,7 +45,9 @@ def refuse_taken(store: Store) -> None:
                 raise EnvironmentFault(store.url, f"no bucket {bucket!r} on the storage (or "
                                        "no access to it); archiver never creates buckets")
             if "/" not in store.path:
-                raise OutputExistsError(store.url)  # a whole bucket is never a target
+                raise ArchiverUsageError(f"{store.url}: a whole bucket is never a target; "
+                                         f"name a new prefix in it ({store.url.rstrip('/')}"
+                                         "/prefix/pkg)")
         store.fs.invalidate_cache()
         if store.fs.exists(store.path):
             raise OutputExistsError(store.url)
