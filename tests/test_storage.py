@@ -302,6 +302,19 @@ def test_a_url_list_on_s3_and_a_package_in_fsspec_memory(s3: S3Server, site: Sit
     assert code == 2 and "already exists" in stderr
 
 
+def test_the_library_uploads_a_sealed_package_and_checks_it_there(
+        sample_package: Path) -> None:
+    import archiver
+
+    url = "memory://archiver-tests/library/sample"
+    upload = archiver.upload_package(sample_package, url)
+    assert [entry.path for entry in upload.objects][-1] == "tagmanifest-sha256.txt"
+    report = archiver.check_target(url)
+    assert report.is_valid and report.path == url
+    with pytest.raises(archiver.OutputExistsError):
+        archiver.upload_package(sample_package, url)
+
+
 def test_file_urls_and_local_paths_are_local(site: SiteServer, tmp_path: Path) -> None:
     target = tmp_path / "as url"
     code, _, stderr = run("capture", site.url(STORY_PATH), "-o", target.as_uri(), *SITE)

@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from archiver._types import Progress
+from archiver._types import Progress, StrPath
 from archiver.errors import ArchiverUsageError, EnvironmentFault, OutputExistsError
 from archiver.package_layout import BAG_INFO, DATA_DIR, TAG_FILES, TAG_MANIFEST
 from archiver.storage.completion import MARKER, UploadedObject, marker_bytes
@@ -51,6 +51,16 @@ def refuse_taken(store: Store) -> None:
         store.fs.invalidate_cache()
         if store.fs.exists(store.path):
             raise OutputExistsError(store.url)
+
+
+def upload_package(folder: StrPath, url: str, progress: Progress | None = None) -> Upload:
+    """Upload the sealed package (or finished folder) at `folder` to the new storage URL `url`
+    (s3://bucket/prefix/pkg...), its completion marker last; the library's way to what
+    `archiver capture -o URL` does after sealing. Raises OutputExistsError (anything is at
+    `url`), StorageMissing, EnvironmentFault (the storage failed)."""
+    from archiver.storage.stores import open_store
+
+    return upload_folder(Path(folder), open_store(url), progress)
 
 
 def upload_folder(local: Path, store: Store, progress: Progress | None = None) -> Upload:
