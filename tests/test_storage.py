@@ -151,6 +151,24 @@ def _copy_objects(s3: S3Server, source: str, target: str, leave_out: str = "") -
                                CopySource={"Bucket": s3.bucket, "Key": f"{source}/{name}"})
 
 
+def test_an_object_is_never_written_over_even_past_the_prefix_check(s3: S3Server,
+                                                                    tmp_path: Path) -> None:
+    """Two runs that both found the prefix empty: the second one's write of a name the first
+    took fails (S3 If-None-Match), and the first one's bytes stay."""
+    from archiver.errors import OutputExistsError
+    from archiver.storage.stores import open_store
+    from archiver.storage.transfer import put_new
+
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.write_bytes(b"first run")
+    second.write_bytes(b"second run")
+    store = open_store(s3.url("race/pkg"))
+    put_new(store, first, "bagit.txt")
+    with pytest.raises(OutputExistsError, match="race/pkg/bagit.txt: already exists"):
+        put_new(store, second, "bagit.txt")
+    assert store.fs.cat_file(store.join("bagit.txt")) == b"first run"
+
+
 def test_a_package_without_its_marker_is_incomplete(s3: S3Server, uploaded: str) -> None:
     _copy_objects(s3, "stories/water-meters", "cut/no-marker", leave_out=MARKER)
     url = s3.url("cut/no-marker")

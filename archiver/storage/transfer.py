@@ -8,6 +8,7 @@ import hashlib
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from archiver.errors import OutputExistsError
 from archiver.regular_files import open_binary
@@ -32,28 +33,44 @@ def put_new(store: Store, local: Path, relative: str,
     leaves no object. Returns the object as written (its size and SHA-256)."""
     digest = hashlib.sha256()
     size = 0
-    name = store.join(relative)
+    sink = _open_new(store, relative, block_size=PART)
     try:
-        sink = store.fs.open(name, "xb", block_size=PART)
-    except FileExistsError:
-        raise OutputExistsError(f"{store.url.rstrip('/')}/{relative}") from None
-    with open_binary(local) as source, sink:
-        while block := source.read(CHUNK):
-            digest.update(block)
-            sink.write(block)
-            size += len(block)
-            if on_bytes is not None:
-                on_bytes(len(block))
+        with open_binary(local) as source, sink:
+            while block := source.read(CHUNK):
+                digest.update(block)
+                sink.write(block)
+                size += len(block)
+                if on_bytes is not None:
+                    on_bytes(len(block))
+    except FileExistsError:  # s3fs learns it when the object is put, at the end
+        raise _taken(store, relative) from None
     return UploadedObject(relative, size, digest.hexdigest())
 
 
 def put_bytes(store: Store, relative: str, data: bytes) -> None:
     """A small new object (the completion marker), never over one that exists."""
     try:
-        with store.fs.open(store.join(relative), "xb") as sink:
+        with _open_new(store, relative) as sink:
             sink.write(data)
     except FileExistsError:
-        raise OutputExistsError(f"{store.url.rstrip('/')}/{relative}") from None
+        raise _taken(store, relative) from None
+
+
+def _open_new(store: Store, relative: str, **options: Any) -> Any:
+    """A new object open for writing, in exclusive mode where the driver has it (s3fs: the
+    write fails if the name was taken meanwhile); where it has not, the name is checked
+    first (a writer racing in between is not seen). Raises OutputExistsError."""
+    name = store.join(relative)
+    taken = _taken(store, relative)
+    try:
+        return store.fs.open(name, "xb", **options)
+    except FileExistsError:
+        raise taken from None
+    except (ValueError, NotImplementedError, TypeError):
+        pass  # this driver has no exclusive mode
+    if store.fs.exists(name):
+        raise taken
+    return store.fs.open(name, "wb", **options)
 
 
 def get_new(store: Store, name: str, local: Path, on_bytes: OnBytes | None = None
@@ -73,3 +90,7 @@ def get_new(store: Store, name: str, local: Path, on_bytes: OnBytes | None = Non
             if on_bytes is not None:
                 on_bytes(len(block))
     return size, digest.hexdigest()
+
+
+def _taken(store: Store, relative: str) -> OutputExistsError:
+    return OutputExistsError(f"{store.url.rstrip('/')}/{relative}")
