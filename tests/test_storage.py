@@ -164,7 +164,7 @@ def test_an_object_is_never_written_over_even_past_the_prefix_check(s3: S3Server
     second.write_bytes(b"second run")
     store = open_store(s3.url("race/pkg"))
     put_new(store, first, "bagit.txt")
-    with pytest.raises(OutputExistsError, match="race/pkg/bagit.txt: already exists"):
+    with pytest.raises(OutputExistsError, match=r"race/pkg/bagit\.txt: already exists"):
         put_new(store, second, "bagit.txt")
     assert store.fs.cat_file(store.join("bagit.txt")) == b"first run"
 
