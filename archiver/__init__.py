@@ -33,9 +33,11 @@ if TYPE_CHECKING:
         CaptureError,
         EnvironmentFault,
         EvidenceError,
+        IncompleteUpload,
         InputNotFoundError,
         NotEvidenceError,
         OutputExistsError,
+        StorageMissing,
         VerificationFailed,
     )
     from archiver.extract.api import ExtractionRun, extract
@@ -46,6 +48,8 @@ if TYPE_CHECKING:
     from archiver.package.signing import sign_package
     from archiver.replay import ReplayServer, start_replay
     from archiver.settings import BrowserSettings, CaptureSettings, ExtractionSettings
+    from archiver.storage.targets import check_target
+    from archiver.storage.upload import Upload, upload_package
     from archiver.story.build import StoryOptions, StoryResult, create_story_package
     from archiver.transfer import ExportResult, export_wacz, export_zip
     from archiver.transfer.unpack import unpack_archive
@@ -98,11 +102,14 @@ _HOMES = {
     "timestamp_package": "archiver.attestation.timestamping",
     "TimestampOutcome": "archiver.attestation.timestamping",
     "check_timestamps": "archiver.attestation.timestamp_check",
+    "check_target": "archiver.storage.targets",
+    "upload_package": "archiver.storage.upload",
+    "Upload": "archiver.storage.upload",
 }
 _HOMES.update(dict.fromkeys(
     ["ArchiveRefused", "ArchiverError", "ArchiverUsageError", "BrowserMissing", "CaptureError",
-     "EnvironmentFault", "EvidenceError", "InputNotFoundError", "NotEvidenceError",
-     "OutputExistsError", "VerificationFailed"],
+     "EnvironmentFault", "EvidenceError", "IncompleteUpload", "InputNotFoundError",
+     "NotEvidenceError", "OutputExistsError", "StorageMissing", "VerificationFailed"],
     "archiver.errors"))
 
 
@@ -151,6 +158,7 @@ __all__ = [
     "Extraction",
     "ExtractionRun",
     "ExtractionSettings",
+    "IncompleteUpload",
     "InputNotFoundError",
     "Leftover",
     "NotEvidenceError",
@@ -164,13 +172,16 @@ __all__ = [
     "SignResult",
     "Signer",
     "SourceOutcome",
+    "StorageMissing",
     "StoryOptions",
     "StoryResult",
     "TimestampOutcome",
+    "Upload",
     "VerificationFailed",
     "VerificationReport",
     "__version__",
     "check",
+    "check_target",
     "check_timestamps",
     "create_package",
     "create_story_package",
@@ -185,5 +196,6 @@ __all__ = [
     "start_replay",
     "timestamp_package",
     "unpack_archive",
+    "upload_package",
     "verify",
 ]

@@ -12,6 +12,7 @@ any Unix tool is (see `main`).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -55,6 +56,8 @@ from archiver.settings import (
     parse_size,
     size_text,
 )
+from archiver.storage.locations import is_storage_url, local_path
+from archiver.storage.targets import check_target, input_target, output_target
 from archiver.terminal import OutputClosed, progress_bar, show, show_error, show_json
 
 if TYPE_CHECKING:
@@ -66,6 +69,7 @@ if TYPE_CHECKING:
     from archiver.attestation.tsa_client import TsaTimestamper
     from archiver.config import UserConfig
     from archiver.package.provenance import Operator
+    from archiver.storage.targets import Target
     from archiver.verification import VerificationReport
 
 EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, EXIT_COULD_NOT_RUN = 0, 1, 2, 3
@@ -165,9 +169,11 @@ TsaOption = Annotated[list[str] | None, typer.Option(
     "--tsa", metavar="URL", help="Ask this RFC 3161 timestamp authority for a timestamp of the "
     "sealed package (repeatable; default: `tsa` in the configuration; none: no timestamp).",
     show_default=False)]
-OutputOption = Annotated[Path | None, typer.Option("-o", "--output", help="The new package "
-                                                   "directory (required; must not exist).",
-                                                   show_default=False)]
+OutputOption = Annotated[str | None, typer.Option("-o", "--output", metavar="PKG",
+                                                  help="The new package: a directory, or a "
+                                                  "storage URL (s3://bucket/prefix/pkg; "
+                                                  "docs/storage.md); required; must not "
+                                                  "exist.", show_default=False)]
 
 
 def _capture_settings(*, max_size: int | str, timeout: float, retries: int, insecure: bool,
@@ -280,8 +286,9 @@ def reported(verb: Callable[Params, None]) -> Callable[Params, None]:
     return run
 
 
-def _emit_json(data: Any) -> None:
-    show_json(json.dumps(data, indent=2, ensure_ascii=False))
+def _emit_json(data: Any, target: Target | None = None) -> None:
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    show_json(target.relabel(text) if target is not None else text)
 
 
 def _sweep_beside(output: Path) -> None:
@@ -290,6 +297,12 @@ def _sweep_beside(output: Path) -> None:
 
     for leftover in remove_stale_partials(output.parent):
         show_error(str(leftover))
+
+
+def _url_list(given: str) -> list[str]:
+    """The URLs of a list file named by a path or a storage URL (see `read_url_list`)."""
+    with input_target(given) as target:
+        return read_url_list(target.local)
 
 
 def read_url_list(path: Path) -> list[str]:
@@ -350,8 +363,10 @@ def capture(
     urls: Annotated[list[str] | None, typer.Argument(help="URLs of the sources to capture.",
                                                       show_default=False)] = None,
     output: OutputOption = None,
-    input_file: Annotated[Path | None, typer.Option("-i", "--input", help="A file of URLs, one "
-                                                    "a line; # starts a comment.")] = None,
+    input_file: Annotated[str | None, typer.Option("-i", "--input", metavar="FILE",
+                                                   help="A file of URLs, one a line; # starts "
+                                                   "a comment (a path or a storage URL).")]
+    = None,
     requisites: RequisitesOption = DEFAULTS.requisites,
     max_size: MaxSizeOption = MAX_SIZE_DEFAULT,  # type: ignore[assignment]
     timeout: TimeoutOption = DEFAULTS.resource_timeout,
@@ -397,7 +412,7 @@ def capture(
     assert output is not None
     _refuse_mistyped_urls(list(urls or []))
     tsa_urls = _tsa_urls(tsa)
-    wanted = list(urls or []) + (read_url_list(input_file) if input_file else [])
+    wanted = list(urls or []) + (_url_list(input_file) if input_file else [])
     if not wanted:
         _fail(f"{input_file}: no URLs in it (one a line; # starts a comment)", EXIT_USAGE)
     settings = _capture_settings(
@@ -408,15 +423,16 @@ def capture(
         browser=_browser_settings(tabs) if browser else None)
     who = _operator(operator, organisation)
     signer = _signer(key, who)
-    _sweep_beside(output)
-    with progress_bar("capturing") as progress:
-        result = create_package(wanted, output, settings=settings, progress=progress,
-                                operator=who, signer=signer)
-    stamps = _timestamp_new(output, tsa_urls)
+    with output_target(output) as target:
+        _sweep_beside(target.local)
+        with progress_bar("capturing") as progress:
+            result = create_package(wanted, target.local, settings=settings,
+                                    progress=progress, operator=who, signer=signer)
+        stamps = _timestamp_new(target.local, tsa_urls)
     if as_json:
-        _emit_json(capture_summary(result) | _stamps_json(stamps, tsa_urls))
+        _emit_json(capture_summary(result) | _stamps_json(stamps, tsa_urls), target)
     else:
-        show(render_capture(result))
+        show(target.relabel(render_capture(result)))
         _show_stamps(stamps, output)
     raise typer.Exit(EXIT_OK if result.is_complete and _all_ok(stamps) else EXIT_PROBLEM)
 
@@ -429,10 +445,12 @@ def story(
                                                       "text file); required.",
                                                       show_default=False)]
     = None,
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="The new package "
-                                                "directory (required unless --dry-run; "
-                                                "must not exist).", show_default=False)] = None,
-    citations_from: Annotated[Path | None, typer.Option("--citations-from", help="Capture the "
+    output: Annotated[str | None, typer.Option("-o", "--output", metavar="PKG",
+                                               help="The new package: a directory, or a "
+                                               "storage URL (s3://bucket/prefix/pkg); "
+                                               "required unless --dry-run; must not exist.",
+                                               show_default=False)] = None,
+    citations_from: Annotated[str | None, typer.Option("--citations-from", help="Capture the "
                                                         "URLs of this file (one a line) as the "
                                                         "citations, instead of the story's "
                                                         "links.")] = None,
@@ -497,7 +515,7 @@ def story(
             _fail(f"--include/--exclude {pattern!r}: not a regular expression ({error})",
                   EXIT_USAGE)
     options = StoryOptions(
-        citations_from=read_url_list(citations_from) if citations_from else None,
+        citations_from=_url_list(citations_from) if citations_from else None,
         include=include or [], exclude=exclude or [])
     settings = _capture_settings(requisites=requisites, max_size=max_size, timeout=timeout,
                                  retries=retries, insecure=insecure, ca_file=ca_file,
@@ -515,16 +533,18 @@ def story(
     assert output is not None
     who = _operator(operator, organisation)
     signer = _signer(key, who)
-    _sweep_beside(output)
-    with progress_bar("capturing the story") as progress:
-        result = create_story_package(story_input, output, settings=settings,
-                                      options=options, progress=progress, operator=who,
-                                      signer=signer)
-    stamps = _timestamp_new(output, tsa_urls)
+    with output_target(output) as target, input_target(story_input) as draft:
+        _sweep_beside(target.local)
+        story_from = str(draft.local) if draft.is_remote else story_input
+        with progress_bar("capturing the story") as progress:
+            result = create_story_package(story_from, target.local, settings=settings,
+                                          options=options, progress=progress, operator=who,
+                                          signer=signer)
+        stamps = _timestamp_new(target.local, tsa_urls)
     if as_json:
-        _emit_json(result.to_dict() | _stamps_json(stamps, tsa_urls))
+        _emit_json(result.to_dict() | _stamps_json(stamps, tsa_urls), target)
     else:
-        show(render_story(result))
+        show(target.relabel(render_story(result)))
         _show_stamps(stamps, output)
     raise typer.Exit(EXIT_OK if result.is_complete and _all_ok(stamps) else EXIT_PROBLEM)
 
@@ -559,7 +579,7 @@ def _stamps_json(stamps: list[TimestampOutcome], tsa_urls: list[str]) -> dict[st
     return {"timestamps": [stamp.to_dict() for stamp in stamps]} if tsa_urls else {}
 
 
-def _show_stamps(stamps: list[TimestampOutcome], package: Path) -> None:
+def _show_stamps(stamps: list[TimestampOutcome], package: Path | str) -> None:
     import shlex
 
     for stamp in stamps:
@@ -578,8 +598,8 @@ NO_TSA_HELP = ("no timestamp authority: give one with --tsa URL (repeatable), or
 @app.command()
 @reported
 def timestamp(
-    package: Annotated[Path, typer.Argument(help="The sealed package to timestamp.",
-                                            show_default=False)],
+    package: Annotated[str, typer.Argument(help="The sealed package to timestamp.",
+                                           show_default=False)],
     tsa: TsaOption = None,
     tsa_timeout: Annotated[float, typer.Option("--tsa-timeout", min=0.1, help="Seconds "
                                                "allowed for each TSA to answer.")] = 20.0,
@@ -601,22 +621,25 @@ def timestamp(
     from archiver.attestation.timestamping import timestamp_package
     from archiver.config import config_path
 
+    folder = _local_package(package, "timestamped")
     tsa_urls = _tsa_urls(tsa)
     if not tsa_urls:
         _fail(NO_TSA_HELP.format(path=config_path()), EXIT_USAGE)
-    stamps = timestamp_package(package, tsa_urls, timeout=tsa_timeout)
+    stamps = timestamp_package(folder, tsa_urls, timeout=tsa_timeout)
     if as_json:
         _emit_json([stamp.to_dict() for stamp in stamps])
     else:
-        _show_stamps(stamps, package)
+        _show_stamps(stamps, folder)
     raise typer.Exit(EXIT_OK if _all_ok(stamps) else EXIT_PROBLEM)
 
 
 @app.command()
 @reported
 def verify(
-    paths: Annotated[list[Path], typer.Argument(help="Packages, WARC, WACZ or ARC files to "
-                                                "check.", show_default=False)],
+    paths: Annotated[list[str], typer.Argument(help="Packages, WARC, WACZ or ARC files to "
+                                               "check: paths, or storage URLs "
+                                               "(s3://bucket/prefix/pkg).",
+                                               show_default=False)],
     strict: Annotated[bool, typer.Option("--strict", help="Fail on anything no digest covers "
                                          "whole: records without a digest, payloads whose "
                                          "headers no digest covers, ARC files.")] = False,
@@ -651,9 +674,10 @@ def verify(
     is damaged or cannot be verified (with --strict: anything no digest covers whole), when
     a signature, timestamp or custody entry fails or is by a key or authority you do not
     trust, 2 when a path is not a package, a WARC, a WACZ or an ARC file, or a --trust
-    file cannot be used. Every path is checked before exiting.
+    file cannot be used. Every path is checked before exiting. A path may be a storage URL
+    (s3://bucket/prefix/pkg): a package there is complete only with its completion marker,
+    written last by its upload (docs/storage.md); without it, it is incomplete (exit 1).
     """
-    from archiver.verification import check
     from archiver.verification.attestation_problems import ProofOptions
 
     trusted = _trust_list(trust or [])
@@ -666,16 +690,19 @@ def verify(
     with progress_bar("verifying") as progress:
         for path in paths:
             try:
-                report = check(path, progress=_bytes_progress(progress, path), strict=strict,
-                               trust=wacz_trust, proof=proof)
+                report = check_target(path, progress=_bytes_progress(progress, path),
+                                      strict=strict, trust=wacz_trust, proof=proof)
             except ArchiverError as error:
                 show_error(str(error))
                 worst = max(worst, exit_code_for(error))
                 continue
             reports.append(report)
             worst = max(worst, EXIT_OK if report.is_valid else EXIT_PROBLEM)
-            if record and report.kind == "package":
-                _record_verification(path, report)
+            if record and report.kind == "package" and is_storage_url(path):
+                show_error(f"warning: {path}: not recorded in its custody log: archiver "
+                           "never writes into a package on object storage once it is sealed")
+            elif record and report.kind == "package":
+                _record_verification(Path(path), report)
     if as_json:
         _emit_json([report.to_dict() for report in reports])
     else:
@@ -718,22 +745,23 @@ def _record_verification(path: Path, report: VerificationReport) -> None:
         show_error(f"warning: {warning}")
 
 
-def _bytes_progress(progress: Progress | None, path: Path) -> ByteProgress | None:
+def _bytes_progress(progress: Progress | None, path: str) -> ByteProgress | None:
     if progress is None:
         return None
-    return lambda done, total: progress(done, total, str(path))
+    return lambda done, total: progress(done, total, path)
 
 
 @app.command()
 @reported
 def extract(
-    paths: Annotated[list[Path], typer.Argument(help="Packages, WARC or ARC files (from any "
-                                                "tool), WACZ files, or HTML, PDF, text, CSV, "
-                                                "JSON and XML files.",
-                                                show_default=False)],
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="Also write one .json "
-                                                "and one .txt per document into this new "
-                                                "directory.")] = None,
+    paths: Annotated[list[str], typer.Argument(help="Packages, WARC or ARC files (from any "
+                                               "tool), WACZ files, or HTML, PDF, text, CSV, "
+                                               "JSON and XML files: paths, or storage URLs.",
+                                               show_default=False)],
+    output: Annotated[str | None, typer.Option("-o", "--output", metavar="DIR",
+                                               help="Also write one .json and one .txt per "
+                                               "document into this new directory (or "
+                                               "storage URL).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print every extraction as JSON "
                                           "(schemas/extraction.schema.json).")] = False,
     text: Annotated[bool, typer.Option("--text", help="Print the main text of each "
@@ -757,57 +785,67 @@ def extract(
     from archiver.extract.document import ExtractionSummary
     from archiver.extract.files import ExtractionWriter
 
-    writer = ExtractionWriter(output) if output is not None else None
     summaries: list[ExtractionSummary] = []
     worst = EXIT_OK
     opened = 0
-    if as_json:
-        show("[")
-    with progress_bar("extracting") as progress:
-        for path in paths:
-            try:
-                run = extract_from(path)
-            except ArchiverError as error:
-                show_error(str(error))
-                worst = max(worst, exit_code_for(error))
-                continue
-            opened += 1
-            for extraction in run:
-                if writer is not None:
-                    writer.write(extraction)
-                if as_json:
-                    show_json(("," if summaries else "") + extraction.to_json().decode())
-                elif text or visible_text:
-                    show(render_text(extraction, visible=visible_text))
-                    # Without the table, what got in the way (a partial read) still goes
-                    # to stderr, so the text is never taken for the whole document.
-                    for problem in render_problems(extraction):
-                        show_error(problem)
-                summaries.append(extraction.summary())
-                if progress is not None:
-                    progress(len(summaries), 0, extraction.source.url or str(path))
-                if extraction.outcome == "failed":
-                    worst = max(worst, EXIT_PROBLEM)
-            for problem in run.problems:
-                show_error(problem)
-                worst = max(worst, EXIT_PROBLEM)
-    if as_json:
-        show("]")
-    elif not (text or visible_text) and opened:  # nothing read: the error lines say why
-        show(render_extractions(summaries, output))
+    out: Target | None = None
+    with contextlib.ExitStack() as outputs:
+        out = outputs.enter_context(output_target(output)) if output is not None else None
+        writer = ExtractionWriter(out.local) if out is not None else None
+        if as_json:
+            show("[")
+        with progress_bar("extracting") as progress:
+            for path in paths:
+                try:
+                    with input_target(path) as source:
+                        run = extract_from(source.local)
+                        opened += 1
+                        for extraction in run:
+                            if writer is not None:
+                                writer.write(extraction)
+                            if as_json:
+                                show_json(source.relabel(("," if summaries else "")
+                                                         + extraction.to_json().decode()))
+                            elif text or visible_text:
+                                show(render_text(extraction, visible=visible_text))
+                                # Without the table, what got in the way (a partial read)
+                                # still goes to stderr, so the text is never taken for the
+                                # whole document.
+                                for problem in render_problems(extraction):
+                                    show_error(source.relabel(problem))
+                            summaries.append(extraction.summary())
+                            if progress is not None:
+                                progress(len(summaries), 0, extraction.source.url or path)
+                            if extraction.outcome == "failed":
+                                worst = max(worst, EXIT_PROBLEM)
+                        for problem in run.problems:
+                            show_error(source.relabel(problem))
+                            worst = max(worst, EXIT_PROBLEM)
+                except ArchiverError as error:
+                    show_error(str(error))
+                    worst = max(worst, exit_code_for(error))
+                    continue
+        if as_json:
+            show("]")
+    if not as_json and not (text or visible_text) and opened:  # none read: errors say why
+        rendered = render_extractions(summaries, out.local if out is not None else None)
+        show(out.relabel(rendered) if out is not None else rendered)
     raise typer.Exit(worst)
 
 
 @app.command()
 @reported
 def export(
-    package: Annotated[Path, typer.Argument(help="The package to export.", show_default=False)],
-    wacz: Annotated[Path | None, typer.Option("--wacz", help="Write a WACZ file (for "
-                                              "ReplayWeb.page, pywb) here; must not exist.",
-                                              show_default=False)] = None,
-    zip_file: Annotated[Path | None, typer.Option("--zip", help="Write the bag as one zip "
-                                                  "file (for mail or upload) here; must not "
-                                                  "exist.", show_default=False)] = None,
+    package: Annotated[str, typer.Argument(help="The package to export (a path or a storage "
+                                           "URL).", show_default=False)],
+    wacz: Annotated[str | None, typer.Option("--wacz", metavar="OUT", help="Write a WACZ "
+                                             "file (for ReplayWeb.page, pywb) here (a path "
+                                             "or a storage URL); must not exist.",
+                                             show_default=False)] = None,
+    zip_file: Annotated[str | None, typer.Option("--zip", metavar="OUT", help="Write the bag "
+                                                 "as one zip file (for mail or upload) here "
+                                                 "(a path or a storage URL); must not exist.",
+                                                 show_default=False)] = None,
     key: Annotated[Path | None, typer.Option("--key", help="Sign the WACZ with this private "
                                              "key (default: `key` in the configuration).",
                                              show_default=False)] = None,
@@ -845,40 +883,69 @@ def export(
     signing_key = _configured_key(key) if wacz is not None else None
     stamper = _wacz_timestamper(tsa, signed=signing_key is not None)
     results: list[ExportResult] = []
-    for out in (wacz, zip_file):
-        if out is not None:
-            _sweep_beside(out)
     config = _user_config()
-    with progress_bar("exporting") as progress:
-        try:
-            if wacz is not None:
-                results.append(export_wacz(package, wacz, progress=progress, key=signing_key,
-                                           timestamper=stamper, operator=config.operator,
-                                           organisation=config.organisation))
-            if zip_file is not None:
-                results.append(export_zip(package, zip_file, progress=progress,
-                                          operator=config.operator,
-                                          organisation=config.organisation))
-        except VerificationFailed as error:
-            for line in render_refusal(error):
-                show(line, err=True)
-            _fail(f"{error}; not exported", EXIT_PROBLEM)
-        except CaptureError as error:  # only a TSA is asked for anything in an export
-            _fail(f"no timestamp for the WACZ's signature: {error}; nothing was written",
-                  EXIT_COULD_NOT_RUN)
+    shown: list[Target] = []
+    with contextlib.ExitStack() as targets:
+        outs = [targets.enter_context(output_target(out)) if out is not None else None
+                for out in (wacz, zip_file)]
+        for out in outs:
+            if out is not None:
+                _sweep_beside(out.local)
+        source = targets.enter_context(input_target(package))
+        shown = [source, *(out for out in outs if out is not None)]
+        with progress_bar("exporting") as progress:
+            try:
+                if outs[0] is not None:
+                    results.append(export_wacz(source.local, outs[0].local, progress=progress,
+                                               key=signing_key, timestamper=stamper,
+                                               operator=config.operator,
+                                               organisation=config.organisation))
+                if outs[1] is not None:
+                    results.append(export_zip(source.local, outs[1].local, progress=progress,
+                                              operator=config.operator,
+                                              organisation=config.organisation))
+            except VerificationFailed as error:
+                for line in render_refusal(error):
+                    show(source.relabel(line), err=True)
+                _fail(source.relabel(f"{error}; not exported"), EXIT_PROBLEM)
+            except CaptureError as error:  # only a TSA is asked for anything in an export
+                _fail(f"no timestamp for the WACZ's signature: {error}; nothing was written",
+                      EXIT_COULD_NOT_RUN)
+        if source.is_remote:
+            for result in results:  # it went into the local copy, which is not kept
+                result.custody_entry = None
+                result.custody_warning = (f"{package}: the export is not in its custody log: "
+                                          "archiver never writes into a package on object "
+                                          "storage once it is sealed")
+
+    def relabel(text: str) -> str:
+        for target in shown:
+            text = target.relabel(text)
+        return text
+
     for failure in stamper.failures if stamper is not None else []:
         show_error(f"note: {failure}; the next TSA timestamped the WACZ's signature")
     for result in results:
         if result.custody_warning:
             show_error(f"warning: {result.custody_warning}")
         for line in render_export_notes(result):
-            show(line, err=True)
+            show(relabel(line), err=True)
     if as_json:
-        _emit_json([result.to_dict() for result in results])
+        show_json(relabel(json.dumps([result.to_dict() for result in results], indent=2,
+                                     ensure_ascii=False)))
     else:
         for result in results:
-            show(render_export(result))
+            show(relabel(render_export(result)))
     raise typer.Exit(EXIT_OK)
+
+
+def _local_package(given: str, verb: str) -> Path:
+    """A package a verb adds to (its attestations): a local path only, never a storage URL,
+    since a package on object storage is never written into after its upload."""
+    if is_storage_url(given):
+        _fail(f"{given}: a package on object storage is never changed after its upload; it "
+              f"is {verb} as it is made (--key, --tsa on capture and story)", EXIT_USAGE)
+    return local_path(given)
 
 
 def _configured_key(named: Path | None) -> SigningKey | None:
@@ -907,7 +974,7 @@ def _wacz_timestamper(given: list[str] | None, *, signed: bool) -> TsaTimestampe
 @app.command()
 @reported
 def sign(
-    package: Annotated[Path, typer.Argument(help="The package to sign.", show_default=False)],
+    package: Annotated[str, typer.Argument(help="The package to sign.", show_default=False)],
     key: Annotated[Path | None, typer.Option("--key", metavar="KEY", help="The private key "
                                              "(default: `key` in your configuration).",
                                              show_default=False)] = None,
@@ -927,6 +994,7 @@ def sign(
     """
     from archiver.package.signing import sign_package
 
+    folder = _local_package(package, "signed")
     config = _user_config()
     if key is None and config.key is None:
         _fail("no key to sign with: give --key KEY (make one with `archiver key new KEY`), "
@@ -934,7 +1002,7 @@ def sign(
     signer = _signer(key, _operator(None, None))  # who signs: the configuration's names
     with progress_bar("signing") as progress:
         try:
-            result = sign_package(package, signer, progress=progress)
+            result = sign_package(folder, signer, progress=progress)
         except VerificationFailed as error:
             for line in render_refusal(error):
                 show(line, err=True)
@@ -942,13 +1010,13 @@ def sign(
     if as_json:
         _emit_json(result.to_dict())
     elif result.already_signed:
-        show(f"{package}: already signed by key {result.short_fingerprint} …; nothing written")
+        show(f"{folder}: already signed by key {result.short_fingerprint} …; nothing written")
     else:
-        show(f"{package}: signed by key {result.short_fingerprint} … "
+        show(f"{folder}: signed by key {result.short_fingerprint} … "
              f"({result.files.signature})")
-        show(f"Check it with: openssl dgst -sha256 -verify {package / result.files.public_key} "
-             f"-signature {package / result.files.signature} "
-             f"{package / 'tagmanifest-sha256.txt'}")
+        show(f"Check it with: openssl dgst -sha256 -verify {folder / result.files.public_key} "
+             f"-signature {folder / result.files.signature} "
+             f"{folder / 'tagmanifest-sha256.txt'}")
     raise typer.Exit(EXIT_OK)
 
 
@@ -1052,8 +1120,9 @@ def key_show(
 @app.command()
 @reported
 def replay(
-    path: Annotated[Path, typer.Argument(help="A package, a WARC or ARC file, or a WACZ.",
-                                         show_default=False)],
+    path: Annotated[str, typer.Argument(help="A package, a WARC or ARC file, or a WACZ (a "
+                                        "path, or a storage URL: downloaded first).",
+                                        show_default=False)],
     port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port on 127.0.0.1 "
                                       "(0: any free port).")] = 0,
 ) -> None:
@@ -1073,10 +1142,11 @@ def replay(
     """
     from archiver.replay import start_replay
 
-    with start_replay(path, port=port, notify=show_error) as server:
+    with input_target(path) as source, \
+            start_replay(source.local, port=port, notify=show_error) as server:
         try:  # Ctrl-C may come as soon as the address shows
             for line in server.skipped.lines():
-                show_error(line)
+                show_error(source.relabel(line))
             show(f"Replaying {path}: {len(server.entries)} page(s) and report(s).")
             show(f"Open {server.url}  (Ctrl-C to stop)")
             code = server.wait()
@@ -1088,9 +1158,10 @@ def replay(
 @app.command()
 @reported
 def demo(
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="Where to write the "
-                                                "package (default: ./archiver-demo-<time>).")]
-    = None,
+    output: Annotated[str | None, typer.Option("-o", "--output", metavar="PKG",
+                                               help="Where to write the package, a path or a "
+                                               "storage URL (default: "
+                                               "./archiver-demo-<time>).")] = None,
 ) -> None:
     """Run the whole workflow on the bundled sample story, offline, on 127.0.0.1.
 
@@ -1102,13 +1173,15 @@ def demo(
     """
     from archiver.demo import default_output, run_demo
 
-    target = output or default_output()
-    _sweep_beside(target)
-    with progress_bar("capturing the sample") as progress:
-        result = run_demo(target, progress=progress)
-    show(render_story(result.story))
+    with output_target(output or str(default_output())) as target:
+        _sweep_beside(target.local)
+        with progress_bar("capturing the sample") as progress:
+            result = run_demo(target.local, progress=progress)
+    if target.is_remote:
+        result.verification.path = target.given
+    show(target.relabel(render_story(result.story)))
     show("")
-    show(render_verification(result.verification))
+    show(target.relabel(render_verification(result.verification)))
     raise typer.Exit(EXIT_OK if result.is_ok else EXIT_PROBLEM)
 
 

@@ -2,7 +2,8 @@
 
     ArchiverError                 root: catch this to catch everything archiver raises
     ├── ArchiverUsageError        the caller asked for something we cannot do (exit 2)
-    │   ├── OutputExistsError     the output path is already taken; evidence is never overwritten
+    │   ├── OutputExistsError     the output path (or storage prefix) is already taken; evidence
+    │   │                         is never overwritten
     │   ├── InputNotFoundError    a named input file or directory does not exist
     │   └── NotEvidenceError      a path is neither a package nor a WARC
     ├── EvidenceError             the evidence itself is wrong (exit 1)
@@ -10,12 +11,15 @@
     │   ├── VerificationFailed    verify found problems; carries every `Problem`
     │   │   └── ArchiveRefused    a zip or WACZ from elsewhere is unsafe or wrong; nothing
     │   │                         of it was written
-    │   └── UnreadableEvidence    a file of the evidence is not safe to read: JSON too large
-    │                             or too deep, a link or a device where a file belongs
+    │   ├── UnreadableEvidence    a file of the evidence is not safe to read: JSON too large
+    │   │                         or too deep, a link or a device where a file belongs
+    │   └── IncompleteUpload      a package on object storage has no valid completion marker
+    │                             (its upload did not finish): not evidence to read
     ├── CaptureError              a site or the network failed one fetch (recorded, not raised
     │                             out of a job: it becomes a failed outcome with its reason)
     └── EnvironmentFault          we could not run: I/O error, full disk, missing component (exit 3)
         ├── ReplayEngineMissing   pywb is not where archiver was told, or could not be set up
+        ├── StorageMissing        a storage URL, and not the fsspec package that reaches it
         └── BrowserMissing        --browser, and no Chromium (or no Playwright) to drive
 
 Programmer misuse (calling the library wrongly) raises plain `RuntimeError`/`TypeError`.
@@ -46,7 +50,7 @@ class ArchiverUsageError(ArchiverError):
 
 
 class OutputExistsError(ArchiverUsageError):
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path | str) -> None:
         super().__init__(f"{path}: already exists; archiver never overwrites evidence, "
                          "choose a new output path")
         self.path = path
@@ -110,6 +114,16 @@ class UnreadableEvidence(EvidenceError):
         return type(self), (self.what, self.reason, self.code)  # from a worker process
 
 
+class IncompleteUpload(EvidenceError):
+    """A package on object storage whose completion marker is missing or does not match what
+    is stored: its upload did not finish (exit 1). `reason` says what was found."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(f"{url}: incomplete: {reason}")
+        self.url = url
+        self.reason = reason
+
+
 class CaptureError(ArchiverError):
     """One fetch failed: the site or the network did not deliver.
 
@@ -152,3 +166,11 @@ class BrowserMissing(EnvironmentFault):
 
     def __init__(self, reason: str) -> None:
         super().__init__("--browser", reason)
+
+
+class StorageMissing(EnvironmentFault):
+    """A storage URL (s3://, gs://...) was given, and the fsspec package that reaches that
+    storage is not installed (exit 3). `hint` says what to install."""
+
+    def __init__(self, url: str, hint: str) -> None:
+        super().__init__(url, hint)
