@@ -10,13 +10,16 @@
     │   ├── VerificationFailed    verify found problems; carries every `Problem`
     │   │   └── ArchiveRefused    a zip or WACZ from elsewhere is unsafe or wrong; nothing
     │   │                         of it was written
-    │   └── UnreadableEvidence    a file of the evidence is not safe to read: JSON too large
-    │                             or too deep, a link or a device where a file belongs
+    │   ├── UnreadableEvidence    a file of the evidence is not safe to read: JSON too large
+    │   │                         or too deep, a link or a device where a file belongs
+    │   └── TextIndexError        a package's text index cannot be read, or no longer fits
+    │                             the texts it was built from
     ├── CaptureError              a site or the network failed one fetch (recorded, not raised
     │                             out of a job: it becomes a failed outcome with its reason)
     └── EnvironmentFault          we could not run: I/O error, full disk, missing component (exit 3)
         ├── ReplayEngineMissing   pywb is not where archiver was told, or could not be set up
-        └── BrowserMissing        --browser, and no Chromium (or no Playwright) to drive
+        ├── BrowserMissing        --browser, and no Chromium (or no Playwright) to drive
+        └── SearchUnavailable     this Python's SQLite has no FTS5, which text indexes need
 
 Programmer misuse (calling the library wrongly) raises plain `RuntimeError`/`TypeError`.
 Message text lives in the classes, so the CLI prints `str(error)` and nothing else.
@@ -110,6 +113,16 @@ class UnreadableEvidence(EvidenceError):
         return type(self), (self.what, self.reason, self.code)  # from a worker process
 
 
+class TextIndexError(EvidenceError):
+    """A package's text index (data/index/) cannot be read, or does not fit the texts it
+    was built from: the package changed, or the index is damaged (exit 1)."""
+
+    def __init__(self, what: str, reason: str) -> None:
+        super().__init__(f"{what}: {reason}; `archiver verify` checks the whole package")
+        self.what = what
+        self.reason = reason
+
+
 class CaptureError(ArchiverError):
     """One fetch failed: the site or the network did not deliver.
 
@@ -152,3 +165,13 @@ class BrowserMissing(EnvironmentFault):
 
     def __init__(self, reason: str) -> None:
         super().__init__("--browser", reason)
+
+
+class SearchUnavailable(EnvironmentFault):
+    """The SQLite this Python was built with has no FTS5 full-text search (exit 3)."""
+
+    def __init__(self) -> None:
+        super().__init__("text index", "the SQLite library of this Python has no FTS5 "
+                         "full-text search; use a Python whose sqlite3 has it (python.org "
+                         "and most Linux builds do), or build SQLite with "
+                         "SQLITE_ENABLE_FTS5")
