@@ -105,10 +105,18 @@ def _spread(items: list[int], most: int) -> list[int]:
 
 def _aligned(wanted: list[str], window: list[str]) -> tuple[int, int] | None:
     """The part of `window` that lines up with `wanted`: from its first matching word to
-    its last."""
+    its last, widened by the words of `wanted` before the first and after the last match
+    (a changed last word still belongs to the passage shown).
+
+    >>> _aligned(["were", "safe"], ["meters", "were", "sound", "in"])
+    (1, 3)
+    """
     blocks = [block for block in SequenceMatcher(None, wanted, window,
                                                  autojunk=False).get_matching_blocks()
               if block.size]
     if not blocks:
         return None
-    return blocks[0].b, blocks[-1].b + blocks[-1].size
+    first, last = blocks[0], blocks[-1]
+    start = max(0, first.b - first.a)
+    end = min(len(window), last.b + last.size + len(wanted) - (last.a + last.size))
+    return start, end

@@ -1,0 +1,171 @@
+"""`archiver quote PKG "passage"`: every place the package's extracted texts say a passage,
+or the closest place and how close.
+
+The package's text index (data/index/, made at seal time) picks the few documents holding
+the passage's rarest words; only those texts are read, each checked against the SHA-256
+the index recorded, and searched in the normal form of archiver.textsearch.normalise. A
+package sealed before indexes existed is indexed first in a temporary folder (removed
+after), never changed. When the passage stands nowhere, the documents holding most of its
+words are aligned with it for the closest passage (archiver.textsearch.align).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from archiver.errors import ArchiverUsageError, NotEvidenceError
+from archiver.evidence_kind import sniff_evidence
+from archiver.package.text_index import (
+    inside,
+    package_resources,
+    temporary_index,
+    text_of,
+)
+from archiver.quotes.anchor import Anchor, anchor_at
+from archiver.textsearch.align import closest_span, exact_spans
+from archiver.textsearch.fts import IndexedDocument, TextIndex
+from archiver.textsearch.normalise import Stream, index_words, stream
+
+MAX_PASSAGE_CHARS = 20_000
+MAX_MATCHES = 50
+RARE_WORDS = 4
+"""The rarest words of the passage that a candidate document must all hold."""
+MAX_CANDIDATES = 500
+"""Documents read, at most, to find a passage exactly."""
+CLOSEST_WORDS = 24
+CLOSEST_CANDIDATES = 12
+"""Documents aligned, at most, for the closest passage."""
+
+IndexKind = Literal["package", "temporary"]
+
+
+@dataclass
+class QuoteResult:
+    """What `archiver quote` found for one passage."""
+
+    passage: str
+    matches: list[Anchor] = field(default_factory=list)
+    closest: Anchor | None = None
+    """When the passage stands nowhere: the closest passage (None if no text holds any of
+    its words)."""
+    documents: int = 0
+    """Texts in the index (or in the part searched)."""
+    index: IndexKind = "package"
+
+    @property
+    def found(self) -> bool:
+        return bool(self.matches)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"passage": self.passage, "found": self.found,
+                "matches": [match.to_dict() for match in self.matches],
+                "closest": self.closest.to_dict() if self.closest else None,
+                "documents": self.documents, "index": self.index}
+
+
+class QuoteFinder:
+    """Finds passages in one package through its text index (`open_finder`)."""
+
+    def __init__(self, root: Path, index: TextIndex, kind: IndexKind) -> None:
+        self.root = root
+        self.index = index
+        self.kind = kind
+        self._texts: dict[int, tuple[IndexedDocument, str, Stream]] = {}
+
+    def find(self, passage: str, *, record_ids: Sequence[str] | None = None) -> QuoteResult:
+        """Every place `passage` stands (at most MAX_MATCHES), else the closest; only in
+        the texts extracted from `record_ids` when given (a story's cited source).
+
+        Raises ArchiverUsageError for a passage with no letter or digit, or too long."""
+        wanted = _checked(passage)
+        scope = (None if record_ids is None else
+                 [number for record in record_ids for number in self.index.ids_of_record(record)])
+        terms = sorted(set(index_words(passage)))
+        frequencies = self.index.document_frequencies(terms)
+        rare = sorted(frequencies, key=lambda term: (frequencies[term], -len(term)))
+        result = QuoteResult(passage, documents=len(scope) if scope is not None
+                             else self.index.count(), index=self.kind)
+        candidates = scope if scope is not None else (
+            self.index.holding_all(rare[:RARE_WORDS], MAX_CANDIDATES) if rare else [])
+        for number in candidates:
+            document, text, text_stream = self._text(number)
+            for span in exact_spans(text_stream, wanted, MAX_MATCHES - len(result.matches)):
+                result.matches.append(anchor_at(document, text, span, passage))
+        result.matches = _main_text_first(result.matches)
+        if not result.matches:
+            result.closest = self._closest(passage, scope, rare)
+        return result
+
+    def _closest(self, passage: str, scope: list[int] | None, rare: list[str]
+                 ) -> Anchor | None:
+        candidates = scope if scope is not None else (
+            self.index.ranked(rare[:CLOSEST_WORDS], CLOSEST_CANDIDATES) if rare else [])
+        prefer = frozenset(rare[:RARE_WORDS])
+        best: Anchor | None = None
+        for number in candidates:
+            document, text, _ = self._text(number)
+            span = closest_span(text, passage, prefer=prefer)
+            if span is not None and (best is None or span.similarity > best.similarity):
+                best = anchor_at(document, text, span, passage)
+        return best
+
+    def _text(self, number: int) -> tuple[IndexedDocument, str, Stream]:
+        if number not in self._texts:
+            document = self.index.document(number)
+            inside(self.root, document.path)  # an index from elsewhere names any path
+            text = text_of(self.root, document)
+            self._texts[number] = (document, text, stream(text))
+        return self._texts[number]
+
+
+@contextmanager
+def open_finder(package: Path) -> Iterator[QuoteFinder]:
+    """A finder over `package`'s texts: through its sealed index, or one made in a
+    temporary folder for a package that has none.
+
+    Raises InputNotFoundError, NotEvidenceError (not a package), TextIndexError (its index
+    cannot be read), SearchUnavailable (no FTS5), UnreadableEvidence."""
+    package = Path(package)
+    if sniff_evidence(package).kind != "package":
+        raise NotEvidenceError(package, "quote reads a package directory; `archiver extract "
+                               "--text` reads a WARC or WACZ")
+    resources, package_id, sealed = package_resources(package)
+    with ExitStack() as stack:
+        if sealed is not None:
+            where, kind = inside(package, sealed), "package"
+        else:
+            where, kind = stack.enter_context(temporary_index(package, resources,
+                                                              package_id)), "temporary"
+        index = stack.enter_context(TextIndex(where, sealed or "text index"))
+        yield QuoteFinder(package, index, kind)  # type: ignore[arg-type]
+
+
+def find_quote(package: Path, passage: str) -> QuoteResult:
+    """Every place `package`'s extracted texts (main and full visible texts, a PDF's pages
+    as one) say `passage`, tolerant of white space, line breaks, typographic quotes and
+    dashes, case, accents, soft hyphens and words hyphenated at a line's end; else the
+    closest passage and how close (see docs/quote.md)."""
+    with open_finder(package) as finder:
+        return finder.find(passage)
+
+
+def _checked(passage: str) -> str:
+    if len(passage) > MAX_PASSAGE_CHARS:
+        raise ArchiverUsageError(f"the passage is {len(passage):,} characters long; quote "
+                                 f"looks for at most {MAX_PASSAGE_CHARS:,}")
+    wanted = stream(passage).chars
+    if not wanted:
+        raise ArchiverUsageError("the passage holds no letter or digit to look for")
+    return wanted
+
+
+def _main_text_first(matches: list[Anchor]) -> list[Anchor]:
+    """A page's passage found in its main text is not listed again from its visible text
+    (which holds the main text too)."""
+    in_main = {(m.record_id, m.passage) for m in matches if m.layer == "text"}
+    return [m for m in matches
+            if m.layer == "text" or (m.record_id, m.passage) not in in_main]
