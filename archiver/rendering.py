@@ -4,6 +4,7 @@ calls the library and picks exit codes."""
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -102,6 +103,11 @@ def render_story(result: StoryResult) -> str:
     for source in chain.sources:
         lines += [f"warning: {_one(source.url)}: {_one(warning)}"
                   for warning in source.warnings]
+    if chain.quotes:
+        counts = Counter(quote.outcome for quote in chain.quotes)
+        lines.append("Quotes checked in their sources: " + ", ".join(
+            f"{counts[outcome]} {outcome}" for outcome in ("found", "not found", "not checked")
+            if counts[outcome]) + " (see the report)")
     lines += [f"Package: {path}", f"Report: {path / 'data' / 'report.html'}",
               *signed_lines(result.signature),
               f"Check it any time with: archiver verify {path}"]

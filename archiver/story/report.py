@@ -51,6 +51,7 @@ def _environment() -> Environment:
     environment.filters["md"] = markdown_text
     environment.filters["md_quote"] = markdown_quote
     environment.filters["shell"] = shlex.quote
+    environment.filters["percent"] = lambda share: f"{float(share):.0%}"
     # A "|" in a URL would end a Markdown table cell; GFM reads "\|" as "|" even in a link.
     environment.filters["cell"] = lambda url: str(url).replace("|", "\\|")
     return environment
@@ -185,6 +186,7 @@ def report_context(story: dict[str, Any], *, package_id: str, warcs: list[FileDi
                     if story["kind"] == "url" and story["record"] else None)
     return {
         "story": story, "views": views, "citations": citations,
+        "quotes": story.get("quotes") or [],
         "dropped": story["dropped"], "warnings": warnings, "package_id": package_id,
         "warcs": warcs, "package_name": output.name, "made": utc_iso(),
         "tool": f"archiver {__version__}", "story_replay": story_replay,
