@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 from archiver.cli import app
 from archiver.package.text_index import package_resources, write_text_index
 from archiver.quotes.lookup import QuoteFinder, find_quote
+from archiver.story.quotations import story_quotations
 from archiver.textsearch.fts import TextIndex
 from tests.conftest import load_script, read_record
 from tests.server import SiteServer
@@ -315,3 +316,22 @@ def test_quote_usage_errors_exit_2(story_package: tuple[Path, dict[str, Any]],
     assert result.exit_code == 2 and "not an evidence package" in result.stderr
     result = runner.invoke(app, ["quote", str(package), "“ — ”"])
     assert result.exit_code == 2 and "no letter or digit" in result.stderr
+
+
+def test_quotations_are_attributed_only_to_a_citation_near_them() -> None:
+    cited = {"https://example.org/report", "https://example.org/memo"}
+    html = """<article>
+      <p>The memo <a href="https://example.org/memo">says</a> crews saw “flow in drained
+         pipes as early as July” and that it was “fine”.</p>
+      <blockquote class="pullquote"><p>“We were told to trust the new meters.”</p>
+        <footer>a billing clerk</footer></blockquote>
+      <blockquote><p>The meters count air as water after a drop in pressure.</p></blockquote>
+      <figcaption>From <a href="https://example.org/report">the audit</a></figcaption>
+      <p>Nobody said “three words here” beside a link.</p>
+    </article>"""
+    found = story_quotations(html, "https://example.org/story", cited)
+    assert [(q.text, q.url, q.marked_by) for q in found] == [
+        ("flow in drained pipes as early as July", "https://example.org/memo",
+         "quotation marks"),
+        ("The meters count air as water after a drop in pressure.",
+         "https://example.org/report", "blockquote")]

@@ -4,7 +4,8 @@ A quotation is a passage of the story in quotation marks of any typographic kind
 „…“, «…», "…", ‘…’, 「…」) of at least MIN_WORDS words, in a paragraph (or list item,
 caption, cell) that links to a citation, attributed to the nearest such link; or a
 <blockquote>, attributed to a citation it links to, its `cite` address, or else (when it
-links nowhere) a citation linked from the element just after it (a caption) or just before.
+names no source itself: no link, no footer or cite naming who spoke, not a pull quote) a
+citation linked from the element just after it (a caption) or just before.
 
 Each is looked up in the texts extracted from its cited source's record, through the
 package's text index (archiver.quotes): found, with its anchor; not found, with the closest
@@ -134,13 +135,13 @@ def _look_up(quote: StoryQuote, source: CitedSource | None, finder: QuoteFinder 
 
 
 def _blockquote(block: Any, base_url: str | None, cited: set[str]) -> Iterator[Quotation]:
-    text, links = _text_and_links(block, base_url, skip=("footer", "cite"))
+    text, links = _text_and_links(block, base_url, mute=("footer", "cite"))
     text = " ".join(text.split())
     url = next((url for _, url in links if url in cited), None)
     if url is None:
         url = _resolved(block.get("cite") or "", base_url)
         url = url if url in cited else None
-    for neighbour in (block.getnext(), block.getprevious()) if not links else ():
+    for neighbour in (block.getnext(), block.getprevious()) if _unattributed(block, links) else ():
         if url is None and neighbour is not None and isinstance(neighbour.tag, str):
             _, around = _text_and_links(neighbour, base_url)
             url = next((url for _, url in around if url in cited), None)
@@ -162,33 +163,47 @@ def _marked(block: Any, base_url: str | None, cited: set[str]) -> Iterator[Quota
         yield Quotation(quoted[:MAX_QUOTE_CHARS], url, "quotation marks")
 
 
-def _text_and_links(block: Any, base_url: str | None, skip: tuple[str, ...] = ()
+def _text_and_links(block: Any, base_url: str | None, mute: tuple[str, ...] = ()
                     ) -> tuple[str, list[tuple[int, str]]]:
-    """The block's text, and where in it each link starts (with its resolved URL); walked
+    """The block's text, and where in it each link starts (with its resolved URL); the
+    text of `mute` elements left out (a blockquote's footer), their links kept. Walked
     without recursion (a page may nest elements arbitrarily deep)."""
     parts: list[str] = []
     size = 0
     links: list[tuple[int, str]] = []
     skipping: Any = None
+    muted: Any = None
     for event, element in etree.iterwalk(block, events=("start", "end")):
         tag = element.tag if isinstance(element.tag, str) else ""
         if event == "start":
-            if skipping is None and (tag in _NOT_TEXT or (tag in skip and element is not block)
-                                     or not isinstance(element.tag, str)):
+            if skipping is None and (tag in _NOT_TEXT or not isinstance(element.tag, str)):
                 skipping = element
+            if muted is None and tag in mute and element is not block:
+                muted = element
             if skipping is None:
                 if tag == "a" and (url := _resolved(element.get("href") or "", base_url)):
                     links.append((size, url))
-                if element.text:
+                if element.text and muted is None:
                     parts.append(element.text)
                     size += len(element.text)
             continue
         if element is skipping:
             skipping = None
-        if skipping is None and element is not block and element.tail:
+        if element is muted:
+            muted = None
+        if skipping is None and muted is None and element is not block and element.tail:
             parts.append(element.tail)
             size += len(element.tail)
     return "".join(parts), links
+
+
+def _unattributed(block: Any, links: list[tuple[int, str]]) -> bool:
+    """A blockquote that names no source itself: no link, no <footer> or <cite> saying who
+    spoke, and no pull quote (which repeats the story, or a person it quotes)."""
+    names = f"{block.get('class') or ''} {block.get('id') or ''}".lower()
+    return not links and "pull" not in names and not any(
+        isinstance(inner.tag, str) and inner.tag in ("footer", "cite")
+        for inner in block.iterdescendants())
 
 
 def _resolved(href: str, base_url: str | None) -> str | None:
