@@ -37,7 +37,7 @@ RARE_WORDS = 4
 MAX_CANDIDATES = 500
 """Documents read, at most, to find a passage exactly."""
 CLOSEST_WORDS = 24
-CLOSEST_CANDIDATES = 12
+CLOSEST_CANDIDATES = 8
 """Documents aligned, at most, for the closest passage."""
 
 IndexKind = Literal["package", "temporary"]
@@ -104,7 +104,7 @@ class QuoteFinder:
                  ) -> Anchor | None:
         candidates = scope if scope is not None else (
             self.index.ranked(rare[:CLOSEST_WORDS], CLOSEST_CANDIDATES) if rare else [])
-        prefer = frozenset(rare[:RARE_WORDS])
+        prefer = frozenset(rare[:2 * RARE_WORDS])
         best: Anchor | None = None
         for number in candidates:
             document, text, _ = self._text(number)

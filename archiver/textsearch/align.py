@@ -16,8 +16,10 @@ from difflib import SequenceMatcher
 
 from archiver.textsearch.normalise import Stream, Word, words
 
-MAX_SEEDS = 400
-"""Places tried per text when looking for the closest passage."""
+MAX_SEEDS = 200
+"""Places considered per text when looking for the closest passage."""
+MAX_ALIGNED = 12
+"""Of those, the windows sharing the most words with the passage are aligned."""
 MAX_PLACES_PER_WORD = 3
 
 
@@ -54,7 +56,11 @@ def closest_span(text: str, passage: str, *, prefer: frozenset[str] = frozenset(
     have = words(text)
     folded_wanted = [word.folded for word in wanted]
     best: tuple[float, int, int] | None = None
-    for start, stop in _windows(have, folded_wanted, prefer):
+    shared = set(folded_wanted)
+    windows = sorted(_windows(have, folded_wanted, prefer),
+                     key=lambda window: -sum(word.folded in shared
+                                             for word in have[window[0]:window[1]]))
+    for start, stop in windows[:MAX_ALIGNED]:
         aligned = _aligned(folded_wanted, [word.folded for word in have[start:stop]])
         if aligned is None:
             continue

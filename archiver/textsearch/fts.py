@@ -3,11 +3,13 @@ passage's words, and whose `documents` table says where each text came from.
 
 One row of `documents` per text (a page's main text and its full visible text are two);
 the FTS5 table `texts` holds, in its one column `words` and under the same rowid, the
-words `normalise.index_words` makes of it. The table is contentless (`content=''`): the
-index holds the words' postings, never a copy of the texts, which stay where they are (a
-package's data/extract/), so an index adds a fraction of the texts' size. A reader finds
-candidates here and reads the few texts it needs, checking each against the SHA-256 the
-index recorded.
+distinct words `normalise.index_words` makes of it. The table is contentless
+(`content=''`) and keeps no positions (`detail=none`): for each word, the texts that hold
+it, and nothing else: never a copy of the texts, which stay where they are (a package's
+data/extract/), so an index adds a fraction of the texts' size. A reader finds candidates
+here (texts holding all of a passage's rarest words, or the most of its words, BM25) and
+reads the few texts it needs, checking each against the SHA-256 the index recorded; where
+the words stand is worked out in those texts (align.py), not in the index.
 
 Opened read-only and immutable, so reading an index inside a sealed package never writes
 a journal or anything else beside it. An index is derived data: built again from the same
@@ -67,7 +69,8 @@ _SCHEMA = f"""
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE documents (id INTEGER PRIMARY KEY, {", ".join(_COLUMNS)});
 CREATE INDEX documents_by_record ON documents (record_id);
-CREATE VIRTUAL TABLE texts USING fts5 (words, content='', tokenize='{TOKENIZER}');
+CREATE VIRTUAL TABLE texts USING fts5 (words, content='', detail=none,
+                                       tokenize='{TOKENIZER}');
 CREATE VIRTUAL TABLE vocabulary USING fts5vocab (texts, row);
 """
 

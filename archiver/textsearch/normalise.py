@@ -27,6 +27,8 @@ _MARKS = "\u00ad\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2
 WORD = re.compile(rf"[^\W_][^\W_{_MARKS}]*(?:[{_MARKS}]+[^\W_]*)*")
 # A word cut at the end of a line by a hyphen: "inter-\n  national".
 _LINE_END_HYPHEN = re.compile(r"([^\W_]+)[-\u2010\u2011\u00ad]\s*?[\n\f]\s*([^\W_]+)")
+# Where one may be (found first: the pattern above, tried at every word, is slow).
+_HYPHEN_AT_LINE_END = re.compile(r"[-\u2010\u2011\u00ad][ \t\r]*[\n\f]")
 
 
 def fold(word: str) -> str:
@@ -68,16 +70,22 @@ def words(text: str) -> list[Word]:
 
 
 def index_words(text: str) -> list[str]:
-    """The words the full-text index holds for `text`: each word, and each word a line-end
-    hyphen split, whole as well ("inter-\\nnational": inter, national, international).
+    """The words the full-text index holds for `text`: each distinct word once, in the
+    order first met, and each word a line-end hyphen split whole as well
+    ("inter-\\nnational": inter, national, international).
 
-    >>> index_words("An inter-\\nnational ﬁrm")
+    >>> index_words("An inter-\\nnational ﬁrm, an inter firm")
     ['an', 'inter', 'national', 'firm', 'international']
     """
-    folded = [word.folded for word in words(text)]
-    for match in _LINE_END_HYPHEN.finditer(text):
-        folded.append(fold(match.group(1) + match.group(2)))
-    return folded
+    if text.isascii():
+        folded = WORD.findall(text.lower())
+    else:
+        folded = [fold(word) for word in WORD.findall(text)]
+    for hyphen in _HYPHEN_AT_LINE_END.finditer(text):
+        around = text[max(0, hyphen.start() - 100):hyphen.end() + 100]
+        if joined := _LINE_END_HYPHEN.search(around):
+            folded.append(fold(joined.group(1) + joined.group(2)))
+    return [word for word in dict.fromkeys(folded) if word]
 
 
 @dataclass
@@ -145,5 +153,6 @@ def verbatim_form(text: str) -> str:
     >>> print(verbatim_form("It’s  “FINE”—inter-\\nnational"))
     it's "fine"-international
     """
-    joined = _LINE_END_HYPHEN.sub(lambda m: m.group(1) + m.group(2), text)
+    joined = (_LINE_END_HYPHEN.sub(lambda m: m.group(1) + m.group(2), text)
+              if _HYPHEN_AT_LINE_END.search(text) else text)
     return collapse(unicodedata.normalize("NFKC", joined).translate(_TYPOGRAPHIC)).casefold()
