@@ -25,7 +25,7 @@ and prints per-answer times, the CLI's peak RSS at each size (memory flat as pac
 grow), the index's build time and size, and the ratios peer / archiver.
 
     python bench/quote_bench.py [--sizes 1000,10000] [--passages 20] [--misquotes 5]
-        [--work DIR] [--keep] [--json results.json]
+        [--work DIR] [--keep] [--reuse] [--json results.json]
 """
 
 from __future__ import annotations
@@ -185,17 +185,27 @@ def run_size(count: int, args: argparse.Namespace, work: Path, cli: list[str]
              ) -> dict[str, Any]:
     rng = random.Random(SEED + count)
     root = work / f"package-{count}"
-    started = time.perf_counter()
-    samples = build_package(root, count, rng)
-    made = time.perf_counter() - started
-    resources, package_id, _ = package_resources(root)
-    started = time.perf_counter()
-    documents = write_text_index(root, resources, package_id, root / TEXT_INDEX)
-    indexed = time.perf_counter() - started
-    manifest = json.loads((root / "manifest.json").read_text())
-    manifest["text_index"] = {"path": TEXT_INDEX, "format": "archiver-text-index/1",
-                              "documents": documents}
-    (root / "manifest.json").write_text(json.dumps(manifest))
+    if args.reuse and (root / "built.json").exists():
+        built = json.loads((root / "built.json").read_text())
+        made, indexed, documents = built["made"], built["indexed"], built["documents"]
+        samples = [(path, (root / path).read_text("utf-8")) for path in built["samples"]]
+        build_package(work / "scratch", 0, rng)  # the same draws as a build, for the passages
+        remove_tree(work / "scratch", keep=False)
+    else:
+        started = time.perf_counter()
+        samples = build_package(root, count, rng)
+        made = time.perf_counter() - started
+        resources, package_id, _ = package_resources(root)
+        started = time.perf_counter()
+        documents = write_text_index(root, resources, package_id, root / TEXT_INDEX)
+        indexed = time.perf_counter() - started
+        manifest = json.loads((root / "manifest.json").read_text())
+        manifest["text_index"] = {"path": TEXT_INDEX, "format": "archiver-text-index/1",
+                                  "documents": documents}
+        (root / "manifest.json").write_text(json.dumps(manifest))
+        (root / "built.json").write_text(json.dumps(
+            {"made": made, "indexed": indexed, "documents": documents,
+             "samples": [path for path, _ in samples]}))
     text_bytes = sum(p.stat().st_size for p in (root / "data" / "extract").glob("*.txt"))
     index_bytes = (root / TEXT_INDEX).stat().st_size
     print(f"\n{count:,} documents: {human_bytes(text_bytes)} of main text, generated in "
@@ -259,6 +269,8 @@ def main() -> int:
     parser.add_argument("--scans", type=int, default=3, help="passages the Python scan times")
     parser.add_argument("--work", type=Path)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--reuse", action="store_true",
+                        help="use the packages a run with --keep left in --work")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     work = args.work or make_temp_dir("quote")

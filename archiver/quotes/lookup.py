@@ -25,18 +25,23 @@ from archiver.package.text_index import (
     temporary_index,
     text_of,
 )
+from archiver.package_layout import INDEX_DIR, TEXT_INDEX
 from archiver.quotes.anchor import Anchor, anchor_at
+from archiver.regular_files import is_regular_file, real_directory
 from archiver.textsearch.align import closest_span, exact_spans
 from archiver.textsearch.fts import IndexedDocument, TextIndex
-from archiver.textsearch.normalise import Stream, index_words, stream
+from archiver.textsearch.normalise import index_words, stream
 
 MAX_PASSAGE_CHARS = 20_000
 MAX_MATCHES = 50
-RARE_WORDS = 4
-"""The rarest words of the passage that a candidate document must all hold."""
+RARE_WORDS = 6
+"""The rarest words of the passage that a candidate document must all hold..."""
+FEW_CANDIDATES = 50
+"""...and when more documents than this hold them, all its words (FTS5 intersects the
+texts' lists of words in C: far cheaper than reading the texts)."""
 MAX_CANDIDATES = 500
 """Documents read, at most, to find a passage exactly."""
-CLOSEST_WORDS = 24
+CLOSEST_WORDS = 12
 CLOSEST_CANDIDATES = 8
 """Documents aligned, at most, for the closest passage."""
 
@@ -74,7 +79,6 @@ class QuoteFinder:
         self.root = root
         self.index = index
         self.kind = kind
-        self._texts: dict[int, tuple[IndexedDocument, str, Stream]] = {}
 
     def find(self, passage: str, *, record_ids: Sequence[str] | None = None) -> QuoteResult:
         """Every place `passage` stands (at most MAX_MATCHES), else the closest; only in
@@ -89,16 +93,30 @@ class QuoteFinder:
         rare = sorted(frequencies, key=lambda term: (frequencies[term], -len(term)))
         result = QuoteResult(passage, documents=len(scope) if scope is not None
                              else self.index.count(), index=self.kind)
-        candidates = scope if scope is not None else (
-            self.index.holding_all(rare[:RARE_WORDS], MAX_CANDIDATES) if rare else [])
+        candidates = scope if scope is not None else self._candidates(rare)
         for number in candidates:
-            document, text, text_stream = self._text(number)
-            for span in exact_spans(text_stream, wanted, MAX_MATCHES - len(result.matches)):
+            if len(result.matches) >= MAX_MATCHES:
+                break
+            # One text at a time, nothing kept: memory stays that of the largest text.
+            document, text = self._read(number)
+            for span in exact_spans(stream(text), wanted, MAX_MATCHES - len(result.matches)):
                 result.matches.append(anchor_at(document, text, span, passage))
         result.matches = _main_text_first(result.matches)
         if not result.matches:
             result.closest = self._closest(passage, scope, rare)
         return result
+
+    def _candidates(self, rare: list[str]) -> list[int]:
+        """The texts that may hold the passage: those holding its rarest words, or all its
+        words when too many hold the rarest."""
+        if not rare:
+            return []
+        found = self.index.holding_all(rare[:RARE_WORDS], FEW_CANDIDATES + 1)
+        if len(found) > FEW_CANDIDATES and len(rare) > RARE_WORDS:
+            found = self.index.holding_all(rare, MAX_CANDIDATES)
+        elif len(found) > FEW_CANDIDATES:
+            found = self.index.holding_all(rare[:RARE_WORDS], MAX_CANDIDATES)
+        return found
 
     def _closest(self, passage: str, scope: list[int] | None, rare: list[str]
                  ) -> Anchor | None:
@@ -107,19 +125,16 @@ class QuoteFinder:
         prefer = frozenset(rare[:2 * RARE_WORDS])
         best: Anchor | None = None
         for number in candidates:
-            document, text, _ = self._text(number)
+            document, text = self._read(number)
             span = closest_span(text, passage, prefer=prefer)
             if span is not None and (best is None or span.similarity > best.similarity):
                 best = anchor_at(document, text, span, passage)
         return best
 
-    def _text(self, number: int) -> tuple[IndexedDocument, str, Stream]:
-        if number not in self._texts:
-            document = self.index.document(number)
-            inside(self.root, document.path)  # an index from elsewhere names any path
-            text = text_of(self.root, document)
-            self._texts[number] = (document, text, stream(text))
-        return self._texts[number]
+    def _read(self, number: int) -> tuple[IndexedDocument, str]:
+        document = self.index.document(number)
+        inside(self.root, document.path)  # an index from elsewhere names any path
+        return document, text_of(self.root, document)
 
 
 @contextmanager
@@ -133,14 +148,17 @@ def open_finder(package: Path) -> Iterator[QuoteFinder]:
     if sniff_evidence(package).kind != "package":
         raise NotEvidenceError(package, "quote reads a package directory; `archiver extract "
                                "--text` reads a WARC or WACZ")
-    resources, package_id, sealed = package_resources(package)
     with ExitStack() as stack:
-        if sealed is not None:
-            where, kind = inside(package, sealed), "package"
+        # A sealed index is where every package has it: manifest.json (as large as the
+        # package has sources) is read only when there is none.
+        if (real_directory(package, INDEX_DIR) is not None
+                and is_regular_file(package / TEXT_INDEX)):
+            where, kind, what = package / TEXT_INDEX, "package", TEXT_INDEX
         else:
-            where, kind = stack.enter_context(temporary_index(package, resources,
-                                                              package_id)), "temporary"
-        index = stack.enter_context(TextIndex(where, sealed or "text index"))
+            resources, package_id, _ = package_resources(package)
+            where = stack.enter_context(temporary_index(package, resources, package_id))
+            kind, what = "temporary", "text index"
+        index = stack.enter_context(TextIndex(where, what))
         yield QuoteFinder(package, index, kind)  # type: ignore[arg-type]
 
 

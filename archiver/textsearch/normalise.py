@@ -111,8 +111,8 @@ def stream(text: str) -> Stream:
     ('thesmartmeter', (5, 10))
     """
     parts: list[str] = []
-    starts: array[int] = array("q")
-    ends: array[int] = array("q")
+    starts: array[int] = array("i")  # texts are far below 2 GiB characters
+    ends: array[int] = array("i")
     for match in WORD.finditer(text):
         token = match.group()
         at = match.start()
