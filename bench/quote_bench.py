@@ -189,8 +189,7 @@ def run_size(count: int, args: argparse.Namespace, work: Path, cli: list[str]
         built = json.loads((root / "built.json").read_text())
         made, indexed, documents = built["made"], built["indexed"], built["documents"]
         samples = [(path, (root / path).read_text("utf-8")) for path in built["samples"]]
-        build_package(work / "scratch", 0, rng)  # the same draws as a build, for the passages
-        remove_tree(work / "scratch", keep=False)
+        # (the passages drawn then differ from the first run's: other random ones)
     else:
         started = time.perf_counter()
         samples = build_package(root, count, rng)
