@@ -191,6 +191,7 @@ def run_size(count: int, args: argparse.Namespace, work: Path, cli: list[str]
         samples = [(path, (root / path).read_text("utf-8")) for path in built["samples"]]
         # (the passages drawn then differ from the first run's: other random ones)
     else:
+        remove_tree(root, keep=False)  # a build cut short
         started = time.perf_counter()
         samples = build_package(root, count, rng)
         made = time.perf_counter() - started
