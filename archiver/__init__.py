@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from archiver.package.build import PackageResult, create_package
     from archiver.package.provenance import Operator
     from archiver.package.signing import sign_package
+    from archiver.quotes.lookup import QuoteResult, find_quote
     from archiver.replay import ReplayServer, start_replay
     from archiver.settings import BrowserSettings, CaptureSettings, ExtractionSettings
     from archiver.storage.targets import check_target
@@ -99,6 +100,8 @@ _HOMES = {
     "new_key": "archiver.attestation.keys",
     "load_signing_key": "archiver.attestation.keys",
     "sign_package": "archiver.package.signing",
+    "QuoteResult": "archiver.quotes.lookup",
+    "find_quote": "archiver.quotes.lookup",
     "timestamp_package": "archiver.attestation.timestamping",
     "TimestampOutcome": "archiver.attestation.timestamping",
     "check_timestamps": "archiver.attestation.timestamp_check",
@@ -167,6 +170,7 @@ __all__ = [
     "PackageResult",
     "Problem",
     "ProofOptions",
+    "QuoteResult",
     "ReplayServer",
     "Resource",
     "SignResult",
@@ -188,6 +192,7 @@ __all__ = [
     "export_wacz",
     "export_zip",
     "extract",
+    "find_quote",
     "is_valid",
     "load_signing_key",
     "new_key",

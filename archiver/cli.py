@@ -44,6 +44,7 @@ from archiver.rendering import (
     render_extractions,
     render_plan,
     render_problems,
+    render_quote,
     render_refusal,
     render_story,
     render_text,
@@ -831,6 +832,38 @@ def extract(
         rendered = render_extractions(summaries, out.local if out is not None else None)
         show(out.relabel(rendered) if out is not None else rendered)
     raise typer.Exit(worst)
+
+
+@app.command()
+@reported
+def quote(
+    package: Annotated[Path, typer.Argument(metavar="PKG", help="An evidence package.",
+                                            show_default=False)],
+    passage: Annotated[str, typer.Argument(metavar="PASSAGE", help="The words to find, as "
+                                           "the story quotes them.", show_default=False)],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
+) -> None:
+    """Find where a package's sources say a passage: source, record, offset, replay link.
+
+    Example:  archiver quote evidence/meters "the supply valve was closed"
+
+    Searches every extracted text (a page's main text and all its visible text; a PDF's
+    pages as one text), tolerant of white space and line breaks, typographic quotes and
+    dashes, case, accents, soft hyphens and words hyphenated at a line's end
+    (docs/quote.md). Each place gives the WARC record and its payload SHA-256, the offset
+    (and page of a PDF) and a link that opens the passage in `archiver replay PKG --port
+    8080`. Uses the index sealed into the package; a package without one is indexed in a
+    temporary folder, never changed. Exit 0 when found, 1 when not (with the closest
+    passage and how similar it is), 2 when PKG is not a package.
+    """
+    from archiver.quotes.lookup import find_quote
+
+    result = find_quote(package, passage)
+    if as_json:
+        _emit_json(result.to_dict())
+    else:
+        show(render_quote(result))
+    raise typer.Exit(EXIT_OK if result.found else EXIT_PROBLEM)
 
 
 @app.command()

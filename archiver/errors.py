@@ -13,14 +13,17 @@
     │   │                         of it was written
     │   ├── UnreadableEvidence    a file of the evidence is not safe to read: JSON too large
     │   │                         or too deep, a link or a device where a file belongs
-    │   └── IncompleteUpload      a package on object storage has no valid completion marker
-    │                             (its upload did not finish): not evidence to read
+    │   ├── IncompleteUpload      a package on object storage has no valid completion marker
+    │   │                         (its upload did not finish): not evidence to read
+    │   └── TextIndexError        a package's text index cannot be read, or no longer fits
+    │                             the texts it was built from
     ├── CaptureError              a site or the network failed one fetch (recorded, not raised
     │                             out of a job: it becomes a failed outcome with its reason)
     └── EnvironmentFault          we could not run: I/O error, full disk, missing component (exit 3)
         ├── ReplayEngineMissing   pywb is not where archiver was told, or could not be set up
         ├── StorageMissing        a storage URL, and not the fsspec package that reaches it
-        └── BrowserMissing        --browser, and no Chromium (or no Playwright) to drive
+        ├── BrowserMissing        --browser, and no Chromium (or no Playwright) to drive
+        └── SearchUnavailable     this Python's SQLite has no FTS5, which text indexes need
 
 Programmer misuse (calling the library wrongly) raises plain `RuntimeError`/`TypeError`.
 Message text lives in the classes, so the CLI prints `str(error)` and nothing else.
@@ -124,6 +127,16 @@ class IncompleteUpload(EvidenceError):
         self.reason = reason
 
 
+class TextIndexError(EvidenceError):
+    """A package's text index (data/index/) cannot be read, or does not fit the texts it
+    was built from: the package changed, or the index is damaged (exit 1)."""
+
+    def __init__(self, what: str, reason: str) -> None:
+        super().__init__(f"{what}: {reason}; `archiver verify` checks the whole package")
+        self.what = what
+        self.reason = reason
+
+
 class CaptureError(ArchiverError):
     """One fetch failed: the site or the network did not deliver.
 
@@ -174,3 +187,13 @@ class StorageMissing(EnvironmentFault):
 
     def __init__(self, url: str, hint: str) -> None:
         super().__init__(url, hint)
+
+
+class SearchUnavailable(EnvironmentFault):
+    """The SQLite this Python was built with has no FTS5 full-text search (exit 3)."""
+
+    def __init__(self) -> None:
+        super().__init__("text index", "the SQLite library of this Python has no FTS5 "
+                         "full-text search; use a Python whose sqlite3 has it (python.org "
+                         "and most Linux builds do), or build SQLite with "
+                         "SQLITE_ENABLE_FTS5")

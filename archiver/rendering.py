@@ -4,6 +4,7 @@ calls the library and picks exit codes."""
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +16,8 @@ if TYPE_CHECKING:
     from archiver.errors import VerificationFailed
     from archiver.extract.document import Extraction, ExtractionSummary
     from archiver.package.build import PackageResult
+    from archiver.quotes.anchor import Anchor
+    from archiver.quotes.lookup import QuoteResult
     from archiver.story.build import StoryPlan, StoryResult
     from archiver.transfer import ExportResult
     from archiver.verification import VerificationReport
@@ -100,10 +103,57 @@ def render_story(result: StoryResult) -> str:
     for source in chain.sources:
         lines += [f"warning: {_one(source.url)}: {_one(warning)}"
                   for warning in source.warnings]
+    if chain.quotes:
+        counts = Counter(quote.outcome for quote in chain.quotes)
+        lines.append("Quotes checked in their sources: " + ", ".join(
+            f"{counts[outcome]} {outcome}" for outcome in ("found", "not found", "not checked")
+            if counts[outcome]) + " (see the report)")
     lines += [f"Package: {path}", f"Report: {path / 'data' / 'report.html'}",
               *signed_lines(result.signature),
               f"Check it any time with: archiver verify {path}"]
     return "\n".join(lines)
+
+
+def render_quote(result: QuoteResult) -> str:
+    """Where a package's sources say a passage, each place with its anchor; or the closest
+    passage."""
+    count = len(result.matches)
+    searched = (f"{result.documents:,} text{'s' if result.documents != 1 else ''}"
+                + (" (indexed for this search: the package has no index)"
+                   if result.index == "temporary" else "")
+                + ("; more of them hold all its words than quote reads, and only the first "
+                   "were searched: give a rarer word too" if result.cut else ""))
+    if count:
+        lines = [f"Found {count} time{'s' if count != 1 else ''} in {searched}.", ""]
+        for anchor in result.matches:
+            lines += [*anchor_lines(anchor), ""]
+        return "\n".join(lines).rstrip()
+    if result.closest is None:
+        return f"Not found in {searched}; no text holds any of its words."
+    closest = result.closest
+    return "\n".join([f"Not found in {searched}. The closest passage "
+                      f"({closest.similarity:.0%} similar):", "",
+                      *anchor_lines(closest)])
+
+
+def anchor_lines(anchor: Anchor) -> list[str]:
+    """One place a passage stands: the passage, its source, record, offsets and links."""
+    where = f", page {anchor.page}" if anchor.page else ""
+    if anchor.end_page and anchor.end_page != anchor.page:
+        where = f", pages {anchor.page}-{anchor.end_page}"
+    layer = "main text" if anchor.layer == "text" else "visible text (outside the main text)"
+    lines = [f"  “{_one(anchor.passage)}”",
+             f"  source:  {_one(anchor.url or '-')}{where}",
+             f"  record:  {_one(anchor.record_id or '-')} ({_one(anchor.warc_file or '-')}, "
+             f"offset {anchor.record_offset}), captured {anchor.captured_at or '-'}",
+             f"  payload SHA-256: {anchor.payload_sha256 or '-'}",
+             f"  text:    {_one(anchor.text_file)}, characters {anchor.start}-{anchor.end} "
+             f"of its {layer}"]
+    if anchor.similarity == 1 and not anchor.verbatim:
+        lines.append("  note:    the words match; punctuation or spacing differs")
+    if anchor.fragment_url:
+        lines.append(f"  replay:  {_one(anchor.fragment_url)}")
+    return lines
 
 
 def render_export(result: ExportResult) -> str:

@@ -22,7 +22,7 @@ CONTENT_TYPES = {
     ".js": "text/javascript; charset=utf-8", ".svg": "image/svg+xml", ".png": "image/png",
     ".jpg": "image/jpeg", ".pdf": "application/pdf", ".ttf": "font/ttf",
     ".webm": "video/webm", ".mp4": "video/mp4", ".wav": "audio/wav",
-    ".vtt": "text/vtt; charset=utf-8",
+    ".vtt": "text/vtt; charset=utf-8", ".txt": "text/plain; charset=utf-8",
 }
 
 

@@ -129,7 +129,8 @@ def test_one_numbering_the_citations(report: Report) -> None:
 
 
 def test_digests_do_not_wrap_into_tall_blocks(report: Report) -> None:
-    table_rows = [line for line in report.markdown.splitlines() if re.match(r"\| \d+ \|", line)]
+    table_rows = [line for line in report.md_section("Citations").splitlines()
+                  if re.match(r"\| \d+ \|", line)]
     assert len(table_rows) == len(report.story["citations"])
     assert not any(HEX64.search(row) for row in table_rows)
     page = report.page

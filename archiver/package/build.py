@@ -30,13 +30,19 @@ from archiver.extract.files import write_new
 from archiver.package.bag import FileDigest, write_bag
 from archiver.package.derived import DerivedFiles, RecordAt, extract_into_package
 from archiver.package.extraction_pool import ExtractionPool
-from archiver.package.manifest import build_manifest, dump_manifest, environment
+from archiver.package.manifest import (
+    build_manifest,
+    dump_manifest,
+    environment,
+    resource_entries,
+)
 from archiver.package.provenance import (
     Operator,
     capture_environment,
     provenance_section,
     warcinfo_provenance,
 )
+from archiver.package.text_index import TextIndexFile, seal_text_index
 from archiver.package_layout import WARC_DIR, warc_path
 from archiver.settings import CaptureSettings
 from archiver.staging import staging_beside
@@ -152,6 +158,12 @@ class PackageBuild:
         derived.add(self.attachments)
         return derived
 
+    def index_texts(self, result: CaptureResult, derived: DerivedFiles) -> TextIndexFile | None:
+        """The package's text index (data/index/), made from what was extracted; None when
+        nothing was (see archiver.package.text_index)."""
+        return seal_text_index(self.staging, resource_entries(result, derived.by_resource),
+                               self.package_id)
+
     def add_file(self, relative: str, data: bytes) -> FileDigest:
         """A payload file of our own making (a report), never overwriting."""
         path = self.staging / relative
@@ -224,10 +236,12 @@ def create_package(
     with building(output, settings, operator, signer) as build:
         result = build.capture_job(progress).run(urls)
         derived = build.extract(result, progress)
-        files = build.close_warcs() + derived.files
+        index = build.index_texts(result, derived)
+        files = build.close_warcs() + derived.files + ([index.file] if index else [])
         manifest = build_manifest(package_id=build.package_id, settings=settings,
                                   result=result, files=files, derived=derived.by_resource,
-                                  provenance=build.provenance(result))
+                                  provenance=build.provenance(result),
+                                  text_index=index.section() if index else None)
         build.seal(manifest, files)
     return PackageResult(Path(output), build.package_id, result, files, manifest,
                          build.signature)

@@ -62,6 +62,13 @@ def _source(source: SourceOutcome) -> dict[str, Any]:
     }
 
 
+def resource_entries(result: CaptureResult, derived: dict[int, list[dict[str, Any]]]
+                     ) -> list[dict[str, Any]]:
+    """manifest.json's `resources`: each with what was derived from it (by index)."""
+    return [_resource(resource, derived.get(index, []))
+            for index, resource in enumerate(result.resources)]
+
+
 def build_manifest(
     *,
     package_id: str,
@@ -70,9 +77,11 @@ def build_manifest(
     files: list[FileDigest],
     derived: dict[int, list[dict[str, Any]]] | None = None,
     provenance: dict[str, Any] | None = None,
+    text_index: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """manifest.json; `derived` lists, per resource index, the files made from it;
-    `provenance` is the section archiver.package.provenance makes."""
+    `provenance` is the section archiver.package.provenance makes; `text_index` the one
+    archiver.package.text_index makes."""
     derived = derived or {}
     manifest = {
         "format": FORMAT,
@@ -83,14 +92,15 @@ def build_manifest(
         "environment": environment(settings),
         "job": {"started": result.started_at, "finished": result.finished_at},
         "sources": [_source(source) for source in result.sources],
-        "resources": [_resource(resource, derived.get(index, []))
-                      for index, resource in enumerate(result.resources)],
+        "resources": resource_entries(result, derived),
         "files": [asdict(entry) for entry in sorted(files, key=lambda e: e.path)],
         "signatures": [],
         "timestamps": [],
     }
     if provenance is not None:
         manifest["provenance"] = provenance
+    if text_index is not None:
+        manifest["text_index"] = text_index
     return manifest
 
 

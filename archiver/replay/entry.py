@@ -3,8 +3,9 @@ captured."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
+
+from archiver.replay_address import replay_timestamp
 
 
 @dataclass(frozen=True)
@@ -30,10 +31,7 @@ class Entry:
         >>> Entry("http://a/", None, "2024-05-01T12:00:09.5Z", 200, None).timestamp
         '20240501120009'
         """
-        if not self.captured_at:
-            return None
-        digits = re.sub(r"\D", "", self.captured_at)[:14]
-        return digits if len(digits) == 14 else None
+        return replay_timestamp(self.captured_at)
 
 
 MAX_TITLE_CHARS = 300

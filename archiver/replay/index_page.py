@@ -48,7 +48,7 @@ def replay_link(collection: str, entry: Entry) -> str | None:
     """
     if entry.timestamp is None or entry.status is None:
         return None
-    return f"/{collection}/{entry.timestamp}/{entry.url}"
+    return f"/{collection}/{entry.timestamp}/{entry.url}"  # replay_address.replay_path's form
 
 
 def render_index(entries: Iterable[Entry], *, collection: str, source: Path) -> str:

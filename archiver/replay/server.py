@@ -27,10 +27,8 @@ from archiver.replay.engine import find_pywb_python
 from archiver.replay.index_page import NOT_FOUND_TEMPLATE, render_index
 from archiver.replay.pywb_setup import Notify
 from archiver.replay.warc_scan import SkipList, Skipped, WarcScan, scan_warc
+from archiver.replay_address import COLLECTION, HOST
 
-HOST = "127.0.0.1"
-COLLECTION = "evidence"
-"""The path prefix of every replayed URL: http://127.0.0.1:PORT/evidence/<time>/<url>."""
 START_TIMEOUT = 120.0
 STOP_TIMEOUT = 5.0
 CHILD_SCRIPT = Path(__file__).with_name("pywb_child.py")

@@ -19,7 +19,7 @@ from archiver._types import Progress
 from archiver.attestation.sealing import Signer
 from archiver.capture.job import CaptureJob
 from archiver.capture.results import CaptureResult, Resource, SourceOutcome
-from archiver.errors import StoryError
+from archiver.errors import SearchUnavailable, StoryError
 from archiver.extract.document import DocumentMetadata, Extraction, details_key
 from archiver.extract.extractor import extract_html_bytes, read_page
 from archiver.extract.payload import CapturedDocument, RecordPointer, open_record
@@ -27,7 +27,9 @@ from archiver.package.build import PackageBuild, building
 from archiver.package.derived import DerivedFiles, extract_resource
 from archiver.package.manifest import build_manifest
 from archiver.package.provenance import Operator
+from archiver.package.text_index import TextIndexFile
 from archiver.package_layout import DATA_DIR, EXTRACT_DIR, record_reference, warc_path
+from archiver.quotes.lookup import QuoteFinder
 from archiver.settings import CaptureSettings, ExtractionSettings
 from archiver.story.chain import CitedSource, describe_source, lead
 from archiver.story.citation_region import story_selection
@@ -40,8 +42,10 @@ from archiver.story.citations import (
 )
 from archiver.story.drafts import Draft, read_draft
 from archiver.story.page_links import page_links
+from archiver.story.quotations import StoryQuote, check_quotations, story_quotations
 from archiver.story.report import render_report
 from archiver.story.section import ReportFiles, StorySection, chain_citations
+from archiver.textsearch.fts import TextIndex
 from archiver.timestamps import utc_iso
 from archiver.warc.records import new_record_id, prepare_record, sha256_label
 
@@ -274,6 +278,8 @@ def _seal_story(build: PackageBuild, page: StoryPage, selection: Selection,
     sources = ([page.source] if page.source is not None else []) + result.sources
     combined = CaptureResult(sources, result.resources, result.started_at, result.finished_at,
                              result.peers)
+    index = build.index_texts(combined, derived)
+    story.quotes = _check_quotes(build, page, story, index)
     warcs = build.close_warcs()
     provenance = build.provenance(combined)
     report_html, report_md = render_report(story.to_dict(), package_id=build.package_id,
@@ -281,14 +287,31 @@ def _seal_story(build: PackageBuild, page: StoryPage, selection: Selection,
                                            provenance=provenance)
     reports = [build.add_file(REPORT_HTML, report_html), build.add_file(REPORT_MD, report_md)]
     story.report = ReportFiles(html=REPORT_HTML, markdown=REPORT_MD)
-    files = warcs + derived.files + story_files + reports
+    files = warcs + derived.files + story_files + reports + ([index.file] if index else [])
     manifest = build_manifest(package_id=build.package_id, settings=settings,
                               result=combined, files=files, derived=derived.by_resource,
-                              provenance=provenance)
+                              provenance=provenance,
+                              text_index=index.section() if index else None)
     manifest["story"] = story.to_dict()
     build.seal(manifest, files)
     return StoryResult(build.output, build.package_id, story, manifest, combined,
                        signature=build.signature)
+
+
+def _check_quotes(build: PackageBuild, page: StoryPage, story: StorySection,
+                  index: TextIndexFile | None) -> list[StoryQuote]:
+    """The story's quotations, each looked up in its cited source through the package's
+    text index (archiver.story.quotations)."""
+    quotations = story_quotations(page.html, page.url, {c.url for c in story.citations})
+    if not quotations:
+        return []
+    if index is None:
+        why = ("texts were not extracted (--no-extract)" if build.settings.extraction is None
+               else str(SearchUnavailable()))
+        return check_quotations(quotations, story.citations, story.sources, None, why)
+    with TextIndex(build.staging / index.file.path, index.file.path) as text_index:
+        finder = QuoteFinder(build.staging, text_index, "package")
+        return check_quotations(quotations, story.citations, story.sources, finder, "")
 
 
 def _store_draft_extraction(build: PackageBuild, page: StoryPage) -> list[Any]:

@@ -22,6 +22,8 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from archiver import __version__
 from archiver.package.bag import FileDigest
+from archiver.replay_address import REPLAY_PORT
+from archiver.replay_address import replay_address as address_of_capture
 from archiver.story.provenance_view import provenance_view
 from archiver.terminal import human_size
 from archiver.timestamps import utc_iso
@@ -34,8 +36,6 @@ SUMMARY_WORDS = {**OUTCOME_WORDS, "gone": "gone (404 or 410)",
 NOT_THE_CONTENT = frozenset({"gone", "error", "failed"})
 """Outcomes whose capture (if any) is an error page, not the source the story cites."""
 
-REPLAY_PORT = 8080
-"""The port the report's replay links name: `archiver replay PACKAGE --port 8080`."""
 SHORT_DIGEST = 12
 
 
@@ -51,6 +51,7 @@ def _environment() -> Environment:
     environment.filters["md"] = markdown_text
     environment.filters["md_quote"] = markdown_quote
     environment.filters["shell"] = shlex.quote
+    environment.filters["percent"] = lambda share: f"{float(share):.0%}"
     # A "|" in a URL would end a Markdown table cell; GFM reads "\|" as "|" even in a link.
     environment.filters["cell"] = lambda url: str(url).replace("|", "\\|")
     return environment
@@ -115,14 +116,7 @@ def _escape_marker(match: re.Match[str]) -> str:
 def replay_address(url: str | None, captured_at: str | None, status: int | None) -> str | None:
     """Where `archiver replay PACKAGE --port REPLAY_PORT` shows the capture of `url`: the
     address its own index links to."""
-    from archiver.replay.entry import Entry
-    from archiver.replay.index_page import replay_link
-    from archiver.replay.server import COLLECTION, HOST
-
-    if not url:
-        return None
-    link = replay_link(COLLECTION, Entry(url, None, captured_at, status, None))
-    return f"http://{HOST}:{REPLAY_PORT}{link}" if link else None
+    return address_of_capture(url, captured_at, status, REPLAY_PORT)
 
 
 def source_heading(source: dict[str, Any], citations: list[dict[str, Any]]
@@ -192,6 +186,7 @@ def report_context(story: dict[str, Any], *, package_id: str, warcs: list[FileDi
                     if story["kind"] == "url" and story["record"] else None)
     return {
         "story": story, "views": views, "citations": citations,
+        "quotes": story.get("quotes") or [],
         "dropped": story["dropped"], "warnings": warnings, "package_id": package_id,
         "warcs": warcs, "package_name": output.name, "made": utc_iso(),
         "tool": f"archiver {__version__}", "story_replay": story_replay,

@@ -5,10 +5,13 @@ citations, the sources they point at and the links left out. `to_dict()` is the 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from archiver.story.chain import CitedSource
 from archiver.story.citations import DroppedLink, Selection
+
+if TYPE_CHECKING:
+    from archiver.story.quotations import StoryQuote  # it names citations of this module
 
 
 @dataclass
@@ -65,6 +68,8 @@ class StorySection:
     sources: list[CitedSource] = field(default_factory=list)
     dropped: list[DroppedLink] = field(default_factory=list)
     report: ReportFiles | None = None
+    quotes: list[StoryQuote] = field(default_factory=list)
+    """The story's quotations, each looked up in its cited source."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -84,6 +89,7 @@ class StorySection:
             "sources": [source.to_dict() for source in self.sources],
             "dropped": [link.to_dict() for link in self.dropped],
             "report": self.report.to_dict() if self.report is not None else None,
+            "quotes": [quote.to_dict() for quote in self.quotes],
         }
 
 

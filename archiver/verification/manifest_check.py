@@ -136,7 +136,8 @@ def file_claims(document: dict[str, Any]) -> dict[str, FileClaim]:
 
 
 def derived_problems(document: dict[str, Any], files: dict[str, FileClaim]) -> list[Problem]:
-    """Every derived file a resource names is one of the package's files."""
+    """Every derived file a resource names, and the text index, is one of the package's
+    files."""
     problems = []
     for index, item in enumerate(_list(document.get("resources"))):
         for derived in _list(item.get("derived")):
@@ -145,6 +146,12 @@ def derived_problems(document: dict[str, Any], files: dict[str, FileClaim]) -> l
                 problems.append(Problem("manifest-derived-missing", MANIFEST_JSON,
                                         f"resources[{index}] names the derived file {path}, "
                                         "which files does not list"))
+    text_index = document.get("text_index")
+    path = text_index.get("path") if isinstance(text_index, dict) else None
+    if isinstance(path, str) and path not in files:
+        problems.append(Problem("manifest-derived-missing", MANIFEST_JSON,
+                                f"text_index names the derived file {path}, which files does "
+                                "not list"))
     return problems
 
 
