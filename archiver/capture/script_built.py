@@ -22,6 +22,7 @@ bench/browser_auto_bench.py measures the thresholds on real saved news pages
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -188,10 +189,8 @@ def judge_html(blocks: Iterable[bytes], *, encoding: str | None = None,
             parser.feed(piece)
         except etree.ParserError:
             break
-    try:
-        parser.close()
-    except (etree.ParserError, etree.XMLSyntaxError):
-        pass  # nothing, or nothing readable: counted as read so far
+    with contextlib.suppress(etree.ParserError, etree.XMLSyntaxError):
+        parser.close()  # nothing, or nothing readable: what was counted so far stands
     return verdict(signs)
 
 
