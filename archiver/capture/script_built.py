@@ -58,6 +58,8 @@ _ASKS_FOR_JAVASCRIPT = re.compile(
 _WORD = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]|[^\W\d_]{1,40}(?:['’][^\W\d_]+)?",
                    re.UNICODE)
 """A word: a run of letters, or one CJK character (scripts written without spaces)."""
+_LETTER = re.compile(r"(?![\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af])[^\W\d_]", re.UNICODE)
+"""A letter of a script that spaces its words."""
 _PROSE = re.compile(r"[^\W\d_]{2,}(?:[ ,.;:'’\u00a0-]{1,3}[^\W\d_]{1,}){5,}", re.UNICODE)
 """Six or more words in a row, separated as in a sentence: prose, which code seldom holds
 outside its strings."""
@@ -107,9 +109,12 @@ class _Counter:
         self._script: list[str] | None = None
         self._script_size = 0
         self._noscript: list[str] | None = None
+        self._in_word = False
+        """Whether the last visible text seen ended inside a word."""
 
     def start(self, tag: object, attrib: dict[str, str]) -> None:
         name = tag.lower() if isinstance(tag, str) else ""
+        self._in_word = False
         hides = name in NOT_SHOWN or "hidden" in attrib
         root = None
         element_id = (attrib.get("id") or "").strip()
@@ -131,6 +136,7 @@ class _Counter:
 
     def end(self, tag: object) -> None:
         name = tag.lower() if isinstance(tag, str) else ""
+        self._in_word = False
         if not self._stack:
             return
         hides, root = self._stack.pop()
@@ -159,8 +165,12 @@ class _Counter:
             if len(self._noscript) < 64:
                 self._noscript.append(text)
             return
-        if self._hidden == 0:
-            self.signs.words += len(_WORD.findall(text))
+        if self._hidden == 0 and text:
+            words = len(_WORD.findall(text))
+            if self._in_word and _LETTER.match(text):
+                words -= 1  # the parser split a word between two events: counted once
+            self.signs.words += words
+            self._in_word = bool(_LETTER.match(text[-1]))
 
     def comment(self, text: str) -> None:
         pass
