@@ -247,6 +247,22 @@ def test_auto_mode_without_chromium_keeps_the_http_capture_and_says_so(
     assert wanted["pages"] == [article] and "no-such-chromium" in wanted["reason"]
 
 
+def test_auto_story_without_chromium_keeps_the_http_story_and_says_so(
+        mixed_site: SiteServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(ENVIRONMENT_VARIABLE, str(tmp_path / "no-such-chromium"))
+    story = mixed_site.url("/story.html")
+    output = tmp_path / "pkg"
+    result = CliRunner().invoke(app, ["story", story, "-o", str(output), "--allow-private"])
+    assert result.exit_code == 0, result.output
+    [note] = [line for line in result.output.splitlines() if line.startswith("note:")]
+    assert "1 page(s) are built by script" in note and story in note
+    manifest = json.loads((output / "manifest.json").read_text("utf-8"))
+    assert manifest["story"]["citations"] == []  # what plain HTTP sees of this story
+    [source] = manifest["sources"]
+    assert source["captured_with"] == "http" and "no browser" in source["captured_with_reason"]
+    assert_standard_tools_accept(output)
+
+
 def test_no_browser_is_plain_http_as_before(mixed_site: SiteServer, tmp_path: Path,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(ENVIRONMENT_VARIABLE, str(tmp_path / "no-such-chromium"))

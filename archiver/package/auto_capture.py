@@ -25,7 +25,7 @@ from archiver._types import Progress
 from archiver.capture.frontier import Role
 from archiver.capture.job import CaptureJob
 from archiver.capture.results import CaptureResult, Resource, SourceOutcome
-from archiver.capture.script_built import MAX_BYTES, Verdict, judge_html
+from archiver.capture.script_built import MAX_BYTES, PageSigns, Verdict, judge_html
 from archiver.errors import BrowserMissing
 from archiver.extract.kinds import kind_from_type
 from archiver.extract.payload import BodyReader, open_record
@@ -114,14 +114,20 @@ class AutoCaptureJob:
         return flagged
 
     def _judge_record(self, resource: Resource) -> Verdict:
+        """The judgement on a page, read back from its response record as written."""
         ref = resource.record
         assert ref is not None
         name = warc_path(ref.warc_file)
-        with open_record(Path(self.writer.directory) / ref.warc_file, name,
-                         ref.offset) as (document, raw):
-            charset = _CHARSET.search(document.content_type or "")
-            reader = BodyReader(raw, document, MAX_BYTES + 1)
-            return judge_html(reader.blocks(), encoding=charset.group(1) if charset else None)
+        try:
+            with open_record(Path(self.writer.directory) / ref.warc_file, name,
+                             ref.offset) as (document, raw):
+                charset = _CHARSET.search(document.content_type or "")
+                reader = BodyReader(raw, document, MAX_BYTES + 1)
+                return judge_html(reader.blocks(),
+                                  encoding=charset.group(1) if charset else None)
+        except ValueError as error:  # a record we cannot read back: the HTTP capture stands
+            return Verdict(False, f"not judged: its record could not be read ({error})",
+                           PageSigns())
 
     def _load_in_browser(self, sources: list[SourceOutcome], flagged: dict[int, Verdict],
                          role: Role) -> None:
