@@ -159,12 +159,15 @@ ConcurrencyOption = Annotated[int, typer.Option("--concurrency", min=1, help="Co
                                                 "once in all.")]
 WarcSizeOption = Annotated[int, typer.Option("--warc-size", parser=_size, metavar="SIZE",
                                              help="Start a new WARC file past this size.")]
-BrowserOption = Annotated[bool, typer.Option("--browser", help="Load each page in Chromium "
-                                             "and record everything it fetches, with a "
-                                             "screenshot, a PDF snapshot and the rendered "
-                                             "page (Chromium on PATH, or ARCHIVER_CHROMIUM).")]
+BrowserOption = Annotated[bool | None, typer.Option(
+    "--browser/--no-browser", show_default=False,
+    help="--browser: load every page in Chromium and record everything it fetches, with a "
+    "screenshot, a PDF snapshot and the rendered page (Chromium on PATH, or "
+    "ARCHIVER_CHROMIUM). --no-browser: plain HTTP only. Neither (the default): plain HTTP "
+    "first, then Chromium for the pages built by script; with no Chromium their HTTP "
+    "capture stands, and a note names them.")]
 TabsOption = Annotated[int, typer.Option(
-    "--tabs", min=1, help="With --browser: pages loaded at once, each in a tab of its own "
+    "--tabs", min=1, help="In Chromium: pages loaded at once, each in a tab of its own "
     "(never more than --per-host of one host).")]
 TsaOption = Annotated[list[str] | None, typer.Option(
     "--tsa", metavar="URL", help="Ask this RFC 3161 timestamp authority for a timestamp of the "
@@ -225,12 +228,16 @@ def _signer(key: Path | None, who: Operator) -> Signer:
                   operator=who.name, organisation=who.organisation)
 
 
-def _browser_settings(tabs: int) -> BrowserSettings:
+def _browser_settings(browser: bool | None, tabs: int) -> BrowserSettings | None:
     """--browser: the default behaviours, with the Chromium found now (none: exit 3, before
-    anything is written)."""
+    anything is written); --no-browser: none; neither: automatic mode, whose Chromium is
+    looked for only when a page turns out to be built by script (none: a note, not a
+    failure)."""
     from archiver.capture.browser.chromium import find_chromium
 
-    return BrowserSettings(executable=find_chromium(), tabs=tabs)
+    if browser is None:
+        return BrowserSettings(tabs=tabs, when="script-built")
+    return BrowserSettings(executable=find_chromium(), tabs=tabs) if browser else None
 
 
 def exit_code_for(error: BaseException) -> int:
@@ -385,7 +392,7 @@ def capture(
     tsa: TsaOption = None,
     operator: OperatorOption = None,
     organisation: OrganisationOption = None,
-    browser: BrowserOption = False,
+    browser: BrowserOption = None,
     tabs: TabsOption = BROWSER_DEFAULTS.tabs,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
@@ -404,7 +411,9 @@ def capture(
     timestamped; a TSA that fails is named with the reason (exit 1), and `archiver
     timestamp PKG` adds it later. With --browser, each page is
     loaded in Chromium (exit 3 when there is none) and its text is read from the page as
-    rendered.
+    rendered; with --no-browser none is; by default each page is fetched over plain HTTP
+    and then loaded in Chromium if it turns out to be built by script (with no Chromium the
+    HTTP capture stands, a note names those pages, and the exit code is as without them).
     """
     from archiver.package.build import create_package
 
@@ -421,7 +430,7 @@ def capture(
         connect_timeout=connect_timeout, retries=retries, per_host=per_host,
         concurrency=concurrency, insecure=insecure, ca_file=ca_file,
         allow_private=allow_private, warc_max_bytes=warc_size, extract=extract,
-        browser=_browser_settings(tabs) if browser else None)
+        browser=_browser_settings(browser, tabs))
     who = _operator(operator, organisation)
     signer = _signer(key, who)
     with output_target(output) as target:
@@ -476,7 +485,7 @@ def story(
     tsa: TsaOption = None,
     operator: OperatorOption = None,
     organisation: OrganisationOption = None,
-    browser: BrowserOption = False,
+    browser: BrowserOption = None,
     tabs: TabsOption = BROWSER_DEFAULTS.tabs,
     as_json: Annotated[bool, typer.Option("--json", help="Print the chain as JSON.")] = False,
 ) -> None:
@@ -496,7 +505,8 @@ def story(
     software, and who captured (--operator). With --key (or `key` in the configuration) the
     package is signed as it is sealed. With --browser the story and its
     cited pages are loaded in Chromium, and the citations are read from the story as
-    rendered.
+    rendered; with --no-browser none is; by default a page goes through Chromium only when
+    its plain HTTP capture turns out to be built by script (docs/browser.md).
     """
     import re
     import tempfile
@@ -521,7 +531,7 @@ def story(
     settings = _capture_settings(requisites=requisites, max_size=max_size, timeout=timeout,
                                  retries=retries, insecure=insecure, ca_file=ca_file,
                                  allow_private=allow_private, extract=extract,
-                                 browser=_browser_settings(tabs) if browser else None)
+                                 browser=_browser_settings(browser, tabs))
     if dry_run:
         with tempfile.TemporaryDirectory(prefix="archiver-dry-run-") as scratch:
             plan = plan_story(story_input, settings=settings, options=options,

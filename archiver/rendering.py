@@ -13,6 +13,7 @@ from archiver.terminal import human_size, printable, table
 
 if TYPE_CHECKING:
     from archiver.attestation.signature import SignResult
+    from archiver.capture.results import CaptureResult
     from archiver.errors import VerificationFailed
     from archiver.extract.document import Extraction, ExtractionSummary
     from archiver.package.build import PackageResult
@@ -36,7 +37,20 @@ def capture_summary(result: PackageResult) -> dict[str, Any]:
         "resources": len(manifest["resources"]),
         "files": manifest["files"],
         "signature": result.signature.to_dict() if result.signature else None,
-    }
+    } | result.capture.browser_wanted_dict()
+
+
+def browser_wanted_lines(capture: CaptureResult) -> list[str]:
+    """Automatic mode with no browser: one plain line naming the pages that would have
+    needed one (their plain HTTP capture stands) and how to get a browser."""
+    wanted = capture.browser_wanted
+    if not wanted:
+        return []
+    shown = ", ".join(_one(url) for url in wanted[:5]) + (
+        f" and {len(wanted) - 5} more" if len(wanted) > 5 else "")
+    return [f"note: {len(wanted)} page(s) are built by script and were captured over plain "
+            f"HTTP only, with no browser to load them ({shown}): "
+            f"{_one(capture.browser_missing or 'no Chromium')}"]
 
 
 def render_capture(result: PackageResult) -> str:
@@ -47,6 +61,8 @@ def render_capture(result: PackageResult) -> str:
             detail += f" (cut: {TRUNCATION_WORDS[source['truncated']]})"
         if source["redirects"]:
             detail = f"→ {source['final_url']} {detail}".rstrip()
+        if source.get("captured_with") == "browser":  # automatic mode
+            detail += " (in Chromium: the page is built by script)"
         rows.append([source["outcome"], str(source["status"] or "-"), source["requested_url"],
                      detail])
     captured = sum(1 for s in result.manifest["sources"] if s["outcome"] == "captured")
@@ -58,6 +74,7 @@ def render_capture(result: PackageResult) -> str:
         f"{captured} of {len(rows)} sources captured, "
         f"{len(result.manifest['resources'])} resources in all, "
         f"{warcs} WARC file(s), {len(result.files)} file(s) in all, {human_size(total_size)}.",
+        *browser_wanted_lines(result.capture),
         f"Package: {result.path}",
         *signed_lines(result.signature),
         f"Check it any time with: archiver verify {result.path}",
@@ -108,7 +125,8 @@ def render_story(result: StoryResult) -> str:
         lines.append("Quotes checked in their sources: " + ", ".join(
             f"{counts[outcome]} {outcome}" for outcome in ("found", "not found", "not checked")
             if counts[outcome]) + " (see the report)")
-    lines += [f"Package: {path}", f"Report: {path / 'data' / 'report.html'}",
+    lines += [*browser_wanted_lines(result.capture),
+              f"Package: {path}", f"Report: {path / 'data' / 'report.html'}",
               *signed_lines(result.signature),
               f"Check it any time with: archiver verify {path}"]
     return "\n".join(lines)

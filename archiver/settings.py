@@ -11,7 +11,7 @@ import ipaddress
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from archiver import __version__
 
@@ -59,6 +59,10 @@ class BrowserSettings:
 
     executable: str | None = None
     """The Chromium to drive (None: ARCHIVER_CHROMIUM, then chromium on PATH)."""
+    when: Literal["always", "script-built"] = "always"
+    """Which sources the browser loads: every one (`--browser`), or only pages whose plain
+    HTTP capture turns out to be built by script (automatic mode: HTTP first, then the
+    browser for those; archiver/capture/script_built.py judges)."""
     page_load_timeout: float = 20.0
     """Time for the page's load event; a page that has not loaded by then is kept as it
     stands, as a partial capture."""
@@ -99,6 +103,8 @@ class BrowserSettings:
         if min(self.viewport_width, self.viewport_height, self.max_screenshot_height,
                self.body_in_memory) < 1:
             raise ValueError("viewport, screenshot height and body_in_memory must be positive")
+        if self.when not in ("always", "script-built"):
+            raise ValueError("when must be 'always' or 'script-built'")
         if self.tabs < 1 or self.memory_ceiling < 1:
             raise ValueError("tabs and memory_ceiling must be at least 1")
 

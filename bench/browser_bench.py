@@ -7,7 +7,8 @@ each; 20 ms latency by default) on a free 127.0.0.1 port, takes the first N page
 urls.txt (no PDFs), then for each round runs (alternating which goes first), for each tab
 count T of --tabs (default 1 and 4)
 
-    archiver capture -i pages.txt -o PKG --allow-private --no-extract            ("http")
+    archiver capture -i pages.txt -o PKG --allow-private --no-extract --no-browser
+                                                                             ("http")
     archiver capture -i pages.txt -o PKG --allow-private --no-extract \
         --browser --tabs T                                                   ("browser-T")
     a Playwright loop: the same Chromium, flags and viewport, T pages at once, each
@@ -96,7 +97,8 @@ def run_one(name: str, pages: Path, work: Path, env: dict[str, str]) -> Run:
     else:
         argv = archiver(["capture", "-i", str(pages), "-o", str(work / f"{name}-pkg"),
                          "--allow-private", "--no-extract",
-                         *(["--browser", "--tabs", tabs] if kind == "browser" else [])])
+                         *(["--browser", "--tabs", tabs] if kind == "browser"
+                           else ["--no-browser"])])
     run = measure(argv, env=env, memory=memory)
     if run.returncode != 0:
         raise SystemExit(f"bench: {name} failed ({run.returncode}): {run.tail()}")

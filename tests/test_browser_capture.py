@@ -355,7 +355,7 @@ def test_story_mode_reads_citations_from_the_rendered_story(browser_site: SiteSe
     --browser the story is read as rendered, and every cited page goes through the browser."""
     story = browser_site.url("/story.html")
     common = ["story", story, "--allow-private", "--json"]
-    plain = CliRunner().invoke(app, [*common, "--dry-run"])
+    plain = CliRunner().invoke(app, [*common, "--dry-run", "--no-browser"])
     assert plain.exit_code == 0, plain.output
     assert json.loads(plain.output)["citations"] == []
     result = CliRunner().invoke(app, [*common, "--browser", "-o", str(tmp_path / "pkg")])

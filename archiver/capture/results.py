@@ -114,6 +114,12 @@ class SourceOutcome:
     redirects: list[str] = field(default_factory=list)
     """Every URL the source went through, the requested one first, the final one last."""
     resource: Resource | None = None
+    captured_with: Literal["http", "browser"] | None = None
+    """Automatic mode only: which capture is the source's record, plain HTTP or the browser
+    (None: the mode asked for was the only one)."""
+    captured_with_reason: str | None = None
+    """Why, in words: what the page's plain HTTP capture looked like (see
+    archiver.capture.script_built)."""
 
     @property
     def is_captured(self) -> bool:
@@ -129,7 +135,23 @@ class CaptureResult:
     peers: list[PeerRecord] = field(default_factory=list)
     """The provenance of every origin connected to: one record per origin, and another
     whenever a later connection to it met other facts (another address, chain, cipher...)."""
+    superseded: list[int] = field(default_factory=list)
+    """Automatic mode: indexes in `resources` of pages captured over plain HTTP and then
+    again in the browser, because they are built by script. Their records stay as evidence;
+    their text is read from the browser's capture, not from them."""
+    browser_missing: str | None = None
+    """Automatic mode: why no browser could load the pages built by script (no Chromium)."""
+    browser_wanted: list[str] = field(default_factory=list)
+    """Automatic mode, no browser: the sources that would have needed one."""
 
     @property
     def failed(self) -> list[SourceOutcome]:
         return [source for source in self.sources if not source.is_captured]
+
+    def browser_wanted_dict(self) -> dict[str, Any]:
+        """For --json: automatic mode with no browser, the pages that would have needed one
+        and why none could run ({} otherwise)."""
+        if not self.browser_wanted:
+            return {}
+        return {"browser_wanted": {"pages": list(self.browser_wanted),
+                                   "reason": self.browser_missing}}

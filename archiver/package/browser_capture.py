@@ -18,7 +18,7 @@ from archiver.capture.browser.job import BrowserCaptureJob
 from archiver.capture.results import Resource
 from archiver.extract.files import slug
 from archiver.package.bag import FileDigest
-from archiver.package.derived import DerivedFiles, RecordAt
+from archiver.package.derived import KeptAttachments, RecordAt
 from archiver.package_layout import BROWSER_DIR, record_reference, warc_path
 from archiver.settings import CaptureSettings
 from archiver.timestamps import utc_iso
@@ -28,17 +28,17 @@ from archiver.warc.writer import WarcWriter
 
 
 def browser_job(staging: Path, writer: WarcWriter, settings: CaptureSettings,
-                kept: DerivedFiles, rendered: dict[str, RecordAt],
+                kept: KeptAttachments, rendered: dict[str, RecordAt],
                 progress: Progress | None = None) -> BrowserCaptureJob:
     """A browser capture job writing into the package being built in `staging`: each
-    page's attachments go into `kept` (files, and by resource index what was made), and
-    where its rendered DOM record lies into `rendered` (by the page's response record id)."""
+    page's attachments go into `kept`, and where its rendered DOM record lies into
+    `rendered` (by the page's response record id)."""
 
     def keep(index: int, resource: Resource, attachment: Attachment) -> None:
         entry, file, where = _keep(staging, writer, settings.gzip_level, index, resource,
                                    attachment)
         kept.files.append(file)
-        kept.by_resource.setdefault(index, []).append(entry)
+        kept.entries.append((resource, entry))
         if attachment.kind == "rendered-dom" and resource.record is not None:
             rendered[resource.record.record_id] = where
 

@@ -28,7 +28,12 @@ from archiver.errors import OutputExistsError
 from archiver.extract.document import Extraction
 from archiver.extract.files import write_new
 from archiver.package.bag import FileDigest, write_bag
-from archiver.package.derived import DerivedFiles, RecordAt, extract_into_package
+from archiver.package.derived import (
+    DerivedFiles,
+    KeptAttachments,
+    RecordAt,
+    extract_into_package,
+)
 from archiver.package.extraction_pool import ExtractionPool
 from archiver.package.manifest import (
     build_manifest,
@@ -55,6 +60,9 @@ if TYPE_CHECKING:
 
     # loaded only for --browser: it brings Playwright
     from archiver.capture.browser.job import BrowserCaptureJob
+    from archiver.package.auto_capture import AutoCaptureJob
+
+    AnyCaptureJob = CaptureJob | BrowserCaptureJob | AutoCaptureJob
 
 T = TypeVar("T")
 
@@ -100,7 +108,7 @@ class PackageBuild:
                                  max_bytes=settings.warc_max_bytes,
                                  make_warcinfo=self._warcinfo_record)
         self.extra_files: list[FileDigest] = []
-        self.attachments = DerivedFiles()
+        self.attachments = KeptAttachments()
         """A browser capture's screenshots, PDF snapshots and rendered DOMs."""
         self.rendered: dict[str, RecordAt] = {}
         """Where each browser-captured page's rendered DOM record is, by the record id of
@@ -125,16 +133,30 @@ class PackageBuild:
         make = warcinfo_factory(self.warcinfo, gzip_level=self.settings.gzip_level)
         return make(filename, record_id)
 
-    def capture_job(self, progress: Progress | None = None) -> CaptureJob | BrowserCaptureJob:
+    def capture_job(self, progress: Progress | None = None) -> AnyCaptureJob:
         """A capture job writing into this package, its documents extracted as they come;
-        with `settings.browser`, one that loads each source in Chromium (docs/browser.md)."""
-        if self.settings.browser is not None:
-            from archiver.package.browser_capture import browser_job
+        with `settings.browser`, one that loads each source in Chromium, or (its `when`
+        "script-built") only those whose HTTP capture is built by script (docs/browser.md)."""
+        browser = self.settings.browser
+        if browser is not None and browser.when == "script-built":
+            from archiver.package.auto_capture import AutoCaptureJob
 
-            return browser_job(self.staging, self.writer, self.settings, self.attachments,
-                               self.rendered, progress)
+            return AutoCaptureJob(self.settings, self.writer,
+                                  make_browser_job=lambda: self._browser_job(progress),
+                                  progress=progress,
+                                  on_captured=self.pool.offer if self.pool is not None else None,
+                                  on_superseded=self.pool.forget if self.pool is not None
+                                  else None)
+        if browser is not None:
+            return self._browser_job(progress)
         return CaptureJob(self.settings, self.writer, progress=progress,
                           on_captured=self.pool.offer if self.pool is not None else None)
+
+    def _browser_job(self, progress: Progress | None) -> BrowserCaptureJob:
+        from archiver.package.browser_capture import browser_job
+
+        return browser_job(self.staging, self.writer, self.settings, self.attachments,
+                           self.rendered, progress)
 
     def rendered_record(self, resource: Resource) -> RecordAt | None:
         """Where a browser-captured page's rendered DOM is (None: not captured so)."""
@@ -155,7 +177,7 @@ class PackageBuild:
                                            gzip_level=self.settings.gzip_level,
                                            progress=progress, done=done, pool=self.pool,
                                            rendered=rendered)
-        derived.add(self.attachments)
+        derived.add(self.attachments.derived(result.resources))
         return derived
 
     def index_texts(self, result: CaptureResult, derived: DerivedFiles) -> TextIndexFile | None:

@@ -50,6 +50,24 @@ RecordAt = tuple[str, int]
 """A record by its WARC file's name (in data/warc/) and offset."""
 
 
+@dataclass
+class KeptAttachments:
+    """A browser capture's attachments: their files, and each one's entry in manifest.json
+    by the page's resource (its index in the job's results is known only once the job, or
+    an automatic capture's two jobs, are done)."""
+
+    files: list[FileDigest] = field(default_factory=list)
+    entries: list[tuple[Resource, dict[str, object]]] = field(default_factory=list)
+
+    def derived(self, resources: list[Resource]) -> DerivedFiles:
+        """The attachments as files derived from `resources` (by index)."""
+        index_of = {id(resource): index for index, resource in enumerate(resources)}
+        derived = DerivedFiles(files=list(self.files))
+        for resource, entry in self.entries:
+            derived.by_resource.setdefault(index_of[id(resource)], []).append(entry)
+        return derived
+
+
 def extract_into_package(staging: Path, writer: WarcWriter, result: CaptureResult,
                          settings: ExtractionSettings, *, gzip_level: int,
                          progress: Progress | None = None,
@@ -65,8 +83,9 @@ def extract_into_package(staging: Path, writer: WarcWriter, result: CaptureResul
     rendered = rendered or {}
     done = done or {}
     derived = DerivedFiles()
+    superseded = set(result.superseded)  # automatic mode: the browser's capture is read
     wanted = [(index, resource) for index, resource in enumerate(result.resources)
-              if is_extractable(resource)]
+              if is_extractable(resource) and index not in superseded]
     if not wanted:
         return derived
     writer.flush()

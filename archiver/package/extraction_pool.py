@@ -132,6 +132,11 @@ class ExtractionPool:
         except Exception as exc:  # a worker died or a bug: the capture itself stands
             return True, None, f"{type(exc).__name__}: {exc}"
 
+    def forget(self, resource: Resource) -> None:
+        """Drop what was made of `resource` (automatic mode: a page the browser captured
+        again, whose text is read from the browser's capture of the same URL)."""
+        self._futures.pop(resource.url, None)
+
     def close(self, *, wait: bool = True) -> None:
         """Stop the workers; `wait=False` (interrupted) drops what is still queued at once."""
         if self._pool is not None:

@@ -46,7 +46,7 @@ def _resource(resource: Resource, derived: list[dict[str, Any]]) -> dict[str, An
 
 def _source(source: SourceOutcome) -> dict[str, Any]:
     final = source.resource
-    return {
+    entry = {
         "requested_url": source.requested_url,
         "url": source.url,
         "outcome": source.outcome,
@@ -60,6 +60,10 @@ def _source(source: SourceOutcome) -> dict[str, Any]:
         "payload_sha256": final.payload_sha256 if final else None,
         "truncated": final.truncated if final else None,
     }
+    if source.captured_with is not None:  # automatic mode: which capture, and why
+        entry["captured_with"] = source.captured_with
+        entry["captured_with_reason"] = source.captured_with_reason
+    return entry
 
 
 def resource_entries(result: CaptureResult, derived: dict[int, list[dict[str, Any]]]

@@ -51,9 +51,7 @@ from archiver.warc.records import new_record_id, prepare_record, sha256_label
 
 if TYPE_CHECKING:
     from archiver.attestation.signature import SignResult  # cryptography: for signing only
-
-    # loaded only for --browser: it brings Playwright
-    from archiver.capture.browser.job import BrowserCaptureJob
+    from archiver.package.build import AnyCaptureJob  # a type alias (it names Playwright's)
 
 REPORT_HTML = f"{DATA_DIR}/report.html"
 REPORT_MD = f"{DATA_DIR}/report.md"
@@ -113,7 +111,7 @@ class StoryResult:
         return {"package": str(self.path), "package_id": self.package_id,
                 "complete": self.is_complete, "report": str(self.report_path),
                 "signature": self.signature.to_dict() if self.signature else None,
-                "story": self.story.to_dict()}
+                "story": self.story.to_dict()} | self.capture.browser_wanted_dict()
 
 
 @dataclass
@@ -184,7 +182,7 @@ def plan_story(story: str, *, settings: CaptureSettings | None = None,
     return StoryPlan(story, page.extraction.title, selection)
 
 
-def _capture_story(build: PackageBuild, job: CaptureJob | BrowserCaptureJob, story: str,
+def _capture_story(build: PackageBuild, job: AnyCaptureJob, story: str,
                    draft: Draft | None) -> StoryPage:
     if draft is not None:
         return _store_draft(build, draft)
@@ -276,8 +274,7 @@ def _seal_story(build: PackageBuild, page: StoryPage, selection: Selection,
     cited = _cited_sources(result, derived, build)
     story = _story_section(page, selection, cited, derived, result, story_files)
     sources = ([page.source] if page.source is not None else []) + result.sources
-    combined = CaptureResult(sources, result.resources, result.started_at, result.finished_at,
-                             result.peers)
+    combined = dataclasses.replace(result, sources=sources)
     index = build.index_texts(combined, derived)
     story.quotes = _check_quotes(build, page, story, index)
     warcs = build.close_warcs()
@@ -387,8 +384,9 @@ def _story_section(page: StoryPage, selection: Selection, cited: dict[str, Cited
 def _extraction_path(page: StoryPage, derived: DerivedFiles,
                      result: CaptureResult) -> str | None:
     for index, resource in enumerate(result.resources):
-        if page.resource is not None and resource.url == page.resource.url:
+        if resource is page.resource:  # automatic mode may hold its URL twice
             for item in derived.by_resource.get(index, []):
                 if item["kind"] == "extraction":
                     return str(item["path"])
     return None
+
