@@ -44,6 +44,8 @@ if TYPE_CHECKING:
     from archiver.package.build import PackageResult, create_package
     from archiver.package.provenance import Operator
     from archiver.package.signing import sign_package
+    from archiver.recheck.run import RecheckResult, recheck_directory, recheck_package
+    from archiver.recheck.verdicts import RecheckOptions
     from archiver.replay import ReplayServer, start_replay
     from archiver.settings import BrowserSettings, CaptureSettings, ExtractionSettings
     from archiver.story.build import StoryOptions, StoryResult, create_story_package
@@ -82,6 +84,10 @@ _HOMES = {
     "unpack_archive": "archiver.transfer.unpack",
     "Leftover": "archiver.leftovers",
     "remove_stale_partials": "archiver.leftovers",
+    "RecheckOptions": "archiver.recheck.verdicts",
+    "RecheckResult": "archiver.recheck.run",
+    "recheck_directory": "archiver.recheck.run",
+    "recheck_package": "archiver.recheck.run",
     "ReplayServer": "archiver.replay",
     "start_replay": "archiver.replay",
     "Problem": "archiver.verification",
@@ -159,6 +165,8 @@ __all__ = [
     "PackageResult",
     "Problem",
     "ProofOptions",
+    "RecheckOptions",
+    "RecheckResult",
     "ReplayServer",
     "Resource",
     "SignResult",
@@ -180,6 +188,8 @@ __all__ = [
     "is_valid",
     "load_signing_key",
     "new_key",
+    "recheck_directory",
+    "recheck_package",
     "remove_stale_partials",
     "sign_package",
     "start_replay",

@@ -4,8 +4,10 @@ removed and added, and rows for a side-by-side view.
 difflib (the standard library's) does the matching, in two bounded steps: paragraphs against
 paragraphs first (a page of 2,000 paragraphs is a quick match of 2,000 hashed lines), then,
 inside a replaced run of paragraphs, words against words, so an edited sentence shows which
-words went and came. Both steps have caps: past them a run is reported whole, never matched
-word by word, so a hostile or huge text costs bounded time and memory (docs/decisions.md).
+words went and came. The paragraphs both texts begin and end with are set aside first (most
+edits touch a few paragraphs). Both steps have caps: past them paragraphs are compared as
+sets and a run is reported whole, never matched word by word, so a hostile or huge text costs
+bounded time and memory (docs/decisions.md).
 """
 
 from __future__ import annotations
@@ -13,11 +15,13 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 MAX_PARAGRAPHS = 20_000
-"""Paragraphs matched per text; the rest are compared whole (same or not)."""
+"""Paragraphs matched in order per text, once the paragraphs both texts begin and end with
+are set aside; past it, which paragraphs went and which came is counted in any order."""
 MAX_WORD_DIFF = 4_000
 """Words on each side of a replaced run matched word by word; longer runs are shown whole."""
 MAX_PASSAGES = 200
@@ -100,7 +104,7 @@ class TextChange:
         """Words removed and added, over the words of both texts (0: the same, 1: nothing
         in common)."""
         total = self.words_before + self.words_after
-        return round((self.words_removed + self.words_added) / total, 4) if total else 0.0
+        return round((self.words_removed + self.words_added) / total, 6) if total else 0.0
 
     @property
     def is_same(self) -> bool:
@@ -120,22 +124,41 @@ class TextChange:
 def compare_texts(before: str, after: str) -> TextChange:
     """What changed from `before` to `after`, paragraph by paragraph, then word by word."""
     old, new = paragraphs(before), paragraphs(after)
-    capped = len(old) > MAX_PARAGRAPHS or len(new) > MAX_PARAGRAPHS
-    if capped:  # the tails beyond the cap are one paragraph each: compared whole
-        old = [*old[:MAX_PARAGRAPHS], " ".join(old[MAX_PARAGRAPHS:])]
-        new = [*new[:MAX_PARAGRAPHS], " ".join(new[MAX_PARAGRAPHS:])]
-    change = TextChange(_words(old), _words(new), 0, 0, [], [], [], capped=capped)
-    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    change = TextChange(_words(old), _words(new), 0, 0, [], [], [])
+    head = _common_prefix(old, new)
+    tail = _common_prefix(old[head:][::-1], new[head:][::-1])
+    if head:
+        _add_row(change, Row("equal", skipped=head))
+    old_middle, new_middle = old[head:len(old) - tail], new[head:len(new) - tail]
+    old_rest, new_rest = old_middle[MAX_PARAGRAPHS:], new_middle[MAX_PARAGRAPHS:]
+    matcher = difflib.SequenceMatcher(None, old_middle[:MAX_PARAGRAPHS],
+                                      new_middle[:MAX_PARAGRAPHS], autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
             _add_row(change, Row("equal", skipped=i2 - i1))
         elif tag == "delete":
-            _removed(change, old[i1:i2])
+            _removed(change, old_middle[i1:i2])
         elif tag == "insert":
-            _added(change, new[j1:j2])
+            _added(change, new_middle[j1:j2])
         else:
-            _replaced(change, old[i1:i2], new[j1:j2])
+            _replaced(change, old_middle[i1:i2], new_middle[j1:j2])
+    if old_rest or new_rest:  # past the cap: which paragraphs went and came, in any order
+        change.capped = True
+        gone, came = Counter(old_rest), Counter(new_rest)
+        _removed(change, list((gone - came).elements()))
+        _added(change, list((came - gone).elements()))
+    if tail:
+        _add_row(change, Row("equal", skipped=tail))
     return change
+
+
+def _common_prefix(old: list[str], new: list[str]) -> int:
+    count = 0
+    for first, second in zip(old, new, strict=False):
+        if first != second:
+            break
+        count += 1
+    return count
 
 
 def _words(parts: list[str]) -> int:
