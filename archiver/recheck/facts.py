@@ -10,6 +10,7 @@ markup are read, and nothing of a record is held beyond that.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,18 +50,26 @@ class SourceFacts:
     metadata: dict[str, Any] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     """What got in the way of reading it from the package."""
+    page_count: int | None = None
 
     @property
     def pages(self) -> list[str] | None:
         """A PDF's pages, as its text file separates them (form feeds)."""
         return self.text.split("\f") if self.kind == "pdf" and self.text is not None else None
 
+    def release(self) -> None:
+        """Let the text go once compared (what the comparison keeps of it is bounded), so
+        a recheck's memory does not grow with the package."""
+        pages = self.pages
+        self.page_count = len(pages) if pages is not None else None
+        self.text = None
+
     def to_dict(self) -> dict[str, Any]:
         return {"outcome": self.outcome, "reason": self.reason, "status": self.status,
                 "final_url": self.final_url, "redirects": self.redirects,
                 "content_type": self.content_type, "payload_sha256": self.payload_sha256,
                 "captured_at": self.captured_at, "record": self.record, "kind": self.kind,
-                "pages": len(self.pages) if self.pages is not None else None,
+                "pages": self.page_count,
                 **{name: self.metadata.get(name) for name in COMPARED_METADATA}}
 
 
@@ -74,8 +83,10 @@ class PackageFacts:
                            for resource in manifest.get("resources", [])
                            if resource.get("record")}
 
-    def sources(self) -> list[SourceFacts]:
-        return [self.source(entry) for entry in self.manifest.get("sources", [])]
+    def sources(self) -> Iterator[SourceFacts]:
+        """Each source's facts, read as they are asked for (one text at a time)."""
+        for entry in self.manifest.get("sources", []):
+            yield self.source(entry)
 
     def source(self, entry: dict[str, Any]) -> SourceFacts:
         facts = SourceFacts(

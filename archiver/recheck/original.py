@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from archiver._types import Progress
-from archiver.errors import ArchiverUsageError
+from archiver.errors import ArchiverUsageError, NotEvidenceError
 from archiver.package_layout import TAG_MANIFEST
 from archiver.regular_files import read_regular
 from archiver.settings import BrowserSettings, CaptureSettings, ExtractionSettings
@@ -87,6 +87,9 @@ def _dataclass_from(kind: Any, recorded: Any) -> Any:
 def open_original(path: Path, progress: Progress | None = None) -> OriginalPackage:
     """The package at `path`, verified. Raises InputNotFoundError, NotEvidenceError and
     VerificationFailed, as an export does."""
+    if path.exists() and not path.is_dir():
+        raise NotEvidenceError(path, "recheck takes a package directory, or a directory of "
+                                     "packages")
     source = verified_package(path, progress)
     tags = read_regular(path / TAG_MANIFEST, MAX_TAG_MANIFEST, TAG_MANIFEST)
     return OriginalPackage(path, source.manifest, hashlib.sha256(tags).hexdigest())

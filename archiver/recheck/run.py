@@ -104,10 +104,13 @@ def recheck_package(original: Path, output: Path, *, options: RecheckOptions | N
                                   provenance=build.provenance(result))
         then = PackageFacts(before.path, before.manifest)
         now = PackageFacts(build.staging, manifest)
-        comparisons = [compare_source(old, new, then, now)
-                       for old, new in zip(then.sources(), now.sources(), strict=True)]
-        for comparison in comparisons:
+        comparisons = []
+        for old, new in zip(then.sources(), now.sources(), strict=True):
+            comparison = compare_source(old, new, then, now)
             comparison.count(options)
+            old.release()
+            new.release()
+            comparisons.append(comparison)
         recheck = RecheckResult(Path(output), build.package_id, before, comparisons, options,
                                 utc_iso())
         files += [build.add_file(RECHECK_JSON, _json_bytes(recheck.to_dict())),
