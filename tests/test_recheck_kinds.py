@@ -7,17 +7,22 @@ import json
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 from typer.testing import CliRunner
 
+from archiver.attestation.timestamp_check import check_timestamps
 from archiver.cli import app
 from archiver.package.build import create_package
+from archiver.schema_files import load_schema
 from archiver.story.build import create_story_package
 from tests.changing_site import ChangingSite
 from tests.conftest import assert_standard_tools_accept, fast_settings
 from tests.server import STORY_PATH, SiteServer
 from tests.test_browser_capture import LIMITS, needs_chromium
 from tests.test_signing import make_key, openssl_verifies, verify_json
+from tests.test_timestamps import trusting
+from tests.tsa_server import OPENSSL, TsaServer, make_pki
 
 
 def recheck(*args: str) -> tuple[int, dict[str, Any], str]:
@@ -94,3 +99,19 @@ def test_a_browser_capture_is_rechecked_through_the_browser(tmp_path: Path) -> N
              for entry in resource["derived"]}
     assert {"screenshot", "rendered-dom"} <= kinds
     assert_standard_tools_accept(tmp_path / "new")
+
+
+@pytest.mark.skipif(OPENSSL is None, reason="openssl is not installed: the test TSA is "
+                    "`openssl ts -reply`")
+def test_a_recheck_is_timestamped_as_a_capture_is(tmp_path: Path) -> None:
+    pki = make_pki(tmp_path / "pki", name="Recheck Test TSA")
+    with ChangingSite() as site, TsaServer(pki) as tsa:
+        original = tmp_path / "original"
+        create_package([site.url("/same.html")], original, settings=fast_settings())
+        code, report, err = recheck(str(original), "-o", str(tmp_path / "new"), "--tsa",
+                                    tsa.url)
+    assert code == 0, err
+    assert [stamp["ok"] for stamp in report["timestamps"]] == [True]
+    jsonschema.validate(report, load_schema("recheck"))
+    findings = check_timestamps(tmp_path / "new", trusting(pki))
+    assert [finding.status for finding in findings] == ["valid"]
