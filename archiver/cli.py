@@ -603,6 +603,11 @@ def recheck(
             show(render_recheck(result))
             _show_stamps(stamps, output)
         raise typer.Exit(EXIT_OK if result.is_unchanged and _all_ok(stamps) else EXIT_PROBLEM)
+    if output.is_dir():  # what killed rechecks left inside it
+        from archiver.leftovers import remove_stale_partials
+
+        for leftover in remove_stale_partials(output):
+            show_error(str(leftover))
     entries: list[DirectoryEntry] = []
     worst = EXIT_OK
     with progress_bar("rechecking") as progress:

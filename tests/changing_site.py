@@ -15,6 +15,8 @@ Then and now, by path:
     /paywalled.html   now a teaser: two sentences, a paywall div, "Subscribe to continue reading"
     /login-walled.html   now a 302 to /account/login?next=... (a login form, 200)
     /forbidden.html   now 403
+    /always-403.html  403 then and now (another error page)
+    /came-back.html   404 then, the page now
 """
 
 from __future__ import annotations
@@ -86,6 +88,8 @@ def _then() -> dict[str, Answer]:
         "/paywalled.html": (200, HTML, article),
         "/login-walled.html": (200, HTML, article),
         "/forbidden.html": (200, HTML, article),
+        "/always-403.html": (403, HTML, page("Forbidden", ["Access denied, at 10:00."])),
+        "/came-back.html": (404, HTML, page("Not found", ["No such page."])),
     }
 
 
@@ -111,6 +115,8 @@ def _now() -> dict[str, Answer]:
                                b""),
         "/account/login": (200, HTML, page("Sign in", ["Sign in to your account."])),
         "/forbidden.html": (403, HTML, page("Forbidden", ["Access denied."])),
+        "/always-403.html": (403, HTML, page("Forbidden", ["Access denied, at 11:00."])),
+        "/came-back.html": (200, HTML, article),
     }
 
 

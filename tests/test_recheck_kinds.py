@@ -115,3 +115,18 @@ def test_a_recheck_is_timestamped_as_a_capture_is(tmp_path: Path) -> None:
     jsonschema.validate(report, load_schema("recheck"))
     findings = check_timestamps(tmp_path / "new", trusting(pki))
     assert [finding.status for finding in findings] == ["valid"]
+
+
+def test_a_source_that_failed_at_capture_is_judged_by_what_it_answers_now(
+        tmp_path: Path) -> None:
+    with ChangingSite() as site:
+        original = tmp_path / "original"
+        create_package([site.url("/always-403.html"), site.url("/came-back.html")], original,
+                       settings=fast_settings())
+        site.change()
+        code, report, err = recheck(str(original), "-o", str(tmp_path / "new"))
+    assert verdicts(report, site) == {"/always-403.html": "unchanged",
+                                      "/came-back.html": "changed"}
+    assert report["sources"][0]["basis"] == "status"
+    assert "at capture: HTTP 404" in report["sources"][1]["reason"]
+    assert code == 1, err

@@ -21,7 +21,13 @@ from typing import Any, Literal
 
 from archiver.recheck.facts import COMPARED_METADATA, PackageFacts, SourceFacts
 from archiver.recheck.text_diff import TextChange, compare_texts, normalise
-from archiver.recheck.walls import TEXT_DROP, redirect_signal, status_signal, wall_words
+from archiver.recheck.walls import (
+    TEXT_DROP,
+    WALL_STATUSES,
+    redirect_signal,
+    status_signal,
+    wall_words,
+)
 
 Verdict = Literal["unchanged", "changed", "moved", "gone", "walled", "error"]
 VERDICTS: tuple[Verdict, ...] = ("unchanged", "changed", "moved", "gone", "walled", "error")
@@ -114,17 +120,21 @@ def _state(facts: SourceFacts) -> tuple[str, str]:
 
 
 def _gone_or_error(before: SourceFacts, after: SourceFacts) -> SourceComparison | None:
+    """A failure or an error status now: unchanged when it is the one met at capture (an
+    error page's bytes differ from day to day), else gone or error; a 401-403 met anew is
+    left to the wall's check."""
     failed = after.outcome != "captured"
-    if not failed and (after.status is None or after.status < 400
-                       or after.status in (401, 402, 403)):
+    if not failed and (after.status is None or after.status < 400):
         return None
     key, words = _state(after)
-    gone = (after.status in GONE_STATUSES if not failed
-            else any(after.reason and after.reason.startswith(r) for r in GONE_REASONS))
-    if _state(before)[0] == key:  # an error page's bytes differ from day to day
+    if _state(before)[0] == key:
         return SourceComparison(before.requested_url, "unchanged",
                                 f"the same as at capture: {words}", before, after,
                                 basis="status")
+    if not failed and after.status in WALL_STATUSES:
+        return None
+    gone = (after.status in GONE_STATUSES if not failed
+            else any(after.reason and after.reason.startswith(r) for r in GONE_REASONS))
     verdict: Verdict = "gone" if gone else "error"
     return SourceComparison(before.requested_url, verdict, f"now {words}", before, after)
 
