@@ -19,7 +19,9 @@ from typer.testing import CliRunner
 
 from archiver.cli import app
 from archiver.package.build import create_package
+from archiver.recheck.facts import PackageFacts, SourceFacts
 from archiver.recheck.text_diff import MAX_PASSAGES, MAX_ROWS, compare_texts
+from archiver.recheck.verdicts import compare_source
 from archiver.schema_files import load_schema
 from tests.changing_site import ChangingSite
 from tests.conftest import assert_standard_tools_accept, fast_settings
@@ -165,6 +167,8 @@ def test_the_side_by_side_view_highlights_and_escapes(rechecked: Rechecked) -> N
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
     assert "<img" not in html and "<script" not in html
     assert "default-src 'none'" in html
+    links = set(re.findall(r'href="#(source-\d+)"', html))
+    assert len(links) == 2 and links == set(re.findall(r'id="(source-\d+)"', html))
     markdown = (rechecked.output / "data" / "recheck.md").read_text("utf-8")
     assert "~~11,240~~" in markdown and "**9,800**" in markdown
     assert "\\<img" in markdown and not re.search(r"(?<!\\)<img", markdown)
@@ -262,3 +266,31 @@ def test_typographic_variants_and_line_breaks_are_no_change() -> None:
     change = compare_texts("It\u2019s \u201cfine\u201d \u2014 really.\n\nNext.",
                            "It's \"fine\" - really.\nNext.")
     assert change.is_same and change.share_changed == 0
+
+
+# -- verdicts on failures that cannot be staged on 127.0.0.1 alone ------------------------------
+
+
+def facts(**values: Any) -> SourceFacts:
+    return SourceFacts(**{"requested_url": "https://example.org/a", "outcome": "captured",
+                          "status": 200, "final_url": "https://example.org/a",
+                          "payload_sha256": "1" * 64, **values})
+
+
+@pytest.mark.parametrize(("after", "verdict"), [
+    (facts(outcome="failed", status=None, reason="host name could not be resolved"), "gone"),
+    (facts(outcome="failed", status=None, reason="connection refused"), "gone"),
+    (facts(outcome="failed", status=None, reason="timed out while waiting for the response"),
+     "error"),
+    (facts(status=500, payload_sha256="2" * 64), "error"),
+    (facts(status=451, payload_sha256="2" * 64), "error"),
+    (facts(status=402, payload_sha256="2" * 64), "walled"),
+    (facts(status=200, redirects=["https://example.org/a", "https://consent.example.net/"],
+           final_url="https://consent.example.net/"), "walled"),
+    (facts(status=200, redirects=["https://example.org/a", "https://example.org/b"],
+           final_url="https://example.org/b"), "moved"),
+])
+def test_what_a_source_answers_now_gives_its_verdict(after: SourceFacts, verdict: str,
+                                                     tmp_path: Path) -> None:
+    package = PackageFacts(tmp_path, {"sources": [], "resources": []})
+    assert compare_source(facts(), after, package, package).verdict == verdict
