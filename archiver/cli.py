@@ -596,9 +596,11 @@ def recheck(
             result = recheck_package(path, output, options=options, progress=progress,
                                      operator=who, signer=signer)
         stamps = _timestamp_new(output, tsa_urls)
-        if as_json:
-            _emit_json({**result.to_dict(), "output": str(output)}
-                       | _stamps_json(stamps, tsa_urls))
+        if as_json:  # the whole comparison: data/recheck.json, and where the package is
+            whole = result.report_json.read_text("utf-8").rstrip().removesuffix("}")
+            more = {"output": str(output)} | _stamps_json(stamps, tsa_urls)
+            show_json(whole + "".join(f", {json.dumps(key)}: {json.dumps(value)}"
+                                      for key, value in more.items()) + "}")
         else:
             show(render_recheck(result))
             _show_stamps(stamps, output)

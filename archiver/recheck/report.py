@@ -1,5 +1,7 @@
 """data/recheck.html and data/recheck.md: each source's verdict, and a side-by-side view of
-each changed source with its removed and added passages highlighted.
+each changed source with its removed and added passages highlighted. Each changed source's
+section is rendered as soon as it is compared (and spooled by the caller), so the report of
+a big package is never held whole.
 
 Self-contained files (inline styles, no scripts, no fetches; the HTML's Content-Security-
 Policy forbids any), every value from outside escaped: the HTML by Jinja's autoescape, the
@@ -43,18 +45,36 @@ def summary_line(summary: dict[str, Any]) -> str:
     return f"{total} source{'s' if total != 1 else ''}: {', '.join(counts) or 'none'}"
 
 
-def _context(result: RecheckResult) -> dict[str, Any]:
-    data = result.to_dict()
-    return {**data, "tool": f"archiver {__version__}",
-            "summary_line": summary_line(data["summary"])}
+def _context(head: dict[str, Any]) -> dict[str, Any]:
+    return {**head, "tool": f"archiver {__version__}",
+            "summary_line": summary_line(head["summary"])}
 
 
-def render_html(result: RecheckResult) -> str:
-    return _environment().get_template("recheck.html.j2").render(_context(result))
+def _render(template: str, context: dict[str, Any]) -> str:
+    return _environment().get_template(template).render(context)
 
 
-def render_markdown(result: RecheckResult) -> str:
-    return _environment().get_template("recheck.md.j2").render(_context(result))
+def source_html(source: dict[str, Any], index: int) -> str:
+    """The side-by-side section of changed source `index` (from 1) of data/recheck.html."""
+    return _render("recheck_source.html.j2", {"c": source, "index": index})
+
+
+def source_markdown(source: dict[str, Any]) -> str:
+    return _render("recheck_source.md.j2", {"c": source})
+
+
+def html_head(head: dict[str, Any]) -> str:
+    """data/recheck.html up to the sections of the changed sources: `head` is the
+    comparison with its sources' verdicts (RecheckResult.to_dict(with_text=False))."""
+    return _render("recheck_head.html.j2", _context(head))
+
+
+def html_tail(head: dict[str, Any]) -> str:
+    return _render("recheck_tail.html.j2", _context(head))
+
+
+def markdown_head(head: dict[str, Any]) -> str:
+    return _render("recheck_head.md.j2", _context(head))
 
 
 def render_recheck(result: RecheckResult) -> str:

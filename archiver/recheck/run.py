@@ -11,24 +11,35 @@ each changed source), and its manifest.json names the original in `recheck_of`.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import itertools
 import json
+import tempfile
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from archiver import __version__
 from archiver._types import Progress
 from archiver.attestation.sealing import Signer
 from archiver.errors import ArchiverError, ArchiverUsageError, EvidenceError, InputNotFoundError
+from archiver.package.bag import FileDigest
 from archiver.package.build import building
 from archiver.package.manifest import build_manifest
 from archiver.package.provenance import Operator
 from archiver.package_layout import DATA_DIR
 from archiver.recheck.facts import PackageFacts
 from archiver.recheck.original import OriginalPackage, open_original
-from archiver.recheck.report import render_html, render_markdown
+from archiver.recheck.report import (
+    html_head,
+    html_tail,
+    markdown_head,
+    source_html,
+    source_markdown,
+)
 from archiver.recheck.verdicts import VERDICTS, RecheckOptions, SourceComparison, compare_source
 from archiver.timestamps import utc_iso
 
@@ -71,13 +82,20 @@ class RecheckResult:
         return {"sources": len(self.comparisons), **self.counts,
                 "problems": len(self.problems)}
 
-    def to_dict(self, *, with_rows: bool = True) -> dict[str, Any]:
-        """data/recheck.json, and what `--json` prints (with the new package's path)."""
+    @property
+    def report_json(self) -> Path:
+        """data/recheck.json of the new package: the whole comparison."""
+        return self.path / RECHECK_JSON
+
+    def to_dict(self, *, with_text: bool = True) -> dict[str, Any]:
+        """The comparison as data/recheck.json holds it, but for what was let go once
+        written there: each changed source's side-by-side rows, and its passages past the
+        first SLIM_PASSAGES each way (`with_text=False`: no text section at all)."""
         return {"format": FORMAT, "tool": {"name": "archiver", "version": __version__},
                 "package_id": self.package_id, "checked_at": self.checked_at,
                 "original": self.original.to_dict(), "options": self.options.to_dict(),
                 "summary": self.summary(),
-                "sources": [c.to_dict(with_rows=with_rows) for c in self.comparisons]}
+                "sources": [c.to_dict(with_text=with_text) for c in self.comparisons]}
 
 
 def recheck_package(original: Path, output: Path, *, options: RecheckOptions | None = None,
@@ -104,18 +122,17 @@ def recheck_package(original: Path, output: Path, *, options: RecheckOptions | N
                                   provenance=build.provenance(result))
         then = PackageFacts(before.path, before.manifest)
         now = PackageFacts(build.staging, manifest)
-        comparisons = []
-        for old, new in zip(then.sources(), now.sources(), strict=True):
-            comparison = compare_source(old, new, then, now)
-            comparison.count(options)
-            old.release()
-            new.release()
-            comparisons.append(comparison)
-        recheck = RecheckResult(Path(output), build.package_id, before, comparisons, options,
-                                utc_iso())
-        files += [build.add_file(RECHECK_JSON, _json_bytes(recheck.to_dict())),
-                  build.add_file(RECHECK_HTML, render_html(recheck).encode("utf-8")),
-                  build.add_file(RECHECK_MD, render_markdown(recheck).encode("utf-8"))]
+        recheck = RecheckResult(Path(output), build.package_id, before, [], options, utc_iso())
+        with ReportParts() as parts:
+            for old, new in zip(then.sources(), now.sources(), strict=True):
+                comparison = compare_source(old, new, then, now)
+                comparison.count(options)
+                old.release()
+                new.release()
+                parts.add(comparison, len(recheck.comparisons) + 1)
+                comparison.slim()
+                recheck.comparisons.append(comparison)
+            files += parts.write(build.staging, recheck.to_dict(with_text=False))
         manifest["files"] = sorted((dataclasses.asdict(entry) for entry in files),
                                    key=lambda entry: entry["path"])
         manifest["recheck_of"] = {**before.to_dict(), "report": RECHECK_JSON}
@@ -124,8 +141,64 @@ def recheck_package(original: Path, output: Path, *, options: RecheckOptions | N
     return recheck
 
 
-def _json_bytes(data: dict[str, Any]) -> bytes:
-    return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+class ReportParts:
+    """data/recheck.json, .html and .md, written as each source is compared: each source's
+    JSON and report sections go to anonymous temporary files at once, and the files are put
+    together (their heads, with the counts, first) once every source is done. So a recheck
+    holds one source's comparison at a time, however many sources changed."""
+
+    def __init__(self) -> None:
+        self._files = ExitStack()
+        self._json, self._html, self._markdown = (
+            self._files.enter_context(tempfile.TemporaryFile())  # noqa: SIM115 (the stack closes it)
+            for _ in range(3))
+        self._first = True
+
+    def __enter__(self) -> ReportParts:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._files.close()
+
+    def add(self, comparison: SourceComparison, index: int) -> None:
+        source = comparison.to_dict()
+        self._json.write((b"" if self._first else b",\n")
+                         + json.dumps(source, ensure_ascii=False).encode("utf-8"))
+        self._first = False
+        if comparison.verdict == "changed":
+            self._html.write(source_html(source, index).encode("utf-8"))
+            self._markdown.write(source_markdown(source).encode("utf-8"))
+
+    def write(self, staging: Path, head: dict[str, Any]) -> list[FileDigest]:
+        """The three files in `staging`; `head` is the comparison without its sources'
+        text (RecheckResult.to_dict(with_text=False))."""
+        verdicts = head.pop("sources")  # the full entries are in the spooled part
+        opening = json.dumps(head, ensure_ascii=False)[:-1] + ', "sources": [\n'
+        head["sources"] = verdicts
+        return [
+            _write_parts(staging, RECHECK_JSON, opening.encode("utf-8"), self._json,
+                         b"\n]}\n"),
+            _write_parts(staging, RECHECK_HTML, html_head(head).encode("utf-8"), self._html,
+                         html_tail(head).encode("utf-8")),
+            _write_parts(staging, RECHECK_MD, markdown_head(head).encode("utf-8"),
+                         self._markdown, b"")]
+
+
+def _write_parts(staging: Path, relative: str, opening: bytes, spooled: BinaryIO,
+                 closing: bytes) -> FileDigest:
+    """A new file of the package made of `opening`, the spooled part and `closing`, hashed
+    as it is written."""
+    digest = hashlib.sha256()
+    size = 0
+    path = staging / relative
+    spooled.seek(0)
+    with path.open("xb") as out:
+        middle = iter(lambda: spooled.read(1 << 20), b"")
+        for block in itertools.chain([opening], middle, [closing]):
+            out.write(block)
+            digest.update(block)
+            size += len(block)
+    return FileDigest(relative, size, digest.hexdigest())
 
 
 @dataclass
@@ -140,7 +213,7 @@ class DirectoryEntry:
         found: dict[str, Any] = {"package": str(self.package)}
         if self.result is not None:
             found |= {"output": str(self.result.path), "summary": self.result.summary(),
-                      "recheck": self.result.to_dict(with_rows=False)}
+                      "recheck": self.result.to_dict()}
         else:
             found["error"] = str(self.error)
         return found

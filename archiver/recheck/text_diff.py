@@ -110,15 +110,19 @@ class TextChange:
     def is_same(self) -> bool:
         return self.words_removed == 0 and self.words_added == 0
 
-    def to_dict(self, *, with_rows: bool = True) -> dict[str, Any]:
-        found: dict[str, Any] = {
-            "share_changed": self.share_changed, "words_before": self.words_before,
-            "words_after": self.words_after, "words_removed": self.words_removed,
-            "words_added": self.words_added, "removed": self.removed, "added": self.added,
-            "omitted_passages": self.omitted_passages, "capped": self.capped}
-        if with_rows:
-            found["rows"] = [row.to_dict() for row in self.rows]
-        return found
+    def slim(self, passages: int) -> None:
+        """Keep the counts and the first `passages` passages each way; let the rest go."""
+        dropped = max(0, len(self.removed) - passages) + max(0, len(self.added) - passages)
+        self.removed, self.added = self.removed[:passages], self.added[:passages]
+        self.omitted_passages += dropped
+        self.rows = []
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"share_changed": self.share_changed, "words_before": self.words_before,
+                "words_after": self.words_after, "words_removed": self.words_removed,
+                "words_added": self.words_added, "removed": self.removed, "added": self.added,
+                "omitted_passages": self.omitted_passages, "capped": self.capped,
+                "rows": [row.to_dict() for row in self.rows]}
 
 
 def compare_texts(before: str, after: str) -> TextChange:

@@ -32,6 +32,8 @@ from archiver.recheck.walls import (
 Verdict = Literal["unchanged", "changed", "moved", "gone", "walled", "error"]
 VERDICTS: tuple[Verdict, ...] = ("unchanged", "changed", "moved", "gone", "walled", "error")
 GONE_STATUSES = (404, 410)
+SLIM_PASSAGES = 10
+"""Passages each way a comparison keeps once data/recheck.json holds them all."""
 GONE_REASONS = ("host name could not be resolved", "connection refused", "network unreachable")
 
 
@@ -87,11 +89,17 @@ class SourceComparison:
             self.counted = not ignored.get(self.verdict, False)
         return self.counted
 
-    def to_dict(self, *, with_rows: bool = True) -> dict[str, Any]:
+    def slim(self) -> None:
+        """Let go of what data/recheck.json now holds: the side-by-side rows, and passages
+        past the first SLIM_PASSAGES each way."""
+        if self.text is not None:
+            self.text.slim(SLIM_PASSAGES)
+
+    def to_dict(self, *, with_text: bool = True) -> dict[str, Any]:
         return {"url": self.url, "verdict": self.verdict, "basis": self.basis,
                 "counted": self.counted, "reason": self.reason, "moved_to": self.moved_to,
                 "wall": self.wall, "new_file": self.new_file,
-                "text": self.text.to_dict(with_rows=with_rows) if self.text else None,
+                "text": self.text.to_dict() if self.text and with_text else None,
                 "metadata_changes": self.metadata, "pdf": self.pdf,
                 "before": self.before.to_dict(), "after": self.after.to_dict(),
                 "problems": self.before.problems + self.after.problems}
