@@ -593,8 +593,13 @@ def recheck(
     _sweep_beside(output)
     if not path.is_dir() or is_package(path):
         with progress_bar("rechecking") as progress:
-            result = recheck_package(path, output, options=options, progress=progress,
-                                     operator=who, signer=signer)
+            try:
+                result = recheck_package(path, output, options=options, progress=progress,
+                                         operator=who, signer=signer)
+            except VerificationFailed as error:
+                for line in render_refusal(error):
+                    show(line, err=True)
+                _fail(f"{error}; not rechecked: a damaged package is no measure", EXIT_PROBLEM)
         stamps = _timestamp_new(output, tsa_urls)
         if as_json:  # the whole comparison: data/recheck.json, and where the package is
             whole = result.report_json.read_text("utf-8").rstrip().removesuffix("}")
@@ -618,7 +623,7 @@ def recheck(
             entries.append(entry)
             if entry.result is None:
                 assert entry.error is not None
-                show_error(str(entry.error))
+                show_error(f"{entry.error}; not rechecked")
                 worst = max(worst, exit_code_for(entry.error))
                 continue
             stamps = _timestamp_new(entry.result.path, tsa_urls)

@@ -233,6 +233,7 @@ def test_a_damaged_original_is_refused_and_nothing_is_written(
     warc.write_bytes(bytes(data))
     code, _, err = run("recheck", str(damaged), "-o", str(tmp_path / "new"))
     assert code == 1, err
+    assert "[file-digest-mismatch]" in err and "not rechecked" in err
     assert not (tmp_path / "new").exists()
     assert list(tmp_path.iterdir()) == [damaged]
 
@@ -243,6 +244,9 @@ def test_usage_errors_exit_2(small: tuple[Path, ChangingSite], tmp_path: Path) -
     assert code == 2 and "-o NEW" in err
     code, _, err = run("recheck", str(root / "pkg"), "-o", str(root / "pkg"))
     assert code == 2 and "already exists" in err
+    code, _, err = run("recheck", str(root / "pkg"), "-o", str(root / "pkg" / "data" / "x"))
+    assert code == 2 and "inside the package rechecked" in err
+    assert not (root / "pkg" / "data" / "x").exists()
     code, _, err = run("recheck", str(tmp_path), "-o", str(tmp_path / "out"))
     assert code == 2 and "no evidence packages" in err
     code, _, err = run("recheck", str(tmp_path / "nothing"), "-o", str(tmp_path / "out"))

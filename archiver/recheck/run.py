@@ -111,6 +111,9 @@ def recheck_package(original: Path, output: Path, *, options: RecheckOptions | N
     and `capture` raise: VerificationFailed for a damaged original, OutputExistsError...
     """
     options = options or RecheckOptions()
+    if Path(output).resolve().is_relative_to(Path(original).resolve()):
+        raise ArchiverUsageError(f"{output}: inside the package rechecked; archiver never "
+                                 "writes into a sealed package, choose a path outside it")
     before = open_original(Path(original), progress)
     settings = before.settings(browser_executable=browser_executable)
     with building(Path(output), settings, operator, signer) as build:
