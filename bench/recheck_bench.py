@@ -22,6 +22,12 @@ time / recheck time (1.0: a recheck at capture speed), the recheck's verdict cou
 exit code (0 for the unchanged site, 1 for the changed one).
 
     python bench/recheck_bench.py [--rounds 3] [--shared DIR] [--pages 200] [--generated 300]
+    python bench/recheck_bench.py --memory-only 100,300,900
+
+--memory-only N,M... measures, in this process and with no network, the comparison stage alone
+(the verdicts, the diff and the spooled report of N sources whose every page changed, texts
+of 20-120 KB from the same corpus) and prints the peak of Python's allocations (tracemalloc)
+for each N: flat when a recheck holds one source's comparison at a time.
 
 Work directories go under the system temp dir and are removed afterwards (--keep keeps them).
 """
@@ -107,6 +113,68 @@ def print_round(name: str, index: int, row: dict[str, Any]) -> None:
           f"exit {row['exit']}  {row['summary']}")
 
 
+def comparison_peak(sources: int) -> tuple[float, float]:
+    """Seconds and peak MB (tracemalloc) of comparing `sources` changed pages and writing
+    their report, as archiver.recheck.run does it, from facts made here."""
+    import tempfile
+    import tracemalloc
+
+    from archiver.recheck.facts import PackageFacts, SourceFacts
+    from archiver.recheck.run import RecheckResult, ReportParts
+    from archiver.recheck.verdicts import RecheckOptions, compare_source
+
+    before, after = Corpus(seed=7), Corpus(seed=8)
+
+    def facts(corpus: Corpus, index: int) -> SourceFacts:
+        body = b"".join(corpus.html_body(index, 20_000 + (index * 7919) % 100_000).body())
+        text = body.decode().replace("<p>", "").replace("</p>", "")
+        return SourceFacts(f"http://127.0.0.1/page/{index}.html", "captured", status=200,
+                           payload_sha256=f"{corpus is before:064}", kind="html", text=text)
+
+    with tempfile.TemporaryDirectory() as scratch:
+        staging = Path(scratch)
+        (staging / "data").mkdir()
+        package = PackageFacts(staging, {"sources": [], "resources": []})
+        tracemalloc.start()
+        started = time.perf_counter()
+        comparisons = []
+        with ReportParts() as parts:
+            for index in range(sources):
+                old, new = facts(before, index), facts(after, index)
+                comparison = compare_source(old, new, package, package)
+                comparison.count(RecheckOptions())
+                old.release()
+                new.release()
+                parts.add(comparison, index + 1)
+                comparison.slim()
+                comparisons.append(comparison)
+            result = RecheckResult(staging, "urn:uuid:bench", _Original(), comparisons,
+                                   RecheckOptions(), "now")
+            parts.write(staging, result.to_dict(with_text=False))
+        seconds = time.perf_counter() - started
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    return seconds, peak / 1e6
+
+
+class _Original:
+    """Stands for the original package in the comparison-only measurement."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"package_id": "urn:uuid:original", "tag_manifest_sha256": "0" * 64,
+                "created": None, "name": "original", "story": False}
+
+
+def memory_only(counts: list[int]) -> int:
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    rows = []
+    for count in counts:
+        seconds, peak = comparison_peak(count)
+        rows.append([str(count), f"{seconds:.1f}", f"{peak:.1f}"])
+    print(table(rows, ["changed sources", "seconds", "peak traced MB"]))
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--shared", type=Path, help="the shared/ folder (default: beside the repo)")
@@ -118,7 +186,11 @@ def main() -> int:
                     help="pages of the changed site (0: skip it)")
     ap.add_argument("--json", type=Path, help="also write the results to this JSON file")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
+    ap.add_argument("--memory-only", help="only measure the comparison's memory, for these "
+                    "counts of changed sources (comma-separated)")
     args = ap.parse_args()
+    if args.memory_only:
+        return memory_only([int(n) for n in args.memory_only.split(",")])
     handle_signals()
     cli, how = archiver_command()
     info = machine_info() | {"archiver": how}

@@ -242,7 +242,7 @@ def test_usage_errors_exit_2(small: tuple[Path, ChangingSite], tmp_path: Path) -
     root, _ = small
     code, _, err = run("recheck", str(root / "pkg"))
     assert code == 2 and "-o NEW" in err
-    code, _, err = run("recheck", str(root / "pkg"), "-o", str(root / "pkg"))
+    code, _, err = run("recheck", str(root / "pkg"), "-o", str(tmp_path))
     assert code == 2 and "already exists" in err
     code, _, err = run("recheck", str(root / "pkg"), "-o", str(root / "pkg" / "data" / "x"))
     assert code == 2 and "inside the package rechecked" in err

@@ -25,7 +25,13 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from archiver import __version__
 from archiver._types import Progress
 from archiver.attestation.sealing import Signer
-from archiver.errors import ArchiverError, ArchiverUsageError, EvidenceError, InputNotFoundError
+from archiver.errors import (
+    ArchiverError,
+    ArchiverUsageError,
+    EvidenceError,
+    InputNotFoundError,
+    OutputExistsError,
+)
 from archiver.package.bag import FileDigest
 from archiver.package.build import building
 from archiver.package.manifest import build_manifest
@@ -90,7 +96,7 @@ class RecheckResult:
     def to_dict(self, *, with_text: bool = True) -> dict[str, Any]:
         """The comparison as data/recheck.json holds it, but for what was let go once
         written there: each changed source's side-by-side rows, and its passages past the
-        first SLIM_PASSAGES each way (`with_text=False`: no text section at all)."""
+        first few each way (SourceComparison.slim; `with_text=False`: no text section at all)."""
         return {"format": FORMAT, "tool": {"name": "archiver", "version": __version__},
                 "package_id": self.package_id, "checked_at": self.checked_at,
                 "original": self.original.to_dict(), "options": self.options.to_dict(),
@@ -114,6 +120,8 @@ def recheck_package(original: Path, output: Path, *, options: RecheckOptions | N
     if Path(output).resolve().is_relative_to(Path(original).resolve()):
         raise ArchiverUsageError(f"{output}: inside the package rechecked; archiver never "
                                  "writes into a sealed package, choose a path outside it")
+    if Path(output).exists() or Path(output).is_symlink():  # before any verification
+        raise OutputExistsError(Path(output))
     before = open_original(Path(original), progress)
     settings = before.settings(browser_executable=browser_executable)
     with building(Path(output), settings, operator, signer) as build:

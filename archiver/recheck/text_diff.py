@@ -32,7 +32,7 @@ MAX_ROWS = 400
 """Rows of the side-by-side view per source."""
 
 _SPACE = re.compile(r"\s+")
-_PARAGRAPH_BREAK = re.compile(r"\n\s*\n|\f|\n")
+_PARAGRAPH_BREAK = re.compile(r"[\n\f]")
 _WORD = re.compile(r"\S+")
 _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
@@ -110,10 +110,12 @@ class TextChange:
     def is_same(self) -> bool:
         return self.words_removed == 0 and self.words_added == 0
 
-    def slim(self, passages: int) -> None:
-        """Keep the counts and the first `passages` passages each way; let the rest go."""
+    def slim(self, passages: int, chars: int) -> None:
+        """Keep the counts and the first `passages` passages each way, each cut to `chars`
+        characters; let the rest go."""
         dropped = max(0, len(self.removed) - passages) + max(0, len(self.added) - passages)
-        self.removed, self.added = self.removed[:passages], self.added[:passages]
+        self.removed = [_cut(text, chars) for text in self.removed[:passages]]
+        self.added = [_cut(text, chars) for text in self.added[:passages]]
         self.omitted_passages += dropped
         self.rows = []
 
@@ -169,8 +171,12 @@ def _words(parts: list[str]) -> int:
     return sum(len(_WORD.findall(part)) for part in parts)
 
 
+def _cut(text: str, chars: int) -> str:
+    return text if len(text) <= chars else text[:chars - 1] + "…"
+
+
 def _passage(text: str) -> str:
-    return text if len(text) <= MAX_PASSAGE_CHARS else text[:MAX_PASSAGE_CHARS - 1] + "…"
+    return _cut(text, MAX_PASSAGE_CHARS)
 
 
 def _keep(change: TextChange, into: list[str], text: str) -> None:

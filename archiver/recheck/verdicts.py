@@ -32,8 +32,9 @@ from archiver.recheck.walls import (
 Verdict = Literal["unchanged", "changed", "moved", "gone", "walled", "error"]
 VERDICTS: tuple[Verdict, ...] = ("unchanged", "changed", "moved", "gone", "walled", "error")
 GONE_STATUSES = (404, 410)
-SLIM_PASSAGES = 10
-"""Passages each way a comparison keeps once data/recheck.json holds them all."""
+SLIM_PASSAGES, SLIM_CHARS = 3, 300
+"""Passages each way a comparison keeps once data/recheck.json holds them all, and their
+length: a few KB a source, whatever changed."""
 GONE_REASONS = ("host name could not be resolved", "connection refused", "network unreachable")
 
 
@@ -91,9 +92,9 @@ class SourceComparison:
 
     def slim(self) -> None:
         """Let go of what data/recheck.json now holds: the side-by-side rows, and passages
-        past the first SLIM_PASSAGES each way."""
+        past the first SLIM_PASSAGES each way (the rest cut to SLIM_CHARS)."""
         if self.text is not None:
-            self.text.slim(SLIM_PASSAGES)
+            self.text.slim(SLIM_PASSAGES, SLIM_CHARS)
 
     def to_dict(self, *, with_text: bool = True) -> dict[str, Any]:
         return {"url": self.url, "verdict": self.verdict, "basis": self.basis,
