@@ -562,12 +562,12 @@ def recheck(
 ) -> None:
     """Fetch a package's sources again and say what changed since: a new sealed package.
 
-    Example:  archiver recheck evidence/meters -o evidence/meters-recheck-2026-12
+    Example:  archiver recheck evidence/meters -o evidence/meters-r1
 
     The original is verified first; each source is fetched again with the settings it
     records (through Chromium if it was captured so) into a new package that names the
-    original (its id and its tag manifest's SHA-256) and holds data/recheck.html, a side-by-
-    side view of each changed source. Each source is unchanged (the same bytes, or the same
+    original (its id and its tag manifest's SHA-256) and holds data/recheck.html, a
+    side-by-side view of each changed source. Each source is unchanged (the same bytes, or the same
     text when only markup moved), changed, moved, gone, walled or error (docs/recheck.md).
     Given a directory, each package in it is rechecked into -o DIR/<its name>, and one
     table sums them up. Exit 0 when nothing changed, 1 when any source changed, moved, went
