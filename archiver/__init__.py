@@ -47,6 +47,8 @@ if TYPE_CHECKING:
     from archiver.package.provenance import Operator
     from archiver.package.signing import sign_package
     from archiver.quotes.lookup import QuoteResult, find_quote
+    from archiver.recheck.run import RecheckResult, recheck_directory, recheck_package
+    from archiver.recheck.verdicts import RecheckOptions
     from archiver.replay import ReplayServer, start_replay
     from archiver.settings import BrowserSettings, CaptureSettings, ExtractionSettings
     from archiver.storage.targets import check_target
@@ -87,6 +89,10 @@ _HOMES = {
     "unpack_archive": "archiver.transfer.unpack",
     "Leftover": "archiver.leftovers",
     "remove_stale_partials": "archiver.leftovers",
+    "RecheckOptions": "archiver.recheck.verdicts",
+    "RecheckResult": "archiver.recheck.run",
+    "recheck_directory": "archiver.recheck.run",
+    "recheck_package": "archiver.recheck.run",
     "ReplayServer": "archiver.replay",
     "start_replay": "archiver.replay",
     "Problem": "archiver.verification",
@@ -171,6 +177,8 @@ __all__ = [
     "Problem",
     "ProofOptions",
     "QuoteResult",
+    "RecheckOptions",
+    "RecheckResult",
     "ReplayServer",
     "Resource",
     "SignResult",
@@ -196,6 +204,8 @@ __all__ = [
     "is_valid",
     "load_signing_key",
     "new_key",
+    "recheck_directory",
+    "recheck_package",
     "remove_stale_partials",
     "sign_package",
     "start_replay",

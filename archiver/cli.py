@@ -560,6 +560,114 @@ def story(
     raise typer.Exit(EXIT_OK if result.is_complete and _all_ok(stamps) else EXIT_PROBLEM)
 
 
+@app.command()
+@reported
+def recheck(
+    path: Annotated[Path, typer.Argument(metavar="PKG|DIR", help="A sealed package, or a "
+                                         "directory of packages.", show_default=False)],
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="The new package (for "
+                                                "a directory: a directory for the new "
+                                                "packages, one per package, by its name); "
+                                                "required.", show_default=False)] = None,
+    ignore_moved: Annotated[bool, typer.Option("--ignore-moved", help="A source that now "
+                                               "redirects elsewhere is no problem.")] = False,
+    ignore_gone: Annotated[bool, typer.Option("--ignore-gone", help="A source now gone (404, "
+                                              "410, no such host, refused) is no "
+                                              "problem.")] = False,
+    ignore_walled: Annotated[bool, typer.Option("--ignore-walled", help="A source now behind "
+                                                "a paywall, login or consent wall is no "
+                                                "problem.")] = False,
+    exact: Annotated[bool, typer.Option("--exact", help="Count any new bytes as a change, "
+                                        "even when the text is the same (markup only).")]
+    = False,
+    min_change: Annotated[float, typer.Option("--min-change", min=0.0, max=1.0, metavar="SHARE",
+                                              help="Count a change of text only from this "
+                                              "share of its words (0.05: 5%), unless the "
+                                              "title, dates or authors changed.")] = 0.0,
+    key: KeyOption = None,
+    tsa: TsaOption = None,
+    operator: OperatorOption = None,
+    organisation: OrganisationOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the whole comparison as JSON "
+                                          "(schemas/recheck.schema.json).")] = False,
+) -> None:
+    """Fetch a package's sources again and say what changed since: a new sealed package.
+
+    Example:  archiver recheck evidence/meters -o evidence/meters-r1
+
+    The original is verified first; each source is fetched again with the settings it
+    records (through Chromium if it was captured so) into a new package that names the
+    original (its id and its tag manifest's SHA-256) and holds data/recheck.html, a
+    side-by-side view of each changed source. Each source is unchanged (the same bytes, or the same
+    text when only markup moved), changed, moved, gone, walled or error (docs/recheck.md).
+    Given a directory, each package in it is rechecked into -o DIR/<its name>, and one
+    table sums them up. Exit 0 when nothing changed, 1 when any source changed, moved, went
+    or was walled (the flags say what counts) or a package is damaged, 2 for a usage error,
+    3 when it could not run.
+    """
+    from archiver.recheck.report import render_directory, render_recheck
+    from archiver.recheck.run import (
+        DirectoryEntry,
+        is_package,
+        recheck_directory,
+        recheck_package,
+    )
+    from archiver.recheck.verdicts import RecheckOptions
+
+    _refuse_missing([] if output else ["the new package's path (-o NEW)"])
+    assert output is not None
+    options = RecheckOptions(ignore_moved=ignore_moved, ignore_gone=ignore_gone,
+                             ignore_walled=ignore_walled, exact=exact, min_change=min_change)
+    tsa_urls = _tsa_urls(tsa)
+    who = _operator(operator, organisation)
+    signer = _signer(key, who)
+    _sweep_beside(output)
+    if not path.is_dir() or is_package(path):
+        with progress_bar("rechecking") as progress:
+            try:
+                result = recheck_package(path, output, options=options, progress=progress,
+                                         operator=who, signer=signer)
+            except VerificationFailed as error:
+                for line in render_refusal(error):
+                    show(line, err=True)
+                _fail(f"{error}; not rechecked: a damaged package is no measure", EXIT_PROBLEM)
+        stamps = _timestamp_new(output, tsa_urls)
+        if as_json:  # the whole comparison: data/recheck.json, and where the package is
+            whole = result.report_json.read_text("utf-8").rstrip().removesuffix("}")
+            more = {"output": str(output)} | _stamps_json(stamps, tsa_urls)
+            show_json(whole + "".join(f", {json.dumps(key)}: {json.dumps(value)}"
+                                      for key, value in more.items()) + "}")
+        else:
+            show(render_recheck(result))
+            _show_stamps(stamps, output)
+        raise typer.Exit(EXIT_OK if result.is_unchanged and _all_ok(stamps) else EXIT_PROBLEM)
+    if output.is_dir():  # what killed rechecks left inside it
+        from archiver.leftovers import remove_stale_partials
+
+        for leftover in remove_stale_partials(output):
+            show_error(str(leftover))
+    entries: list[DirectoryEntry] = []
+    worst = EXIT_OK
+    with progress_bar("rechecking") as progress:
+        for entry in recheck_directory(path, output, options=options, progress=progress,
+                                       operator=who, signer=signer):
+            entries.append(entry)
+            if entry.result is None:
+                assert entry.error is not None
+                show_error(f"{entry.error}; not rechecked")
+                worst = max(worst, exit_code_for(entry.error))
+                continue
+            stamps = _timestamp_new(entry.result.path, tsa_urls)
+            _show_stamps(stamps, entry.result.path)
+            ok = entry.result.is_unchanged and _all_ok(stamps)
+            worst = max(worst, EXIT_OK if ok else EXIT_PROBLEM)
+    if as_json:
+        _emit_json({"packages": [entry.to_dict() for entry in entries]})
+    else:
+        show(render_directory(entries))
+    raise typer.Exit(worst)
+
+
 def _tsa_urls(given: list[str] | None) -> list[str]:
     """The TSAs to ask: those given, else those configured; each checked before any work."""
     from archiver.config import load_config
