@@ -70,6 +70,7 @@ if TYPE_CHECKING:
     from archiver.attestation.tsa_client import TsaTimestamper
     from archiver.config import UserConfig
     from archiver.package.provenance import Operator
+    from archiver.recheck.verdicts import RecheckOptions
     from archiver.storage.targets import Target
     from archiver.verification import VerificationReport
 
@@ -563,9 +564,10 @@ def story(
 @app.command()
 @reported
 def recheck(
-    path: Annotated[Path, typer.Argument(metavar="PKG|DIR", help="A sealed package, or a "
-                                         "directory of packages.", show_default=False)],
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="The new package (for "
+    path: Annotated[str, typer.Argument(metavar="PKG|DIR", help="A sealed package (a folder "
+                                        "or a storage URL), or a directory of packages.",
+                                        show_default=False)],
+    output: Annotated[str | None, typer.Option("-o", "--output", help="The new package (for "
                                                 "a directory: a directory for the new "
                                                 "packages, one per package, by its name); "
                                                 "required.", show_default=False)] = None,
@@ -605,13 +607,7 @@ def recheck(
     or was walled (the flags say what counts) or a package is damaged, 2 for a usage error,
     3 when it could not run.
     """
-    from archiver.recheck.report import render_directory, render_recheck
-    from archiver.recheck.run import (
-        DirectoryEntry,
-        is_package,
-        recheck_directory,
-        recheck_package,
-    )
+    from archiver.recheck.run import is_package
     from archiver.recheck.verdicts import RecheckOptions
 
     _refuse_missing([] if output else ["the new package's path (-o NEW)"])
@@ -621,26 +617,50 @@ def recheck(
     tsa_urls = _tsa_urls(tsa)
     who = _operator(operator, organisation)
     signer = _signer(key, who)
-    _sweep_beside(output)
-    if not path.is_dir() or is_package(path):
+    if is_storage_url(path) or not local_path(path).is_dir() or is_package(local_path(path)):
+        _recheck_one(path, output, options, tsa_urls, who, signer, as_json=as_json)
+    if is_storage_url(output):
+        _fail(f"{output}: a directory of packages is rechecked into a local folder; "
+              "recheck one package at a time to write to storage", EXIT_USAGE)
+    _recheck_directory(local_path(path), local_path(output), options, tsa_urls, who, signer,
+                       as_json=as_json)
+
+
+def _recheck_one(path: str, output: str, options: RecheckOptions, tsa_urls: list[str],
+                 who: Operator, signer: Signer, *, as_json: bool) -> NoReturn:
+    from archiver.recheck.report import render_recheck
+    from archiver.recheck.run import recheck_package
+
+    with input_target(path) as source, output_target(output) as target:
+        _sweep_beside(target.local)
         with progress_bar("rechecking") as progress:
             try:
-                result = recheck_package(path, output, options=options, progress=progress,
-                                         operator=who, signer=signer)
+                result = recheck_package(source.local, target.local, options=options,
+                                         progress=progress, operator=who, signer=signer)
             except VerificationFailed as error:
                 for line in render_refusal(error):
-                    show(line, err=True)
-                _fail(f"{error}; not rechecked: a damaged package is no measure", EXIT_PROBLEM)
-        stamps = _timestamp_new(output, tsa_urls)
+                    show(source.relabel(line), err=True)
+                _fail(source.relabel(f"{error}; not rechecked: a damaged package is no "
+                                     "measure"), EXIT_PROBLEM)
+        stamps = _timestamp_new(target.local, tsa_urls)
         if as_json:  # the whole comparison: data/recheck.json, and where the package is
             whole = result.report_json.read_text("utf-8").rstrip().removesuffix("}")
-            more = {"output": str(output)} | _stamps_json(stamps, tsa_urls)
+            more = {"output": output} | _stamps_json(stamps, tsa_urls)
             show_json(whole + "".join(f", {json.dumps(key)}: {json.dumps(value)}"
                                       for key, value in more.items()) + "}")
         else:
-            show(render_recheck(result))
-            _show_stamps(stamps, output)
-        raise typer.Exit(EXIT_OK if result.is_unchanged and _all_ok(stamps) else EXIT_PROBLEM)
+            show(target.relabel(source.relabel(render_recheck(result))))
+            _show_stamps(stamps, target.local)
+    raise typer.Exit(EXIT_OK if result.is_unchanged and _all_ok(stamps) else EXIT_PROBLEM)
+
+
+def _recheck_directory(path: Path, output: Path, options: RecheckOptions,
+                       tsa_urls: list[str], who: Operator, signer: Signer, *,
+                       as_json: bool) -> NoReturn:
+    from archiver.recheck.report import render_directory
+    from archiver.recheck.run import DirectoryEntry, recheck_directory
+
+    _sweep_beside(output)
     if output.is_dir():  # what killed rechecks left inside it
         from archiver.leftovers import remove_stale_partials
 
@@ -955,8 +975,8 @@ def extract(
 @app.command()
 @reported
 def quote(
-    package: Annotated[Path, typer.Argument(metavar="PKG", help="An evidence package.",
-                                            show_default=False)],
+    package: Annotated[str, typer.Argument(metavar="PKG", help="An evidence package (a path "
+                                           "or a storage URL).", show_default=False)],
     passage: Annotated[str, typer.Argument(metavar="PASSAGE", help="The words to find, as "
                                            "the story quotes them.", show_default=False)],
     as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
@@ -976,11 +996,12 @@ def quote(
     """
     from archiver.quotes.lookup import find_quote
 
-    result = find_quote(package, passage)
-    if as_json:
-        _emit_json(result.to_dict())
-    else:
-        show(render_quote(result))
+    with input_target(package) as source:
+        result = find_quote(source.local, passage)
+        if as_json:
+            _emit_json(result.to_dict(), source)
+        else:
+            show(source.relabel(render_quote(result)))
     raise typer.Exit(EXIT_OK if result.found else EXIT_PROBLEM)
 
 

@@ -233,6 +233,26 @@ def test_export_from_s3_to_local_and_to_s3(s3: S3Server, uploaded: str, tmp_path
     assert code == 2 and "already exists" in stderr
 
 
+def test_recheck_and_quote_read_from_s3_and_recheck_writes_there(
+        s3: S3Server, uploaded: str, tmp_path: Path) -> None:
+    rechecked = s3.url("rechecks/water-meters-r1")
+    code, stdout, stderr = run("recheck", uploaded, "-o", rechecked)
+    assert code == 0, stderr + stdout  # the site still serves the same sources
+    assert MARKER in s3.objects("rechecks/water-meters-r1")
+    code, stdout, stderr = run("verify", rechecked)
+    assert code == 0 and "intact" in stdout, stderr
+    manifest = json.loads((local_copy(s3, rechecked, tmp_path) / "manifest.json").read_text())
+    original = json.loads((local_copy(s3, uploaded, tmp_path / "o") / "manifest.json")
+                          .read_text())
+    assert manifest["recheck_of"]["package_id"] == original["package_id"]
+    code, stdout, stderr = run("quote", rechecked, "residents of Harrow Point told the "
+                               "Water Department")
+    assert code == 0 and "Found 1 time" in stdout and "archiver-download" not in stdout, stderr
+    (tmp_path / "packages").mkdir()
+    code, _, stderr = run("recheck", str(tmp_path / "packages"), "-o", s3.url("rechecks/all"))
+    assert code == 2 and "local folder" in stderr
+
+
 def test_an_upload_killed_midway_never_verifies_as_complete(s3: S3Server, site: SiteServer,
                                                              tmp_path: Path) -> None:
     url = s3.url("killed/pkg")

@@ -256,17 +256,37 @@ def create_package(
     """
     settings = settings or CaptureSettings()
     with building(output, settings, operator, signer) as build:
-        result = build.capture_job(progress).run(urls)
-        derived = build.extract(result, progress)
-        index = build.index_texts(result, derived)
-        files = build.close_warcs() + derived.files + ([index.file] if index else [])
-        manifest = build_manifest(package_id=build.package_id, settings=settings,
-                                  result=result, files=files, derived=derived.by_resource,
-                                  provenance=build.provenance(result),
-                                  text_index=index.section() if index else None)
-        build.seal(manifest, files)
-    return PackageResult(Path(output), build.package_id, result, files, manifest,
-                         build.signature)
+        captured = capture_sources(build, urls, progress)
+        build.seal(captured.manifest, captured.files)
+    return PackageResult(Path(output), build.package_id, captured.result, captured.files,
+                         captured.manifest, build.signature)
+
+
+@dataclass
+class CapturedSources:
+    """What `capture_sources` made in a package's staging folder, before the seal."""
+
+    result: CaptureResult
+    derived: DerivedFiles
+    files: list[FileDigest]
+    """The WARCs, the derived files and the text index: the package's data, so far."""
+    manifest: dict[str, Any]
+
+
+def capture_sources(build: PackageBuild, urls: Sequence[str],
+                    progress: Progress | None = None) -> CapturedSources:
+    """Capture `urls` into `build`, extract and index their texts, close the WARCs and
+    describe it all in a manifest: everything a package of sources holds, for its maker
+    (a capture, a recheck) to add to and seal."""
+    result = build.capture_job(progress).run(urls)
+    derived = build.extract(result, progress)
+    index = build.index_texts(result, derived)
+    files = build.close_warcs() + derived.files + ([index.file] if index else [])
+    manifest = build_manifest(package_id=build.package_id, settings=build.settings,
+                              result=result, files=files, derived=derived.by_resource,
+                              provenance=build.provenance(result),
+                              text_index=index.section() if index else None)
+    return CapturedSources(result, derived, files, manifest)
 
 
 def _refuse_existing(output: Path) -> None:

@@ -33,8 +33,7 @@ from archiver.errors import (
     OutputExistsError,
 )
 from archiver.package.bag import FileDigest
-from archiver.package.build import building
-from archiver.package.manifest import build_manifest
+from archiver.package.build import building, capture_sources
 from archiver.package.provenance import Operator
 from archiver.package_layout import DATA_DIR
 from archiver.recheck.facts import PackageFacts
@@ -125,12 +124,8 @@ def recheck_package(original: Path, output: Path, *, options: RecheckOptions | N
     before = open_original(Path(original), progress)
     settings = before.settings(browser_executable=browser_executable)
     with building(Path(output), settings, operator, signer) as build:
-        result = build.capture_job(progress).run(before.urls)
-        derived = build.extract(result, progress)
-        files = build.close_warcs() + derived.files
-        manifest = build_manifest(package_id=build.package_id, settings=settings,
-                                  result=result, files=files, derived=derived.by_resource,
-                                  provenance=build.provenance(result))
+        captured = capture_sources(build, before.urls, progress)
+        files, manifest = captured.files, captured.manifest
         then = PackageFacts(before.path, before.manifest)
         now = PackageFacts(build.staging, manifest)
         recheck = RecheckResult(Path(output), build.package_id, before, [], options, utc_iso())
