@@ -121,6 +121,9 @@ class NetworkRecorder:
     chains: ChainCache = field(default_factory=dict)
     _lookups: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = field(default_factory=dict)
     """Each allowed host's address-policy lookup: every address, and those refused."""
+    veto: Callable[[dict[str, Any]], str | None] | None = None
+    """Told of each paused request before it leaves; a request it names a reason for is
+    aborted, as if the page had cancelled it (no error page, nothing recorded)."""
     last_activity: float = field(default_factory=time.monotonic)
     events: int = 0
     """Network events seen so far: unchanged means nothing happened on the network."""
@@ -238,6 +241,12 @@ class NetworkRecorder:
         request_id, url = event["requestId"], event["request"]["url"]
         network_id = event.get("networkId") or request_id
         started = datetime.now(UTC)
+        if self.veto is not None and self.veto(event) is not None:
+            # "Aborted" (net::ERR_ABORTED) leaves the page as it stands: a navigation that
+            # failed otherwise would replace it with the browser's error page.
+            await self.cdp.send("Fetch.failRequest", {"requestId": request_id,
+                                                      "errorReason": "Aborted"})
+            return
         self._sent[network_id] = _Sent(started)
         refusal = await self._refusal(url)
         if refusal is not None:
