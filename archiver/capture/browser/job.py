@@ -105,6 +105,9 @@ class _PageState:
     """Times the page rewrote its address without loading another (history.pushState)."""
     scripts_stopped: str | None = None
     """Why archiver stopped the page's scripts, if it did."""
+    reasons: list[str] = field(default_factory=list)
+    """What the page did that archiver stopped, in a few words each: the source's reason
+    when the capture is otherwise whole."""
     navigation: str | None = None
     """The browser's id of the page's own request (the same through its redirects)."""
     hops: list[int] = field(default_factory=list)
@@ -369,16 +372,27 @@ class BrowserCaptureJob:
             if state.hops:
                 report.partial.append(crash)
             failure = crash
+        if failure and state.hops and not report.partial and not state.crashed:
+            # It answered, and the browser would not show it: a download, say
+            report.notes.append(f"the browser did not display it ({failure}): the response "
+                                "is recorded as received")
+            state.reasons.append(f"the browser did not display it ({failure})")
         self._note_page(state, report, popups)
         self._note_failures(recorder.failures, url, state)
         source = self._resolve(requested, state, failure, recorder.failures)
         self._finish_page(source, report, recorder.notes, made)
+        if source.resource is not None and source.reason is None and state.reasons:
+            source.reason = "; ".join(state.reasons)
         return source
 
     def _note_page(self, state: _PageState, report: PageReport, popups: list[str]) -> None:
         """What the page did by itself that archiver stopped, each in one note."""
-        for url_ in popups[:MAX_POPUP_NOTES]:
-            report.notes.append(f"the page opened a window ({url_}): closed, not captured")
+        if popups:
+            shown = ", ".join(popups[:MAX_POPUP_NOTES])
+            report.notes.append(f"the page opened {len(popups)} window(s) by itself ({shown}"
+                                + (" ..." if len(popups) > MAX_POPUP_NOTES else "")
+                                + "): each closed at once, not captured")
+            state.reasons.append(f"it opened {len(popups)} window(s) by itself, closed")
         if state.left_for:
             shown = ", ".join(state.left_for[:MAX_LEAVING_NOTES])
             more = len(state.left_for) - MAX_LEAVING_NOTES
@@ -386,16 +400,21 @@ class BrowserCaptureJob:
                 f"the page tried to go elsewhere by itself ({shown}"
                 + (f" and {more} more" if more > 0 else "") + "): not followed, so the "
                 "capture is the page asked for; capture that address to keep it")
+            state.reasons.append("it tried to go elsewhere by itself, not followed")
         if state.address_changes:
             bounded = (f"; after {MAX_ADDRESS_CHANGES}, its calls did nothing"
                        if state.address_changes >= MAX_ADDRESS_CHANGES else "")
             report.notes.append(f"the page rewrote its address {state.address_changes} "
                                 "time(s) by script (history.pushState) without loading "
                                 f"another page{bounded}")
+            if bounded:
+                state.reasons.append(f"it rewrote its address by script more than "
+                                     f"{MAX_ADDRESS_CHANGES} times, the rest ignored")
         if state.dialogs:
             report.notes.append(f"the page opened {state.dialogs} dialog(s): dismissed")
         if state.scripts_stopped:
             report.notes.append(f"the page's scripts were stopped: {state.scripts_stopped}")
+            state.reasons.append(f"its scripts were stopped: {state.scripts_stopped}")
 
     async def _dialog(self, dialog: Any, state: _PageState, cdp: Any) -> None:
         """Dismiss a dialog; past MAX_DIALOGS, stop the page's scripts first, so a page
