@@ -16,13 +16,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from warcio.archiveiterator import ArchiveIterator
 
 from archiver.capture.browser.chromium import processes_using
 from archiver.capture.browser.job import MAX_ADDRESS_CHANGES
 from archiver.package.build import create_package
 from archiver.settings import BrowserSettings
 from tests.conftest import Captured, assert_standard_tools_accept, fast_settings
-from tests.hostile_pages import DOWNLOAD_BODY, HostilePages
+from tests.hostile_pages import DOWNLOAD_BODY, MEDIA, HostilePages
 from tests.test_browser_capture import needs_chromium
 
 pytestmark = needs_chromium
@@ -159,3 +160,31 @@ def test_a_script_that_never_yields_is_stopped(run: tuple[Captured, bool, list[i
     assert str(source["reason"]).startswith("partial capture: the page stopped answering")
     kinds = {d["kind"] for d in captured.resource(pages.url("/spin.html"))["derived"]}
     assert "screenshot" in kinds  # made once its scripts were stopped
+
+
+def test_media_got_in_ranges_is_also_recorded_whole(pages: HostilePages,
+                                                    tmp_path: Path) -> None:
+    """The video is served in 4 KiB ranges (206): each part is recorded as received, and
+    the whole file is fetched once more without Range and recorded as a 200, which warcio
+    reads back byte for byte (replay serves any range from it)."""
+    media = pages.url("/media.webm")
+    result = create_package([pages.url("/media.html")], tmp_path / "pkg",
+                            settings=fast_settings(browser=LIMITS))
+    package = Captured(result)
+    assert_standard_tools_accept(package.path)
+    assert None in pages.ranges("/media.webm") and any(pages.ranges("/media.webm"))
+    statuses = []
+    whole = None
+    for warc in sorted((package.path / "data").rglob("*.warc.gz")):
+        with warc.open("rb") as stream:
+            for record in ArchiveIterator(stream):
+                if (record.rec_type == "response"
+                        and record.rec_headers.get_header("WARC-Target-URI") == media):
+                    status = int(record.http_headers.get_statuscode())
+                    statuses.append(status)
+                    if status == 200:
+                        whole = record.content_stream().read()
+    assert 206 in statuses and statuses.count(200) == 1, statuses
+    assert whole == MEDIA.read_bytes()
+    assert any("fetched whole, once, 1 resource(s)" in note
+               for note in package.resource(pages.url("/media.html"))["notes"])

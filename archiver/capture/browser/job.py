@@ -33,7 +33,7 @@ from typing import Any, TypeVar
 from archiver._types import Progress
 from archiver.capture.browser import attachments
 from archiver.capture.browser.attachments import Attachment
-from archiver.capture.browser.behaviours import Deadline, PageReport, settle
+from archiver.capture.browser.behaviours import Deadline, PageReport, settle, wait_for_quiet
 from archiver.capture.browser.chromium import FLAGS, find_chromium, kill_leftovers, needs_no_sandbox
 from archiver.capture.browser.exchange import BrowserExchange
 from archiver.capture.browser.pool import TabPool
@@ -61,6 +61,14 @@ MAX_DIALOGS = 20
 page that opens them without end would otherwise keep the tab busy until its time ran out."""
 MAX_LEAVING_NOTES = 3
 MAX_ADDRESS_CHANGES = 100
+MAX_WHOLE_FETCHES = 20
+"""Resources a page got only in parts (206) that are fetched again whole, at most, per page."""
+_FETCH_WHOLE = """async (urls) => {
+  // No Range header: the server answers with the whole resource, which the recorder records
+  // as it records every request of the page. no-cors: the answer need not be readable here.
+  await Promise.allSettled(urls.map(url => fetch(url, {mode: 'no-cors', cache: 'no-store',
+                                                       credentials: 'include'})));
+}"""
 _BOUND_HISTORY = """(() => {
   // A page may rewrite its address (history.pushState, replaceState) MAX times; after
   // that the calls do nothing. A storm of them wedges the browser and its driver, so that
@@ -360,6 +368,7 @@ class BrowserCaptureJob:
                     report.partial.append("the page stopped answering (a script that never "
                                           "yields?) before its time ran out")
                     await self._stop_scripts(cdp, state, "it stopped answering")
+                await self._fetch_whole(page, recorder, deadline, report)
                 made = await self._attachments(page, cdp, deadline, report, state)
             elif state.hops:  # a PDF or an image: the record is the evidence; no rendering
                 report.partial.clear()
@@ -384,6 +393,32 @@ class BrowserCaptureJob:
         if source.resource is not None and source.reason is None and state.reasons:
             source.reason = "; ".join(state.reasons)
         return source
+
+    async def _fetch_whole(self, page: Any, recorder: NetworkRecorder, deadline: Deadline,
+                           report: PageReport) -> None:
+        """Fetch once more, whole, what the page got only in ranges (206: a video, an audio
+        file), so the package holds a full 200 record that replay can serve any range from
+        (pywb does; Browsertrix fetches the same way). The request is the page's own, so the
+        address policy, `--max-size` and the recorder apply to it as to any other."""
+        from playwright.async_api import Error as PlaywrightError
+
+        wanted = list(recorder.ranged)[:MAX_WHOLE_FETCHES]
+        if not wanted or deadline.passed:
+            return
+        fetching = asyncio.ensure_future(page.evaluate(_FETCH_WHOLE, wanted))
+        if not await _within(fetching, deadline.left()):
+            report.notes.append("the media it got in parts could not be fetched whole in time")
+            return
+        try:
+            fetching.result()
+        except PlaywrightError as error:
+            report.notes.append(f"the media it got in parts was not fetched whole: "
+                                f"{_browser_reason(error)}")
+            return
+        await wait_for_quiet(recorder, self.browser.quiet_period,
+                             deadline.left(self.browser.network_idle_timeout))
+        report.notes.append(f"fetched whole, once, {len(wanted)} resource(s) the page got "
+                            "only in parts (Range, 206)")
 
     def _note_page(self, state: _PageState, report: PageReport, popups: list[str]) -> None:
         """What the page did by itself that archiver stopped, each in one note."""

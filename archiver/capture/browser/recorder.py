@@ -124,6 +124,9 @@ class NetworkRecorder:
     veto: Callable[[dict[str, Any]], str | None] | None = None
     """Told of each paused request before it leaves; a request it names a reason for is
     aborted, as if the page had cancelled it (no error page, nothing recorded)."""
+    ranged: dict[str, None] = field(default_factory=dict)
+    """URLs answered with a part (206) and never whole (200), in the order first seen."""
+    _whole: set[str] = field(default_factory=set)
     last_activity: float = field(default_factory=time.monotonic)
     events: int = 0
     """Network events seen so far: unchanged means nothing happened on the network."""
@@ -303,6 +306,11 @@ class NetworkRecorder:
             body.close()
             raise
         exchange = self._exchange(event, sent, status, headers, body)
+        if status == 206 and exchange.url not in self._whole:
+            self.ranged[exchange.url] = None
+        elif status == 200:
+            self._whole.add(exchange.url)
+            self.ranged.pop(exchange.url, None)
         if not handed_back:
             exchange.notes.append(
                 f"the body ({exchange.payload_length} bytes) is recorded whole, but was too "
