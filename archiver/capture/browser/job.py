@@ -34,7 +34,13 @@ from archiver._types import Progress
 from archiver.capture.browser import attachments
 from archiver.capture.browser.attachments import Attachment
 from archiver.capture.browser.behaviours import Deadline, PageReport, settle, wait_for_quiet
-from archiver.capture.browser.chromium import FLAGS, find_chromium, kill_leftovers, needs_no_sandbox
+from archiver.capture.browser.chromium import (
+    FLAGS,
+    find_chromium,
+    kill_leftovers,
+    needs_no_sandbox,
+    trust_ca_file,
+)
 from archiver.capture.browser.exchange import BrowserExchange
 from archiver.capture.browser.pool import TabPool
 from archiver.capture.browser.provenance import BrowserPeer, browser_peer_document
@@ -313,6 +319,12 @@ class BrowserCaptureJob:
         env = dict(os.environ)
         if len(str(scratch)) <= MAX_SCRATCH_PATH:
             env["TMPDIR"] = str(scratch)
+        if self.settings.ca_file is not None and self.settings.verify_tls:
+            # Chromium on Linux trusts the authorities of $HOME/.pki/nssdb beside its own
+            # root store: a home of the run's own holds --ca-file's (and nothing else of the
+            # user's, so the provenance names exactly what was trusted).
+            await asyncio.to_thread(trust_ca_file, self.settings.ca_file, folder / "home")
+            env["HOME"] = str(folder / "home")
         try:
             return await playwright.chromium.launch_persistent_context(
                 str(folder / "profile"), executable_path=executable, headless=True,

@@ -413,7 +413,9 @@ class NetworkRecorder:
                 self.chains[key] = chain
         peer = browser_peer(url, response, lookup=self._lookups.get(origin.host),
                             validated=self.settings.verify_tls, browser=self.browser,
-                            connected_at=event["started_at"], chain=chain)
+                            connected_at=event["started_at"], chain=chain,
+                            ca_file=str(self.settings.ca_file) if self.settings.ca_file
+                            else None)
         if peer is not None:
             self.on_peer(peer, event["response_id"])
 
