@@ -381,7 +381,12 @@ class BrowserCaptureJob:
                                           "yields?) before its time ran out")
                     await self._stop_scripts(cdp, state, "it stopped answering")
                 await self._fetch_whole(page, recorder, deadline, report)
-                made = await self._attachments(page, cdp, deadline, report, state)
+                if recorder.rebound:  # the page may show what a private address answered
+                    report.notes.append("no attachments: part of the page came from an "
+                                        "address the policy refuses (see its failed "
+                                        "requests)")
+                else:
+                    made = await self._attachments(page, cdp, deadline, report, state)
             elif state.hops:  # a PDF or an image: the record is the evidence; no rendering
                 report.partial.clear()
             await recorder.settle()
