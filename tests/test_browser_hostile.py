@@ -23,7 +23,7 @@ from archiver.capture.browser.job import MAX_ADDRESS_CHANGES
 from archiver.package.build import create_package
 from archiver.settings import BrowserSettings
 from tests.conftest import Captured, assert_standard_tools_accept, fast_settings
-from tests.hostile_pages import DOWNLOAD_BODY, MEDIA, HostilePages
+from tests.hostile_pages import DOWNLOAD_BODY, MEDIA, WORKER_TEXT, HostilePages
 from tests.test_browser_capture import needs_chromium
 
 pytestmark = needs_chromium
@@ -188,3 +188,21 @@ def test_media_got_in_ranges_is_also_recorded_whole(pages: HostilePages,
     assert whole == MEDIA.read_bytes()
     assert any("fetched whole, once, 1 resource(s)" in note
                for note in package.resource(pages.url("/media.html"))["notes"])
+
+
+def test_a_workers_requests_are_recorded(pages: HostilePages, tmp_path: Path) -> None:
+    """A dedicated worker fetch()es JSON and posts its text to the page: the worker's script
+    and its request are recorded, the text is in what the reader saw, and the page fell
+    quiet (the worker's script is not taken for a request still under way)."""
+    page = pages.url("/worker.html")
+    result = create_package([page], tmp_path / "pkg", settings=fast_settings(browser=LIMITS))
+    package = Captured(result)
+    assert_standard_tools_accept(package.path)
+    source = package.source(page)
+    assert (source["outcome"], source["reason"]) == ("captured", None)
+    data = package.response(pages.url("/worker-data.json"))
+    assert WORKER_TEXT.encode() in data.payload
+    assert package.resource(pages.url("/worker-data.json"))["found_on"] == page
+    assert package.response(pages.url("/worker.js")).payload.startswith(b"fetch(")
+    [text] = [d for d in package.resource(page)["derived"] if d["kind"] == "text"]
+    assert WORKER_TEXT in (package.path / text["path"]).read_text("utf-8")

@@ -308,6 +308,9 @@ class NetworkRecorder:
         except BaseException:
             body.close()
             raise
+        # Its body is all taken: no longer under way, whether or not loadingFinished comes
+        # to this session (it does not for a dedicated worker's own script).
+        self._in_flight.pop(network_id, None)
         exchange = self._exchange(event, sent, status, headers, body)
         if status == 206 and exchange.url not in self._whole:
             self.ranged[exchange.url] = None
