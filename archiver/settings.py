@@ -90,6 +90,10 @@ class BrowserSettings:
     """No new tab opens while archiver, its Playwright driver and Chromium together use this
     much memory (their summed PSS; see docs/browser.md) and a tab is still open: the pool
     shrinks until memory is released. One tab always runs."""
+    page_heap_mib: int = 512
+    """The JavaScript heap one page may use (V8's --max-old-space-size), in MiB: a page
+    that allocates past it has its renderer crash, and is recorded as far as it got, with
+    that reason, instead of taking the machine's memory."""
     body_in_memory: int = 16 * MIB
     """Bodies up to this size (as the response announces it) are read from the browser in
     one message and left to the page unchanged; larger ones, and media of unknown size, are
@@ -101,8 +105,9 @@ class BrowserSettings:
         if self.max_scrolls < 0 or self.quiet_period < 0 or self.media_wait < 0:
             raise ValueError("max_scrolls, quiet_period and media_wait cannot be negative")
         if min(self.viewport_width, self.viewport_height, self.max_screenshot_height,
-               self.body_in_memory) < 1:
-            raise ValueError("viewport, screenshot height and body_in_memory must be positive")
+               self.body_in_memory, self.page_heap_mib) < 1:
+            raise ValueError("viewport, screenshot height, body_in_memory and page_heap_mib "
+                             "must be positive")
         if self.when not in ("always", "script-built"):
             raise ValueError("when must be 'always' or 'script-built'")
         if self.tabs < 1 or self.memory_ceiling < 1:

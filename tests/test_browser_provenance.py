@@ -238,3 +238,37 @@ def test_a_certificate_reply_is_read_within_bounds() -> None:
     assert chain_from_reply({"tableNames": "x"}) == ()
     assert len(chain_from_reply({"tableNames": [good] * 1000})) == 16
     assert chain_from_reply({"tableNames": ["A" * 200_000]}) == ()
+
+
+@pytest.mark.skipif(CERTUTIL is None, reason="no certutil (Debian: libnss3-tools), which puts "
+                    "--ca-file in an NSS database Chromium reads")
+def test_ca_file_is_trusted_by_chromium_and_named_in_the_provenance(
+        chained_site: ChainedSite, tmp_path: Path) -> None:
+    """--ca-file reaches the browser: without --insecure and with nothing in the user's own
+    NSS database, the page loads only because Chromium trusts the file's CA, and the
+    provenance says the chain was validated against that file."""
+    root = tmp_path / "root.pem"
+    root.write_text(chained_site.root_pem, "ascii")
+    site = chained_site.server
+    package = Captured(create_package([site.url("/")], tmp_path / "pkg", settings=
+                                      browser_settings(verify_tls=True, ca_file=root)))
+    assert package.source(site.url("/"))["outcome"] == "captured"
+    [entry] = origin_entries(package)
+    tls = entry["tls"]
+    assert tls["validated"] is True and tls["chain_source"] == "chromium-verified"
+    assert tls["validation"].endswith(f"and the certificate authorities of --ca-file {root}")
+    assert tls["trust_store"]["ca_file"] == str(root)
+    assert "--ca-file" in tls["trust_store"]["roots"]
+    assert tls["validated_path"][-1]["pem"] == chained_site.root_pem
+    assert check(package.path).problems == []
+
+
+def test_without_ca_file_the_test_ca_is_not_trusted(chained_site: ChainedSite,
+                                                    tmp_path: Path) -> None:
+    """The same capture without --ca-file fails: Chromium does not trust the test CA by
+    itself (so the test above shows --ca-file at work)."""
+    site = chained_site.server
+    result = create_package([site.url("/")], tmp_path / "pkg",
+                            settings=browser_settings(verify_tls=True))
+    [source] = result.manifest["sources"]
+    assert source["outcome"] == "failed"

@@ -9,12 +9,15 @@ Debian's `chromium` package, found on PATH, or whichever ARCHIVER_CHROMIUM names
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
-from archiver.errors import BrowserMissing
+from archiver.errors import ArchiverUsageError, BrowserMissing, EnvironmentFault
+from archiver.user_files import UnusableFile, read_small_file
 
 ENVIRONMENT_VARIABLE = "ARCHIVER_CHROMIUM"
 NAMES = ("chromium", "chromium-browser")
@@ -94,3 +97,48 @@ def kill_leftovers(marker: Path) -> int:
         except (ProcessLookupError, PermissionError):
             pass
     return killed
+
+
+CERTUTIL_HINT = "install certutil (Debian: apt install libnss3-tools)"
+MAX_CA_FILE = 4 * 1024 * 1024
+MAX_AUTHORITIES = 200
+_PEM_CERTIFICATE = re.compile(rb"-----BEGIN CERTIFICATE-----\r?\n.+?-----END CERTIFICATE-----",
+                              re.DOTALL)
+
+
+def trust_ca_file(ca_file: Path, home: Path) -> int:
+    """Make a Chromium whose HOME is `home` trust the certificate authorities of `ca_file`
+    (PEM), as `--ca-file` makes plain HTTP capture trust them: an NSS database of the run's
+    own (`home/.pki/nssdb`, where Chromium on Linux reads the user's trusted roots), each
+    certificate added as a trusted CA with certutil. How many were added. Raises
+    EnvironmentFault when certutil is missing or refuses a certificate; a usage error when the
+    file cannot be read or holds no certificate (ArchiverUsageError)."""
+    certutil = shutil.which("certutil")
+    if certutil is None:
+        raise EnvironmentFault("--ca-file", f"Chromium is told of --ca-file through an NSS "
+                               f"database, made with certutil, which is missing; {CERTUTIL_HINT}")
+    try:
+        pems = _PEM_CERTIFICATE.findall(read_small_file(
+            ca_file, MAX_CA_FILE, f"larger than {MAX_CA_FILE >> 20} MiB: not a CA file"))
+        if not pems:
+            raise UnusableFile("holds no PEM certificate (-----BEGIN CERTIFICATE-----)")
+    except UnusableFile as error:
+        raise ArchiverUsageError(f"--ca-file {ca_file}: {error.reason}") from error
+    database = home / ".pki" / "nssdb"
+    database.mkdir(parents=True)
+    commands = [["-N", "--empty-password"]]
+    for index, pem in enumerate(pems[:MAX_AUTHORITIES]):
+        path = database.parent / f"authority-{index}.pem"
+        path.write_bytes(pem + b"\n")
+        commands.append(["-A", "-t", "C,,", "-n", f"archiver --ca-file {index + 1}",
+                         "-i", str(path)])
+    for command in commands:
+        try:
+            subprocess.run([certutil, "-d", f"sql:{database}", *command], check=True,
+                           capture_output=True, timeout=30)
+        except (subprocess.SubprocessError, OSError) as error:
+            said = getattr(error, "stderr", b"") or b""
+            raise EnvironmentFault("--ca-file", "certutil could not add its certificates "
+                                   "to Chromium's trust: " + (said.decode("utf-8", "replace")
+                                   .strip().splitlines() or [str(error)])[-1][:200]) from error
+    return len(commands) - 1

@@ -33,8 +33,14 @@ from typing import Any, TypeVar
 from archiver._types import Progress
 from archiver.capture.browser import attachments
 from archiver.capture.browser.attachments import Attachment
-from archiver.capture.browser.behaviours import Deadline, PageReport, settle
-from archiver.capture.browser.chromium import FLAGS, find_chromium, kill_leftovers, needs_no_sandbox
+from archiver.capture.browser.behaviours import Deadline, PageReport, settle, wait_for_quiet
+from archiver.capture.browser.chromium import (
+    FLAGS,
+    find_chromium,
+    kill_leftovers,
+    needs_no_sandbox,
+    trust_ca_file,
+)
 from archiver.capture.browser.exchange import BrowserExchange
 from archiver.capture.browser.pool import TabPool
 from archiver.capture.browser.provenance import BrowserPeer, browser_peer_document
@@ -56,6 +62,40 @@ AttachmentSink = Callable[[int, Resource, Attachment], None]
 """Told of each attachment of a page: the page's index among the job's resources, its
 resource (whose record the attachment refers to), and the attachment (closed after)."""
 MAX_POPUP_NOTES = 10
+MAX_DIALOGS = 20
+"""Dialogs (alert, confirm, prompt) dismissed on one page before its scripts are stopped: a
+page that opens them without end would otherwise keep the tab busy until its time ran out."""
+MAX_LEAVING_NOTES = 3
+MAX_ADDRESS_CHANGES = 100
+MAX_WHOLE_FETCHES = 20
+"""Resources a page got only in parts (206) that are fetched again whole, at most, per page."""
+_FETCH_WHOLE = """async (urls) => {
+  // No Range header: the server answers with the whole resource, which the recorder records
+  // as it records every request of the page. no-cors: the answer need not be readable here.
+  await Promise.allSettled(urls.map(url => fetch(url, {mode: 'no-cors', cache: 'no-store',
+                                                       credentials: 'include'})));
+}"""
+_BOUND_HISTORY = """(() => {
+  // A page may rewrite its address (history.pushState, replaceState) MAX times; after
+  // that the calls do nothing. A storm of them wedges the browser and its driver, so that
+  // nothing on the page, nor the page's closing, is answered any more.
+  let used = 0;
+  for (const name of ['pushState', 'replaceState']) {
+    const original = History.prototype[name];
+    History.prototype[name] = function (...args) {
+      if (++used > MAX) return undefined;
+      return original.apply(this, args);
+    };
+  }
+})();""".replace("MAX", str(MAX_ADDRESS_CHANGES))
+STOP_WAIT = 5.0
+"""Longest wait for the browser to stop a page's scripts, or to close a tab, before archiver
+does it the hard way (the renderer is crashed, then the browser's processes are killed)."""
+GRACE = 10.0
+"""Time past a page's own deadline for what must still happen on it: its scripts stopped,
+its attachments made from what it shows."""
+CLOSE_WAIT = 15.0
+"""Longest wait for the browser, then its driver, to close in order when the job ends."""
 T = TypeVar("T")
 PAGE_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 MAX_SCRATCH_PATH = 60
@@ -68,6 +108,20 @@ class _PageState:
     url: str
     role: Role
     main_frame: str | None = None
+    answered: bool = False
+    """The page asked for has answered (not with a redirect): a navigation its page makes
+    by itself after this is stopped (see `_leaving`)."""
+    left_for: list[str] = field(default_factory=list)
+    """Where the page tried to go by itself (script, meta refresh): not followed."""
+    dialogs: int = 0
+    crashed: bool = False
+    address_changes: int = 0
+    """Times the page rewrote its address without loading another (history.pushState)."""
+    scripts_stopped: str | None = None
+    """Why archiver stopped the page's scripts, if it did."""
+    reasons: list[str] = field(default_factory=list)
+    """What the page did that archiver stopped, in a few words each: the source's reason
+    when the capture is otherwise whole."""
     navigation: str | None = None
     """The browser's id of the page's own request (the same through its redirects)."""
     hops: list[int] = field(default_factory=list)
@@ -174,6 +228,7 @@ class BrowserCaptureJob:
         _cancel_on_sigterm()
         self._playwright = await async_playwright().start()
         self._context = await self._launch(self._playwright, executable, folder)
+        await self._context.add_init_script(_BOUND_HISTORY)
         self._context.on("page", lambda other: asyncio.ensure_future(
             _close_popup(other, self._popups)))
         self.pool = TabPool(self.browser.tabs, self.settings.per_host,
@@ -182,15 +237,33 @@ class BrowserCaptureJob:
             await page.close()
 
     async def _shut_down(self) -> None:
+        """Close the browser, then the driver, each bounded (CLOSE_WAIT): a browser slow to
+        close (a loaded machine, a renderer that does not answer) is killed by id instead,
+        which ends the driver's wait for it too."""
         _cancel_on_sigterm()
         try:
             if self._context is not None:
-                await asyncio.shield(self._context.close())
+                await self._bounded_close(self._context.close(), "the browser")
         finally:
             self._context = None
             if self._playwright is not None:
-                await self._playwright.stop()
+                await self._bounded_close(self._playwright.stop(), "the browser's driver")
                 self._playwright = None
+
+    async def _bounded_close(self, closing: Awaitable[Any], what: str) -> None:
+        task = asyncio.ensure_future(closing)
+        done, _ = await asyncio.wait({task}, timeout=CLOSE_WAIT)
+        if done:
+            with contextlib.suppress(Exception):  # already gone: what we wanted
+                task.result()
+            return
+        _log.warning("%s did not close within %.0f s: its processes are killed", what,
+                     CLOSE_WAIT)
+        if self._folder is not None:
+            await asyncio.to_thread(kill_leftovers, self._folder)
+        done, _ = await asyncio.wait({task}, timeout=CLOSE_WAIT)
+        if not done:
+            task.cancel()
 
     async def _capture_all(self, urls: list[str], role: Role) -> list[SourceOutcome]:
         """Every source at once, as the pool admits them; their outcomes in `urls`' order."""
@@ -246,10 +319,20 @@ class BrowserCaptureJob:
         env = dict(os.environ)
         if len(str(scratch)) <= MAX_SCRATCH_PATH:
             env["TMPDIR"] = str(scratch)
+        if self.settings.ca_file is not None and self.settings.verify_tls:
+            # Chromium on Linux trusts the authorities of $HOME/.pki/nssdb beside its own
+            # root store: a home of the run's own holds --ca-file's (and nothing else of the
+            # user's, so the provenance names exactly what was trusted).
+            await asyncio.to_thread(trust_ca_file, self.settings.ca_file, folder / "home")
+            env["HOME"] = str(folder / "home")
         try:
             return await playwright.chromium.launch_persistent_context(
                 str(folder / "profile"), executable_path=executable, headless=True,
-                args=list(FLAGS), chromium_sandbox=not needs_no_sandbox(),
+                args=[*FLAGS, f"--js-flags=--max-old-space-size={self.browser.page_heap_mib}"],
+                # Chromium's popup blocker stays on: windows a page opens by script, with no
+                # click of a reader's, never open (Playwright switches it off by default).
+                ignore_default_args=["--disable-popup-blocking"],
+                chromium_sandbox=not needs_no_sandbox(),
                 accept_downloads=False, env=env,
                 ignore_https_errors=not self.settings.verify_tls, service_workers="block",
                 viewport={"width": self.browser.viewport_width,
@@ -264,36 +347,161 @@ class BrowserCaptureJob:
         state = _PageState(url, role)
         report = PageReport()
         popups = self._popups[page] = []
-        page.on("dialog", lambda dialog: asyncio.ensure_future(dialog.dismiss()))
         cdp = await context.new_cdp_session(page)
+        page.on("crash", lambda _: setattr(state, "crashed", True))
+        page.on("dialog", lambda dialog: asyncio.ensure_future(
+            self._dialog(dialog, state, cdp)))
+        cdp.on("Page.navigatedWithinDocument", lambda event: _count_address_change(
+            state, event))
         if self._browser_version is None:
             self._browser_version = _product((await cdp.send("Browser.getVersion")).get(
                 "product"))
         recorder = NetworkRecorder(cdp, self.settings, lambda ex: self._record(ex, state),
                                    on_peer=self._record_peer, browser=self._browser_version,
-                                   chains=self._chains)
+                                   chains=self._chains,
+                                   veto=lambda event: _leaving(state, event))
+        made: list[Attachment] = []
+        failure: str | None = None
         try:
             await recorder.start()
+            await cdp.send("Page.enable")
             tree = await cdp.send("Page.getFrameTree")
             state.main_frame = tree["frameTree"]["frame"]["id"]
             deadline = Deadline(self.browser.page_timeout)
             failure = await self._load(page, url, deadline, report)
-            made: list[Attachment] = []
-            if self._is_page(state):
-                await settle(page, recorder, self.browser, deadline, report)
-                made = await self._attachments(page, cdp, deadline, report)
+            if state.crashed:
+                pass  # nothing left to render: what was recorded is the evidence
+            elif self._is_page(state):
+                settling = asyncio.ensure_future(
+                    settle(page, recorder, self.browser, deadline, report))
+                if await _within(settling, deadline.left() + 1.0):
+                    settling.result()  # an error of the browser's: this source's outcome
+                else:
+                    report.partial.append("the page stopped answering (a script that never "
+                                          "yields?) before its time ran out")
+                    await self._stop_scripts(cdp, state, "it stopped answering")
+                await self._fetch_whole(page, recorder, deadline, report)
+                if recorder.rebound:  # the page may show what a private address answered
+                    report.notes.append("no attachments: part of the page came from an "
+                                        "address the policy refuses (see its failed "
+                                        "requests)")
+                else:
+                    made = await self._attachments(page, cdp, deadline, report, state)
             elif state.hops:  # a PDF or an image: the record is the evidence; no rendering
                 report.partial.clear()
             await recorder.settle()
         finally:
             self._popups.pop(page, None)
-            await page.close()
-        for url_ in popups[:MAX_POPUP_NOTES]:
-            report.notes.append(f"the page opened a window ({url_}): closed, not captured")
+            await self._close_page(page, cdp)
+        if state.crashed:
+            crash = "the page's renderer crashed (it ran out of memory, or was killed)"
+            if state.hops:
+                report.partial.append(crash)
+            failure = crash
+        if failure and state.hops and not report.partial and not state.crashed:
+            # It answered, and the browser would not show it: a download, say
+            report.notes.append(f"the browser did not display it ({failure}): the response "
+                                "is recorded as received")
+            state.reasons.append(f"the browser did not display it ({failure})")
+        self._note_page(state, report, popups)
         self._note_failures(recorder.failures, url, state)
         source = self._resolve(requested, state, failure, recorder.failures)
         self._finish_page(source, report, recorder.notes, made)
+        if source.resource is not None and source.reason is None and state.reasons:
+            source.reason = "; ".join(state.reasons)
         return source
+
+    async def _fetch_whole(self, page: Any, recorder: NetworkRecorder, deadline: Deadline,
+                           report: PageReport) -> None:
+        """Fetch once more, whole, what the page got only in ranges (206: a video, an audio
+        file), so the package holds a full 200 record that replay can serve any range from
+        (pywb does; Browsertrix fetches the same way). The request is the page's own, so the
+        address policy, `--max-size` and the recorder apply to it as to any other."""
+        from playwright.async_api import Error as PlaywrightError
+
+        wanted = list(recorder.ranged)[:MAX_WHOLE_FETCHES]
+        if not wanted or deadline.passed:
+            return
+        fetching = asyncio.ensure_future(page.evaluate(_FETCH_WHOLE, wanted))
+        if not await _within(fetching, deadline.left()):
+            report.notes.append("the media it got in parts could not be fetched whole in time")
+            return
+        try:
+            fetching.result()
+        except PlaywrightError as error:
+            report.notes.append(f"the media it got in parts was not fetched whole: "
+                                f"{_browser_reason(error)}")
+            return
+        await wait_for_quiet(recorder, self.browser.quiet_period,
+                             deadline.left(self.browser.network_idle_timeout))
+        report.notes.append(f"fetched whole, once, {len(wanted)} resource(s) the page got "
+                            "only in parts (Range, 206)")
+
+    def _note_page(self, state: _PageState, report: PageReport, popups: list[str]) -> None:
+        """What the page did by itself that archiver stopped, each in one note."""
+        if popups:
+            shown = ", ".join(popups[:MAX_POPUP_NOTES])
+            report.notes.append(f"the page opened {len(popups)} window(s) by itself ({shown}"
+                                + (" ..." if len(popups) > MAX_POPUP_NOTES else "")
+                                + "): each closed at once, not captured")
+            state.reasons.append(f"it opened {len(popups)} window(s) by itself, closed")
+        if state.left_for:
+            shown = ", ".join(state.left_for[:MAX_LEAVING_NOTES])
+            more = len(state.left_for) - MAX_LEAVING_NOTES
+            report.notes.append(
+                f"the page tried to go elsewhere by itself ({shown}"
+                + (f" and {more} more" if more > 0 else "") + "): not followed, so the "
+                "capture is the page asked for; capture that address to keep it")
+            state.reasons.append("it tried to go elsewhere by itself, not followed")
+        if state.address_changes:
+            bounded = (f"; after {MAX_ADDRESS_CHANGES}, its calls did nothing"
+                       if state.address_changes >= MAX_ADDRESS_CHANGES else "")
+            report.notes.append(f"the page rewrote its address {state.address_changes} "
+                                "time(s) by script (history.pushState) without loading "
+                                f"another page{bounded}")
+            if bounded:
+                state.reasons.append(f"it rewrote its address by script more than "
+                                     f"{MAX_ADDRESS_CHANGES} times, the rest ignored")
+        if state.dialogs:
+            report.notes.append(f"the page opened {state.dialogs} dialog(s): dismissed")
+        if state.scripts_stopped:
+            report.notes.append(f"the page's scripts were stopped: {state.scripts_stopped}")
+            state.reasons.append(f"its scripts were stopped: {state.scripts_stopped}")
+
+    async def _dialog(self, dialog: Any, state: _PageState, cdp: Any) -> None:
+        """Dismiss a dialog; past MAX_DIALOGS, stop the page's scripts first, so a page
+        that opens them without end lets its capture finish."""
+        state.dialogs += 1
+        if state.dialogs == MAX_DIALOGS + 1:
+            await self._stop_scripts(cdp, state, f"it opened more than {MAX_DIALOGS} dialogs")
+        with contextlib.suppress(Exception):  # the page went away meanwhile
+            await dialog.dismiss()
+
+    async def _stop_scripts(self, cdp: Any, state: _PageState, why: str) -> None:
+        """Stop the script running on the page and every script after it (timers, handlers):
+        the page stays as it stands, so its attachments can be made."""
+        if state.scripts_stopped is None:
+            state.scripts_stopped = why
+        for method, params in (("Emulation.setScriptExecutionDisabled", {"value": True}),
+                               ("Runtime.terminateExecution", {})):
+            with contextlib.suppress(Exception):  # gone, or already stopped
+                await asyncio.wait_for(cdp.send(method, params), STOP_WAIT)
+
+    async def _close_page(self, page: Any, cdp: Any) -> None:
+        """Close the tab, bounded: a renderer that does not let go is crashed first."""
+        from playwright.async_api import Error as PlaywrightError
+
+        for attempt in range(2):
+            try:
+                await asyncio.wait_for(page.close(), STOP_WAIT)
+                return
+            except TimeoutError:
+                if attempt == 0:
+                    with contextlib.suppress(Exception):
+                        await asyncio.wait_for(cdp.send("Page.crash"), STOP_WAIT)
+            except PlaywrightError:
+                return  # closed already, or the browser went away
+        _log.warning("a tab did not close; it goes with the browser")
 
     def _is_page(self, state: _PageState) -> bool:
         """Whether the source answered with a web page (HTML), which is worth behaviours
@@ -323,7 +531,7 @@ class BrowserCaptureJob:
             return _browser_reason(error)
 
     async def _attachments(self, page: Any, cdp: Any, deadline: Deadline,
-                           report: PageReport) -> list[Attachment]:
+                           report: PageReport, state: _PageState) -> list[Attachment]:
         from playwright.async_api import Error as PlaywrightError
 
         wanted: list[tuple[str, bool, Callable[[], Awaitable[Attachment]]]] = [
@@ -336,8 +544,16 @@ class BrowserCaptureJob:
         for name, enabled, make in wanted:
             if not enabled:
                 continue
+            if state.crashed:
+                report.notes.append(f"no {name}: the page's renderer crashed")
+                continue
+            task = asyncio.ensure_future(make())
+            if not await _within(task, max(deadline.left(), GRACE)):
+                report.notes.append(f"no {name}: the page did not answer in time")
+                await self._stop_scripts(cdp, state, f"it did not answer for its {name}")
+                continue
             try:
-                made.append(await make())
+                made.append(task.result())
             except PlaywrightError as error:
                 report.notes.append(f"no {name}: {_browser_reason(error)}")
         return made
@@ -374,6 +590,7 @@ class BrowserCaptureJob:
         if navigation:
             state.navigation = exchange.network_id
             state.hops.append(len(self._slots) - 1)
+            state.answered = state.answered or not exchange.recorded.is_redirect
 
     def _record_peer(self, peer: BrowserPeer, response_id: str) -> None:
         """Write the provenance record of the server a response came from, unless facts
@@ -437,6 +654,38 @@ class BrowserCaptureJob:
         finally:
             for attachment in made:
                 attachment.close()
+
+
+async def _within(task: asyncio.Future[Any], seconds: float) -> bool:
+    """Let `task` run for at most `seconds`, then cancel it; whether it finished (its result
+    or error is the caller's to read). A call to a page whose renderer is busy for ever (a
+    script that never yields) would otherwise never return: Playwright's evaluate and
+    screenshot have no time limit of their own."""
+    done, _ = await asyncio.wait({task}, timeout=max(seconds, 0.1))
+    if done:
+        return True
+    task.cancel()
+    with contextlib.suppress(BaseException):
+        await asyncio.wait({task}, timeout=STOP_WAIT)
+    return False
+
+
+def _leaving(state: _PageState, event: dict[str, Any]) -> str | None:
+    """Why a request is stopped before it leaves (None: it goes): the page navigating by
+    itself (a script setting location, a meta refresh, a download it starts) once the page
+    asked for has answered. The capture stays the page asked for; what it is left for is
+    noted. Its tab then holds the page as loaded."""
+    if (not state.answered or event.get("resourceType") != "Document"
+            or event.get("frameId") != state.main_frame):
+        return None
+    target = str(event.get("request", {}).get("url", ""))[:300]
+    state.left_for.append(target)
+    return target
+
+
+def _count_address_change(state: _PageState, event: dict[str, Any]) -> None:
+    if event.get("frameId") == state.main_frame:
+        state.address_changes += 1
 
 
 def _cancel_on_sigterm() -> None:

@@ -39,8 +39,11 @@ CHAIN_VERIFIED = "chromium-verified"
 server's certificate to the trusted root (which the server does not send)."""
 TRUST_STORE_ROOTS = ("the roots Chromium trusts: its own root store (on Linux, the Chrome Root "
                      "Store built into Chromium) and the authorities marked trusted in the "
-                     "user's NSS database (~/.pki/nssdb); archiver's --ca-file does not reach "
-                     "it")
+                     "user's NSS database (~/.pki/nssdb)")
+TRUST_STORE_WITH_CA_FILE = ("the roots Chromium trusts: its own root store (on Linux, the Chrome "
+                            "Root Store built into Chromium) and the certificate authorities of "
+                            "--ca-file, put in an NSS database of the run's own (the user's is "
+                            "not read)")
 MAX_CERTIFICATES = 16
 """Most certificates kept of one chain: a real chain has 2 to 4."""
 MAX_CERTIFICATE_BYTES = 64 * 1024
@@ -62,6 +65,8 @@ class BrowserTls:
     validated: bool
     chain: tuple[bytes, ...] = ()
     """DER of each certificate Chromium holds for the origin, the server's own first."""
+    ca_file: str | None = None
+    """The --ca-file whose authorities Chromium trusted too (validated captures only)."""
 
 
 @dataclass(frozen=True)
@@ -108,7 +113,8 @@ def peer_origin(url: str) -> Origin | None:
 
 def browser_peer(url: str, response: dict[str, Any], *, lookup: tuple[tuple[str, ...],
                  tuple[str, ...]] | None, validated: bool, browser: str,
-                 connected_at: datetime, chain: tuple[bytes, ...] = ()) -> BrowserPeer | None:
+                 connected_at: datetime, chain: tuple[bytes, ...] = (),
+                 ca_file: str | None = None) -> BrowserPeer | None:
     """The facts a response reports of its server; None when it reports no address (served
     from the browser's cache, or by a service worker: no connection was made for it)."""
     origin = peer_origin(url)
@@ -130,7 +136,7 @@ def browser_peer(url: str, response: dict[str, Any], *, lookup: tuple[tuple[str,
             alpn=_text(response.get("protocol")),
             server_name=origin.host if validated else None,
             certificate_transparency=_text(details.get("certificateTransparencyCompliance")),
-            validated=validated, chain=chain)
+            validated=validated, chain=chain, ca_file=ca_file if validated else None)
     return BrowserPeer(origin, tuple(addresses), tuple(refused), lookup is not None,
                        used.strip("[]"), tls, browser, connected_at)
 
@@ -157,6 +163,13 @@ def browser_peer_document(peer: BrowserPeer) -> dict[str, Any]:
 
 
 def _tls_document(tls: BrowserTls, browser: str) -> dict[str, Any]:
+    extra = (f" and the certificate authorities of --ca-file {tls.ca_file}" if tls.ca_file
+             else "")
+    trust_store: dict[str, Any] = {
+        "verifier": browser, "roots": TRUST_STORE_WITH_CA_FILE if tls.ca_file
+        else TRUST_STORE_ROOTS}
+    if tls.ca_file:
+        trust_store["ca_file"] = tls.ca_file
     return {
         "version": tls.version,
         "cipher": tls.cipher,
@@ -168,10 +181,9 @@ def _tls_document(tls: BrowserTls, browser: str) -> dict[str, Any]:
         "server_name": tls.server_name,
         "validated": tls.validated,
         "validation": (f"validated (chain and host name) by {browser}'s certificate verifier, "
-                       "against its trust store" if tls.validated
+                       f"against its trust store{extra}" if tls.validated
                        else f"{NOT_VALIDATED}: Chromium was told to ignore certificate errors"),
-        "trust_store": {"verifier": browser, "roots": TRUST_STORE_ROOTS} if tls.validated
-        else None,
+        "trust_store": trust_store if tls.validated else None,
         "chain_source": CHAIN_VERIFIED if tls.validated else CHAIN_PRESENTED,
         "chain": [certificate_document(der, with_pem=True) for der in tls.chain],
         # Validated, the chain is the path Chromium built: restated as the validated path,

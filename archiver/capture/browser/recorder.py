@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import ipaddress
 import logging
 import time
 from collections.abc import Callable
@@ -33,7 +34,7 @@ from urllib.parse import urlsplit
 
 from playwright.async_api import CDPSession
 
-from archiver.capture.address_policy import AddressPolicy
+from archiver.capture.address_policy import AddressPolicy, blocked_kind
 from archiver.capture.browser.exchange import BodySpool, BrowserExchange, head_facts, joined_block
 from archiver.capture.browser.http_message import (
     header_lines,
@@ -121,6 +122,14 @@ class NetworkRecorder:
     chains: ChainCache = field(default_factory=dict)
     _lookups: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = field(default_factory=dict)
     """Each allowed host's address-policy lookup: every address, and those refused."""
+    veto: Callable[[dict[str, Any]], str | None] | None = None
+    """Told of each paused request before it leaves; a request it names a reason for is
+    aborted, as if the page had cancelled it (no error page, nothing recorded)."""
+    rebound: list[str] = field(default_factory=list)
+    """URLs whose answer came from an address the policy refuses (not recorded)."""
+    ranged: dict[str, None] = field(default_factory=dict)
+    """URLs answered with a part (206) and never whole (200), in the order first seen."""
+    _whole: set[str] = field(default_factory=set)
     last_activity: float = field(default_factory=time.monotonic)
     events: int = 0
     """Network events seen so far: unchanged means nothing happened on the network."""
@@ -238,6 +247,12 @@ class NetworkRecorder:
         request_id, url = event["requestId"], event["request"]["url"]
         network_id = event.get("networkId") or request_id
         started = datetime.now(UTC)
+        if self.veto is not None and self.veto(event) is not None:
+            # "Aborted" (net::ERR_ABORTED) leaves the page as it stands: a navigation that
+            # failed otherwise would replace it with the browser's error page.
+            await self.cdp.send("Fetch.failRequest", {"requestId": request_id,
+                                                      "errorReason": "Aborted"})
+            return
         self._sent[network_id] = _Sent(started)
         refusal = await self._refusal(url)
         if refusal is not None:
@@ -293,7 +308,15 @@ class NetworkRecorder:
         except BaseException:
             body.close()
             raise
+        # Its body is all taken: no longer under way, whether or not loadingFinished comes
+        # to this session (it does not for a dedicated worker's own script).
+        self._in_flight.pop(network_id, None)
         exchange = self._exchange(event, sent, status, headers, body)
+        if status == 206 and exchange.url not in self._whole:
+            self.ranged[exchange.url] = None
+        elif status == 200:
+            self._whole.add(exchange.url)
+            self.ranged.pop(exchange.url, None)
         if not handed_back:
             exchange.notes.append(
                 f"the body ({exchange.payload_length} bytes) is recorded whole, but was too "
@@ -371,6 +394,14 @@ class NetworkRecorder:
         exchange = self._waiting.pop(network_id, None)
         if exchange is None:
             return
+        refused = rebound(self._policy, exchange.url, response)
+        if refused is not None:
+            # Archiver judged the name before the request left; Chromium resolved it again
+            # itself and connected elsewhere (DNS rebinding): the answer is not kept.
+            exchange.close()
+            self.failures.append(Failure(exchange.url, refused, exchange.started_at))
+            self.rebound.append(exchange.url)
+            return
         if response is not None:
             exchange.ip_address = response.get("remoteIPAddress") or None
             security = (response.get("securityDetails") or {}).get("protocol")
@@ -396,7 +427,9 @@ class NetworkRecorder:
                 self.chains[key] = chain
         peer = browser_peer(url, response, lookup=self._lookups.get(origin.host),
                             validated=self.settings.verify_tls, browser=self.browser,
-                            connected_at=event["started_at"], chain=chain)
+                            connected_at=event["started_at"], chain=chain,
+                            ca_file=str(self.settings.ca_file) if self.settings.ca_file
+                            else None)
         if peer is not None:
             self.on_peer(peer, event["response_id"])
 
@@ -411,6 +444,36 @@ class NetworkRecorder:
             _log.debug("no certificate for %s: %s", url, error)
             return ()
         return chain_from_reply(reply)
+
+
+def rebound(policy: AddressPolicy, url: str, response: dict[str, Any] | None) -> str | None:
+    """Why the answer to `url` must not be kept (None: it may): the address Chromium says it
+    connected to (`remoteIPAddress`) is one the policy refuses, though the name passed the
+    check made before the request left. Nothing to judge without an address (an answer
+    from the browser's cache) or under --allow-private.
+
+    >>> policy = AddressPolicy()
+    >>> rebound(policy, "http://news.example/", {"remoteIPAddress": "10.0.0.7"})[:46]
+    'refused: the browser connected to 10.0.0.7 for'
+    >>> rebound(policy, "http://news.example/", {"remoteIPAddress": "93.184.215.14"}) is None
+    True
+    """
+    if response is None or policy.allow_private:
+        return None
+    address = response.get("remoteIPAddress")
+    if not isinstance(address, str) or not address:
+        return None
+    address = address.strip("[]")
+    if policy.is_allowed(address):
+        return None
+    host = urlsplit(url).hostname or url
+    try:
+        kind = blocked_kind(ipaddress.ip_address(address)) or "an address not allowed"
+    except ValueError:
+        kind = "not an address"
+    return (f"refused: the browser connected to {address} for {host}, {kind}, "
+            "though the name passed the address check just before (the name answered "
+            "differently the second time: DNS rebinding?); not recorded")
 
 
 def _is_redirect(status: int, headers: list[tuple[str, str]]) -> bool:
