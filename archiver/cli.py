@@ -99,6 +99,10 @@ AllowPrivateOption = Annotated[bool, typer.Option("--allow-private", help="Also 
                                                   "private, loopback, link-local and reserved "
                                                   "addresses (refused by default; recorded in "
                                                   "the package).")]
+ClusterOption = Annotated[str | None, typer.Option(
+    "--cluster", metavar="ADDR", help="Run on a Dask cluster: a scheduler's address "
+    "(tcp://HOST:8786), or local[:N] to start N workers on this machine (docs/cluster.md; "
+    "needs archiver[cluster]).", show_default=False)]
 
 OperatorOption = Annotated[str | None, typer.Option("--operator", metavar="NAME", help="Who "
                                                     "captures, recorded in the package "
@@ -371,6 +375,7 @@ def capture(
     organisation: OrganisationOption = None,
     browser: BrowserOption = False,
     tabs: TabsOption = BROWSER_DEFAULTS.tabs,
+    cluster: ClusterOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Capture sources into a new sealed evidence package.
@@ -388,7 +393,10 @@ def capture(
     timestamped; a TSA that fails is named with the reason (exit 1), and `archiver
     timestamp PKG` adds it later. With --browser, each page is
     loaded in Chromium (exit 3 when there is none) and its text is read from the page as
-    rendered.
+    rendered. With --cluster, workers of a Dask cluster fetch the URLs in batches, the
+    per-host limit held across all of them, and this machine seals the one package; the
+    list is read as the work goes (docs/cluster.md). Exit 3 when the cluster cannot be
+    reached or Dask is not installed.
     """
     from archiver.package.build import create_package
 
@@ -397,8 +405,14 @@ def capture(
     assert output is not None
     _refuse_mistyped_urls(list(urls or []))
     tsa_urls = _tsa_urls(tsa)
-    wanted = list(urls or []) + (read_url_list(input_file) if input_file else [])
-    if not wanted:
+    if cluster is not None:
+        if browser:
+            _fail("--browser cannot run on a cluster yet: capture with --browser on one "
+                  "machine", EXIT_USAGE)
+        streamed = _streamed_urls(list(urls or []), input_file)
+    wanted = [] if cluster is not None else (
+        list(urls or []) + (read_url_list(input_file) if input_file else []))
+    if cluster is None and not wanted:
         _fail(f"{input_file}: no URLs in it (one a line; # starts a comment)", EXIT_USAGE)
     settings = _capture_settings(
         requisites=requisites, max_size=max_size, timeout=timeout, read_timeout=read_timeout,
@@ -409,6 +423,8 @@ def capture(
     who = _operator(operator, organisation)
     signer = _signer(key, who)
     _sweep_beside(output)
+    if cluster is not None:
+        _capture_on_cluster(cluster, streamed, output, settings, who, signer, tsa_urls, as_json)
     with progress_bar("capturing") as progress:
         result = create_package(wanted, output, settings=settings, progress=progress,
                                 operator=who, signer=signer)
@@ -417,6 +433,40 @@ def capture(
         _emit_json(capture_summary(result) | _stamps_json(stamps, tsa_urls))
     else:
         show(render_capture(result))
+        _show_stamps(stamps, output)
+    raise typer.Exit(EXIT_OK if result.is_complete and _all_ok(stamps) else EXIT_PROBLEM)
+
+
+def _streamed_urls(urls: list[str], input_file: Path | None) -> Iterator[str]:
+    """The URLs typed, then those of the list file, read as the capture goes (a cluster
+    capture never holds the list whole). An empty list is a usage error, found before
+    anything is written."""
+    import itertools
+
+    from archiver.cluster.url_stream import stream_url_list
+
+    listed = stream_url_list(input_file) if input_file else iter(())
+    first = next(listed, None)
+    if not urls and first is None:
+        _fail(f"{input_file}: no URLs in it (one a line; # starts a comment)", EXIT_USAGE)
+    return itertools.chain(urls, [first] if first is not None else [], listed)
+
+
+def _capture_on_cluster(address: str, urls: Iterator[str], output: Path,
+                        settings: CaptureSettings, who: Operator, signer: Signer,
+                        tsa_urls: list[str], as_json: bool) -> NoReturn:
+    from archiver.cluster.capture_driver import create_package_on_cluster
+    from archiver.cluster.connect import cluster_client
+    from archiver.rendering import cluster_capture_summary, render_cluster_capture
+
+    with cluster_client(address) as client, progress_bar("capturing") as progress:
+        result = create_package_on_cluster(client, urls, output, settings=settings,
+                                           progress=progress, operator=who, signer=signer)
+    stamps = _timestamp_new(output, tsa_urls)
+    if as_json:
+        _emit_json(cluster_capture_summary(result) | _stamps_json(stamps, tsa_urls))
+    else:
+        show(render_cluster_capture(result))
         _show_stamps(stamps, output)
     raise typer.Exit(EXIT_OK if result.is_complete and _all_ok(stamps) else EXIT_PROBLEM)
 

@@ -16,7 +16,9 @@
     │                             out of a job: it becomes a failed outcome with its reason)
     └── EnvironmentFault          we could not run: I/O error, full disk, missing component (exit 3)
         ├── ReplayEngineMissing   pywb is not where archiver was told, or could not be set up
-        └── BrowserMissing        --browser, and no Chromium (or no Playwright) to drive
+        ├── BrowserMissing        --browser, and no Chromium (or no Playwright) to drive
+        └── ClusterUnavailable    --cluster, and no Dask installed, no scheduler reachable,
+                                  or the cluster lost the work
 
 Programmer misuse (calling the library wrongly) raises plain `RuntimeError`/`TypeError`.
 Message text lives in the classes, so the CLI prints `str(error)` and nothing else.
@@ -152,3 +154,11 @@ class BrowserMissing(EnvironmentFault):
 
     def __init__(self, reason: str) -> None:
         super().__init__("--browser", reason)
+
+
+class ClusterUnavailable(EnvironmentFault):
+    """`--cluster` was asked for, and Dask distributed is not installed, the scheduler
+    cannot be reached, or the cluster could not finish the work (exit 3)."""
+
+    def __init__(self, address: str, reason: str) -> None:
+        super().__init__(f"--cluster {address}", reason)

@@ -33,7 +33,8 @@ def _record(ref: RecordRef | None) -> dict[str, Any] | None:
             "request_record_id": ref.request_record_id, "request_offset": ref.request_offset}
 
 
-def _resource(resource: Resource, derived: list[dict[str, Any]]) -> dict[str, Any]:
+def resource_entry(resource: Resource, derived: list[dict[str, Any]]) -> dict[str, Any]:
+    """A resource as manifest.json's `resources` lists it, with what was derived from it."""
     entry = asdict(resource)
     entry["record"] = _record(resource.record)
     entry["derived"] = derived
@@ -44,7 +45,8 @@ def _resource(resource: Resource, derived: list[dict[str, Any]]) -> dict[str, An
     return entry
 
 
-def _source(source: SourceOutcome) -> dict[str, Any]:
+def source_entry(source: SourceOutcome) -> dict[str, Any]:
+    """A source as manifest.json's `sources` lists it."""
     final = source.resource
     return {
         "requested_url": source.requested_url,
@@ -62,6 +64,20 @@ def _source(source: SourceOutcome) -> dict[str, Any]:
     }
 
 
+def manifest_head(package_id: str, settings: CaptureSettings, started: str, finished: str
+                  ) -> dict[str, Any]:
+    """What manifest.json says before its sources: the package, the tool, the job."""
+    return {
+        "format": FORMAT,
+        "package_id": package_id,
+        "created": utc_iso(),
+        "tool": {"name": "archiver", "version": __version__},
+        "settings": settings.to_record(),
+        "environment": environment(settings),
+        "job": {"started": started, "finished": finished},
+    }
+
+
 def build_manifest(
     *,
     package_id: str,
@@ -75,15 +91,9 @@ def build_manifest(
     `provenance` is the section archiver.package.provenance makes."""
     derived = derived or {}
     manifest = {
-        "format": FORMAT,
-        "package_id": package_id,
-        "created": utc_iso(),
-        "tool": {"name": "archiver", "version": __version__},
-        "settings": settings.to_record(),
-        "environment": environment(settings),
-        "job": {"started": result.started_at, "finished": result.finished_at},
-        "sources": [_source(source) for source in result.sources],
-        "resources": [_resource(resource, derived.get(index, []))
+        **manifest_head(package_id, settings, result.started_at, result.finished_at),
+        "sources": [source_entry(source) for source in result.sources],
+        "resources": [resource_entry(resource, derived.get(index, []))
                       for index, resource in enumerate(result.resources)],
         "files": [asdict(entry) for entry in sorted(files, key=lambda e: e.path)],
         "signatures": [],
