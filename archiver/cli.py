@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn, ParamSpec
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, ParamSpec, Protocol
 
 import typer
 
@@ -65,6 +65,7 @@ if TYPE_CHECKING:
     from archiver.attestation.trust import TrustList
     from archiver.attestation.tsa_client import TsaTimestamper
     from archiver.config import UserConfig
+    from archiver.extract.document import Extraction
     from archiver.package.provenance import Operator
     from archiver.verification import VerificationReport
 
@@ -680,6 +681,7 @@ def verify(
     record: Annotated[bool, typer.Option("--record", help="Add a `verified` entry to each "
                                          "package's custody log (verify writes nothing "
                                          "otherwise).")] = False,
+    cluster: ClusterOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the reports as JSON.")] = False,
 ) -> None:
     """Re-check packages, WARCs, WACZs or ARC files: every file and record digest, the manifest.
@@ -701,7 +703,9 @@ def verify(
     is damaged or cannot be verified (with --strict: anything no digest covers whole), when
     a signature, timestamp or custody entry fails or is by a key or authority you do not
     trust, 2 when a path is not a package, a WARC, a WACZ or an ARC file, or a --trust
-    file cannot be used. Every path is checked before exiting.
+    file cannot be used. Every path is checked before exiting. With --cluster, the paths
+    are checked on the workers of a Dask cluster (on storage they share), one report at
+    the end (docs/cluster.md).
     """
     from archiver.verification import check
     from archiver.verification.attestation_problems import ProofOptions
@@ -713,8 +717,15 @@ def verify(
     wacz_trust = trusted() if trust else None
     reports: list[VerificationReport] = []
     worst = EXIT_OK
+    if cluster is not None:
+        checked, worst = _verify_on_cluster(cluster, paths, strict=strict, trust=trust or [],
+                                            require_signature=require_signature)
+        reports = [report for _, report in checked]
+        for path, report in checked if record else []:
+            if report.kind == "package":
+                _record_verification(path, report)
     with progress_bar("verifying") as progress:
-        for path in paths:
+        for path in paths if cluster is None else []:
             try:
                 report = check(path, progress=_bytes_progress(progress, path), strict=strict,
                                trust=wacz_trust, proof=proof)
@@ -732,6 +743,32 @@ def verify(
         for report in reports:
             show(render_verification(report))
     raise typer.Exit(worst)
+
+
+def _verify_on_cluster(address: str, paths: list[Path], *, strict: bool, trust: list[Path],
+                       require_signature: bool
+                       ) -> tuple[list[tuple[Path, VerificationReport]], int]:
+    """Each path that could be read with its report, in order; the worst exit code."""
+    from archiver.cluster.connect import cluster_client
+    from archiver.cluster.spread import verify_on_cluster
+
+    reports = []
+    worst = EXIT_OK
+    with cluster_client(address) as client, progress_bar("verifying") as progress:
+        for done in verify_on_cluster(client, paths, strict=strict, trust_files=trust,
+                                      require_signature=require_signature, progress=progress):
+            if done.error is not None:
+                show_error(done.error.message)
+                worst = max(worst, _ERROR_KIND_EXIT[done.error.kind])
+                continue
+            assert done.report is not None
+            reports.append((Path(done.path), done.report))
+            worst = max(worst, EXIT_OK if done.report.is_valid else EXIT_PROBLEM)
+    return reports, worst
+
+
+_ERROR_KIND_EXIT = {"usage": EXIT_USAGE, "evidence": EXIT_PROBLEM,
+                    "environment": EXIT_COULD_NOT_RUN}
 
 
 def _trust_list(paths: list[Path]) -> Callable[[], TrustList]:
@@ -791,6 +828,12 @@ def extract(
     visible_text: Annotated[bool, typer.Option("--visible-text", help="Print all the text a "
                                                "reader of each page sees (menus, captions, "
                                                "asides too), not only its main text.")] = False,
+    output_format: Annotated[str, typer.Option("--format", metavar="json|parquet",
+                                               help="What -o writes: json (one .json and one "
+                                               ".txt per document) or parquet (one row per "
+                                               "document, in part-NNNNN.parquet files; "
+                                               "docs/cluster.md).")] = "json",
+    cluster: ClusterOption = None,
 ) -> None:
     """Extract the text and metadata of pages, PDF reports and data files.
 
@@ -802,12 +845,25 @@ def extract(
     reader of a page sees (for finding a quote outside the article); --json gives both.
     Exit 0 when every document was read, 1 when any could not be or a file is damaged
     (each reason is printed, with the record and offset), 2 when a path is none of these.
+    With --cluster, the paths are read on the workers of a Dask cluster, which write into
+    -o OUT (on storage they share; --json then prints each document's summary), and
+    the table of every document comes at the end (docs/cluster.md).
     """
     from archiver.extract.api import extract as extract_from
     from archiver.extract.document import ExtractionSummary
-    from archiver.extract.files import ExtractionWriter
 
-    writer = ExtractionWriter(output) if output is not None else None
+    if output_format not in ("json", "parquet"):
+        _fail(f"--format {output_format}: give json or parquet", EXIT_USAGE)
+    if output is None and (output_format == "parquet" or cluster is not None):
+        _fail(f"{'--cluster' if cluster else '--format parquet'} writes its documents into a "
+              "folder: give -o OUT", EXIT_USAGE)
+    if cluster is not None:
+        if text or visible_text:
+            _fail("--text and --visible-text print on this machine: with --cluster, read the "
+                  "texts from the .txt files in -o OUT", EXIT_USAGE)
+        assert output is not None
+        _extract_on_cluster(cluster, paths, output, output_format, as_json)
+    writer = _extraction_sink(output, output_format) if output is not None else None
     summaries: list[ExtractionSummary] = []
     worst = EXIT_OK
     opened = 0
@@ -824,7 +880,7 @@ def extract(
             opened += 1
             for extraction in run:
                 if writer is not None:
-                    writer.write(extraction)
+                    writer.write(extraction, str(path))
                 if as_json:
                     show_json(("," if summaries else "") + extraction.to_json().decode())
                 elif text or visible_text:
@@ -841,9 +897,56 @@ def extract(
             for problem in run.problems:
                 show_error(problem)
                 worst = max(worst, EXIT_PROBLEM)
+    if writer is not None:
+        writer.close()
     if as_json:
         show("]")
     elif not (text or visible_text) and opened:  # nothing read: the error lines say why
+        show(render_extractions(summaries, output))
+    raise typer.Exit(worst)
+
+
+class _ExtractionSink(Protocol):
+    def write(self, extraction: Extraction, package: str) -> object: ...
+
+    def close(self) -> None: ...
+
+
+def _extraction_sink(output: Path, output_format: str) -> _ExtractionSink:
+    """Where -o writes: .json and .txt files, or a Parquet file (part-00000.parquet)."""
+    from archiver.extract.files import ExtractionWriter
+
+    files = ExtractionWriter(output)  # new or empty: made now
+    if output_format == "parquet":
+        from archiver.extract.parquet_output import ParquetWriter
+
+        return ParquetWriter(output / "part-00000.parquet")
+    return files
+
+
+def _extract_on_cluster(address: str, paths: list[Path], output: Path, output_format: str,
+                        as_json: bool) -> NoReturn:
+    from archiver.cluster.connect import cluster_client
+    from archiver.cluster.spread import extract_on_cluster
+
+    summaries = []
+    worst = EXIT_OK
+    with cluster_client(address) as client, progress_bar("extracting") as progress:
+        for done in extract_on_cluster(client, paths, output,
+                                       "parquet" if output_format == "parquet" else "json",
+                                       progress):
+            if done.error is not None:
+                show_error(done.error.message)
+                worst = max(worst, _ERROR_KIND_EXIT[done.error.kind])
+                continue
+            for problem in done.problems:
+                show_error(problem)
+            summaries += done.summaries
+            if done.problems or any(s.outcome == "failed" for s in done.summaries):
+                worst = max(worst, EXIT_PROBLEM)
+    if as_json:
+        _emit_json([summary.to_dict() for summary in summaries])
+    else:
         show(render_extractions(summaries, output))
     raise typer.Exit(worst)
 

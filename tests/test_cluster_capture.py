@@ -11,7 +11,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,14 +30,8 @@ from archiver.package.manifest_stream import write_manifest_streaming
 from tests.conftest import assert_standard_tools_accept, fast_settings
 from tests.server import SAMPLE_PATHS, SiteServer
 
-if True:  # the cluster's address, for the CLI
+if True:  # after the skip: Dask is an optional part
     from distributed import Client
-
-
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[Client]:
-    with cluster_client("local:2") as client:
-        yield client
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -82,8 +75,11 @@ def test_a_cluster_package_cannot_be_told_from_a_local_one(
                 for s in theirs["sources"]])
     assert sorted(len(r["derived"]) for r in mine["resources"]) == sorted(
         len(r["derived"]) for r in theirs["resources"])
-    assert sorted(path.name for path in (on_cluster / "data" / "extract").iterdir()) == sorted(
-        path.name for path in (local / "data" / "extract").iterdir())
+    # Named by the resource's place in the job, which the order responses arrive in decides
+    # (locally too): the same files, perhaps numbered otherwise.
+    assert sorted(path.name.partition("-")[2] for path in (on_cluster / "data" / "extract")
+                  .iterdir()) == sorted(path.name.partition("-")[2]
+                                        for path in (local / "data" / "extract").iterdir())
     assert [p.name for p in on_cluster.iterdir()] and {p.name for p in on_cluster.iterdir()} == {
         p.name for p in local.iterdir()}
     for package in (local, on_cluster):
