@@ -110,8 +110,8 @@ _HOMES = {
 }
 _HOMES.update(dict.fromkeys(
     ["ArchiveRefused", "ArchiverError", "ArchiverUsageError", "BrowserMissing", "CaptureError",
-     "ClusterUnavailable", "EnvironmentFault", "EvidenceError", "InputNotFoundError", "NotEvidenceError",
-     "OutputExistsError", "VerificationFailed"],
+     "ClusterUnavailable", "EnvironmentFault", "EvidenceError", "InputNotFoundError",
+     "NotEvidenceError", "OutputExistsError", "VerificationFailed"],
     "archiver.errors"))
 
 
