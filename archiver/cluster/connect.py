@@ -66,7 +66,7 @@ def cluster_client(address: str, *, timeout: float = CONNECT_TIMEOUT) -> Iterato
         with dask.config.set(LOCAL_CONFIG):
             cluster = distributed.LocalCluster(
                 n_workers=workers, threads_per_worker=1, processes=True,
-                dashboard_address=None, silence_logs=logging.CRITICAL)
+                dashboard_address=":0", silence_logs=logging.CRITICAL)
         try:
             with distributed.Client(cluster, set_as_default=False) as client:
                 yield client
