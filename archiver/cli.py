@@ -377,6 +377,9 @@ def capture(
     browser: BrowserOption = False,
     tabs: TabsOption = BROWSER_DEFAULTS.tabs,
     cluster: ClusterOption = None,
+    batch: Annotated[int, typer.Option("--batch", metavar="N", min=1, max=100_000,
+                                       help="With --cluster: URLs a worker takes at a "
+                                       "time.")] = 100,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Capture sources into a new sealed evidence package.
@@ -425,7 +428,8 @@ def capture(
     signer = _signer(key, who)
     _sweep_beside(output)
     if cluster is not None:
-        _capture_on_cluster(cluster, streamed, output, settings, who, signer, tsa_urls, as_json)
+        _capture_on_cluster(cluster, streamed, output, settings, who, signer, tsa_urls, as_json,
+                            batch)
     with progress_bar("capturing") as progress:
         result = create_package(wanted, output, settings=settings, progress=progress,
                                 operator=who, signer=signer)
@@ -455,14 +459,15 @@ def _streamed_urls(urls: list[str], input_file: Path | None) -> Iterator[str]:
 
 def _capture_on_cluster(address: str, urls: Iterator[str], output: Path,
                         settings: CaptureSettings, who: Operator, signer: Signer,
-                        tsa_urls: list[str], as_json: bool) -> NoReturn:
+                        tsa_urls: list[str], as_json: bool, batch: int) -> NoReturn:
     from archiver.cluster.capture_driver import create_package_on_cluster
     from archiver.cluster.connect import cluster_client
     from archiver.rendering import cluster_capture_summary, render_cluster_capture
 
     with cluster_client(address) as client, progress_bar("capturing") as progress:
         result = create_package_on_cluster(client, urls, output, settings=settings,
-                                           progress=progress, operator=who, signer=signer)
+                                           progress=progress, operator=who, signer=signer,
+                                           batch_size=batch)
     stamps = _timestamp_new(output, tsa_urls)
     if as_json:
         _emit_json(cluster_capture_summary(result) | _stamps_json(stamps, tsa_urls))

@@ -14,8 +14,8 @@ commands, which reach them with `--cluster tcp://127.0.0.1:PORT`. It measures
   extract   P1..PN -o OUT` on 1 worker against 2 workers (target >= 1.7x), local beside.
   memory    the driver's peak RSS (wait4; the driver has no children: the cluster runs apart)
             for a list of 10,000 and of 1,000,000 lines, each a URL no worker fetches
-            (ftp://...: each a failed source, recorded): what the driver holds as the list
-            grows (target: flat).
+            (ftp://...: each a failed source, recorded), in batches of 1,000: what the
+            driver holds as the list grows (target: flat).
   overhead  per task of the scheduler (empty tasks), and per exchange of the per-host lease
             (a distributed.Semaphore acquire + release, uncontended, and how many the
             scheduler serves a second with every worker asking at once).
@@ -23,7 +23,8 @@ commands, which reach them with `--cluster tcp://127.0.0.1:PORT`. It measures
 and prints a model of what 100 machines would do, from these numbers.
 
     python bench/cluster_bench.py [--rounds 2] [--copies 8] [--lines 10000,1000000]
-                                  [--shared DIR] [--json results.json]
+                                  [--shared DIR] [--parts capture,spread,overhead,memory]
+                                  [--json results.json]
 """
 
 from __future__ import annotations
@@ -122,7 +123,9 @@ def bench_capture(cli: list[str], urls: Path, address: str, work: Path,
               f"{times['cluster']:.2f} s, ratio {times['local'] / times['cluster']:.2f}")
     local = median([row["local"] for row in rows])
     cluster = median([row["cluster"] for row in rows])
-    return {"rounds": rows, "local_s": local, "cluster_s": cluster, "ratio": local / cluster}
+    kept = json.loads((work / f"capture-local-{rounds}" / "manifest.json").read_text("utf-8"))
+    return {"rounds": rows, "local_s": local, "cluster_s": cluster, "ratio": local / cluster,
+            "fetches": len(kept["resources"])}
 
 
 # -- verify and extract ----------------------------------------------------------------------
@@ -169,7 +172,7 @@ def bench_memory(cli: list[str], address: str, work: Path, lines: list[int]
                 out.write(f"ftp://127.0.0.1/never/{number}\n")
         package = work / f"memory-{count}"
         run = timed(cli, ["capture", "-i", str(listed), "-o", str(package), "--cluster",
-                          address, "--json"])
+                          address, "--batch", "1000", "--json"])
         summary = json.loads(run.stdout)
         manifest_mb = (package / "manifest.json").stat().st_size / 1e6
         rows.append({"lines": count, "peak_rss_mb": run.peak_mb, "seconds": run.seconds,
@@ -231,7 +234,8 @@ def bench_overhead(address: str) -> dict[str, float]:
 def model(capture: dict[str, object], spread: dict[str, object],
           overhead: dict[str, float], pages: int, latency_ms: float) -> str:
     local_s = float(capture["local_s"])  # type: ignore[arg-type]
-    per_fetch_s = local_s * 6 / pages  # 6 connections to the one site, all busy
+    fetches = int(capture["fetches"])  # type: ignore[call-overload]
+    per_fetch_s = local_s * 6 / fetches  # 6 connections to the one site, all busy
     leases_per_s = overhead["leases_per_s"]
     verify = spread["verify"]
     extract = spread["extract"]
@@ -274,6 +278,8 @@ def main() -> int:
     ap.add_argument("--latency-ms", type=float, default=20)
     ap.add_argument("--copies", type=int, default=8)
     ap.add_argument("--lines", default="10000,1000000")
+    ap.add_argument("--parts", default="capture,spread,overhead,memory",
+                    help="comma-separated subset of capture,spread,overhead,memory")
     ap.add_argument("--json", type=Path, help="also write the results to this JSON file")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
     args = ap.parse_args()
@@ -284,34 +290,49 @@ def main() -> int:
     print("machine: " + ", ".join(f"{k} {v}" for k, v in info.items()))
     work = make_temp_dir("cluster")
     results: dict[str, object] = {"machine": info}
+    parts = {part.strip() for part in args.parts.split(",")}
     try:
         with dask_cluster(2, work) as two, dask_cluster(1, work) as one, shared_site(
                 args.shared, work, pages=args.pages, pdfs=args.pdfs,
                 latency_ms=args.latency_ms) as (port, urls):
             print(f"site: 127.0.0.1:{port}; clusters: 2 workers at {two}, 1 at {one}\n")
-            capture = bench_capture(cli, urls, two, work, args.rounds)
+            capture = spread = overhead = memory = None
+            if "capture" in parts:
+                capture = bench_capture(cli, urls, two, work, args.rounds)
+                results["capture"] = capture
             package = work / f"capture-local-{args.rounds}"
-            spread = bench_spread(cli, package, args.copies, one, two, work, args.rounds)
-            overhead = bench_overhead(two)
-            memory = bench_memory(cli, two, work, [int(n) for n in args.lines.split(",")])
-        results |= {"capture": capture, "spread": spread, "overhead": overhead,
-                    "memory": memory}
+            if "spread" in parts:
+                if not package.exists():
+                    timed(cli, ["capture", "-i", str(urls), "-o", str(package),
+                                "--allow-private"])
+                spread = bench_spread(cli, package, args.copies, one, two, work, args.rounds)
+                results["spread"] = spread
+            if "overhead" in parts:
+                overhead = bench_overhead(two)
+                results["overhead"] = overhead
+            if "memory" in parts:
+                memory = bench_memory(cli, two, work, [int(n) for n in args.lines.split(",")])
+                results["memory"] = memory
     finally:
         remove_tree(work, args.keep)
-    verify, extract = spread["verify"], spread["extract"]
-    print("\n" + table([
-        ["capture (bench site)", f"{capture['local_s']:.2f}", "-",
-         f"{capture['cluster_s']:.2f}", f"{capture['ratio']:.2f} of local (>= 0.90)"],
-        *[[f"{verb} ({args.copies} packages)", f"{d['local_s']:.2f}",  # type: ignore[index]
-           f"{d['1 worker_s']:.2f}", f"{d['2 workers_s']:.2f}",  # type: ignore[index]
-           f"{d['speedup']:.2f}x of 1 worker (>= 1.7)"]  # type: ignore[index]
-          for verb, d in (("verify", verify), ("extract", extract))],
-    ], ["work", "local s", "1 worker s", "2 workers s", "ratio"]))
-    print(table([[f"{row['lines']:,}", f"{row['peak_rss_mb']:.0f}", f"{row['seconds']:.1f}"]
-                 for row in memory], ["URL lines", "driver peak RSS MB", "seconds"]))
-    print("\n" + model(capture, spread, overhead, args.pages + args.pdfs, args.latency_ms))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    rows = []
+    if capture is not None:
+        rows.append(["capture (bench site)", f"{capture['local_s']:.2f}", "-",
+                     f"{capture['cluster_s']:.2f}", f"{capture['ratio']:.2f} of local (>= 0.90)"])
+    if spread is not None:
+        rows += [[f"{verb} ({args.copies} packages)", f"{d['local_s']:.2f}",  # type: ignore[index]
+                  f"{d['1 worker_s']:.2f}", f"{d['2 workers_s']:.2f}",  # type: ignore[index]
+                  f"{d['speedup']:.2f}x of 1 worker (>= 1.7)"]  # type: ignore[index]
+                 for verb, d in (("verify", spread["verify"]), ("extract", spread["extract"]))]
+    if rows:
+        print("\n" + table(rows, ["work", "local s", "1 worker s", "2 workers s", "ratio"]))
+    if memory is not None:
+        print(table([[f"{row['lines']:,}", f"{row['peak_rss_mb']:.0f}", f"{row['seconds']:.1f}"]
+                     for row in memory], ["URL lines", "driver peak RSS MB", "seconds"]))
+    if capture is not None and spread is not None and overhead is not None:
+        print("\n" + model(capture, spread, overhead, args.pages + args.pdfs, args.latency_ms))
     return 0
 
 

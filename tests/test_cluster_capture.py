@@ -57,11 +57,12 @@ def test_a_cluster_package_cannot_be_told_from_a_local_one(
     made = create_package(urls, local, settings=fast_settings())
     on_cluster = tmp_path / "cluster"
     code, out, err = run("capture", "-i", str(listed), "-o", str(on_cluster), "--cluster",
-                         cluster.scheduler.address, "--allow-private", "--json")
+                         cluster.scheduler.address, "--batch", "2", "--allow-private",
+                         "--json")
     assert code == 0, err
     summary = json.loads(out)
-    assert (summary["sources"], summary["captured"], summary["complete"]) == (
-        4, 4 - len(made.capture.failed), made.is_complete)
+    assert (summary["sources"], summary["captured"], summary["complete"], summary["batches"]
+            ) == (4, 4 - len(made.capture.failed), made.is_complete, 2)
     assert_standard_tools_accept(on_cluster)
     mine, theirs = (json.loads((path / "manifest.json").read_text("utf-8"))
                     for path in (on_cluster, local))
