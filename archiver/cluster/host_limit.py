@@ -9,8 +9,8 @@ one. A worker that dies holding a lease gives it back when the lease times out (
 Why a semaphore rather than routing each host's URLs to one task: a page's requisites often
 live on other hosts (a CDN shared by many sites), which no routing of the URL list can keep
 together; and one task per host leaves a cluster idle on a list dominated by one site. An
-acquire and release cost about 2 ms of scheduler round trip (bench/cluster_bench.py), small
-beside a fetch.
+acquire and a release are a scheduler round trip each (bench/cluster_bench.py), so a worker
+keeps a lease it is done with for its next exchange with the same host (HostLimitedTransport).
 """
 
 from __future__ import annotations
