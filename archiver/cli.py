@@ -379,7 +379,7 @@ def capture(
     cluster: ClusterOption = None,
     batch: Annotated[int, typer.Option("--batch", metavar="N", min=1, max=100_000,
                                        help="With --cluster: URLs a worker takes at a "
-                                       "time.")] = 100,
+                                       "time.")] = 25,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Capture sources into a new sealed evidence package.
