@@ -25,12 +25,16 @@ if TYPE_CHECKING:
     from archiver.attestation.timestamp_check import check_timestamps
     from archiver.attestation.timestamping import TimestampOutcome, timestamp_package
     from archiver.capture.results import CaptureResult, Resource, SourceOutcome
+    from archiver.cluster.capture_driver import ClusterPackageResult, create_package_on_cluster
+    from archiver.cluster.connect import cluster_client
+    from archiver.cluster.spread import extract_on_cluster, verify_on_cluster
     from archiver.errors import (
         ArchiveRefused,
         ArchiverError,
         ArchiverUsageError,
         BrowserMissing,
         CaptureError,
+        ClusterUnavailable,
         EnvironmentFault,
         EvidenceError,
         IncompleteUpload,
@@ -72,6 +76,11 @@ _HOMES = {
     "Resource": "archiver.capture.results",
     "SourceOutcome": "archiver.capture.results",
     "PackageResult": "archiver.package.build",
+    "ClusterPackageResult": "archiver.cluster.capture_driver",
+    "create_package_on_cluster": "archiver.cluster.capture_driver",
+    "cluster_client": "archiver.cluster.connect",
+    "extract_on_cluster": "archiver.cluster.spread",
+    "verify_on_cluster": "archiver.cluster.spread",
     "create_package": "archiver.package.build",
     "Operator": "archiver.package.provenance",
     "BrowserSettings": "archiver.settings",
@@ -117,8 +126,9 @@ _HOMES = {
 }
 _HOMES.update(dict.fromkeys(
     ["ArchiveRefused", "ArchiverError", "ArchiverUsageError", "BrowserMissing", "CaptureError",
-     "EnvironmentFault", "EvidenceError", "IncompleteUpload", "InputNotFoundError",
-     "NotEvidenceError", "OutputExistsError", "StorageMissing", "VerificationFailed"],
+     "ClusterUnavailable", "EnvironmentFault", "EvidenceError", "IncompleteUpload",
+     "InputNotFoundError", "NotEvidenceError", "OutputExistsError", "StorageMissing",
+     "VerificationFailed"],
     "archiver.errors"))
 
 
@@ -161,6 +171,8 @@ __all__ = [
     "CaptureError",
     "CaptureResult",
     "CaptureSettings",
+    "ClusterPackageResult",
+    "ClusterUnavailable",
     "EnvironmentFault",
     "EvidenceError",
     "ExportResult",
@@ -195,11 +207,14 @@ __all__ = [
     "check",
     "check_target",
     "check_timestamps",
+    "cluster_client",
     "create_package",
+    "create_package_on_cluster",
     "create_story_package",
     "export_wacz",
     "export_zip",
     "extract",
+    "extract_on_cluster",
     "find_quote",
     "is_valid",
     "load_signing_key",
@@ -213,4 +228,5 @@ __all__ = [
     "unpack_archive",
     "upload_package",
     "verify",
+    "verify_on_cluster",
 ]

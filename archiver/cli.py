@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn, ParamSpec
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, ParamSpec, Protocol
 
 import typer
 
@@ -69,6 +69,7 @@ if TYPE_CHECKING:
     from archiver.attestation.trust import TrustList
     from archiver.attestation.tsa_client import TsaTimestamper
     from archiver.config import UserConfig
+    from archiver.extract.document import Extraction
     from archiver.package.provenance import Operator
     from archiver.recheck.verdicts import RecheckOptions
     from archiver.storage.targets import Target
@@ -105,6 +106,10 @@ AllowPrivateOption = Annotated[bool, typer.Option("--allow-private", help="Also 
                                                   "private, loopback, link-local and reserved "
                                                   "addresses (refused by default; recorded in "
                                                   "the package).")]
+ClusterOption = Annotated[str | None, typer.Option(
+    "--cluster", metavar="ADDR", help="Run on a Dask cluster: a scheduler's address "
+    "(tcp://HOST:8786), or local[:N] to start N workers on this machine (docs/cluster.md; "
+    "needs archiver[cluster]).", show_default=False)]
 
 OperatorOption = Annotated[str | None, typer.Option("--operator", metavar="NAME", help="Who "
                                                     "captures, recorded in the package "
@@ -395,6 +400,10 @@ def capture(
     organisation: OrganisationOption = None,
     browser: BrowserOption = None,
     tabs: TabsOption = BROWSER_DEFAULTS.tabs,
+    cluster: ClusterOption = None,
+    batch: Annotated[int, typer.Option("--batch", metavar="N", min=1, max=100_000,
+                                       help="With --cluster: URLs a worker takes at a "
+                                       "time.")] = 25,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Capture sources into a new sealed evidence package.
@@ -415,6 +424,10 @@ def capture(
     rendered; with --no-browser none is; by default each page is fetched over plain HTTP
     and then loaded in Chromium if it turns out to be built by script (with no Chromium the
     HTTP capture stands, a note names those pages, and the exit code is as without them).
+    With --cluster, workers of a Dask cluster fetch the URLs in batches, the per-host limit
+    held across all of them, and this machine seals the one package into a folder the
+    workers share; the list is read as the work goes (docs/cluster.md). Exit 3 when the
+    cluster cannot be reached or Dask is not installed.
     """
     from archiver.package.build import create_package
 
@@ -423,8 +436,16 @@ def capture(
     assert output is not None
     _refuse_mistyped_urls(list(urls or []))
     tsa_urls = _tsa_urls(tsa)
-    wanted = list(urls or []) + (_url_list(input_file) if input_file else [])
-    if not wanted:
+    if cluster is not None:
+        if browser:
+            _fail("--browser cannot run on a cluster yet: capture with --browser on one "
+                  "machine", EXIT_USAGE)
+        _refuse_storage_on_cluster([output, *([input_file] if input_file else [])])
+        streamed = _streamed_urls(list(urls or []),
+                                  local_path(input_file) if input_file else None)
+    wanted = [] if cluster is not None else (
+        list(urls or []) + (_url_list(input_file) if input_file else []))
+    if cluster is None and not wanted:
         _fail(f"{input_file}: no URLs in it (one a line; # starts a comment)", EXIT_USAGE)
     settings = _capture_settings(
         requisites=requisites, max_size=max_size, timeout=timeout, read_timeout=read_timeout,
@@ -434,6 +455,10 @@ def capture(
         browser=_browser_settings(browser, tabs))
     who = _operator(operator, organisation)
     signer = _signer(key, who)
+    if cluster is not None:
+        _sweep_beside(local_path(output))
+        _capture_on_cluster(cluster, streamed, local_path(output), settings, who, signer,
+                            tsa_urls, as_json, batch)
     with output_target(output) as target:
         _sweep_beside(target.local)
         with progress_bar("capturing") as progress:
@@ -444,6 +469,50 @@ def capture(
         _emit_json(capture_summary(result) | _stamps_json(stamps, tsa_urls), target)
     else:
         show(target.relabel(render_capture(result)))
+        _show_stamps(stamps, output)
+    raise typer.Exit(EXIT_OK if result.is_complete and _all_ok(stamps) else EXIT_PROBLEM)
+
+
+def _streamed_urls(urls: list[str], input_file: Path | None) -> Iterator[str]:
+    """The URLs typed, then those of the list file, read as the capture goes (a cluster
+    capture never holds the list whole). An empty list is a usage error, found before
+    anything is written."""
+    import itertools
+
+    from archiver.cluster.url_stream import stream_url_list
+
+    listed = stream_url_list(input_file) if input_file else iter(())
+    first = next(listed, None)
+    if not urls and first is None:
+        _fail(f"{input_file}: no URLs in it (one a line; # starts a comment)", EXIT_USAGE)
+    return itertools.chain(urls, [first] if first is not None else [], listed)
+
+
+def _refuse_storage_on_cluster(given: list[str]) -> None:
+    """A cluster's workers read and write a folder they share (docs/cluster.md)."""
+    for name in given:
+        if is_storage_url(name):
+            _fail(f"{name}: with --cluster, inputs and outputs are folders every worker "
+                  "shares; a storage URL is not one yet (capture to a shared folder, then "
+                  "upload it, or run without --cluster)", EXIT_USAGE)
+
+
+def _capture_on_cluster(address: str, urls: Iterator[str], output: Path,
+                        settings: CaptureSettings, who: Operator, signer: Signer,
+                        tsa_urls: list[str], as_json: bool, batch: int) -> NoReturn:
+    from archiver.cluster.capture_driver import create_package_on_cluster
+    from archiver.cluster.connect import cluster_client
+    from archiver.rendering import cluster_capture_summary, render_cluster_capture
+
+    with cluster_client(address) as client, progress_bar("capturing") as progress:
+        result = create_package_on_cluster(client, urls, output, settings=settings,
+                                           progress=progress, operator=who, signer=signer,
+                                           batch_size=batch)
+    stamps = _timestamp_new(output, tsa_urls)
+    if as_json:
+        _emit_json(cluster_capture_summary(result) | _stamps_json(stamps, tsa_urls))
+    else:
+        show(render_cluster_capture(result))
         _show_stamps(stamps, output)
     raise typer.Exit(EXIT_OK if result.is_complete and _all_ok(stamps) else EXIT_PROBLEM)
 
@@ -792,6 +861,7 @@ def verify(
     record: Annotated[bool, typer.Option("--record", help="Add a `verified` entry to each "
                                          "package's custody log (verify writes nothing "
                                          "otherwise).")] = False,
+    cluster: ClusterOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the reports as JSON.")] = False,
 ) -> None:
     """Re-check packages, WARCs, WACZs or ARC files: every file and record digest, the manifest.
@@ -816,6 +886,8 @@ def verify(
     file cannot be used. Every path is checked before exiting. A path may be a storage URL
     (s3://bucket/prefix/pkg): a package there is complete only with its completion marker,
     written last by its upload (docs/storage.md); without it, it is incomplete (exit 1).
+    With --cluster, the paths are checked on the workers of a Dask cluster (on storage they
+    share), one report at the end (docs/cluster.md).
     """
     from archiver.verification.attestation_problems import ProofOptions
 
@@ -826,8 +898,17 @@ def verify(
     wacz_trust = trusted() if trust else None
     reports: list[VerificationReport] = []
     worst = EXIT_OK
+    if cluster is not None:
+        _refuse_storage_on_cluster(paths)
+        checked, worst = _verify_on_cluster(cluster, [local_path(path) for path in paths],
+                                            strict=strict, trust=trust or [],
+                                            require_signature=require_signature)
+        reports = [report for _, report in checked]
+        for local, report in checked if record else []:
+            if report.kind == "package":
+                _record_verification(local, report)
     with progress_bar("verifying") as progress:
-        for path in paths:
+        for path in paths if cluster is None else []:
             try:
                 report = check_target(path, progress=_bytes_progress(progress, path),
                                       strict=strict, trust=wacz_trust, proof=proof)
@@ -848,6 +929,32 @@ def verify(
         for report in reports:
             show(render_verification(report))
     raise typer.Exit(worst)
+
+
+def _verify_on_cluster(address: str, paths: list[Path], *, strict: bool, trust: list[Path],
+                       require_signature: bool
+                       ) -> tuple[list[tuple[Path, VerificationReport]], int]:
+    """Each path that could be read with its report, in order; the worst exit code."""
+    from archiver.cluster.connect import cluster_client
+    from archiver.cluster.spread import verify_on_cluster
+
+    reports = []
+    worst = EXIT_OK
+    with cluster_client(address) as client, progress_bar("verifying") as progress:
+        for done in verify_on_cluster(client, paths, strict=strict, trust_files=trust,
+                                      require_signature=require_signature, progress=progress):
+            if done.error is not None:
+                show_error(done.error.message)
+                worst = max(worst, _ERROR_KIND_EXIT[done.error.kind])
+                continue
+            assert done.report is not None
+            reports.append((Path(done.path), done.report))
+            worst = max(worst, EXIT_OK if done.report.is_valid else EXIT_PROBLEM)
+    return reports, worst
+
+
+_ERROR_KIND_EXIT = {"usage": EXIT_USAGE, "evidence": EXIT_PROBLEM,
+                    "environment": EXIT_COULD_NOT_RUN}
 
 
 def _trust_list(paths: list[Path]) -> Callable[[], TrustList]:
@@ -908,6 +1015,12 @@ def extract(
     visible_text: Annotated[bool, typer.Option("--visible-text", help="Print all the text a "
                                                "reader of each page sees (menus, captions, "
                                                "asides too), not only its main text.")] = False,
+    output_format: Annotated[str, typer.Option("--format", metavar="json|parquet",
+                                               help="What -o writes: json (one .json and one "
+                                               ".txt per document) or parquet (one row per "
+                                               "document, in part-NNNNN.parquet files; "
+                                               "docs/cluster.md).")] = "json",
+    cluster: ClusterOption = None,
 ) -> None:
     """Extract the text and metadata of pages, PDF reports and data files.
 
@@ -919,18 +1032,35 @@ def extract(
     reader of a page sees (for finding a quote outside the article); --json gives both.
     Exit 0 when every document was read, 1 when any could not be or a file is damaged
     (each reason is printed, with the record and offset), 2 when a path is none of these.
+    With --cluster, the paths are read on the workers of a Dask cluster, which write into
+    -o OUT (on storage they share; --json then prints each document's summary), and
+    the table of every document comes at the end (docs/cluster.md).
     """
     from archiver.extract.api import extract as extract_from
     from archiver.extract.document import ExtractionSummary
-    from archiver.extract.files import ExtractionWriter
 
+    if output_format not in ("json", "parquet"):
+        _fail(f"--format {output_format}: give json or parquet", EXIT_USAGE)
+    if output is None and (output_format == "parquet" or cluster is not None):
+        _fail(f"{'--cluster' if cluster else '--format parquet'} writes its documents into a "
+              "folder: give -o OUT", EXIT_USAGE)
+    if cluster is not None:
+        if text or visible_text:
+            _fail("--text and --visible-text print on this machine: with --cluster, read the "
+                  "texts from the .txt files in -o OUT", EXIT_USAGE)
+        assert output is not None
+        _refuse_storage_on_cluster([output, *paths])
+        _extract_on_cluster(cluster, [local_path(path) for path in paths], local_path(output),
+                            output_format, as_json)
     summaries: list[ExtractionSummary] = []
     worst = EXIT_OK
     opened = 0
     out: Target | None = None
     with contextlib.ExitStack() as outputs:
         out = outputs.enter_context(output_target(output)) if output is not None else None
-        writer = ExtractionWriter(out.local) if out is not None else None
+        writer = _extraction_sink(out.local, output_format) if out is not None else None
+        if writer is not None:
+            outputs.callback(writer.close)  # before the upload: the Parquet file is whole
         if as_json:
             show("[")
         with progress_bar("extracting") as progress:
@@ -941,7 +1071,7 @@ def extract(
                         opened += 1
                         for extraction in run:
                             if writer is not None:
-                                writer.write(extraction)
+                                writer.write(extraction, path)
                             if as_json:
                                 show_json(source.relabel(("," if summaries else "")
                                                          + extraction.to_json().decode()))
@@ -969,6 +1099,51 @@ def extract(
     if not as_json and not (text or visible_text) and opened:  # none read: errors say why
         rendered = render_extractions(summaries, out.local if out is not None else None)
         show(out.relabel(rendered) if out is not None else rendered)
+    raise typer.Exit(worst)
+
+
+class _ExtractionSink(Protocol):
+    def write(self, extraction: Extraction, package: str) -> object: ...
+
+    def close(self) -> None: ...
+
+
+def _extraction_sink(output: Path, output_format: str) -> _ExtractionSink:
+    """Where -o writes: .json and .txt files, or a Parquet file (part-00000.parquet)."""
+    from archiver.extract.files import ExtractionWriter
+
+    files = ExtractionWriter(output)  # new or empty: made now
+    if output_format == "parquet":
+        from archiver.extract.parquet_output import ParquetWriter
+
+        return ParquetWriter(output / "part-00000.parquet")
+    return files
+
+
+def _extract_on_cluster(address: str, paths: list[Path], output: Path, output_format: str,
+                        as_json: bool) -> NoReturn:
+    from archiver.cluster.connect import cluster_client
+    from archiver.cluster.spread import extract_on_cluster
+
+    summaries = []
+    worst = EXIT_OK
+    with cluster_client(address) as client, progress_bar("extracting") as progress:
+        for done in extract_on_cluster(client, paths, output,
+                                       "parquet" if output_format == "parquet" else "json",
+                                       progress):
+            if done.error is not None:
+                show_error(done.error.message)
+                worst = max(worst, _ERROR_KIND_EXIT[done.error.kind])
+                continue
+            for problem in done.problems:
+                show_error(problem)
+            summaries += done.summaries
+            if done.problems or any(s.outcome == "failed" for s in done.summaries):
+                worst = max(worst, EXIT_PROBLEM)
+    if as_json:
+        _emit_json([summary.to_dict() for summary in summaries])
+    else:
+        show(render_extractions(summaries, output))
     raise typer.Exit(worst)
 
 

@@ -23,7 +23,9 @@
         ├── ReplayEngineMissing   pywb is not where archiver was told, or could not be set up
         ├── StorageMissing        a storage URL, and not the fsspec package that reaches it
         ├── BrowserMissing        --browser, and no Chromium (or no Playwright) to drive
-        └── SearchUnavailable     this Python's SQLite has no FTS5, which text indexes need
+        ├── SearchUnavailable     this Python's SQLite has no FTS5, which text indexes need
+        └── ClusterUnavailable    --cluster, and no Dask installed, no scheduler reachable,
+                                  or the cluster lost the work
 
 Programmer misuse (calling the library wrongly) raises plain `RuntimeError`/`TypeError`.
 Message text lives in the classes, so the CLI prints `str(error)` and nothing else.
@@ -197,3 +199,11 @@ class SearchUnavailable(EnvironmentFault):
                          "full-text search; use a Python whose sqlite3 has it (python.org "
                          "and most Linux builds do), or build SQLite with "
                          "SQLITE_ENABLE_FTS5")
+
+
+class ClusterUnavailable(EnvironmentFault):
+    """`--cluster` was asked for, and Dask distributed is not installed, the scheduler
+    cannot be reached, or the cluster could not finish the work (exit 3)."""
+
+    def __init__(self, address: str, reason: str) -> None:
+        super().__init__(f"--cluster {address}", reason)

@@ -14,6 +14,7 @@ from archiver.terminal import human_size, printable, table
 if TYPE_CHECKING:
     from archiver.attestation.signature import SignResult
     from archiver.capture.results import CaptureResult
+    from archiver.cluster.capture_driver import ClusterPackageResult
     from archiver.errors import VerificationFailed
     from archiver.extract.document import Extraction, ExtractionSummary
     from archiver.package.build import PackageResult
@@ -75,6 +76,45 @@ def render_capture(result: PackageResult) -> str:
         f"{len(result.manifest['resources'])} resources in all, "
         f"{warcs} WARC file(s), {len(result.files)} file(s) in all, {human_size(total_size)}.",
         *browser_wanted_lines(result.capture),
+        f"Package: {result.path}",
+        *signed_lines(result.signature),
+        f"Check it any time with: archiver verify {result.path}",
+    ]
+    return "\n".join(lines)
+
+
+def cluster_capture_summary(result: ClusterPackageResult) -> dict[str, Any]:
+    """A cluster capture's --json: counts, and the first failed sources (every source is in
+    the package's manifest.json; the list may be too long to print)."""
+    return {
+        "package": str(result.path),
+        "package_id": result.package_id,
+        "complete": result.is_complete,
+        "sources": result.sources,
+        "captured": result.captured,
+        "failed": result.failed,
+        "failures": result.failures,
+        "resources": result.resources,
+        "files": result.files,
+        "bytes": result.bytes,
+        "batches": result.batches,
+        "signature": result.signature.to_dict() if result.signature else None,
+    }
+
+
+def render_cluster_capture(result: ClusterPackageResult) -> str:
+    lines = []
+    if result.failures:
+        rows = [["failed", failure["requested_url"], failure["reason"] or ""]
+                for failure in result.failures]
+        lines += [table(rows, ["outcome", "source", "reason"]), ""]
+        if result.failed > len(result.failures):
+            lines.append(f"... and {result.failed - len(result.failures)} more failed "
+                         "sources (manifest.json lists them all).")
+    lines += [
+        f"{result.captured} of {result.sources} sources captured in {result.batches} "
+        f"batch(es) on the cluster, {result.resources} resources in all, {result.warcs} WARC "
+        f"file(s), {result.files} file(s) in all, {human_size(result.bytes)}.",
         f"Package: {result.path}",
         *signed_lines(result.signature),
         f"Check it any time with: archiver verify {result.path}",

@@ -308,6 +308,16 @@ def _no_unexpected_errors(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
+def cluster() -> Iterator[Any]:
+    """A real Dask LocalCluster of two worker processes (docs/cluster.md), its client."""
+    pytest.importorskip("distributed")
+    from archiver.cluster.connect import cluster_client
+
+    with cluster_client("local:2") as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
 def sample_package(site: SiteServer, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A sealed package of SAMPLE_PATHS. Shared by every test: copy it before damaging it."""
     output = tmp_path_factory.mktemp("sample") / "sample-package"

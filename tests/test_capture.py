@@ -764,3 +764,26 @@ def test_progress_is_told_of_each_fetch_and_of_all_known(site: SiteServer,
     # The gate's 302 is told once its second hop is known; then the page behind it.
     fetches = [entry for entry in told if not entry[2].startswith("extracting ")]
     assert fetches == [(1, 2, site.url("/gate/consent")), (2, 2, site.url("/gate/consent"))]
+
+
+
+def test_jobs_of_a_process_share_one_tls_context(tmp_path: Path) -> None:
+    """A cluster worker runs a job per batch: the system's authorities are loaded once per
+    process, not per job; --insecure, another --ca-file or a changed CA file is another."""
+    import os
+
+    trustme = pytest.importorskip("trustme")
+    from archiver.capture.connections import tls_context
+    from tests.conftest import fast_settings
+
+    first = tls_context(fast_settings())
+    assert tls_context(fast_settings()) is first
+    assert tls_context(fast_settings(verify_tls=False)) is not first
+    ca_file = tmp_path / "ca.pem"
+    trustme.CA().cert_pem.write_to_path(str(ca_file))
+    with_ca = tls_context(fast_settings(ca_file=ca_file))
+    assert with_ca is not first
+    assert tls_context(fast_settings(ca_file=ca_file)) is with_ca
+    trustme.CA().cert_pem.write_to_path(str(ca_file))  # another authority, same path
+    os.utime(ca_file, ns=(1, 1))
+    assert tls_context(fast_settings(ca_file=ca_file)) is not with_ca

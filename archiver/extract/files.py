@@ -51,8 +51,9 @@ class ExtractionWriter:
         except OSError as exc:
             raise EnvironmentFault.from_os_error(exc, directory) from exc
 
-    def write(self, extraction: Extraction) -> Path:
-        """Write one extraction; the path of its .json back."""
+    def write(self, extraction: Extraction, package: str | None = None) -> Path:
+        """Write one extraction (read from the input `package`: its JSON says so already);
+        the path of its .json back."""
         self.count += 1
         source = extraction.source
         stem = self.directory / f"{self.count:05d}-{slug(source.url or source.file)}"
@@ -62,3 +63,6 @@ class ExtractionWriter:
         except OSError as exc:
             raise EnvironmentFault.from_os_error(exc, stem) from exc
         return stem.with_name(stem.name + ".json")
+
+    def close(self) -> None:
+        """Nothing to finish: each file is whole once written."""

@@ -41,10 +41,18 @@ def write_tag_file(root: Path, name: str, text: str) -> FileDigest:
 def write_bag(root: Path, payload: list[FileDigest], *, package_id: str,
               manifest_json: bytes) -> None:
     """Write every tag file of a bag whose payload (under data/) is already in place."""
-    total = sum(entry.size for entry in payload)
     (root / MANIFEST_JSON).write_bytes(manifest_json)
+    write_bag_tags(root, payload, package_id=package_id,
+                   manifest=FileDigest(MANIFEST_JSON, len(manifest_json),
+                                       hashlib.sha256(manifest_json).hexdigest()))
+
+
+def write_bag_tags(root: Path, payload: list[FileDigest], *, package_id: str,
+                   manifest: FileDigest) -> None:
+    """Write the bag's tag files beside a manifest.json already written (`manifest`)."""
+    total = sum(entry.size for entry in payload)
     tags = [
-        FileDigest(MANIFEST_JSON, len(manifest_json), hashlib.sha256(manifest_json).hexdigest()),
+        manifest,
         write_tag_file(root, BAGIT, BAGIT_TXT),
         write_tag_file(root, BAG_INFO, bag_info(total, len(payload), package_id)),
         write_tag_file(root, PAYLOAD_MANIFEST, manifest_lines(payload)),

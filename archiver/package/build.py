@@ -27,7 +27,7 @@ from archiver.capture.results import CaptureResult, Resource
 from archiver.errors import OutputExistsError
 from archiver.extract.document import Extraction
 from archiver.extract.files import write_new
-from archiver.package.bag import FileDigest, write_bag
+from archiver.package.bag import FileDigest, write_bag, write_bag_tags
 from archiver.package.derived import (
     DerivedFiles,
     KeptAttachments,
@@ -194,11 +194,17 @@ class PackageBuild:
         self.extra_files.append(entry)
         return entry
 
-    def close_warcs(self) -> list[FileDigest]:
+    def close_warcs(self, *, at_least_one: bool = True) -> list[FileDigest]:
+        """Close the WARC writer (see WarcWriter.close); the files it wrote."""
         if self._written is None:
-            self._written = self.writer.close()
+            self._written = self.writer.close(at_least_one=at_least_one)
         return [FileDigest(warc_path(w.path.name), w.size, w.sha256)
                 for w in self._written]
+
+    @property
+    def written_warcs(self) -> list[WrittenFile]:
+        """The WARC files this build's writer wrote (once closed)."""
+        return list(self._written or [])
 
     def provenance(self, result: CaptureResult) -> dict[str, Any]:
         """manifest.json's `provenance` section (once the WARCs are closed): the operator,
@@ -212,6 +218,15 @@ class PackageBuild:
     def seal(self, manifest: dict[str, Any], files: list[FileDigest]) -> None:
         write_bag(self.staging, files, package_id=self.package_id,
                   manifest_json=dump_manifest(manifest))
+        self._attest_and_rename()
+
+    def seal_written(self, manifest: FileDigest, files: list[FileDigest]) -> None:
+        """Seal a package whose manifest.json was written already (streamed, for a job too
+        large to hold in memory: archiver.cluster.capture_driver)."""
+        write_bag_tags(self.staging, files, package_id=self.package_id, manifest=manifest)
+        self._attest_and_rename()
+
+    def _attest_and_rename(self) -> None:
         # Attested before the rename: the package appears signed, or not at all.
         self.signature = attest_new_package(self.staging, self.package_id, self.signer)
         _seal(self.staging, self.output)

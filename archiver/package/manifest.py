@@ -33,7 +33,8 @@ def _record(ref: RecordRef | None) -> dict[str, Any] | None:
             "request_record_id": ref.request_record_id, "request_offset": ref.request_offset}
 
 
-def _resource(resource: Resource, derived: list[dict[str, Any]]) -> dict[str, Any]:
+def resource_entry(resource: Resource, derived: list[dict[str, Any]]) -> dict[str, Any]:
+    """A resource as manifest.json's `resources` lists it, with what was derived from it."""
     entry = asdict(resource)
     entry["record"] = _record(resource.record)
     entry["derived"] = derived
@@ -44,7 +45,8 @@ def _resource(resource: Resource, derived: list[dict[str, Any]]) -> dict[str, An
     return entry
 
 
-def _source(source: SourceOutcome) -> dict[str, Any]:
+def source_entry(source: SourceOutcome) -> dict[str, Any]:
+    """A source as manifest.json's `sources` lists it."""
     final = source.resource
     entry = {
         "requested_url": source.requested_url,
@@ -69,8 +71,22 @@ def _source(source: SourceOutcome) -> dict[str, Any]:
 def resource_entries(result: CaptureResult, derived: dict[int, list[dict[str, Any]]]
                      ) -> list[dict[str, Any]]:
     """manifest.json's `resources`: each with what was derived from it (by index)."""
-    return [_resource(resource, derived.get(index, []))
+    return [resource_entry(resource, derived.get(index, []))
             for index, resource in enumerate(result.resources)]
+
+
+def manifest_head(package_id: str, settings: CaptureSettings, started: str, finished: str
+                  ) -> dict[str, Any]:
+    """What manifest.json says before its sources: the package, the tool, the job."""
+    return {
+        "format": FORMAT,
+        "package_id": package_id,
+        "created": utc_iso(),
+        "tool": {"name": "archiver", "version": __version__},
+        "settings": settings.to_record(),
+        "environment": environment(settings),
+        "job": {"started": started, "finished": finished},
+    }
 
 
 def build_manifest(
@@ -88,14 +104,8 @@ def build_manifest(
     archiver.package.text_index makes."""
     derived = derived or {}
     manifest = {
-        "format": FORMAT,
-        "package_id": package_id,
-        "created": utc_iso(),
-        "tool": {"name": "archiver", "version": __version__},
-        "settings": settings.to_record(),
-        "environment": environment(settings),
-        "job": {"started": result.started_at, "finished": result.finished_at},
-        "sources": [_source(source) for source in result.sources],
+        **manifest_head(package_id, settings, result.started_at, result.finished_at),
+        "sources": [source_entry(source) for source in result.sources],
         "resources": resource_entries(result, derived),
         "files": [asdict(entry) for entry in sorted(files, key=lambda e: e.path)],
         "signatures": [],

@@ -10,10 +10,11 @@ temporary folder when asked (`temporary_index`), never changed.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,7 +46,7 @@ class TextIndexFile:
         return {"path": self.file.path, "format": FORMAT, "documents": self.documents}
 
 
-def indexed_texts(root: Path, resources: list[dict[str, Any]], package_id: str | None
+def indexed_texts(root: Path, resources: Iterable[dict[str, Any]], package_id: str | None
                   ) -> Iterator[tuple[IndexedDocument, str]]:
     """Each text of a package (by manifest.json's `resources` and their derived files),
     with the facts the index keeps of it; read one at a time."""
@@ -102,7 +103,7 @@ def text_of(root: Path, document: IndexedDocument) -> str:
     return text
 
 
-def write_text_index(root: Path, resources: list[dict[str, Any]], package_id: str | None,
+def write_text_index(root: Path, resources: Iterable[dict[str, Any]], package_id: str | None,
                      target: Path) -> int:
     """Index every text of the package at `root` into a new file `target`; returns how many
     texts."""
@@ -113,17 +114,22 @@ def write_text_index(root: Path, resources: list[dict[str, Any]], package_id: st
         return writer.count
 
 
-def seal_text_index(staging: Path, resources: list[dict[str, Any]], package_id: str
+def seal_text_index(staging: Path, resources: Iterable[dict[str, Any]], package_id: str
                     ) -> TextIndexFile | None:
-    """The index of a package being built (none when nothing was extracted, or when this
-    Python's SQLite has no FTS5: `archiver quote` then says so)."""
-    if not any(_list(resource.get("derived")) for resource in resources):
-        return None
+    """The index of a package being built, from manifest.json's resources (read once, as
+    they come: a cluster capture streams them from disk); none when nothing was extracted,
+    or when this Python's SQLite has no FTS5: `archiver quote` then says so."""
     if not has_fts5():
-        _log.warning(str(SearchUnavailable()))
+        if any(_list(resource.get("derived")) for resource in resources):
+            _log.warning(str(SearchUnavailable()))
         return None
     target = staging / TEXT_INDEX
     count = write_text_index(staging, resources, package_id, target)
+    if count == 0:  # nothing was extracted: no index, as before there was one
+        target.unlink()
+        with contextlib.suppress(OSError):
+            target.parent.rmdir()
+        return None
     data_sha256 = hashlib.sha256()
     with target.open("rb") as handle:
         while block := handle.read(1024 * 1024):

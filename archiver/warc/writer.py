@@ -107,9 +107,12 @@ class WarcWriter:
             if self._current is not None:
                 self._current.handle.flush()
 
-    def close(self) -> list[WrittenFile]:
+    def close(self, *, at_least_one: bool = True) -> list[WrittenFile]:
+        """Close the file being written; every file written back. `at_least_one=False`:
+        a writer that wrote nothing leaves no file (a part of a job whose other parts
+        leave theirs)."""
         with self._lock:
-            if self._current is None and not self._written:
+            if self._current is None and not self._written and at_least_one:
                 # A job whose every fetch failed still leaves a WARC with its warcinfo record:
                 # what was run, with which settings, where; and every package has a WARC.
                 self._open_next()

@@ -1,0 +1,107 @@
+"""One batch of a cluster capture, as a worker runs it.
+
+A worker captures its batch of URLs (and their requisites) with the same job a local run
+uses, into WARC files of its own in a folder of its own: `parts/NNNNNN-xxxxxxxx/` beside
+the package being built, on storage the driver shares. It extracts each page and PDF into
+that folder as a local run does, and hands back what the manifest will say of the batch.
+The driver moves the files into the package only once the batch came back whole: a worker
+that dies leaves its folder behind, named by nothing, and its batch is run again elsewhere
+in a new folder.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from archiver import __version__
+from archiver.capture.job import CaptureJob
+from archiver.capture.results import PeerRecord
+from archiver.cluster.host_limit import ClusterHostLimit, HostLimitedTransport
+from archiver.package.bag import FileDigest
+from archiver.package.derived import DerivedFiles, extract_into_package
+from archiver.package.manifest import resource_entry, source_entry
+from archiver.package_layout import WARC_DIR
+from archiver.settings import CaptureSettings
+from archiver.warc.writer import WarcWriter, WrittenFile, warcinfo_factory
+
+
+@dataclass(frozen=True)
+class CaptureBatch:
+    """What a worker needs to capture one batch of a package's URLs."""
+
+    number: int
+    urls: list[str]
+    parts: str
+    """The folder (shared with the driver) where each attempt writes its files."""
+    package_id: str
+    warc_prefix: str
+    warcinfo: dict[str, str]
+    """The fields of every WARC file's warcinfo record: the driver's, so that every file of
+    the package says the same of the job."""
+    settings: CaptureSettings
+    version: str = __version__
+
+
+@dataclass
+class BatchResult:
+    """A batch captured: its files (in `folder`) and its entries of manifest.json."""
+
+    number: int
+    folder: str
+    started: str
+    finished: str
+    sources: list[dict[str, Any]]
+    resources: list[dict[str, Any]]
+    """manifest.json's entries; the derived files' paths are the batch's own (the driver
+    numbers them in the package)."""
+    warcs: list[WrittenFile]
+    derived: list[FileDigest]
+    """Files derived from the batch's records, by their path inside `folder`."""
+    peers: list[PeerRecord] = field(default_factory=list)
+
+
+class VersionMismatch(RuntimeError):
+    """A worker runs another archiver than the driver: its records would say other things."""
+
+
+def capture_batch(batch: CaptureBatch) -> BatchResult:
+    """Capture one batch (on a worker) into a new folder under `batch.parts`."""
+    if batch.version != __version__:
+        raise VersionMismatch(f"a worker runs archiver {__version__} and the driver "
+                              f"{batch.version}: install the same version on every machine")
+    folder = Path(batch.parts) / f"{batch.number:06d}-{uuid.uuid4().hex[:8]}"
+    folder.mkdir()  # never made again under a run that has ended and removed `parts`
+    (folder / WARC_DIR).mkdir(parents=True)
+    settings = batch.settings
+    extraction = settings.extraction
+    if extraction is not None:
+        # The worker is the unit of parallel work: its documents are extracted in it, not
+        # in a pool of processes of its own (a Dask worker may not start them).
+        extraction = dataclasses.replace(extraction, workers=0)
+    writer = WarcWriter(folder / WARC_DIR, prefix=f"{batch.warc_prefix}-b{batch.number:06d}",
+                        max_bytes=settings.warc_max_bytes,
+                        make_warcinfo=warcinfo_factory(batch.warcinfo,
+                                                       gzip_level=settings.gzip_level))
+    try:
+        job = CaptureJob(settings, writer)
+        job.transport = HostLimitedTransport(job.transport,
+                                             ClusterHostLimit(batch.package_id,
+                                                              settings.per_host))
+        result = job.run(batch.urls)
+        derived = DerivedFiles()
+        if extraction is not None:
+            derived = extract_into_package(folder, writer, result, extraction,
+                                           gzip_level=settings.gzip_level)
+    finally:
+        written = writer.close(at_least_one=False)
+    return BatchResult(
+        number=batch.number, folder=str(folder), started=result.started_at,
+        finished=result.finished_at,
+        sources=[source_entry(source) for source in result.sources],
+        resources=[resource_entry(resource, derived.by_resource.get(index, []))
+                   for index, resource in enumerate(result.resources)],
+        warcs=written, derived=derived.files, peers=list(result.peers))

@@ -1,0 +1,128 @@
+"""The per-host connection limit across a whole cluster.
+
+On one machine the frontier keeps at most `per_host` exchanges with an origin at a time.
+On a cluster each worker has a frontier of its own, so the limit is also held in the
+scheduler: one `distributed.Semaphore` per origin and job, with `per_host` leases, taken
+for each exchange. A site sees no more connections from a cluster of 100 machines than from
+one. A worker that dies holding a lease gives it back when the lease times out (seconds).
+
+Why a semaphore rather than routing each host's URLs to one task: a page's requisites often
+live on other hosts (a CDN shared by many sites), which no routing of the URL list can keep
+together; and one task per host leaves a cluster idle on a list dominated by one site. An
+acquire and a release are a scheduler round trip each (bench/cluster_bench.py), so a worker
+keeps a lease it is done with for its next exchange with the same host (HostLimitedTransport).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from typing import TYPE_CHECKING
+
+from archiver.capture.transport import Exchange, Request, SinkFactory, Transport
+from archiver.capture.urls import origin_of
+
+if TYPE_CHECKING:
+    from distributed import Semaphore
+
+
+class ClusterHostLimit:
+    """Hands out the cluster-wide lease for an origin (made on first use, in this worker)."""
+
+    def __init__(self, job_id: str, per_host: int) -> None:
+        from distributed import get_client
+
+        self.job_id = job_id
+        self.per_host = per_host
+        # Made on the task's thread, which knows its worker; the fetches run on others.
+        self._client = get_client()
+        self._semaphores: dict[str, Semaphore] = {}
+        self._lock = threading.Lock()
+
+    def semaphore_for(self, url: str) -> Semaphore:
+        from distributed import Semaphore
+
+        origin = origin_of(url)
+        name = f"archiver-host-{self.job_id}-{origin.scheme}://{origin.host}:{origin.port}"
+        with self._lock:
+            found = self._semaphores.get(name)
+            if found is None:
+                found = self._semaphores[name] = Semaphore(
+                    max_leases=self.per_host, name=name,
+                    scheduler_rpc=self._client.scheduler, loop=self._client.loop)
+            return found
+
+
+class HostLimitedTransport:
+    """A transport that holds its origin's cluster-wide lease for each exchange.
+
+    A lease handed back to the scheduler and asked for again costs two round trips between
+    two exchanges with the same host, while the site waits on no one: so a lease an exchange
+    is done with stays with this worker for the next exchange with that host, for at most
+    `hold` seconds. It goes back to the scheduler sooner when this worker must wait for
+    another host's lease (two workers never wait on each other's idle leases), and at the
+    end of the batch. The limit counts every lease, held or in use: it holds all the same.
+    """
+
+    def __init__(self, inner: Transport, limit: ClusterHostLimit, *, hold: float = 0.5
+                 ) -> None:
+        self.inner = inner
+        self.limit = limit
+        self.hold = hold
+        self._idle: dict[str, list[float]] = {}
+        """Per origin's semaphore name: when each idle lease this worker holds fell idle."""
+        self._semaphores: dict[str, Semaphore] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._sweeper = threading.Thread(target=self._sweep, name="archiver-leases",
+                                         daemon=True)
+        self._sweeper.start()
+
+    def fetch(self, request: Request, sink_factory: SinkFactory | None = None) -> Exchange:
+        try:
+            semaphore = self.limit.semaphore_for(request.url)
+        except ValueError:  # not a URL an origin can be read from: the transport says why
+            return self.inner.fetch(request, sink_factory)
+        name = semaphore.name
+        self._take(name, semaphore)
+        try:
+            return self.inner.fetch(request, sink_factory)
+        finally:
+            with self._lock:
+                self._idle.setdefault(name, []).append(time.monotonic())
+
+    def _take(self, name: str, semaphore: Semaphore) -> None:
+        with self._lock:
+            self._semaphores[name] = semaphore
+            idle = self._idle.get(name)
+            if idle:
+                idle.pop()
+                return
+        if semaphore.acquire(timeout=0):
+            return
+        self._give_back(math.inf)  # wait holding nothing idle
+        semaphore.acquire()
+
+    def _give_back(self, idle_before: float) -> None:
+        """Hand back to the scheduler every lease idle since before `idle_before`."""
+        with self._lock:
+            freed = []
+            for name, idle in self._idle.items():
+                keep = [since for since in idle if since >= idle_before]
+                freed += [name] * (len(idle) - len(keep))
+                idle[:] = keep
+        for name in freed:
+            self._semaphores[name].release()
+
+    def _sweep(self) -> None:
+        while not self._stop.wait(self.hold / 2):
+            self._give_back(time.monotonic() - self.hold)
+
+    def check_idle(self) -> None:
+        self.inner.check_idle()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._give_back(math.inf)
+        self.inner.close()

@@ -1,0 +1,208 @@
+"""verify and extract spread over a Dask cluster: one task per input (a package, a WARC, a
+WACZ, a loose file), the results taken back in the order the inputs were given, so the one
+report at the end reads as a local run's does.
+
+The inputs, and the output folder of an extraction, must be on storage every worker shares
+with the driver. A worker writes an input's extracted files into a folder of its own in the
+output folder (`.part-NNNNNN-xxxxxxxx/`); the driver moves them into place in input order,
+numbered as a local run numbers them, and removes what a worker that died left behind.
+"""
+
+from __future__ import annotations
+
+import functools
+import shutil
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+from archiver._types import Progress
+from archiver.errors import ArchiverError, ArchiverUsageError, ClusterUnavailable, EvidenceError
+from archiver.extract.document import ExtractionSummary
+from archiver.verification.problems import VerificationReport
+
+if TYPE_CHECKING:
+    from distributed import Client, Future
+
+ErrorKind = Literal["usage", "evidence", "environment"]
+OutputFormat = Literal["json", "parquet"]
+PART_PREFIX = ".part-"
+T = TypeVar("T")
+
+
+@dataclass
+class InputError:
+    """An input that could not be read at all (not evidence, missing, unreadable)."""
+
+    message: str
+    kind: ErrorKind
+
+    @classmethod
+    def of(cls, error: ArchiverError) -> InputError:
+        kind: ErrorKind = ("usage" if isinstance(error, ArchiverUsageError) else
+                           "evidence" if isinstance(error, EvidenceError) else "environment")
+        return cls(str(error), kind)
+
+
+@dataclass
+class Verified:
+    path: str
+    report: VerificationReport | None = None
+    error: InputError | None = None
+
+
+@dataclass
+class Extracted:
+    index: int
+    path: str
+    folder: str | None = None
+    summaries: list[ExtractionSummary] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    error: InputError | None = None
+    files: list[str] = field(default_factory=list)
+    """What the worker wrote in `folder`, in order."""
+
+
+# -- on a worker ----------------------------------------------------------------------------
+
+def verify_input(path: str, strict: bool, trust_files: list[str],
+                 require_signature: bool) -> Verified:
+    """Check one input, on a worker: as `archiver verify` does (the trust list is the files
+    named, and the worker machine's own configuration)."""
+    from archiver.attestation.trust import load_trust, user_trust
+    from archiver.verification import check
+    from archiver.verification.attestation_problems import ProofOptions
+
+    named = [Path(name) for name in trust_files]
+    try:
+        if named:
+            load_trust(named, with_defaults=False)
+        trusted = functools.cache(functools.partial(user_trust, named))
+        report = check(Path(path), strict=strict, trust=trusted() if named else None,
+                       proof=ProofOptions(trust=trusted, require_signature=require_signature))
+    except ArchiverError as error:
+        return Verified(path, error=InputError.of(error))
+    return Verified(path, report)
+
+
+def extract_input(index: int, path: str, output: str, output_format: OutputFormat
+                  ) -> Extracted:
+    """Extract one input, on a worker, into a new folder of its own under `output`."""
+    from archiver.extract.api import extract
+
+    done = Extracted(index, path)
+    try:
+        run = extract(Path(path))
+    except ArchiverError as error:
+        done.error = InputError.of(error)
+        return done
+    folder = Path(output) / f"{PART_PREFIX}{index:06d}-{uuid.uuid4().hex[:8]}"
+    folder.mkdir()  # never made again in an output a finished run has tidied
+    done.folder = str(folder)
+    if output_format == "parquet":
+        _parquet(run, folder, path, done)
+    else:
+        _json(run, folder, done)
+    done.problems = list(run.problems)
+    return done
+
+
+def _parquet(run: Any, folder: Path, path: str, done: Extracted) -> None:
+    from archiver.extract.parquet_output import ParquetWriter
+
+    writer = ParquetWriter(folder / "part.parquet")
+    try:
+        for extraction in run:
+            writer.write(extraction, path)
+            done.summaries.append(extraction.summary())
+    finally:
+        writer.close()
+    done.files = ["part.parquet"]
+
+
+def _json(run: Any, folder: Path, done: Extracted) -> None:
+    from archiver.extract.files import ExtractionWriter
+
+    writer = ExtractionWriter(folder)
+    for extraction in run:
+        written = writer.write(extraction)
+        done.files += [written.name, written.with_suffix(".txt").name]
+        done.summaries.append(extraction.summary())
+
+
+# -- on the driver --------------------------------------------------------------------------
+
+def verify_on_cluster(client: Client, paths: Sequence[Path], *, strict: bool = False,
+                      trust_files: Sequence[Path] = (), require_signature: bool = False,
+                      progress: Progress | None = None) -> Iterator[Verified]:
+    """Each input's verification, in the order given, checked on the cluster's workers."""
+    futures = [client.submit(verify_input, str(path), strict, [str(p) for p in trust_files],
+                             require_signature, pure=False) for path in paths]
+    yield from _in_order(client, futures, progress)
+
+
+def extract_on_cluster(client: Client, paths: Sequence[Path], output: Path,
+                       output_format: OutputFormat = "json",
+                       progress: Progress | None = None) -> Iterator[Extracted]:
+    """Each input's extraction, in the order given, made on the cluster's workers and
+    written into `output` (new or empty): one .json and one .txt per document, numbered
+    across all inputs as a local run numbers them; or with `output_format` "parquet", one
+    `part-NNNNN.parquet` per input."""
+    from archiver.extract.files import ExtractionWriter
+
+    ExtractionWriter(output)  # refuses an output in use, makes it
+    futures = [client.submit(extract_input, index, str(path), str(output), output_format,
+                             pure=False) for index, path in enumerate(paths)]
+    count = 0
+    try:
+        for done in _in_order(client, futures, progress):
+            if done.folder is not None:
+                count = _move_into_place(done, output, count)
+            yield done
+    finally:
+        for leftover in output.glob(f"{PART_PREFIX}*"):  # a worker that died left it
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _move_into_place(done: Extracted, output: Path, count: int) -> int:
+    assert done.folder is not None
+    folder = Path(done.folder)
+    for name in done.files:
+        if name == "part.parquet":
+            target = f"part-{done.index:05d}.parquet"
+        else:
+            number, _, rest = name.partition("-")
+            target = f"{int(number) + count:05d}-{rest}"
+        (folder / name).rename(output / target)
+    folder.rmdir()
+    return count + sum(1 for name in done.files if name.endswith(".json"))
+
+
+def _in_order(client: Client, futures: list[Future[T]], progress: Progress | None
+              ) -> Iterator[T]:
+    from distributed import CancelledError, KilledWorker, as_completed
+
+    waiting: dict[int, T] = {}
+    place = {future.key: index for index, future in enumerate(futures)}
+    taken = 0
+    try:
+        for future in as_completed(futures, loop=client.loop):
+            try:
+                waiting[place[future.key]] = future.result()
+            except (KilledWorker, CancelledError):
+                raise ClusterUnavailable(_address(client), "the cluster lost the "
+                                         "work on an input: the workers that ran it died each "
+                                         "time") from None
+            if progress is not None:
+                progress(len(waiting) + taken, len(futures), "")
+            while taken in waiting:
+                yield waiting.pop(taken)
+                taken += 1
+    finally:
+        client.cancel(futures)
+
+
+def _address(client: Client) -> str:
+    return str(getattr(client.scheduler, "address", None) or "cluster")

@@ -1,0 +1,56 @@
+"""A URL list read as it goes, never held whole, cut into batches for the workers."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from archiver.errors import ArchiverUsageError, InputNotFoundError
+
+
+def url_lines(lines: Iterable[str]) -> Iterator[str]:
+    """The URLs among `lines`: one a line; blank lines and # comments are skipped.
+
+    >>> list(url_lines(["# sources", "https://a.example/ # the report", "", "b.example"]))
+    ['https://a.example/', 'b.example']
+    """
+    for line in lines:
+        url = line.split(" #", 1)[0].strip()
+        if url and not url.startswith("#"):
+            yield url
+
+
+def stream_url_list(path: Path) -> Iterator[str]:
+    """The URLs of a list file, read a line at a time. The file is opened at once (a missing
+    file is an error before anything starts); a line that is not UTF-8 stops the stream
+    with a usage error naming the line."""
+    try:
+        handle = path.open(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputNotFoundError(path) from None
+    except IsADirectoryError:
+        raise InputNotFoundError(path, "file (it is a directory)") from None
+    return _read(handle, path)
+
+
+def _read(handle: Iterable[str], path: Path) -> Iterator[str]:
+    with handle:  # type: ignore[attr-defined]
+        number = 0
+        try:
+            for number, line in enumerate(handle, start=1):  # noqa: B007 (named in the error)
+                yield from url_lines([line])
+        except UnicodeDecodeError:
+            raise ArchiverUsageError(f"{path}: not a text file of URLs (line {number + 1} is "
+                                     "not UTF-8)") from None
+
+
+def batches(urls: Iterable[str], size: int) -> Iterator[list[str]]:
+    """`urls` in lists of at most `size`, in order.
+
+    >>> list(batches("abcde", 2))
+    [['a', 'b'], ['c', 'd'], ['e']]
+    """
+    iterator = iter(urls)
+    while batch := list(itertools.islice(iterator, size)):
+        yield batch
