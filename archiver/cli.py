@@ -41,10 +41,12 @@ from archiver.rendering import (
     render_export,
     render_export_notes,
     render_extractions,
+    render_index,
     render_plan,
     render_problems,
     render_quote,
     render_refusal,
+    render_search,
     render_story,
     render_text,
     render_verification,
@@ -828,6 +830,67 @@ def quote(
         _emit_json(result.to_dict())
     else:
         show(render_quote(result))
+    raise typer.Exit(EXIT_OK if result.found else EXIT_PROBLEM)
+
+
+@app.command()
+@reported
+def index(
+    inputs: Annotated[list[Path], typer.Argument(metavar="PKG_OR_DIR...", help="Packages, or "
+                                                 "folders holding packages.",
+                                                 show_default=False)],
+    output: Annotated[Path, typer.Option("-o", "--output", help="The collection file (made, "
+                                         "or added to).", show_default=False)],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Index many packages into one collection, for `archiver search` and `--dedup`.
+
+    Example:  archiver index evidence/ -o newsroom.db
+
+    Keeps each source (URL, title, outcome, capture time, record, payload SHA-256) and each
+    extracted text, in SQLite with FTS5 (docs/collections.md). A package already indexed
+    with the same seal is not read again; packages are only read, never changed. The file
+    is written beside its name and renamed into place. Exit 0, or 1 when a package could
+    not be indexed (the others are).
+    """
+    from archiver.collection.build import index_packages
+
+    with progress_bar("indexing") as bar:
+        summary = index_packages(inputs, output, progress=bar)
+    if as_json:
+        _emit_json(summary.to_dict())
+    else:
+        show(render_index(summary))
+    raise typer.Exit(EXIT_PROBLEM if summary.problems else EXIT_OK)
+
+
+@app.command()
+@reported
+def search(
+    collection: Annotated[Path, typer.Argument(metavar="COLLECTION", help="A collection made "
+                                               "by `archiver index`.", show_default=False)],
+    query: Annotated[str, typer.Argument(metavar="QUERY", help='Words (all must match) and '
+                                         '"quoted phrases".', show_default=False)],
+    limit: Annotated[int, typer.Option("--limit", min=1, max=10_000, help="Most documents "
+                                       "shown.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the matches as JSON.")] = False,
+) -> None:
+    """Search the texts of a collection: package, source, capture time, record, snippet.
+
+    Example:  archiver search newsroom.db 'meter "supply valve"'
+
+    Every plain word must be in a document, and each "quoted phrase" in that order, in the
+    normal form `archiver quote` uses (case, accents, punctuation set aside). Ranked by
+    BM25. Exit 0 when something matches, 1 when nothing does (like grep), 2 for a query
+    with no words, 3 when the collection cannot be read.
+    """
+    from archiver.collection.search import search_collection
+
+    result = search_collection(collection, query, limit=limit)
+    if as_json:
+        _emit_json(result.to_dict())
+    else:
+        show(render_search(result))
     raise typer.Exit(EXIT_OK if result.found else EXIT_PROBLEM)
 
 

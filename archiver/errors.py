@@ -175,3 +175,8 @@ class SearchUnavailable(EnvironmentFault):
                          "full-text search; use a Python whose sqlite3 has it (python.org "
                          "and most Linux builds do), or build SQLite with "
                          "SQLITE_ENABLE_FTS5")
+
+
+class CollectionUnreadable(EnvironmentFault):
+    """A collection file (`archiver index`, `search`, `--dedup`) cannot be opened or read as
+    one: a missing FTS5 aside, the file is not a collection, or is damaged (exit 3)."""
