@@ -168,6 +168,10 @@ TsaOption = Annotated[list[str] | None, typer.Option(
     "--tsa", metavar="URL", help="Ask this RFC 3161 timestamp authority for a timestamp of the "
     "sealed package (repeatable; default: `tsa` in the configuration; none: no timestamp).",
     show_default=False)]
+DedupOption = Annotated[Path | None, typer.Option(
+    "--dedup", metavar="COLLECTION", help="A collection (`archiver index`): a response whose "
+    "payload it holds already is written as a WARC revisit record, not stored again.",
+    show_default=False)]
 OutputOption = Annotated[Path | None, typer.Option("-o", "--output", help="The new package "
                                                    "directory (required; must not exist).",
                                                    show_default=False)]
@@ -179,6 +183,11 @@ def _capture_settings(*, max_size: int | str, timeout: float, retries: int, inse
     are named there); a --ca-file that is not there is a usage error."""
     if ca_file is not None and not ca_file.is_file():
         raise InputNotFoundError(ca_file)
+    if others.get("dedup") is not None:
+        if others.get("browser") is not None:
+            raise ArchiverUsageError("--dedup works with plain HTTP capture, not --browser")
+        if not others["dedup"].is_file():
+            raise InputNotFoundError(others["dedup"], "collection (--dedup)")
     return CaptureSettings(max_resource_bytes=int(max_size), resource_timeout=timeout,
                            retries=retries, verify_tls=not insecure, ca_file=ca_file,
                            extraction=ExtractionSettings() if extract else None, **others)
@@ -373,6 +382,7 @@ def capture(
     operator: OperatorOption = None,
     organisation: OrganisationOption = None,
     browser: BrowserOption = False,
+    dedup: DedupOption = None,
     tabs: TabsOption = BROWSER_DEFAULTS.tabs,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
@@ -408,7 +418,7 @@ def capture(
         connect_timeout=connect_timeout, retries=retries, per_host=per_host,
         concurrency=concurrency, insecure=insecure, ca_file=ca_file,
         allow_private=allow_private, warc_max_bytes=warc_size, extract=extract,
-        browser=_browser_settings(tabs) if browser else None)
+        browser=_browser_settings(tabs) if browser else None, dedup=dedup)
     who = _operator(operator, organisation)
     signer = _signer(key, who)
     _sweep_beside(output)
@@ -461,6 +471,7 @@ def story(
     operator: OperatorOption = None,
     organisation: OrganisationOption = None,
     browser: BrowserOption = False,
+    dedup: DedupOption = None,
     tabs: TabsOption = BROWSER_DEFAULTS.tabs,
     as_json: Annotated[bool, typer.Option("--json", help="Print the chain as JSON.")] = False,
 ) -> None:
@@ -505,7 +516,8 @@ def story(
     settings = _capture_settings(requisites=requisites, max_size=max_size, timeout=timeout,
                                  retries=retries, insecure=insecure, ca_file=ca_file,
                                  allow_private=allow_private, extract=extract,
-                                 browser=_browser_settings(tabs) if browser else None)
+                                 browser=_browser_settings(tabs) if browser else None,
+                                 dedup=dedup)
     if dry_run:
         with tempfile.TemporaryDirectory(prefix="archiver-dry-run-") as scratch:
             plan = plan_story(story_input, settings=settings, options=options,
@@ -1148,8 +1160,9 @@ def key_show(
 @app.command()
 @reported
 def replay(
-    path: Annotated[Path, typer.Argument(help="A package, a WARC or ARC file, or a WACZ.",
-                                         show_default=False)],
+    paths: Annotated[list[Path], typer.Argument(metavar="PATH...", help="A package, a WARC or "
+                                                "ARC file, or a WACZ; or several packages.",
+                                                show_default=False)],
     port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port on 127.0.0.1 "
                                       "(0: any free port).")] = 0,
 ) -> None:
@@ -1166,10 +1179,13 @@ def replay(
     records were skipped). Replay runs pywb in an environment of its own, which the first
     replay sets up under ~/.cache/archiver (a minute or two, once; it needs the package
     index); set ARCHIVER_PYWB_PYTHON to use your own. Exit 3 when pywb cannot be had.
+    Several packages are replayed as one: a package captured with --dedup needs the
+    packages its revisit records refer to (docs/collections.md).
     """
     from archiver.replay import start_replay
 
-    with start_replay(path, port=port, notify=show_error) as server:
+    path = paths[0]
+    with start_replay(paths, port=port, notify=show_error) as server:
         try:  # Ctrl-C may come as soon as the address shows
             for line in server.skipped.lines():
                 show_error(line)
