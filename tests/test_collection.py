@@ -131,8 +131,10 @@ def test_indexing_again_adds_only_what_is_new(packages: Path, tmp_path: Path) ->
     first = index_packages([packages / "a"], collection)
     assert len(first.added) == 1
     count_a = first.documents
+    before = (collection.read_bytes(), collection.stat().st_mtime_ns)
     again = index_packages([packages / "a"], collection)
     assert again.added == [] and len(again.unchanged) == 1 and again.documents == count_a
+    assert (collection.read_bytes(), collection.stat().st_mtime_ns) == before  # untouched
     both = index_packages([packages], collection)
     assert len(both.added) == 1 and len(both.unchanged) == 1
     fresh = index_packages([packages], tmp_path / "fresh.db")

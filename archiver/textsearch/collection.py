@@ -110,47 +110,68 @@ class Hit:
 
 class CollectionWriter:
     """Adds packages to the collection at `target` (new, or an existing one, copied first),
-    in a new file beside it; `commit()` renames it into place, `abandon()` removes it."""
+    in a new file beside it; `commit()` renames it into place, `abandon()` removes it. An
+    existing collection is copied only once a package is to be added: a run that adds
+    nothing leaves it untouched."""
 
     def __init__(self, target: Path) -> None:
         require_fts5()
         self.target = target
         self.work = target.parent / partial_name(target)
+        self._existing: Collection | None = None
+        self._db: sqlite3.Connection | None = None
         if target.exists():
             try:
-                Collection(target).close()
+                self._existing = Collection(target)
             except TextIndexError as error:  # never overwrite a file that is not ours
                 raise CollectionUnreadable(str(target), f"{error.reason}; give a new file, "
                                            "or a collection `archiver index` made") from None
-            shutil.copyfile(target, self.work)
+        else:
+            self._open()
+        self.added = 0
+
+    def _open(self) -> sqlite3.Connection:
+        """The new file, made now (a copy of the existing collection, or empty)."""
+        if self._db is not None:
+            return self._db
+        if self._existing is not None:
+            self._existing.close()
+            shutil.copyfile(self.target, self.work)
         self._db = sqlite3.connect(self.work, isolation_level=None)
         self._db.execute("PRAGMA synchronous = OFF")  # fsync'd once, before the rename
-        if not target.exists():
+        if self._existing is None:
             self._db.executescript(schema("full") + _COLLECTION_SCHEMA)
             self._db.execute("INSERT INTO meta VALUES ('format', ?)", (FORMAT,))
+        self._existing = None
         (last,) = self._db.execute("SELECT coalesce(max(id), 0) FROM documents").fetchone()
         self._next = int(last) + 1
-        self.added = 0
+        return self._db
 
     def seal_of(self, package_id: str) -> str | None:
         """The seal SHA-256 of the package with this id already indexed, or None."""
-        row = self._db.execute("SELECT seal_sha256 FROM packages WHERE package_id = ?",
-                               (package_id,)).fetchone()
+        sql = "SELECT seal_sha256 FROM packages WHERE package_id = ?"
+        if self._existing is not None:
+            rows = self._existing._query(sql, (package_id,))
+            return str(rows[0][0]) if rows else None
+        row = self._open().execute(sql, (package_id,)).fetchone()
         return str(row[0]) if row else None
 
     def begin(self, package: CollectedPackage) -> None:
         """Start a package (its rows are one transaction): a package of the same id indexed
         before with another seal is replaced."""
+        self._db = self._open()
         self._db.execute("BEGIN")
         if self.seal_of(package.package_id) is not None:
             self._remove(package.package_id)
         self._db.execute("INSERT INTO packages VALUES (?, ?, ?, ?)", astuple(package))
 
     def add_source(self, source: CollectedSource) -> None:
+        assert self._db is not None, "begin() first"
         self._db.execute(f"INSERT INTO sources VALUES ({', '.join('?' * len(_SOURCE_COLUMNS))})",
                          astuple(source))
 
     def add_text(self, document: IndexedDocument, text: str) -> None:
+        assert self._db is not None, "begin() first"
         rowid = self._next
         self._next += 1
         insert_document(self._db, rowid, document, " ".join(running_words(text)))
@@ -158,16 +179,22 @@ class CollectionWriter:
                          (rowid, zlib.compress(text.encode("utf-8"), 6)))
 
     def end(self) -> None:
+        assert self._db is not None, "begin() first"
         self._db.execute("COMMIT")
         self.added += 1
 
     def undo(self) -> None:
         """Drop what the package under way added."""
-        if self._db.in_transaction:
+        if self._db is not None and self._db.in_transaction:
             self._db.execute("ROLLBACK")
 
     def commit(self) -> None:
-        """Merge the index's segments, and put the new file in the target's place."""
+        """Merge the index's segments, and put the new file in the target's place (nothing
+        to do when nothing was added to an existing collection)."""
+        if self._db is None:
+            if self._existing is not None:
+                self._existing.close()
+            return
         try:
             (count,) = self._db.execute("SELECT count(*) FROM documents").fetchone()
             self._db.execute("INSERT OR REPLACE INTO meta VALUES ('documents', ?)",
@@ -180,11 +207,16 @@ class CollectionWriter:
         os.replace(self.work, self.target)
 
     def abandon(self) -> None:
+        if self._existing is not None:
+            self._existing.close()
+        if self._db is None:
+            return
         self._db.close()
         for leftover in (self.work, self.work.with_name(self.work.name + "-journal")):
             leftover.unlink(missing_ok=True)
 
     def _remove(self, package_id: str) -> None:
+        assert self._db is not None
         rows = self._db.execute("SELECT d.id, k.text FROM documents d JOIN kept_texts k "
                                 "ON k.id = d.id WHERE d.package = ?", (package_id,))
         for rowid, kept in rows.fetchall():
