@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from archiver.attestation.timestamp_check import check_timestamps
     from archiver.attestation.timestamping import TimestampOutcome, timestamp_package
     from archiver.capture.results import CaptureResult, Resource, SourceOutcome
+    from archiver.collection.build import IndexSummary, index_packages
+    from archiver.collection.search import SearchResult, search_collection
     from archiver.errors import (
         ArchiveRefused,
         ArchiverError,
@@ -98,6 +100,10 @@ _HOMES = {
     "sign_package": "archiver.package.signing",
     "QuoteResult": "archiver.quotes.lookup",
     "find_quote": "archiver.quotes.lookup",
+    "IndexSummary": "archiver.collection.build",
+    "index_packages": "archiver.collection.build",
+    "SearchResult": "archiver.collection.search",
+    "search_collection": "archiver.collection.search",
     "timestamp_package": "archiver.attestation.timestamping",
     "TimestampOutcome": "archiver.attestation.timestamping",
     "check_timestamps": "archiver.attestation.timestamp_check",
@@ -154,6 +160,7 @@ __all__ = [
     "Extraction",
     "ExtractionRun",
     "ExtractionSettings",
+    "IndexSummary",
     "InputNotFoundError",
     "Leftover",
     "NotEvidenceError",
@@ -165,6 +172,7 @@ __all__ = [
     "QuoteResult",
     "ReplayServer",
     "Resource",
+    "SearchResult",
     "SignResult",
     "Signer",
     "SourceOutcome",
@@ -182,10 +190,12 @@ __all__ = [
     "export_zip",
     "extract",
     "find_quote",
+    "index_packages",
     "is_valid",
     "load_signing_key",
     "new_key",
     "remove_stale_partials",
+    "search_collection",
     "sign_package",
     "start_replay",
     "timestamp_package",
