@@ -168,3 +168,26 @@ def test_replay_shows_the_revisited_page_from_the_original_package(deduped: Dedu
         assert page.status == 200 and b"3,812 homes" in page.body
         index = get(server.url).body.decode("utf-8")
         assert deduped.new_url in index
+
+
+def test_story_mode_keeps_its_story_whole_and_dedups_the_rest(deduped: Deduped,
+                                                               tmp_path: Path) -> None:
+    """The story page is read for its links from the record just written: never a revisit,
+    even when the collection holds it; its requisites are."""
+    output = tmp_path / "story"
+    with SiteServer() as site:
+        story_url = site.url(STORY_PATH)
+        index_packages([deduped.first], tmp_path / "c.db")
+        # the collection's captures are of another port: capture the story there once more
+        code, out = run("capture", story_url, "-o", str(tmp_path / "seen"), "--allow-private")
+        assert code == 0, out
+        index_packages([tmp_path / "seen"], tmp_path / "c.db")
+        code, out = run("story", story_url, "-o", str(output), "--allow-private",
+                        "--dedup", str(tmp_path / "c.db"), "--json")
+    assert code == 0, out
+    story = resource(output, story_url)
+    assert "revisit" not in story and story["derived"]
+    requisites = [r for r in manifest(output)["resources"] if r["found_on"] == story_url]
+    assert requisites and all("revisit" in r for r in requisites if r["outcome"] == "captured"
+                              and r["payload_length"])
+    assert run("verify", str(output))[0] == 0

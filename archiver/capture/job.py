@@ -257,7 +257,7 @@ class CaptureJob:
         return _Fetched(task, resource, finder.urls, cookies=cookie)
 
     def _record(self, exchange: Exchange, resource: Resource) -> None:
-        original = self._revisit_of(exchange)
+        original = self._revisit_of(exchange, resource)
         prepared = (revisit_records(exchange, original, gzip_level=self.settings.gzip_level)
                     if original is not None else
                     exchange_records(exchange, gzip_level=self.settings.gzip_level))
@@ -286,11 +286,12 @@ class CaptureJob:
                                                 request_at.offset))
         _follow_redirect(exchange, resource)
 
-    def _revisit_of(self, exchange: Exchange) -> RevisitOf | None:
+    def _revisit_of(self, exchange: Exchange, resource: Resource) -> RevisitOf | None:
         """The earlier capture of this exchange's payload, when it is to be a revisit: a
-        whole payload (not empty, not cut), that the collection holds."""
+        whole payload (not empty, not cut), that the collection holds, and not a story's
+        page (story mode reads its links from the record it has just written)."""
         if (self.dedup is None or exchange.failure or exchange.truncated
-                or exchange.payload_length == 0):
+                or exchange.payload_length == 0 or resource.role == "story"):
             return None
         return self.dedup(exchange.payload_sha256, exchange.url)
 
