@@ -10,7 +10,7 @@ and besides them:
   `--dedup` looks a payload up in;
 - `kept_texts`: each text, zlib-compressed. A collection keeps its texts so that a search
   shows a snippet without opening the packages, which may be far away (object storage,
-  another machine); it costs about a third of the texts' size.
+  another machine); zlib keeps prose to about a third of its size.
 
 Unlike a package's index, `texts` keeps positions (`detail=full`) and every word as often as
 it stands (normalise.running_words): a "quoted phrase" is an FTS5 phrase, and BM25 counts
