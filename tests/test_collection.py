@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 
 from archiver.cli import app
 from archiver.collection.build import index_packages
+from archiver.errors import CollectionUnreadable
 from archiver.schema_files import load_schema
 from archiver.textsearch.collection import Collection
 from tests.server import SiteServer
@@ -229,3 +230,24 @@ def test_snippet_escapes_control_characters(packages: Path, tmp_path: Path) -> N
     index_packages([evidence], collection)
     code, out = run("search", str(collection), "hostile")
     assert code == 0 and "\x1b" not in out and "\x07" not in out
+
+
+def test_two_runs_on_one_collection_never_lose_a_package(packages: Path,
+                                                         tmp_path: Path) -> None:
+    """A run that finds the collection replaced by another run's work (renamed into place
+    while it worked) keeps nothing and says so, rather than putting back what it copied."""
+    collection = tmp_path / "c.db"
+    index_packages([packages / "a"], collection)
+
+    def another_run(number: int, total: int, path: str) -> None:
+        if number == 1:
+            assert index_packages([packages / "b"], collection).problems == []
+
+    code = None
+    try:
+        index_packages([packages / "a", packages / "b"], collection, progress=another_run)
+    except CollectionUnreadable as error:
+        code = str(error)
+    assert code is not None and "another run" in code
+    assert search(collection, "memo smartflow")[0] == 0  # b, from the run that finished
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["c.db"]

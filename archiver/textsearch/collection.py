@@ -120,6 +120,8 @@ class CollectionWriter:
         self.work = target.parent / partial_name(target)
         self._existing: Collection | None = None
         self._db: sqlite3.Connection | None = None
+        self._base = _state(target)
+        """The target as this run found it: at the rename it must still be so."""
         if target.exists():
             try:
                 self._existing = Collection(target)
@@ -204,6 +206,11 @@ class CollectionWriter:
             self._db.close()
         with self.work.open("rb+") as handle:
             os.fsync(handle.fileno())
+        if _state(self.target) != self._base:  # another run renamed its work into place
+            self.abandon()
+            raise CollectionUnreadable(str(self.target), "another run changed it while this "
+                                       "one worked; nothing of this run was kept: run "
+                                       "`archiver index` again (it adds only what is new)")
         os.replace(self.work, self.target)
 
     def abandon(self) -> None:
@@ -212,6 +219,7 @@ class CollectionWriter:
         if self._db is None:
             return
         self._db.close()
+        self._db = None
         for leftover in (self.work, self.work.with_name(self.work.name + "-journal")):
             leftover.unlink(missing_ok=True)
 
@@ -311,6 +319,15 @@ class Collection(TextIndex):
         snippet, start, end = snippet_of(text, query.first_run())
         return Hit(document, self.source(document.package, document.resource),
                    self.package(document.package), snippet, start, end, round(-rank, 6))
+
+
+def _state(path: Path) -> tuple[int, int, int] | None:
+    """What tells one version of a file from the next (None: no file)."""
+    try:
+        found = path.stat()
+    except FileNotFoundError:
+        return None
+    return found.st_ino, found.st_size, found.st_mtime_ns
 
 
 def snippet_of(text: str, run: Sequence[str]) -> tuple[str, int | None, int | None]:
