@@ -122,7 +122,9 @@ def render_quote(result: QuoteResult) -> str:
     count = len(result.matches)
     searched = (f"{result.documents:,} text{'s' if result.documents != 1 else ''}"
                 + (" (indexed for this search: the package has no index)"
-                   if result.index == "temporary" else ""))
+                   if result.index == "temporary" else "")
+                + ("; more of them hold all its words than quote reads, and only the first "
+                   "were searched: give a rarer word too" if result.cut else ""))
     if count:
         lines = [f"Found {count} time{'s' if count != 1 else ''} in {searched}.", ""]
         for anchor in result.matches:

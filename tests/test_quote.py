@@ -335,3 +335,28 @@ def test_quotations_are_attributed_only_to_a_citation_near_them() -> None:
          "quotation marks"),
         ("The meters count air as water after a drop in pressure.",
          "https://example.org/report", "blockquote")]
+
+
+def test_an_answer_says_when_it_read_only_the_first_texts(tmp_path: Path) -> None:
+    """A passage every text holds whole: quote reads at most MAX_CANDIDATES texts, and says
+    so rather than answer as if it had read them all."""
+    from archiver.quotes.lookup import MAX_CANDIDATES
+
+    root = tmp_path / "many"
+    (root / "data" / "extract").mkdir(parents=True)
+    (root / "bagit.txt").write_text("BagIt-Version: 1.0\n")
+    resources = []
+    for number in range(MAX_CANDIDATES + 20):
+        stem = f"data/extract/{number:05d}-page"
+        (root / f"{stem}.txt").write_text(f"Page {number}. It was said and done.\n")
+        (root / f"{stem}.json").write_text(json.dumps({"kind": "text"}))
+        resources.append({"url": f"https://example.org/{number}", "record": None,
+                          "derived": [{"kind": "extraction", "path": f"{stem}.json"},
+                                      {"kind": "text", "path": f"{stem}.txt"}]})
+    write_text_index(root, resources, None, root / "data" / "index" / "text.sqlite3")
+    common = find_quote(root, "it was said and done")
+    assert common.found and common.cut and common.documents == MAX_CANDIDATES + 20
+    rare = find_quote(root, "Page 510. It was said")
+    assert rare.found and not rare.cut and rare.matches[0].url == "https://example.org/510"
+    code, out = run("quote", str(root), "it was said and done")
+    assert code == 0 and "only the first were searched" in out

@@ -40,7 +40,8 @@ FEW_CANDIDATES = 50
 """...and when more documents than this hold them, all its words (FTS5 intersects the
 texts' lists of words in C: far cheaper than reading the texts)."""
 MAX_CANDIDATES = 500
-"""Documents read, at most, to find a passage exactly."""
+"""Documents read, at most, to find a passage exactly (a passage of only the commonest
+words may be held by more: the answer then says it searched only these)."""
 CLOSEST_WORDS = 12
 CLOSEST_CANDIDATES = 8
 """Documents aligned, at most, for the closest passage."""
@@ -60,6 +61,9 @@ class QuoteResult:
     documents: int = 0
     """Texts in the index (or in the part searched)."""
     index: IndexKind = "package"
+    cut: bool = False
+    """More texts held all the passage's words than quote reads (MAX_CANDIDATES): only the
+    first of them were searched."""
 
     @property
     def found(self) -> bool:
@@ -69,7 +73,7 @@ class QuoteResult:
         return {"passage": self.passage, "found": self.found,
                 "matches": [match.to_dict() for match in self.matches],
                 "closest": self.closest.to_dict() if self.closest else None,
-                "documents": self.documents, "index": self.index}
+                "documents": self.documents, "index": self.index, "cut": self.cut}
 
 
 class QuoteFinder:
@@ -94,6 +98,7 @@ class QuoteFinder:
         result = QuoteResult(passage, documents=len(scope) if scope is not None
                              else self.index.count(), index=self.kind)
         candidates = scope if scope is not None else self._candidates(rare)
+        result.cut = scope is None and len(candidates) >= MAX_CANDIDATES
         for number in candidates:
             if len(result.matches) >= MAX_MATCHES:
                 break
