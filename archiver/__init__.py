@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from archiver.cluster.capture_driver import ClusterPackageResult, create_package_on_cluster
     from archiver.cluster.connect import cluster_client
     from archiver.cluster.spread import extract_on_cluster, verify_on_cluster
+    from archiver.collection.build import IndexSummary, index_packages
+    from archiver.collection.search import SearchResult, search_collection
     from archiver.errors import (
         ArchiveRefused,
         ArchiverError,
@@ -117,6 +119,10 @@ _HOMES = {
     "sign_package": "archiver.package.signing",
     "QuoteResult": "archiver.quotes.lookup",
     "find_quote": "archiver.quotes.lookup",
+    "IndexSummary": "archiver.collection.build",
+    "index_packages": "archiver.collection.build",
+    "SearchResult": "archiver.collection.search",
+    "search_collection": "archiver.collection.search",
     "timestamp_package": "archiver.attestation.timestamping",
     "TimestampOutcome": "archiver.attestation.timestamping",
     "check_timestamps": "archiver.attestation.timestamp_check",
@@ -180,6 +186,7 @@ __all__ = [
     "ExtractionRun",
     "ExtractionSettings",
     "IncompleteUpload",
+    "IndexSummary",
     "InputNotFoundError",
     "Leftover",
     "NotEvidenceError",
@@ -193,6 +200,7 @@ __all__ = [
     "RecheckResult",
     "ReplayServer",
     "Resource",
+    "SearchResult",
     "SignResult",
     "Signer",
     "SourceOutcome",
@@ -216,12 +224,14 @@ __all__ = [
     "extract",
     "extract_on_cluster",
     "find_quote",
+    "index_packages",
     "is_valid",
     "load_signing_key",
     "new_key",
     "recheck_directory",
     "recheck_package",
     "remove_stale_partials",
+    "search_collection",
     "sign_package",
     "start_replay",
     "timestamp_package",

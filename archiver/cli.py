@@ -42,10 +42,12 @@ from archiver.rendering import (
     render_export,
     render_export_notes,
     render_extractions,
+    render_index,
     render_plan,
     render_problems,
     render_quote,
     render_refusal,
+    render_search,
     render_story,
     render_text,
     render_verification,
@@ -179,6 +181,10 @@ TsaOption = Annotated[list[str] | None, typer.Option(
     "--tsa", metavar="URL", help="Ask this RFC 3161 timestamp authority for a timestamp of the "
     "sealed package (repeatable; default: `tsa` in the configuration; none: no timestamp).",
     show_default=False)]
+DedupOption = Annotated[Path | None, typer.Option(
+    "--dedup", metavar="COLLECTION", help="A collection (`archiver index`): a response whose "
+    "payload it holds already is written as a WARC revisit record, not stored again.",
+    show_default=False)]
 OutputOption = Annotated[str | None, typer.Option("-o", "--output", metavar="PKG",
                                                   help="The new package: a directory, or a "
                                                   "storage URL (s3://bucket/prefix/pkg; "
@@ -192,6 +198,11 @@ def _capture_settings(*, max_size: int | str, timeout: float, retries: int, inse
     are named there); a --ca-file that is not there is a usage error."""
     if ca_file is not None and not ca_file.is_file():
         raise InputNotFoundError(ca_file)
+    if others.get("dedup") is not None:
+        if others.get("browser") is not None:
+            raise ArchiverUsageError("--dedup works with plain HTTP capture, not --browser")
+        if not others["dedup"].is_file():
+            raise InputNotFoundError(others["dedup"], "collection (--dedup)")
     return CaptureSettings(max_resource_bytes=int(max_size), resource_timeout=timeout,
                            retries=retries, verify_tls=not insecure, ca_file=ca_file,
                            extraction=ExtractionSettings() if extract else None, **others)
@@ -232,6 +243,12 @@ def _signer(key: Path | None, who: Operator) -> Signer:
     path = key or _user_config().key
     return Signer(_signing_key(path) if path is not None else None,
                   operator=who.name, organisation=who.organisation)
+
+
+def _with_dedup(browser: bool | None, dedup: Path | None) -> bool | None:
+    """--dedup captures over plain HTTP: automatic mode judges a page from its stored body,
+    which a revisit record does not hold; with --browser, _capture_settings refuses it."""
+    return browser if dedup is None or browser else False
 
 
 def _browser_settings(browser: bool | None, tabs: int) -> BrowserSettings | None:
@@ -399,6 +416,7 @@ def capture(
     operator: OperatorOption = None,
     organisation: OrganisationOption = None,
     browser: BrowserOption = None,
+    dedup: DedupOption = None,
     tabs: TabsOption = BROWSER_DEFAULTS.tabs,
     cluster: ClusterOption = None,
     batch: Annotated[int, typer.Option("--batch", metavar="N", min=1, max=100_000,
@@ -440,6 +458,9 @@ def capture(
         if browser:
             _fail("--browser cannot run on a cluster yet: capture with --browser on one "
                   "machine", EXIT_USAGE)
+        if dedup is not None:
+            _fail("--dedup cannot run on a cluster yet: capture with --dedup on one machine",
+                  EXIT_USAGE)
         _refuse_storage_on_cluster([output, *([input_file] if input_file else [])])
         streamed = _streamed_urls(list(urls or []),
                                   local_path(input_file) if input_file else None)
@@ -452,7 +473,7 @@ def capture(
         connect_timeout=connect_timeout, retries=retries, per_host=per_host,
         concurrency=concurrency, insecure=insecure, ca_file=ca_file,
         allow_private=allow_private, warc_max_bytes=warc_size, extract=extract,
-        browser=_browser_settings(browser, tabs))
+        browser=_browser_settings(_with_dedup(browser, dedup), tabs), dedup=dedup)
     who = _operator(operator, organisation)
     signer = _signer(key, who)
     if cluster is not None:
@@ -556,6 +577,7 @@ def story(
     operator: OperatorOption = None,
     organisation: OrganisationOption = None,
     browser: BrowserOption = None,
+    dedup: DedupOption = None,
     tabs: TabsOption = BROWSER_DEFAULTS.tabs,
     as_json: Annotated[bool, typer.Option("--json", help="Print the chain as JSON.")] = False,
 ) -> None:
@@ -601,7 +623,8 @@ def story(
     settings = _capture_settings(requisites=requisites, max_size=max_size, timeout=timeout,
                                  retries=retries, insecure=insecure, ca_file=ca_file,
                                  allow_private=allow_private, extract=extract,
-                                 browser=_browser_settings(browser, tabs))
+                                 browser=_browser_settings(_with_dedup(browser, dedup), tabs),
+                                 dedup=dedup)
     if dry_run:
         with tempfile.TemporaryDirectory(prefix="archiver-dry-run-") as scratch:
             plan = plan_story(story_input, settings=settings, options=options,
@@ -1182,6 +1205,67 @@ def quote(
 
 @app.command()
 @reported
+def index(
+    inputs: Annotated[list[Path], typer.Argument(metavar="PKG_OR_DIR...", help="Packages, or "
+                                                 "folders holding packages.",
+                                                 show_default=False)],
+    output: Annotated[Path, typer.Option("-o", "--output", help="The collection file (made, "
+                                         "or added to).", show_default=False)],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Index many packages into one collection, for `archiver search` and `--dedup`.
+
+    Example:  archiver index evidence/ -o newsroom.db
+
+    Keeps each source (URL, title, outcome, capture time, record, payload SHA-256) and each
+    extracted text, in SQLite with FTS5 (docs/collections.md). A package already indexed
+    with the same seal is not read again; packages are only read, never changed. The file
+    is written beside its name and renamed into place. Exit 0, or 1 when a package could
+    not be indexed (the others are).
+    """
+    from archiver.collection.build import index_packages
+
+    with progress_bar("indexing") as bar:
+        summary = index_packages(inputs, output, progress=bar)
+    if as_json:
+        _emit_json(summary.to_dict())
+    else:
+        show(render_index(summary))
+    raise typer.Exit(EXIT_PROBLEM if summary.problems else EXIT_OK)
+
+
+@app.command()
+@reported
+def search(
+    collection: Annotated[Path, typer.Argument(metavar="COLLECTION", help="A collection made "
+                                               "by `archiver index`.", show_default=False)],
+    query: Annotated[str, typer.Argument(metavar="QUERY", help='Words (all must match) and '
+                                         '"quoted phrases".', show_default=False)],
+    limit: Annotated[int, typer.Option("--limit", min=1, max=10_000, help="Most documents "
+                                       "shown.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the matches as JSON.")] = False,
+) -> None:
+    """Search the texts of a collection: package, source, capture time, record, snippet.
+
+    Example:  archiver search newsroom.db 'meter "supply valve"'
+
+    Every plain word must be in a document, and each "quoted phrase" in that order, in the
+    normal form `archiver quote` uses (case, accents, punctuation set aside). Ranked by
+    BM25. Exit 0 when something matches, 1 when nothing does (like grep), 2 for a query
+    with no words, 3 when the collection cannot be read.
+    """
+    from archiver.collection.search import search_collection
+
+    result = search_collection(collection, query, limit=limit)
+    if as_json:
+        _emit_json(result.to_dict())
+    else:
+        show(render_search(result))
+    raise typer.Exit(EXIT_OK if result.found else EXIT_PROBLEM)
+
+
+@app.command()
+@reported
 def export(
     package: Annotated[str, typer.Argument(help="The package to export (a path or a storage "
                                            "URL).", show_default=False)],
@@ -1467,9 +1551,10 @@ def key_show(
 @app.command()
 @reported
 def replay(
-    path: Annotated[str, typer.Argument(help="A package, a WARC or ARC file, or a WACZ (a "
-                                        "path, or a storage URL: downloaded first).",
-                                        show_default=False)],
+    paths: Annotated[list[str], typer.Argument(metavar="PATH...", help="A package, a WARC or "
+                                               "ARC file, or a WACZ (a path, or a storage URL: "
+                                               "downloaded first); or several packages.",
+                                               show_default=False)],
     port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port on 127.0.0.1 "
                                       "(0: any free port).")] = 0,
 ) -> None:
@@ -1486,15 +1571,22 @@ def replay(
     records were skipped). Replay runs pywb in an environment of its own, which the first
     replay sets up under ~/.cache/archiver (a minute or two, once; it needs the package
     index); set ARCHIVER_PYWB_PYTHON to use your own. Exit 3 when pywb cannot be had.
+    Several packages are replayed as one: a package captured with --dedup needs the
+    packages its revisit records refer to (docs/collections.md).
     """
     from archiver.replay import start_replay
 
-    with input_target(path) as source, \
-            start_replay(source.local, port=port, notify=show_error) as server:
+    with contextlib.ExitStack() as inputs:
+        sources = [inputs.enter_context(input_target(path)) for path in paths]
+        server = inputs.enter_context(start_replay([source.local for source in sources],
+                                                   port=port, notify=show_error))
         try:  # Ctrl-C may come as soon as the address shows
             for line in server.skipped.lines():
-                show_error(source.relabel(line))
-            show(f"Replaying {path}: {len(server.entries)} page(s) and report(s).")
+                for source in sources:
+                    line = source.relabel(line)
+                show_error(line)
+            show(f"Replaying {', '.join(paths)}: {len(server.entries)} page(s) and "
+                 "report(s).")
             show(f"Open {server.url}  (Ctrl-C to stop)")
             code = server.wait()
         except KeyboardInterrupt:

@@ -207,3 +207,8 @@ class ClusterUnavailable(EnvironmentFault):
 
     def __init__(self, address: str, reason: str) -> None:
         super().__init__(f"--cluster {address}", reason)
+
+
+class CollectionUnreadable(EnvironmentFault):
+    """A collection file (`archiver index`, `search`, `--dedup`) cannot be opened or read as
+    one: a missing FTS5 aside, the file is not a collection, or is damaged (exit 3)."""

@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     from archiver.attestation.signature import SignResult
     from archiver.capture.results import CaptureResult
     from archiver.cluster.capture_driver import ClusterPackageResult
+    from archiver.collection.build import IndexSummary
+    from archiver.collection.search import SearchResult
     from archiver.errors import VerificationFailed
     from archiver.extract.document import Extraction, ExtractionSummary
     from archiver.package.build import PackageResult
@@ -192,6 +194,33 @@ def render_quote(result: QuoteResult) -> str:
     return "\n".join([f"Not found in {searched}. The closest passage "
                       f"({closest.similarity:.0%} similar):", "",
                       *anchor_lines(closest)])
+
+
+def render_index(summary: IndexSummary) -> str:
+    """What `archiver index` added to a collection, and what it could not."""
+    lines = [f"{summary.collection}: {len(summary.added)} package"
+             f"{'s' if len(summary.added) != 1 else ''} indexed, {len(summary.unchanged)} "
+             f"already there unchanged; {summary.documents:,} texts in all."]
+    lines += [f"  not indexed: {_one(path)}: {_one(reason)}" for path, reason in summary.problems]
+    return "\n".join(lines)
+
+
+def render_search(result: SearchResult) -> str:
+    """The documents that answer a search, best first, each with where it came from."""
+    if not result.hits:
+        return f"No match in {result.documents:,} texts."
+    lines = [f"{len(result.hits)} match{'es' if len(result.hits) != 1 else ''} "
+             f"(in {result.documents:,} texts), best first:", ""]
+    for rank, hit in enumerate(result.hits, 1):
+        document, title = hit.document, hit.source.title if hit.source else None
+        lines += [f"{rank}. {_one(title or document.url or '-')}",
+                  f"   source:   {_one(document.url or '-')}",
+                  f"   package:  {_one(document.package or '-')}"
+                  + (f" ({_one(hit.package.location)})" if hit.package else ""),
+                  f"   captured: {_one(document.captured_at or '-')}, record "
+                  f"{_one(document.record_id or '-')}",
+                  f"   “{_one(hit.snippet)}”", ""]
+    return "\n".join(lines).rstrip()
 
 
 def anchor_lines(anchor: Anchor) -> list[str]:

@@ -153,6 +153,9 @@ class CaptureSettings:
     """Text and metadata of every captured page and PDF go into the package; None: skip."""
     browser: BrowserSettings | None = None
     """Capture each source through Chromium (archiver/capture/browser/); None: plain HTTP."""
+    dedup: Path | None = None
+    """A collection (`archiver index`): a response whose payload it holds already is written
+    as a revisit record, its payload not stored again (docs/collections.md)."""
 
     def __post_init__(self) -> None:
         if self.per_host < 1 or self.concurrency < 1:
@@ -168,6 +171,7 @@ class CaptureSettings:
         """The settings as plain JSON values, for manifest.json and warcinfo."""
         record = dataclasses.asdict(self)
         record["ca_file"] = str(self.ca_file) if self.ca_file else None
+        record["dedup"] = str(self.dedup) if self.dedup else None
         record["allowed_networks"] = list(self.allowed_networks)
         return record
 

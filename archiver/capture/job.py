@@ -32,8 +32,10 @@ from archiver.capture.provenance import PeerRecords
 from archiver.capture.requisites import RequisiteFinder
 from archiver.capture.results import (
     CaptureResult,
+    PayloadLookup,
     RecordRef,
     Resource,
+    RevisitOf,
     SourceOutcome,
     StrayRef,
 )
@@ -42,7 +44,7 @@ from archiver.capture.urls import normalize_url, try_normalize, url_from_header
 from archiver.errors import CaptureError, EnvironmentFault
 from archiver.settings import CaptureSettings
 from archiver.timestamps import utc_iso
-from archiver.warc.exchange_records import exchange_records, stray_record
+from archiver.warc.exchange_records import exchange_records, revisit_records, stray_record
 from archiver.warc.records import PreparedRecord
 from archiver.warc.writer import RecordLocation, WarcWriter
 
@@ -79,12 +81,16 @@ class CaptureJob:
         transport: Transport | None = None,
         progress: Progress | None = None,
         on_captured: Callable[[Resource], object] | None = None,
+        dedup: PayloadLookup | None = None,
     ) -> None:
         self.settings = settings
         self.on_captured = on_captured
         """Told of each resource as soon as its records are written (on the scheduling
         thread), so extraction can start while the capture goes on."""
         self.writer = writer
+        self.dedup = dedup
+        """Asked of each response's payload digest: when a collection holds that payload
+        already, the response is written as a revisit record (docs/collections.md)."""
         self.transport = transport or HttpTransport(settings, on_stray=self._late_stray)
         self.progress = progress
         self.cookies = JobCookies()
@@ -251,7 +257,10 @@ class CaptureJob:
         return _Fetched(task, resource, finder.urls, cookies=cookie)
 
     def _record(self, exchange: Exchange, resource: Resource) -> None:
-        prepared = exchange_records(exchange, gzip_level=self.settings.gzip_level)
+        original = self._revisit_of(exchange, resource)
+        prepared = (revisit_records(exchange, original, gzip_level=self.settings.gzip_level)
+                    if original is not None else
+                    exchange_records(exchange, gzip_level=self.settings.gzip_level))
         stray = exchange.stray
         if stray is not None:
             prepared.append(stray_record(stray, gzip_level=self.settings.gzip_level))
@@ -269,12 +278,22 @@ class CaptureJob:
             _add_stray(resource, _stray_ref(stray, prepared[2], others_at[0]), late=False)
         if peer is not None:
             self._peers.written(peer, others_at[-1])
+        resource.revisit = original
         resource.outcome = "failed" if exchange.failure else "captured"
         resource.reason = exchange.failure
         resource.written_as(exchange, RecordRef(response_at.warc_file, prepared[1].record_id,
                                                 response_at.offset, prepared[0].record_id,
                                                 request_at.offset))
         _follow_redirect(exchange, resource)
+
+    def _revisit_of(self, exchange: Exchange, resource: Resource) -> RevisitOf | None:
+        """The earlier capture of this exchange's payload, when it is to be a revisit: a
+        whole payload (not empty, not cut), that the collection holds, and not a story's
+        page (story mode reads its links from the record it has just written)."""
+        if (self.dedup is None or exchange.failure or exchange.truncated
+                or exchange.payload_length == 0 or resource.role == "story"):
+            return None
+        return self.dedup(exchange.payload_sha256, exchange.url)
 
     def _late_stray(self, stray: StrayBytes) -> None:
         """Bytes that arrived on an idle connection after `stray.url`'s exchange: kept in a

@@ -3,6 +3,7 @@ for. Plain data, turned into manifest.json by the package module."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -71,6 +72,25 @@ class WrittenExchange(Protocol):
     truncated: Truncation | None
 
 
+@dataclass(frozen=True)
+class RevisitOf:
+    """The earlier capture a response's payload is identical to (a package of a collection):
+    the response is written as a revisit record referring to it (`--dedup`)."""
+
+    package: str
+    """The id of the package that holds the original record."""
+    record_id: str
+    target_uri: str
+    date: str
+    """The original's capture time (WARC-Refers-To-Date)."""
+    warc_file: str | None = None
+    """The original's WARC file, in its package."""
+
+
+PayloadLookup = Callable[[str, str], RevisitOf | None]
+"""(payload SHA-256, URL) -> the earlier capture of that payload, or None."""
+
+
 @dataclass
 class Resource:
     url: str
@@ -90,6 +110,8 @@ class Resource:
     attempts: int = 0
     notes: list[str] = field(default_factory=list)
     stray_bytes: list[StrayRef] = field(default_factory=list)
+    revisit: RevisitOf | None = None
+    """Set when the payload was not stored again: the record is a revisit of this."""
 
     def written_as(self, exchange: WrittenExchange, record: RecordRef) -> None:
         """Fill in what the manifest says of the response from its record: the bytes

@@ -23,11 +23,12 @@ from archiver import __version__
 from archiver._types import Progress
 from archiver.attestation.sealing import Signer, attest_new_package
 from archiver.capture.job import CaptureJob
-from archiver.capture.results import CaptureResult, Resource
+from archiver.capture.results import CaptureResult, PayloadLookup, Resource
 from archiver.errors import OutputExistsError
 from archiver.extract.document import Extraction
 from archiver.extract.files import write_new
 from archiver.package.bag import FileDigest, write_bag, write_bag_tags
+from archiver.package.dedup import payload_lookup
 from archiver.package.derived import (
     DerivedFiles,
     KeptAttachments,
@@ -150,7 +151,15 @@ class PackageBuild:
         if browser is not None:
             return self._browser_job(progress)
         return CaptureJob(self.settings, self.writer, progress=progress,
-                          on_captured=self.pool.offer if self.pool is not None else None)
+                          on_captured=self.pool.offer if self.pool is not None else None,
+                          dedup=self.dedup)
+
+    @cached_property
+    def dedup(self) -> PayloadLookup | None:
+        """The lookup `--dedup` asks of each payload (its collection opened once)."""
+        if self.settings.dedup is None:
+            return None
+        return payload_lookup(self.settings.dedup)
 
     def _browser_job(self, progress: Progress | None) -> BrowserCaptureJob:
         from archiver.package.browser_capture import browser_job

@@ -48,6 +48,8 @@ def is_extractable(resource: Resource) -> bool:
     """A captured response that may be a page or a PDF (redirect bodies are not)."""
     if resource.outcome != "captured" or resource.record is None:
         return False
+    if resource.revisit is not None:
+        return False  # a revisit holds no payload: its text is in the original's package
     if resource.status is not None and 300 <= resource.status < 400:
         return False
     return kind_from_type(resource.content_type) is not None or needs_sniffing(

@@ -38,6 +38,8 @@ def resource_entry(resource: Resource, derived: list[dict[str, Any]]) -> dict[st
     entry = asdict(resource)
     entry["record"] = _record(resource.record)
     entry["derived"] = derived
+    if entry.get("revisit") is None:  # only for a payload stored in another package
+        entry.pop("revisit", None)
     strays = entry.pop("stray_bytes")
     if strays:  # only where a server sent bytes after a response: rare, and an anomaly
         entry["stray_bytes"] = [{**stray, "warc_file": warc_path(stray["warc_file"])}

@@ -51,27 +51,41 @@ def indexed_texts(root: Path, resources: Iterable[dict[str, Any]], package_id: s
     """Each text of a package (by manifest.json's `resources` and their derived files),
     with the facts the index keeps of it; read one at a time."""
     for number, resource in enumerate(resources):
-        derived = {str(item.get("kind")): item for item in _list(resource.get("derived"))
-                   if isinstance(item, dict)}
-        extraction = derived.get("extraction")
-        if extraction is None:
-            continue
-        details = read_json_file(inside(root, extraction["path"]), str(extraction["path"]))
-        record = resource.get("record") or {}
-        facts = dict(url=resource.get("url"), kind=str(details.get("kind")),
-                     content_type=resource.get("content_type"),
-                     record_id=record.get("record_id"), warc_file=record.get("warc_file"),
-                     record_offset=record.get("offset"),
-                     payload_sha256=resource.get("payload_sha256"),
-                     captured_at=resource.get("captured_at"), status=resource.get("status"),
-                     resource=number, package=package_id)
-        text = ""
-        if (entry := derived.get("text")) is not None:
-            text = read_text(root, str(entry["path"]))
-            yield _document(facts, entry, "text", text), text
-        visible = visible_text(details)
-        if visible and visible != text:
-            yield _document(facts, extraction, "visible", visible), visible
+        details = extraction_of(root, resource)
+        if details is not None:
+            yield from resource_texts(root, number, resource, details, package_id)
+
+
+def extraction_of(root: Path, resource: dict[str, Any]) -> Any | None:
+    """The extraction JSON made from a resource (None: nothing was extracted)."""
+    for item in _list(resource.get("derived")):
+        if isinstance(item, dict) and item.get("kind") == "extraction":
+            return read_json_file(inside(root, item.get("path")), str(item.get("path")))
+    return None
+
+
+def resource_texts(root: Path, number: int, resource: dict[str, Any], details: Any,
+                   package_id: str | None) -> Iterator[tuple[IndexedDocument, str]]:
+    """The texts extracted from one resource (its place `number` in `resources`)."""
+    derived = {str(item.get("kind")): item for item in _list(resource.get("derived"))
+               if isinstance(item, dict)}
+    extraction = derived["extraction"]
+    record = resource.get("record") or {}
+    kind = details.get("kind") if isinstance(details, dict) else None
+    facts = dict(url=resource.get("url"), kind=str(kind),
+                 content_type=resource.get("content_type"),
+                 record_id=record.get("record_id"), warc_file=record.get("warc_file"),
+                 record_offset=record.get("offset"),
+                 payload_sha256=resource.get("payload_sha256"),
+                 captured_at=resource.get("captured_at"), status=resource.get("status"),
+                 resource=number, package=package_id)
+    text = ""
+    if (entry := derived.get("text")) is not None:
+        text = read_text(root, str(entry["path"]))
+        yield _document(facts, entry, "text", text), text
+    visible = visible_text(details)
+    if visible and visible != text:
+        yield _document(facts, extraction, "visible", visible), visible
 
 
 def read_text(root: Path, path: str) -> str:

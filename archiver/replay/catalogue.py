@@ -22,7 +22,8 @@ __all__ = ["Entry", "catalogue", "package_entries", "warc_entries"]
 
 def catalogue(collection: Collection, scans: list[WarcScan]) -> list[Entry]:
     if collection.kind == "package":
-        return package_entries(collection.path)
+        return [entry for package in collection.packages or (collection.path,)
+                for entry in package_entries(package)]
     return warc_entries(scans)
 
 

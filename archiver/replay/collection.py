@@ -3,6 +3,7 @@ of a WACZ."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -27,6 +28,9 @@ class Collection:
     """The package, WARC (or ARC) or WACZ as given."""
     warcs: tuple[Path, ...]
     archive_dir: Path
+    packages: tuple[Path, ...] = ()
+    """Every package replayed together (a dedup'd package with the packages holding the
+    payloads its revisits stand for); empty for one WARC or WACZ."""
 
 
 def open_collection(path: Path, scratch: Path) -> Collection:
@@ -56,7 +60,32 @@ def _package(path: Path) -> Collection:
     warcs = _warcs_in(warc_dir) if warc_dir is not None else ()
     if warc_dir is None or not warcs:
         raise NotEvidenceError(path, f"no WARC file under {WARC_DIR}")
-    return Collection("package", path, warcs, warc_dir)
+    return Collection("package", path, warcs, warc_dir, (path,))
+
+
+def open_packages(paths: Sequence[Path], scratch: Path) -> Collection:
+    """Several packages as one collection: pywb resolves a revisit record by its URL and
+    payload digest among the records it is given, so a package captured with `--dedup` is
+    replayed with the packages its revisits refer to. Their WARCs are linked into one new
+    directory `scratch` (pywb finds a record's file by name there)."""
+    found = [_package(path) if sniff_evidence(path).kind == "package" else None
+             for path in paths]
+    for path, collection in zip(paths, found, strict=True):
+        if collection is None:
+            raise NotEvidenceError(path, "several inputs are replayed together only when each "
+                                   "is a package")
+    scratch.mkdir()
+    warcs = []
+    for collection in found:
+        assert collection is not None
+        for warc in collection.warcs:
+            link = scratch / warc.name
+            if link.exists() or link.is_symlink():
+                raise NotEvidenceError(collection.path, f"two packages hold a WARC named "
+                                       f"{warc.name}: give one of them")
+            link.symlink_to(warc)  # for pywb; archiver reads the package's own file
+            warcs.append(warc)
+    return Collection("package", paths[0], tuple(warcs), scratch, tuple(paths))
 
 
 def _wacz(path: Path, unpacked: Path) -> Collection:

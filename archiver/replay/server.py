@@ -15,6 +15,7 @@ import selectors
 import subprocess
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -22,7 +23,7 @@ from typing import Any
 
 from archiver.errors import ArchiverUsageError, EnvironmentFault
 from archiver.replay.catalogue import Entry, catalogue
-from archiver.replay.collection import Collection, open_collection
+from archiver.replay.collection import Collection, open_collection, open_packages
 from archiver.replay.engine import find_pywb_python
 from archiver.replay.index_page import NOT_FOUND_TEMPLATE, render_index
 from archiver.replay.pywb_setup import Notify
@@ -109,7 +110,7 @@ class ReplayServer:
         self.stop()
 
 
-def start_replay(path: Path, *, port: int = 0, pywb_python: Path | None = None,
+def start_replay(path: Path | Sequence[Path], *, port: int = 0, pywb_python: Path | None = None,
                  notify: Notify | None = None) -> ReplayServer:
     """Serve the package, WARC or ARC file, or WACZ at `path` on 127.0.0.1:`port` (0: any
     free port).
@@ -130,10 +131,15 @@ def start_replay(path: Path, *, port: int = 0, pywb_python: Path | None = None,
     >>> with start_replay(Path("evidence/story1")) as server:   # doctest: +SKIP
     ...     print(server.url)
     """
+    paths = [path] if isinstance(path, Path) else list(path)
+    if not paths:
+        raise ArchiverUsageError("nothing to replay: give a package, WARC or WACZ")
+    path = paths[0]
     workdir = tempfile.TemporaryDirectory(prefix="archiver-replay-")
     try:
         root = Path(workdir.name)
-        collection = open_collection(path, root / "wacz")
+        collection = (open_collection(paths[0], root / "wacz") if len(paths) == 1 else
+                      open_packages(paths, root / "warcs"))
         python = find_pywb_python(pywb_python, notify)
         scans = [scan_warc(warc) for warc in collection.warcs]
         skipped = SkipList()

@@ -23,6 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import astuple, dataclass, fields
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 from archiver.errors import SearchUnavailable, TextIndexError
 
@@ -69,10 +70,29 @@ _SCHEMA = f"""
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE documents (id INTEGER PRIMARY KEY, {", ".join(_COLUMNS)});
 CREATE INDEX documents_by_record ON documents (record_id);
-CREATE VIRTUAL TABLE texts USING fts5 (words, content='', detail=none,
-                                       tokenize='{TOKENIZER}');
+{{texts}}
 CREATE VIRTUAL TABLE vocabulary USING fts5vocab (texts, row);
 """
+
+
+def texts_table(detail: str) -> str:
+    """The FTS5 table of words: contentless; `none` keeps only which texts hold each word
+    (a package's index), `full` also where (a collection's: phrases, BM25 term counts)."""
+    return (f"CREATE VIRTUAL TABLE texts USING fts5 (words, content='', detail={detail}, "
+            f"tokenize='{TOKENIZER}');")
+
+
+def schema(detail: str = "none") -> str:
+    """The tables of a text index (documents, texts, vocabulary, meta)."""
+    return _SCHEMA.replace("{texts}", texts_table(detail))
+
+
+def insert_document(db: sqlite3.Connection, rowid: int, document: IndexedDocument,
+                    words: str) -> None:
+    """One document row and its words (an index's or a collection's)."""
+    db.execute(f"INSERT INTO documents VALUES (?, {', '.join('?' * len(_COLUMNS))})",
+               (rowid, *astuple(document)))
+    db.execute("INSERT INTO texts (rowid, words) VALUES (?, ?)", (rowid, words))
 
 
 def has_fts5() -> bool:
@@ -105,17 +125,14 @@ class IndexWriter:
         # A new file in a staging or temporary folder: a killed run throws it away whole.
         self._db.execute("PRAGMA journal_mode = OFF")
         self._db.execute("PRAGMA synchronous = OFF")
-        self._db.executescript(_SCHEMA)
+        self._db.executescript(schema())
         self._db.execute("INSERT INTO meta VALUES ('format', ?)", (FORMAT,))
         self._db.execute("BEGIN")
 
     def add(self, document: IndexedDocument, words: Sequence[str]) -> int:
         """Add one text's document row and words; returns its id."""
         self.count += 1
-        self._db.execute(f"INSERT INTO documents VALUES (?, {', '.join('?' * len(_COLUMNS))})",
-                         (self.count, *astuple(document)))
-        self._db.execute("INSERT INTO texts (rowid, words) VALUES (?, ?)",
-                         (self.count, " ".join(words)))
+        insert_document(self._db, self.count, document, " ".join(words))
         return self.count
 
     def close(self) -> None:
@@ -146,6 +163,8 @@ class TextIndex:
     Raises TextIndexError when the file is not an index of this format, SearchUnavailable
     when there is no FTS5."""
 
+    format = FORMAT
+
     def __init__(self, path: Path, what: str | None = None) -> None:
         require_fts5()
         self.path = path
@@ -159,14 +178,15 @@ class TextIndex:
         except sqlite3.Error as exc:
             raise TextIndexError(self.what, f"not a text index archiver can read ({exc})"
                                  ) from None
-        if row is None or row[0] != FORMAT:
+        if row is None or row[0] != self.format:
             found = row[0] if row else "none"
-            raise TextIndexError(self.what, f"a text index of format {found}, not {FORMAT}")
+            raise TextIndexError(self.what, f"a text index of format {found}, not "
+                                 f"{self.format}")
 
     def close(self) -> None:
         self._db.close()
 
-    def __enter__(self) -> TextIndex:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
@@ -224,6 +244,15 @@ class TextIndex:
         return [int(str(row[0])) for row in
                 self._query(f"SELECT rowid FROM texts WHERE texts MATCH ? {order} LIMIT ?",
                             (query, limit))]
+
+
+def phrase(words: Sequence[str]) -> str:
+    """Words as one FTS5 phrase: they must stand in this order, one after the other.
+
+    >>> phrase(["a", 'b"c'])
+    '"a b""c"'
+    """
+    return '"' + " ".join(words).replace('"', '""') + '"'
 
 
 def _term(word: str) -> str:

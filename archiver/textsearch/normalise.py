@@ -77,6 +77,17 @@ def index_words(text: str) -> list[str]:
     >>> index_words("An inter-\\nnational ﬁrm, an inter firm")
     ['an', 'inter', 'national', 'firm', 'international']
     """
+    return [word for word in dict.fromkeys(running_words(text)) if word]
+
+
+def running_words(text: str) -> list[str]:
+    """Every word of `text` folded, in order and repeated as often as it stands (what a
+    collection's index holds: phrases and term counts), then each word a line-end hyphen
+    split, whole.
+
+    >>> running_words("An inter-\\nnational ﬁrm, an inter firm")
+    ['an', 'inter', 'national', 'firm', 'an', 'inter', 'firm', 'international']
+    """
     if text.isascii():
         folded = WORD.findall(text.lower())
     else:
@@ -85,7 +96,7 @@ def index_words(text: str) -> list[str]:
         around = text[max(0, hyphen.start() - 100):hyphen.end() + 100]
         if joined := _LINE_END_HYPHEN.search(around):
             folded.append(fold(joined.group(1) + joined.group(2)))
-    return [word for word in dict.fromkeys(folded) if word]
+    return [word for word in folded if word]
 
 
 @dataclass

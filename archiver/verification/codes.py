@@ -21,6 +21,7 @@ NoteCode = Literal[
     "wacz-no-digest-file",
     "wacz-unlisted",
     "wacz-signed",
+    "revisit-records",
 ]
 """What a `Note` says."""
 

@@ -28,7 +28,7 @@ from archiver.schema_files import manifest_schema
 from archiver.settings import ReadLimits
 from archiver.untrusted_json import load_json_object
 from archiver.verification.codes import ProblemCode
-from archiver.verification.problems import Problem
+from archiver.verification.problems import Note, Problem
 from archiver.verification.record_check import RecordInfo
 
 
@@ -166,6 +166,7 @@ def record_claims(document: dict[str, Any]) -> list[RecordClaim]:
     # and its resource) are compared only when two claims name the same record, so a key
     # hashes a few strings rather than every fact.
     claims: dict[tuple[Any, ...], list[RecordClaim]] = {}
+    revisits = revisit_records(document)
     for section in ("sources", "resources"):
         for index, item in enumerate(_list(document.get(section))):
             record = item.get("record")
@@ -182,6 +183,9 @@ def record_claims(document: dict[str, Any]) -> list[RecordClaim]:
                 response = record_type == "response"
                 claimed = payload if response and type(payload) is str else None
                 facts = _facts(item, section) if response else ()
+                if response and record_id in revisits:
+                    record_type = "revisit"  # its head is there; its payload elsewhere
+                    facts = tuple(fact for fact in facts if fact[0] != "payload_length")
                 key = (warc_file, record_id, offset, record_type, claimed)
                 same = claims.get(key)
                 if same is None:
@@ -191,11 +195,35 @@ def record_claims(document: dict[str, Any]) -> list[RecordClaim]:
                     same.append(RecordClaim(f"{section}[{index}]", warc_file, record_id,
                                             offset, record_type, claimed, facts))
     for claim in (_derived_claims(document) + _stray_claims(document)
-                  + _story_claims(document) + provenance_claims(document)):
+                  + _story_claims(document, revisits) + provenance_claims(document)):
         same = claims.setdefault(claim[1:-2], [])
         if all(other.facts != claim.facts for other in same):
             same.append(claim)
     return [claim for same in claims.values() for claim in same]
+
+
+def revisit_records(document: dict[str, Any]) -> frozenset[str]:
+    """The record ids of the resources written as revisits (`--dedup`: `revisit` says of
+    which package's record): the record each names is a revisit, not a response."""
+    return frozenset(
+        str(record.get("record_id")) for item in _list(document.get("resources"))
+        if isinstance(item.get("revisit"), dict) and isinstance(record := item.get("record"),
+                                                                dict))
+
+
+def revisit_note(document: dict[str, Any]) -> Note | None:
+    """Which resources are revisits, and the packages that hold their payloads: to replay
+    or read those payloads, those packages are needed too (docs/collections.md)."""
+    packages = sorted({str(item["revisit"].get("package"))
+                       for item in _list(document.get("resources"))
+                       if isinstance(item.get("revisit"), dict)})
+    if not packages:
+        return None
+    count = len(revisit_records(document))
+    return Note("revisit-records", MANIFEST_JSON,
+                f"{count} response{'s are' if count != 1 else ' is'} written as revisit "
+                f"records (captured with --dedup): the payload is in package "
+                f"{', '.join(packages)}, which replay needs beside this one")
 
 
 def _facts(item: dict[str, Any], kind: str) -> tuple[tuple[str, object], ...]:
@@ -237,7 +265,8 @@ def _stray_claims(document: dict[str, Any]) -> list[RecordClaim]:
     return found
 
 
-def _story_claims(document: dict[str, Any]) -> list[RecordClaim]:
+def _story_claims(document: dict[str, Any], revisits: frozenset[str] = frozenset()
+                  ) -> list[RecordClaim]:
     """The records story mode's chain names: the story's own (a response, or a draft's
     resource record) and each cited source's response."""
     story = document.get("story")
@@ -246,8 +275,11 @@ def _story_claims(document: dict[str, Any]) -> list[RecordClaim]:
     kind = "resource" if story.get("kind") == "draft" else "response"
     found = [_pointer_claim("story", story.get("record"), kind, story.get("payload_sha256"))]
     for index, source in enumerate(_list(story.get("sources"))):
-        found.append(_pointer_claim(f"story.sources[{index}]", source.get("record"),
-                                    "response", source.get("payload_sha256"),
+        record = source.get("record")
+        named = record.get("record_id") if isinstance(record, dict) else None
+        found.append(_pointer_claim(f"story.sources[{index}]", record,
+                                    "revisit" if named in revisits else "response",
+                                    source.get("payload_sha256"),
                                     _facts(source, "story.sources")))
     return [claim for claim in found if claim is not None]
 

@@ -43,6 +43,7 @@ from archiver.verification.manifest_check import (
     provenance_problems,
     record_claims,
     reference_problems,
+    revisit_note,
     schema_problems,
 )
 from archiver.verification.pipeline import ByteCounter
@@ -133,6 +134,8 @@ class PackageCheck:
             problems.extend(provenance_problems(document))
             self._keep_parts_going()
             self.claims = record_claims(document)
+            if (note := revisit_note(document)) is not None:
+                self.report.add_note(note)
             self._keep_parts_going()
         self.report.extend(problems)
 

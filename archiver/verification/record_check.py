@@ -15,6 +15,7 @@ from typing import NamedTuple
 
 from archiver.capture.urls import try_normalize, url_from_header
 from archiver.verification.coverage import DAMAGED, NOT_COVERED_CODES, Coverage
+from archiver.verification.digests import parse_digest
 from archiver.verification.problems import Note, Problem
 from archiver.verification.record_digests import RecordDigests, RecordOutcome
 from archiver.warc.fields import field_defects, target_uri
@@ -50,13 +51,26 @@ class RecordInfo(NamedTuple):
 def _info(header: RecordHeader, outcome: RecordOutcome) -> RecordInfo:
     """What manifest.json may claim about a record, as the record states it."""
     head = outcome.head
-    return RecordInfo(header.offset, header.record_type, outcome.payload_sha256,
+    payload_sha256, payload_length = outcome.payload_sha256, outcome.payload_length
+    if header.record_type == "revisit":
+        # It holds no payload: it names the one it stands for (`--dedup`), by its digest.
+        payload_sha256, payload_length = _named_sha256(header.get("WARC-Payload-Digest")), None
+    return RecordInfo(header.offset, header.record_type, payload_sha256,
                       not outcome.problems,
                       head.status if head is not None else None,
                       head.content_type if head is not None else None,
-                      outcome.payload_length, header.get("WARC-Truncated"),
+                      payload_length, header.get("WARC-Truncated"),
                       header.get("WARC-Date"), header.get("WARC-IP-Address"),
                       header.get("WARC-Target-URI"), _redirect_target(header, head))
+
+
+def _named_sha256(label: str | None) -> str | None:
+    """The SHA-256 a digest field names, in hex (None: none, or another algorithm)."""
+    try:
+        claim = parse_digest(label) if label else None
+    except ValueError:
+        return None
+    return claim.value.hex() if claim is not None and claim.algorithm == "sha256" else None
 
 
 def _redirect_target(header: RecordHeader, head: HeadFacts | None) -> str | None:

@@ -7,11 +7,13 @@ What they are made from is described here by what the records need (`RecordedExc
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 from typing import IO, Protocol
 
 from archiver.timestamps import utc_iso
+from archiver.warc.http_head import MAX_HTTP_HEAD, STEP, HeaderBlock
 from archiver.warc.records import (
     HTTP_REQUEST_TYPE,
     HTTP_RESPONSE_TYPE,
@@ -72,27 +74,14 @@ def exchange_records(exchange: RecordedExchange, *, gzip_level: int,
                      extra: Sequence[tuple[str, str | None]] = ()) -> list[PreparedRecord]:
     """[request record, response record], compressed and ready for the writer; `extra`
     fields go into both (a browser's exchange names its WARC-Protocol)."""
-    request_id, response_id = new_record_id(), exchange.response_id
-    date = utc_iso(exchange.started_at)
+    request = request_record(exchange, gzip_level=gzip_level, extra=extra)
+    request_id, response_id = request.record_id, exchange.response_id
     common = [
-        ("WARC-Date", date),
+        ("WARC-Date", utc_iso(exchange.started_at)),
         ("WARC-Target-URI", exchange.url),
         ("WARC-IP-Address", exchange.ip_address),
         *extra,
     ]
-    request = prepare_record(
-        [
-            ("WARC-Type", "request"),
-            ("WARC-Record-ID", request_id),
-            *common,
-            ("WARC-Concurrent-To", response_id),
-            ("Content-Type", HTTP_REQUEST_TYPE),
-            ("WARC-Block-Digest", sha256_label(exchange.request_sha256)),
-        ],
-        exchange.request_block,
-        len(exchange.request_block),
-        gzip_level=gzip_level,
-    )
     response = prepare_record(
         [
             ("WARC-Type", "response"),
@@ -109,6 +98,86 @@ def exchange_records(exchange: RecordedExchange, *, gzip_level: int,
         gzip_level=gzip_level,
     )
     return [request, response]
+
+
+IDENTICAL_PAYLOAD_PROFILE = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
+
+
+class RevisitTarget(Protocol):
+    """The record a revisit refers to: the first capture of the same payload (in another
+    package, named by its id)."""
+
+    @property
+    def record_id(self) -> str: ...
+    @property
+    def target_uri(self) -> str: ...
+    @property
+    def date(self) -> str: ...
+
+
+def revisit_records(exchange: RecordedExchange, original: RevisitTarget, *, gzip_level: int
+                    ) -> list[PreparedRecord]:
+    """[request record, revisit record] for an exchange whose payload was captured before
+    (WARC 1.1 section 6.7.2, as Heritrix and Browsertrix write it): the revisit's block is
+    the response's status line and headers alone; the payload is named by its digest and by
+    the record it stands in (WARC-Refers-To, -Target-URI, -Date), not stored again."""
+    request = request_record(exchange, gzip_level=gzip_level)
+    request_id = request.record_id
+    head = _http_head(exchange.response_block)
+    revisit = prepare_record(
+        [
+            ("WARC-Type", "revisit"),
+            ("WARC-Record-ID", exchange.response_id),
+            ("WARC-Date", utc_iso(exchange.started_at)),
+            ("WARC-Target-URI", exchange.url),
+            ("WARC-IP-Address", exchange.ip_address),
+            ("WARC-Concurrent-To", request_id),
+            ("WARC-Profile", IDENTICAL_PAYLOAD_PROFILE),
+            ("WARC-Refers-To", original.record_id),
+            ("WARC-Refers-To-Target-URI", original.target_uri),
+            ("WARC-Refers-To-Date", original.date),
+            ("Content-Type", HTTP_RESPONSE_TYPE),
+            ("WARC-Block-Digest", sha256_label(hashlib.sha256(head).hexdigest())),
+            ("WARC-Payload-Digest", sha256_label(exchange.payload_sha256)),
+        ],
+        head,
+        len(head),
+        gzip_level=gzip_level,
+    )
+    return [request, revisit]
+
+
+def _http_head(block: IO[bytes]) -> bytes:
+    """The status line and headers at the front of a response block (bounded: the capture
+    refused a longer head)."""
+    block.seek(0)
+    finder = HeaderBlock()
+    head = bytearray()
+    while not finder.done and len(head) < MAX_HTTP_HEAD and (data := block.read(STEP)):
+        rest = finder.feed(memoryview(data))
+        head += data[:len(data) - len(rest)]
+    return bytes(head)
+
+
+def request_record(exchange: RecordedExchange, *, gzip_level: int,
+                   extra: Sequence[tuple[str, str | None]] = ()) -> PreparedRecord:
+    """The request record of an exchange, concurrent to its response (or revisit)."""
+    return prepare_record(
+        [
+            ("WARC-Type", "request"),
+            ("WARC-Record-ID", new_record_id()),
+            ("WARC-Date", utc_iso(exchange.started_at)),
+            ("WARC-Target-URI", exchange.url),
+            ("WARC-IP-Address", exchange.ip_address),
+            *extra,
+            ("WARC-Concurrent-To", exchange.response_id),
+            ("Content-Type", HTTP_REQUEST_TYPE),
+            ("WARC-Block-Digest", sha256_label(exchange.request_sha256)),
+        ],
+        exchange.request_block,
+        len(exchange.request_block),
+        gzip_level=gzip_level,
+    )
 
 
 STRAY_TYPE = "application/octet-stream"
