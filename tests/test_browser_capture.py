@@ -330,6 +330,24 @@ def test_a_browser_capture_replays_in_pywb_with_nothing_from_the_origin(
 
 
 @needs_chromium
+def test_a_library_caller_inside_a_running_event_loop_can_capture(browser_site: SiteServer,
+                                                                   tmp_path: Path) -> None:
+    """As in a Jupyter notebook, whose cells run while an event loop runs in the thread:
+    the browser job runs its own loop in a thread of its own."""
+    import asyncio
+
+    article = browser_site.url("/article.html")
+
+    async def cell() -> Any:
+        return create_package([article], tmp_path / "pkg",
+                              settings=fast_settings(browser=LIMITS))
+
+    result = asyncio.run(cell())
+    assert result.is_complete
+    assert "412 water meters reading backwards" in _text(Captured(result), article)
+
+
+@needs_chromium
 def test_a_pdf_source_is_streamed_and_read_from_its_record(site: SiteServer,
                                                            tmp_path: Path) -> None:
     """A PDF takes the streaming path whatever its size, and its text comes from the PDF

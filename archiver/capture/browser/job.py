@@ -26,6 +26,7 @@ import signal
 import tempfile
 import threading
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -183,7 +184,7 @@ class BrowserCaptureJob:
                 except KeyboardInterrupt:
                     pass  # interrupted again while closing: the sweep below ends it
                 finally:
-                    runner.close()
+                    _beside_any_running_loop(runner.close)
         finally:
             if self._previous_sigterm is not None:
                 signal.signal(signal.SIGTERM, self._previous_sigterm)
@@ -215,7 +216,7 @@ class BrowserCaptureJob:
         """Run `work` in the job's event loop, SIGTERM cancelling it meanwhile; between
         runs SIGTERM is the caller's again."""
         try:
-            return runner.run(work)
+            return _beside_any_running_loop(lambda: runner.run(work))
         except asyncio.CancelledError:
             raise KeyboardInterrupt from None  # SIGTERM ended the job: the caller's Ctrl-C
         finally:
@@ -686,6 +687,18 @@ def _leaving(state: _PageState, event: dict[str, Any]) -> str | None:
 def _count_address_change(state: _PageState, event: dict[str, Any]) -> None:
     if event.get("frameId") == state.main_frame:
         state.address_changes += 1
+
+
+def _beside_any_running_loop(call: Callable[[], T]) -> T:
+    """`call()`, which runs the job's event loop: here, or, when this thread runs a loop
+    of its own (a Jupyter cell), in a thread of its own while this one waits (a loop cannot
+    run inside another)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return call()
+    with ThreadPoolExecutor(1, thread_name_prefix="archiver-browser") as pool:
+        return pool.submit(call).result()
 
 
 def _cancel_on_sigterm() -> None:
