@@ -21,7 +21,7 @@ from archiver.schema_files import load_schema
 from archiver.settings import ReadLimits
 from archiver.storage.completion import MARKER, listed_objects
 from archiver.storage.stores import Store, storage_errors
-from archiver.storage.transfer import OnBytes, get_new
+from archiver.storage.transfer import byte_counter, get_new
 from archiver.untrusted_json import load_json_object
 from archiver.verification.problems import Problem
 
@@ -53,7 +53,8 @@ def download(store: Store, into: Path, progress: Progress | None = None,
         if store.fs.isfile(store.path):
             size = store.fs.size(store.path) or 0
             local = into / name
-            get_new(store, store.path, local, _counter(progress, size, store.url))
+            get_new(store, store.path, local,
+                    byte_counter(progress, size, f"downloading {store.url}"))
             return RemoteCopy(store.url, local, "file")
         objects = _listing(store)
         if not objects:
@@ -102,7 +103,8 @@ def _download_package(store: Store, objects: dict[str, int], copy: RemoteCopy,
         copy.problems.append(Problem("unlisted-file", path, "on the storage, not listed by "
                                      "the completion marker (added after the upload)"))
     wanted = [path for path in listed if stored.get(path) == listed[path].size]
-    on_bytes = _counter(progress, sum(listed[path].size for path in wanted), store.url)
+    on_bytes = byte_counter(progress, sum(listed[path].size for path in wanted),
+                            f"downloading {store.url}")
     for path in wanted:
         local = _inside(copy.local, path)
         if local is None:
@@ -153,15 +155,3 @@ def _inside(root: Path, relative: str) -> Path | None:
     if any(part in ("", ".", "..") for part in parts) or "\\" in relative:
         return None
     return root.joinpath(*parts)
-
-
-def _counter(progress: Progress | None, total: int, url: str) -> OnBytes:
-    done = 0
-
-    def moved(count: int) -> None:
-        nonlocal done
-        done += count
-        if progress is not None:
-            progress(done, total, f"downloading {url}")
-
-    return moved

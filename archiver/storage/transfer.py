@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from archiver._types import Progress
 from archiver.errors import OutputExistsError
 from archiver.regular_files import open_binary
 from archiver.storage.completion import UploadedObject
@@ -94,3 +95,16 @@ def get_new(store: Store, name: str, local: Path, on_bytes: OnBytes | None = Non
 
 def _taken(store: Store, relative: str) -> OutputExistsError:
     return OutputExistsError(f"{store.url.rstrip('/')}/{relative}")
+
+
+def byte_counter(progress: Progress | None, total: int, label: str) -> OnBytes:
+    """An OnBytes that adds up what moved and shows it against `total` under `label`."""
+    done = 0
+
+    def moved(count: int) -> None:
+        nonlocal done
+        done += count
+        if progress is not None:
+            progress(done, total, label)
+
+    return moved

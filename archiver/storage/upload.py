@@ -18,7 +18,7 @@ from archiver.errors import ArchiverUsageError, EnvironmentFault, OutputExistsEr
 from archiver.package_layout import BAG_INFO, DATA_DIR, TAG_FILES, TAG_MANIFEST
 from archiver.storage.completion import MARKER, UploadedObject, marker_bytes
 from archiver.storage.stores import Store, storage_errors
-from archiver.storage.transfer import put_bytes, put_new
+from archiver.storage.transfer import byte_counter, put_bytes, put_new
 
 
 @dataclass(frozen=True)
@@ -68,14 +68,7 @@ def upload_folder(local: Path, store: Store, progress: Progress | None = None) -
     the marker) under the store's path, then the completion marker."""
     files = _upload_order(local)
     total = sum(path.stat().st_size for _, path in files)
-    done = 0
-
-    def moved(count: int) -> None:
-        nonlocal done
-        done += count
-        if progress is not None:
-            progress(done, total, f"uploading to {store.url}")
-
+    moved = byte_counter(progress, total, f"uploading to {store.url}")
     refuse_taken(store)
     uploaded: list[UploadedObject] = []
     with storage_errors(store.url):
@@ -90,14 +83,7 @@ def upload_file(local: Path, store: Store, progress: Progress | None = None) -> 
     single object appears whole or not at all (a multipart upload is completed in one step),
     so it needs no marker."""
     total = local.stat().st_size
-    done = 0
-
-    def moved(count: int) -> None:
-        nonlocal done
-        done += count
-        if progress is not None:
-            progress(done, total, f"uploading to {store.url}")
-
+    moved = byte_counter(progress, total, f"uploading to {store.url}")
     refuse_taken(store)
     parent, _, name = store.path.rpartition("/")
     with storage_errors(store.url):
