@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, ParamSpec, Protocol
 import typer
 
 from archiver import __version__
+from archiver.cluster.url_stream import BATCH_SIZE
 from archiver.errors import (
     ArchiverError,
     ArchiverUsageError,
@@ -421,7 +422,7 @@ def capture(
     cluster: ClusterOption = None,
     batch: Annotated[int, typer.Option("--batch", metavar="N", min=1, max=100_000,
                                        help="With --cluster: URLs a worker takes at a "
-                                       "time.")] = 25,
+                                       "time.")] = BATCH_SIZE,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Capture sources into a new sealed evidence package.

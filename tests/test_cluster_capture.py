@@ -104,6 +104,47 @@ def test_the_per_host_limit_holds_across_the_cluster(cluster: Client, fresh_site
     assert fresh_site.max_in_flight == 2
 
 
+def _leases_kept_after_four_exchanges(urls: list[str], job_id: str) -> tuple[int, int]:
+    """On a worker: four exchanges at once with one site through the cluster-wide limit
+    (four leases of the host), then what the worker keeps idle and what the scheduler
+    counts as held."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from distributed import get_client
+
+    from archiver.capture.http_transport import HttpTransport
+    from archiver.capture.transport import Request
+    from archiver.cluster.host_limit import ClusterHostLimit, HostLimitedTransport
+
+    limit = ClusterHostLimit(job_id, per_host=4)
+    transport = HostLimitedTransport(HttpTransport(fast_settings()), limit, hold=30)
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            for exchange in pool.map(lambda url: transport.fetch(Request(url)), urls):
+                exchange.close()
+        name = limit.semaphore_for(urls[0]).name
+        kept = len(transport._idle.get(name, []))
+
+        def held(dask_scheduler: Any) -> int:
+            return len(dask_scheduler.extensions["semaphores"].leases[name])
+
+        return kept, int(get_client().run_on_scheduler(held))
+    finally:
+        transport.close()
+
+
+def test_a_worker_keeps_only_its_share_of_a_hosts_leases(cluster: Client,
+                                                         fresh_site: SiteServer) -> None:
+    """With two workers and four leases for a host, a worker keeps two between its
+    exchanges (its share) and hands the others back at once, so that the other worker is
+    not left waiting on leases nobody uses while this one works on other things."""
+    urls = [fresh_site.url(f"/delay/share{number}?ms=200") for number in range(4)]
+    kept, held = cluster.submit(_leases_kept_after_four_exchanges, urls, "share-test",
+                                pure=False).result(timeout=60)
+    assert fresh_site.max_in_flight == 4  # alone, the worker used every lease
+    assert (kept, held) == (2, 2)
+
+
 def test_the_url_list_is_read_as_locally(tmp_path: Path) -> None:
     listed = tmp_path / "urls.txt"
     listed.write_text("\ufeff# comment\nhttps://a.example/ # note\n\n  b.example  \n#x\n",

@@ -282,3 +282,51 @@ def test_extraction_in_worker_processes_matches_inline(site: SiteServer, tmp_pat
         a, b = extraction_for(pooled, url), extraction_for(inline, url)
         for key in ("text", "title", "kind", "outcome", "problems", "html", "pdf"):
             assert a[key] == b[key], (url, key)
+
+
+def test_a_thread_pool_extracts_each_document_while_the_capture_goes_on(
+        site: SiteServer, tmp_path: Path) -> None:
+    """Where processes may not be started (a Dask worker), the pool is a thread: it takes
+    the first document as it is captured, not after the fetches, and gives what an inline
+    extraction gives."""
+    import threading
+
+    from archiver.capture.job import CaptureJob
+    from archiver.package.extraction_pool import ExtractionPool
+    from archiver.package_layout import WARC_DIR
+    from archiver.warc.writer import WarcWriter, warcinfo_factory
+    from tests.conftest import fast_settings
+
+    (tmp_path / WARC_DIR).mkdir(parents=True)
+    capture_settings = fast_settings(requisites=False)
+    writer = WarcWriter(tmp_path / WARC_DIR, prefix="pool",
+                        max_bytes=capture_settings.warc_max_bytes,
+                        make_warcinfo=warcinfo_factory({"software": "test"},
+                                                       gzip_level=capture_settings.gzip_level))
+    pool = ExtractionPool(tmp_path / WARC_DIR, writer, ExtractionSettings(), workers=1,
+                          in_threads=True)
+    extracted_during: list[int] = []
+    job = CaptureJob(capture_settings, writer, on_captured=pool.offer)
+    slow = site.url("/delay/last?ms=1500")
+    finished = threading.Event()
+
+    def watch() -> None:  # how many documents were done while the slow fetch still ran
+        while not finished.wait(0.05):
+            extracted_during.append(sum(future.done() for future, _ in pool._futures.values()))
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        result = job.run([site.url(STORY_PATH), site.url(REPORT_PATH), slow])
+    finally:
+        finished.set()
+        watcher.join()
+    try:
+        assert max(extracted_during) == 2  # the story and the report, before the slow page
+        for resource in result.resources[:2]:
+            taken, extraction, failure = pool.result_for(resource)
+            assert taken and failure is None and extraction is not None
+            assert extraction.text
+    finally:
+        pool.close()
+        writer.close(at_least_one=False)

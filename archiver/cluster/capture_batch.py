@@ -3,15 +3,14 @@
 A worker captures its batch of URLs (and their requisites) with the same job a local run
 uses, into WARC files of its own in a folder of its own: `parts/NNNNNN-xxxxxxxx/` beside
 the package being built, on storage the driver shares. It extracts each page and PDF into
-that folder as a local run does, and hands back what the manifest will say of the batch.
-The driver moves the files into the package only once the batch came back whole: a worker
-that dies leaves its folder behind, named by nothing, and its batch is run again elsewhere
-in a new folder.
+that folder while it fetches, as a local run does, and hands back what the manifest will
+say of the batch. The driver moves the files into the package only once the batch came
+back whole: a worker that dies leaves its folder behind, named by nothing, and its batch is
+run again elsewhere in a new folder.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +22,7 @@ from archiver.capture.results import PeerRecord
 from archiver.cluster.host_limit import ClusterHostLimit, HostLimitedTransport
 from archiver.package.bag import FileDigest
 from archiver.package.derived import DerivedFiles, extract_into_package
+from archiver.package.extraction_pool import ExtractionPool
 from archiver.package.manifest import resource_entry, source_entry
 from archiver.package_layout import WARC_DIR
 from archiver.settings import CaptureSettings
@@ -78,16 +78,19 @@ def capture_batch(batch: CaptureBatch) -> BatchResult:
     (folder / WARC_DIR).mkdir(parents=True)
     settings = batch.settings
     extraction = settings.extraction
-    if extraction is not None:
-        # The worker is the unit of parallel work: its documents are extracted in it, not
-        # in a pool of processes of its own (a Dask worker may not start them).
-        extraction = dataclasses.replace(extraction, workers=0)
     writer = WarcWriter(folder / WARC_DIR, prefix=f"{batch.warc_prefix}-b{batch.number:06d}",
                         max_bytes=settings.warc_max_bytes,
                         make_warcinfo=warcinfo_factory(batch.warcinfo,
                                                        gzip_level=settings.gzip_level))
+    # The batch's documents are extracted while it fetches, as a local run extracts them:
+    # in one thread beside the fetches (a Dask worker may not start processes), the other
+    # cores being the cluster's other workers'. Extracting after the fetches left a worker's
+    # network idle while it extracted (bench/RESULTS.md).
+    pool = (ExtractionPool(folder / WARC_DIR, writer, extraction, workers=1, in_threads=True)
+            if extraction is not None else None)
     try:
-        job = CaptureJob(settings, writer)
+        job = CaptureJob(settings, writer,
+                         on_captured=pool.offer if pool is not None else None)
         job.transport = HostLimitedTransport(job.transport,
                                              ClusterHostLimit(batch.package_id,
                                                               settings.per_host))
@@ -95,8 +98,10 @@ def capture_batch(batch: CaptureBatch) -> BatchResult:
         derived = DerivedFiles()
         if extraction is not None:
             derived = extract_into_package(folder, writer, result, extraction,
-                                           gzip_level=settings.gzip_level)
+                                           gzip_level=settings.gzip_level, pool=pool)
     finally:
+        if pool is not None:
+            pool.close()
         written = writer.close(at_least_one=False)
     return BatchResult(
         number=batch.number, folder=str(folder), started=result.started_at,

@@ -27,7 +27,7 @@ from archiver._types import Progress
 from archiver.attestation.sealing import Signer
 from archiver.capture.results import PeerRecord
 from archiver.cluster.capture_batch import BatchResult, CaptureBatch, capture_batch
-from archiver.cluster.url_stream import batches
+from archiver.cluster.url_stream import BATCH_SIZE, batches
 from archiver.errors import ClusterUnavailable
 from archiver.package.bag import FileDigest
 from archiver.package.build import PackageBuild, building
@@ -45,10 +45,6 @@ if TYPE_CHECKING:
 
     from archiver.attestation.signature import SignResult
 
-BATCH_SIZE = 25
-"""URLs a worker takes at a time: enough to keep its fetches busy, few enough that a lost
-worker costs little to redo and that the extraction each batch ends with (in the worker, after
-its fetches) spreads evenly over the workers (100 was 1.5 times slower on the bench site)."""
 LISTED_FAILURES = 100
 """Failed sources named in the result (all are in manifest.json)."""
 

@@ -10,7 +10,11 @@ Why a semaphore rather than routing each host's URLs to one task: a page's requi
 live on other hosts (a CDN shared by many sites), which no routing of the URL list can keep
 together; and one task per host leaves a cluster idle on a list dominated by one site. An
 acquire and a release are a scheduler round trip each (bench/cluster_bench.py), so a worker
-keeps a lease it is done with for its next exchange with the same host (HostLimitedTransport).
+keeps a lease it is done with for its next exchange with the same host (HostLimitedTransport),
+up to its fair share of the host's leases: what it holds beyond that goes back after each
+exchange, so that another worker waiting for the host gets it (a worker that kept every
+lease it had left the others waiting on the network while it also extracted its pages on
+the same core: bench/RESULTS.md).
 """
 
 from __future__ import annotations
@@ -37,6 +41,9 @@ class ClusterHostLimit:
         self.per_host = per_host
         # Made on the task's thread, which knows its worker; the fetches run on others.
         self._client = get_client()
+        workers = len(self._client.scheduler_info(n_workers=-1).get("workers", {}))
+        self.share = max(1, per_host // max(1, workers))
+        """The leases of a host this worker keeps between its exchanges: its fair share."""
         self._semaphores: dict[str, Semaphore] = {}
         self._lock = threading.Lock()
 
@@ -70,10 +77,14 @@ class HostLimitedTransport:
         self.inner = inner
         self.limit = limit
         self.hold = hold
+        self._held: dict[str, int] = {}
+        """Per origin's semaphore name: the leases this worker holds, in use or idle."""
         self._idle: dict[str, list[float]] = {}
         """Per origin's semaphore name: when each idle lease this worker holds fell idle."""
         self._semaphores: dict[str, Semaphore] = {}
         self._lock = threading.Lock()
+        self._freed = threading.Condition(self._lock)
+        """Notified when a lease of this worker falls idle."""
         self._stop = threading.Event()
         self._sweeper = threading.Thread(target=self._sweep, name="archiver-leases",
                                          daemon=True)
@@ -89,20 +100,42 @@ class HostLimitedTransport:
         try:
             return self.inner.fetch(request, sink_factory)
         finally:
-            with self._lock:
-                self._idle.setdefault(name, []).append(time.monotonic())
+            with self._freed:
+                beyond_share = self._held[name] > self.limit.share
+                if beyond_share:
+                    self._held[name] -= 1
+                else:
+                    self._idle.setdefault(name, []).append(time.monotonic())
+                    self._freed.notify_all()
+            if beyond_share:
+                semaphore.release()
 
     def _take(self, name: str, semaphore: Semaphore) -> None:
-        with self._lock:
+        with self._freed:
             self._semaphores[name] = semaphore
-            idle = self._idle.get(name)
-            if idle:
-                idle.pop()
-                return
-        if semaphore.acquire(timeout=0):
-            return
-        self._give_back(math.inf)  # wait holding nothing idle
-        semaphore.acquire()
+            while True:
+                idle = self._idle.get(name)
+                if idle:
+                    idle.pop()
+                    return
+                if self._held.get(name, 0) < self.limit.share:
+                    break
+                # This worker has its share of the host: one more only if the scheduler
+                # has one free, else the next of its own that falls idle.
+                self._freed.release()
+                try:
+                    taken = semaphore.acquire(timeout=0)
+                finally:
+                    self._freed.acquire()
+                if taken:
+                    self._held[name] = self._held.get(name, 0) + 1
+                    return
+                self._freed.wait(self.hold)
+        if not semaphore.acquire(timeout=0):
+            self._give_back(math.inf)  # wait holding nothing idle
+            semaphore.acquire()
+        with self._freed:
+            self._held[name] = self._held.get(name, 0) + 1
 
     def _give_back(self, idle_before: float) -> None:
         """Hand back to the scheduler every lease idle since before `idle_before`."""
@@ -111,6 +144,7 @@ class HostLimitedTransport:
             for name, idle in self._idle.items():
                 keep = [since for since in idle if since >= idle_before]
                 freed += [name] * (len(idle) - len(keep))
+                self._held[name] -= len(idle) - len(keep)
                 idle[:] = keep
         for name in freed:
             self._semaphores[name].release()

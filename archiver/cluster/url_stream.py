@@ -8,6 +8,13 @@ from pathlib import Path
 
 from archiver.errors import ArchiverUsageError, InputNotFoundError
 
+BATCH_SIZE = 40
+"""URLs a worker takes at a time: enough that a batch's fetches keep the host's leases busy
+and that a requisite shared by many pages (fetched once per batch) is not fetched too often,
+few enough that a lost worker costs little to redo and that the last batches spread over the
+workers (on the bench site, 40 took 6.1 s where 15 took 7.0 and 60 took 6.4:
+bench/RESULTS.md)."""
+
 
 def url_lines(lines: Iterable[str]) -> Iterator[str]:
     """The URLs among `lines`: one a line; blank lines and # comments are skipped.

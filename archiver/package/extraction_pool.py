@@ -5,6 +5,11 @@ are handed to a pool of processes as soon as their records are written; the pack
 only collects the results. Small jobs never start the pool (starting it costs more than a few
 inline extractions): it starts once `POOL_AFTER` documents are waiting.
 
+Where a process may not start processes of its own (a Dask worker, which is daemonic), the
+pool is one thread beside the fetches (`in_threads`): the fetches mostly wait on the network,
+so the extraction still overlaps them, and the cluster's other worker processes use the
+other cores.
+
 Workers start from a clean server process (`forkserver`), never by forking the capture's own
 threads, and ignore Ctrl-C: the parent decides when the work stops. Each result waits on disk
 (a pickle in a private temporary folder) until the package step takes it, so memory stays
@@ -21,7 +26,7 @@ import shutil
 import signal
 import tempfile
 import threading
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
 from archiver.capture.results import Resource
@@ -78,15 +83,17 @@ class ExtractionPool:
     """Takes captured resources as they come; `result_for` gives each one's extraction."""
 
     def __init__(self, warc_dir: Path, writer: WarcWriter, settings: ExtractionSettings,
-                 workers: int | None = None) -> None:
+                 workers: int | None = None, *, in_threads: bool = False) -> None:
         self.warc_dir = warc_dir
         self.writer = writer
         self.settings = settings
         self.workers = workers if workers is not None else (os.cpu_count() or 1)
+        self.in_threads = in_threads
+        """Threads, not processes: for a process that may not start any (a Dask worker)."""
         self._waiting: list[Resource] = []
         self._futures: dict[str, tuple[Future[bool], Path]] = {}
         self._scratch: Path | None = None
-        self._pool: ProcessPoolExecutor | None = None
+        self._pool: Executor | None = None
         self._lock = threading.Lock()
 
     def offer(self, resource: Resource) -> None:
@@ -96,17 +103,25 @@ class ExtractionPool:
             return
         with self._lock:
             self._waiting.append(resource)
-            if self._pool is None and len(self._waiting) < POOL_AFTER:
+            if self._pool is None and len(self._waiting) < self._start_after:
                 return
             if self._pool is None:
                 self._scratch = Path(tempfile.mkdtemp(prefix="archiver-pool-"))
-                self._pool = ProcessPoolExecutor(
-                    self.workers, mp_context=multiprocessing.get_context("forkserver"),
-                    initializer=_start_worker)
+                self._pool = (ThreadPoolExecutor(self.workers,
+                                                 thread_name_prefix="archiver-extract")
+                              if self.in_threads else ProcessPoolExecutor(
+                                  self.workers,
+                                  mp_context=multiprocessing.get_context("forkserver"),
+                                  initializer=_start_worker))
             self.writer.flush()  # the workers read the records from the file
             for waiting in self._waiting:
                 self._submit(waiting)
             self._waiting.clear()
+
+    @property
+    def _start_after(self) -> int:
+        # A thread costs nothing to start: it takes the first document as it comes.
+        return 1 if self.in_threads else POOL_AFTER
 
     def _submit(self, resource: Resource) -> None:
         ref = resource.record
