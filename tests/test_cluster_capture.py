@@ -4,9 +4,11 @@ local one (warcio, FastWARC, bagit-python, the schema, archiver verify)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -27,6 +29,7 @@ from archiver.errors import ClusterUnavailable
 from archiver.package.build import create_package
 from archiver.package.manifest import dump_manifest
 from archiver.package.manifest_stream import write_manifest_streaming
+from archiver.package.text_index import package_resources, write_text_index
 from tests.conftest import assert_standard_tools_accept, fast_settings
 from tests.server import SAMPLE_PATHS, SiteServer
 
@@ -90,6 +93,17 @@ def test_a_cluster_package_cannot_be_told_from_a_local_one(
         code, out, err = run("verify", str(package))
         assert code == 0, out + err
     assert not list(tmp_path.glob(".cluster.partial-*"))
+    # The text index, made batch by batch as the driver took them in, is the index made
+    # again from the sealed package's manifest.json (derived data).
+    resources, package_id, index_path = package_resources(on_cluster)
+    assert index_path is not None and mine["text_index"]["documents"] > 0
+    again = tmp_path / "again.sqlite3"
+    write_text_index(on_cluster, resources, package_id, again)
+    rows = []
+    for path in (on_cluster / index_path, again):
+        with contextlib.closing(sqlite3.connect(path)) as db:
+            rows.append(db.execute("SELECT * FROM documents ORDER BY id").fetchall())
+    assert rows[0] == rows[1]
 
 
 def test_the_per_host_limit_holds_across_the_cluster(cluster: Client, fresh_site: SiteServer,

@@ -4,8 +4,8 @@ seals one package, exactly as a local run seals it.
 The driver holds at most `window` batches at a time (sent out, or back and waiting for an
 earlier one), so its memory stays flat however long the list. Batches come back in any
 order and are taken into the package in the order of the list: their WARC files are moved
-in, their extracted files numbered as a local run numbers them, their entries of
-manifest.json appended to spool files on disk. manifest.json is then written from the spool
+in, their extracted files numbered as a local run numbers them and indexed, their entries
+of manifest.json appended to spool files on disk. manifest.json is then written from the spool
 as it streams, and the bag sealed, attested and renamed into place as a local run does.
 
 A worker that dies takes its batch with it: Dask runs the batch again on another worker,
@@ -34,7 +34,7 @@ from archiver.package.build import PackageBuild, building
 from archiver.package.manifest import manifest_head
 from archiver.package.manifest_stream import write_manifest_streaming
 from archiver.package.provenance import Operator, provenance_section
-from archiver.package.text_index import seal_text_index
+from archiver.package.text_index import TextIndexBuilder
 from archiver.package_layout import EXTRACT_DIR, WARC_DIR, warc_path
 from archiver.settings import CaptureSettings
 from archiver.timestamps import utc_iso
@@ -186,6 +186,9 @@ def create_package_on_cluster(
         parts = build.staging.parent / "parts"
         parts.mkdir()
         intake = _Intake(build, result)
+        # The text index, as a local run makes it, from each batch as it is taken in: the
+        # driver would otherwise wait on the workers, and then they on it.
+        texts = TextIndexBuilder(build.staging, build.package_id)
         try:
             started = utc_iso()
             work = (CaptureBatch(number, batch, str(parts), build.package_id,
@@ -193,15 +196,14 @@ def create_package_on_cluster(
                     for number, batch in enumerate(batches(urls, batch_size)))
             for batch in _in_order(client, work, window):
                 intake.take(batch)
+                texts.add(batch.resources)
                 if progress is not None:
                     progress(result.sources, 0, f"batch {batch.number + 1}")
             finished = utc_iso()
             # The driver's own writer wrote nothing: it leaves a WARC (its warcinfo record:
             # what was run, with which settings) only when no batch left one.
             own = build.close_warcs(at_least_one=not intake.warcs)
-            # The text index, as a local run seals it, from the spooled resources as read.
-            index = seal_text_index(build.staging, intake.spooled("resources"),
-                                    build.package_id)
+            index = texts.seal()
             files = own + intake.files + ([index.file] if index else [])
             warcs = build.written_warcs + intake.warcs
             manifest = {
@@ -218,6 +220,7 @@ def create_package_on_cluster(
                 build.staging, manifest, {"sources": intake.spooled("sources"),
                                           "resources": intake.spooled("resources")})
         finally:
+            texts.abandon()
             intake.close()
         build.seal_written(written, files)
     result.signature = build.signature

@@ -131,25 +131,78 @@ def write_text_index(root: Path, resources: Iterable[dict[str, Any]], package_id
 def seal_text_index(staging: Path, resources: Iterable[dict[str, Any]], package_id: str
                     ) -> TextIndexFile | None:
     """The index of a package being built, from manifest.json's resources (read once, as
-    they come: a cluster capture streams them from disk); none when nothing was extracted,
-    or when this Python's SQLite has no FTS5: `archiver quote` then says so."""
-    if not has_fts5():
-        if any(_list(resource.get("derived")) for resource in resources):
-            _log.warning(str(SearchUnavailable()))
-        return None
-    target = staging / TEXT_INDEX
-    count = write_text_index(staging, resources, package_id, target)
-    if count == 0:  # nothing was extracted: no index, as before there was one
-        target.unlink()
-        with contextlib.suppress(OSError):
-            target.parent.rmdir()
-        return None
-    data_sha256 = hashlib.sha256()
-    with target.open("rb") as handle:
-        while block := handle.read(1024 * 1024):
-            data_sha256.update(block)
-    return TextIndexFile(FileDigest(TEXT_INDEX, target.stat().st_size,
-                                    data_sha256.hexdigest()), count)
+    they come); none when nothing was extracted, or when this Python's SQLite has no FTS5:
+    `archiver quote` then says so."""
+    index = TextIndexBuilder(staging, package_id)
+    try:
+        index.add(resources)
+    except BaseException:
+        index.abandon()
+        raise
+    return index.seal()
+
+
+class TextIndexBuilder:
+    """The index of a package being built, fed its resources in the order of manifest.json,
+    as many at a time as come: a cluster capture indexes each batch as it takes it in, while
+    the workers still capture the next (the index is no longer left for the end)."""
+
+    def __init__(self, staging: Path, package_id: str) -> None:
+        self.staging = staging
+        self.package_id = package_id
+        self.target = staging / TEXT_INDEX
+        self._writer: IndexWriter | None = None
+        self._numbered = 0
+        """Resources seen so far: the next one's place in `resources`."""
+        self._extracted = False
+        self._fts5 = has_fts5()
+
+    def add(self, resources: Iterable[dict[str, Any]]) -> None:
+        """Index the texts of the next resources of the package."""
+        for resource in resources:
+            number = self._numbered
+            self._numbered += 1
+            details = extraction_of(self.staging, resource)
+            if details is None:
+                continue
+            self._extracted = True
+            if not self._fts5:
+                continue
+            if self._writer is None:
+                self.target.parent.mkdir(parents=True, exist_ok=True)
+                self._writer = IndexWriter(self.target)
+            for document, text in resource_texts(self.staging, number, resource, details,
+                                                 self.package_id):
+                self._writer.add(document, index_words(text))
+
+    def seal(self) -> TextIndexFile | None:
+        """Close the index and say what it is; None when there is none."""
+        if not self._fts5:
+            if self._extracted:
+                _log.warning(str(SearchUnavailable()))
+            return None
+        writer, self._writer = self._writer, None
+        if writer is None:
+            return None  # nothing was extracted: no index, as before there was one
+        count = writer.count
+        writer.close()
+        if count == 0:
+            self.target.unlink()
+            with contextlib.suppress(OSError):
+                self.target.parent.rmdir()
+            return None
+        data_sha256 = hashlib.sha256()
+        with self.target.open("rb") as handle:
+            while block := handle.read(1024 * 1024):
+                data_sha256.update(block)
+        return TextIndexFile(FileDigest(TEXT_INDEX, self.target.stat().st_size,
+                                        data_sha256.hexdigest()), count)
+
+    def abandon(self) -> None:
+        """Stop without sealing (the run failed: its staging goes, index and all)."""
+        if self._writer is not None:
+            self._writer.abandon()
+            self._writer = None
 
 
 def package_resources(root: Path) -> tuple[list[dict[str, Any]], str | None, str | None]:
