@@ -204,6 +204,10 @@ def test_usage_and_unreadable_collections(packages: Path, tmp_path: Path) -> Non
     assert run("search", str(collection), "  ...  ")[0] == 2
     assert run("search", str(collection), "water", "--limit", "0")[0] == 2
     assert run("search", str(tmp_path / "missing.db"), "water")[0] == 2
+    given_a_package = runner.invoke(app, ["search", str(packages / "a"), "water"])
+    assert given_a_package.exit_code == 2
+    assert "not a collection" in given_a_package.stderr
+    assert "archiver quote" in given_a_package.stderr
     assert run("index", str(tmp_path / "missing"), "-o", str(tmp_path / "x.db"))[0] == 2
     (tmp_path / "empty").mkdir()
     assert run("index", str(tmp_path / "empty"), "-o", str(tmp_path / "x.db"))[0] == 2

@@ -14,6 +14,7 @@ from archiver.errors import (
     InputNotFoundError,
     TextIndexError,
 )
+from archiver.package_layout import MANIFEST_JSON
 from archiver.regular_files import is_regular_file
 from archiver.textsearch.collection import Collection, Hit
 from archiver.textsearch.query import parse_query
@@ -54,8 +55,14 @@ def hit_dict(rank: int, hit: Hit) -> dict[str, Any]:
 def open_collection(path: Path) -> Collection:
     if not path.exists():
         raise InputNotFoundError(path, "collection")
+    if path.is_dir() and (path / MANIFEST_JSON).is_file():
+        raise ArchiverUsageError(f"{path}: an evidence package, not a collection: find a "
+                                 f"passage in it with `archiver quote {path} \"...\"`, or "
+                                 f"make a collection with `archiver index {path} -o "
+                                 "collection.db`")
     if not is_regular_file(path):
-        raise CollectionUnreadable(str(path), "not a regular file")
+        raise CollectionUnreadable(str(path), "not a regular file; make a collection with "
+                                   "`archiver index`")
     try:
         return Collection(path)
     except TextIndexError as error:
