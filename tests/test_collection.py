@@ -4,6 +4,7 @@ compared byte for byte before and after."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import shutil
@@ -220,6 +221,20 @@ def test_usage_and_unreadable_collections(packages: Path, tmp_path: Path) -> Non
         db.execute("CREATE TABLE meta (key TEXT, value TEXT)")
         db.execute("INSERT INTO meta VALUES ('format', 'archiver-text-index/1')")
     assert run("search", str(other), "water")[0] == 3
+    # a collection from elsewhere with a trigger (SQL that would run as rows are added) or
+    # a view standing in for a table is refused, never written to
+    for extra in ("CREATE TRIGGER t AFTER INSERT ON documents BEGIN DELETE FROM meta; END",
+                  "CREATE VIEW v AS SELECT 1"):
+        hostile = tmp_path / f"hostile-{extra.split()[1].lower()}.db"
+        shutil.copyfile(collection, hostile)
+        with contextlib.closing(sqlite3.connect(hostile)) as db:
+            db.execute(extra)
+            db.commit()
+        before = hostile.read_bytes()
+        result = runner.invoke(app, ["search", str(hostile), "water"])
+        assert result.exit_code == 3 and "triggers or views" in result.stderr
+        assert run("index", str(packages / "b"), "-o", str(hostile))[0] == 3
+        assert hostile.read_bytes() == before
     # indexing into a file that is not a collection never overwrites it
     assert run("index", str(packages / "a"), "-o", str(not_a_db))[0] == 3
     assert not_a_db.read_text() == "hello"

@@ -182,6 +182,13 @@ class TextIndex:
             found = row[0] if row else "none"
             raise TextIndexError(self.what, f"a text index of format {found}, not "
                                  f"{self.format}")
+        # archiver never makes triggers or views: in a file from elsewhere they would run
+        # SQL of that file's author when a collection is added to, or stand in for a table.
+        (code,) = self._db.execute("SELECT count(*) FROM sqlite_master WHERE type IN "
+                                   "('trigger', 'view')").fetchone()
+        if code:
+            raise TextIndexError(self.what, "it holds triggers or views, which archiver never "
+                                 "writes: it is not read")
 
     def close(self) -> None:
         self._db.close()
