@@ -184,7 +184,8 @@ TsaOption = Annotated[list[str] | None, typer.Option(
     show_default=False)]
 DedupOption = Annotated[Path | None, typer.Option(
     "--dedup", metavar="COLLECTION", help="A collection (`archiver index`): a response whose "
-    "payload it holds already is written as a WARC revisit record, not stored again.",
+    "payload it holds already is written as a WARC revisit record, not stored again (in "
+    "automatic mode, each web page asked for is stored whole: docs/collections.md).",
     show_default=False)]
 OutputOption = Annotated[str | None, typer.Option("-o", "--output", metavar="PKG",
                                                   help="The new package: a directory, or a "
@@ -199,11 +200,8 @@ def _capture_settings(*, max_size: int | str, timeout: float, retries: int, inse
     are named there); a --ca-file that is not there is a usage error."""
     if ca_file is not None and not ca_file.is_file():
         raise InputNotFoundError(ca_file)
-    if others.get("dedup") is not None:
-        if others.get("browser") is not None:
-            raise ArchiverUsageError("--dedup works with plain HTTP capture, not --browser")
-        if not others["dedup"].is_file():
-            raise InputNotFoundError(others["dedup"], "collection (--dedup)")
+    if others.get("dedup") is not None and not others["dedup"].is_file():
+        raise InputNotFoundError(others["dedup"], "collection (--dedup)")
     return CaptureSettings(max_resource_bytes=int(max_size), resource_timeout=timeout,
                            retries=retries, verify_tls=not insecure, ca_file=ca_file,
                            extraction=ExtractionSettings() if extract else None, **others)
@@ -244,12 +242,6 @@ def _signer(key: Path | None, who: Operator) -> Signer:
     path = key or _user_config().key
     return Signer(_signing_key(path) if path is not None else None,
                   operator=who.name, organisation=who.organisation)
-
-
-def _with_dedup(browser: bool | None, dedup: Path | None) -> bool | None:
-    """--dedup captures over plain HTTP: automatic mode judges a page from its stored body,
-    which a revisit record does not hold; with --browser, _capture_settings refuses it."""
-    return browser if dedup is None or browser else False
 
 
 def _browser_settings(browser: bool | None, tabs: int) -> BrowserSettings | None:
@@ -474,7 +466,7 @@ def capture(
         connect_timeout=connect_timeout, retries=retries, per_host=per_host,
         concurrency=concurrency, insecure=insecure, ca_file=ca_file,
         allow_private=allow_private, warc_max_bytes=warc_size, extract=extract,
-        browser=_browser_settings(_with_dedup(browser, dedup), tabs), dedup=dedup)
+        browser=_browser_settings(browser, tabs), dedup=dedup)
     who = _operator(operator, organisation)
     signer = _signer(key, who)
     if cluster is not None:
@@ -624,7 +616,7 @@ def story(
     settings = _capture_settings(requisites=requisites, max_size=max_size, timeout=timeout,
                                  retries=retries, insecure=insecure, ca_file=ca_file,
                                  allow_private=allow_private, extract=extract,
-                                 browser=_browser_settings(_with_dedup(browser, dedup), tabs),
+                                 browser=_browser_settings(browser, tabs),
                                  dedup=dedup)
     if dry_run:
         with tempfile.TemporaryDirectory(prefix="archiver-dry-run-") as scratch:

@@ -21,7 +21,8 @@ from archiver.collection.build import index_packages
 from archiver.replay import start_replay
 from archiver.schema_files import manifest_schema
 from tests.conftest import fastwarc_check, read_record, warcio_check
-from tests.server import STORY_PATH, SiteServer
+from tests.server import REPORT_PATH, STORY_PATH, SiteServer
+from tests.test_browser_capture import needs_chromium
 from tests.test_replay import get, needs_pywb
 
 runner = CliRunner()
@@ -46,25 +47,52 @@ def resource(package: Path, url: str) -> dict[str, Any]:
 class Deduped:
     first: Path
     second: Path
+    automatic: Path
+    """The same sources captured again in automatic mode (neither --browser nor
+    --no-browser)."""
     collection: Path
     story_url: str
     new_url: str
+    report_url: str
 
 
 @pytest.fixture(scope="module")
 def deduped(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deduped]:
-    """The story captured, indexed, then captured again with a page not seen before, under
-    --dedup; the site is stopped before anything is read back."""
+    """The story and a report captured, indexed, then captured again with a page not seen
+    before, under --dedup, over plain HTTP and in automatic mode; the site is stopped
+    before anything is read back."""
     root = tmp_path_factory.mktemp("dedup")
     with SiteServer() as site:
-        story, new = site.url(STORY_PATH), site.url(NEW_PAGE)
-        code, out = run("capture", story, "-o", str(root / "first"), "--allow-private")
+        story, new, report = site.url(STORY_PATH), site.url(NEW_PAGE), site.url(REPORT_PATH)
+        code, out = run("capture", story, report, "-o", str(root / "first"),
+                        "--allow-private")
         assert code == 0, out
         assert index_packages([root / "first"], root / "c.db").problems == []
         code, out = run("capture", story, new, "-o", str(root / "second"), "--allow-private",
-                        "--dedup", str(root / "c.db"))
+                        "--no-browser", "--dedup", str(root / "c.db"))
         assert code == 0, out
-    yield Deduped(root / "first", root / "second", root / "c.db", story, new)
+        code, out = run("capture", story, report, "-o", str(root / "automatic"),
+                        "--allow-private", "--dedup", str(root / "c.db"))
+        assert code == 0, out
+    yield Deduped(root / "first", root / "second", root / "automatic", root / "c.db", story,
+                  new, report)
+
+
+def test_automatic_mode_keeps_each_web_page_whole_and_dedups_the_rest(
+        deduped: Deduped) -> None:
+    """Automatic mode judges each web page from its stored body (built by script or not):
+    with --dedup the page itself is stored whole, its requisites and a PDF asked for are
+    revisits."""
+    resources = manifest(deduped.automatic)["resources"]
+    page = next(r for r in resources if r["url"] == deduped.story_url)
+    assert "revisit" not in page and page["derived"]
+    assert resource(deduped.automatic, deduped.report_url)["revisit"] is not None
+    requisites = [r for r in resources if r["role"] == "requisite" and r["outcome"] == "captured"]
+    assert requisites and all(r.get("revisit") for r in requisites)
+    sources = manifest(deduped.automatic)["sources"]
+    assert {s["captured_with"] for s in sources} == {"http"}
+    code, out = run("verify", str(deduped.automatic))
+    assert code == 0, out
 
 
 def test_a_known_payload_is_a_revisit_of_the_first_capture(deduped: Deduped) -> None:
@@ -134,7 +162,8 @@ def test_a_revisit_still_refers_to_the_original_once_indexed(deduped: Deduped,
     index_packages([deduped.first, deduped.second], collection)
     with SiteServer() as site:  # another port: the same payload at another URL
         code, out = run("capture", site.url(STORY_PATH), "-o", str(tmp_path / "third"),
-                        "--allow-private", "--no-requisites", "--dedup", str(collection))
+                        "--allow-private", "--no-requisites", "--no-browser", "--dedup",
+                        str(collection))
         assert code == 0, out
     [entry] = manifest(tmp_path / "third")["resources"]
     assert entry["revisit"]["package"] == manifest(deduped.first)["package_id"]
@@ -191,3 +220,33 @@ def test_story_mode_keeps_its_story_whole_and_dedups_the_rest(deduped: Deduped,
     assert requisites and all("revisit" in r for r in requisites if r["outcome"] == "captured"
                               and r["payload_length"])
     assert run("verify", str(output))[0] == 0
+
+
+@needs_chromium
+def test_a_browser_capture_writes_revisits_and_reads_its_text_from_the_rendered_page(
+        deduped: Deduped, tmp_path: Path) -> None:
+    """--browser --dedup: what Chromium fetched that the collection holds is a revisit, the
+    page's own response included; the page's text still comes from its rendered DOM, kept
+    in this package."""
+    package = tmp_path / "browser"
+    with SiteServer() as site:
+        # The same site on another port: the same payloads at other URLs.
+        code, out = run("capture", site.url(STORY_PATH), "-o", str(package),
+                        "--allow-private", "--browser", "--dedup", str(deduped.collection))
+        assert code == 0, out
+    resources = manifest(package)["resources"]
+    page = next(r for r in resources if r["role"] == "source")
+    assert page["revisit"]["package"] == manifest(deduped.first)["package_id"]
+    kinds = {entry["kind"] for entry in page["derived"]}
+    assert {"rendered-dom", "extraction", "text"} <= kinds
+    text = next(entry for entry in page["derived"] if entry["kind"] == "text")
+    assert "meter" in (package / text["path"]).read_text("utf-8").lower()
+    assert any(r.get("revisit") for r in resources if r["role"] == "requisite")
+    record = read_record(package / page["record"]["warc_file"], page["record"]["offset"])
+    assert record.headers["WARC-Type"] == "revisit"
+    assert record.headers["WARC-Protocol"]
+    code, out = run("verify", str(package))
+    assert code == 0, out
+    for warc in (package / "data" / "warc").glob("*.warc.gz"):
+        code, report = warcio_check(warc)
+        assert code == 0 and "not checked (revisit)" in report, report

@@ -38,10 +38,12 @@ from archiver.capture.results import (
     RevisitOf,
     SourceOutcome,
     StrayRef,
+    earlier_capture,
 )
 from archiver.capture.transport import Exchange, Request, StrayBytes, Transport
 from archiver.capture.urls import normalize_url, try_normalize, url_from_header
 from archiver.errors import CaptureError, EnvironmentFault
+from archiver.extract.kinds import kind_from_type
 from archiver.settings import CaptureSettings
 from archiver.timestamps import utc_iso
 from archiver.warc.exchange_records import exchange_records, revisit_records, stray_record
@@ -82,6 +84,7 @@ class CaptureJob:
         progress: Progress | None = None,
         on_captured: Callable[[Resource], object] | None = None,
         dedup: PayloadLookup | None = None,
+        pages_kept: bool = False,
     ) -> None:
         self.settings = settings
         self.on_captured = on_captured
@@ -91,6 +94,9 @@ class CaptureJob:
         self.dedup = dedup
         """Asked of each response's payload digest: when a collection holds that payload
         already, the response is written as a revisit record (docs/collections.md)."""
+        self.pages_kept = pages_kept
+        """Web pages asked for are never revisits (automatic mode judges each from its
+        body); a PDF asked for still may be."""
         self.transport = transport or HttpTransport(settings, on_stray=self._late_stray)
         self.progress = progress
         self.cookies = JobCookies()
@@ -287,13 +293,12 @@ class CaptureJob:
         _follow_redirect(exchange, resource)
 
     def _revisit_of(self, exchange: Exchange, resource: Resource) -> RevisitOf | None:
-        """The earlier capture of this exchange's payload, when it is to be a revisit: a
-        whole payload (not empty, not cut), that the collection holds, and not a story's
-        page (story mode reads its links from the record it has just written)."""
-        if (self.dedup is None or exchange.failure or exchange.truncated
-                or exchange.payload_length == 0 or resource.role == "story"):
-            return None
-        return self.dedup(exchange.payload_sha256, exchange.url)
+        return earlier_capture(self.dedup, exchange.url, exchange.payload_sha256,
+                               exchange.payload_length,
+                               whole=not (exchange.failure or exchange.truncated),
+                               role=resource.role,
+                               pages_kept=(self.pages_kept and kind_from_type(
+                                   exchange.recorded.content_type) == "html"))
 
     def _late_stray(self, stray: StrayBytes) -> None:
         """Bytes that arrived on an idle connection after `stray.url`'s exchange: kept in a

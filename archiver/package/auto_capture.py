@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from archiver._types import Progress
 from archiver.capture.frontier import Role
 from archiver.capture.job import CaptureJob
-from archiver.capture.results import CaptureResult, Resource, SourceOutcome
+from archiver.capture.results import CaptureResult, PayloadLookup, Resource, SourceOutcome
 from archiver.capture.script_built import MAX_BYTES, PageSigns, Verdict, judge_html
 from archiver.errors import BrowserMissing
 from archiver.extract.kinds import kind_from_type
@@ -47,11 +47,15 @@ class AutoCaptureJob:
                  make_browser_job: Callable[[], BrowserCaptureJob],
                  progress: Progress | None = None,
                  on_captured: Callable[[Resource], object] | None = None,
-                 on_superseded: Callable[[Resource], object] | None = None) -> None:
+                 on_superseded: Callable[[Resource], object] | None = None,
+                 dedup: PayloadLookup | None = None) -> None:
         self.settings = settings
         self.writer = writer
+        # With --dedup, the pages themselves stay whole (each is judged from its body);
+        # their requisites may be revisits, here and in the browser.
         self.http = CaptureJob(dataclasses.replace(settings, browser=None), writer,
-                               progress=progress, on_captured=on_captured)
+                               progress=progress, on_captured=on_captured, dedup=dedup,
+                               pages_kept=True)
         self._make_browser_job = make_browser_job
         self._on_superseded = on_superseded
         self.browser: BrowserCaptureJob | None = None

@@ -15,7 +15,7 @@ from typing import IO
 from archiver._types import Progress
 from archiver.capture.browser.attachments import Attachment
 from archiver.capture.browser.job import BrowserCaptureJob
-from archiver.capture.results import Resource
+from archiver.capture.results import PayloadLookup, Resource
 from archiver.extract.files import slug
 from archiver.package.bag import FileDigest
 from archiver.package.derived import KeptAttachments, RecordAt
@@ -29,10 +29,11 @@ from archiver.warc.writer import WarcWriter
 
 def browser_job(staging: Path, writer: WarcWriter, settings: CaptureSettings,
                 kept: KeptAttachments, rendered: dict[str, RecordAt],
-                progress: Progress | None = None) -> BrowserCaptureJob:
+                progress: Progress | None = None,
+                dedup: PayloadLookup | None = None) -> BrowserCaptureJob:
     """A browser capture job writing into the package being built in `staging`: each
     page's attachments go into `kept`, and where its rendered DOM record lies into
-    `rendered` (by the page's response record id)."""
+    `rendered` (by the page's response record id); payloads `dedup` knows are revisits."""
 
     def keep(index: int, resource: Resource, attachment: Attachment) -> None:
         entry, file, where = _keep(staging, writer, settings.gzip_level, index, resource,
@@ -42,7 +43,8 @@ def browser_job(staging: Path, writer: WarcWriter, settings: CaptureSettings,
         if attachment.kind == "rendered-dom" and resource.record is not None:
             rendered[resource.record.record_id] = where
 
-    return BrowserCaptureJob(settings, writer, progress=progress, on_attachment=keep)
+    return BrowserCaptureJob(settings, writer, progress=progress, on_attachment=keep,
+                             dedup=dedup)
 
 
 def _keep(staging: Path, writer: WarcWriter, gzip_level: int, index: int,

@@ -147,7 +147,7 @@ class PackageBuild:
                                   progress=progress,
                                   on_captured=self.pool.offer if self.pool is not None else None,
                                   on_superseded=self.pool.forget if self.pool is not None
-                                  else None)
+                                  else None, dedup=self.dedup)
         if browser is not None:
             return self._browser_job(progress)
         return CaptureJob(self.settings, self.writer, progress=progress,
@@ -165,7 +165,7 @@ class PackageBuild:
         from archiver.package.browser_capture import browser_job
 
         return browser_job(self.staging, self.writer, self.settings, self.attachments,
-                           self.rendered, progress)
+                           self.rendered, progress, dedup=self.dedup)
 
     def rendered_record(self, resource: Resource) -> RecordAt | None:
         """Where a browser-captured page's rendered DOM is (None: not captured so)."""

@@ -84,8 +84,9 @@ def extract_into_package(staging: Path, writer: WarcWriter, result: CaptureResul
     done = done or {}
     derived = DerivedFiles()
     superseded = set(result.superseded)  # automatic mode: the browser's capture is read
+    # A browser page's text is read from its rendered DOM: its response may be a revisit.
     wanted = [(index, resource) for index, resource in enumerate(result.resources)
-              if is_extractable(resource) and index not in superseded]
+              if (is_extractable(resource) or index in rendered) and index not in superseded]
     if not wanted:
         return derived
     writer.flush()

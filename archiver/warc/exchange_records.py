@@ -115,13 +115,14 @@ class RevisitTarget(Protocol):
     def date(self) -> str: ...
 
 
-def revisit_records(exchange: RecordedExchange, original: RevisitTarget, *, gzip_level: int
-                    ) -> list[PreparedRecord]:
+def revisit_records(exchange: RecordedExchange, original: RevisitTarget, *, gzip_level: int,
+                    extra: Sequence[tuple[str, str | None]] = ()) -> list[PreparedRecord]:
     """[request record, revisit record] for an exchange whose payload was captured before
     (WARC 1.1 section 6.7.2, as Heritrix and Browsertrix write it): the revisit's block is
     the response's status line and headers alone; the payload is named by its digest and by
-    the record it stands in (WARC-Refers-To, -Target-URI, -Date), not stored again."""
-    request = request_record(exchange, gzip_level=gzip_level)
+    the record it stands in (WARC-Refers-To, -Target-URI, -Date), not stored again. `extra`
+    as for exchange_records."""
+    request = request_record(exchange, gzip_level=gzip_level, extra=extra)
     request_id = request.record_id
     head = _http_head(exchange.response_block)
     revisit = prepare_record(
@@ -131,6 +132,7 @@ def revisit_records(exchange: RecordedExchange, original: RevisitTarget, *, gzip
             ("WARC-Date", utc_iso(exchange.started_at)),
             ("WARC-Target-URI", exchange.url),
             ("WARC-IP-Address", exchange.ip_address),
+            *extra,
             ("WARC-Concurrent-To", request_id),
             ("WARC-Profile", IDENTICAL_PAYLOAD_PROFILE),
             ("WARC-Refers-To", original.record_id),

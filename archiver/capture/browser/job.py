@@ -48,12 +48,19 @@ from archiver.capture.browser.provenance import BrowserPeer, browser_peer_docume
 from archiver.capture.browser.recorder import ChainCache, Failure, NetworkRecorder
 from archiver.capture.frontier import Role
 from archiver.capture.provenance import PeerRecords
-from archiver.capture.results import CaptureResult, RecordRef, Resource, SourceOutcome
+from archiver.capture.results import (
+    CaptureResult,
+    PayloadLookup,
+    RecordRef,
+    Resource,
+    SourceOutcome,
+    earlier_capture,
+)
 from archiver.capture.urls import normalize_url, try_normalize, url_from_header
 from archiver.errors import BrowserMissing, CaptureError, EnvironmentFault
 from archiver.settings import BrowserSettings, CaptureSettings
 from archiver.timestamps import utc_iso
-from archiver.warc.exchange_records import exchange_records
+from archiver.warc.exchange_records import exchange_records, revisit_records
 from archiver.warc.writer import WarcWriter
 
 _log = logging.getLogger(__name__)
@@ -136,12 +143,15 @@ class BrowserCaptureJob:
 
     def __init__(self, settings: CaptureSettings, writer: WarcWriter, *,
                  progress: Progress | None = None,
-                 on_attachment: AttachmentSink | None = None) -> None:
+                 on_attachment: AttachmentSink | None = None,
+                 dedup: PayloadLookup | None = None) -> None:
+        """`dedup`, as CaptureJob's: a payload the lookup knows is written as a revisit."""
         self.settings = settings
         self.browser = settings.browser or BrowserSettings()
         self.writer = writer
         self.progress = progress
         self.on_attachment = on_attachment
+        self.dedup = dedup
         self._slots: list[Resource] = []
         self._popups: dict[Any, list[str]] = {}
         """Windows each open page opened (closed at once), by the page that opened them."""
@@ -563,9 +573,21 @@ class BrowserCaptureJob:
 
     def _record(self, exchange: BrowserExchange, state: _PageState) -> None:
         """Write one exchange's records and list its resource (on the event loop)."""
+        navigation = (exchange.resource_type == "Document"
+                      and exchange.frame_id == state.main_frame
+                      and state.navigation in (None, exchange.network_id))
+        role: Role = state.role if navigation else "requisite"
+        # A page's text is read from its rendered DOM, kept apart: its response may be a
+        # revisit as much as any requisite's.
+        original = earlier_capture(self.dedup, exchange.url, exchange.payload_sha256,
+                                   exchange.payload_length, whole=exchange.truncated is None,
+                                   role=role)
+        extra = [("WARC-Protocol", exchange.protocol)]
         try:
-            prepared = exchange_records(exchange, gzip_level=self.settings.gzip_level,
-                                        extra=[("WARC-Protocol", exchange.protocol)])
+            prepared = (revisit_records(exchange, original, gzip_level=self.settings.gzip_level,
+                                        extra=extra) if original is not None else
+                        exchange_records(exchange, gzip_level=self.settings.gzip_level,
+                                         extra=extra))
             try:
                 request_at, response_at = self.writer.write(prepared)
             finally:
@@ -573,12 +595,10 @@ class BrowserCaptureJob:
                     record.close()
         finally:
             exchange.close()
-        navigation = (exchange.resource_type == "Document"
-                      and exchange.frame_id == state.main_frame
-                      and state.navigation in (None, exchange.network_id))
-        resource = Resource(exchange.url, state.role if navigation else "requisite",
-                            found_on=None if navigation else state.url, attempts=1)
+        resource = Resource(exchange.url, role, found_on=None if navigation else state.url,
+                            attempts=1)
         resource.outcome = "captured"
+        resource.revisit = original
         resource.written_as(exchange, RecordRef(response_at.warc_file, prepared[1].record_id,
                                                 response_at.offset, prepared[0].record_id,
                                                 request_at.offset))
