@@ -307,7 +307,7 @@ def test_a_thread_pool_extracts_each_document_while_the_capture_goes_on(
                           in_threads=True)
     extracted_during: list[int] = []
     job = CaptureJob(capture_settings, writer, on_captured=pool.offer)
-    slow = site.url("/delay/last?ms=1500")
+    slow = site.url("/delay/last?ms=4000")  # long enough for two extractions under load
     finished = threading.Event()
 
     def watch() -> None:  # how many documents were done while the slow fetch still ran
