@@ -152,7 +152,7 @@ def test_a_worker_keeps_only_its_share_of_a_hosts_leases(cluster: Client,
     """With two workers and four leases for a host, a worker keeps two between its
     exchanges (its share) and hands the others back at once, so that the other worker is
     not left waiting on leases nobody uses while this one works on other things."""
-    urls = [fresh_site.url(f"/delay/share{number}?ms=200") for number in range(4)]
+    urls = [fresh_site.url(f"/delay/share{number}?ms=1000") for number in range(4)]
     kept, held = cluster.submit(_leases_kept_after_four_exchanges, urls, "share-test",
                                 pure=False).result(timeout=60)
     assert fresh_site.max_in_flight == 4  # alone, the worker used every lease
