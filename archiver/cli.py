@@ -315,6 +315,21 @@ def _emit_json(data: Any, target: Target | None = None) -> None:
     show_json(target.relabel(text) if target is not None else text)
 
 
+class _Reported(Protocol):
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+def _report_and_exit(result: _Reported, as_json: bool, render: Callable[[Any], str], *,
+                     ok: bool) -> NoReturn:
+    """Print a verb's result (as JSON with --json, else as `render` puts it) and exit 0
+    when `ok`, else 1."""
+    if as_json:
+        _emit_json(result.to_dict())
+    else:
+        show(render(result))
+    raise typer.Exit(EXIT_OK if ok else EXIT_PROBLEM)
+
+
 def _sweep_beside(output: Path) -> None:
     """Clear away what killed runs left beside `output`, saying so in one line each."""
     from archiver.leftovers import remove_stale_partials
@@ -622,11 +637,7 @@ def story(
         with tempfile.TemporaryDirectory(prefix="archiver-dry-run-") as scratch:
             plan = plan_story(story_input, settings=settings, options=options,
                               scratch=Path(scratch) / "story")
-        if as_json:
-            _emit_json(plan.to_dict())
-        else:
-            show(render_plan(plan))
-        raise typer.Exit(EXIT_OK)
+        _report_and_exit(plan, as_json, render_plan, ok=True)
     assert output is not None
     who = _operator(operator, organisation)
     signer = _signer(key, who)
@@ -1220,11 +1231,7 @@ def index(
 
     with progress_bar("indexing") as bar:
         summary = index_packages(inputs, output, progress=bar)
-    if as_json:
-        _emit_json(summary.to_dict())
-    else:
-        show(render_index(summary))
-    raise typer.Exit(EXIT_PROBLEM if summary.problems else EXIT_OK)
+    _report_and_exit(summary, as_json, render_index, ok=not summary.problems)
 
 
 @app.command()
@@ -1250,11 +1257,7 @@ def search(
     from archiver.collection.search import search_collection
 
     result = search_collection(collection, query, limit=limit)
-    if as_json:
-        _emit_json(result.to_dict())
-    else:
-        show(render_search(result))
-    raise typer.Exit(EXIT_OK if result.found else EXIT_PROBLEM)
+    _report_and_exit(result, as_json, render_search, ok=result.found)
 
 
 @app.command()
