@@ -80,13 +80,19 @@ class StaticHandler(BaseHTTPRequestHandler):
 
     def send_body(self, status: int, body: bytes, content_type: str,
                   extra: list[tuple[str, str]] | None = None) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        for name, value in extra or []:
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(body)
+        send_body(self, status, body, content_type, extra)
+
+
+def send_body(handler: BaseHTTPRequestHandler, status: int, body: bytes, content_type: str,
+              extra: list[tuple[str, str]] | None = None) -> None:
+    """Answer with `body` whole: status, Content-Type, Content-Length, `extra` headers."""
+    handler.send_response(status)
+    handler.send_header("Content-Type", content_type)
+    handler.send_header("Content-Length", str(len(body)))
+    for name, value in extra or []:
+        handler.send_header(name, value)
+    handler.end_headers()
+    handler.wfile.write(body)
 
 
 class SampleServer(ThreadingHTTPServer):

@@ -42,6 +42,8 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
+from archiver.sample_site import send_body
+
 MEDIA = Path(__file__).resolve().parent.parent / "fixtures" / "site" / "static" / "media" \
     / "meter-dial.webm"
 RANGE_PIECE = 4096
@@ -156,13 +158,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, status: int, body: bytes, content_type: str,
               extra: list[tuple[str, str]] | None = None) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        for name, value in extra or []:
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(body)
+        send_body(self, status, body, content_type, extra)
 
 
 class _Server(ThreadingHTTPServer):
