@@ -73,6 +73,7 @@ def dask_cluster(workers: int, workdir: Path) -> Iterator[str]:
     address = f"tcp://127.0.0.1:{port}"
     worker = subprocess.Popen([DASK, "worker", address, "--nworkers", str(workers),
                                "--nthreads", "1", "--no-dashboard", "--host", "127.0.0.1",
+                               "--preload", "archiver.cluster.preload",
                                "--local-directory", str(workdir / f"dask-{workers}")],
                               env=env, stdout=log, stderr=log)
     try:

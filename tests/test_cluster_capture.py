@@ -246,3 +246,17 @@ def test_a_worker_killed_mid_job_loses_nothing(cluster: Client, fresh_site: Site
     code, out, err = run("verify", str(output))
     assert code == 0, out + err
     assert not list(tmp_path.glob(".pkg.partial-*"))
+
+
+def _loaded(modules: tuple[str, ...]) -> list[str]:
+    return [name for name in modules if name not in sys.modules]
+
+
+def test_local_workers_start_with_archivers_code_loaded() -> None:
+    """`--cluster local` workers load the code of a batch as they start (the preload
+    module docs/cluster.md gives for `dask worker`), before their first batch."""
+    from archiver.cluster.preload import MODULES
+
+    with cluster_client("local:1") as client:
+        missing = client.run(_loaded, MODULES)
+    assert list(missing.values()) == [[]]

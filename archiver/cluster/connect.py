@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 
 LOCAL = "local"
 INSTALL_HINT = "pip install 'archiver[cluster]'"
+PRELOAD = "archiver.cluster.preload"
+"""The module a worker loads as it starts (`dask worker --preload`): archiver's code, ready
+before the first batch."""
 CONNECT_TIMEOUT = 10.0
 """Seconds to wait for a scheduler before saying it cannot be reached."""
 LOCAL_CONFIG = {
@@ -66,7 +69,8 @@ def cluster_client(address: str, *, timeout: float = CONNECT_TIMEOUT) -> Iterato
         with dask.config.set(LOCAL_CONFIG):
             cluster = distributed.LocalCluster(
                 n_workers=workers, threads_per_worker=1, processes=True,
-                dashboard_address=":0", silence_logs=logging.CRITICAL)
+                dashboard_address=":0", silence_logs=logging.CRITICAL,
+                preload=[PRELOAD])
         try:
             with distributed.Client(cluster, set_as_default=False) as client:
                 yield client
