@@ -43,7 +43,6 @@ from archiver.capture.results import (
 from archiver.capture.transport import Exchange, Request, StrayBytes, Transport
 from archiver.capture.urls import normalize_url, try_normalize, url_from_header
 from archiver.errors import CaptureError, EnvironmentFault
-from archiver.extract.kinds import kind_from_type
 from archiver.settings import CaptureSettings
 from archiver.timestamps import utc_iso
 from archiver.warc.exchange_records import exchange_records, revisit_records, stray_record
@@ -84,7 +83,7 @@ class CaptureJob:
         progress: Progress | None = None,
         on_captured: Callable[[Resource], object] | None = None,
         dedup: PayloadLookup | None = None,
-        pages_kept: bool = False,
+        kept_whole: Callable[[Exchange, Resource], bool] | None = None,
     ) -> None:
         self.settings = settings
         self.on_captured = on_captured
@@ -94,9 +93,9 @@ class CaptureJob:
         self.dedup = dedup
         """Asked of each response's payload digest: when a collection holds that payload
         already, the response is written as a revisit record (docs/collections.md)."""
-        self.pages_kept = pages_kept
-        """Web pages asked for are never revisits (automatic mode judges each from its
-        body); a PDF asked for still may be."""
+        self.kept_whole = kept_whole
+        """Which exchanges are never revisits, whatever `dedup` says (automatic mode: the
+        web pages asked for, each judged from its body)."""
         self.transport = transport or HttpTransport(settings, on_stray=self._late_stray)
         self.progress = progress
         self.cookies = JobCookies()
@@ -293,12 +292,12 @@ class CaptureJob:
         _follow_redirect(exchange, resource)
 
     def _revisit_of(self, exchange: Exchange, resource: Resource) -> RevisitOf | None:
+        if self.kept_whole is not None and self.kept_whole(exchange, resource):
+            return None
         return earlier_capture(self.dedup, exchange.url, exchange.payload_sha256,
                                exchange.payload_length,
                                whole=not (exchange.failure or exchange.truncated),
-                               role=resource.role,
-                               pages_kept=(self.pages_kept and kind_from_type(
-                                   exchange.recorded.content_type) == "html"))
+                               role=resource.role)
 
     def _late_stray(self, stray: StrayBytes) -> None:
         """Bytes that arrived on an idle connection after `stray.url`'s exchange: kept in a

@@ -92,15 +92,12 @@ PayloadLookup = Callable[[str, str], RevisitOf | None]
 
 
 def earlier_capture(lookup: PayloadLookup | None, url: str, payload_sha256: str,
-                    payload_length: int, *, whole: bool, role: Role,
-                    pages_kept: bool = False) -> RevisitOf | None:
+                    payload_length: int, *, whole: bool, role: Role) -> RevisitOf | None:
     """The earlier capture of a response's payload, when the response is to be written as a
     revisit (`--dedup`): a whole payload (not empty, not cut) that the collection holds.
     A story's page is always kept (story mode reads its links from the record just
-    written), and with `pages_kept` every page asked for (automatic mode judges a web
-    page from its stored body, to send it to the browser or not)."""
-    if (lookup is None or not whole or payload_length == 0 or role == "story"
-            or (pages_kept and role != "requisite")):
+    written)."""
+    if lookup is None or not whole or payload_length == 0 or role == "story":
         return None
     return lookup(payload_sha256, url)
 

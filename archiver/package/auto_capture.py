@@ -26,6 +26,7 @@ from archiver.capture.frontier import Role
 from archiver.capture.job import CaptureJob
 from archiver.capture.results import CaptureResult, PayloadLookup, Resource, SourceOutcome
 from archiver.capture.script_built import MAX_BYTES, PageSigns, Verdict, judge_html
+from archiver.capture.transport import Exchange
 from archiver.errors import BrowserMissing
 from archiver.extract.kinds import kind_from_type
 from archiver.extract.payload import BodyReader, open_record
@@ -55,7 +56,7 @@ class AutoCaptureJob:
         # their requisites may be revisits, here and in the browser.
         self.http = CaptureJob(dataclasses.replace(settings, browser=None), writer,
                                progress=progress, on_captured=on_captured, dedup=dedup,
-                               pages_kept=True)
+                               kept_whole=_judged)
         self._make_browser_job = make_browser_job
         self._on_superseded = on_superseded
         self.browser: BrowserCaptureJob | None = None
@@ -179,3 +180,9 @@ class AutoCaptureJob:
         sources[index] = dataclasses.replace(outcome, requested_url=http.requested_url,
                                              captured_with="browser",
                                              captured_with_reason=verdict.reason)
+
+
+def _judged(exchange: Exchange, resource: Resource) -> bool:
+    """A web page asked for: judged from its stored body, so never a revisit (a PDF asked
+    for, or a page's requisite, may be one)."""
+    return resource.role != "requisite" and kind_from_type(exchange.recorded.content_type) == "html"
