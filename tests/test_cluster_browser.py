@@ -124,6 +124,9 @@ def test_the_per_host_limit_holds_for_browser_tabs_across_the_cluster(
         cluster, iter(urls), tmp_path / "pkg", batch_size=2,
         settings=fast_settings(per_host=1, browser=LIMITS, requisites=False))
     assert (result.sources, result.captured) == (4, 4)
+    kinds = {entry["kind"] for item in manifest(tmp_path / "pkg")["resources"]
+             for entry in item["derived"]}
+    assert "screenshot" in kinds  # loaded in the browsers, not fetched over plain HTTP
     assert fresh_site.log.max_delayed == 1
 
 
@@ -150,15 +153,14 @@ def test_auto_mode_on_the_cluster_loads_the_script_built_page_in_chromium(
     output = tmp_path / "pkg"
     result = create_package_on_cluster(cluster, iter([article, static]), output,
                                        batch_size=1, settings=fast_settings(browser=AUTO))
+    loaded_with = source(output, article)
+    assert loaded_with["captured_with"] == "browser"
+    assert loaded_with["captured_with_reason"].startswith("built by script: ")
     assert (result.sources, result.captured, result.browser_wanted_count) == (2, 2, 0)
     assert_standard_tools_accept(output)
     report = check(output)
     assert report.is_valid, [str(problem) for problem in report.problems]
     assert_every_file_is_named(output)
-
-    loaded_with = source(output, article)
-    assert loaded_with["captured_with"] == "browser"
-    assert loaded_with["captured_with_reason"].startswith("built by script: ")
     shell, loaded = resources(output, article)  # the HTTP exchange stays, as evidence
     assert shell["derived"] == [] and "loaded again in the browser" in shell["notes"][0]
     assert loaded_with["record"] == loaded["record"] != shell["record"]
