@@ -26,7 +26,7 @@ from archiver.collection.build import index_packages
 from archiver.replay import start_replay
 from archiver.verification.api import check
 from tests.conftest import assert_standard_tools_accept, fast_settings, read_record, warcio_check
-from tests.server import STORY_PATH, SiteServer
+from tests.server import REPORT_PATH, STORY_PATH, SiteServer
 from tests.test_browser_auto import AUTO, mixed_site  # noqa: F401  (a fixture)
 from tests.test_browser_capture import LIMITS, needs_chromium
 from tests.test_dedup import NEW_PAGE, PROFILE
@@ -203,26 +203,35 @@ def test_auto_mode_on_a_worker_without_chromium_keeps_the_http_capture_and_says_
 class Deduped:
     first: Path
     second: Path
+    automatic: Path
+    """The story and a PDF captured again on the cluster in automatic mode."""
     story_url: str
     new_url: str
+    report_url: str
 
 
 @pytest.fixture(scope="module")
 def deduped(cluster: Client, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deduped]:
-    """The story captured on this machine and indexed; then the story and a page not seen
-    before captured on the cluster under --dedup, in two batches; the site is stopped
-    before anything is read back."""
+    """The story and a report captured on this machine and indexed; then, on the cluster
+    under --dedup, in two batches: the story and a page not seen before over plain HTTP,
+    and the story and the report in automatic mode; the site is stopped before anything is
+    read back."""
     root = tmp_path_factory.mktemp("cluster-dedup")
     with SiteServer() as site:
-        story, new = site.url(STORY_PATH), site.url(NEW_PAGE)
-        code, out, err = run("capture", story, "-o", str(root / "first"), "--allow-private")
+        story, new, report = site.url(STORY_PATH), site.url(NEW_PAGE), site.url(REPORT_PATH)
+        code, out, err = run("capture", story, report, "-o", str(root / "first"),
+                             "--allow-private")
         assert code == 0, out + err
         assert index_packages([root / "first"], root / "c.db").problems == []
-        code, out, err = run("capture", story, new, "-o", str(root / "second"),
-                             "--allow-private", "--dedup", str(root / "c.db"), "--cluster",
-                             cluster.scheduler.address, "--batch", "1")
+        on_cluster = ["--allow-private", "--dedup", str(root / "c.db"), "--cluster",
+                      cluster.scheduler.address, "--batch", "1"]
+        code, out, err = run("capture", story, new, "-o", str(root / "second"), "--no-browser",
+                             *on_cluster)
         assert code == 0, out + err
-    yield Deduped(root / "first", root / "second", story, new)
+        code, out, err = run("capture", story, report, "-o", str(root / "automatic"),
+                             *on_cluster)
+        assert code == 0, out + err
+    yield Deduped(root / "first", root / "second", root / "automatic", story, new, report)
 
 
 def test_dedup_on_the_cluster_writes_revisits_of_the_first_capture(deduped: Deduped) -> None:
@@ -243,6 +252,23 @@ def test_dedup_on_the_cluster_writes_revisits_of_the_first_capture(deduped: Dedu
     assert record.payload == b""
     [new] = resources(deduped.second, deduped.new_url)  # not seen before: stored whole
     assert "revisit" not in new and new["derived"]
+
+
+def test_dedup_in_automatic_mode_on_the_cluster_keeps_each_page_whole(
+        deduped: Deduped) -> None:
+    """As locally: each web page asked for is judged from its stored body, so is stored
+    whole; its requisites and the PDF asked for are revisits."""
+    document = manifest(deduped.automatic)
+    [page] = resources(deduped.automatic, deduped.story_url)
+    assert "revisit" not in page and page["derived"]
+    [report] = resources(deduped.automatic, deduped.report_url)
+    assert report["revisit"]["package"] == manifest(deduped.first)["package_id"]
+    requisites = [r for r in document["resources"]
+                  if r["role"] == "requisite" and r["outcome"] == "captured"]
+    assert requisites and all(r.get("revisit") for r in requisites)
+    assert {s["captured_with"] for s in document["sources"]} == {"http"}
+    code, out, err = run("verify", str(deduped.automatic))
+    assert code == 0, out + err
 
 
 def test_a_cluster_dedup_package_verifies_as_a_local_one(deduped: Deduped) -> None:
