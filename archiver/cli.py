@@ -244,16 +244,19 @@ def _signer(key: Path | None, who: Operator) -> Signer:
                   operator=who.name, organisation=who.organisation)
 
 
-def _browser_settings(browser: bool | None, tabs: int) -> BrowserSettings | None:
+def _browser_settings(browser: bool | None, tabs: int, *,
+                      on_workers: bool = False) -> BrowserSettings | None:
     """--browser: the default behaviours, with the Chromium found now (none: exit 3, before
-    anything is written); --no-browser: none; neither: automatic mode, whose Chromium is
-    looked for only when a page turns out to be built by script (none: a note, not a
-    failure)."""
+    anything is written; `on_workers`, a cluster's: each worker finds its own as its batch
+    starts); --no-browser: none; neither: automatic mode, whose Chromium is looked for only
+    when a page turns out to be built by script (none: a note, not a failure)."""
     from archiver.capture.browser.chromium import find_chromium
 
     if browser is None:
         return BrowserSettings(tabs=tabs, when="script-built")
-    return BrowserSettings(executable=find_chromium(), tabs=tabs) if browser else None
+    if not browser:
+        return None
+    return BrowserSettings(executable=None if on_workers else find_chromium(), tabs=tabs)
 
 
 def exit_code_for(error: BaseException) -> int:
@@ -452,8 +455,10 @@ def capture(
     HTTP capture stands, a note names those pages, and the exit code is as without them).
     With --cluster, workers of a Dask cluster fetch the URLs in batches, the per-host limit
     held across all of them, and this machine seals the one package into a folder the
-    workers share; the list is read as the work goes (docs/cluster.md). Exit 3 when the
-    cluster cannot be reached or Dask is not installed.
+    workers share; the list is read as the work goes (docs/cluster.md). A worker loads pages
+    in its own Chromium (--browser, and by default those built by script). Exit 3 when the
+    cluster cannot be reached, Dask is not installed, or a worker has no Chromium for
+    --browser.
     """
     from archiver.package.build import create_package
 
@@ -463,12 +468,6 @@ def capture(
     _refuse_mistyped_urls(list(urls or []))
     tsa_urls = _tsa_urls(tsa)
     if cluster is not None:
-        if browser:
-            _fail("--browser cannot run on a cluster yet: capture with --browser on one "
-                  "machine", EXIT_USAGE)
-        if dedup is not None:
-            _fail("--dedup cannot run on a cluster yet: capture with --dedup on one machine",
-                  EXIT_USAGE)
         _refuse_storage_on_cluster([output, *([input_file] if input_file else [])])
         streamed = _streamed_urls(list(urls or []),
                                   local_path(input_file) if input_file else None)
@@ -481,7 +480,8 @@ def capture(
         connect_timeout=connect_timeout, retries=retries, per_host=per_host,
         concurrency=concurrency, insecure=insecure, ca_file=ca_file,
         allow_private=allow_private, warc_max_bytes=warc_size, extract=extract,
-        browser=_browser_settings(browser, tabs), dedup=dedup)
+        browser=_browser_settings(browser, tabs, on_workers=cluster is not None),
+        dedup=dedup)
     who = _operator(operator, organisation)
     signer = _signer(key, who)
     if cluster is not None:

@@ -49,6 +49,19 @@ RefusalCode = Literal["json-invalid", "json-too-large", "json-too-deep", "not-a-
 class ArchiverError(Exception):
     """Root of every error archiver raises on purpose."""
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Raised on a cluster's worker, an error reaches the driver pickled: rebuilt as it
+        # was (its message and fields), never by calling __init__ with its message.
+        return _rebuilt, (type(self), self.args, dict(self.__dict__))
+
+
+def _rebuilt(kind: type[ArchiverError], args: tuple[object, ...],
+             fields: dict[str, object]) -> ArchiverError:
+    error = kind.__new__(kind, *args)
+    error.args = args
+    error.__dict__.update(fields)
+    return error
+
 
 class ArchiverUsageError(ArchiverError):
     """The caller asked for something that cannot be done as asked."""
@@ -114,9 +127,6 @@ class UnreadableEvidence(EvidenceError):
         self.what = what
         self.reason = reason
         self.code = code
-
-    def __reduce__(self) -> tuple[type[UnreadableEvidence], tuple[str, str, RefusalCode]]:
-        return type(self), (self.what, self.reason, self.code)  # from a worker process
 
 
 class IncompleteUpload(EvidenceError):

@@ -46,14 +46,19 @@ def capture_summary(result: PackageResult) -> dict[str, Any]:
 def browser_wanted_lines(capture: CaptureResult) -> list[str]:
     """Automatic mode with no browser: one plain line naming the pages that would have
     needed one (their plain HTTP capture stands) and how to get a browser."""
-    wanted = capture.browser_wanted
-    if not wanted:
+    return _browser_wanted_note(capture.browser_wanted, len(capture.browser_wanted),
+                                capture.browser_missing)
+
+
+def _browser_wanted_note(wanted: list[str], count: int, reason: str | None) -> list[str]:
+    """The note of `browser_wanted_lines`: `count` pages, the first of them `wanted`."""
+    if not count:
         return []
     shown = ", ".join(_one(url) for url in wanted[:5]) + (
-        f" and {len(wanted) - 5} more" if len(wanted) > 5 else "")
-    return [f"note: {len(wanted)} page(s) are built by script and were captured over plain "
+        f" and {count - min(len(wanted), 5)} more" if count > 5 else "")
+    return [f"note: {count} page(s) are built by script and were captured over plain "
             f"HTTP only, with no browser to load them ({shown}): "
-            f"{_one(capture.browser_missing or 'no Chromium')}"]
+            f"{_one(reason or 'no Chromium')}"]
 
 
 def render_capture(result: PackageResult) -> str:
@@ -101,7 +106,10 @@ def cluster_capture_summary(result: ClusterPackageResult) -> dict[str, Any]:
         "bytes": result.bytes,
         "batches": result.batches,
         "signature": result.signature.to_dict() if result.signature else None,
-    }
+    } | ({"browser_wanted": {"pages": result.browser_wanted,
+                             "count": result.browser_wanted_count,
+                             "reason": result.browser_missing}}
+         if result.browser_wanted_count else {})
 
 
 def render_cluster_capture(result: ClusterPackageResult) -> str:
@@ -117,6 +125,8 @@ def render_cluster_capture(result: ClusterPackageResult) -> str:
         f"{result.captured} of {result.sources} sources captured in {result.batches} "
         f"batch(es) on the cluster, {result.resources} resources in all, {result.warcs} WARC "
         f"file(s), {result.files} file(s) in all, {human_size(result.bytes)}.",
+        *_browser_wanted_note(result.browser_wanted, result.browser_wanted_count,
+                              result.browser_missing),
         f"Package: {result.path}",
         *signed_lines(result.signature),
         f"Check it any time with: archiver verify {result.path}",

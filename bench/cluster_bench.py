@@ -15,6 +15,10 @@ commands, which reach them with `--cluster tcp://127.0.0.1:PORT`. It measures
             scheduler, which a few packages' work does not outweigh): `archiver verify
             P1..PN` and `archiver extract P1..PN -o OUT` on 1 worker against 2 workers
             (target >= 1.7x), local beside.
+  browser   (only when asked: --parts browser) the first --browser-pages pages of the site,
+            `archiver capture --browser` locally against `--cluster` on 2 workers, each
+            worker's batch with a Chromium of its own (--batch: half the pages): what a
+            browser capture keeps of local speed on one machine (Chromium is CPU work).
   memory    the driver's peak RSS (wait4; the driver has no children: the cluster runs apart)
             for a list of 10,000 and of 1,000,000 lines, each a URL no worker fetches
             (ftp://...: each a failed source, recorded), in batches of 1,000: what the
@@ -27,6 +31,7 @@ and prints a model of what 100 machines would do, from these numbers.
 
     python bench/cluster_bench.py [--rounds 2] [--copies 24] [--lines 10000,1000000]
                                   [--shared DIR] [--parts capture,spread,overhead,memory]
+                                  [--browser-pages 24]
                                   [--json results.json]
 """
 
@@ -130,6 +135,36 @@ def bench_capture(cli: list[str], urls: Path, address: str, work: Path,
     kept = json.loads((work / f"capture-local-{rounds}" / "manifest.json").read_text("utf-8"))
     return {"rounds": rows, "local_s": local, "cluster_s": cluster, "ratio": local / cluster,
             "fetches": len(kept["resources"])}
+
+
+# -- capture with the browser ---------------------------------------------------------------
+
+def bench_browser(cli: list[str], urls: Path, address: str, work: Path, rounds: int,
+                  pages: int) -> dict[str, object]:
+    chosen = [url for url in urls.read_text().split() if url.endswith(".html")][:pages]
+    listed = work / "browser-pages.txt"
+    listed.write_text("\n".join(chosen) + "\n")
+    rows = []
+    for number in range(1, rounds + 1):
+        times: dict[str, float] = {}
+        order = ["local", "cluster"] if number % 2 else ["cluster", "local"]
+        for how in order:
+            out = work / f"browser-{how}-{number}"
+            extra = (["--cluster", address, "--batch", str(max(1, len(chosen) // 2))]
+                     if how == "cluster" else [])
+            run = timed(cli, ["capture", "-i", str(listed), "-o", str(out), "--allow-private",
+                              "--browser", *extra])
+            times[how] = run.seconds
+            remove_tree(out, False)
+            time.sleep(0.5)
+        rows.append(times)
+        print(f"browser capture round {number} ({len(chosen)} pages): local "
+              f"{times['local']:.2f} s, cluster (2 workers) {times['cluster']:.2f} s, ratio "
+              f"{times['local'] / times['cluster']:.2f}")
+    local = median([row["local"] for row in rows])
+    cluster = median([row["cluster"] for row in rows])
+    return {"pages": len(chosen), "rounds": rows, "local_s": local, "cluster_s": cluster,
+            "ratio": local / cluster}
 
 
 # -- verify and extract ----------------------------------------------------------------------
@@ -284,7 +319,9 @@ def main() -> int:
     ap.add_argument("--copies", type=int, default=24)
     ap.add_argument("--lines", default="10000,1000000")
     ap.add_argument("--parts", default="capture,spread,overhead,memory",
-                    help="comma-separated subset of capture,spread,overhead,memory")
+                    help="comma-separated subset of capture,spread,overhead,memory,browser")
+    ap.add_argument("--browser-pages", type=int, default=24,
+                    help="pages captured with --browser (the browser part)")
     ap.add_argument("--json", type=Path, help="also write the results to this JSON file")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
     args = ap.parse_args()
@@ -301,7 +338,7 @@ def main() -> int:
                 args.shared, work, pages=args.pages, pdfs=args.pdfs,
                 latency_ms=args.latency_ms) as (port, urls):
             print(f"site: 127.0.0.1:{port}; clusters: 2 workers at {two}, 1 at {one}\n")
-            capture = spread = overhead = memory = None
+            capture = spread = overhead = memory = browser = None
             if "capture" in parts:
                 capture = bench_capture(cli, urls, two, work, args.rounds)
                 results["capture"] = capture
@@ -315,6 +352,9 @@ def main() -> int:
             if "overhead" in parts:
                 overhead = bench_overhead(two)
                 results["overhead"] = overhead
+            if "browser" in parts:
+                browser = bench_browser(cli, urls, two, work, args.rounds, args.browser_pages)
+                results["browser"] = browser
             if "memory" in parts:
                 memory = bench_memory(cli, two, work, [int(n) for n in args.lines.split(",")])
                 results["memory"] = memory
@@ -326,6 +366,9 @@ def main() -> int:
     if capture is not None:
         rows.append(["capture (bench site)", f"{capture['local_s']:.2f}", "-",
                      f"{capture['cluster_s']:.2f}", f"{capture['ratio']:.2f} of local (>= 0.90)"])
+    if browser is not None:
+        rows.append([f"capture --browser ({browser['pages']} pages)", f"{browser['local_s']:.2f}",
+                     "-", f"{browser['cluster_s']:.2f}", f"{browser['ratio']:.2f} of local"])
     if spread is not None:
         rows += [[f"{verb} ({args.copies} packages)", f"{d['local_s']:.2f}",  # type: ignore[index]
                   f"{d['1 worker_s']:.2f}", f"{d['2 workers_s']:.2f}",  # type: ignore[index]

@@ -9,9 +9,10 @@ of them are being answered at once. Skipped, with the reason, where there is no 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import socket
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -132,6 +133,46 @@ def test_tabs_wait_for_memory_below_the_ceiling_but_one_always_runs() -> None:
     assert (full.most_open, full.held_back) == (1, 3)
     roomy = asyncio.run(run(999))
     assert (roomy.most_open, roomy.held_back) == (4, 0)
+
+
+def test_a_page_holds_its_host_lease_while_its_tab_is_open_and_waits_for_it_tabless() -> None:
+    """A cluster's lease (here a gauge of one per host): two pages of one host never hold it
+    at once, and a page waiting for it holds no tab, which another host's page takes."""
+    events: list[str] = []
+    held: dict[str, int] = {}
+
+    @contextlib.asynccontextmanager
+    async def lease(url: str) -> AsyncIterator[None]:
+        host = url.split("/")[2]
+        while held.get(host):
+            await asyncio.sleep(0.01)
+        held[host] = 1
+        events.append(f"lease {url}")
+        try:
+            yield
+        finally:
+            held[host] = 0
+
+    async def run() -> TabPool:
+        pool = TabPool(1, 6, 10**12, measure=lambda: 0, host_lease=lease)
+
+        async def page(url: str, delay: float) -> None:
+            await asyncio.sleep(delay)
+            async with pool.tab(url):
+                events.append(f"open {url}")
+                await asyncio.sleep(0.1)
+
+        held["a.test"] = 1  # another worker holds a.test's lease for 0.2 s
+        asyncio.get_running_loop().call_later(0.2, held.update, {"a.test": 0})
+        await asyncio.gather(page("http://a.test/1", 0), page("http://a.test/2", 0),
+                             page("http://b.test/1", 0.05))
+        return pool
+
+    pool = asyncio.run(run())
+    assert events[:2] == ["lease http://b.test/1", "open http://b.test/1"]
+    assert sorted(events[2:]) == sorted(["lease http://a.test/1", "open http://a.test/1",
+                                         "lease http://a.test/2", "open http://a.test/2"])
+    assert pool.most_open == 1
 
 
 def test_the_memory_of_this_process_tree_is_measured() -> None:

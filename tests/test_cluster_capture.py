@@ -59,9 +59,11 @@ def test_a_cluster_package_cannot_be_told_from_a_local_one(
     local = tmp_path / "local"
     made = create_package(urls, local, settings=fast_settings())
     on_cluster = tmp_path / "cluster"
+    # --no-browser: the local run's settings (fast_settings) are plain HTTP too; automatic
+    # mode on a cluster is tests/test_cluster_browser.py's
     code, out, err = run("capture", "-i", str(listed), "-o", str(on_cluster), "--cluster",
                          cluster.scheduler.address, "--batch", "2", "--allow-private",
-                         "--json")
+                         "--no-browser", "--json")
     assert code == 0, err
     summary = json.loads(out)
     assert (summary["sources"], summary["captured"], summary["complete"], summary["batches"]

@@ -1,29 +1,33 @@
 """One batch of a cluster capture, as a worker runs it.
 
 A worker captures its batch of URLs (and their requisites) with the same job a local run
-uses, into WARC files of its own in a folder of its own: `parts/NNNNNN-xxxxxxxx/` beside
-the package being built, on storage the driver shares. It extracts each page and PDF into
-that folder while it fetches, as a local run does, and hands back what the manifest will
-say of the batch. The driver moves the files into the package only once the batch came
-back whole: a worker that dies leaves its folder behind, named by nothing, and its batch is
-run again elsewhere in a new folder.
+builds (archiver.package.folder_capture: plain HTTP, --browser, automatic mode, --dedup),
+into WARC files of its own in a folder of its own: `parts/NNNNNN-xxxxxxxx/` beside the
+package being built, on storage the driver shares. It extracts each page and PDF into that
+folder while it fetches, as a local run does (a browser's page from its rendered DOM, its
+screenshot and other attachments beside), and hands back what the manifest will say of the
+batch. The driver moves the files into the package only once the batch came back whole: a
+worker that dies leaves its folder behind, named by nothing, and its batch is run again
+elsewhere in a new folder.
 """
 
 from __future__ import annotations
 
+import platform
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from archiver import __version__
-from archiver.capture.job import CaptureJob
 from archiver.capture.results import PeerRecord
-from archiver.cluster.host_limit import ClusterHostLimit, HostLimitedTransport
+from archiver.capture.transport import Transport
+from archiver.cluster.host_limit import ClusterHostLimit, HostLimitedTransport, tab_lease
+from archiver.errors import BrowserMissing
 from archiver.package.bag import FileDigest
-from archiver.package.derived import DerivedFiles, extract_into_package
 from archiver.package.extraction_pool import ExtractionPool
-from archiver.package.manifest import resource_entry, source_entry
+from archiver.package.folder_capture import FolderCapture
+from archiver.package.manifest import resource_entries, source_entry
 from archiver.package_layout import WARC_DIR
 from archiver.settings import CaptureSettings
 from archiver.warc.writer import WarcWriter, WrittenFile, warcinfo_factory
@@ -60,8 +64,13 @@ class BatchResult:
     numbers them in the package)."""
     warcs: list[WrittenFile]
     derived: list[FileDigest]
-    """Files derived from the batch's records, by their path inside `folder`."""
+    """Files derived from the batch's records (extracted texts, a browser's attachments),
+    by their path inside `folder`."""
     peers: list[PeerRecord] = field(default_factory=list)
+    browser_missing: str | None = None
+    """Automatic mode: why this worker had no browser for the pages built by script."""
+    browser_wanted: list[str] = field(default_factory=list)
+    """Automatic mode, no browser on this worker: the sources that would have needed one."""
 
 
 class VersionMismatch(RuntimeError):
@@ -78,6 +87,8 @@ def capture_batch(batch: CaptureBatch) -> BatchResult:
     (folder / WARC_DIR).mkdir(parents=True)
     settings = batch.settings
     extraction = settings.extraction
+    # Made on the task's thread, which knows its worker (see ClusterHostLimit).
+    limit = ClusterHostLimit(batch.package_id, settings.per_host)
     writer = WarcWriter(folder / WARC_DIR, prefix=f"{batch.warc_prefix}-b{batch.number:06d}",
                         max_bytes=settings.warc_max_bytes,
                         make_warcinfo=warcinfo_factory(batch.warcinfo,
@@ -88,17 +99,19 @@ def capture_batch(batch: CaptureBatch) -> BatchResult:
     # network idle while it extracted (bench/RESULTS.md).
     pool = (ExtractionPool(folder / WARC_DIR, writer, extraction, workers=1, in_threads=True)
             if extraction is not None else None)
+
+    def host_limited(transport: Transport) -> Transport:
+        return HostLimitedTransport(transport, limit)
+
+    capture = FolderCapture(folder, writer, settings, pool=pool, wrap_transport=host_limited,
+                            host_lease=tab_lease(limit))
     try:
-        job = CaptureJob(settings, writer,
-                         on_captured=pool.offer if pool is not None else None)
-        job.transport = HostLimitedTransport(job.transport,
-                                             ClusterHostLimit(batch.package_id,
-                                                              settings.per_host))
-        result = job.run(batch.urls)
-        derived = DerivedFiles()
-        if extraction is not None:
-            derived = extract_into_package(folder, writer, result, extraction,
-                                           gzip_level=settings.gzip_level, pool=pool)
+        try:
+            result = capture.job().run(batch.urls)
+        except BrowserMissing as missing:  # --browser: this worker cannot do the batch
+            raise BrowserMissing(f"a worker of the cluster (on {platform.node()}) cannot run "
+                                 f"Chromium: {missing.reason}; nothing was sealed") from None
+        derived = capture.extract(result)
     finally:
         if pool is not None:
             pool.close()
@@ -107,6 +120,6 @@ def capture_batch(batch: CaptureBatch) -> BatchResult:
         number=batch.number, folder=str(folder), started=result.started_at,
         finished=result.finished_at,
         sources=[source_entry(source) for source in result.sources],
-        resources=[resource_entry(resource, derived.by_resource.get(index, []))
-                   for index, resource in enumerate(result.resources)],
-        warcs=written, derived=derived.files, peers=list(result.peers))
+        resources=resource_entries(result, derived.by_resource),
+        warcs=written, derived=derived.files, peers=list(result.peers),
+        browser_missing=result.browser_missing, browser_wanted=list(result.browser_wanted))

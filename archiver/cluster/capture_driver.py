@@ -15,6 +15,7 @@ and which is removed with the run's hidden directory.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -35,7 +36,7 @@ from archiver.package.manifest import manifest_head
 from archiver.package.manifest_stream import write_manifest_streaming
 from archiver.package.provenance import Operator, provenance_section
 from archiver.package.text_index import TextIndexBuilder
-from archiver.package_layout import EXTRACT_DIR, WARC_DIR, warc_path
+from archiver.package_layout import WARC_DIR, warc_path
 from archiver.settings import CaptureSettings
 from archiver.timestamps import utc_iso
 from archiver.warc.writer import WrittenFile
@@ -66,6 +67,12 @@ class ClusterPackageResult:
     warcs: int = 0
     batches: int = 0
     signature: SignResult | None = None
+    browser_wanted: list[str] = field(default_factory=list)
+    """Automatic mode on workers with no Chromium: the first LISTED_FAILURES pages built by
+    script whose plain HTTP capture stands (manifest.json's sources say so of each)."""
+    browser_wanted_count: int = 0
+    browser_missing: str | None = None
+    """Why a worker had no browser for them (the first reason met)."""
 
     @property
     def failed(self) -> int:
@@ -100,10 +107,9 @@ class _Intake:
             self.files.append(FileDigest(warc_path(name), warc.size, warc.sha256))
             self.warcs.append(warc)
         renamed = {}
-        if batch.derived:
-            (staging / EXTRACT_DIR).mkdir(exist_ok=True)
-        for file in batch.derived:
+        for file in batch.derived:  # extracted texts, and a browser's attachments
             new = renumbered(file.path, self.result.resources)
+            (staging / new).parent.mkdir(parents=True, exist_ok=True)
             os.rename(folder / file.path, staging / new)
             renamed[file.path] = new
             self.files.append(FileDigest(new, file.size, file.sha256))
@@ -132,6 +138,10 @@ class _Intake:
             elif len(result.failures) < LISTED_FAILURES:
                 result.failures.append({"requested_url": source["requested_url"],
                                         "reason": source["reason"]})
+        result.browser_wanted_count += len(batch.browser_wanted)
+        room = LISTED_FAILURES - len(result.browser_wanted)
+        result.browser_wanted += batch.browser_wanted[:max(room, 0)]
+        result.browser_missing = result.browser_missing or batch.browser_missing
 
     def spooled(self, key: str) -> Iterator[Any]:
         self._spools[key].close()
@@ -183,8 +193,10 @@ def create_package_on_cluster(
     result = ClusterPackageResult(output, "")
     with building(output, settings, operator, signer) as build:
         result.package_id = build.package_id
-        parts = build.staging.parent / "parts"
+        # Absolute: a worker's working directory is its own.
+        parts = build.staging.parent.absolute() / "parts"
         parts.mkdir()
+        on_workers = _for_workers(settings)
         intake = _Intake(build, result)
         # The text index, as a local run makes it, from each batch as it is taken in: the
         # driver would otherwise wait on the workers, and then they on it.
@@ -192,7 +204,7 @@ def create_package_on_cluster(
         try:
             started = utc_iso()
             work = (CaptureBatch(number, batch, str(parts), build.package_id,
-                                 build.writer.prefix, build.warcinfo, settings)
+                                 build.writer.prefix, build.warcinfo, on_workers)
                     for number, batch in enumerate(batches(urls, batch_size)))
             for batch in _in_order(client, work, window):
                 intake.take(batch)
@@ -228,6 +240,15 @@ def create_package_on_cluster(
     result.bytes = sum(entry.size for entry in files)
     result.warcs = len(warcs)
     return result
+
+
+def _for_workers(settings: CaptureSettings) -> CaptureSettings:
+    """The settings a worker captures with: a `--dedup` collection named by its absolute
+    path (a worker's working directory is its own). manifest.json and every warcinfo record
+    say the settings as given."""
+    if settings.dedup is None:
+        return settings
+    return dataclasses.replace(settings, dedup=settings.dedup.absolute())
 
 
 def _in_order(client: Client, work: Iterator[CaptureBatch], window: int

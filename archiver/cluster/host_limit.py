@@ -19,9 +19,13 @@ the same core: bench/RESULTS.md).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import math
 import threading
 import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING
 
 from archiver.capture.transport import Exchange, Request, SinkFactory, Transport
@@ -160,3 +164,26 @@ class HostLimitedTransport:
         self._stop.set()
         self._give_back(math.inf)
         self.inner.close()
+
+
+def tab_lease(limit: ClusterHostLimit) -> Callable[[str], AbstractAsyncContextManager[None]]:
+    """For a browser capture on a worker (archiver.capture.browser.pool.HostLease): each
+    page holds its origin's cluster-wide lease while its tab is open, so the tabs of every
+    worker on one site are never more than `per_host` at once, as one machine's are. A page
+    takes seconds: a lease taken and given back for each (a scheduler round trip each way,
+    made in a thread: Dask's calls block) costs nothing worth keeping it for."""
+
+    @contextlib.asynccontextmanager
+    async def held(url: str) -> AsyncIterator[None]:
+        try:
+            semaphore = limit.semaphore_for(url)
+        except ValueError:  # not a URL an origin can be read from: the page says why
+            yield
+            return
+        await asyncio.to_thread(semaphore.acquire)
+        try:
+            yield
+        finally:
+            await asyncio.to_thread(semaphore.release)
+
+    return held

@@ -15,6 +15,7 @@ from typing import IO
 from archiver._types import Progress
 from archiver.capture.browser.attachments import Attachment
 from archiver.capture.browser.job import BrowserCaptureJob
+from archiver.capture.browser.pool import HostLease
 from archiver.capture.results import PayloadLookup, Resource
 from archiver.extract.files import slug
 from archiver.package.bag import FileDigest
@@ -30,10 +31,12 @@ from archiver.warc.writer import WarcWriter
 def browser_job(staging: Path, writer: WarcWriter, settings: CaptureSettings,
                 kept: KeptAttachments, rendered: dict[str, RecordAt],
                 progress: Progress | None = None,
-                dedup: PayloadLookup | None = None) -> BrowserCaptureJob:
+                dedup: PayloadLookup | None = None,
+                host_lease: HostLease | None = None) -> BrowserCaptureJob:
     """A browser capture job writing into the package being built in `staging`: each
     page's attachments go into `kept`, and where its rendered DOM record lies into
-    `rendered` (by the page's response record id); payloads `dedup` knows are revisits."""
+    `rendered` (by the page's response record id); payloads `dedup` knows are revisits;
+    `host_lease` is held for each page while its tab is open (see TabPool)."""
 
     def keep(index: int, resource: Resource, attachment: Attachment) -> None:
         entry, file, where = _keep(staging, writer, settings.gzip_level, index, resource,
@@ -44,7 +47,7 @@ def browser_job(staging: Path, writer: WarcWriter, settings: CaptureSettings,
             rendered[resource.record.record_id] = where
 
     return BrowserCaptureJob(settings, writer, progress=progress, on_attachment=keep,
-                             dedup=dedup)
+                             dedup=dedup, host_lease=host_lease)
 
 
 def _keep(staging: Path, writer: WarcWriter, gzip_level: int, index: int,

@@ -22,20 +22,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from archiver import __version__
 from archiver._types import Progress
 from archiver.attestation.sealing import Signer, attest_new_package
-from archiver.capture.job import CaptureJob
-from archiver.capture.results import CaptureResult, PayloadLookup, Resource
+from archiver.capture.results import CaptureResult, Resource
 from archiver.errors import OutputExistsError
 from archiver.extract.document import Extraction
 from archiver.extract.files import write_new
 from archiver.package.bag import FileDigest, write_bag, write_bag_tags
-from archiver.package.dedup import payload_lookup
-from archiver.package.derived import (
-    DerivedFiles,
-    KeptAttachments,
-    RecordAt,
-    extract_into_package,
-)
+from archiver.package.derived import DerivedFiles, RecordAt
 from archiver.package.extraction_pool import ExtractionPool
+from archiver.package.folder_capture import FolderCapture
 from archiver.package.manifest import (
     build_manifest,
     dump_manifest,
@@ -58,12 +52,7 @@ from archiver.warc.writer import WarcWriter, WrittenFile, warcinfo_factory
 
 if TYPE_CHECKING:
     from archiver.attestation.signature import SignResult  # cryptography: for signing only
-
-    # loaded only for --browser: it brings Playwright
-    from archiver.capture.browser.job import BrowserCaptureJob
-    from archiver.package.auto_capture import AutoCaptureJob
-
-    AnyCaptureJob = CaptureJob | BrowserCaptureJob | AutoCaptureJob
+    from archiver.package.folder_capture import AnyCaptureJob
 
 T = TypeVar("T")
 
@@ -109,15 +98,12 @@ class PackageBuild:
                                  max_bytes=settings.warc_max_bytes,
                                  make_warcinfo=self._warcinfo_record)
         self.extra_files: list[FileDigest] = []
-        self.attachments = KeptAttachments()
-        """A browser capture's screenshots, PDF snapshots and rendered DOMs."""
-        self.rendered: dict[str, RecordAt] = {}
-        """Where each browser-captured page's rendered DOM record is, by the record id of
-        the page's response."""
         self._written: list[WrittenFile] | None = None
         self.pool = (ExtractionPool(warc_dir, self.writer, settings.extraction,
                                     settings.extraction.workers)
                      if settings.extraction is not None else None)
+        self.capture = FolderCapture(staging, self.writer, settings, pool=self.pool)
+        """The capture into the package: its job, and what it derives."""
 
     @property
     def environment(self) -> dict[str, Any]:
@@ -135,59 +121,19 @@ class PackageBuild:
         return make(filename, record_id)
 
     def capture_job(self, progress: Progress | None = None) -> AnyCaptureJob:
-        """A capture job writing into this package, its documents extracted as they come;
-        with `settings.browser`, one that loads each source in Chromium, or (its `when`
-        "script-built") only those whose HTTP capture is built by script (docs/browser.md)."""
-        browser = self.settings.browser
-        if browser is not None and browser.when == "script-built":
-            from archiver.package.auto_capture import AutoCaptureJob
-
-            return AutoCaptureJob(self.settings, self.writer,
-                                  make_browser_job=lambda: self._browser_job(progress),
-                                  progress=progress,
-                                  on_captured=self.pool.offer if self.pool is not None else None,
-                                  on_superseded=self.pool.forget if self.pool is not None
-                                  else None, dedup=self.dedup)
-        if browser is not None:
-            return self._browser_job(progress)
-        return CaptureJob(self.settings, self.writer, progress=progress,
-                          on_captured=self.pool.offer if self.pool is not None else None,
-                          dedup=self.dedup)
-
-    @cached_property
-    def dedup(self) -> PayloadLookup | None:
-        """The lookup `--dedup` asks of each payload (its collection opened once)."""
-        if self.settings.dedup is None:
-            return None
-        return payload_lookup(self.settings.dedup)
-
-    def _browser_job(self, progress: Progress | None) -> BrowserCaptureJob:
-        from archiver.package.browser_capture import browser_job
-
-        return browser_job(self.staging, self.writer, self.settings, self.attachments,
-                           self.rendered, progress, dedup=self.dedup)
+        """A capture job writing into this package, its documents extracted as they come
+        (archiver.package.folder_capture chooses it from the settings)."""
+        return self.capture.job(progress)
 
     def rendered_record(self, resource: Resource) -> RecordAt | None:
         """Where a browser-captured page's rendered DOM is (None: not captured so)."""
-        ref = resource.record
-        return self.rendered.get(ref.record_id) if ref is not None else None
+        return self.capture.rendered_record(resource)
 
     def extract(self, result: CaptureResult, progress: Progress | None = None,
                 done: dict[str, Extraction] | None = None) -> DerivedFiles:
-        """Extract every page and PDF of `result` (unless extraction is off): a page
-        captured through the browser from its rendered DOM. The files a browser capture
-        made (attachments) are listed with what was derived."""
-        derived = DerivedFiles()
-        if self.settings.extraction is not None:
-            rendered = {index: where for index, resource in enumerate(result.resources)
-                        if (where := self.rendered_record(resource)) is not None}
-            derived = extract_into_package(self.staging, self.writer, result,
-                                           self.settings.extraction,
-                                           gzip_level=self.settings.gzip_level,
-                                           progress=progress, done=done, pool=self.pool,
-                                           rendered=rendered)
-        derived.add(self.attachments.derived(result.resources))
-        return derived
+        """Extract every page and PDF of `result` into the package (see
+        FolderCapture.extract)."""
+        return self.capture.extract(result, progress, done)
 
     def index_texts(self, result: CaptureResult, derived: DerivedFiles) -> TextIndexFile | None:
         """The package's text index (data/index/), made from what was extracted; None when

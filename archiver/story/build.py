@@ -51,7 +51,7 @@ from archiver.warc.records import new_record_id, prepare_record, sha256_label
 
 if TYPE_CHECKING:
     from archiver.attestation.signature import SignResult  # cryptography: for signing only
-    from archiver.package.build import AnyCaptureJob  # a type alias (it names Playwright's)
+    from archiver.package.folder_capture import AnyCaptureJob  # names Playwright's types
 
 REPORT_HTML = f"{DATA_DIR}/report.html"
 REPORT_MD = f"{DATA_DIR}/report.md"

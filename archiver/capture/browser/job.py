@@ -43,7 +43,7 @@ from archiver.capture.browser.chromium import (
     trust_ca_file,
 )
 from archiver.capture.browser.exchange import BrowserExchange
-from archiver.capture.browser.pool import TabPool
+from archiver.capture.browser.pool import HostLease, TabPool
 from archiver.capture.browser.provenance import BrowserPeer, browser_peer_document
 from archiver.capture.browser.recorder import ChainCache, Failure, NetworkRecorder
 from archiver.capture.frontier import Role
@@ -144,9 +144,14 @@ class BrowserCaptureJob:
     def __init__(self, settings: CaptureSettings, writer: WarcWriter, *,
                  progress: Progress | None = None,
                  on_attachment: AttachmentSink | None = None,
-                 dedup: PayloadLookup | None = None) -> None:
-        """`dedup`, as CaptureJob's: a payload the lookup knows is written as a revisit."""
+                 dedup: PayloadLookup | None = None,
+                 host_lease: HostLease | None = None) -> None:
+        """`dedup`, as CaptureJob's: a payload the lookup knows is written as a revisit;
+        `host_lease` is held for each page while its tab is open (a cluster's per-host
+        limit: TabPool)."""
         self.settings = settings
+        self.host_lease = host_lease
+        """Held for each page while its tab is open (a cluster's per-host limit: TabPool)."""
         self.browser = settings.browser or BrowserSettings()
         self.writer = writer
         self.progress = progress
@@ -243,7 +248,7 @@ class BrowserCaptureJob:
         self._context.on("page", lambda other: asyncio.ensure_future(
             _close_popup(other, self._popups)))
         self.pool = TabPool(self.browser.tabs, self.settings.per_host,
-                            self.browser.memory_ceiling)
+                            self.browser.memory_ceiling, host_lease=self.host_lease)
         for page in list(self._context.pages):
             await page.close()
 

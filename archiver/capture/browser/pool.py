@@ -2,7 +2,8 @@
 them loading from one host, and no new one while the memory of archiver and its browser is at
 the ceiling.
 
-A page waits for its host's turn before it takes a tab, so pages of a busy host queued behind
+A page waits for its host's turn (and, on a cluster, for its origin's cluster-wide lease:
+`host_lease`) before it takes a tab, so pages of a busy host queued behind
 each other never hold tabs that pages of other hosts could use. The memory check is made when
 a tab is about to open: while the ceiling is reached and another tab is still open, the new
 one waits for a tab to close (or for memory to fall); one tab always runs, so a page larger
@@ -15,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
 from urllib.parse import urlsplit
 
 from archiver.capture.browser.memory import tree_memory
@@ -23,14 +25,19 @@ _log = logging.getLogger(__name__)
 _log.addHandler(logging.NullHandler())
 RECHECK_SECONDS = 0.5
 """How often a tab held back by memory looks again, when no tab closes meanwhile."""
+HostLease = Callable[[str], AbstractAsyncContextManager[object]]
+"""Held for a page's URL while its tab is open, beside the pool's own turn for its host: on a
+cluster, the per-host limit across every worker (archiver.cluster.host_limit.tab_lease)."""
 
 
 class TabPool:
     """Admits pages to tabs; `async with pool.tab(url):` around everything a page does."""
 
     def __init__(self, tabs: int, per_host: int, memory_ceiling: int, *,
-                 measure: Callable[[], int | None] = tree_memory) -> None:
+                 measure: Callable[[], int | None] = tree_memory,
+                 host_lease: HostLease | None = None) -> None:
         self.tabs = tabs
+        self.host_lease = host_lease
         self.per_host = per_host
         self.memory_ceiling = memory_ceiling
         self._measure = measure
@@ -50,7 +57,8 @@ class TabPool:
         """Wait for `url`'s host's turn, a free tab and room in memory; hold them while the
         block runs."""
         host = self._hosts.setdefault(host_of(url), asyncio.Semaphore(self.per_host))
-        async with host, self._free:
+        leased = self.host_lease(url) if self.host_lease is not None else contextlib.nullcontext()
+        async with host, leased, self._free:
             await self._room()
             self.open += 1
             self.most_open = max(self.most_open, self.open)
