@@ -433,6 +433,11 @@ def capture(
     batch: Annotated[int, typer.Option("--batch", metavar="N", min=1, max=100_000,
                                        help="With --cluster: URLs a worker takes at a "
                                        "time.")] = BATCH_SIZE,
+    staging: Annotated[Path | None, typer.Option(
+        "--staging", metavar="DIR", help="With -o a storage URL: the folder the package is "
+        "built in before its upload (default: a temporary folder on this machine). With "
+        "--cluster ADDR, every worker must share it; --cluster local shares this machine's "
+        "(docs/cluster.md).", show_default=False)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Capture sources into a new sealed evidence package.
@@ -455,10 +460,11 @@ def capture(
     HTTP capture stands, a note names those pages, and the exit code is as without them).
     With --cluster, workers of a Dask cluster fetch the URLs in batches, the per-host limit
     held across all of them, and this machine seals the one package into a folder the
-    workers share; the list is read as the work goes (docs/cluster.md). A worker loads pages
-    in its own Chromium (--browser, and by default those built by script). Exit 3 when the
-    cluster cannot be reached, Dask is not installed, or a worker has no Chromium for
-    --browser.
+    workers share (for -o a storage URL: built in --staging DIR, then uploaded); the list
+    is read as the work goes, from a path or a storage URL (docs/cluster.md). A worker
+    loads pages in its own Chromium (--browser, and by default those built by script).
+    Exit 3 when the cluster cannot be reached, Dask is not installed, or a worker has no
+    Chromium for --browser.
     """
     from archiver.package.build import create_package
 
@@ -467,10 +473,9 @@ def capture(
     assert output is not None
     _refuse_mistyped_urls(list(urls or []))
     tsa_urls = _tsa_urls(tsa)
+    scratch_in = _staging_folder(staging, output, cluster)
     if cluster is not None:
-        _refuse_storage_on_cluster([output, *([input_file] if input_file else [])])
-        streamed = _streamed_urls(list(urls or []),
-                                  local_path(input_file) if input_file else None)
+        streamed = _streamed_urls(list(urls or []), input_file)
     wanted = [] if cluster is not None else (
         list(urls or []) + (_url_list(input_file) if input_file else []))
     if cluster is None and not wanted:
@@ -485,10 +490,9 @@ def capture(
     who = _operator(operator, organisation)
     signer = _signer(key, who)
     if cluster is not None:
-        _sweep_beside(local_path(output))
-        _capture_on_cluster(cluster, streamed, local_path(output), settings, who, signer,
-                            tsa_urls, as_json, batch)
-    with output_target(output) as target:
+        _capture_on_cluster(cluster, streamed, output, settings, who, signer, tsa_urls,
+                            as_json, batch, scratch_in)
+    with output_target(output, scratch_in=scratch_in) as target:
         _sweep_beside(target.local)
         with progress_bar("capturing") as progress:
             result = create_package(wanted, target.local, settings=settings,
@@ -502,10 +506,10 @@ def capture(
     raise typer.Exit(EXIT_OK if result.is_complete and _all_ok(stamps) else EXIT_PROBLEM)
 
 
-def _streamed_urls(urls: list[str], input_file: Path | None) -> Iterator[str]:
-    """The URLs typed, then those of the list file, read as the capture goes (a cluster
-    capture never holds the list whole). An empty list is a usage error, found before
-    anything is written."""
+def _streamed_urls(urls: list[str], input_file: str | None) -> Iterator[str]:
+    """The URLs typed, then those of the list file (a path or a storage URL), read as the
+    capture goes (a cluster capture never holds the list whole). An empty list is a usage
+    error, found before anything is written."""
     import itertools
 
     from archiver.cluster.url_stream import stream_url_list
@@ -517,31 +521,48 @@ def _streamed_urls(urls: list[str], input_file: Path | None) -> Iterator[str]:
     return itertools.chain(urls, [first] if first is not None else [], listed)
 
 
-def _refuse_storage_on_cluster(given: list[str]) -> None:
-    """A cluster's workers read and write a folder they share (docs/cluster.md)."""
-    for name in given:
-        if is_storage_url(name):
-            _fail(f"{name}: with --cluster, inputs and outputs are folders every worker "
-                  "shares; a storage URL is not one yet (capture to a shared folder, then "
-                  "upload it, or run without --cluster)", EXIT_USAGE)
+def _staging_folder(staging: Path | None, output: str, cluster: str | None) -> Path | None:
+    """Where a package for -o a storage URL is built before its upload: --staging, or the
+    system's temporary folder, which a remote cluster's workers do not see (so there it
+    must be given: a usage error before any work)."""
+    if staging is None:
+        if cluster is not None and is_storage_url(output):
+            from archiver.cluster.connect import local_workers
+
+            if local_workers(cluster) is None:
+                _fail(f"-o {output} with --cluster {cluster}: the package is built in a "
+                      "folder every worker shares, then uploaded; give that folder with "
+                      "--staging DIR (docs/cluster.md)", EXIT_USAGE)
+        return None
+    if not is_storage_url(output):
+        _fail(f"--staging is for -o a storage URL (built there, then uploaded); -o {output} "
+              "is built in place", EXIT_USAGE)
+    if not staging.is_dir():
+        _fail(f"--staging {staging}: no such folder", EXIT_USAGE)
+    return staging.resolve()
 
 
-def _capture_on_cluster(address: str, urls: Iterator[str], output: Path,
+def _capture_on_cluster(address: str, urls: Iterator[str], output: str,
                         settings: CaptureSettings, who: Operator, signer: Signer,
-                        tsa_urls: list[str], as_json: bool, batch: int) -> NoReturn:
+                        tsa_urls: list[str], as_json: bool, batch: int,
+                        scratch_in: Path | None) -> NoReturn:
+    """A capture on the cluster into `output`; for a storage URL, built in a scratch folder
+    in `scratch_in` (which the workers share) and uploaded, its completion marker last."""
     from archiver.cluster.capture_driver import create_package_on_cluster
     from archiver.cluster.connect import cluster_client
     from archiver.rendering import cluster_capture_summary, render_cluster_capture
 
-    with cluster_client(address) as client, progress_bar("capturing") as progress:
-        result = create_package_on_cluster(client, urls, output, settings=settings,
-                                           progress=progress, operator=who, signer=signer,
-                                           batch_size=batch)
-    stamps = _timestamp_new(output, tsa_urls)
+    with output_target(output, scratch_in=scratch_in) as target:
+        _sweep_beside(target.local)
+        with cluster_client(address) as client, progress_bar("capturing") as progress:
+            result = create_package_on_cluster(client, urls, target.local, settings=settings,
+                                               progress=progress, operator=who,
+                                               signer=signer, batch_size=batch)
+        stamps = _timestamp_new(target.local, tsa_urls)
     if as_json:
-        _emit_json(cluster_capture_summary(result) | _stamps_json(stamps, tsa_urls))
+        _emit_json(cluster_capture_summary(result) | _stamps_json(stamps, tsa_urls), target)
     else:
-        show(render_cluster_capture(result))
+        show(target.relabel(render_cluster_capture(result)))
         _show_stamps(stamps, output)
     raise typer.Exit(EXIT_OK if result.is_complete and _all_ok(stamps) else EXIT_PROBLEM)
 
@@ -914,7 +935,8 @@ def verify(
     (s3://bucket/prefix/pkg): a package there is complete only with its completion marker,
     written last by its upload (docs/storage.md); without it, it is incomplete (exit 1).
     With --cluster, the paths are checked on the workers of a Dask cluster (on storage they
-    share), one report at the end (docs/cluster.md).
+    share, or storage URLs each worker reads itself), one report at the end
+    (docs/cluster.md).
     """
     from archiver.verification.attestation_problems import ProofOptions
 
@@ -926,14 +948,12 @@ def verify(
     reports: list[VerificationReport] = []
     worst = EXIT_OK
     if cluster is not None:
-        _refuse_storage_on_cluster(paths)
-        checked, worst = _verify_on_cluster(cluster, [local_path(path) for path in paths],
+        checked, worst = _verify_on_cluster(cluster, [_on_cluster(path) for path in paths],
                                             strict=strict, trust=trust or [],
                                             require_signature=require_signature)
         reports = [report for _, report in checked]
-        for local, report in checked if record else []:
-            if report.kind == "package":
-                _record_verification(local, report)
+        for given, report in checked if record else []:
+            _record_checked(given, report)
     with progress_bar("verifying") as progress:
         for path in paths if cluster is None else []:
             try:
@@ -945,11 +965,8 @@ def verify(
                 continue
             reports.append(report)
             worst = max(worst, EXIT_OK if report.is_valid else EXIT_PROBLEM)
-            if record and report.kind == "package" and is_storage_url(path):
-                show_error(f"warning: {path}: not recorded in its custody log: archiver "
-                           "never writes into a package on object storage once it is sealed")
-            elif record and report.kind == "package":
-                _record_verification(Path(path), report)
+            if record:
+                _record_checked(path, report)
     if as_json:
         _emit_json([report.to_dict() for report in reports])
     else:
@@ -958,9 +975,27 @@ def verify(
     raise typer.Exit(worst)
 
 
-def _verify_on_cluster(address: str, paths: list[Path], *, strict: bool, trust: list[Path],
+def _on_cluster(given: str) -> str:
+    """A path or storage URL as the workers take it: a storage URL as given (each worker
+    reaches the storage itself), a path (file:// too) as a path."""
+    return given if is_storage_url(given) else str(local_path(given))
+
+
+def _record_checked(given: str, report: VerificationReport) -> None:
+    """verify --record: a package's `verified` custody entry; for one on object storage, a
+    warning that none is written."""
+    if report.kind != "package":
+        return
+    if is_storage_url(given):
+        show_error(f"warning: {given}: not recorded in its custody log: archiver never "
+                   "writes into a package on object storage once it is sealed")
+    else:
+        _record_verification(local_path(given), report)
+
+
+def _verify_on_cluster(address: str, paths: list[str], *, strict: bool, trust: list[Path],
                        require_signature: bool
-                       ) -> tuple[list[tuple[Path, VerificationReport]], int]:
+                       ) -> tuple[list[tuple[str, VerificationReport]], int]:
     """Each path that could be read with its report, in order; the worst exit code."""
     from archiver.cluster.connect import cluster_client
     from archiver.cluster.spread import verify_on_cluster
@@ -975,7 +1010,7 @@ def _verify_on_cluster(address: str, paths: list[Path], *, strict: bool, trust: 
                 worst = max(worst, _ERROR_KIND_EXIT[done.error.kind])
                 continue
             assert done.report is not None
-            reports.append((Path(done.path), done.report))
+            reports.append((done.path, done.report))
             worst = max(worst, EXIT_OK if done.report.is_valid else EXIT_PROBLEM)
     return reports, worst
 
@@ -1060,8 +1095,8 @@ def extract(
     Exit 0 when every document was read, 1 when any could not be or a file is damaged
     (each reason is printed, with the record and offset), 2 when a path is none of these.
     With --cluster, the paths are read on the workers of a Dask cluster, which write into
-    -o OUT (on storage they share; --json then prints each document's summary), and
-    the table of every document comes at the end (docs/cluster.md).
+    -o OUT (a folder they share, or a storage URL; --json then prints each document's
+    summary), and the table of every document comes at the end (docs/cluster.md).
     """
     from archiver.extract.api import extract as extract_from
     from archiver.extract.document import ExtractionSummary
@@ -1076,9 +1111,8 @@ def extract(
             _fail("--text and --visible-text print on this machine: with --cluster, read the "
                   "texts from the .txt files in -o OUT", EXIT_USAGE)
         assert output is not None
-        _refuse_storage_on_cluster([output, *paths])
-        _extract_on_cluster(cluster, [local_path(path) for path in paths], local_path(output),
-                            output_format, as_json)
+        _extract_on_cluster(cluster, [_on_cluster(path) for path in paths],
+                            _on_cluster(output), output_format, as_json)
     summaries: list[ExtractionSummary] = []
     worst = EXIT_OK
     opened = 0
@@ -1147,7 +1181,7 @@ def _extraction_sink(output: Path, output_format: str) -> _ExtractionSink:
     return files
 
 
-def _extract_on_cluster(address: str, paths: list[Path], output: Path, output_format: str,
+def _extract_on_cluster(address: str, paths: list[str], output: str, output_format: str,
                         as_json: bool) -> NoReturn:
     from archiver.cluster.connect import cluster_client
     from archiver.cluster.spread import extract_on_cluster

@@ -341,7 +341,8 @@ def render_problems(extraction: Extraction) -> list[str]:
     return [f"{source}: {_one(problem)}" for problem in extraction.problems]
 
 
-def render_extractions(summaries: list[ExtractionSummary], output: Path | None) -> str:
+def render_extractions(summaries: list[ExtractionSummary], output: Path | str | None
+                       ) -> str:
     rows = []
     for item in summaries:
         size = f"{item.pages} pages" if item.pages is not None else f"{item.words} words"

@@ -29,6 +29,8 @@ class S3Server:
     """Seconds each PUT of an object waits before moto handles it."""
     puts: list[str] = field(default_factory=list)
     """The path of every object PUT, in the order they came."""
+    gets: list[tuple[str, str | None]] = field(default_factory=list)
+    """The path and Range header of every GET of an object, in the order they came."""
 
     @property
     def environment(self) -> dict[str, str]:
@@ -60,13 +62,15 @@ App = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 def _watched(app: App, s3: list[S3Server]) -> App:
-    """moto's app, recording each object PUT and waiting `put_delay` before it."""
+    """moto's app, recording each object PUT (waiting `put_delay` before it) and GET."""
 
     def serve(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if environ.get("REQUEST_METHOD") == "PUT" and path.count("/") >= 2 and s3:
             s3[0].puts.append(path)
             time.sleep(s3[0].put_delay)
+        elif environ.get("REQUEST_METHOD") == "GET" and path.count("/") >= 2 and s3:
+            s3[0].gets.append((path, environ.get("HTTP_RANGE")))
         return app(environ, start_response)
 
     return serve

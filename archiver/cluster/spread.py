@@ -3,9 +3,10 @@ WACZ, a loose file), the results taken back in the order the inputs were given, 
 report at the end reads as a local run's does.
 
 The inputs, and the output folder of an extraction, must be on storage every worker shares
-with the driver. A worker writes an input's extracted files into a folder of its own in the
-output folder (`.part-NNNNNN-xxxxxxxx/`); the driver moves them into place in input order,
-numbered as a local run numbers them, and removes what a worker that died left behind.
+with the driver, or storage URLs each worker reaches itself (storage_spread.py). A worker
+writes an input's extracted files into a folder of its own in the output folder
+(`.part-NNNNNN-xxxxxxxx/`); the driver moves them into place in input order, numbered as a
+local run numbers them, and removes what a worker that died left behind.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from archiver._types import Progress
 from archiver.errors import ArchiverError, ArchiverUsageError, ClusterUnavailable, EvidenceError
 from archiver.extract.document import ExtractionSummary
+from archiver.storage.locations import is_storage_url
 from archiver.verification.problems import VerificationReport
 
 if TYPE_CHECKING:
@@ -72,7 +74,7 @@ def verify_input(path: str, strict: bool, trust_files: list[str],
     """Check one input, on a worker: as `archiver verify` does (the trust list is the files
     named, and the worker machine's own configuration)."""
     from archiver.attestation.trust import load_trust, user_trust
-    from archiver.verification import check
+    from archiver.storage.targets import check_target
     from archiver.verification.attestation_problems import ProofOptions
 
     named = [Path(name) for name in trust_files]
@@ -80,8 +82,10 @@ def verify_input(path: str, strict: bool, trust_files: list[str],
         if named:
             load_trust(named, with_defaults=False)
         trusted = functools.cache(functools.partial(user_trust, named))
-        report = check(Path(path), strict=strict, trust=trusted() if named else None,
-                       proof=ProofOptions(trust=trusted, require_signature=require_signature))
+        # A storage URL is read as a local run reads it: its completion marker first.
+        proof = ProofOptions(trust=trusted, require_signature=require_signature)
+        report = check_target(path, strict=strict, trust=trusted() if named else None,
+                              proof=proof)
     except ArchiverError as error:
         return Verified(path, error=InputError.of(error))
     return Verified(path, report)
@@ -92,6 +96,10 @@ def extract_input(index: int, path: str, output: str, output_format: OutputForma
     """Extract one input, on a worker, into a new folder of its own under `output`."""
     from archiver.extract.api import extract
 
+    if is_storage_url(path) or is_storage_url(output):
+        from archiver.cluster.storage_spread import extract_stored
+
+        return extract_stored(index, path, output, output_format)
     done = Extracted(index, path)
     try:
         run = extract(Path(path))
@@ -101,12 +109,18 @@ def extract_input(index: int, path: str, output: str, output_format: OutputForma
     folder = Path(output) / f"{PART_PREFIX}{index:06d}-{uuid.uuid4().hex[:8]}"
     folder.mkdir()  # never made again in an output a finished run has tidied
     done.folder = str(folder)
+    write_part(run, folder, path, output_format, done)
+    done.problems = list(run.problems)
+    return done
+
+
+def write_part(run: Any, folder: Path, path: str, output_format: OutputFormat,
+               done: Extracted) -> None:
+    """Write the documents of `run` (read from the input `path`) into `folder`."""
     if output_format == "parquet":
         _parquet(run, folder, path, done)
     else:
         _json(run, folder, done)
-    done.problems = list(run.problems)
-    return done
 
 
 def _parquet(run: Any, folder: Path, path: str, done: Extracted) -> None:
@@ -134,7 +148,7 @@ def _json(run: Any, folder: Path, done: Extracted) -> None:
 
 # -- on the driver --------------------------------------------------------------------------
 
-def verify_on_cluster(client: Client, paths: Sequence[Path], *, strict: bool = False,
+def verify_on_cluster(client: Client, paths: Sequence[Path | str], *, strict: bool = False,
                       trust_files: Sequence[Path] = (), require_signature: bool = False,
                       progress: Progress | None = None) -> Iterator[Verified]:
     """Each input's verification, in the order given, checked on the cluster's workers."""
@@ -143,15 +157,22 @@ def verify_on_cluster(client: Client, paths: Sequence[Path], *, strict: bool = F
     yield from _in_order(client, futures, progress)
 
 
-def extract_on_cluster(client: Client, paths: Sequence[Path], output: Path,
+def extract_on_cluster(client: Client, paths: Sequence[Path | str], output: Path | str,
                        output_format: OutputFormat = "json",
                        progress: Progress | None = None) -> Iterator[Extracted]:
     """Each input's extraction, in the order given, made on the cluster's workers and
     written into `output` (new or empty): one .json and one .txt per document, numbered
     across all inputs as a local run numbers them; or with `output_format` "parquet", one
-    `part-NNNNN.parquet` per input."""
+    `part-NNNNN.parquet` per input. Inputs and `output` may be storage URLs (as str;
+    storage_spread.py)."""
     from archiver.extract.files import ExtractionWriter
 
+    if isinstance(output, str) and is_storage_url(output):
+        from archiver.cluster.storage_spread import extract_to_storage
+
+        yield from extract_to_storage(client, paths, output, output_format, progress)
+        return
+    output = Path(output)
     ExtractionWriter(output)  # refuses an output in use, makes it
     futures = [client.submit(extract_input, index, str(path), str(output), output_format,
                              pure=False) for index, path in enumerate(paths)]
@@ -170,14 +191,22 @@ def _move_into_place(done: Extracted, output: Path, count: int) -> int:
     assert done.folder is not None
     folder = Path(done.folder)
     for name in done.files:
-        if name == "part.parquet":
-            target = f"part-{done.index:05d}.parquet"
-        else:
-            number, _, rest = name.partition("-")
-            target = f"{int(number) + count:05d}-{rest}"
-        (folder / name).rename(output / target)
+        (folder / name).rename(output / placed_name(name, done.index, count))
     folder.rmdir()
     return count + sum(1 for name in done.files if name.endswith(".json"))
+
+
+def placed_name(name: str, index: int, count: int) -> str:
+    """The name in the output of a file a worker wrote for input `index`, `count` documents
+    coming before it: numbered as a local run numbers them.
+
+    >>> placed_name("00002-example-org-report.json", 3, 40), placed_name("part.parquet", 3, 40)
+    ('00042-example-org-report.json', 'part-00003.parquet')
+    """
+    if name == "part.parquet":
+        return f"part-{index:05d}.parquet"
+    number, _, rest = name.partition("-")
+    return f"{int(number) + count:05d}-{rest}"
 
 
 def _in_order(client: Client, futures: list[Future[T]], progress: Progress | None

@@ -68,6 +68,16 @@ def open_store(url: str) -> Store:
     return Store(url, fs, str(path).rstrip("/"))
 
 
+def require_bucket(store: Store) -> None:
+    """Refuse a bucketed store's URL whose bucket is not there (or not visible): one line
+    naming it, before any work. Raises EnvironmentFault (exit 3)."""
+    if store.has_buckets():
+        bucket = store.path.split("/", 1)[0]
+        if not store.fs.exists(bucket):
+            raise EnvironmentFault(store.url, f"no bucket {bucket!r} on the storage (or no "
+                                   "access to it); archiver never creates buckets")
+
+
 @contextmanager
 def storage_errors(url: str) -> Iterator[None]:
     """Every failure of the storage as one EnvironmentFault naming `url` (exit 3): refused

@@ -9,13 +9,13 @@ storage URL (s3://bucket/prefix/pkg), for which the verb works on a local copy.
 - `check_target`: `archiver.check` for either, a remote package's marker problems included.
 
 Local disk therefore needs room for one package (or file) at a time. Text a verb prints about
-the local copy is shown with the URL in its place (`relabel`): the scratch folder's path is
-made of letters, digits, `_`, `-` and `/` (tempfile's names), so its text and JSON spellings
-are the same.
+the local copy is shown with the URL in its place (`relabel`), in its text and its JSON
+spelling alike.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -51,16 +51,22 @@ class Target:
         """`text` with the local copy's path shown as the URL it stands for."""
         if self.url is None:
             return text
-        return text.replace(str(self.local), self.url.rstrip("/"))
+        url = self.url.rstrip("/")
+        # Spelled as JSON too: a scratch folder in a --staging folder may hold any character.
+        quoted = json.dumps(str(self.local), ensure_ascii=False)[1:-1]
+        return text.replace(str(self.local), url).replace(quoted, json.dumps(
+            url, ensure_ascii=False)[1:-1])
 
 
 @contextmanager
-def output_target(given: str) -> Iterator[Target]:
+def output_target(given: str, *, scratch_in: Path | None = None) -> Iterator[Target]:
     """The target a verb writes `given` through: a local path as it is; for a storage URL, a
     local scratch path to write the package, folder or file into, uploaded once the verb's
-    block ends without error (a block that raises uploads nothing). Raises OutputExistsError
-    (the target holds anything), StorageMissing, EnvironmentFault (the storage failed; the
-    sealed local copy is then kept, and its place said on stderr)."""
+    block ends without error (a block that raises uploads nothing). The scratch folder is
+    made in `scratch_in` (a folder that exists; default: the system's temporary folder): a
+    cluster capture builds the package where every worker sees it. Raises
+    OutputExistsError (the target holds anything), StorageMissing, EnvironmentFault (the
+    storage failed; the sealed local copy is then kept, and its place said on stderr)."""
     if not is_storage_url(given):
         yield Target(given, local_path(given))
         return
@@ -69,7 +75,7 @@ def output_target(given: str) -> Iterator[Target]:
 
     store = open_store(given)
     refuse_taken(store)  # before any work: a capture is never made for a taken target
-    scratch = Path(tempfile.mkdtemp(prefix="archiver-upload-"))
+    scratch = Path(tempfile.mkdtemp(prefix="archiver-upload-", dir=scratch_in))
     target = Target(given, scratch / url_name(given), given)
     try:
         yield target

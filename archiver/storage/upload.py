@@ -17,7 +17,7 @@ from archiver._types import Progress, StrPath
 from archiver.errors import ArchiverUsageError, EnvironmentFault, OutputExistsError
 from archiver.package_layout import BAG_INFO, DATA_DIR, TAG_FILES, TAG_MANIFEST
 from archiver.storage.completion import MARKER, UploadedObject, marker_bytes
-from archiver.storage.stores import Store, storage_errors
+from archiver.storage.stores import Store, require_bucket, storage_errors
 from archiver.storage.transfer import byte_counter, put_bytes, put_new
 
 
@@ -39,15 +39,10 @@ def refuse_taken(store: Store) -> None:
     existing path. For a bucketed store, a bucket that is not there is refused too, before any
     work is done. Raises OutputExistsError (exit 2) or EnvironmentFault (exit 3)."""
     with storage_errors(store.url):
-        if store.has_buckets():
-            bucket = store.path.split("/", 1)[0]
-            if not store.fs.exists(bucket):
-                raise EnvironmentFault(store.url, f"no bucket {bucket!r} on the storage (or "
-                                       "no access to it); archiver never creates buckets")
-            if "/" not in store.path:
-                raise ArchiverUsageError(f"{store.url}: a whole bucket is never a target; "
-                                         f"name a new prefix in it ({store.url.rstrip('/')}"
-                                         "/prefix/pkg)")
+        require_bucket(store)
+        if store.has_buckets() and "/" not in store.path:
+            raise ArchiverUsageError(f"{store.url}: a whole bucket is never a target; name a "
+                                     f"new prefix in it ({store.url.rstrip('/')}/prefix/pkg)")
         store.fs.invalidate_cache()
         if store.fs.exists(store.path):
             raise OutputExistsError(store.url)
