@@ -1184,14 +1184,17 @@ def _extraction_sink(output: Path, output_format: str) -> _ExtractionSink:
 def _extract_on_cluster(address: str, paths: list[str], output: str, output_format: str,
                         as_json: bool) -> NoReturn:
     from archiver.cluster.connect import cluster_client
-    from archiver.cluster.spread import extract_on_cluster
+    from archiver.cluster.spread import OutputFormat, extract_on_cluster
+    from archiver.cluster.storage_spread import extract_to_storage
 
     summaries = []
     worst = EXIT_OK
+    chosen: OutputFormat = "parquet" if output_format == "parquet" else "json"
     with cluster_client(address) as client, progress_bar("extracting") as progress:
-        for done in extract_on_cluster(client, paths, output,
-                                       "parquet" if output_format == "parquet" else "json",
-                                       progress):
+        extracted = (extract_to_storage(client, paths, output, chosen, progress)
+                     if is_storage_url(output) else
+                     extract_on_cluster(client, paths, Path(output), chosen, progress))
+        for done in extracted:
             if done.error is not None:
                 show_error(done.error.message)
                 worst = max(worst, _ERROR_KIND_EXIT[done.error.kind])

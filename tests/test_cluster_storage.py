@@ -311,7 +311,7 @@ def test_a_local_cluster_stages_in_the_temporary_folder(s3: S3Server, site: Site
     code, out, err = run("capture", site.url(REPORT_PATH), "-o", url, "--cluster", "local:1",
                          *SITE)
     assert code == 0, err
-    assert f"archiver verify {url}" in out or url in out
+    assert f"Package: {url}" in out and f"archiver verify {url}" in out
     assert "archiver-upload-" not in out  # the scratch copy is named by its URL
     assert MARKER in s3.objects("captured/local-cluster")
 

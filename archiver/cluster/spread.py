@@ -3,7 +3,8 @@ WACZ, a loose file), the results taken back in the order the inputs were given, 
 report at the end reads as a local run's does.
 
 The inputs, and the output folder of an extraction, must be on storage every worker shares
-with the driver, or storage URLs each worker reaches itself (storage_spread.py). A worker
+with the driver, or storage URLs each worker reaches itself (an output on storage:
+storage_spread.py). A worker
 writes an input's extracted files into a folder of its own in the output folder
 (`.part-NNNNNN-xxxxxxxx/`); the driver moves them into place in input order, numbered as a
 local run numbers them, and removes what a worker that died left behind.
@@ -11,8 +12,10 @@ local run numbers them, and removes what a worker that died left behind.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +30,8 @@ from archiver.verification.problems import VerificationReport
 
 if TYPE_CHECKING:
     from distributed import Client, Future
+
+    from archiver.storage.completion import UploadedObject
 
 ErrorKind = Literal["usage", "evidence", "environment"]
 OutputFormat = Literal["json", "parquet"]
@@ -65,6 +70,11 @@ class Extracted:
     error: InputError | None = None
     files: list[str] = field(default_factory=list)
     """What the worker wrote in `folder`, in order."""
+    uploaded: list[UploadedObject] = field(default_factory=list)
+    """With an output on storage: `files` as uploaded under the prefix `folder` (relative
+    to the output), with their sizes and SHA-256s."""
+    output_failed: bool = False
+    """The worker could not write to the output (`error` says why): the run cannot finish."""
 
 
 # -- on a worker ----------------------------------------------------------------------------
@@ -93,34 +103,50 @@ def verify_input(path: str, strict: bool, trust_files: list[str],
 
 def extract_input(index: int, path: str, output: str, output_format: OutputFormat
                   ) -> Extracted:
-    """Extract one input, on a worker, into a new folder of its own under `output`."""
+    """Extract one input (a shared path, or a storage URL read into a local copy), on a
+    worker, into a new folder of its own under `output`; for an `output` that is a storage
+    URL, into a temporary folder uploaded under a new prefix of its own there."""
     from archiver.extract.api import extract
+    from archiver.storage.targets import input_target
 
-    if is_storage_url(path) or is_storage_url(output):
-        from archiver.cluster.storage_spread import extract_stored
-
-        return extract_stored(index, path, output, output_format)
     done = Extracted(index, path)
-    try:
-        run = extract(Path(path))
-    except ArchiverError as error:
-        done.error = InputError.of(error)
-        return done
-    folder = Path(output) / f"{PART_PREFIX}{index:06d}-{uuid.uuid4().hex[:8]}"
-    folder.mkdir()  # never made again in an output a finished run has tidied
-    done.folder = str(folder)
-    write_part(run, folder, path, output_format, done)
-    done.problems = list(run.problems)
+    with contextlib.ExitStack() as stack:
+        try:
+            source = stack.enter_context(input_target(path))
+            run = extract(source.local)
+        except ArchiverError as error:
+            done.error = InputError.of(error)
+            return done
+        name = f"{PART_PREFIX}{index:06d}-{uuid.uuid4().hex[:8]}"
+        remote = is_storage_url(output)
+        folder = (Path(stack.enter_context(tempfile.TemporaryDirectory(
+            prefix="archiver-extract-"))) if remote else Path(output)) / name
+        folder.mkdir()  # never made again in an output a finished run has tidied
+        done.folder = name if remote else str(folder)
+        if output_format == "parquet":
+            _parquet(run, folder, path, done)
+        else:
+            _json(run, folder, done)
+        done.problems = [source.relabel(problem) for problem in run.problems]
+        for summary in done.summaries:  # the local copy of a storage URL named by its URL
+            summary.file = source.relabel(summary.file) if summary.file else None
+            summary.problems = [source.relabel(problem) for problem in summary.problems]
+        if remote:
+            _stage(folder, output, name, done)
     return done
 
 
-def write_part(run: Any, folder: Path, path: str, output_format: OutputFormat,
-               done: Extracted) -> None:
-    """Write the documents of `run` (read from the input `path`) into `folder`."""
-    if output_format == "parquet":
-        _parquet(run, folder, path, done)
-    else:
-        _json(run, folder, done)
+def _stage(folder: Path, output: str, name: str, done: Extracted) -> None:
+    """Upload the files of `folder` under the new prefix `name` of the storage URL `output`
+    (storage_spread.py puts them into place)."""
+    from archiver.storage.upload import upload_files
+
+    try:
+        done.uploaded = upload_files(folder, done.files, f"{output.rstrip('/')}/{name}",
+                                     errors_named=output)
+    except ArchiverError as error:
+        done.error = InputError.of(error)
+        done.output_failed = True
 
 
 def _parquet(run: Any, folder: Path, path: str, done: Extracted) -> None:
@@ -157,22 +183,16 @@ def verify_on_cluster(client: Client, paths: Sequence[Path | str], *, strict: bo
     yield from _in_order(client, futures, progress)
 
 
-def extract_on_cluster(client: Client, paths: Sequence[Path | str], output: Path | str,
+def extract_on_cluster(client: Client, paths: Sequence[Path | str], output: Path,
                        output_format: OutputFormat = "json",
                        progress: Progress | None = None) -> Iterator[Extracted]:
     """Each input's extraction, in the order given, made on the cluster's workers and
     written into `output` (new or empty): one .json and one .txt per document, numbered
     across all inputs as a local run numbers them; or with `output_format` "parquet", one
-    `part-NNNNN.parquet` per input. Inputs and `output` may be storage URLs (as str;
-    storage_spread.py)."""
+    `part-NNNNN.parquet` per input. Inputs may be storage URLs (as str); for an output on
+    storage, see storage_spread.extract_to_storage."""
     from archiver.extract.files import ExtractionWriter
 
-    if isinstance(output, str) and is_storage_url(output):
-        from archiver.cluster.storage_spread import extract_to_storage
-
-        yield from extract_to_storage(client, paths, output, output_format, progress)
-        return
-    output = Path(output)
     ExtractionWriter(output)  # refuses an output in use, makes it
     futures = [client.submit(extract_input, index, str(path), str(output), output_format,
                              pure=False) for index, path in enumerate(paths)]

@@ -86,6 +86,19 @@ def upload_file(local: Path, store: Store, progress: Progress | None = None) -> 
     return Upload(store.url, [entry])
 
 
+def upload_files(local: Path, names: list[str], url: str, *, errors_named: str | None = None
+                 ) -> list[UploadedObject]:
+    """Upload the files `names` of the folder `local` as new objects under the storage URL
+    `url`, exclusively and in that order, with no completion marker: a part of an output
+    that another step seals (an extraction on a cluster). Failures name `errors_named`
+    (default `url`). Returns the objects as written (their sizes and SHA-256s)."""
+    from archiver.storage.stores import open_store
+
+    store = open_store(url)
+    with storage_errors(errors_named or url):
+        return [put_new(store, local / name, name) for name in names]
+
+
 def _upload_order(root: Path) -> list[tuple[str, Path]]:
     """Every regular file under `root` as (relative path, path), in the order of upload: the
     payload, then whatever else (attestations), then the tag files, the tag manifest last.
