@@ -4,10 +4,10 @@ report at the end reads as a local run's does.
 
 The inputs, and the output folder of an extraction, must be on storage every worker shares
 with the driver, or storage URLs each worker reaches itself (an output on storage:
-storage_spread.py). A worker
-writes an input's extracted files into a folder of its own in the output folder
-(`.part-NNNNNN-xxxxxxxx/`); the driver moves them into place in input order, numbered as a
-local run numbers them, and removes what a worker that died left behind.
+storage_spread.py). A worker writes an input's extracted files into a folder of its own in
+the output folder (`.part-NNNNNN-xxxxxxxx/`); the driver moves them into place in input
+order, numbered as a local run numbers them, and removes what a worker that died left
+behind.
 """
 
 from __future__ import annotations
