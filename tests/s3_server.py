@@ -98,6 +98,7 @@ def s3_server() -> Iterator[S3Server]:
     holder.append(s3)
     saved = {name: os.environ.get(name) for name in s3.environment}
     os.environ.update(s3.environment)
+    _forget_file_systems()  # one made for another module's server reaches that server
     try:
         import boto3
 
@@ -112,3 +113,12 @@ def s3_server() -> Iterator[S3Server]:
                 os.environ[name] = value
         server.shutdown()
         thread.join()
+        _forget_file_systems()
+
+
+def _forget_file_systems() -> None:
+    """fsspec keeps each S3 file system it made, with the endpoint it read from the
+    environment then: a server started later, on another port, needs new ones."""
+    from s3fs import S3FileSystem
+
+    S3FileSystem.clear_instance_cache()
