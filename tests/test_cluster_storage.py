@@ -24,9 +24,10 @@ from typer.testing import CliRunner
 from archiver.cli import app
 from archiver.cluster.connect import cluster_client
 from archiver.cluster.url_stream import stream_url_list
-from archiver.errors import InputNotFoundError
+from archiver.errors import InputNotFoundError, OutputExistsError
 from archiver.schema_files import load_schema
-from archiver.storage.transfer import PART
+from archiver.storage.stores import open_store
+from archiver.storage.transfer import PART, copy_new
 from archiver.storage.upload import upload_package
 from tests.s3_server import S3Server, s3_server
 from tests.server import REPORT_PATH, STORY_PATH, SiteServer
@@ -244,6 +245,26 @@ def test_a_driver_killed_midway_leaves_no_output_that_claims_to_be_complete(
     assert code == 1 and "upload did not finish" in out_text
     code, _, err = run("extract", str(PAGE), "-o", out, "--cluster", workers.scheduler.address)
     assert code == 2 and "already exists" in err  # what it left is never written over
+
+
+def test_a_copy_into_place_never_writes_over_an_object(s3: S3Server) -> None:
+    """What the driver copies into place is copied exclusively (If-None-Match): a run racing
+    another for the same output fails rather than replace what the other wrote."""
+    import boto3
+
+    client = boto3.client("s3", endpoint_url=s3.endpoint, region_name="us-east-1")
+    client.put_object(Bucket=s3.bucket, Key="race/out/.part-000000-aaaa/00001-a.txt",
+                      Body=b"second run")
+    client.put_object(Bucket=s3.bucket, Key="race/out/00001-a.txt", Body=b"first run")
+    store = open_store(s3.url("race/out"))
+    with pytest.raises(OutputExistsError, match="race/out: already exists"):
+        copy_new(store, [store.join(".part-000000-aaaa/00001-a.txt")],
+                 [store.join("00001-a.txt")])
+    assert client.get_object(Bucket=s3.bucket, Key="race/out/00001-a.txt")["Body"].read() == (
+        b"first run")
+    copy_new(store, [store.join(".part-000000-aaaa/00001-a.txt")], [store.join("00002-a.txt")])
+    assert client.get_object(Bucket=s3.bucket, Key="race/out/00002-a.txt")["Body"].read() == (
+        b"second run")
 
 
 def test_workers_without_credentials_stop_the_run_and_leave_nothing_complete(

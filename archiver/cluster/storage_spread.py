@@ -33,7 +33,7 @@ from archiver.cluster.spread import (
     extract_input,
     placed_name,
 )
-from archiver.errors import EnvironmentFault, OutputExistsError
+from archiver.errors import EnvironmentFault
 from archiver.storage.completion import MARKER, UploadedObject, marker_bytes
 
 if TYPE_CHECKING:
@@ -83,18 +83,15 @@ def _into_place(store: Store, done: Extracted, count: int,
                 written: list[UploadedObject]) -> int:
     """Copy the staged objects of `done` to their names in the output, then remove them."""
     from archiver.storage.stores import storage_errors
+    from archiver.storage.transfer import copy_new
 
-    with storage_errors(store.url):
-        for entry in done.uploaded:
-            target = placed_name(entry.path, done.index, count)
-            destination = store.join(target)
-            store.fs.invalidate_cache(destination)
-            if store.fs.exists(destination):  # a store has no exclusive copy: checked first
-                raise OutputExistsError(f"{store.url.rstrip('/')}/{target}")
-            store.fs.copy(store.join(f"{done.folder}/{entry.path}"), destination)
-            written.append(UploadedObject(target, entry.size, entry.sha256))
-        if done.uploaded:
+    placed = [(entry, placed_name(entry.path, done.index, count)) for entry in done.uploaded]
+    if placed:
+        with storage_errors(store.url):
+            copy_new(store, [store.join(f"{done.folder}/{entry.path}") for entry, _ in placed],
+                     [store.join(name) for _, name in placed])
             store.fs.rm(store.join(str(done.folder)), recursive=True)
+        written += [UploadedObject(name, entry.size, entry.sha256) for entry, name in placed]
     return count + sum(1 for name in done.files if name.endswith(".json"))
 
 

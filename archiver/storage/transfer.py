@@ -74,6 +74,25 @@ def _open_new(store: Store, relative: str, **options: Any) -> Any:
     return store.fs.open(name, "wb", **options)
 
 
+def copy_new(store: Store, sources: list[str], targets: list[str]) -> None:
+    """Copy objects inside the store (full paths, `sources[i]` to `targets[i]`), all at once
+    (concurrently, where the driver is asynchronous; no byte passes through this machine),
+    never over an object: each name is checked just before, and on S3 the copy is
+    exclusive as well (CopyObject with If-None-Match, for a writer racing in between; not
+    every S3-compatible store honours it). Raises OutputExistsError."""
+    protocols = store.fs.protocol if isinstance(store.fs.protocol, tuple) else (
+        store.fs.protocol,)
+    exclusive = {"IfNoneMatch": "*"} if "s3" in protocols else {}
+    try:
+        for target in targets:
+            store.fs.invalidate_cache(target)
+            if store.fs.exists(target):
+                raise FileExistsError(target)
+        store.fs.copy(sources, targets, **exclusive)
+    except FileExistsError:
+        raise OutputExistsError(store.url) from None
+
+
 def get_new(store: Store, name: str, local: Path, on_bytes: OnBytes | None = None
             ) -> tuple[int, str]:
     """Download the object `name` (a full path in the store) to a new local file; (its size,
