@@ -8,9 +8,11 @@ copied into place by the driver, the completion marker last).
 The store is moto's S3 server on 127.0.0.1, in this process; the cluster is a `dask
 scheduler` and `dask worker` processes on 127.0.0.1 started before the timed commands, with
 the S3 endpoint and credentials in their environment (nothing about the storage is sent in
-a task). The packages are N uploads of the sample package (`archiver demo`).
+a task). The packages are N uploads of one package: the sample package (`archiver demo`), or
+with --pages a capture of ../shared/bench/site.py (--pages pages, --pdfs PDFs).
 
-    python bench/cluster_storage_bench.py [--copies 8] [--rounds 2]
+    python bench/cluster_storage_bench.py [--copies 8] [--rounds 2] [--pages 0] [--pdfs 5]
+                                          [--shared DIR]
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from cluster_bench import dask_cluster, timed
+from generated_site import shared_site
 from measurement import (
     REPO_DIR,
     archiver_command,
@@ -40,6 +43,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--copies", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--pages", type=int, default=0,
+                        help="capture this many pages of the bench site (default: the demo)")
+    parser.add_argument("--pdfs", type=int, default=5)
+    parser.add_argument("--shared", type=Path, help="the shared/ folder (default: beside the repo)")
     args = parser.parse_args()
     info = machine_info()
     cli, described = archiver_command()
@@ -53,8 +60,14 @@ def main() -> None:
     work = make_temp_dir("cluster-storage")
     try:
         sample = work / "sample"
-        subprocess.run([*cli, "demo", "-o", str(sample)], check=True,
-                       stdout=subprocess.DEVNULL)
+        if args.pages:
+            with shared_site(args.shared, work, pages=args.pages, pdfs=args.pdfs,
+                             latency_ms=0) as (_, listed):
+                subprocess.run([*cli, "capture", "-i", str(listed), "-o", str(sample),
+                                "--allow-private"], stdout=subprocess.DEVNULL)
+        else:
+            subprocess.run([*cli, "demo", "-o", str(sample)], check=True,
+                           stdout=subprocess.DEVNULL)
         import archiver
 
         urls = []

@@ -84,13 +84,32 @@ def copy_new(store: Store, sources: list[str], targets: list[str]) -> None:
         store.fs.protocol,)
     exclusive = {"IfNoneMatch": "*"} if "s3" in protocols else {}
     try:
-        for target in targets:
-            store.fs.invalidate_cache(target)
-            if store.fs.exists(target):
-                raise FileExistsError(target)
+        if any(_existing(store, targets)):
+            raise FileExistsError(store.url)
         store.fs.copy(sources, targets, **exclusive)
     except FileExistsError:
         raise OutputExistsError(store.url) from None
+
+
+def _existing(store: Store, names: list[str], batch: int = 128) -> list[bool]:
+    """Whether each object is there: asked all at once where the driver is asynchronous
+    (s3fs, gcsfs, adlfs), one after the other elsewhere."""
+    fs = store.fs
+    for parent in {name.rpartition("/")[0] for name in names}:
+        fs.invalidate_cache(parent)
+    if not getattr(fs, "async_impl", False):
+        return [fs.exists(name) for name in names]
+    import asyncio
+
+    from fsspec.asyn import sync
+
+    async def probe(chunk: list[str]) -> list[bool]:
+        return list(await asyncio.gather(*(fs._exists(name) for name in chunk)))
+
+    found: list[bool] = []
+    for start in range(0, len(names), batch):
+        found += sync(fs.loop, probe, names[start:start + batch])
+    return found
 
 
 def get_new(store: Store, name: str, local: Path, on_bytes: OnBytes | None = None
