@@ -11,16 +11,18 @@ written, last. A worker extracts its input into a temporary folder of its own, t
 the files under a hidden prefix of the output (`.part-NNNNNN-xxxxxxxx/`, its attempt's own:
 a worker that died leaves its objects there, named by nothing). The driver, in the order of
 the inputs, copies each file to its place in the output (a copy inside the store: no byte
-passes through the driver), numbered as a local run numbers them, and removes the staged
-objects. Once every input is done and the hidden prefixes are gone, it writes the marker,
-which lists every object with its size and SHA-256 (the worker's, computed as it uploaded).
-A run that stops before that leaves no marker: nothing that claims to be complete.
+passes through the driver; PLACERS inputs at a time, while later inputs come back), numbered
+as a local run numbers them, and removes the staged objects. Once every input is done and
+the hidden prefixes are gone, it writes the marker, which lists every object with its size
+and SHA-256 (the worker's, computed as it uploaded). A run that stops before that leaves no
+marker: nothing that claims to be complete.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -42,6 +44,11 @@ if TYPE_CHECKING:
     from archiver.storage.stores import Store
 
 
+PLACERS = 4
+"""Inputs whose files the driver copies into place at a time, while later inputs come back:
+each copy is a request the store serves, none of the driver's bytes or CPU."""
+
+
 def extract_to_storage(client: Client, paths: Sequence[Path | str], output: str,
                        output_format: OutputFormat = "json",
                        progress: Progress | None = None) -> Iterator[Extracted]:
@@ -58,7 +65,8 @@ def extract_to_storage(client: Client, paths: Sequence[Path | str], output: str,
     refuse_taken(store)
     futures = [client.submit(extract_input, index, str(path), output, output_format,
                              pure=False) for index, path in enumerate(paths)]
-    written: list[UploadedObject] = []
+    placing: list[Future[list[UploadedObject]]] = []
+    pool = ThreadPoolExecutor(PLACERS, thread_name_prefix="archiver-place")
     count = 0
     finished = False
     try:
@@ -66,33 +74,37 @@ def extract_to_storage(client: Client, paths: Sequence[Path | str], output: str,
             if done.output_failed:
                 assert done.error is not None
                 raise _fault(done.error.message, output)
-            if done.folder is not None:
-                count = _into_place(store, done, count, written)
+            if done.folder is not None and done.uploaded:
+                placing.append(pool.submit(_into_place, store, done, count))
+            count += sum(1 for name in done.files if name.endswith(".json"))
+            for placed in placing:  # a copy that failed stops the run now, not at the end
+                if placed.done():
+                    placed.result()
             yield done
+        written = [entry for placed in placing for entry in placed.result()]
         with storage_errors(output):
             _remove_staged(store)
             put_bytes(store, MARKER, marker_bytes(written, None))
         finished = True
     finally:
+        pool.shutdown(wait=True, cancel_futures=True)
         if not finished:
             with contextlib.suppress(Exception):  # a best effort: the marker is the seal
                 _remove_staged(store)
 
 
-def _into_place(store: Store, done: Extracted, count: int,
-                written: list[UploadedObject]) -> int:
-    """Copy the staged objects of `done` to their names in the output, then remove them."""
+def _into_place(store: Store, done: Extracted, count: int) -> list[UploadedObject]:
+    """Copy the staged objects of `done` (`count` documents before it) to their names in
+    the output, then remove them; the objects as placed."""
     from archiver.storage.stores import storage_errors
     from archiver.storage.transfer import copy_new
 
     placed = [(entry, placed_name(entry.path, done.index, count)) for entry in done.uploaded]
-    if placed:
-        with storage_errors(store.url):
-            copy_new(store, [store.join(f"{done.folder}/{entry.path}") for entry, _ in placed],
-                     [store.join(name) for _, name in placed])
-            store.fs.rm(store.join(str(done.folder)), recursive=True)
-        written += [UploadedObject(name, entry.size, entry.sha256) for entry, name in placed]
-    return count + sum(1 for name in done.files if name.endswith(".json"))
+    with storage_errors(store.url):
+        copy_new(store, [store.join(f"{done.folder}/{entry.path}") for entry, _ in placed],
+                 [store.join(name) for _, name in placed])
+        store.fs.rm(store.join(str(done.folder)), recursive=True)
+    return [UploadedObject(name, entry.size, entry.sha256) for entry, name in placed]
 
 
 def _remove_staged(store: Store) -> None:
