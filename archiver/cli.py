@@ -1128,7 +1128,7 @@ def extract(
             for path in paths:
                 try:
                     with input_target(path) as source:
-                        run = extract_from(source.local)
+                        run = extract_from(source.local, name=path if source.url else None)
                         opened += 1
                         for extraction in run:
                             if writer is not None:

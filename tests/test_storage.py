@@ -453,3 +453,26 @@ def test_uploads_and_downloads_stream_in_chunks(s3: S3Server, tmp_path: Path) ->
     assert done.returncode == 0, done.stderr
     before, peak = map(int, done.stdout.split())
     assert (peak - before) < 12 * 1024, (before, peak)
+
+
+def test_extract_names_a_file_and_a_warc_on_s3_by_their_urls(s3: S3Server, uploaded: str,
+                                                             tmp_path: Path) -> None:
+    """What extract writes and prints names an input on storage by its URL, never by the
+    local copy it was read from (a loose file's `source.file`, a WARC's name)."""
+    import fsspec
+
+    fs, root = fsspec.core.url_to_fs(uploaded)
+    [warc] = [name for name in fs.ls(f"{root}/data/warc") if name.endswith(".warc.gz")]
+    page = s3.url("loose/page.html")
+    with fsspec.open(page, "wb") as out:
+        out.write(b"<html><head><title>A saved page</title></head><body><article><p>"
+                  + b"Words of a page saved from a browser. " * 40 + b"</p></article></body>"
+                  b"</html>")
+    warc_url = f"s3://{warc}"
+    for given in (page, warc_url):
+        out = tmp_path / given.rsplit("/", 1)[-1]
+        code, stdout, stderr = run("extract", given, "-o", str(out), "--json")
+        assert code == 0, stderr
+        written = "".join(path.read_text("utf-8") for path in out.glob("*.json"))
+        for said in (stdout, written):
+            assert "archiver-download-" not in said and given in said, said[:500]

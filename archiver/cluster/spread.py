@@ -113,7 +113,7 @@ def extract_input(index: int, path: str, output: str, output_format: OutputForma
     with contextlib.ExitStack() as stack:
         try:
             source = stack.enter_context(input_target(path))
-            run = extract(source.local)
+            run = extract(source.local, name=path if source.url else None)
         except ArchiverError as error:
             done.error = InputError.of(error)
             return done

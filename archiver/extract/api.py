@@ -9,6 +9,7 @@ the run, so one bad record never stops the others.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
@@ -40,22 +41,28 @@ SKIPPED_STATUSES = range(300, 400)
 class ExtractionRun:
     """Iterate it for the extractions of one input; `problems` fill in as it goes."""
 
-    def __init__(self, path: Path, kind: InputKind, settings: ExtractionSettings) -> None:
+    def __init__(self, path: Path, kind: InputKind, settings: ExtractionSettings,
+                 name: str | None = None) -> None:
         self.path = path
         self.kind = kind
         self.settings = settings
+        self.name = name or str(path)
+        """How the input is named in what is written and said (a storage URL, where `path`
+        is its local copy)."""
         self.problems: list[str] = []
 
     def __iter__(self) -> Iterator[Extraction]:
         if self.kind == "package":
             yield from self._package()
         elif self.kind == "warc":
-            yield from self._warc(self.path, str(self.path))
+            yield from self._warc(self.path, self.name)
         elif self.kind == "wacz":
             yield from self._wacz()
         else:
             found = extract_file(self.path, self.settings)
             if found is not None:
+                if found.source.file != self.name:
+                    found.source = dataclasses.replace(found.source, file=self.name)
                 yield found
 
     def _warc(self, warc: Path, name: str, member: WaczMember | None = None,
@@ -88,12 +95,12 @@ class ExtractionRun:
                                           functools.partial(found.open_member, info),
                                           READ_ERRORS)
                     # Named inside the WACZ, as its record pointers are: say which WACZ.
-                    self.problems[said:] = [f"{self.path}: {problem}"
+                    self.problems[said:] = [f"{self.name}: {problem}"
                                             for problem in self.problems[said:]]
         except NotEvidenceError as exc:
             self.problems.append(str(exc))
         except READ_ERRORS as exc:
-            self.problems.append(f"{self.path}: cannot be read as a zip ({_reason(exc)})")
+            self.problems.append(f"{self.name}: cannot be read as a zip ({_reason(exc)})")
 
     def _package(self) -> Iterator[Extraction]:
         try:
@@ -156,9 +163,11 @@ class ExtractionRun:
         return candidate if is_regular_file(candidate) else None
 
 
-def extract(path: StrPath, settings: ExtractionSettings | None = None) -> ExtractionRun:
+def extract(path: StrPath, settings: ExtractionSettings | None = None, *,
+            name: str | None = None) -> ExtractionRun:
     """Extract text and metadata from a package, a WARC, ARC or WACZ file, or a loose HTML,
-    PDF, plain-text, CSV, JSON or XML file.
+    PDF, plain-text, CSV, JSON or XML file. `name` is how the input is named in the
+    extractions and problems (default: `path`; a storage URL read into a local copy).
 
     Raises InputNotFoundError (no such path) and ArchiverUsageError (a path of another
     kind) at once; problems with the evidence itself are collected on the returned run.
@@ -167,7 +176,7 @@ def extract(path: StrPath, settings: ExtractionSettings | None = None) -> Extrac
     ...     print(page.source.url, page.title)
     """
     target = Path(path)
-    return ExtractionRun(target, input_kind(target), settings or ExtractionSettings())
+    return ExtractionRun(target, input_kind(target), settings or ExtractionSettings(), name)
 
 
 def input_kind(path: Path) -> InputKind:
