@@ -112,26 +112,35 @@ def timed(cli: list[str], args: list[str]) -> Run:
 
 # -- capture ---------------------------------------------------------------------------------
 
-def bench_capture(cli: list[str], urls: Path, address: str, work: Path,
-                  rounds: int) -> dict[str, object]:
+def local_against_cluster(cli: list[str], args: list[str], cluster_args: list[str],
+                          work: Path, rounds: int, label: str,
+                          keep_last_local: bool = False) -> tuple[list[dict[str, float]],
+                                                                  float, float]:
+    """`archiver capture ARGS -o OUT` locally and with `cluster_args` added, alternating
+    which goes first each round; the rows and the median seconds of each."""
     rows = []
     for number in range(1, rounds + 1):
         times: dict[str, float] = {}
         order = ["local", "cluster"] if number % 2 else ["cluster", "local"]
         for how in order:
-            out = work / f"capture-{how}-{number}"
-            extra = ["--cluster", address] if how == "cluster" else []
-            run = timed(cli, ["capture", "-i", str(urls), "-o", str(out), "--allow-private",
-                              *extra])
-            times[how] = run.seconds
-            if number < rounds or how == "cluster":
+            out = work / f"{label.split()[0]}-{how}-{number}"
+            extra = cluster_args if how == "cluster" else []
+            times[how] = timed(cli, ["capture", *args, "-o", str(out), *extra]).seconds
+            if not (keep_last_local and number == rounds and how == "local"):
                 remove_tree(out, False)
             time.sleep(0.5)
         rows.append(times)
-        print(f"capture round {number}: local {times['local']:.2f} s, cluster (2 workers) "
+        print(f"{label} round {number}: local {times['local']:.2f} s, cluster (2 workers) "
               f"{times['cluster']:.2f} s, ratio {times['local'] / times['cluster']:.2f}")
-    local = median([row["local"] for row in rows])
-    cluster = median([row["cluster"] for row in rows])
+    return (rows, median([row["local"] for row in rows]),
+            median([row["cluster"] for row in rows]))
+
+
+def bench_capture(cli: list[str], urls: Path, address: str, work: Path,
+                  rounds: int) -> dict[str, object]:
+    rows, local, cluster = local_against_cluster(
+        cli, ["-i", str(urls), "--allow-private"], ["--cluster", address], work, rounds,
+        "capture", keep_last_local=True)
     kept = json.loads((work / f"capture-local-{rounds}" / "manifest.json").read_text("utf-8"))
     return {"rounds": rows, "local_s": local, "cluster_s": cluster, "ratio": local / cluster,
             "fetches": len(kept["resources"])}
@@ -144,25 +153,10 @@ def bench_browser(cli: list[str], urls: Path, address: str, work: Path, rounds: 
     chosen = [url for url in urls.read_text().split() if url.endswith(".html")][:pages]
     listed = work / "browser-pages.txt"
     listed.write_text("\n".join(chosen) + "\n")
-    rows = []
-    for number in range(1, rounds + 1):
-        times: dict[str, float] = {}
-        order = ["local", "cluster"] if number % 2 else ["cluster", "local"]
-        for how in order:
-            out = work / f"browser-{how}-{number}"
-            extra = (["--cluster", address, "--batch", str(max(1, len(chosen) // 2))]
-                     if how == "cluster" else [])
-            run = timed(cli, ["capture", "-i", str(listed), "-o", str(out), "--allow-private",
-                              "--browser", *extra])
-            times[how] = run.seconds
-            remove_tree(out, False)
-            time.sleep(0.5)
-        rows.append(times)
-        print(f"browser capture round {number} ({len(chosen)} pages): local "
-              f"{times['local']:.2f} s, cluster (2 workers) {times['cluster']:.2f} s, ratio "
-              f"{times['local'] / times['cluster']:.2f}")
-    local = median([row["local"] for row in rows])
-    cluster = median([row["cluster"] for row in rows])
+    rows, local, cluster = local_against_cluster(
+        cli, ["-i", str(listed), "--allow-private", "--browser"],
+        ["--cluster", address, "--batch", str(max(1, len(chosen) // 2))], work, rounds,
+        f"browser capture ({len(chosen)} pages)")
     return {"pages": len(chosen), "rounds": rows, "local_s": local, "cluster_s": cluster,
             "ratio": local / cluster}
 

@@ -307,6 +307,16 @@ def _no_unexpected_errors(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     assert not logged, [record.getMessage() for record in logged]
 
 
+@pytest.fixture(scope="module")
+def s3() -> Iterator[Any]:
+    """A real S3-compatible server (moto's) on 127.0.0.1, the environment pointing at it
+    (tests/s3_server.py); one per test module."""
+    from tests.s3_server import s3_server
+
+    with s3_server() as server:
+        yield server
+
+
 @pytest.fixture(scope="session")
 def cluster() -> Iterator[Any]:
     """A real Dask LocalCluster of two worker processes (docs/cluster.md), its client."""

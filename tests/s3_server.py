@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -56,6 +60,29 @@ class S3Server:
             for entry in page.get("Contents", []):
                 found[entry["Key"][len(prefix.rstrip("/")) + 1:]] = entry["Size"]
         return found
+
+    def kill_midway(self, args: list[str], prefix: str, *, written: int, cwd: Path,
+                    repo: Path) -> None:
+        """Run `archiver ARGS` in a process of its own, each object it writes slowed down,
+        and kill it (SIGKILL) once `written` objects are under `prefix`."""
+        self.put_delay = 0.3  # each object takes a while: the kill lands midway
+        env = {**os.environ, **self.environment, "PYTHONPATH": str(repo)}
+        process = subprocess.Popen([sys.executable, "-m", "archiver", *args], cwd=cwd,
+                                   env=env, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.PIPE)
+        try:
+            deadline = time.monotonic() + 120
+            while len(self.objects(prefix)) < written:
+                assert process.poll() is None, "the run ended before it was killed"
+                assert time.monotonic() < deadline, "nothing was written"
+                time.sleep(0.05)
+            process.send_signal(signal.SIGKILL)
+            process.wait(30)
+        finally:
+            self.put_delay = 0.0
+            if process.poll() is None:
+                process.kill()
+                process.wait()
 
 
 App = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]

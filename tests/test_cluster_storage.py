@@ -9,10 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,7 +25,7 @@ from archiver.schema_files import load_schema
 from archiver.storage.stores import open_store
 from archiver.storage.transfer import PART, copy_new
 from archiver.storage.upload import upload_package
-from tests.s3_server import S3Server, s3_server
+from tests.s3_server import S3Server
 from tests.server import REPORT_PATH, STORY_PATH, SiteServer
 
 pytest.importorskip("distributed")
@@ -47,12 +43,6 @@ PAGE = Path(__file__).parent.parent / "fixtures" / "site" / "index.html"
 def run(*args: str) -> tuple[int, str, str]:
     result = CliRunner().invoke(app, list(args))
     return result.exit_code, result.stdout, result.stderr
-
-
-@pytest.fixture(scope="module")
-def s3() -> Iterator[S3Server]:
-    with s3_server() as server:
-        yield server
 
 
 @pytest.fixture(scope="module")
@@ -221,25 +211,9 @@ def test_an_incomplete_input_is_refused_as_a_local_run_refuses_it(
 def test_a_driver_killed_midway_leaves_no_output_that_claims_to_be_complete(
         workers: Client, s3: S3Server, sample_package: Path, tmp_path: Path) -> None:
     out = s3.url("extracted/killed")
-    s3.put_delay = 0.3  # each object takes a while: the kill lands mid-run
-    env = {**os.environ, **s3.environment, "PYTHONPATH": str(ROOT)}
-    process = subprocess.Popen([sys.executable, "-m", "archiver", "extract",
-                                str(sample_package), str(PAGE), "-o", out, "--cluster",
-                                workers.scheduler.address], cwd=tmp_path, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 120
-        while not s3.objects("extracted/killed"):
-            assert process.poll() is None, "the extraction ended before it was killed"
-            assert time.monotonic() < deadline, "nothing was written"
-            time.sleep(0.05)
-        process.send_signal(signal.SIGKILL)
-        process.wait(30)
-    finally:
-        s3.put_delay = 0.0
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+    s3.kill_midway(["extract", str(sample_package), str(PAGE), "-o", out, "--cluster",
+                    workers.scheduler.address], "extracted/killed", written=1, cwd=tmp_path,
+                   repo=ROOT)
     assert MARKER not in s3.objects("extracted/killed")
     code, out_text, _ = run("verify", out)
     assert code == 1 and "upload did not finish" in out_text

@@ -11,8 +11,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import jsonschema
@@ -22,7 +20,7 @@ from typer.testing import CliRunner
 from archiver.cli import app
 from archiver.schema_files import load_schema
 from tests.conftest import assert_standard_tools_accept
-from tests.s3_server import S3Server, s3_server
+from tests.s3_server import S3Server
 from tests.server import REPORT_PATH, STORY_PATH, SiteServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,12 +31,6 @@ MARKER = "archiver-complete.json"
 def run(*args: str) -> tuple[int, str, str]:
     result = CliRunner().invoke(app, list(args))
     return result.exit_code, result.stdout, result.stderr
-
-
-@pytest.fixture(scope="module")
-def s3() -> Iterator[S3Server]:
-    with s3_server() as server:
-        yield server
 
 
 @pytest.fixture(scope="module")
@@ -256,25 +248,8 @@ def test_recheck_and_quote_read_from_s3_and_recheck_writes_there(
 def test_an_upload_killed_midway_never_verifies_as_complete(s3: S3Server, site: SiteServer,
                                                              tmp_path: Path) -> None:
     url = s3.url("killed/pkg")
-    s3.put_delay = 0.3  # each object takes a while: the kill lands mid-upload
-    env = {**os.environ, **s3.environment, "PYTHONPATH": str(ROOT)}
-    process = subprocess.Popen([sys.executable, "-m", "archiver", "capture",
-                                site.url(STORY_PATH), site.url(REPORT_PATH), "-o", url, *SITE],
-                               cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 120
-        while len(s3.objects("killed/pkg")) < 3:
-            assert process.poll() is None, "the capture ended before it was killed"
-            assert time.monotonic() < deadline, "no upload began"
-            time.sleep(0.05)
-        process.send_signal(signal.SIGKILL)
-        process.wait(30)
-    finally:
-        s3.put_delay = 0.0
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+    s3.kill_midway(["capture", site.url(STORY_PATH), site.url(REPORT_PATH), "-o", url, *SITE],
+                   "killed/pkg", written=3, cwd=tmp_path, repo=ROOT)
     left = s3.objects("killed/pkg")
     assert MARKER not in left and len(left) >= 3
     code, stdout, stderr = run("verify", url)
