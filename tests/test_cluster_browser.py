@@ -304,3 +304,19 @@ def test_replay_shows_a_page_a_worker_wrote_as_a_revisit(deduped: Deduped) -> No
     with start_replay([deduped.second, deduped.first]) as server:
         reply = get(server.replay_url(deduped.story_url, when, "id_"))
         assert (reply.status, reply.body) == (200, body)
+
+
+def test_a_collection_a_worker_cannot_open_names_the_worker(cluster: Client, site: SiteServer,
+                                                            tmp_path: Path) -> None:
+    """A library user's --dedup collection that is not on the workers' storage: the run
+    stops with one error that says a worker could not open it, and nothing is sealed."""
+    from archiver.errors import CollectionUnreadable
+
+    missing = tmp_path / "elsewhere" / "c.db"
+    with pytest.raises(CollectionUnreadable) as raised:
+        create_package_on_cluster(cluster, iter([site.url(STORY_PATH)]), tmp_path / "pkg",
+                                  settings=fast_settings(dedup=missing))
+    message = str(raised.value)
+    assert message.startswith(f"--dedup {missing}: a worker of the cluster (on ")
+    assert "every worker shares" in message and "\n" not in message
+    assert not (tmp_path / "pkg").exists()

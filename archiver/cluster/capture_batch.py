@@ -23,7 +23,7 @@ from archiver import __version__
 from archiver.capture.results import PeerRecord
 from archiver.capture.transport import Transport
 from archiver.cluster.host_limit import ClusterHostLimit, HostLimitedTransport, tab_lease
-from archiver.errors import BrowserMissing
+from archiver.errors import BrowserMissing, CollectionUnreadable, InputNotFoundError
 from archiver.package.bag import FileDigest
 from archiver.package.extraction_pool import ExtractionPool
 from archiver.package.folder_capture import FolderCapture
@@ -106,6 +106,7 @@ def capture_batch(batch: CaptureBatch) -> BatchResult:
     capture = FolderCapture(folder, writer, settings, pool=pool, wrap_transport=host_limited,
                             host_lease=tab_lease(limit))
     try:
+        _open_collection(capture, settings.dedup)
         try:
             result = capture.job().run(batch.urls)
         except BrowserMissing as missing:  # --browser: this worker cannot do the batch
@@ -123,3 +124,18 @@ def capture_batch(batch: CaptureBatch) -> BatchResult:
         resources=resource_entries(result, derived.by_resource),
         warcs=written, derived=derived.files, peers=list(result.peers),
         browser_missing=result.browser_missing, browser_wanted=list(result.browser_wanted))
+
+
+def _open_collection(capture: FolderCapture, path: Path | None) -> None:
+    """Open the `--dedup` collection on this worker now: one it cannot reach stops the run
+    with a line that names the worker, not a line about the driver's own files."""
+    if path is None:
+        return
+    try:
+        capture.dedup  # noqa: B018 (a cached property: the collection, opened)
+    except (InputNotFoundError, CollectionUnreadable) as error:
+        raise CollectionUnreadable(
+            f"--dedup {path}", f"a worker of the cluster (on {platform.node()}) cannot open "
+            f"it ({error}); the collection must be on storage every worker shares; nothing "
+            "was sealed") from None
+
