@@ -323,13 +323,14 @@ class _Reported(Protocol):
 
 
 def _report_and_exit(result: _Reported, as_json: bool, render: Callable[[Any], str], *,
-                     ok: bool) -> NoReturn:
-    """Print a verb's result (as JSON with --json, else as `render` puts it) and exit 0
-    when `ok`, else 1."""
+                     ok: bool, target: Target | None = None) -> NoReturn:
+    """Print a verb's result (as JSON with --json, else as `render` puts it; a local copy
+    of `target` named by its URL) and exit 0 when `ok`, else 1."""
     if as_json:
-        _emit_json(result.to_dict())
+        _emit_json(result.to_dict(), target)
     else:
-        show(render(result))
+        text = render(result)
+        show(target.relabel(text) if target is not None else text)
     raise typer.Exit(EXIT_OK if ok else EXIT_PROBLEM)
 
 
@@ -341,24 +342,12 @@ def _sweep_beside(output: Path) -> None:
         show_error(str(leftover))
 
 
-def _url_list(given: str) -> list[str]:
-    """The URLs of a list file named by a path or a storage URL (see `read_url_list`)."""
-    with input_target(given) as target:
-        return read_url_list(target.local)
+def read_url_list(given: Path | str) -> list[str]:
+    """URLs of a list file named by a path or a storage URL: one a line; blank lines and #
+    comments are skipped (the list a cluster capture streams, read whole)."""
+    from archiver.cluster.url_stream import stream_url_list
 
-
-def read_url_list(path: Path) -> list[str]:
-    """URLs of a list file: one a line; blank lines and # comments are skipped."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputNotFoundError(path) from None
-    except IsADirectoryError:
-        raise InputNotFoundError(path, "file (it is a directory)") from None
-    except UnicodeDecodeError:
-        raise ArchiverUsageError(f"{path}: not a text file of URLs (not UTF-8)") from None
-    lines = (line.split(" #", 1)[0].strip() for line in text.splitlines())
-    return [line for line in lines if line and not line.startswith("#")]
+    return list(stream_url_list(given))
 
 
 def _refuse_mistyped_urls(urls: list[str]) -> None:
@@ -477,7 +466,7 @@ def capture(
     if cluster is not None:
         streamed = _streamed_urls(list(urls or []), input_file)
     wanted = [] if cluster is not None else (
-        list(urls or []) + (_url_list(input_file) if input_file else []))
+        list(urls or []) + (read_url_list(input_file) if input_file else []))
     if cluster is None and not wanted:
         _fail(f"{input_file}: no URLs in it (one a line; # starts a comment)", EXIT_USAGE)
     settings = _capture_settings(
@@ -647,7 +636,7 @@ def story(
             _fail(f"--include/--exclude {pattern!r}: not a regular expression ({error})",
                   EXIT_USAGE)
     options = StoryOptions(
-        citations_from=_url_list(citations_from) if citations_from else None,
+        citations_from=read_url_list(citations_from) if citations_from else None,
         include=include or [], exclude=exclude or [])
     settings = _capture_settings(requisites=requisites, max_size=max_size, timeout=timeout,
                                  retries=retries, insecure=insecure, ca_file=ca_file,
@@ -1237,11 +1226,7 @@ def quote(
 
     with input_target(package) as source:
         result = find_quote(source.local, passage)
-        if as_json:
-            _emit_json(result.to_dict(), source)
-        else:
-            show(source.relabel(render_quote(result)))
-    raise typer.Exit(EXIT_OK if result.found else EXIT_PROBLEM)
+        _report_and_exit(result, as_json, render_quote, ok=result.found, target=source)
 
 
 @app.command()
