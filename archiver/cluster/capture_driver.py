@@ -28,6 +28,7 @@ from archiver._types import Progress
 from archiver.attestation.sealing import Signer
 from archiver.capture.results import PeerRecord
 from archiver.cluster.capture_batch import BatchResult, CaptureBatch, capture_batch
+from archiver.cluster.ordered import in_order, scheduler_address
 from archiver.cluster.url_stream import BATCH_SIZE, batches
 from archiver.errors import ClusterUnavailable
 from archiver.package.bag import FileDigest
@@ -42,7 +43,7 @@ from archiver.timestamps import utc_iso
 from archiver.warc.writer import WrittenFile
 
 if TYPE_CHECKING:
-    from distributed import Client, Future
+    from distributed import Client
 
     from archiver.attestation.signature import SignResult
 
@@ -254,59 +255,13 @@ def _for_workers(settings: CaptureSettings) -> CaptureSettings:
 def _in_order(client: Client, work: Iterator[CaptureBatch], window: int
               ) -> Iterator[BatchResult]:
     """Each batch's result, in the order of `work`, with at most `window` batches held."""
-    from distributed import as_completed
-
-    running = as_completed(loop=client.loop)
-    futures: list[Future[BatchResult]] = []
-    waiting: dict[int, BatchResult] = {}
-    sent = taken = 0
-
-    def send() -> bool:
-        nonlocal sent
-        batch = next(work, None)
-        if batch is None:
-            return False
-        future = client.submit(capture_batch, batch, pure=False)
-        futures.append(future)
-        running.add(future)
-        sent += 1
-        return True
-
-    try:
-        while sent - taken < window and send():
-            pass
-        for future in running:
-            futures.remove(future)
-            batch = _result(future)
-            waiting[batch.number] = batch
-            while taken in waiting:
-                yield waiting.pop(taken)
-                taken += 1
-                while sent - taken < window and send():
-                    pass
-    finally:
-        if futures:
-            client.cancel(futures)
-
-
-def _result(future: Future[BatchResult]) -> BatchResult:
-    from distributed import CancelledError, KilledWorker
-
     from archiver.cluster.capture_batch import VersionMismatch
 
     try:
-        batch: BatchResult = future.result()
-    except KilledWorker:
-        raise ClusterUnavailable(_address(future), "the cluster lost a batch of URLs: the workers "
-                                 "that ran it died each time; nothing was sealed") from None
-    except CancelledError:
-        raise ClusterUnavailable(_address(future), "the cluster cancelled a batch of URLs (was the "
-                                 "scheduler restarted?); nothing was sealed") from None
+        yield from in_order(
+            client, (client.submit(capture_batch, batch, pure=False) for batch in work),
+            window=window, lost="the cluster lost a batch of URLs: the workers that ran it "
+            "died each time; nothing was sealed", cancelled="the cluster cancelled a batch of "
+            "URLs (was the scheduler restarted?); nothing was sealed")
     except VersionMismatch as exc:
-        raise ClusterUnavailable(_address(future), str(exc)) from None
-    return batch
-
-
-def _address(future: Future[BatchResult]) -> str:
-    client = future.client
-    return str(getattr(client.scheduler, "address", None) or "cluster")
+        raise ClusterUnavailable(scheduler_address(client), str(exc)) from None

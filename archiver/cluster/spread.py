@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from archiver._types import Progress
-from archiver.errors import ArchiverError, ArchiverUsageError, ClusterUnavailable, EvidenceError
+from archiver.cluster.ordered import in_order
+from archiver.errors import ArchiverError, ArchiverUsageError, EvidenceError
 from archiver.extract.document import ExtractionSummary
 from archiver.storage.locations import is_storage_url
 from archiver.verification.problems import VerificationReport
@@ -178,9 +179,9 @@ def verify_on_cluster(client: Client, paths: Sequence[Path | str], *, strict: bo
                       trust_files: Sequence[Path] = (), require_signature: bool = False,
                       progress: Progress | None = None) -> Iterator[Verified]:
     """Each input's verification, in the order given, checked on the cluster's workers."""
-    futures = [client.submit(verify_input, str(path), strict, [str(p) for p in trust_files],
-                             require_signature, pure=False) for path in paths]
-    yield from _in_order(client, futures, progress)
+    yield from _in_order(client, (client.submit(
+        verify_input, str(path), strict, [str(p) for p in trust_files], require_signature,
+        pure=False) for path in paths), len(paths), progress)
 
 
 def extract_on_cluster(client: Client, paths: Sequence[Path | str], output: Path,
@@ -194,11 +195,9 @@ def extract_on_cluster(client: Client, paths: Sequence[Path | str], output: Path
     from archiver.extract.files import ExtractionWriter
 
     ExtractionWriter(output)  # refuses an output in use, makes it
-    futures = [client.submit(extract_input, index, str(path), str(output), output_format,
-                             pure=False) for index, path in enumerate(paths)]
     count = 0
     try:
-        for done in _in_order(client, futures, progress):
+        for done in extracted_in_order(client, paths, str(output), output_format, progress):
             if done.folder is not None:
                 count = _move_into_place(done, output, count)
             yield done
@@ -229,29 +228,19 @@ def placed_name(name: str, index: int, count: int) -> str:
     return f"{int(number) + count:05d}-{rest}"
 
 
-def _in_order(client: Client, futures: list[Future[T]], progress: Progress | None
-              ) -> Iterator[T]:
-    from distributed import CancelledError, KilledWorker, as_completed
-
-    waiting: dict[int, T] = {}
-    place = {future.key: index for index, future in enumerate(futures)}
-    taken = 0
-    try:
-        for future in as_completed(futures, loop=client.loop):
-            try:
-                waiting[place[future.key]] = future.result()
-            except (KilledWorker, CancelledError):
-                raise ClusterUnavailable(_address(client), "the cluster lost the "
-                                         "work on an input: the workers that ran it died each "
-                                         "time") from None
-            if progress is not None:
-                progress(len(waiting) + taken, len(futures), "")
-            while taken in waiting:
-                yield waiting.pop(taken)
-                taken += 1
-    finally:
-        client.cancel(futures)
+def extracted_in_order(client: Client, paths: Sequence[Path | str], output: str,
+                       output_format: OutputFormat, progress: Progress | None
+                       ) -> Iterator[Extracted]:
+    """Each input's extraction into `output` (a shared folder or a storage URL), made on
+    the workers and taken back in the order given."""
+    submitted = (client.submit(extract_input, index, str(path), output, output_format,
+                               pure=False) for index, path in enumerate(paths))
+    return _in_order(client, submitted, len(paths), progress)
 
 
-def _address(client: Client) -> str:
-    return str(getattr(client.scheduler, "address", None) or "cluster")
+def _in_order(client: Client, submitted: Iterator[Future[T]], total: int,
+              progress: Progress | None) -> Iterator[T]:
+    """Each input's result, in the order given, every input sent at once."""
+    return in_order(client, submitted, lost="the cluster lost the work on an input: the "
+                    "workers that ran it died each time",
+                    on_done=(lambda done: progress(done, total, "")) if progress else None)

@@ -31,8 +31,7 @@ from archiver.cluster.spread import (
     PART_PREFIX,
     Extracted,
     OutputFormat,
-    _in_order,
-    extract_input,
+    extracted_in_order,
     placed_name,
 )
 from archiver.errors import EnvironmentFault
@@ -63,14 +62,12 @@ def extract_to_storage(client: Client, paths: Sequence[Path | str], output: str,
 
     store = open_store(output)
     refuse_taken(store)
-    futures = [client.submit(extract_input, index, str(path), output, output_format,
-                             pure=False) for index, path in enumerate(paths)]
     placing: list[Future[list[UploadedObject]]] = []
     pool = ThreadPoolExecutor(PLACERS, thread_name_prefix="archiver-place")
     count = 0
     finished = False
     try:
-        for done in _in_order(client, futures, progress):
+        for done in extracted_in_order(client, paths, output, output_format, progress):
             if done.output_failed:
                 assert done.error is not None
                 raise _fault(done.error.message, output)
