@@ -6,6 +6,7 @@ is known."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from archiver.capture.results import PayloadLookup, RevisitOf
@@ -27,9 +28,13 @@ def payload_lookup(path: Path) -> PayloadLookup:
         raise CollectionUnreadable(str(path), f"{error.reason}; --dedup takes a collection "
                                    "made by `archiver index`") from None
 
+    opened = threading.local()  # a connection per thread, opened once, not per response
+
     def lookup(payload_sha256: str, url: str) -> RevisitOf | None:
-        with Collection(path) as collection:
-            found = collection.with_payload(payload_sha256)
+        collection = getattr(opened, "collection", None)
+        if collection is None:
+            collection = opened.collection = Collection(path)
+        found = collection.with_payload(payload_sha256)
         # The same URL's capture first (what replay tools look up), else the oldest.
         chosen = next((source for source in found if source.url == url),
                       found[0] if found else None)
