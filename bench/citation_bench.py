@@ -16,11 +16,14 @@ and is scored by URL (fragment, tracking parameters, "www." and http/https set a
 averaged over the pages of each split: dev (tuned on), heldout1 (scored once untouched, then
 tuned on), heldout and final (each scored once, then tuned on), heldout3 (held out in the
 second round, tuned on in the third), heldout4 (held out in the third round: scored by its
-aggregate only, before and after it) and heldout5 (labelled in the fourth round, scored once
-by its aggregate before any change made for it, then tuned on).
+aggregate only, before and after it), heldout5 (labelled in the fourth round, scored once
+by its aggregate before any change made for it, then tuned on), and heldout6, heldout7 and
+heldout8 (the fifth round: pages of the extraction benchmark the development set leaves out,
+built by bench/citations/parent_set.py and given with --extra-set; each scored once by its
+aggregate before any change made for it, then tuned on).
 
-    python bench/citation_bench.py [--dev-set DIR] [--split SPLIT|all|each] [--pages]
-                                   [--json out.json]
+    python bench/citation_bench.py [--dev-set DIR] [--extra-set DIR] [--split SPLIT|all|each]
+                                   [--pages] [--json out.json]
 """
 
 from __future__ import annotations
@@ -160,20 +163,36 @@ TOOLS: dict[str, Callable[[str, str | None], set[str]]] = {
 }
 
 
-def run(dev_set: Path, labels: list[dict[str, Any]], splits: Iterable[str],
+def read_manifests(page_sets: Iterable[Path]) -> dict[str, tuple[Path, dict[str, Any]]]:
+    """Each page id of the given sets, with the set that holds it and its manifest record."""
+    pages: dict[str, tuple[Path, dict[str, Any]]] = {}
+    for page_set in page_sets:
+        for line in (page_set / "data" / "manifest.jsonl").read_text("utf-8").splitlines():
+            if line.strip():
+                record = json.loads(line)
+                pages.setdefault(record["id"], (page_set, record))
+    return pages
+
+
+def run(page_sets: list[Path], labels: list[dict[str, Any]], splits: Iterable[str],
         show_pages: bool) -> dict[str, dict[str, Score]]:
-    manifest = {}
-    for line in (dev_set / "data" / "manifest.jsonl").read_text("utf-8").splitlines():
-        if line.strip():
-            record = json.loads(line)
-            manifest[record["id"]] = record
+    manifest = read_manifests(page_sets)
     results: dict[str, dict[str, Score]] = {}
     for split in splits:
         pages = [page for page in labels if split == "all" or page["split"] == split]
+        absent = [page for page in pages if page["id"] not in manifest]
+        if absent:
+            print(f"{split}: {len(absent)} of its pages are in no set given, left out "
+                  "(heldout6's pages: --extra-set, see bench/citations/parent_set.py)",
+                  file=sys.stderr)
+            pages = [page for page in pages if page["id"] in manifest]
+        if not pages:
+            continue
         scores = {tool: Score() for tool in TOOLS}
         for page in pages:
-            html = read_page(dev_set, page["id"])
-            url = manifest[page["id"]].get("url") or None
+            page_set, record = manifest[page["id"]]
+            html = read_page(page_set, page["id"])
+            url = record.get("url") or None
             expected = {source_key(u) for u in page["citations"]}
             line = [f"{page['id'][:28]:28}", f"{len(expected):3}"]
             for tool, links_of in TOOLS.items():
@@ -215,10 +234,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dev-set", type=Path, default=None,
                         help=f"the extraction-dev folder (default ${ENV_DEV_SET}, else "
                         "../shared/extraction-dev beside the repository)")
+    parser.add_argument("--extra-set", type=Path, action="append", default=[],
+                        help="another page set in the same layout (bench/citations/"
+                        "parent_set.py builds the one heldout6 needs); may be repeated")
     parser.add_argument("--split", default="each",
                         help="a split of the labels (dev, heldout1, heldout, final, heldout3, "
-                        "heldout4, heldout5), all of them together (all), or each in turn "
-                        "(each, the default)")
+                        "heldout4, heldout5, heldout6, heldout7), all of them together (all), "
+                        "or each in turn (each, the default)")
     parser.add_argument("--pages", action="store_true", help="print every page's result")
     parser.add_argument("--json", type=Path, help="also write the scores here")
     parser.add_argument("--labels", type=Path, default=LABELS,
@@ -234,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
               else (args.split,))
     for warm_up in TOOLS.values():
         warm_up("<html><body><p>warm up</p></body></html>", None)
-    results = run(dev_set, labels, splits, args.pages)
+    results = run([dev_set, *args.extra_set], labels, splits, args.pages)
     print(report(results))
     if args.json:
         args.json.write_text(json.dumps({

@@ -90,3 +90,45 @@ def test_the_labelling_listing_shows_every_link_with_its_text_around_it(
     assert "(1 links inside <nav> not shown" in printed
     assert list_links.main(["--dev-set", str(tmp_path / "nowhere"), "demo/one"]) == 2
     assert list_links.main(["--dev-set", str(root), "demo/two"]) == 2
+
+
+def test_pages_the_dev_set_leaves_out_are_labelled_from_a_set_of_their_own(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """parent_set.py writes the benchmark's pages the development set does not hold, in its
+    layout; the bench scores a split found there with --extra-set, and says when a split's
+    pages are in no set it was given."""
+    sys.path.insert(0, str(BENCH / "citations"))
+    import parent_set
+
+    benchmark = tmp_path / "aeb"
+    (benchmark / "html").mkdir(parents=True)
+    truth = {}
+    for name in ("held", "fresh"):
+        (benchmark / "html" / f"{name}.html.gz").write_bytes(gzip.compress(PAGE.encode()))
+        truth[name] = {"url": f"https://news.example/2025/{name}", "articleBody": "The audit"}
+    (benchmark / "ground-truth.json").write_text(json.dumps(truth))
+    dev = tmp_path / "dev"
+    (dev / "data").mkdir(parents=True)
+    (dev / "data" / "manifest.jsonl").write_text(json.dumps({"id": "aeb/held"}) + "\n")
+    extra = tmp_path / "extra"
+    assert parent_set.main([str(benchmark), str(extra), "--dev-set", str(dev)]) == 0
+    assert "1 pages written" in capsys.readouterr().out
+    records = [json.loads(line) for line in
+               (extra / "data" / "manifest.jsonl").read_text().splitlines()]
+    assert [record["id"] for record in records] == ["aeb/fresh"]
+    assert (extra / "data" / "html" / "aeb" / "fresh.html.gz").read_bytes() == \
+        (benchmark / "html" / "fresh.html.gz").read_bytes()
+
+    labels = tmp_path / "labels.json"
+    labels.write_text(json.dumps({"pages": [
+        {"id": "aeb/fresh", "set": "aeb", "split": "heldout6", "note": "",
+         "citations": ["https://audit.example/report.pdf", "https://gazette.example/a",
+                       "https://radio.example/b", "https://tv.example/c"]},
+        {"id": "aeb/nowhere", "set": "aeb", "split": "heldout6", "note": "", "citations": []}]}))
+    out = tmp_path / "scores.json"
+    assert citation_bench.main(["--dev-set", str(dev_set(tmp_path / "set")), "--extra-set",
+                                str(extra), "--labels", str(labels), "--json", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert "heldout6: 1 pages, 4 labelled citations" in captured.out
+    assert "heldout6: 1 of its pages are in no set given" in captured.err
+    assert json.loads(out.read_text())["heldout6"]["archiver"]["recall"] == 1.0

@@ -157,16 +157,34 @@ def test_trailing_teasers_stop_at_the_articles_own_list() -> None:
     assert drop_trailing_teasers(article + teasers[:2]) == article + teasers[:2]
 
 
-def test_a_page_whose_text_the_extractor_misses_gets_the_baseline() -> None:
-    paragraphs = "".join(f"<div><p>Item {i}: the parish notice board lists the opening hours"
-                         " of the library, the surgery and the recycling centre.</p></div>"
-                         for i in range(40))
+def _notices(template: str, hours: str = "opening hours") -> str:
+    return "".join(template.format(i=i, text=f"the parish notice board lists the {hours} of "
+                                   "the library, the surgery and the recycling centre.")
+                   for i in range(40))
+
+
+def test_a_page_whose_text_the_fast_extractor_misses_gets_the_full_extraction() -> None:
+    """The fast extractor kept a sidebar teaser (a real news page did this: its article's
+    text runs in <br> lines): the full extraction, with its readability and justext opinions,
+    finds the text and keeps its links, which the baseline would lose."""
+    paragraphs = _notices("<div><p>Item {i}: {text}</p></div>",
+                          "<a href='https://council.example/hours'>opening hours</a>")
     tree = lxml.html.document_fromstring(f"<html><body>{paragraphs}</body></html>")
     problems: list[str] = []
-    main = with_second_opinion(tree, MainText("Item 0."), None, problems)
+    main = with_second_opinion(tree, MainText("Item 0."), None, None, problems)
+    assert "Item 39: the parish notice board" in main.text
+    assert len(main.spans) == 40 and problems == []
+
+
+def test_a_page_whose_text_the_extractors_miss_gets_the_baseline() -> None:
+    spans = _notices("<span>Item {i}: {text}</span>")
+    tree = lxml.html.document_fromstring(f"<html><body>{spans}</body></html>")
+    problems: list[str] = []
+    main = with_second_opinion(tree, MainText("Item 0."), None, None, problems)
     assert "Item 39: the parish notice board" in main.text
     assert any("kept little of the page" in problem for problem in problems)
     # an article that covers its page keeps the extractor's result
+    paragraphs = _notices("<div><p>Item {i}: {text}</p></div>")
     assert extract_main_text(lxml.html.document_fromstring(
         f"<html><body><article>{paragraphs}</article></body></html>"), None).problems == []
 

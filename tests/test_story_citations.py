@@ -754,3 +754,120 @@ def test_a_one_link_related_list_under_the_story_is_still_its_source() -> None:
                     "2019/11/statement'>Rights group: more than 100 killed</a></div></div>")
     selection = select_in_page(page, "https://news.example/2019/11/21/story")
     assert selection.sources == ["https://rights.example/2019/11/statement"]
+
+
+def test_the_outlets_own_services_and_footers_in_the_text_are_left_out() -> None:
+    """Shapes met on real pages no rule was tuned on (bench/citations, heldout6 to 8): a
+    column's contact sentence, a "Reuse this content" link, a reprint note, "Explore further",
+    a broadcaster's "listen live" line, "Click here to subscribe", a subscription offer by its
+    address, the outlet's own credit line, a podcast's "Listen:" line, a picture's credit to its
+    maker's Instagram, names the site's software linked to a database, players' pages, a tag
+    cloud filed by query, and a gallery by its address. The one report in the text is cited."""
+    page = _article(
+        "<p>The board published <a href='https://board.example/report.pdf'>its report</a>.</p>"
+        "<figure><img src='/a.jpg'><figcaption>RenderBurger for The Daily: <a href='https://www"
+        ".instagram.com/renderburger/'>RenderBurger</a></figcaption></figure>"
+        "<p>Shares of <a class='crunchbase-link' data-entity='acme' href='https://crunchbase.com"
+        "/organization/acme'>Acme</a> fell, as <a href='https://www.sports.example/nfl/players/"
+        "286147/myles-garrett'>Myles Garrett</a> watched.</p>",
+        after="<p><i>Dear Abby is written by Jeanne Phillips. Contact Dear Abby at </i><a href="
+        "'http://www.dearabby.example/'>www.DearAbby.example</a> or P.O. Box 1.</p>"
+        "<p><a href='https://syndication.news.example/automation/?url=x'>Reuse this content</a>"
+        "</p><p>This article was reprinted on <a href='https://wired.example/story/x/'>Wired</a>"
+        ".</p><p>Explore further <a href='https://medical.example/news/torpor.html'>Unravelling "
+        "the neural network of torpor</a></p><p>Listen to Newsbeat <a href='https://radio.example"
+        "/play/live'>live</a> at 12:45 weekdays - or listen back <a href='https://radio.example/"
+        "programmes/player'>here</a>.</p><p><a href='https://eepurl.example/buWLN9'>Click here to "
+        "subscribe to The Paradigm Newsletter</a></p><p><a href='https://shop.example/knowledge/"
+        "space-magazine-subscription/'>Need more space?</a></p><p>Originally published on <a href="
+        "'https://news.example/2019/11/other-story'>The Daily</a>.</p><p>Listen: <a href='https://"
+        "po.example/TP_615'>https://po.example/TP_615</a></p><p>Tags <a href='/noticias.php?tag="
+        "agua'>agua</a> <a href='/noticias.php?cat=19'>Saúde</a></p><p><a href='/berkshire/"
+        "gallery/6486944b/unpredictable'>View all (23)</a></p>")
+    selection = select_in_page(page, "https://news.example/2019/11/21/story")
+    assert selection.sources == ["https://board.example/report.pdf"]
+    reasons = set(_reasons(selection).values())
+    assert reasons >= {
+        "a contact line (where to write, not a source)",
+        "the outlet's reprints and licensing (its service, not a source)",
+        "a note of where the story was reprinted (a copy, not its source)",
+        "a \"related\" line inside the article",
+        "a newsletter, subscribe or follow promo",
+        "an offer to subscribe (its address says so)",
+        "the outlet's own credit line (a link to itself, not a source)",
+        "a link to hear or download the outlet's own programme",
+        "a picture's credit linked to its maker's profile (a person's page)",
+        "a name linked by the site's software to a database entry (like a tag)",
+        "a player's or team's page, linked on the name (a reference entry)",
+        "a tag or topic page", "a link to a gallery of pictures"}, reasons
+
+
+def test_an_outlet_credited_in_brackets_under_a_quote_is_cited() -> None:
+    """A round-up quotes each review and credits it in brackets under the quote ("[Engadget]"):
+    a source, unlike "[Related: <a headline of the site's own>]"."""
+    page = _article("<blockquote>Stadia isn't a console.</blockquote><p>[<a href='https://www."
+                    "engadget.example/2019/11/18/stadia-review/'>Engadget</a>]</p><p>[<a href='/"
+                    "2019/11/17/other'>Related: Salesforce keynote shows off its new tools</a>]"
+                    "</p>")
+    selection = select_in_page(page, "https://news.example/2019/11/21/story")
+    assert selection.sources == ["https://www.engadget.example/2019/11/18/stadia-review/"]
+
+
+@pytest.mark.parametrize(("url", "tag"), [
+    ("https://news.example/en-tag/software", True),
+    ("https://news.example/noticias.php?tag=agua", True),
+    ("https://news.example/index.php?cat=19", True),
+    ("https://news.example/noticias.php?id=4412", False),
+    ("https://news.example/2019/11/catalog-of-tags", False)])
+def test_tag_pages_by_folder_and_by_query(url: str, tag: bool) -> None:
+    from archiver.story.link_kinds import page_kind
+
+    assert (page_kind(url, "software", "news.example") == "a tag or topic page") is tag
+
+
+def test_a_labs_team_page_stays_a_source() -> None:
+    """"/team/" is a lab's or a company's people (a source); "/teams/" and "/players/" on a
+    sports site are its reference entries."""
+    page = _article("<p>The study was led by <a href='https://lab.example/team/jane-doe-phd'>"
+                    "Jane Doe</a>, who found the cells.</p>")
+    selection = select_in_page(page, "https://news.example/2019/11/21/story")
+    assert selection.sources == ["https://lab.example/team/jane-doe-phd"]
+
+
+@pytest.mark.parametrize(("line", "contact"), [
+    ("Dear Abby is written by Jeanne Phillips. Contact Dear Abby at www.DearAbby.com or P.O. "
+     "Box 69440.", True),
+    ("Write to Jane Doe at jane.doe@news.example.", True),
+    ("Contact tracing is now a priority, the ministry said on Monday.", False),
+    ("Email a friend about the fair at the town hall.", False)])
+def test_contact_line_words(line: str, contact: bool) -> None:
+    from archiver.story.citation_words import CONTACT_LINE
+
+    assert bool(CONTACT_LINE.search(line)) is contact
+
+
+@pytest.mark.parametrize(("path", "offer"), [
+    ("/knowledge/all-about-space-magazine-subscription/", True), ("/subscribe", True),
+    ("/abo/digital.html", True), ("/2019/11/subscription-economy-booms", False),
+    ("/news/subscribers-stay-loyal", False)])
+def test_subscription_offers_by_their_address(path: str, offer: bool) -> None:
+    from archiver.story.citation_words import SUBSCRIPTION_PATH
+
+    assert bool(SUBSCRIPTION_PATH.search(path)) is offer
+
+
+def test_a_cloud_of_the_sites_own_short_links_is_left_out_wherever_it_sits() -> None:
+    """A city's news page sets its tag cloud (each tag a word or two, filed under addresses
+    no rule knows) inside the text's container; ten outlets credited in one line of the text
+    stay cited, for they are other sites."""
+    words = ("agua", "alerta", "ambiente", "amizade", "atendimento", "biblioteca", "caminhada",
+             "campanha", "carnaval", "civil", "cultura", "defesa civil")
+    cloud = " ".join(f"<a href='/noticias/{word.replace(' ', '-')}.html'>{word}</a>"
+                     for word in words)
+    outlets = ", ".join(f"<a href='https://outlet{i}.example/2019/story'>Outlet {i}</a>"
+                        for i in range(10))
+    page = _article(f"<p>Other coverage: {outlets}.</p><div>Tags {cloud}</div>")
+    selection = select_in_page(page, "https://city.example/news/2019/10/story")
+    assert selection.sources == [f"https://outlet{i}.example/2019/story" for i in range(10)]
+    assert set(_reasons(selection).values()) == {
+        "one of a cloud of short links to the site's own pages (tags or a menu)"}

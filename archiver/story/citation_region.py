@@ -47,6 +47,7 @@ from archiver.story.citation_words import (
     BOX_ROLES,
     BOX_TAGS,
     BRACKETED,
+    CONTACT_LINE,
     CREDIT_LABEL,
     CREDIT_LINE,
     CUT_HEADLINE,
@@ -55,8 +56,11 @@ from archiver.story.citation_words import (
     EMBED_ATTRS,
     EMBED_CLASS,
     EMBED_SUFFIX,
+    ENTITY_LINK_CLASS,
+    GALLERY_PATH,
     GALLERY_TEXT,
     OFFSCREEN_STYLE,
+    OWN_MEDIA_LINE,
     PAGER_TEXT,
     PAID_LABEL,
     PERMALINK,
@@ -64,6 +68,9 @@ from archiver.story.citation_words import (
     RELATED_HEADING,
     RELATED_LINE,
     RELATED_START,
+    REPRINT_NOTE,
+    REUSE_TEXT,
+    ROSTER_PATH,
     SCHEME,
     SHARE_URL,
     SOCIAL_PROFILE,
@@ -71,12 +78,20 @@ from archiver.story.citation_words import (
     SOURCES_HEADING,
     STANDARDS_TEXT,
     SUBSCRIBE_QUERY,
+    SUBSCRIPTION_PATH,
     TAG_LINE,
     VIDEO_BOX,
     VIEW_QUERY_KEYS,
 )
 from archiver.story.citations import DroppedLink, Selection, UrlFilter, select_citations
-from archiver.story.link_kinds import host_of, page_kind, same_site, site_of
+from archiver.story.link_kinds import (
+    MAX_NAME_WORDS,
+    host_of,
+    listing_page,
+    page_kind,
+    same_site,
+    site_of,
+)
 from archiver.story.page_links import area_of
 
 # The article region holds at least this share of the main text's characters.
@@ -120,6 +135,11 @@ MIN_HEADLINE_WORDS = 4
 # its headline sits a few levels inside it.
 MAX_CARD_CHARS = 400
 MAX_CARD_DEPTH = 3
+# A block of at least this many links of a word or three each to the site's own pages, that
+# is nearly all links, is a cloud of them (tags, a menu), wherever it sits: never prose.
+MIN_CLOUD_LINKS = 10
+MAX_CLOUD_WORDS = 3
+CLOUD_LINK_SHARE = 0.8
 # A block that is this much one link is a linked headline, not a sentence with a link in it.
 _HEADLINE_SHARE = 0.85
 
@@ -259,6 +279,7 @@ class _Reader:
         self.label_cache: dict[etree._Element, etree._Element | None] = {}
         self.weight: dict[etree._Element, int] = {}
         self.total = 0
+        self.cloud_cache: dict[etree._Element, bool] = {}
 
     def text(self, element: etree._Element) -> str:
         found = self.text_cache.get(element)
@@ -752,12 +773,38 @@ class _Reader:
             return "the outlet's standards or policies"
         if PAGER_TEXT.search(text):
             return "the link to the previous or next story"
-        if GALLERY_TEXT.match(text):
+        if GALLERY_TEXT.match(text) or (
+                self._same_site(host_of(url)) and GALLERY_PATH.search(urlsplit(url).path)):
             return "a link to a gallery of pictures"
+        if REUSE_TEXT.match(text):
+            return "the outlet's reprints and licensing (its service, not a source)"
+        if len(block_text) <= MAX_CREDIT_CHARS and REPRINT_NOTE.search(block_text):
+            return "a note of where the story was reprinted (a copy, not its source)"
+        if len(block_text) <= MAX_LABEL_LINE_CHARS and OWN_MEDIA_LINE.match(block_text):
+            return "a link to hear or download the outlet's own programme"
+        if len(block_text) <= MAX_PROMO_CHARS and CONTACT_LINE.search(block_text):
+            return "a contact line (where to write, not a source)"
+        path = urlsplit(url).path
+        if SUBSCRIPTION_PATH.search(path):
+            return "an offer to subscribe (its address says so)"
+        if (ROSTER_PATH.search(path) and len(text.split()) <= MAX_NAME_WORDS
+                and listing_page(path, ROSTER_PATH)):
+            return "a player's or team's page, linked on the name (a reference entry)"
+        if (len(block_text) <= MAX_CREDIT_CHARS and CREDIT_LINE.match(block_text)
+                and self._same_site(host_of(url))):
+            return "the outlet's own credit line (a link to itself, not a source)"
+        if ENTITY_LINK_CLASS.search(_names(anchor)) or anchor.get("data-entity"):
+            return "a name linked by the site's software to a database entry (like a tag)"
+        if SOCIAL_PROFILE.match(url) and self._caption(anchor, True):
+            return "a picture's credit linked to its maker's profile (a person's page)"
         if CUT_HEADLINE.search(text) and len(text.split()) >= MIN_HEADLINE_WORDS:
             return "a headline cut short to fit a card (a teaser)"
-        if BRACKETED.match(block_text) and len(text) >= _HEADLINE_SHARE * (len(block_text) - 2):
+        if (BRACKETED.match(block_text) and len(text) >= _HEADLINE_SHARE * (len(block_text) - 2)
+                and (self._same_site(host_of(url)) or len(text.split()) >= MIN_HEADLINE_WORDS)):
+            # "[Related: <a headline>]"; "[Engadget]" under a quote credits where it is from
             return "a \"related\" line inside the article"
+        if self._link_cloud(block):
+            return "one of a cloud of short links to the site's own pages (tags or a menu)"
         heading = self._list_heading(block)
         if heading is not None:
             return "a list of related stories inside the article"
@@ -851,6 +898,23 @@ class _Reader:
             linked = sum(len(self.text(a)) for a in element.iter("a"))
             share = self.share_cache[element] = linked / max(1, len(self.text(element)))
         return share
+
+    def _link_cloud(self, block: etree._Element) -> bool:
+        """The block (a list item: its list) is nearly all links, many, each a word or three,
+        each to the site's own pages: a tag cloud or a menu set in the text."""
+        container = block.getparent() if _tag(block) == "li" else block
+        if container is None:
+            return False
+        found = self.cloud_cache.get(container)
+        if found is None:
+            anchors = [a for a in container.iter("a") if (a.get("href") or "").strip()]
+            found = (len(anchors) >= MIN_CLOUD_LINKS
+                     and self._link_share(container) >= CLOUD_LINK_SHARE
+                     and all(len(self.text(a).split()) <= MAX_CLOUD_WORDS for a in anchors)
+                     and all(self._same_site(host_of(try_normalize(
+                         (a.get("href") or "").strip(), self.base) or "")) for a in anchors))
+            self.cloud_cache[container] = found
+        return found
 
     def _headline_run(self, block: etree._Element, url: str) -> bool:
         """The block is a linked headline of the site's own (one link, nearly all its text)

@@ -91,7 +91,8 @@ RELATED_WORDS = (
     r"|meistgelesen|weiterlesen"
     r"|leer más|lea también|lee también|te puede interesar|noticias relacionadas|relacionad"
     r"|más noticias|leia também|leia mais|veja também|notícias relacionadas|leggi anche"
-    r"|potrebbe interessarti|čtěte také|přečtěte si|czytaj także|lees ook|läs också")
+    r"|potrebbe interessarti|čtěte také|přečtěte si|czytaj także|lees ook|läs också"
+    r"|explore further")
 # ... as a line's label: followed by a colon or an arrow (or the line is mostly its link).
 RELATED_LINE = re.compile(rf"^\W{{0,3}}(?:{RELATED_WORDS})\s*[:»›→|–—>]", re.IGNORECASE)
 RELATED_START = re.compile(rf"^\W{{0,3}}(?:{RELATED_WORDS})", re.IGNORECASE)
@@ -117,7 +118,10 @@ PROMO = re.compile(
     r" |dans |en )?(?:seu|sua|your|votre|tu|tua|ihr\w*) (?:e-?mail|inbox|caixa de entrada"
     r"|boîte (?:mail|de réception)|bandeja de entrada|posteingang|postfach)"
     r"|\bget\b[^.!?]{0,30}\b(?:in|into|to) your inbox"
-    r"|signaler une erreur)"
+    r"|signaler une erreur"
+    r"|(?:click|tap) here to (?:subscribe|sign up|register|join|download)"
+    # a broadcaster's own programme: "Listen to Newsbeat live at 12:45 - or listen back here"
+    r"|listen (?:to [\w' ]{1,40} )?live\b|listen back\b|watch (?:it |us )?live\b)"
     # app downloads where words are not parted by spaces (Chinese, Japanese, Korean)
     r"|(?:下[載载]|安[裝装])\s*app|app\s*下[載载]|앱\s*(?:다운로드|설치)|アプリ(?:を)?(?:ダウンロード|インストール)",
     re.IGNORECASE)
@@ -131,6 +135,46 @@ STANDARDS_TEXT = re.compile(
     r"\b(?:trust principles|editorial (?:standards|guidelines|policy)|ethics (?:policy|statement"
     r"|code)|why you can trust|our standards|corrections policy|redaktionelle richtlinien"
     r"|charte (?:éditoriale|de déontologie))\b", re.IGNORECASE)
+# The outlet's own service of reuse: licensing and reprints of this story, not a source of it.
+REUSE_TEXT = re.compile(
+    r"^\W{0,3}(?:reuse this (?:content|article|story)|republish this (?:article|story)"
+    r"|(?:buy |order )?reprints?(?: (?:&|and) permissions)?|licen[cs]e this (?:article|story"
+    r"|content)|nutzungsrechte(?: erwerben)?|droits de reproduction)\W{0,3}$", re.IGNORECASE)
+# A note of where else the story was published after: a copy elsewhere, not its source
+# ("This article was reprinted on Wired.com").
+REPRINT_NOTE = re.compile(
+    r"\b(?:was|is|has been|been) (?:also )?(?:reprinted|republished|syndicated|re-?posted)"
+    r" (?:on|in|by|at|with)\b", re.IGNORECASE)
+# A line that gives an address to write to: "Contact Dear Abby at www.DearAbby.com or P.O.
+# Box 69440", "Write to Jane Doe at jane@example.com", a sentence of a column's footer). The
+# site named is where to write.
+CONTACT_LINE = re.compile(
+    r"(?:^|[.!?]\s+)\W{0,3}(?:contact|write to|e-?mail|reach|kontakt(?:ieren sie)?|écrivez à"
+    r"|escriba a)\b[^.!?]{0,60}?\b(?:at|an|à|a|via)\s+(?:www\.|https?://|[\w.+-]+@"
+    r"|[\w-]+\.(?:com|org|net|[a-z]{2})\b)", re.IGNORECASE)
+# A line that offers the outlet's own programme to hear or keep ("Listen: <link>", "iTunes:
+# <link>", "Download: <link>" under a podcast): the story itself, not a source of it.
+OWN_MEDIA_LINE = re.compile(
+    r"^\W{0,3}(?:listen|download|itunes|apple podcasts|spotify|stitcher|google podcasts|acast"
+    r"|soundcloud|écouter|anhören|hören|ouvir|escuchar|ascolta)\s*[:：]", re.IGNORECASE)
+# A word the site's software linked by itself to an entry of a database of companies and
+# people (a class or data attribute names the widget): no more the story's source than a tag.
+ENTITY_LINK_CLASS = re.compile(r"crunchbase|entity-?link|auto-?link|autolink", re.IGNORECASE)
+# A sports site's page of a player or a team (plural "teams": a lab's or a company's /team/
+# page is its people, a source), linked on the name ("Myles Garrett" to
+# /nfl/players/286147/myles-garrett), often by the site's software: a reference entry, like a
+# topic page, whichever site of a network holds it.
+ROSTER_PATH = re.compile(r"/(?:players?|teams|athletes?|spieler|mannschaften|joueurs?"
+                         r"|equipes|jugadores|equipos|jogadores|times|giocatori|squadre)/",
+                         re.IGNORECASE)
+# An offer to subscribe, by its address ("/all-about-space-magazine-subscription/").
+# A folder named for the offer, or ending in it: a story about subscriptions
+# ("/2019/11/subscription-economy-booms") is not one.
+SUBSCRIPTION_PATH = re.compile(r"(?:/|-)(?:subscriptions?|subscribe|abonnements?|abo)(?:/|$|\.)",
+                               re.IGNORECASE)
+# A same-site gallery of pictures, by its address.
+GALLERY_PATH = re.compile(r"/(?:gallery|galleries|slideshows?|photo-?gallery|fotogalerie"
+                          r"|bildergalerie|galerie|galeria)/", re.IGNORECASE)
 # A link that opens a gallery or slideshow of pictures: the outlet's own pictures, not a source.
 GALLERY_TEXT = re.compile(
     r"^\W{0,3}(?:(?:see|view|open|browse) (?:the )?(?:full |whole |entire |all )?"
@@ -178,10 +222,15 @@ SOURCES_CLASS = re.compile(r"(?:^|[\s_-])(?:sources?|references?|footnotes|bibli
                             r"|citations|quellen|einzelnachweise)(?:$|[\s_-])", re.IGNORECASE)
 # Pages that list a site's stories on a topic, by a person, or share this page.
 TAG_PATH = re.compile(
-    r"/(?:tags?|topics?|themen|thema|schlagw(?:ort|orte)|stichw(?:ort|orte)|t|sujets?"
+    # ("/en-tag/software": a language's own tag folder)
+    r"/(?:[a-z]{2}[-_])?(?:tags?|topics?|themen|thema|schlagw(?:ort|orte)|stichw(?:ort|orte)|t|sujets?"
     r"|etiquetas?|temas?|rubri[ck]\w*|category|categories|categorie|kategorie|subjects?"
     r"|dossiers?|label|keyword|keywords|columns?|kolumnen?|series|serie|section)/",
     re.IGNORECASE)
+# ... or, on sites that list by query, a listing's parameter (noticias.php?tag=agua, ?cat=19).
+TAG_QUERY = re.compile(r"(?:^|&)(?:tags?|topics?|cat|cats|category|categories|categoria"
+                       r"|categorie|kategorie|keywords?|schlagwort|assunto|tema|thema"
+                       r"|rubrique|label)=[^&]", re.IGNORECASE)
 # Where sites keep documents: a link there is a document (a source), not a teaser of a story.
 # (A "media" or "assets" folder alone says nothing: sites file stories and banners there too;
 # a document there ends in a document's extension.)
@@ -240,6 +289,7 @@ SHARE_URL = re.compile(
     r"|//(?:www\.)?tumblr\.com/(?:share|widgets)|//news\.ycombinator\.com/submitlink",
     re.IGNORECASE)
 ACCOUNT_PATH = re.compile(r"/(?:login|log-in|signin|sign-in|register|logout|account|"
-                           r"subscribe|newsletters?|abo|search|search_form|suche|recherche"
+                           r"subscribe|newsletters?|abo|promos?|promotions?|search|search_form"
+                           r"|suche|recherche"
                            r"|buscar|contact|kontakt|impressum|privacy|datenschutz)(?:/|$|\?)",
                            re.IGNORECASE)

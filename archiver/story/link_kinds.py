@@ -27,6 +27,7 @@ from archiver.story.citation_words import (
     SERVICE_TEXT,
     TAG_HOST,
     TAG_PATH,
+    TAG_QUERY,
     YEAR,
 )
 
@@ -103,7 +104,7 @@ def page_kind(url: str, text: str, site: str) -> str | None:
         return "the site's home page"
     if TAG_HOST.match(parts.hostname or ""):
         return "a tag or topic page"
-    if listing_page(parts.path, TAG_PATH):
+    if listing_page(parts.path, TAG_PATH) or TAG_QUERY.search(parts.query):
         return "a tag or topic page"
     if listing_page(parts.path, AUTHOR_PATH):
         return "an author page"

@@ -57,9 +57,9 @@ SECOND_OPINION_MAX_CHARS = 3000
 SECOND_OPINION_RATIO = 1.5
 
 
-def _trafilatura_body(tree: lxml.html.HtmlElement) -> Any | None:
+def _trafilatura_body(tree: lxml.html.HtmlElement, fast: bool = True) -> Any | None:
     document = trafilatura.bare_extraction(
-        tree, url=None, fast=True, include_comments=False, include_links=True,
+        tree, url=None, fast=fast, include_comments=False, include_links=True,
         include_tables=True, include_images=False, include_formatting=False,
         with_metadata=False, config=_CONFIG,
     )
@@ -87,9 +87,9 @@ def visible_chars(tree: lxml.html.HtmlElement) -> int:
 
 
 def _extract(tree: lxml.html.HtmlElement, title: str | None, page_url: str | None,
-             problems: list[str]) -> MainText:
+             problems: list[str], fast: bool = True) -> MainText:
     try:
-        body = _trafilatura_body(tree)
+        body = _trafilatura_body(tree, fast)
     except Exception as exc:  # a third-party failure becomes a note
         problems.append(f"the main-text extractor failed ({type(exc).__name__}: {exc})")
         return MainText("")
@@ -97,12 +97,16 @@ def _extract(tree: lxml.html.HtmlElement, title: str | None, page_url: str | Non
 
 
 def with_second_opinion(tree: lxml.html.HtmlElement, main: MainText, title: str | None,
-                         problems: list[str]) -> MainText:
-    """trafilatura's baseline (the page's paragraphs), if the extractor kept little of the
-    page and the baseline finds clearly more."""
+                         page_url: str | None, problems: list[str]) -> MainText:
+    """If the fast extractor kept little of the page: trafilatura's full extraction (its
+    fallback extractors compared), else its baseline (the page's paragraphs), whichever first
+    finds clearly more."""
     if (len(main.text) >= SECOND_OPINION_MAX_CHARS
             or len(main.text) >= SECOND_OPINION_PAGE_SHARE * visible_chars(tree)):
         return main
+    full = _extract(tree, title, page_url, problems, fast=False)
+    if len(full.text) > SECOND_OPINION_RATIO * len(main.text):
+        return full
     try:
         body, _, _ = trafilatura.baseline(tree)  # works on a copy
         body = with_block_boundaries(tree, body)
@@ -128,7 +132,7 @@ def extract_main_text(tree: lxml.html.HtmlElement, article_body: str | None,
     unhide_embedded_posts(tree)
     merge_split_bodies(tree)
     main = _extract(tree, title, page_url, problems)
-    main = with_second_opinion(tree, main, title, problems)
+    main = with_second_opinion(tree, main, title, page_url, problems)
     main.problems.extend(problems)
     body_text = " ".join((article_body or "").split())
     if (len(body_text) >= MIN_ARTICLE_BODY_CHARS
