@@ -291,3 +291,28 @@ def test_a_batch_done_fetching_makes_room_for_the_next(site: SiteServer, tmp_pat
             spans[task["key"]] = (computed[0]["start"], computed[-1]["stop"])
     first, second = (spans[future.key] for future in futures)
     assert second[0] < first[1]
+
+
+def test_a_worker_fetches_a_requisite_its_batches_share_once(site: SiteServer,
+                                                              tmp_path: Path) -> None:
+    """Three pages of one site, each its own batch on one worker, load the same stylesheet:
+    it is fetched once for the package, as a local run fetches it, and the package is
+    whole (its pages and the stylesheet's one response verify)."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    from archiver.verification.api import check
+
+    pages = ["/story/water-meters.html", "/sources/smartflow-press-release.html",
+             "/sources/smartflow-field-memos.html"]
+    with cluster_client("local:1") as client:
+        result = create_package_on_cluster(
+            client, iter([site.url(path) for path in pages]), tmp_path / "pkg", batch_size=1,
+            settings=fast_settings())
+    assert result.captured == 3 and result.batches == 3
+    fetched = []
+    for warc in sorted((tmp_path / "pkg" / "data" / "warc").glob("*.warc.gz")):
+        with warc.open("rb") as stream:
+            fetched += [record.rec_headers.get_header("WARC-Target-URI")
+                        for record in ArchiveIterator(stream) if record.rec_type == "response"]
+    assert fetched.count(site.url("/static/css/story.css")) == 1
+    assert check(tmp_path / "pkg").is_valid

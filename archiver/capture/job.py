@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Container, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
@@ -96,6 +96,9 @@ class CaptureJob:
         self.kept_whole = kept_whole
         """Which exchanges are never revisits, whatever `dedup` says (automatic mode: the
         web pages asked for, each judged from its body)."""
+        self.known_requisites: Container[str] = frozenset()
+        """Requisites another part of the same package holds already (a cluster worker's
+        earlier batches): not fetched again, as one job fetches each URL once."""
         self.transport = transport or HttpTransport(settings, on_stray=self._late_stray)
         self.progress = progress
         self.cookies = JobCookies()
@@ -198,7 +201,9 @@ class CaptureJob:
             self._follow(task, resource.redirect_to)
         if self.settings.requisites and task.depth < MAX_REQUISITE_DEPTH:
             for url in fetched.requisites:
-                self._enqueue(Task(url, "requisite", found_on=task.url, depth=task.depth + 1))
+                if url not in self.known_requisites:
+                    self._enqueue(Task(url, "requisite", found_on=task.url,
+                                       depth=task.depth + 1))
 
     def _follow(self, task: Task, target: str) -> None:
         """Link `task`'s redirect to the fetch that answers it: a hop of its own chain when

@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import contextlib
 import platform
+import threading
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from archiver import __version__
-from archiver.capture.results import PeerRecord
+from archiver.capture.job import CaptureJob
+from archiver.capture.results import CaptureResult, PeerRecord
 from archiver.capture.transport import Transport
 from archiver.cluster.host_limit import ClusterHostLimit, HostLimitedTransport, tab_lease
 from archiver.errors import BrowserMissing, CollectionUnreadable, InputNotFoundError
@@ -32,6 +34,9 @@ from archiver.package.manifest import resource_entries, source_entry
 from archiver.package_layout import WARC_DIR
 from archiver.settings import CaptureSettings
 from archiver.warc.writer import WarcWriter, WrittenFile, warcinfo_factory
+
+if TYPE_CHECKING:
+    from archiver.package.folder_capture import AnyCaptureJob
 
 
 @dataclass(frozen=True)
@@ -109,10 +114,15 @@ def capture_batch(batch: CaptureBatch) -> BatchResult:
     try:
         _open_collection(capture, settings.dedup)
         try:
-            result = capture.job().run(batch.urls)
+            job = capture.job()
+            http = _http_part(job)
+            if http is not None:
+                http.known_requisites = _REQUISITES.of(batch.package_id)
+            result = job.run(batch.urls)
         except BrowserMissing as missing:  # --browser: this worker cannot do the batch
             raise BrowserMissing(f"a worker of the cluster (on {platform.node()}) cannot run "
                                  f"Chromium: {missing.reason}; nothing was sealed") from None
+        _REQUISITES.remember(batch.package_id, result)
         _make_room_for_the_next_batch()
         derived = capture.extract(result)
     finally:
@@ -126,6 +136,53 @@ def capture_batch(batch: CaptureBatch) -> BatchResult:
         resources=resource_entries(result, derived.by_resource),
         warcs=written, derived=derived.files, peers=list(result.peers),
         browser_missing=result.browser_missing, browser_wanted=list(result.browser_wanted))
+
+
+class _RequisitesCaptured:
+    """What this worker's batches of a package have captured as requisites (a stylesheet,
+    a logo every page of a site loads): a later batch of the same package on this worker
+    does not fetch them again, as a local run fetches each URL once. What one batch holds
+    is in the package whatever becomes of the worker: every batch is taken into it, or
+    nothing is sealed, and a batch run again elsewhere fetches what it needs there. Bounded
+    (the last few packages, so many URLs each): beyond that, a requisite is fetched again,
+    as before."""
+
+    PACKAGES = 4
+    URLS = 50_000
+
+    def __init__(self) -> None:
+        self._by_package: dict[str, set[str]] = {}
+        self._lock = threading.Lock()
+
+    def of(self, package_id: str) -> set[str]:
+        with self._lock:
+            found = self._by_package.get(package_id)
+            if found is None:
+                while len(self._by_package) >= self.PACKAGES:
+                    del self._by_package[next(iter(self._by_package))]
+                found = self._by_package[package_id] = set()
+            return found
+
+    def remember(self, package_id: str, result: CaptureResult) -> None:
+        known = self.of(package_id)
+        captured = [resource.url for resource in result.resources
+                    if resource.role == "requisite" and resource.outcome == "captured"]
+        with self._lock:
+            for url in captured[:max(0, self.URLS - len(known))]:
+                known.add(url)
+
+
+_REQUISITES = _RequisitesCaptured()
+"""This worker process's memory of requisites captured, per package."""
+
+
+def _http_part(job: AnyCaptureJob) -> CaptureJob | None:
+    """The job's plain HTTP capture (automatic mode's first pass), if it has one."""
+    from archiver.package.auto_capture import AutoCaptureJob
+
+    if isinstance(job, CaptureJob):
+        return job
+    return job.http if isinstance(job, AutoCaptureJob) else None
 
 
 def _make_room_for_the_next_batch() -> None:
