@@ -176,6 +176,24 @@ def test_a_page_whose_text_the_fast_extractor_misses_gets_the_full_extraction() 
     assert len(main.spans) == 40 and problems == []
 
 
+def test_a_page_the_fast_extractor_takes_whole_gets_the_full_extraction() -> None:
+    """A city's news page laid out without the markup the fast extractor reads: it kept
+    every menu with the story (a real page: 9,250 characters for a 500-character story).
+    When a result holds nearly all of a page's text, the full extraction's clearly smaller
+    one is taken."""
+    menu = "".join(f"<div><a href='/secao/{i}'>Secretaria municipal {i}</a></div>"
+                   for i in range(150))
+    story = "".join(f"<p>{_notices('Item {i}: {text} ')[:300]} Paragraph {n}.</p>"
+                    for n in range(5))
+    tree = lxml.html.document_fromstring(
+        f"<html><body><div>{menu}</div><div class='noticia'><h2>Atendimento</h2>{story}"
+        f"</div><div>{menu}</div></body></html>")
+    whole = MainText(" ".join(tree.text_content().split()))
+    problems: list[str] = []
+    main = with_second_opinion(tree, whole, None, None, problems)
+    assert "Paragraph 4." in main.text and "Secretaria municipal 149" not in main.text
+
+
 def test_a_page_whose_text_the_extractors_miss_gets_the_baseline() -> None:
     spans = _notices("<span>Item {i}: {text}</span>")
     tree = lxml.html.document_fromstring(f"<html><body>{spans}</body></html>")

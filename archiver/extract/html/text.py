@@ -57,6 +57,16 @@ SECOND_OPINION_MAX_CHARS = 3000
 SECOND_OPINION_RATIO = 1.5
 
 
+# The fast result is suspect too when it holds nearly all the text of a page of some size: an
+# article is rarely its whole page (a page laid out without the markup the fast extractor
+# reads took in its menus and footer). The full extraction replaces it when it keeps at most
+# this share of it, and not less than a short article.
+TOO_MUCH_PAGE_SHARE = 0.9
+TOO_MUCH_MIN_PAGE_CHARS = 3000
+TOO_MUCH_RATIO = 0.6
+MIN_ARTICLE_CHARS = 300
+
+
 def _trafilatura_body(tree: lxml.html.HtmlElement, fast: bool = True) -> Any | None:
     document = trafilatura.bare_extraction(
         tree, url=None, fast=fast, include_comments=False, include_links=True,
@@ -100,9 +110,17 @@ def with_second_opinion(tree: lxml.html.HtmlElement, main: MainText, title: str 
                          page_url: str | None, problems: list[str]) -> MainText:
     """If the fast extractor kept little of the page: trafilatura's full extraction (its
     fallback extractors compared), else its baseline (the page's paragraphs), whichever first
-    finds clearly more."""
+    finds clearly more. If it kept nearly all of a page of some size (its menus, lists and
+    footer with the article), the full extraction, when it finds a clearly smaller part."""
+    page_chars = visible_chars(tree)
+    if (len(main.text) >= TOO_MUCH_PAGE_SHARE * page_chars
+            and page_chars >= TOO_MUCH_MIN_PAGE_CHARS):
+        full = _extract(tree, title, page_url, problems, fast=False)
+        if MIN_ARTICLE_CHARS <= len(full.text) <= TOO_MUCH_RATIO * len(main.text):
+            return full
+        return main
     if (len(main.text) >= SECOND_OPINION_MAX_CHARS
-            or len(main.text) >= SECOND_OPINION_PAGE_SHARE * visible_chars(tree)):
+            or len(main.text) >= SECOND_OPINION_PAGE_SHARE * page_chars):
         return main
     full = _extract(tree, title, page_url, problems, fast=False)
     if len(full.text) > SECOND_OPINION_RATIO * len(main.text):
