@@ -1,26 +1,37 @@
 #!/usr/bin/env python3
-"""Build a second page set, in the extraction-dev layout, from the article-extraction-benchmark
-pages that the development set leaves out, so that citations can be labelled on real pages no
-rule was tuned on (bench/citations/README.md, split `heldout6`).
+"""Build a second page set, in the extraction-dev layout, from the pages of the development
+set's public parents that the set leaves out: real pages no rule was tuned on, for labelling
+citations (bench/citations/README.md, splits `heldout6` to `heldout8`) and for scoring
+extraction on held-out pages (issue 11 §7).
 
-The development set (../shared/extraction-dev) holds 87 of the benchmark's 181 pages. This
-script reads a checkout of scrapinghub/article-extraction-benchmark (MIT; the development set
-names commit 4a3bc979) and writes the other pages, byte for byte, with their URL and body text:
+The development set (../shared/extraction-dev) holds 87 of the 181 pages of
+scrapinghub/article-extraction-benchmark (MIT; the set names commit 4a3bc979) and 28 of the
+130 test pages of mozilla/readability (Apache-2.0; ab4027a8). This script reads a checkout of
+the first (and, with --readability, of the second) and writes the other pages, byte for byte,
+with their URL and body text (and, from readability, the expected title, byline and date):
 
     git clone https://github.com/scrapinghub/article-extraction-benchmark AEB
-    python bench/citations/parent_set.py AEB OUT [--dev-set ../shared/extraction-dev]
+    git clone https://github.com/mozilla/readability READABILITY
+    python bench/citations/parent_set.py AEB OUT [--readability READABILITY]
+                                         [--dev-set ../shared/extraction-dev]
     python bench/citation_bench.py --extra-set OUT --split heldout6
+    python bench/extract_bench.py --dev-set OUT      (with the set's evaluate.py copied in)
 
-OUT gets `data/manifest.jsonl` and `data/html/aeb/<id>.html.gz`, as the development set has.
+OUT gets `data/manifest.jsonl` and `data/html/<set>/<id>.html.gz`, as the development set has.
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import shutil
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, TextIO
+
+import lxml.html
 
 DEFAULT_DEV_SET = Path(__file__).resolve().parents[3] / "shared" / "extraction-dev"
 
@@ -31,28 +42,67 @@ def dev_set_ids(dev_set: Path) -> set[str]:
             if line.strip()}
 
 
-def build(benchmark: Path, out: Path, leave_out: set[str]) -> int:
+def aeb_pages(benchmark: Path, leave_out: set[str], out: Path) -> Iterator[dict[str, Any]]:
     truth = json.loads((benchmark / "ground-truth.json").read_text("utf-8"))
     pages = out / "data" / "html" / "aeb"
     pages.mkdir(parents=True, exist_ok=True)
+    for name, entry in sorted(truth.items()):
+        page_id = f"aeb/{name}"
+        if page_id in leave_out:
+            continue
+        shutil.copyfile(benchmark / "html" / f"{name}.html.gz", pages / f"{name}.html.gz")
+        yield {"id": page_id, "set": "aeb", "file": f"data/html/{page_id}.html.gz",
+               "url": entry.get("url"), "text": entry.get("articleBody", "")}
+
+
+def readability_pages(checkout: Path, leave_out: set[str], out: Path
+                      ) -> Iterator[dict[str, Any]]:
+    """Each test page's source, the text of its expected article, and its expected title,
+    byline and date (as readability's tests give them: not corrected by hand, as the
+    development set's 28 were)."""
+    pages = out / "data" / "html" / "readability"
+    pages.mkdir(parents=True, exist_ok=True)
+    for folder in sorted((checkout / "test" / "test-pages").iterdir()):
+        page_id = f"readability/{folder.name}"
+        if page_id in leave_out or not (folder / "source.html").is_file():
+            continue
+        expected = lxml.html.fromstring((folder / "expected.html").read_bytes())
+        text = "\n".join(" ".join(block.split()) for block in expected.itertext()
+                         if block.strip())
+        meta = json.loads((folder / "expected-metadata.json").read_text("utf-8"))
+        (pages / f"{folder.name}.html.gz").write_bytes(
+            gzip.compress((folder / "source.html").read_bytes()))
+        yield {"id": page_id, "set": "readability", "file": f"data/html/{page_id}.html.gz",
+               "url": None, "text": text, "title": meta.get("title"),
+               "author": meta.get("byline"), "date": (meta.get("publishedTime") or "")[:10]
+               or None, "lang": meta.get("lang")}
+
+
+def build(benchmark: Path, out: Path, leave_out: set[str], readability: Path | None = None
+          ) -> int:
     written = 0
+    (out / "data").mkdir(parents=True, exist_ok=True)
     with (out / "data" / "manifest.jsonl").open("w", encoding="utf-8") as manifest:
-        for name, entry in sorted(truth.items()):
-            page_id = f"aeb/{name}"
-            if page_id in leave_out:
-                continue
-            shutil.copyfile(benchmark / "html" / f"{name}.html.gz", pages / f"{name}.html.gz")
-            record = {"id": page_id, "set": "aeb", "file": f"data/html/{page_id}.html.gz",
-                      "url": entry.get("url"), "text": entry.get("articleBody", "")}
-            manifest.write(json.dumps(record, ensure_ascii=False) + "\n")
-            written += 1
+        written += _write(manifest, aeb_pages(benchmark, leave_out, out))
+        if readability is not None:
+            written += _write(manifest, readability_pages(readability, leave_out, out))
     return written
+
+
+def _write(manifest: TextIO, records: Iterator[dict[str, Any]]) -> int:
+    count = 0
+    for record in records:
+        manifest.write(json.dumps(record, ensure_ascii=False) + "\n")
+        count += 1
+    return count
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("benchmark", type=Path, help="a checkout of article-extraction-benchmark")
     parser.add_argument("out", type=Path, help="the folder to write the page set into")
+    parser.add_argument("--readability", type=Path,
+                        help="a checkout of mozilla/readability: its test pages too")
     parser.add_argument("--dev-set", type=Path, default=DEFAULT_DEV_SET)
     args = parser.parse_args(argv)
     if not (args.benchmark / "ground-truth.json").is_file():
@@ -62,7 +112,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"parent_set: no extraction-dev set at {args.dev_set} (use --dev-set DIR)",
               file=sys.stderr)
         return 2
-    written = build(args.benchmark, args.out, dev_set_ids(args.dev_set))
+    if args.readability is not None and not (args.readability / "test" / "test-pages").is_dir():
+        print(f"parent_set: no test/test-pages in {args.readability}", file=sys.stderr)
+        return 2
+    written = build(args.benchmark, args.out, dev_set_ids(args.dev_set), args.readability)
     print(f"{written} pages written to {args.out}")
     return 0
 
