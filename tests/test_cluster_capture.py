@@ -316,3 +316,22 @@ def test_a_worker_fetches_a_requisite_its_batches_share_once(site: SiteServer,
                         for record in ArchiveIterator(stream) if record.rec_type == "response"]
     assert fetched.count(site.url("/static/css/story.css")) == 1
     assert check(tmp_path / "pkg").is_valid
+
+
+def test_a_worker_that_cannot_see_the_package_folder_says_so(cluster: Client, site: SiteServer,
+                                                             tmp_path: Path) -> None:
+    """The driver builds the package in a folder every worker must share; a worker that
+    cannot see it (a local path on another machine) stops the run with one line naming the
+    worker and what to do, not a bare "no such file"."""
+    from archiver.cluster.capture_batch import CaptureBatch, capture_batch
+    from archiver.errors import EnvironmentFault
+
+    batch = CaptureBatch(0, [site.url(SAMPLE_PATHS[0])], str(tmp_path / "not-shared" / "parts"),
+                         "pkg-unshared", "unshared", {}, fast_settings())
+    with pytest.raises(EnvironmentFault) as raised:
+        cluster.submit(capture_batch, batch, pure=False).result(timeout=60)
+    message = str(raised.value)
+    assert message.startswith("a worker of the cluster (on ")
+    assert "cannot see the folder the package is built in" in message
+    assert "--staging" in message and "nothing was sealed" in message
+    assert not (tmp_path / "not-shared").exists()

@@ -26,7 +26,12 @@ from archiver.capture.job import CaptureJob
 from archiver.capture.results import CaptureResult, PeerRecord
 from archiver.capture.transport import Transport
 from archiver.cluster.host_limit import ClusterHostLimit, HostLimitedTransport, tab_lease
-from archiver.errors import BrowserMissing, CollectionUnreadable, InputNotFoundError
+from archiver.errors import (
+    BrowserMissing,
+    CollectionUnreadable,
+    EnvironmentFault,
+    InputNotFoundError,
+)
 from archiver.package.bag import FileDigest
 from archiver.package.extraction_pool import ExtractionPool
 from archiver.package.folder_capture import FolderCapture
@@ -88,7 +93,14 @@ def capture_batch(batch: CaptureBatch) -> BatchResult:
     if batch.version != __version__:
         raise VersionMismatch(f"a worker runs archiver {__version__} and the driver "
                               f"{batch.version}: install the same version on every machine")
-    folder = Path(batch.parts) / f"{batch.number:06d}-{uuid.uuid4().hex[:8]}"
+    parts = Path(batch.parts)
+    if not parts.is_dir():  # the driver made it: a worker that cannot see it shares nothing
+        raise EnvironmentFault(
+            f"a worker of the cluster (on {platform.node()})",
+            f"cannot see the folder the package is built in ({parts}): the driver and every "
+            "worker must share it (a network file system mounted at the same path; for -o a "
+            "storage URL, --staging a shared folder); nothing was sealed")
+    folder = parts / f"{batch.number:06d}-{uuid.uuid4().hex[:8]}"
     folder.mkdir()  # never made again under a run that has ended and removed `parts`
     (folder / WARC_DIR).mkdir(parents=True)
     settings = batch.settings
