@@ -31,7 +31,7 @@ and prints a model of what 100 machines would do, from these numbers.
 
     python bench/cluster_bench.py [--rounds 2] [--copies 24] [--lines 10000,1000000]
                                   [--shared DIR] [--parts capture,spread,overhead,memory]
-                                  [--browser-pages 24]
+                                  [--browser-pages 24] [--verbs verify,extract]
                                   [--json results.json]
 """
 
@@ -164,7 +164,8 @@ def bench_browser(cli: list[str], urls: Path, address: str, work: Path, rounds: 
 # -- verify and extract ----------------------------------------------------------------------
 
 def bench_spread(cli: list[str], package: Path, copies: int, one: str, two: str, work: Path,
-                 rounds: int) -> dict[str, object]:
+                 rounds: int, verbs: tuple[str, ...] = ("verify", "extract")
+                 ) -> dict[str, object]:
     packages = []
     for index in range(copies):
         copy = work / f"copy-{index:02d}"
@@ -173,7 +174,7 @@ def bench_spread(cli: list[str], package: Path, copies: int, one: str, two: str,
     size = sum(f.stat().st_size for f in package.rglob("*") if f.is_file())
     print(f"{copies} copies of a package of {size / 1e6:.1f} MB")
     results: dict[str, object] = {"copies": copies, "package_mb": size / 1e6}
-    for verb in ("verify", "extract"):
+    for verb in verbs:
         rows = []
         for number in range(1, rounds + 1):
             times = {}
@@ -314,6 +315,8 @@ def main() -> int:
     ap.add_argument("--lines", default="10000,1000000")
     ap.add_argument("--parts", default="capture,spread,overhead,memory",
                     help="comma-separated subset of capture,spread,overhead,memory,browser")
+    ap.add_argument("--verbs", default="verify,extract",
+                    help="what spread measures: verify, extract or both (the default)")
     ap.add_argument("--browser-pages", type=int, default=24,
                     help="pages captured with --browser (the browser part)")
     ap.add_argument("--json", type=Path, help="also write the results to this JSON file")
@@ -341,7 +344,8 @@ def main() -> int:
                 if not package.exists():
                     timed(cli, ["capture", "-i", str(urls), "-o", str(package),
                                 "--allow-private"])
-                spread = bench_spread(cli, package, args.copies, one, two, work, args.rounds)
+                spread = bench_spread(cli, package, args.copies, one, two, work, args.rounds,
+                                      tuple(verb.strip() for verb in args.verbs.split(",")))
                 results["spread"] = spread
             if "overhead" in parts:
                 overhead = bench_overhead(two)
@@ -367,13 +371,14 @@ def main() -> int:
         rows += [[f"{verb} ({args.copies} packages)", f"{d['local_s']:.2f}",  # type: ignore[index]
                   f"{d['1 worker_s']:.2f}", f"{d['2 workers_s']:.2f}",  # type: ignore[index]
                   f"{d['speedup']:.2f}x of 1 worker (>= 1.7)"]  # type: ignore[index]
-                 for verb, d in (("verify", spread["verify"]), ("extract", spread["extract"]))]
+                 for verb, d in spread.items() if verb in ("verify", "extract")]
     if rows:
         print("\n" + table(rows, ["work", "local s", "1 worker s", "2 workers s", "ratio"]))
     if memory is not None:
         print(table([[f"{row['lines']:,}", f"{row['peak_rss_mb']:.0f}", f"{row['seconds']:.1f}"]
                      for row in memory], ["URL lines", "driver peak RSS MB", "seconds"]))
-    if capture is not None and spread is not None and overhead is not None:
+    if (capture is not None and spread is not None and overhead is not None
+            and {"verify", "extract"} <= set(spread)):
         print("\n" + model(capture, spread, overhead, args.pages + args.pdfs, args.latency_ms))
     return 0
 

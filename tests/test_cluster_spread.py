@@ -150,3 +150,25 @@ def test_extract_output_usage_errors(sample_package: Path, args: list[str],
                                      message: str) -> None:
     code, _, err = run("extract", str(sample_package), *args)
     assert (code, err.strip()) == (2, message)
+
+
+def test_paths_relative_to_the_drivers_folder_reach_the_workers(
+        cluster: Any, sample_package: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker's working directory is its own: `verify pkg` and `extract pkg -o out` typed
+    in the driver's folder must reach the same files on the workers (shared storage is
+    mounted at the same path), and the report names each input as it was typed."""
+    shutil.copytree(sample_package, tmp_path / "pkg")
+    warc = bytearray(next((sample_package / "data" / "warc").glob("*.warc.gz")).read_bytes())
+    warc[len(warc) // 2] ^= 0xFF
+    (tmp_path / "one.warc.gz").write_bytes(bytes(warc))
+    monkeypatch.chdir(tmp_path)
+    address = cluster.scheduler.address
+    code, out, err = run("verify", "pkg", "one.warc.gz", "--json", "--cluster", address)
+    assert code == 1, err
+    assert _verdicts(out) == _verdicts(run("verify", "pkg", "one.warc.gz", "--json")[1])
+    assert [path for path, *_ in _verdicts(out)] == ["pkg", "one.warc.gz"]
+    assert {problem["path"] for problem in _verdicts(out)[1][3]} == {"one.warc.gz"}
+    code, _, err = run("extract", "pkg", "-o", "out", "--cluster", address)
+    assert code == 0, err
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.json"))

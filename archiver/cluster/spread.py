@@ -175,13 +175,39 @@ def _json(run: Any, folder: Path, done: Extracted) -> None:
 
 # -- on the driver --------------------------------------------------------------------------
 
+def _rename(done: Verified | Extracted, path: str, name: str) -> None:
+    """The result names its input as the user typed it, not as the worker was given it."""
+    done.path = name
+    if done.error is not None:
+        done.error = InputError(done.error.message.replace(path, name), done.error.kind)
+
+
+def for_workers(path: Path | str) -> str:
+    """A path as a worker must be given it: a storage URL as it is, a local path made
+    absolute (a worker's working directory is its own; shared storage is mounted at the
+    same path on every machine).
+
+    >>> for_workers("s3://evidence/pkg")
+    's3://evidence/pkg'
+    """
+    text = str(path)
+    return text if is_storage_url(text) else str(Path(text).absolute())
+
+
 def verify_on_cluster(client: Client, paths: Sequence[Path | str], *, strict: bool = False,
                       trust_files: Sequence[Path] = (), require_signature: bool = False,
                       progress: Progress | None = None) -> Iterator[Verified]:
-    """Each input's verification, in the order given, checked on the cluster's workers."""
-    yield from _in_order(client, (client.submit(
-        verify_input, str(path), strict, [str(p) for p in trust_files], require_signature,
-        pure=False) for path in paths), len(paths), progress)
+    """Each input's verification, in the order given, checked on the cluster's workers (each
+    named in its result as it was given)."""
+    trust = [for_workers(name) for name in trust_files]
+    checked = _in_order(client, (client.submit(
+        verify_input, for_workers(path), strict, trust, require_signature, pure=False)
+        for path in paths), len(paths), progress)
+    for given, done in zip(paths, checked, strict=True):
+        _rename(done, for_workers(given), str(given))
+        if done.report is not None:
+            done.report = done.report.renamed(for_workers(given), str(given))
+        yield done
 
 
 def extract_on_cluster(client: Client, paths: Sequence[Path | str], output: Path,
@@ -233,9 +259,12 @@ def extracted_in_order(client: Client, paths: Sequence[Path | str], output: str,
                        ) -> Iterator[Extracted]:
     """Each input's extraction into `output` (a shared folder or a storage URL), made on
     the workers and taken back in the order given."""
-    submitted = (client.submit(extract_input, index, str(path), output, output_format,
-                               pure=False) for index, path in enumerate(paths))
-    return _in_order(client, submitted, len(paths), progress)
+    submitted = (client.submit(extract_input, index, for_workers(path), for_workers(output),
+                               output_format, pure=False) for index, path in enumerate(paths))
+    for given, done in zip(paths, _in_order(client, submitted, len(paths), progress),
+                           strict=True):
+        _rename(done, for_workers(given), str(given))
+        yield done
 
 
 def _in_order(client: Client, submitted: Iterator[Future[T]], total: int,

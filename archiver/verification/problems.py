@@ -8,7 +8,7 @@ Problems are plain values: the library collects them and never prints; the CLI r
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from archiver.verification.codes import ATTESTATION_CODES, UNPROVEN_CODES, NoteCode, ProblemCode
@@ -248,6 +248,26 @@ class VerificationReport:
             self._omitted_damage |= count > uncovered
             where = path if path in self._per_file else self.path
             self.omitted[where] = self.omitted.get(where, 0) + count
+
+    def renamed(self, path: str, name: str) -> VerificationReport:
+        """The same report, naming its input `name` wherever it names it `path` (a cluster's
+        worker is given an absolute path for the input the user typed as `name`)."""
+        if path == name:
+            return self
+
+        def moved(where: str) -> str:
+            return name if where == path else where
+
+        report = replace(
+            self, path=moved(self.path),
+            problems=[replace(problem, path=moved(problem.path)) for problem in self.problems],
+            notes=[replace(note, path=moved(note.path)) for note in self.notes],
+            omitted={moved(where): count for where, count in self.omitted.items()},
+            notes_omitted={moved(where): count for where, count in self.notes_omitted.items()})
+        report._omitted_damage = self._omitted_damage
+        report._uncovered_kept = {moved(where): count
+                                  for where, count in self._uncovered_kept.items()}
+        return report
 
     def to_dict(self) -> dict[str, Any]:
         return {
