@@ -3,10 +3,12 @@
 trafilatura runs in fast mode (its own extractor only): its second-opinion extractors
 (readability, justext) cost more time and scored lower on the development set. Before it runs,
 an article body split into several same-class containers is joined (html.chunks), since
-trafilatura takes only the first. Where the fast result is clearly too little (a small share of
-the page's visible text: a listing page, or a layout the extractor did not recognise),
-trafilatura's baseline (the page's paragraphs, cheap) is the second opinion, taken if it is
-clearly longer.
+trafilatura takes only the first. Where the fast result is suspect, a second opinion is asked
+(docs/decisions.md): when it is clearly too little (a small share of the page's visible text: a
+listing page, or a layout the extractor did not recognise), trafilatura's full extraction,
+then its baseline (the page's paragraphs, cheap), each taken if clearly longer; when it is
+nearly the whole of a page of some size (its menus with the story), the full extraction, taken
+if clearly shorter.
 """
 
 from __future__ import annotations
