@@ -21,8 +21,11 @@ article. So the citations are found here, in the page itself:
    (related, newsletter, share, tags, author, side columns, previous/next cards, disclosure
    notes…), a list or line introduced as related ("Related:",
    "More stories", "Lire aussi"…), subscribe and follow promos, a run of linked headlines of the
-   site's own stories, the other links of an embedded post, links to tag, author and share
-   pages, and links with no text (images).
+   site's own stories, a cloud of short links to the site's own pages, the other links of an
+   embedded post, links to tag, author and share pages (by folder or by query), names linked
+   to a roster or an entity database, the outlet's own services and footers (a contact
+   sentence, reuse and reprint notes, its programme's "Listen:" lines, a credit line pointing
+   at itself), and links with no text (images).
 
 Every rule reads structure, link density, position and words in several languages; none reads
 a particular site's markup. The work is linear in the page's elements.
