@@ -138,6 +138,25 @@ def test_a_mastheads_h1_is_the_sites_name_not_the_headline() -> None:
     assert result.title == "Minutes of the Harbour Town Council, 19 November 2019"
 
 
+def test_a_banner_h1_is_the_sites_name_wherever_it_stands() -> None:
+    """A fan-fiction archive's <h1> is its logo, a link to its home page, outside any
+    <header>: the work's title is in <title>. So is an <h1> classed as a logo. A story's
+    headline linked to itself stays the headline."""
+    head = ("<title>Conversations with a Cryptid - Chapter 1 - Howl - Teen Wolf (TV) "
+            "[Fan Archive]</title>")
+    banners = ["<h1 class='heading'><a href='/'><span>Fan Archive of Our Own</span> "
+               "<sup>beta</sup></a></h1>",
+               "<h1 class='topbar__logo__title'>Fan Archive of Our Own Works</h1>"]
+    for banner in banners:
+        title = extract_html(page(head, banner + "<p>Chapter text.</p>"),
+                             "https://fans.example/works/4/chapters/9").title
+        assert title is not None and title.startswith("Conversations with a Cryptid"), title
+    linked = "<h1><a href='/2019/11/mill'>Tide mill reopens after a decade of repairs</a></h1>"
+    assert extract_html(page("<title>Gazette</title>", linked),
+                        "https://gazette.example/2019/11/mill").title == \
+        "Tide mill reopens after a decade of repairs"
+
+
 def test_an_articles_own_header_holds_its_headline() -> None:
     head = "<title>Harbour Gazette: news of the coast</title>"
     body = ("<header><a href='/'>Harbour Gazette</a></header><article><header>"

@@ -133,13 +133,33 @@ def strip_site(title: str, site_name: str | None, url: str | None = None) -> str
 
 
 def _headings(tree: lxml.html.HtmlElement) -> list[tuple[str, bool]]:
-    """Each <h1>'s text, and whether it stands in the page's masthead."""
+    """Each <h1>'s text, and whether it is the site's own: in the page's masthead, or its
+    banner."""
     found: list[tuple[str, bool]] = []
     for element in tree.xpath("//body//h1")[:MAX_HEADINGS]:
         text = clean_title(element.text_content())
         if text and len(text) <= MAX_HEADING_CHARS:
-            found.append((text, _in_masthead(element)))
+            found.append((text, _in_masthead(element) or _is_banner(element, text)))
     return found
+
+
+def _is_banner(element: lxml.html.HtmlElement, text: str) -> bool:
+    """An <h1> that is the site's banner wherever it stands: a logo (by its class or id, or
+    an image named one inside), or nothing but a link to the site's home page."""
+    for inner in element.iter():
+        if not isinstance(inner.tag, str):
+            continue
+        names = f"{inner.get('class') or ''} {inner.get('id') or ''}".lower()
+        if "logo" in names:
+            return True
+    links = element.findall(".//a")
+    if len(links) != 1 or clean_title(links[0].text_content()) != text:
+        return False
+    try:
+        parts = urlsplit((links[0].get("href") or "").strip())
+    except ValueError:
+        return False
+    return parts.path in ("", "/", "/index.html", "/index.php") and not parts.query
 
 
 def _in_masthead(element: lxml.html.HtmlElement) -> bool:
