@@ -750,6 +750,25 @@ def test_the_outlets_own_services_and_footers_in_the_text_are_left_out() -> None
         "a tag or topic page", "a link to a gallery of pictures"}, reasons
 
 
+def test_a_newsletter_host_a_disclaimer_and_a_credit_to_a_home_page_are_left_out() -> None:
+    """From heldout9's pages: "subscribe to this newsletter here" on a newsletter host, a
+    "Disclaimer" link under a market story, and a reprint's "originally published by
+    <Futurism>" linking the outlet's home page, not the story (a credit to a story stays a
+    citation: test_a_syndicated_storys_credit_line_under_the_text_is_cited)."""
+    page = _article(
+        "<p>The fund raised <a href='https://fund.example/2019/report.pdf'>$4 million</a>.</p>"
+        "<p>You can also subscribe to this newsletter <a href='https://newsletter.news.example"
+        "/join/free'>here</a>.</p><p><a href='/id/23596635'>Disclaimer</a></p>",
+        after="<p>This article was originally published by <a href='https://futurism.example/'>"
+        "Futurism</a>.</p>")
+    selection = select_in_page(page, "https://news.example/2019/11/21/story")
+    assert selection.sources == ["https://fund.example/2019/report.pdf"]
+    assert set(_reasons(selection).values()) >= {
+        "an offer to subscribe (its address says so)",
+        "one of the site's own service pages",
+        "a credit line's link to an outlet's home page (not the story)"}
+
+
 def test_an_outlet_credited_in_brackets_under_a_quote_is_cited() -> None:
     """A round-up quotes each review and credits it in brackets under the quote ("[Engadget]"):
     a source, unlike "[Related: <a headline of the site's own>]"."""
@@ -821,6 +840,8 @@ WORD_CASES = [
     ("CREDIT_LINE", "match", "Source: Reuters", True),
     ("CREDIT_LINE", "match", "Quelle: dpa", True),
     ("CREDIT_LINE", "match", "Originally published at The Conversation: Why meters fail", True),
+    ("CREDIT_LINE", "match", "This article was originally published by Futurism.", True),
+    ("CREDIT_LINE", "match", "This story first appeared in The Conversation.", True),
     ("CREDIT_LINE", "match", "Source code for the meters is on GitHub", False),
     ("CREDIT_LINE", "match", "Sources say the vote", False),
     ("PROMO", "search", "Receba em seu email nosso ebook “As 5 Etapas”, um"

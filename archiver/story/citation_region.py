@@ -62,6 +62,7 @@ from archiver.story.citation_words import (
     ENTITY_LINK_CLASS,
     GALLERY_PATH,
     GALLERY_TEXT,
+    HOME_PATHS,
     OFFSCREEN_STYLE,
     OWN_MEDIA_LINE,
     PAGER_TEXT,
@@ -81,6 +82,7 @@ from archiver.story.citation_words import (
     SOURCES_HEADING,
     STANDARDS_TEXT,
     SUBSCRIBE_QUERY,
+    SUBSCRIPTION_HOST,
     SUBSCRIPTION_PATH,
     TAG_LINE,
     VIDEO_BOX,
@@ -788,14 +790,16 @@ class _Reader:
         if len(block_text) <= MAX_PROMO_CHARS and CONTACT_LINE.search(block_text):
             return "a contact line (where to write, not a source)"
         path = urlsplit(url).path
-        if SUBSCRIPTION_PATH.search(path):
+        if SUBSCRIPTION_PATH.search(path) or SUBSCRIPTION_HOST.match(host_of(url)):
             return "an offer to subscribe (its address says so)"
         if (ROSTER_PATH.search(path) and len(text.split()) <= MAX_NAME_WORDS
                 and listing_page(path, ROSTER_PATH)):
             return "a player's or team's page, linked on the name (a reference entry)"
-        if (len(block_text) <= MAX_CREDIT_CHARS and CREDIT_LINE.match(block_text)
-                and self._same_site(host_of(url))):
-            return "the outlet's own credit line (a link to itself, not a source)"
+        if len(block_text) <= MAX_CREDIT_CHARS and CREDIT_LINE.match(block_text):
+            if self._same_site(host_of(url)):
+                return "the outlet's own credit line (a link to itself, not a source)"
+            if urlsplit(url).path in HOME_PATHS:  # "…originally published by <Futurism>"
+                return "a credit line's link to an outlet's home page (not the story)"
         if ENTITY_LINK_CLASS.search(_names(anchor)) or anchor.get("data-entity"):
             return "a name linked by the site's software to a database entry (like a tag)"
         if SOCIAL_PROFILE.match(url) and self._caption(anchor, True):

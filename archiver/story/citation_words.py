@@ -170,6 +170,9 @@ ROSTER_PATH = re.compile(r"/(?:players?|teams|athletes?|spieler|mannschaften|jou
 # An offer to subscribe, by its address ("/all-about-space-magazine-subscription/").
 # A folder named for the offer, or ending in it: a story about subscriptions
 # ("/2019/11/subscription-economy-booms") is not one.
+# ... or by its host (newsletter.example.com/join/free).
+SUBSCRIPTION_HOST = re.compile(r"^(?:newsletters?|subscribe|subscriptions?|abo)\.",
+                               re.IGNORECASE)
 SUBSCRIPTION_PATH = re.compile(r"(?:/|-)(?:subscriptions?|subscribe|abonnements?|abo)(?:/|$|\.)",
                                re.IGNORECASE)
 # A same-site gallery of pictures, by its address.
@@ -210,8 +213,8 @@ SOURCES_HEADING = re.compile(
 # credit).
 CREDIT_LINE = re.compile(
     r"^\W{0,3}(?:(?:source|fonte|quelle|fuente|fonti|zdroj|źródło|bron|källa|via)\s*[:：]"
-    r"|(?:originally|first) published (?:on|in|at|by)\b|this (?:story|article) (?:first "
-    r"|originally )?(?:appeared|was published) (?:on|in|at)\b|publicado originalmente (?:em|en"
+    r"|(?:originally|first) published (?:on|in|at|by)\b|this (?:story|article) (?:was )?(?:first "
+    r"|originally )?(?:appeared|published) (?:on|in|at|by)\b|publicado originalmente (?:em|en"
     r"|por)\b|publié (?:initialement|à l'origine|d'abord) (?:sur|dans|par)\b"
     r"|(?:zuerst |ursprünglich )?erschienen (?:bei|in|auf)\b)", re.IGNORECASE)
 # ... and the label right before the credited outlet's link, in the languages that write it
@@ -267,7 +270,7 @@ SERVICE_TEXT = re.compile(
     r"|cookie (?:policy|settings)|advertise(?: with us)?|careers|impressum|datenschutz\w*"
     r"|kontakt|über uns|mentions légales|qui sommes-nous|nous contacter|contacto|aviso legal"
     r"|quiénes somos|política de privacidad|fale conosco|quem somos|chi siamo|contatti"
-    r"|o nás|kontakty)$", re.IGNORECASE)
+    r"|o nás|kontakty|disclaimer|haftungsausschluss|avertissement|aviso)$", re.IGNORECASE)
 TAG_HOST = re.compile(r"^topics?\.", re.IGNORECASE)
 # The folders where a site keeps its reference entries (a wiki, a glossary, an encyclopedia, an
 # A-to-Z of guides): a word of the story linked to the site's entry about it, not reporting.
