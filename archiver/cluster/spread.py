@@ -175,11 +175,15 @@ def _json(run: Any, folder: Path, done: Extracted) -> None:
 
 # -- on the driver --------------------------------------------------------------------------
 
-def _rename(done: Verified | Extracted, path: str, name: str) -> None:
-    """The result names its input as the user typed it, not as the worker was given it."""
+def _named_as_given(done: Verified | Extracted, given: Path | str) -> None:
+    """The result (its report, its error line) names its input as the user typed it, not
+    as the worker was given it (for_workers)."""
+    path, name = for_workers(given), str(given)
     done.path = name
     if done.error is not None:
         done.error = InputError(done.error.message.replace(path, name), done.error.kind)
+    if isinstance(done, Verified) and done.report is not None:
+        done.report = done.report.renamed(path, name)
 
 
 def for_workers(path: Path | str) -> str:
@@ -204,9 +208,7 @@ def verify_on_cluster(client: Client, paths: Sequence[Path | str], *, strict: bo
         verify_input, for_workers(path), strict, trust, require_signature, pure=False)
         for path in paths), len(paths), progress)
     for given, done in zip(paths, checked, strict=True):
-        _rename(done, for_workers(given), str(given))
-        if done.report is not None:
-            done.report = done.report.renamed(for_workers(given), str(given))
+        _named_as_given(done, given)
         yield done
 
 
@@ -263,7 +265,7 @@ def extracted_in_order(client: Client, paths: Sequence[Path | str], output: str,
                                output_format, pure=False) for index, path in enumerate(paths))
     for given, done in zip(paths, _in_order(client, submitted, len(paths), progress),
                            strict=True):
-        _rename(done, for_workers(given), str(given))
+        _named_as_given(done, given)
         yield done
 
 

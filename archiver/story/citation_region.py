@@ -763,6 +763,9 @@ class _Reader:
         is one of a run of linked headlines of the site's own stories."""
         block = self._block(anchor)
         block_text = self.text(block)
+        host = host_of(url)
+        own_site = self._same_site(host)
+        path = urlsplit(url).path
         if len(block_text) <= MAX_LABEL_LINE_CHARS and (
                 RELATED_LINE.match(block_text) or (RELATED_START.match(block_text) and len(
                     text) >= _LINKED_LINE_SHARE * len(block_text))):
@@ -778,8 +781,7 @@ class _Reader:
             return "the outlet's standards or policies"
         if PAGER_TEXT.search(text):
             return "the link to the previous or next story"
-        if GALLERY_TEXT.match(text) or (
-                self._same_site(host_of(url)) and GALLERY_PATH.search(urlsplit(url).path)):
+        if GALLERY_TEXT.match(text) or (own_site and GALLERY_PATH.search(path)):
             return "a link to a gallery of pictures"
         if REUSE_TEXT.match(text):
             return "the outlet's reprints and licensing (its service, not a source)"
@@ -789,16 +791,15 @@ class _Reader:
             return "a link to hear or download the outlet's own programme"
         if len(block_text) <= MAX_PROMO_CHARS and CONTACT_LINE.search(block_text):
             return "a contact line (where to write, not a source)"
-        path = urlsplit(url).path
-        if SUBSCRIPTION_PATH.search(path) or SUBSCRIPTION_HOST.match(host_of(url)):
+        if SUBSCRIPTION_PATH.search(path) or SUBSCRIPTION_HOST.match(host):
             return "an offer to subscribe (its address says so)"
         if (ROSTER_PATH.search(path) and len(text.split()) <= MAX_NAME_WORDS
                 and listing_page(path, ROSTER_PATH)):
             return "a player's or team's page, linked on the name (a reference entry)"
         if len(block_text) <= MAX_CREDIT_CHARS and CREDIT_LINE.match(block_text):
-            if self._same_site(host_of(url)):
+            if own_site:
                 return "the outlet's own credit line (a link to itself, not a source)"
-            if urlsplit(url).path in HOME_PATHS:  # "…originally published by <Futurism>"
+            if path in HOME_PATHS:  # "…originally published by <Futurism>"
                 return "a credit line's link to an outlet's home page (not the story)"
         if ENTITY_LINK_CLASS.search(_names(anchor)) or anchor.get("data-entity"):
             return "a name linked by the site's software to a database entry (like a tag)"
@@ -807,7 +808,7 @@ class _Reader:
         if CUT_HEADLINE.search(text) and len(text.split()) >= MIN_HEADLINE_WORDS:
             return "a headline cut short to fit a card (a teaser)"
         if (BRACKETED.match(block_text) and len(text) >= _HEADLINE_SHARE * (len(block_text) - 2)
-                and (self._same_site(host_of(url)) or len(text.split()) >= MIN_HEADLINE_WORDS)):
+                and (own_site or len(text.split()) >= MIN_HEADLINE_WORDS)):
             # "[Related: <a headline>]"; "[Engadget]" under a quote credits where it is from
             return "a \"related\" line inside the article"
         if self._link_cloud(block):
