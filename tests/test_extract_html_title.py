@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 
 from archiver.extract.html.extraction import extract_html
-from archiver.extract.html.title import confirms, strip_site
+from archiver.extract.html.title import confirms, strip_site, without_trailing_labels
 
 
 def page(head: str, body: str) -> str:
@@ -163,3 +163,64 @@ def test_an_articles_own_header_holds_its_headline() -> None:
             "<h1>Tide mill reopens after a decade of repairs</h1></header></article>")
     result = extract_html(page(head, body), "https://gazette.example/mill")
     assert result.title == "Tide mill reopens after a decade of repairs"
+
+
+def test_an_h2_a_stated_title_confirms_beats_a_promotion_in_the_h1() -> None:
+    """A link aggregator's only <h1> promotes another story; the headline is an <h2> in a
+    header of its own, which <title> confirms."""
+    head = ("<title>Early reviews of the island ferry are here — and they're not great - "
+            "Gazette</title>")
+    body = ("<h1>'Why don't you go fight for the reindeer?'</h1><header><h2>Early reviews "
+            "of the island ferry are here — and they're not great</h2></header>"
+            "<h2>Five more stories we liked this week</h2>")
+    assert extract_html(page(head, body), "https://gazette.example/ferry").title == \
+        "Early reviews of the island ferry are here — and they're not great"
+
+
+def test_a_documentation_pages_permalink_mark_is_not_part_of_its_heading() -> None:
+    head = "<title>Sharing a mutable history with a team — evolve extension</title>"
+    body = ("<h1>evolve extension</h1><h1>Sharing a mutable history with a team"
+            "<a class='headerlink' href='#sharing'>¶</a></h1>")
+    assert extract_html(page(head, body)).title == "Sharing a mutable history with a team"
+
+
+def test_a_one_word_site_name_after_the_headline_is_cut_however_long() -> None:
+    assert confirms("Mozilla - Wikipedia", "Mozilla")
+    assert extract_html(page("<title>Mozilla - Wikipedia</title>", "<h1>Mozilla</h1>")
+                        ).title == "Mozilla"
+    assert not confirms("Gazette | Tide mill vote", "Gazette")  # a headline, not a name
+
+
+def test_a_site_name_whose_first_words_spell_the_host_is_cut() -> None:
+    assert strip_site("About bugs – Vortex Cannon Entertainment", None,
+                      "https://vortexcannon.example/about-bugs/") == "About bugs"
+    assert strip_site("About bugs – Vortex Cannon Entertainment", None,
+                      "https://cannon.example/about-bugs/") == \
+        "About bugs – Vortex Cannon Entertainment"
+
+
+def test_short_labels_after_a_headline_are_cut_when_nothing_names_the_site() -> None:
+    cases = {
+        "Lorem ipsum dolor sit amet – My website": "Lorem ipsum dolor sit amet",
+        "海外留学生看两会：出国前后关注点大不同_教育频道_中国青年网":
+            "海外留学生看两会：出国前后关注点大不同",
+        "新竹尖石_美樹營地賞楓 (2) @ 史蒂文的家_藍天 :: 痞客邦 PIXNET ::":
+            "新竹尖石_美樹營地賞楓 (2)",
+        "Why the tide mill matters | Ann Byre | Opinion": "Why the tide mill matters",
+        # not a headline before the separator: a product and its release's name
+        "Minecraft 1.8 - The Bountiful Update": "Minecraft 1.8 - The Bountiful Update",
+        # a long part after it is not a label
+        "Tide mill vote - what the council decided and what it means for the harbour":
+            "Tide mill vote - what the council decided and what it means for the harbour",
+        "snake_case_names_in_python": "snake_case_names_in_python",
+    }
+    for title, expected in cases.items():
+        assert without_trailing_labels(title) == expected, title
+    head = "<title>Lorem ipsum dolor sit amet – My website</title>"
+    assert extract_html(page(head, "<h1>My website</h1>")).title == "Lorem ipsum dolor sit amet"
+
+
+def test_with_nothing_stated_a_banner_h1_is_not_taken_for_the_title() -> None:
+    banner = "<h1 class='site-logo'><a href='/'>Harbour Gazette</a></h1><h1>Minutes</h1>"
+    assert extract_html(page("", banner)).title == "Minutes"
+    assert extract_html(page("", "<h1 class='site-logo'>Harbour Gazette</h1>")).title is None

@@ -14,10 +14,13 @@ with their URL and body text (and, from readability, the expected title, byline 
     git clone https://github.com/mozilla/readability READABILITY
     python bench/citations/parent_set.py AEB OUT [--readability READABILITY]
                                          [--dev-set ../shared/extraction-dev]
+                                         [--titles bench/titles/labels.json]
     python bench/citation_bench.py --extra-set OUT --split heldout6
     python bench/extract_bench.py --dev-set OUT      (with the set's evaluate.py copied in)
 
 OUT gets `data/manifest.jsonl` and `data/html/<set>/<id>.html.gz`, as the development set has.
+With --titles, each page's title is the hand label of bench/titles/labels.json (its
+`title_alt` too; readability's own value kept as `title_upstream`).
 """
 
 from __future__ import annotations
@@ -78,20 +81,33 @@ def readability_pages(checkout: Path, leave_out: set[str], out: Path
                or None, "lang": meta.get("lang")}
 
 
-def build(benchmark: Path, out: Path, leave_out: set[str], readability: Path | None = None
-          ) -> int:
+def build(benchmark: Path, out: Path, leave_out: set[str], readability: Path | None = None,
+          titles: dict[str, dict[str, Any]] | None = None) -> int:
     written = 0
     (out / "data").mkdir(parents=True, exist_ok=True)
     with (out / "data" / "manifest.jsonl").open("w", encoding="utf-8") as manifest:
-        written += _write(manifest, aeb_pages(benchmark, leave_out, out))
+        written += _write(manifest, aeb_pages(benchmark, leave_out, out), titles)
         if readability is not None:
-            written += _write(manifest, readability_pages(readability, leave_out, out))
+            written += _write(manifest, readability_pages(readability, leave_out, out), titles)
     return written
 
 
-def _write(manifest: TextIO, records: Iterator[dict[str, Any]]) -> int:
+def labelled_titles(path: Path) -> dict[str, dict[str, Any]]:
+    """The hand-labelled titles (bench/titles/labels.json), by page id."""
+    return {page["id"]: page for page in json.loads(path.read_text(encoding="utf-8"))["pages"]}
+
+
+def _write(manifest: TextIO, records: Iterator[dict[str, Any]],
+           titles: dict[str, dict[str, Any]] | None) -> int:
     count = 0
     for record in records:
+        label = (titles or {}).get(record["id"])
+        if label is not None:
+            if record.get("title") is not None:
+                record["title_upstream"] = record["title"]
+            record["title"] = label["title"]
+            if label.get("title_alt"):
+                record["title_alt"] = label["title_alt"]
         manifest.write(json.dumps(record, ensure_ascii=False) + "\n")
         count += 1
     return count
@@ -104,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--readability", type=Path,
                         help="a checkout of mozilla/readability: its test pages too")
     parser.add_argument("--dev-set", type=Path, default=DEFAULT_DEV_SET)
+    parser.add_argument("--titles", type=Path,
+                        help="hand-labelled titles to score against (bench/titles/labels.json)")
     args = parser.parse_args(argv)
     if not (args.benchmark / "ground-truth.json").is_file():
         print(f"parent_set: no ground-truth.json in {args.benchmark}", file=sys.stderr)
@@ -115,7 +133,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.readability is not None and not (args.readability / "test" / "test-pages").is_dir():
         print(f"parent_set: no test/test-pages in {args.readability}", file=sys.stderr)
         return 2
-    written = build(args.benchmark, args.out, dev_set_ids(args.dev_set), args.readability)
+    titles = labelled_titles(args.titles) if args.titles is not None else None
+    written = build(args.benchmark, args.out, dev_set_ids(args.dev_set), args.readability,
+                    titles)
     print(f"{written} pages written to {args.out}")
     return 0
 

@@ -6,8 +6,10 @@ an SEO variant), og:title and twitter:title (often a social-media variant), and 
 headline a reader sees is the page's <h1>. So the title is an <h1> that one of the stated
 titles confirms (the same words, or the same words with a site name, section or author
 joined by a separator, or a cut-off "..." form of them); a confirmed <h1> cannot be a logo,
-a section name or a "Related stories" heading. When no <h1> is confirmed, the page's only
-headline-like <h1> is taken; failing that, a stated title, with the site's name cut off.
+a section name or a "Related stories" heading. When no <h1> is confirmed, an <h2> a stated
+title confirms (some pages keep the site's name or a promotion in their <h1>); then the
+page's only headline-like <h1>; failing that, a stated title, with the site's name cut off
+(by its stated name or its host; when nothing names it, the short labels after a headline).
 
 No rule here names a site.
 """
@@ -24,13 +26,22 @@ import lxml.html
 
 from archiver.extract.html.jsonld import text_value
 
-# "Headline | Site", "Headline - Site", "Site: Headline": separators between a headline and
-# the site's name (or section, or author).
-TITLE_SEPARATORS = re.compile(r"\s+[|\-–—·•»:/]{1,2}\s+|\s+::\s+|\s*[|｜]\s*|\s+_|:\s+")
+# "Headline | Site", "Headline - Site", "Site: Headline", "Headline @ Blog": separators
+# between a headline and the site's name (or section, or author).
+TITLE_SEPARATORS = re.compile(r"\s+[|\-–—·•»:/@]{1,2}\s+|\s+::\s+|\s*[|｜]\s*|\s+_|:\s+")
 _SEPARATOR_CHARS = " |-–—·•»:/_｜"
 # a separator right after a headline ("Headline | Site") or right before it ("Site: Headline")
-_AFTER_HEADLINE = re.compile(r"\s*[|｜_]|:\s|\s+(?:[-–—·•»/]{1,2}|::)\s")
-_BEFORE_HEADLINE = re.compile(r"(?:[|｜_:]|\s(?:[-–—·•»/]{1,2}|::))\s*$")
+_AFTER_HEADLINE = re.compile(r"\s*[|｜_]|:\s|\s+(?:[-–—·•»/@]{1,2}|::)\s")
+_BEFORE_HEADLINE = re.compile(r"(?:[|｜_:]|\s(?:[-–—·•»/@]{1,2}|::))\s*$")
+# What sites append to a headline in <title> when nothing else names it: "Headline – My
+# website", "Headline_Section_Site" (Chinese sites), "Headline @ Blog :: Platform".
+_TRAILING_SEPARATOR = re.compile(
+    r"\s+(?:[|\-–—·•»/@]{1,2}|::)\s+|\s*[|｜]\s*|(?<=[\u2e80-\uffff\s])_")
+MAX_TRAILING_LABELS = 4
+MAX_LABEL_WORDS = 4
+MAX_LABEL_CHARS = 40
+_PERMALINK_MARKS = "¶"
+"""A documentation generator's link to its own heading, shown after the heading's words."""
 # An escaped entity left in a value (a JSON-LD headline written as "doesn&#8217;t").
 _ENTITY = re.compile(r"&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 _ELLIPSIS = ("...", "…")
@@ -80,7 +91,9 @@ def confirms(stated: str, heading: str) -> bool:
     if said == seen:
         return True
     if said.startswith(seen) and _AFTER_HEADLINE.match(said, len(seen)):
-        return len(said[len(seen):].strip(_SEPARATOR_CHARS)) < len(seen)
+        rest = said[len(seen):].strip(_SEPARATOR_CHARS)
+        # a one-word name after it ("Mozilla - Wikipedia") is the site, however long
+        return len(rest) < len(seen) or (bool(rest) and len(rest.split()) == 1)
     if said.endswith(seen) and _BEFORE_HEADLINE.search(said[: len(said) - len(seen)]):
         return len(said[: len(said) - len(seen)].strip(_SEPARATOR_CHARS)) < len(seen)
     stripped = stated.rstrip()
@@ -115,8 +128,14 @@ def _is_site(segment: str, site_name: str | None, host_label: str) -> bool:
         return True
     letters = _letters(segment)
     host = "".join(ch for ch in host_label.casefold() if ch.isalnum())
-    return bool(letters and len(host) >= 3 and (letters == host or
-                (letters.startswith(host) and len(letters) <= len(host) + 4)))
+    if not letters or len(host) < 3:
+        return False
+    if letters == host or (letters.startswith(host) and len(letters) <= len(host) + 4):
+        return True
+    # the host spelled by the name's first words: "Vortex Cannon Entertainment" on
+    # vortexcannon.org
+    words = segment.split()[:MAX_LABEL_WORDS + 1]
+    return any(_letters(" ".join(words[:count])) == host for count in range(1, len(words)))
 
 
 def strip_site(title: str, site_name: str | None, url: str | None = None) -> str:
@@ -132,12 +151,13 @@ def strip_site(title: str, site_name: str | None, url: str | None = None) -> str
     return title
 
 
-def _headings(tree: lxml.html.HtmlElement) -> list[tuple[str, bool]]:
-    """Each <h1>'s text, and whether it is the site's own: in the page's masthead, or its
-    banner."""
+def _headings(tree: lxml.html.HtmlElement, level: str = "h1") -> list[tuple[str, bool]]:
+    """Each heading's text (of the first few <h1>s, or of another `level`), and whether it
+    is the site's own: in the page's masthead, or its banner."""
     found: list[tuple[str, bool]] = []
-    for element in tree.xpath("//body//h1")[:MAX_HEADINGS]:
+    for element in tree.xpath(f"//body//{level}")[:MAX_HEADINGS]:
         text = clean_title(element.text_content())
+        text = text.rstrip(_PERMALINK_MARKS).rstrip() if text else None
         if text and len(text) <= MAX_HEADING_CHARS:
             found.append((text, _in_masthead(element) or _is_banner(element, text)))
     return found
@@ -201,15 +221,44 @@ def find_title(tree: lxml.html.HtmlElement, article: dict[str, Any] | None,
     for heading, _ in headings:
         if any(confirms(title, heading) for title in stated):
             return heading
+    # Some pages keep the site's name (or a promotion) in their <h1> and the headline in an
+    # <h2>, in a header of its own: one a stated title confirms is the headline.
+    if stated:
+        for heading, _ in _headings(tree, "h2"):
+            if any(confirms(title, heading) for title in stated):
+                return heading
     # A masthead's <h1> no stated title confirms is the site's name, not the headline.
-    lone = _lone_headline([heading for heading, masthead in headings if not masthead],
-                          site_name, url)
+    own = [heading for heading, masthead in headings if not masthead]
+    lone = _lone_headline(own, site_name, url)
     if lone and not any(comparable(strip_site(title, site_name, url)) in comparable(lone)
                         for title in stated):
         return lone
     if stated:
-        return strip_site(stated[0], site_name, url)
-    return headings[0][0] if headings else None
+        return without_trailing_labels(strip_site(stated[0], site_name, url))
+    return own[0] if own else None
+
+
+def without_trailing_labels(title: str) -> str:
+    """A title without the short labels a site appends to a headline that reads as one
+    ("Headline – My website", "Headline_Section_Site", "Headline @ Blog :: Platform"): what
+    is left when nothing names the site. A title that does not read as a headline before
+    its last separator ("Minecraft 1.8 - The Bountiful Update") is left whole.
+
+    >>> without_trailing_labels("Lorem ipsum dolor sit amet – My website")
+    'Lorem ipsum dolor sit amet'
+    """
+    title = title.rstrip(_SEPARATOR_CHARS + ":")
+    for _ in range(MAX_TRAILING_LABELS):
+        last = max(_TRAILING_SEPARATOR.finditer(title), key=lambda found: found.start(),
+                   default=None)
+        if last is None or last.start() == 0:
+            break
+        head, label = title[: last.start()].rstrip(), title[last.end():].strip()
+        if (len(label) > MAX_LABEL_CHARS or len(label.split()) > MAX_LABEL_WORDS
+                or not _reads_as_headline(head)):
+            break
+        title = head
+    return title
 
 
 def _lone_headline(headings: list[str], site_name: str | None, url: str | None) -> str | None:
