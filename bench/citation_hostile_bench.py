@@ -33,6 +33,12 @@ def cases() -> dict[str, str]:
                 f"<tr><td><a href='/n/{i}'>Teaser headline number {i} here</a><p>A short "
                 f"summary of teaser {i} for the list.</p></td></tr>" for i in range(2000))
             + "</table></td></tr></table></body></html>",
+        "a cloud of 50,000 tag links and a list of 20,000 reports inside the article":
+            article + "<div>" + " ".join(f"<a href='/tag/t{i}'>t{i}</a>" for i in range(50_000))
+            + "</div><ul>" + "".join(
+                f"<li><a href='https://src{i}.example/report'>Report number {i} on the tide"
+                "</a></li>" for i in range(20_000)) + "</ul>" + PARAGRAPH * 3
+            + "</article></body></html>",
     }
 
 

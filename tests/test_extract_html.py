@@ -325,3 +325,25 @@ def test_a_base_href_that_is_no_url_is_ignored_as_browsers_do() -> None:
     assert captured.problems == []
     assert captured.canonical_url == "https://news.example.org/2024/ferry-fares"
     assert [link.url for link in captured.links] == ["https://news.example.org/2024/fares.html"]
+
+
+def test_a_links_sentence_is_cut_to_a_window_only_when_its_words_run_long() -> None:
+    """A sentence is the link's whole sentence, whitespace collapsed; only an endless one (a
+    cloud of links with no full stop) is cut to a window around the link. Spacing alone
+    does not make a sentence long."""
+    from archiver.extract.html import links
+
+    sentence_around, sentence_boundaries = links.sentence_around, links.sentence_boundaries
+    MAX_SENTENCE_CHARS = links.MAX_SENTENCE_CHARS
+
+    spaced = "The council " + " " * 2 * MAX_SENTENCE_CHARS + "published its audit. Next one."
+    start = spaced.index("audit")
+    assert sentence_around(spaced, start, start + 5, sentence_boundaries(spaced)) == \
+        "The council published its audit."
+    cloud = " ".join(f"t{i}" for i in range(20_000))
+    start = cloud.index("t15000")
+    window = sentence_around(cloud, start, start + 6, sentence_boundaries(cloud))
+    assert "t15000" in window and len(window) <= MAX_SENTENCE_CHARS
+    exact = "w" * (MAX_SENTENCE_CHARS - 2) + " x"  # as long as a sentence may be
+    assert sentence_around(exact, 0, 1, sentence_boundaries(exact)) == exact
+    assert sentence_around(exact + "y", 0, 1, sentence_boundaries(exact + "y")) != exact + "y"

@@ -43,7 +43,7 @@ import lxml.html
 from lxml import etree
 
 from archiver.capture.urls import try_normalize
-from archiver.extract.html.links import base_url, sentence_at
+from archiver.extract.html.links import base_url, sentence_around, sentence_boundaries
 from archiver.extract.html.parse import parse_html
 from archiver.story.citation_words import (
     BOX_HINTS,
@@ -285,6 +285,7 @@ class _Reader:
         self.weight: dict[etree._Element, int] = {}
         self.total = 0
         self.cloud_cache: dict[etree._Element, bool] = {}
+        self.bounds_cache: dict[etree._Element, list[int]] = {}
 
     def text(self, element: etree._Element) -> str:
         found = self.text_cache.get(element)
@@ -983,7 +984,10 @@ class _Reader:
         start = block_text.find(text) if text else -1
         if start < 0:
             return block_text[:300]
-        return sentence_at(block_text, start, start + len(text))
+        bounds = self.bounds_cache.get(block)
+        if bounds is None:  # once a block: a cloud of thousands of links is one block
+            bounds = self.bounds_cache[block] = sentence_boundaries(block_text)
+        return sentence_around(block_text, start, start + len(text), bounds)
 
 
 def _own_key(url: str) -> str:

@@ -26,6 +26,7 @@ _ABBREVIATIONS = frozenset({
     "jan", "feb", "aug", "sept", "oct", "nov", "dec", "fig", "vol", "mt", "ft", "a.m", "p.m",
 })
 MAX_SENTENCE_CHARS = 600
+_WORD = re.compile(r"\S+")
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,9 @@ def resolve(href: str, base: str | None, page_url: str | None) -> str | None:
     return resolved
 
 
-def _boundaries(text: str) -> list[int]:
+def sentence_boundaries(text: str) -> list[int]:
+    """Where the sentences of `text` start and end, for sentence_around: found once for a
+    block of text, whatever the number of its links."""
     ends = [0]
     for match in _SENTENCE_END.finditer(text):
         before = text[max(0, match.start() - 5) : match.start() + 1].lower()
@@ -101,23 +104,31 @@ def sentence_around(text: str, start: int, end: int, bounds: list[int]) -> str:
     left = bounds[at - 1] if at else 0
     after = bisect.bisect_left(bounds, max(end, left + 1))
     right = bounds[after] if after < len(bounds) else len(text)
-    sentence = " ".join(text[left:right].split())
-    if len(sentence) > MAX_SENTENCE_CHARS:
+    if right - left > MAX_SENTENCE_CHARS and _spaced_length(text, left, right) > \
+            MAX_SENTENCE_CHARS:
         # Unpunctuated text: keep a window around the link rather than the whole block.
         lo = max(left, start - MAX_SENTENCE_CHARS // 2)
-        sentence = " ".join(text[lo : lo + MAX_SENTENCE_CHARS].split())
-    return sentence
+        return " ".join(text[lo : lo + MAX_SENTENCE_CHARS].split())
+    return " ".join(text[left:right].split())
 
 
-def sentence_at(text: str, start: int, end: int) -> str:
-    """The sentence of `text` holding text[start:end]."""
-    return sentence_around(text, start, end, _boundaries(text))
+def _spaced_length(text: str, start: int, end: int) -> int:
+    """How long text[start:end] is with its whitespace collapsed, counted no further than
+    just past MAX_SENTENCE_CHARS: a hostile block of one endless "sentence" (a cloud of
+    50,000 links) is not copied once for each of its links."""
+    length = -1
+    for word in _WORD.finditer(text, start, end):
+        length += 1 + word.end() - word.start()
+        if length > MAX_SENTENCE_CHARS:
+            break
+    return max(length, 0)
+
 
 
 def build_links(text: str, spans: list[LinkSpan], base: str | None,
                 page_url: str | None) -> list[HtmlLink]:
     """HtmlLink for every span that points to another document, in text order."""
-    bounds = _boundaries(text) if spans else []
+    bounds = sentence_boundaries(text) if spans else []
     links: list[HtmlLink] = []
     for span in sorted(spans, key=lambda s: s.start):
         resolved = resolve(span.href, base, page_url)
