@@ -21,7 +21,9 @@ by its aggregate before any change made for it, then tuned on), and heldout6, he
 heldout8 (the fifth round: pages of the extraction benchmark the development set leaves out,
 built by bench/citations/parent_set.py and given with --extra-set; each scored once by its
 aggregate before any change made for it, then tuned on), and heldout9 (the rest of those
-pages, from sites seen before: scored once by its aggregate at the end of that round).
+pages, from sites seen before: scored once by its aggregate at the end of that round), and
+heldout10 (the sixth round: readability's real article pages the set leaves out, given with
+--extra-set OUT of parent_set.py --readability; scored once by its aggregate, then tuned on).
 
     python bench/citation_bench.py [--dev-set DIR] [--extra-set DIR] [--split SPLIT|all|each]
                                    [--pages] [--json out.json]
@@ -240,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
                         "parent_set.py builds the one heldout6 needs); may be repeated")
     parser.add_argument("--split", default="each",
                         help="a split of the labels (dev, heldout1, heldout, final, heldout3, "
-                        "heldout4, heldout5 ... heldout9), all of them together (all), "
+                        "heldout4, heldout5 ... heldout10), all of them together (all), "
                         "or each in turn (each, the default)")
     parser.add_argument("--pages", action="store_true", help="print every page's result")
     parser.add_argument("--json", type=Path, help="also write the scores here")

@@ -865,6 +865,19 @@ WORD_CASES = [
     ("SUBSCRIPTION_PATH", "search", "/abo/digital.html", True),
     ("SUBSCRIPTION_PATH", "search", "/2019/11/subscription-economy-booms", False),
     ("SUBSCRIPTION_PATH", "search", "/news/subscribers-stay-loyal", False),
+    ("HANDLE_TEXT", "match", "@marcoarment", True),
+    ("HANDLE_TEXT", "match", ".@Angry_Drunk", True),
+    ("HANDLE_TEXT", "match", "\u200f@viticci", True),
+    ("HANDLE_TEXT", "match", "@timkeller:", True),
+    ("HANDLE_TEXT", "match", "the council's account", False),
+    ("QUOTED_POST", "search", "@s_bielefeld: @timkeller I plainly stated that", True),
+    ("QUOTED_POST", "search", "Its Sydney account, @Uber_Sydney, tweeted", False),
+    ("DOCUMENT_PATH", "search", "/show_bug.cgi", True),
+    ("DOCUMENT_PATH", "search", "/owner/project/issues/1234", True),
+    ("DOCUMENT_PATH", "search", "/owner/project/pull/45/", True),
+    ("DOCUMENT_PATH", "search", "/news/2019/11/issues-facing-the-council", False),
+    ("RELATED_START", "match", "Learn More: Seven Tips for Repurposing Video Content", True),
+    ("RELATED_START", "match", "Learn more about the audit in the council’s report.", False),
 ]
 
 
@@ -875,3 +888,58 @@ def test_word_patterns(pattern: str, how: str, text: str, expected: bool) -> Non
     compiled = getattr(citation_words, pattern)
     found = compiled.match(text) if how == "match" else compiled.search(text)
     assert bool(found) is expected
+
+
+def test_a_sources_named_column_of_the_sites_footer_or_sidebar_is_not_the_storys() -> None:
+    """A layout's "js-page-left-reference" footer column and a blog's sidebar "Links" list
+    hold the site's own menu and friends, not the story's sources; a "Sources" list inside
+    the article still does."""
+    footer = ("<footer><div class='container js-page-left-reference'><ul><li><a href='"
+              "https://atlas.example/jobs'>Work With Us</a></li><li><a href='https://atlas."
+              "example/places?sort=likes_count'>Most Popular</a></li></ul></div></footer>")
+    sidebar = ("<div class='sidebar section'><h2>Links</h2><ul><li><a href='https://"
+               "friend.example/'>CMOSfold</a></li></ul></div>")
+    sources = ("<h2>Sources</h2><ul><li><a href='https://council.example/audit.pdf'>Audit of "
+               "the water meters</a></li></ul>")
+    page = _article(sources).replace("</body>", footer + sidebar + "</body>")
+    selection = select_in_page(page, "https://atlas.example/articles/tide-mill")
+    assert selection.sources == ["https://council.example/audit.pdf"]
+
+
+def test_links_back_to_the_story_with_a_tracking_query_are_the_story() -> None:
+    byline = ("<p><a href='https://medium.example/@welch?source=post_page-----d146'>John "
+              "Welch</a> <a href='https://medium.example/@welch/the-big-lie-d146?source="
+              "post_page-----d146'>Oct 15, 2015</a></p>")
+    page = _article(byline).replace(
+        "<head>", "<head><link rel='canonical' href='https://medium.example/@welch/the-big-lie"
+        "-d146'>")
+    selection = select_in_page(page, "https://medium.example/@welch/the-big-lie-d146")
+    assert selection.sources == []
+    reasons = _reasons(selection)
+    assert reasons["https://medium.example/@welch?source=post_page-----d146"] == "an author page"
+
+
+def test_accounts_mentioned_in_a_quoted_post_are_no_citations() -> None:
+    """"@name" links inside a post quoted as text or in a quotation are the post's mentions;
+    the story's own words naming an account, and a line naming it, cite it."""
+    quoted = ("<blockquote><p><a href='https://twitter.com/KevinColeman'>@KevinColeman</a> "
+              "<a href='https://twitter.com/s_bielefeld'>@s_bielefeld</a> Wow, you guys are "
+              "veering into some strange territory here with the pricing talk.</p></blockquote>"
+              "<p>She replied: <a href='https://twitter.com/viticci'>\u200f@viticci</a>: "
+              "That is what I am responding to, the whole idea of it.</p>")
+    named = ("<p>Uber's Sydney account, <a href='https://twitter.com/Uber_Sydney'>@Uber_Sydney"
+             "</a>, tweeted that prices would rise during the siege in the city.</p>"
+             "<p>Account: <a href='https://instagram.com/baking_maniac'>@baking_maniac</a></p>")
+    selection = select_in_page(_article(quoted + named), "https://news.example/story")
+    assert selection.sources == ["https://twitter.com/Uber_Sydney",
+                                 "https://instagram.com/baking_maniac"]
+    assert _reasons(selection)["https://twitter.com/viticci"].startswith("a mention of an")
+
+
+def test_a_list_of_bug_reports_on_the_sites_own_tracker_is_cited() -> None:
+    bugs = "".join(f"<li><a href='https://bugzilla.mozilla.example/show_bug.cgi?id={n}'>Bug "
+                   f"{n} – Fullscreen window is affected by switching video source</a></li>"
+                   for n in (1677080, 1677107, 1681796))
+    selection = select_in_page(_article(f"<ul>{bugs}</ul>"),
+                               "https://blog.nightly.mozilla.example/2020/12/these-weeks")
+    assert len(selection.sources) == 3

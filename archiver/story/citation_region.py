@@ -62,6 +62,7 @@ from archiver.story.citation_words import (
     ENTITY_LINK_CLASS,
     GALLERY_PATH,
     GALLERY_TEXT,
+    HANDLE_TEXT,
     HOME_PATHS,
     OFFSCREEN_STYLE,
     OWN_MEDIA_LINE,
@@ -69,6 +70,7 @@ from archiver.story.citation_words import (
     PAID_LABEL,
     PERMALINK,
     PROMO,
+    QUOTED_POST,
     RELATED_HEADING,
     RELATED_LINE,
     RELATED_START,
@@ -91,6 +93,7 @@ from archiver.story.citation_words import (
 from archiver.story.citations import DroppedLink, Selection, UrlFilter, select_citations
 from archiver.story.link_kinds import (
     MAX_NAME_WORDS,
+    TRACKING_FIELD,
     host_of,
     listing_page,
     page_kind,
@@ -99,6 +102,13 @@ from archiver.story.link_kinds import (
 )
 from archiver.story.page_links import area_of
 
+# The parts of a page's frame, around its article.
+_FRAME_TAGS = ("footer", "nav")
+_FRAME_ROLES = ("contentinfo", "navigation")
+_SIDEBAR = re.compile(r"\bsidebar\b|\bside-bar\b")
+# A line of this many words holding an "@name" link is prose or a quoted post, not a line
+# that names the account.
+MIN_MENTION_LINE_WORDS = 8
 # The article region holds at least this share of the main text's characters.
 REGION_SHARE = 0.9
 # A region holding this many times more text than the main text is most of the page (the
@@ -393,14 +403,15 @@ class _Reader:
 
     def _other_view(self, url: str) -> bool:
         """The page itself with a query that only asks for another of its pages or views
-        ("?page=2", "?print=1", "?p=3"): the story, not a source."""
+        ("?page=2", "?print=1", "?p=3") or says where the reader came from
+        ("?source=post_page"): the story, not a source."""
         path, _, query = _own_key(url).partition("?")
         known = self.own_paths.get(path)
         if not query or known is None:
             return False
         params = parse_qsl(query, keep_blank_values=True)
         rest = frozenset((name, value) for name, value in params
-                         if name.lower() not in VIEW_QUERY_KEYS)
+                         if name.lower() not in VIEW_QUERY_KEYS and not TRACKING_FIELD.match(name))
         return len(rest) < len(params) and rest in known
 
     def _region(self) -> etree._Element:
@@ -511,7 +522,8 @@ class _Reader:
                 continue
             if tag in ("section", "div", "ol", "ul", "aside", "dl") and SOURCES_CLASS.search(
                     _names(element)) and not BOX_HINTS[0][0].search(_names(element)):
-                found.add(element)
+                if not self._in_page_frame(element):
+                    found.add(element)
                 continue
             if not (tag in _HEADINGS or tag in _LABEL_TAGS) or len(element) > 2:
                 continue
@@ -524,7 +536,8 @@ class _Reader:
                     found.update(followers)  # "Related links:" to other sites' documents
                 continue
             if len(label) <= 40 and SOURCES_HEADING.match(label) and not any(
-                    _tag(child) in ("a", "ul", "ol", "p", "li") for child in element):
+                    _tag(child) in ("a", "ul", "ol", "p", "li") for child in element
+            ) and not self._in_page_frame(element):
                 heading = element
                 for _ in range(3):
                     followers = self._section_after(heading)
@@ -536,6 +549,17 @@ class _Reader:
                         break
                     heading = parent
         return found
+
+    def _in_page_frame(self, element: etree._Element) -> bool:
+        """In the site's footer, navigation or sidebar, outside the article: where a column
+        of the site's links may carry a name like "reference" (a layout's
+        "js-page-left-reference") or a heading like "Links" (a blog's list of friends)."""
+        if self._within(element, self.scope):
+            return False
+        return any(_tag(ancestor) in _FRAME_TAGS
+                   or (ancestor.get("role") or "").lower() in _FRAME_ROLES
+                   or _SIDEBAR.search(_names(ancestor))
+                   for ancestor in (element, *element.iterancestors()))
 
     def _links_elsewhere(self, followers: list[etree._Element]) -> bool:
         """The elements hold links, every one to another site (the story's own list of the
@@ -767,6 +791,14 @@ class _Reader:
         host = host_of(url)
         own_site = self._same_site(host)
         path = urlsplit(url).path
+        if (HANDLE_TEXT.match(text) and SOCIAL_PROFILE.match(url)
+                and len(block_text.split()) >= MIN_MENTION_LINE_WORDS
+                and (QUOTED_POST.search(block_text)
+                     or any(_tag(up) in ("blockquote", "q") for up in anchor.iterancestors()))):
+            # The accounts a post quoted as text mentions ("@name: …", or in a quotation).
+            # The story's own words naming an account ("its Sydney account, @Uber_Sydney,
+            # tweeted") and a line naming it ("Account: @name") cite it.
+            return "a mention of an account inside a quoted post (its profile, not a post)"
         if len(block_text) <= MAX_LABEL_LINE_CHARS and (
                 RELATED_LINE.match(block_text) or (RELATED_START.match(block_text) and len(
                     text) >= _LINKED_LINE_SHARE * len(block_text))):

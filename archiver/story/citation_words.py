@@ -92,7 +92,7 @@ RELATED_WORDS = (
     r"|leer más|lea también|lee también|te puede interesar|noticias relacionadas|relacionad"
     r"|más noticias|leia também|leia mais|veja também|notícias relacionadas|leggi anche"
     r"|potrebbe interessarti|čtěte také|přečtěte si|czytaj także|lees ook|läs också"
-    r"|explore further")
+    r"|explore further|learn more:")
 # ... as a line's label: followed by a colon or an arrow (or the line is mostly its link).
 RELATED_LINE = re.compile(rf"^\W{{0,3}}(?:{RELATED_WORDS})\s*[:»›→|–—>]", re.IGNORECASE)
 RELATED_START = re.compile(rf"^\W{{0,3}}(?:{RELATED_WORDS})", re.IGNORECASE)
@@ -237,9 +237,12 @@ TAG_QUERY = re.compile(r"(?:^|&)(?:tags?|topics?|cat|cats|category|categories|ca
 # Where sites keep documents: a link there is a document (a source), not a teaser of a story.
 # (A "media" or "assets" folder alone says nothing: sites file stories and banners there too;
 # a document there ends in a document's extension.)
+# An issue tracker's entry or list (Bugzilla's show_bug.cgi, /issues/123, /pull/45) is a
+# record the story reports on, however its links are laid out.
 DOCUMENT_PATH = re.compile(
     r"/(?:documents?|dokumente?|docs|downloads?|attachments?)/"
-    r"|\.(?:pdf|docx?|xlsx?|csv|pptx?|odt|ods|txt|json|xml|zip)$", re.IGNORECASE)
+    r"|\.(?:pdf|docx?|xlsx?|csv|pptx?|odt|ods|txt|json|xml|zip)$"
+    r"|/(?:show_bug|buglist)\.cgi$|/(?:issues|pull|merge_requests|bugs?)/\d+/?$", re.IGNORECASE)
 # A social network's page of every post with a hashtag, or of a search: a topic, not a post.
 HASHTAG_PAGE = re.compile(
     r"//(?:www\.|mobile\.)?(?:twitter|x)\.com/(?:hashtag/|search\b)"
@@ -263,6 +266,11 @@ SOCIAL_PROFILE = re.compile(
     r"^https?://(?:www\.|m\.|mobile\.)?(?:twitter\.com|x\.com|facebook\.com|instagram\.com"
     r"|threads\.(?:net|com)|tiktok\.com|youtube\.com|linkedin\.com|bsky\.app)"
     r"/(?:@|in/|user/|channel/|c/|profile/)?[\w.@-]+/?(?:[?#].*)?$", re.IGNORECASE)
+# Link text that is an account's handle: "@name", ".@name", "@name:" (a right-to-left mark
+# may lead it, as a quoted post copies it).
+HANDLE_TEXT = re.compile(r"^[^\w@]{0,2}@\w[\w.]*:?$")
+# A post quoted as text: "@name: what they wrote".
+QUOTED_POST = re.compile(r"@\w+:\s")
 YEAR = re.compile(r"(?:19|20)\d\d")
 # The site's own pages about itself, by their usual link text.
 SERVICE_TEXT = re.compile(

@@ -57,7 +57,10 @@ def host_of(url: str | None) -> str:
 # name ends, co.uk and com.au included.
 _PUBLIC_SUFFIXES = PublicSuffixList()
 # Query fields that only say where a reader came from: the page they lead to is the same.
-_TRACKING_FIELD = re.compile(r"^(?:utm_\w+|ref|src|source|from|fbclid|gclid)$", re.IGNORECASE)
+TRACKING_FIELD = re.compile(r"^(?:utm_\w+|ref|src|source|from|fbclid|gclid)$", re.IGNORECASE)
+# A platform's page of one of its writers: medium.com/@name, a Mastodon or YouTube "@name".
+_HANDLE_PATH = re.compile(r"^/@[\w.-]+/?$")
+
 
 
 @lru_cache(maxsize=4096)
@@ -84,7 +87,7 @@ def same_site(host: str, site: str) -> bool:
 
 def _is_home_page(path: str, query: str) -> bool:
     """/, /index.php… with no query but tracking: /index.php?id=42 is a story."""
-    return path in HOME_PATHS and all(_TRACKING_FIELD.match(name)
+    return path in HOME_PATHS and all(TRACKING_FIELD.match(name)
                                       for name, _ in parse_qsl(query, keep_blank_values=True))
 
 
@@ -106,7 +109,7 @@ def page_kind(url: str, text: str, site: str) -> str | None:
         return "a tag or topic page"
     if listing_page(parts.path, TAG_PATH) or TAG_QUERY.search(parts.query):
         return "a tag or topic page"
-    if listing_page(parts.path, AUTHOR_PATH):
+    if listing_page(parts.path, AUTHOR_PATH) or _HANDLE_PATH.match(parts.path):
         return "an author page"
     if SERVICE_TEXT.match(text):
         return "one of the site's own service pages"
