@@ -132,3 +132,45 @@ def test_pages_the_dev_set_leaves_out_are_labelled_from_a_set_of_their_own(
     assert "heldout6: 1 pages, 4 labelled citations" in captured.out
     assert "heldout6: 1 of its pages are in no set given" in captured.err
     assert json.loads(out.read_text())["heldout6"]["archiver"]["recall"] == 1.0
+
+
+def test_htmldates_pages_and_hand_labelled_titles_join_the_set(tmp_path: Path) -> None:
+    """--htmldate adds one evaluation page a site that the development set leaves out, with
+    its URL and date; --titles puts the hand-labelled title (and its other wording) in place
+    of upstream's."""
+    sys.path.insert(0, str(BENCH / "citations"))
+    import parent_set
+
+    benchmark = tmp_path / "aeb"
+    (benchmark / "html").mkdir(parents=True)
+    (benchmark / "html" / "fresh.html.gz").write_bytes(gzip.compress(PAGE.encode()))
+    (benchmark / "ground-truth.json").write_text(json.dumps(
+        {"fresh": {"url": "https://news.example/2025/fresh", "articleBody": "The audit"}}))
+    htmldate = tmp_path / "htmldate"
+    (htmldate / "tests" / "eval").mkdir(parents=True)
+    truth = {"https://zeitung.example/a": {"file": "a.html", "date": "2023-11-08"},
+             "https://www.zeitung.example/b": {"file": "b.html", "date": "2023-11-09"},
+             "https://blog.example/c": {"file": "c.html", "date": "2021-01-02"},
+             "https://held.example/d": {"file": "d.html", "date": "2020-05-06"}}
+    for entry in truth.values():
+        (htmldate / "tests" / "eval" / entry["file"]).write_text(PAGE)
+    (htmldate / "tests" / "eval_default.json").write_text(json.dumps(truth))
+    dev = tmp_path / "dev"
+    (dev / "data").mkdir(parents=True)
+    (dev / "data" / "manifest.jsonl").write_text(json.dumps(
+        {"id": "htmldate/x", "source_file": "tests/eval/d.html"}) + "\n")
+    titles = tmp_path / "titles.json"
+    titles.write_text(json.dumps({"pages": [
+        {"id": "aeb/fresh", "title": "Audit finds meters misread", "title_alt": "Audit"}]}))
+    extra = tmp_path / "extra"
+    assert parent_set.main([str(benchmark), str(extra), "--dev-set", str(dev), "--htmldate",
+                            str(htmldate), "--titles", str(titles)]) == 0
+    records = [json.loads(line) for line in
+               (extra / "data" / "manifest.jsonl").read_text().splitlines()]
+    assert records[0]["title"] == "Audit finds meters misread"
+    assert records[0]["title_alt"] == "Audit"
+    pages = [record for record in records if record["set"] == "htmldate"]
+    # one page a site; the page the development set holds is left out
+    assert sorted(page["url"].split("/")[2].removeprefix("www.") for page in pages) == \
+        ["blog.example", "zeitung.example"]
+    assert all(page["date"] and (extra / page["file"]).is_file() for page in pages)

@@ -12,7 +12,9 @@ with their URL and body text (and, from readability, the expected title, byline 
 
     git clone https://github.com/scrapinghub/article-extraction-benchmark AEB
     git clone https://github.com/mozilla/readability READABILITY
+    git clone https://github.com/adbar/htmldate HTMLDATE
     python bench/citations/parent_set.py AEB OUT [--readability READABILITY]
+                                         [--htmldate HTMLDATE]
                                          [--dev-set ../shared/extraction-dev]
                                          [--titles bench/titles/labels.json]
     python bench/citation_bench.py --extra-set OUT --split heldout6
@@ -27,12 +29,14 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import hashlib
 import json
 import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
+from urllib.parse import urlsplit
 
 import lxml.html
 
@@ -56,6 +60,34 @@ def aeb_pages(benchmark: Path, leave_out: set[str], out: Path) -> Iterator[dict[
         shutil.copyfile(benchmark / "html" / f"{name}.html.gz", pages / f"{name}.html.gz")
         yield {"id": page_id, "set": "aeb", "file": f"data/html/{page_id}.html.gz",
                "url": entry.get("url"), "text": entry.get("articleBody", "")}
+
+
+def htmldate_pages(checkout: Path, dev_set: Path, out: Path) -> Iterator[dict[str, Any]]:
+    """The real pages of htmldate's evaluation (tests/eval_default.json: each page's URL and
+    its publication date) that the development set leaves out, one page a site (the first by
+    the hash of its URL), with that date."""
+    left_out = {json.loads(line).get("source_file") for line in
+                (dev_set / "data" / "manifest.jsonl").read_text("utf-8").splitlines()
+                if line.strip()}
+    pages = out / "data" / "html" / "htmldate"
+    pages.mkdir(parents=True, exist_ok=True)
+    truth = json.loads((checkout / "tests" / "eval_default.json").read_text("utf-8"))
+    by_site: dict[str, tuple[str, str, dict[str, Any]]] = {}
+    for url, entry in truth.items():
+        source = f"tests/eval/{entry['file']}"
+        if source in left_out or not (checkout / source).is_file():
+            continue
+        digest = hashlib.sha256(url.encode("utf-8")).hexdigest()
+        site = ".".join((urlsplit(url).hostname or "").removeprefix("www.").split(".")[-2:])
+        if site not in by_site or digest < by_site[site][0]:
+            by_site[site] = (digest, url, {**entry, "source": source})
+    for digest, url, entry in sorted(by_site.values()):
+        page_id = f"htmldate/{digest[:16]}"
+        (pages / f"{digest[:16]}.html.gz").write_bytes(
+            gzip.compress((checkout / entry["source"]).read_bytes()))
+        yield {"id": page_id, "set": "htmldate", "file": f"data/html/{page_id}.html.gz",
+               "url": url, "text": None, "date": entry.get("date"),
+               "source_file": entry["source"]}
 
 
 def readability_pages(checkout: Path, leave_out: set[str], out: Path
@@ -82,13 +114,16 @@ def readability_pages(checkout: Path, leave_out: set[str], out: Path
 
 
 def build(benchmark: Path, out: Path, leave_out: set[str], readability: Path | None = None,
-          titles: dict[str, dict[str, Any]] | None = None) -> int:
+          titles: dict[str, dict[str, Any]] | None = None, htmldate: Path | None = None,
+          dev_set: Path = DEFAULT_DEV_SET) -> int:
     written = 0
     (out / "data").mkdir(parents=True, exist_ok=True)
     with (out / "data" / "manifest.jsonl").open("w", encoding="utf-8") as manifest:
         written += _write(manifest, aeb_pages(benchmark, leave_out, out), titles)
         if readability is not None:
             written += _write(manifest, readability_pages(readability, leave_out, out), titles)
+        if htmldate is not None:
+            written += _write(manifest, htmldate_pages(htmldate, dev_set, out), titles)
     return written
 
 
@@ -120,6 +155,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--readability", type=Path,
                         help="a checkout of mozilla/readability: its test pages too")
     parser.add_argument("--dev-set", type=Path, default=DEFAULT_DEV_SET)
+    parser.add_argument("--htmldate", type=Path,
+                        help="a checkout of adbar/htmldate: one evaluation page a site too")
     parser.add_argument("--titles", type=Path,
                         help="hand-labelled titles to score against (bench/titles/labels.json)")
     args = parser.parse_args(argv)
@@ -134,8 +171,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"parent_set: no test/test-pages in {args.readability}", file=sys.stderr)
         return 2
     titles = labelled_titles(args.titles) if args.titles is not None else None
+    if args.htmldate is not None and not (args.htmldate / "tests" / "eval_default.json").is_file():
+        print(f"parent_set: no tests/eval_default.json in {args.htmldate}", file=sys.stderr)
+        return 2
     written = build(args.benchmark, args.out, dev_set_ids(args.dev_set), args.readability,
-                    titles)
+                    titles, args.htmldate, args.dev_set)
     print(f"{written} pages written to {args.out}")
     return 0
 
