@@ -124,7 +124,6 @@ def _spaced_length(text: str, start: int, end: int) -> int:
     return max(length, 0)
 
 
-
 def build_links(text: str, spans: list[LinkSpan], base: str | None,
                 page_url: str | None) -> list[HtmlLink]:
     """HtmlLink for every span that points to another document, in text order."""
