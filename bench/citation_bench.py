@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from html import unescape
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_DIR = BENCH_DIR.parent
@@ -62,7 +62,8 @@ def default_dev_set() -> Path:
 
 def source_key(url: str) -> str:
     """One key for the addresses of one source: scheme, "www.", fragment, tracking
-    parameters and a trailing slash set aside."""
+    parameters and a trailing slash set aside, and the path's escapes read ("stückchen"
+    and "st%C3%BCckchen" are one address)."""
     try:
         parts = urlsplit(url.strip())
     except ValueError:
@@ -70,7 +71,7 @@ def source_key(url: str) -> str:
     host = (parts.hostname or "").lower().removeprefix("www.")
     query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
                        if not _TRACKING.match(k)])
-    path = parts.path.rstrip("/") or "/"
+    path = unquote(parts.path).rstrip("/") or "/"
     return urlunsplit(("", host, path, query, ""))
 
 

@@ -8,6 +8,7 @@ import json
 import sys
 from pathlib import Path
 
+import lxml.html
 import pytest
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
@@ -61,6 +62,8 @@ def test_one_source_one_key() -> None:
     key = citation_bench.source_key
     assert key("https://www.example.org/a/?utm_source=x&id=2#p") == key("http://example.org/a?id=2")
     assert key("https://example.org/a?id=2") != key("https://example.org/a?id=3")
+    assert key("https://amazon.example/Walnusskernstückchen/dp/B005") == \
+        key("https://amazon.example/Walnusskernst%C3%BCckchen/dp/B005")
 
 
 def test_the_labelling_listing_shows_every_link_with_its_text_around_it(
@@ -90,6 +93,18 @@ def test_the_labelling_listing_shows_every_link_with_its_text_around_it(
     assert "(1 links inside <nav> not shown" in printed
     assert list_links.main(["--dev-set", str(tmp_path / "nowhere"), "demo/one"]) == 2
     assert list_links.main(["--dev-set", str(root), "demo/two"]) == 2
+
+
+def test_the_labelling_listing_resolves_links_against_the_pages_base_as_a_browser_does(
+        ) -> None:
+    sys.path.insert(0, str(BENCH / "citations"))
+    import list_links
+
+    tree = lxml.html.fromstring("<html><head><base href='/'></head><body></body></html>")
+    assert list_links.address_of(tree, "https://www.thw.example/Meldungen/2021/a.html") == \
+        "https://www.thw.example/"
+    assert list_links.address_of(lxml.html.fromstring("<p>x</p>"), "https://a.example/b") == \
+        "https://a.example/b"
 
 
 def test_pages_the_dev_set_leaves_out_are_labelled_from_a_set_of_their_own(

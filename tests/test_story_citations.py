@@ -878,6 +878,16 @@ WORD_CASES = [
     ("DOCUMENT_PATH", "search", "/news/2019/11/issues-facing-the-council", False),
     ("RELATED_START", "match", "Learn More: Seven Tips for Repurposing Video Content", True),
     ("RELATED_START", "match", "Learn more about the audit in the council’s report.", False),
+    ("SHARE_URL", "search", "https://www.xing.com/spi/shares/new?url=https%3A%2F%2Fa.example",
+     True),
+    ("ACCOUNT_PATH", "search", "/datenschutzerklaerung/", True),
+    ("ACCOUNT_PATH", "search", "/paiment/inscription?level_id=3", True),
+    ("ACCOUNT_PATH", "search", "/unterstuetzen", True),
+    ("ACCOUNT_PATH", "search", "/2023/11/privacy-rules-for-schools-tighten", False),
+    ("FEED_PATH", "search", "/feed/rss", True),
+    ("FEED_PATH", "search", "/news/feeding-the-city", False),
+    ("PRINT_PATH", "search", "/de/wprm_print/76061", True),
+    ("LICENCE_URL", "search", "https://creativecommons.org/licenses/by/2.0/", True),
 ]
 
 
@@ -943,3 +953,28 @@ def test_a_list_of_bug_reports_on_the_sites_own_tracker_is_cited() -> None:
     selection = select_in_page(_article(f"<ul>{bugs}</ul>"),
                                "https://blog.nightly.mozilla.example/2020/12/these-weeks")
     assert len(selection.sources) == 3
+
+
+def test_the_sites_own_accounts_views_and_languages_are_no_sources() -> None:
+    """A recipe blog's invitations to its own Instagram and Pinterest, its printable recipe,
+    the recipe in English (a language version the page names), its second page, its feed and
+    a photo's licence: none is a source; another cook's blog is."""
+    body = ("<p>Post your photo on <a href='https://www.instagram.com/biancazapatka/'>"
+            "Instagram</a> or find me on <a href='https://www.pinterest.de/biancazapatka/'>"
+            "Pinterest</a>. <a href='https://biancazapatka.example/de/wprm_print/76061'>Rezept "
+            "drucken</a> <a href='https://biancazapatka.example/en/vegan-banana-cake/'>English"
+            "</a> <a href='https://biancazapatka.example/de/bananenkuchen/2'>Seite 2</a> "
+            "<a href='https://biancazapatka.example/feed/rss'>RSS</a> Photo: <a href='https://"
+            "creativecommons.org/licenses/by/2.0/'>CC BY 2.0</a>. The idea came from <a href='"
+            "https://www.instagram.com/another_cook/'>another cook's account</a> and her "
+            "<a href='https://cook.example/walnut-cake'>walnut cake</a>.</p>")
+    page = _article(body).replace("<head>", "<head><link rel='alternate' hreflang='en' href='"
+                                  "https://biancazapatka.example/en/vegan-banana-cake/'>")
+    selection = select_in_page(page, "https://biancazapatka.example/de/bananenkuchen/")
+    assert selection.sources == ["https://www.instagram.com/another_cook/",
+                                 "https://cook.example/walnut-cake"]
+    reasons = _reasons(selection)
+    assert reasons["https://www.pinterest.de/biancazapatka/"] == \
+        "the site's own account on a social network (a follow link)"
+    assert reasons["https://biancazapatka.example/en/vegan-banana-cake/"] == \
+        "a link within the story itself"

@@ -102,6 +102,7 @@ from archiver.story.link_kinds import (
 )
 from archiver.story.page_links import area_of
 
+MAX_LANGUAGE_VERSIONS = 200
 # The parts of a page's frame, around its article.
 _FRAME_TAGS = ("footer", "nav")
 _FRAME_ROLES = ("contentinfo", "navigation")
@@ -216,6 +217,16 @@ def page_address(tree: lxml.html.HtmlElement | None, url: str | None) -> str | N
     return names[0] if names else None
 
 
+def language_versions(tree: lxml.html.HtmlElement, base: str | None) -> list[str]:
+    """The page's own versions in other languages (<link rel=alternate hreflang=…>): a link
+    to one ("English") is the story itself, not a source. At most MAX_LANGUAGE_VERSIONS."""
+    found = tree.xpath("//link[@href][@hreflang][contains(concat(' ', normalize-space("
+                       "translate(@rel, 'ALTERNATE', 'alternate')), ' '), ' alternate ')]/@href")
+    versions = (try_normalize(str(value).strip(), base)
+                for value in found[:MAX_LANGUAGE_VERSIONS])
+    return [address for address in versions if address]
+
+
 def self_names(tree: lxml.html.HtmlElement) -> list[str]:
     """What the page says its address is: its canonical link, then og:url (absolute web
     addresses only)."""
@@ -277,7 +288,8 @@ class _Reader:
         self.base = base
         self.site = host_of(address)
         # The page's own addresses (its URL, canonical and og:url): a link there is the story.
-        self.own = {_own_key(name) for name in (address, *self_names(tree)) if name}
+        self.own = {_own_key(name) for name in (address, *self_names(tree),
+                                                *language_versions(tree, base)) if name}
         # each of its own paths, with the queries it is known by ("?id=4412" on sites that
         # file every story under one path)
         self.own_paths: dict[str, set[frozenset[tuple[str, str]]]] = {}
@@ -403,9 +415,12 @@ class _Reader:
 
     def _other_view(self, url: str) -> bool:
         """The page itself with a query that only asks for another of its pages or views
-        ("?page=2", "?print=1", "?p=3") or says where the reader came from
+        ("?page=2", "?print=1", "?p=3", "/2") or says where the reader came from
         ("?source=post_page"): the story, not a source."""
         path, _, query = _own_key(url).partition("?")
+        story, _, number = path.rpartition("/")
+        if not query and number.isdigit() and len(number) <= 2 and story in self.own_paths:
+            return True  # "/story/2": its second page
         known = self.own_paths.get(path)
         if not query or known is None:
             return False

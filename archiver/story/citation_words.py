@@ -261,10 +261,17 @@ BRACKETED = re.compile(r"^[\[(].*[\])]$")
 RELATED_QUERY = re.compile(r"related|recirc|read_?more|more_?on|you_?may|recommend"
                             r"|most_?popular|trending|morein", re.IGNORECASE)
 SUBSCRIBE_QUERY = re.compile(r"sub_confirmation|(?:^|&)subscribe=", re.IGNORECASE)
+# The site's own feed, a printable view of a page, and a licence's terms: no sources.
+FEED_PATH = re.compile(r"/(?:feed|rss|atom)(?:/(?:rss2?|atom))?/?$|\.(?:rss|atom)$",
+                       re.IGNORECASE)
+PRINT_PATH = re.compile(r"/(?:print|wprm_print|drucken)/", re.IGNORECASE)
+LICENCE_URL = re.compile(r"//(?:www\.)?creativecommons\.org/(?:licenses|publicdomain)/",
+                         re.IGNORECASE)
 # A person's page on a social platform (not a post of theirs).
 SOCIAL_PROFILE = re.compile(
     r"^https?://(?:www\.|m\.|mobile\.)?(?:twitter\.com|x\.com|facebook\.com|instagram\.com"
-    r"|threads\.(?:net|com)|tiktok\.com|youtube\.com|linkedin\.com|bsky\.app)"
+    r"|threads\.(?:net|com)|tiktok\.com|youtube\.com|linkedin\.com|bsky\.app"
+    r"|pinterest\.(?:com|[a-z]{2}|co\.uk))"
     r"/(?:@|in/|user/|channel/|c/|profile/)?[\w.@-]+/?(?:[?#].*)?$", re.IGNORECASE)
 # Link text that is an account's handle: "@name", ".@name", "@name:" (a right-to-left mark
 # may lead it, as a quoted post copies it).
@@ -297,10 +304,14 @@ SHARE_URL = re.compile(
     r"|//(?:[\w-]+\.)*reddit\.com/submit|//(?:[\w-]+\.)*pinterest\.\w+/pin/create"
     r"|//api\.whatsapp\.com/send|//wa\.me/|//t\.me/share|//plus\.google\.com/share"
     r"|//(?:[\w-]+\.)*addthis\.com/|//(?:[\w-]+\.)*flipboard\.com/bookmarklet"
-    r"|//(?:www\.)?tumblr\.com/(?:share|widgets)|//news\.ycombinator\.com/submitlink",
+    r"|//(?:www\.)?tumblr\.com/(?:share|widgets)|//news\.ycombinator\.com/submitlink"
+    r"|//(?:[\w-]+\.)*xing\.com/(?:spi/shares|social/share|social_plugins/share)",
     re.IGNORECASE)
 ACCOUNT_PATH = re.compile(r"/(?:login|log-in|signin|sign-in|register|logout|account|"
                            r"subscribe|newsletters?|abo|promos?|promotions?|search|search_form"
                            r"|suche|recherche"
-                           r"|buscar|contact|kontakt|impressum|privacy|datenschutz)(?:/|$|\?)",
+                           r"|buscar|contact|kontakt|impressum|privacy(?:-?policy|-notice)?"
+                           r"|datenschutz(?:erkl(?:ae|ä)rung|hinweise?)?"
+                           r"|payments?|paiements?|paiment|inscription|donate|spenden"
+                           r"|unterst(?:ue|ü)tzen)(?:/|$|\?)",
                            re.IGNORECASE)

@@ -19,18 +19,24 @@ from publicsuffixlist import PublicSuffixList
 from archiver.story.citation_words import (
     ACCOUNT_PATH,
     AUTHOR_PATH,
+    FEED_PATH,
     HASHTAG_PAGE,
     HOME_PATHS,
     IMAGE_FILE,
+    LICENCE_URL,
+    PRINT_PATH,
     REFERENCE_PATH,
     RELATED_QUERY,
     SERVICE_TEXT,
+    SOCIAL_PROFILE,
     TAG_HOST,
     TAG_PATH,
     TAG_QUERY,
     YEAR,
 )
 
+# A site's name this long, found in a social profile's handle, names the site's own account.
+MIN_SITE_NAME_CHARS = 5
 # A name is a few words; a topic page sits a few folders deep at most.
 MAX_NAME_WORDS = 4
 MAX_TOPIC_DEPTH = 4
@@ -101,8 +107,16 @@ def page_kind(url: str, text: str, site: str) -> str | None:
         return "a link to an image"
     if HASHTAG_PAGE.search(url):
         return "a social network's hashtag or search page (a topic, not a post)"
+    if LICENCE_URL.search(url):
+        return "a licence (the terms of reuse, not a source)"
+    if SOCIAL_PROFILE.match(url) and _names_the_site(parts.path, site):
+        return "the site's own account on a social network (a follow link)"
     if not same_site(parts.hostname or "", site):
         return None
+    if FEED_PATH.search(parts.path):
+        return "the site's news feed"
+    if PRINT_PATH.search(parts.path):
+        return "a printable view of a page of the site's own"
     if _is_home_page(parts.path, parts.query):
         return "the site's home page"
     if TAG_HOST.match(parts.hostname or ""):
@@ -122,6 +136,14 @@ def page_kind(url: str, text: str, site: str) -> str | None:
     if named_page(parts.path, parts.query, text):
         return "a topic page (the linked words name the page: the site's page about them)"
     return None
+
+
+def _names_the_site(path: str, site: str) -> bool:
+    """A social profile's handle that holds the site's name: facebook.com/biancazapatka.blog
+    for biancazapatka.com."""
+    name = "".join(ch for ch in site.split(".")[0].casefold() if ch.isalnum()) if site else ""
+    handle = "".join(ch for ch in path.strip("/").split("/")[-1].casefold() if ch.isalnum())
+    return len(name) >= MIN_SITE_NAME_CHARS and name in handle
 
 
 def named_page(path: str, query: str, text: str) -> bool:

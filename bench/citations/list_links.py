@@ -49,11 +49,14 @@ def decode(raw: bytes) -> str:
 
 
 def address_of(tree: lxml.html.HtmlElement, url: str | None) -> str:
-    """The page's URL, else its <base>, canonical link or og:url (what links resolve against)."""
+    """What links resolve against, as a browser resolves them: the page's <base> (itself
+    resolved against the page's URL), else its URL, else its canonical link or og:url."""
+    for base in tree.xpath("//base/@href"):
+        if str(base).strip():
+            return urljoin(url or "", str(base).strip())
     if url:
         return url
-    for path in ("//base/@href", "//link[@rel='canonical']/@href",
-                 "//meta[@property='og:url']/@content"):
+    for path in ("//link[@rel='canonical']/@href", "//meta[@property='og:url']/@content"):
         found = tree.xpath(path)
         if found:
             return str(found[0])
