@@ -888,6 +888,11 @@ WORD_CASES = [
     ("FEED_PATH", "search", "/news/feeding-the-city", False),
     ("PRINT_PATH", "search", "/de/wprm_print/76061", True),
     ("LICENCE_URL", "search", "https://creativecommons.org/licenses/by/2.0/", True),
+    ("SHARE_URL", "search", "https://telegram.me/share/url?url=https%3A%2F%2Fa.example", True),
+    ("SEARCH_URL", "search", "http://scholar.google.com/scholar_lookup?title=Paxlovid", True),
+    ("SEARCH_URL", "search", "https://chemport.cas.org/cgi-bin/sdcgi?APP=ftslink", True),
+    ("SEARCH_URL", "search", "https://www.google.com/search?q=Led+Zeppelin+IV", False),
+    ("EMAIL_PROTECTION_PATH", "match", "/cdn-cgi/l/email-protection", True),
 ]
 
 
@@ -978,3 +983,22 @@ def test_the_sites_own_accounts_views_and_languages_are_no_sources() -> None:
         "the site's own account on a social network (a follow link)"
     assert reasons["https://biancazapatka.example/en/vegan-banana-cake/"] == \
         "a link within the story itself"
+
+
+def test_a_reference_lists_index_lookups_are_searches_not_the_works() -> None:
+    """A paper's reference list links each work (its DOI, its PubMed record) and looks it up
+    in Google Scholar and CAS: the lookups are searches. An e-mail address a host hides
+    behind /cdn-cgi/l/email-protection is a contact."""
+    refs = ("<h2>References</h2><ol><li>Hammond J. Oral nirmatrelvir. <a href='https://doi.org/"
+            "10.1056/NEJMoa2118542'>Article</a> <a href='http://www.ncbi.nlm.nih.gov/entrez/"
+            "query.fcgi?cmd=Retrieve&db=PubMed&dopt=Abstract&list_uids=35172054'>PubMed</a> "
+            "<a href='https://chemport.cas.org/cgi-bin/sdcgi?APP=ftslink&key=1'>CAS</a> <a "
+            "href='http://scholar.google.com/scholar_lookup?title=Oral%20nirmatrelvir'>Google "
+            "Scholar</a></li></ol>")
+    contact = ("<p>Write to <a href='/cdn-cgi/l/email-protection#a1b2'>[email&#160;protected]"
+               "</a></p>")
+    selection = select_in_page(_article(contact, after=refs), "https://journal.example/a/1")
+    assert selection.sources == [
+        "https://doi.org/10.1056/NEJMoa2118542",
+        "http://www.ncbi.nlm.nih.gov/entrez/query.fcgi?cmd=Retrieve&db=PubMed&dopt=Abstract"
+        "&list_uids=35172054"]

@@ -265,6 +265,13 @@ SUBSCRIBE_QUERY = re.compile(r"sub_confirmation|(?:^|&)subscribe=", re.IGNORECAS
 FEED_PATH = re.compile(r"/(?:feed|rss|atom)(?:/(?:rss2?|atom))?/?$|\.(?:rss|atom)$",
                        re.IGNORECASE)
 PRINT_PATH = re.compile(r"/(?:print|wprm_print|drucken)/", re.IGNORECASE)
+# A reference list's lookups of each work in a scholarly index (its "Google Scholar", "CAS"
+# and "MathSciNet" links): searches for the work, beside the links to the work itself. (A
+# story that links a web search as what it refers to cites it.)
+SEARCH_URL = re.compile(r"//scholar\.google\.[a-z.]+/|//chemport\.cas\.org/"
+                        r"|//(?:www\.)?ams\.org/mathscinet-getitem\b", re.IGNORECASE)
+# A host's hiding of an e-mail address from robots (Cloudflare): a contact, not a source.
+EMAIL_PROTECTION_PATH = re.compile(r"^/cdn-cgi/l/email-protection\b")
 LICENCE_URL = re.compile(r"//(?:www\.)?creativecommons\.org/(?:licenses|publicdomain)/",
                          re.IGNORECASE)
 # A person's page on a social platform (not a post of theirs).
@@ -302,7 +309,7 @@ SHARE_URL = re.compile(
     r"|//(?:[\w-]+\.)*facebook\.com/(?:sharer|dialog/share|share)"
     r"|//(?:[\w-]+\.)*linkedin\.com/(?:shareArticle|sharing)"
     r"|//(?:[\w-]+\.)*reddit\.com/submit|//(?:[\w-]+\.)*pinterest\.\w+/pin/create"
-    r"|//api\.whatsapp\.com/send|//wa\.me/|//t\.me/share|//plus\.google\.com/share"
+    r"|//api\.whatsapp\.com/send|//wa\.me/|//t(?:elegram)?\.me/share|//plus\.google\.com/share"
     r"|//(?:[\w-]+\.)*addthis\.com/|//(?:[\w-]+\.)*flipboard\.com/bookmarklet"
     r"|//(?:www\.)?tumblr\.com/(?:share|widgets)|//news\.ycombinator\.com/submitlink"
     r"|//(?:[\w-]+\.)*xing\.com/(?:spi/shares|social/share|social_plugins/share)",

@@ -19,6 +19,7 @@ from publicsuffixlist import PublicSuffixList
 from archiver.story.citation_words import (
     ACCOUNT_PATH,
     AUTHOR_PATH,
+    EMAIL_PROTECTION_PATH,
     FEED_PATH,
     HASHTAG_PAGE,
     HOME_PATHS,
@@ -27,6 +28,7 @@ from archiver.story.citation_words import (
     PRINT_PATH,
     REFERENCE_PATH,
     RELATED_QUERY,
+    SEARCH_URL,
     SERVICE_TEXT,
     SOCIAL_PROFILE,
     TAG_HOST,
@@ -109,6 +111,10 @@ def page_kind(url: str, text: str, site: str) -> str | None:
         return "a social network's hashtag or search page (a topic, not a post)"
     if LICENCE_URL.search(url):
         return "a licence (the terms of reuse, not a source)"
+    if SEARCH_URL.search(url):
+        return "a scholarly index's lookup of a work (a search, not the work)"
+    if EMAIL_PROTECTION_PATH.match(parts.path):
+        return "an e-mail address the host hides from robots (a contact, not a source)"
     if SOCIAL_PROFILE.match(url) and _names_the_site(parts.path, site):
         return "the site's own account on a social network (a follow link)"
     if not same_site(parts.hostname or "", site):
