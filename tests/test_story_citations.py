@@ -1002,3 +1002,17 @@ def test_a_reference_lists_index_lookups_are_searches_not_the_works() -> None:
         "https://doi.org/10.1056/NEJMoa2118542",
         "http://www.ncbi.nlm.nih.gov/entrez/query.fcgi?cmd=Retrieve&db=PubMed&dopt=Abstract"
         "&list_uids=35172054"]
+
+
+@pytest.mark.parametrize(("path", "listing"), [
+    ("/tag/water", True),
+    ("/themen/eu-4540782.html", True),
+    ("/tag/stock-car-santa-cruz-do-sul", True),  # a long tag is still a tag
+    ("/topics/water/2025/03/meters-billed-air", False),  # filed by date
+    ("/thema/tesla-model-3-erstmals-meistverkauftes-auto-in-europa/497039969", False),
+])
+def test_a_story_filed_under_a_topic_folder_is_no_listing(path: str, listing: bool) -> None:
+    from archiver.story.citation_words import TAG_PATH
+    from archiver.story.link_kinds import listing_page
+
+    assert listing_page(path, TAG_PATH) is listing

@@ -39,6 +39,9 @@ from archiver.story.citation_words import (
 
 # A site's name this long, found in a social profile's handle, names the site's own account.
 MIN_SITE_NAME_CHARS = 5
+# A path segment of this many hyphens, beside an id, is a headline's words (a story filed
+# under a topic: /thema/tesla-model-3-erstmals-meistverkauftes-auto/497039969).
+MIN_HEADLINE_HYPHENS = 4
 # A name is a few words; a topic page sits a few folders deep at most.
 MAX_NAME_WORDS = 4
 MAX_TOPIC_DEPTH = 4
@@ -193,7 +196,9 @@ def listing_page(path: str, folder: re.Pattern[str]) -> bool:
     for index, segment in enumerate(segments):
         if folder.fullmatch(f"/{segment}/"):
             rest = segments[index + 1:]
-            if any(YEAR.fullmatch(part) for part in rest):
-                return False
+            if any(YEAR.fullmatch(part) for part in rest) or (
+                    any(part.count("-") >= MIN_HEADLINE_HYPHENS for part in rest)
+                    and any(part.isdigit() for part in rest)):
+                return False  # a story filed by date, or by its headline's words and its id
             return len(rest) <= 2 or (len(rest) == 3 and rest[-1].count("-") < 3)
     return False
