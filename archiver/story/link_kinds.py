@@ -73,7 +73,6 @@ TRACKING_FIELD = re.compile(r"^(?:utm_\w+|ref|src|source|from|fbclid|gclid)$", r
 _HANDLE_PATH = re.compile(r"^/@[\w.-]+/?$")
 
 
-
 @lru_cache(maxsize=4096)
 def site_of(host: str) -> str:
     """The name a site registered (bbc.co.uk for news.bbc.co.uk, cnn.com for
