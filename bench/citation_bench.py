@@ -24,8 +24,9 @@ aggregate before any change made for it, then tuned on), and heldout9 (the rest 
 pages, from sites seen before: scored once by its aggregate at the end of that round), and
 heldout10 (the sixth round: readability's real article pages the set leaves out, given with
 --extra-set OUT of parent_set.py --readability; scored once by its aggregate, then tuned on),
-heldout11 and heldout12 (htmldate's pages, parent_set.py --htmldate: the first tuned on after
-its first score, the second scored once with the round's final code).
+heldout11, heldout12 and heldout13 (htmldate's pages, parent_set.py --htmldate: the first
+tuned on after its first score, the second scored once with the round's final code and then
+looked at, the third scored once at the round's end and not looked at).
 
     python bench/citation_bench.py [--dev-set DIR] [--extra-set DIR] [--split SPLIT|all|each]
                                    [--pages] [--json out.json]
@@ -245,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
                         "parent_set.py builds the one heldout6 needs); may be repeated")
     parser.add_argument("--split", default="each",
                         help="a split of the labels (dev, heldout1, heldout, final, heldout3, "
-                        "heldout4, heldout5 ... heldout12), all of them together (all), "
+                        "heldout4, heldout5 ... heldout13), all of them together (all), "
                         "or each in turn (each, the default)")
     parser.add_argument("--pages", action="store_true", help="print every page's result")
     parser.add_argument("--json", type=Path, help="also write the scores here")
